@@ -1,0 +1,145 @@
+package scheduling
+
+import (
+	"context"
+	"time"
+
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+)
+
+// ProviderFilter narrows ListProviders. Zero fields do not filter.
+type ProviderFilter struct {
+	IDs        []ProviderID
+	LocationID *tenant.LocationID // works at this location
+	Specialty  string             // has this specialty
+	After      *ProviderID        // keyset cursor: IDs greater than this
+	Limit      int                // 0: no limit
+}
+
+// PatientFilter narrows ListPatients. Zero fields do not filter.
+type PatientFilter struct {
+	IDs   []PatientID
+	Name  string // case-insensitive prefix of the given or family name
+	Phone string // exact E.164
+	Email string // exact, lower-case
+	After *PatientID
+	Limit int
+}
+
+// BlockFilter narrows ListBlocks. Zero fields do not filter.
+type BlockFilter struct {
+	ProviderIDs []ProviderID
+	LocationID  *tenant.LocationID
+	// From and To, when set, keep blocks whose span [Start, SpanEnd) may
+	// overlap [From, To): Start < To and (SpanEnd is nil or SpanEnd > From).
+	From, To time.Time
+}
+
+// AppointmentFilter narrows ListAppointments. Zero fields do not filter.
+type AppointmentFilter struct {
+	IDs         []AppointmentID
+	ProviderIDs []ProviderID
+	LocationID  *tenant.LocationID
+	ResourceID  *ResourceID // holds this resource
+	PatientID   *PatientID
+	BlockID     *BlockID
+	Status      []Status
+	// From and To, when set, keep appointments whose visit [Start, End)
+	// overlaps [From, To).
+	From, To time.Time
+	// ByCreated orders by creation time, oldest first; otherwise by Start.
+	// Ties are broken by ID.
+	ByCreated bool
+	Limit     int
+}
+
+// Store keeps providers, resources, patients, visit types, blocks and
+// appointments. It is the one interface a storage adapter implements for
+// scheduling; scheduling/schedtest checks every implementation.
+//
+// The contract every implementation keeps:
+//   - It is safe for concurrent use, also by several processes on one database.
+//   - Every method is scoped by the practice: a record of another practice is
+//     never returned, changed or deleted, and reads as not found.
+//   - Get, Update and Delete methods return an *errs.Error of KindNotFound for
+//     unknown IDs. Create and Insert methods store the value as given (IDs and
+//     timestamps are set by the Service) and return KindConflict on a duplicate
+//     unique key (a provider's NPI within a practice).
+//   - Slices come back non-nil (empty when none) and in the documented order.
+//   - Times come back in UTC with at least microsecond precision.
+type Store interface {
+	// InTx runs fn in one transaction with a Store bound to it, committing if fn
+	// returns nil and rolling back otherwise. Called on a Store that is already
+	// bound to a transaction, it runs fn in that same transaction.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error
+	// Lock takes exclusive locks on keys (provider and resource IDs) that are
+	// held until the transaction ends, so that concurrent bookings of the same
+	// provider or resource run one after the other, across processes. It must
+	// be called inside InTx; keys are locked in the order given, and callers
+	// sort them to avoid deadlocks.
+	Lock(ctx context.Context, keys ...uuid.UUID) error
+
+	CreateProvider(ctx context.Context, p *Provider) error
+	GetProvider(ctx context.Context, practice tenant.PracticeID, id ProviderID) (*Provider, error)
+	// ListProviders returns providers by family name, given name, then ID.
+	ListProviders(ctx context.Context, practice tenant.PracticeID, f ProviderFilter) ([]*Provider, error)
+
+	CreateResource(ctx context.Context, r *Resource) error
+	GetResource(ctx context.Context, practice tenant.PracticeID, id ResourceID) (*Resource, error)
+	// ListResources returns the resources of a practice (at one location when
+	// location is not nil) by name, then ID.
+	ListResources(ctx context.Context, practice tenant.PracticeID, location *tenant.LocationID) ([]*Resource, error)
+
+	CreatePatient(ctx context.Context, p *Patient) error
+	GetPatient(ctx context.Context, practice tenant.PracticeID, id PatientID) (*Patient, error)
+	// UpdatePatient replaces every field of the stored patient but ID,
+	// PracticeID and CreatedAt.
+	UpdatePatient(ctx context.Context, p *Patient) error
+	// ListPatients returns patients by family name, given name, then ID.
+	ListPatients(ctx context.Context, practice tenant.PracticeID, f PatientFilter) ([]*Patient, error)
+
+	CreateVisitType(ctx context.Context, v *VisitType) error
+	GetVisitType(ctx context.Context, practice tenant.PracticeID, id VisitTypeID) (*VisitType, error)
+	// ListVisitTypes returns visit types by name, then ID.
+	ListVisitTypes(ctx context.Context, practice tenant.PracticeID) ([]*VisitType, error)
+
+	CreateBlock(ctx context.Context, b *Block) error
+	GetBlock(ctx context.Context, practice tenant.PracticeID, id BlockID) (*Block, error)
+	// UpdateBlock replaces every field of the stored block but ID, PracticeID,
+	// ProviderID and CreatedAt.
+	UpdateBlock(ctx context.Context, b *Block) error
+	DeleteBlock(ctx context.Context, practice tenant.PracticeID, id BlockID) error
+	// ListBlocks returns blocks by Start, then ID.
+	ListBlocks(ctx context.Context, practice tenant.PracticeID, f BlockFilter) ([]*Block, error)
+
+	// InsertAppointment stores a new appointment with its resources. When its
+	// status holds time, it returns KindConflict if its hold overlaps another
+	// active appointment's hold of the same provider and seat, or of one of its
+	// resources. On PostgreSQL an exclusion constraint enforces this.
+	InsertAppointment(ctx context.Context, a *Appointment) error
+	// UpdateAppointment writes the provider, location, block, times, seat,
+	// status, resources and UpdatedAt of a stored appointment, under the same
+	// conflict rule as InsertAppointment.
+	UpdateAppointment(ctx context.Context, a *Appointment) error
+	GetAppointment(ctx context.Context, practice tenant.PracticeID, id AppointmentID) (*Appointment, error)
+	ListAppointments(ctx context.Context, practice tenant.PracticeID, f AppointmentFilter) ([]*Appointment, error)
+
+	// AppendChange adds an entry to an appointment's history.
+	AppendChange(ctx context.Context, c *Change) error
+	// ListChanges returns an appointment's history, oldest first.
+	ListChanges(ctx context.Context, practice tenant.PracticeID, id AppointmentID) ([]*Change, error)
+
+	// Holds returns the holds of active appointments that overlap [from, to):
+	// one per appointment of the given providers (OwnerID is the provider), and
+	// one per appointment and resource for the given resources (OwnerID is the
+	// resource), each list ordered by Start.
+	Holds(ctx context.Context, practice tenant.PracticeID, providers []ProviderID, resources []ResourceID, from, to time.Time) (Holds, error)
+	// SlotInputs returns, in one call, what an open-slot search needs: the
+	// blocks of the providers that may overlap [from, to) (as ListBlocks) and
+	// the holds of those providers and resources (as Holds).
+	SlotInputs(ctx context.Context, practice tenant.PracticeID, providers []ProviderID, resources []ResourceID, from, to time.Time) ([]*Block, Holds, error)
+	// FinishedVisits returns the visits with status out of the given patients
+	// whose Start is in [from, to).
+	FinishedVisits(ctx context.Context, practice tenant.PracticeID, patients []PatientID, from, to time.Time) ([]FinishedVisit, error)
+}

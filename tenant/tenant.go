@@ -1,0 +1,103 @@
+// Package tenant holds the tenants of carebook: groups of practices, practices
+// (the tenant every row belongs to), their locations, and each practice's
+// booking policy. Every Store must be safe for concurrent use.
+package tenant
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// GroupID identifies a group of practices.
+type GroupID = uuid.UUID
+
+// PracticeID identifies a practice, the tenant.
+type PracticeID = uuid.UUID
+
+// LocationID identifies a location of a practice.
+type LocationID = uuid.UUID
+
+// Group is a group of practices under one owner.
+type Group struct {
+	ID        GroupID   `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Practice is a clinic: the tenant. Every tenant-owned row carries its ID.
+type Practice struct {
+	ID        PracticeID    `json:"id"`
+	GroupID   GroupID       `json:"group_id"`
+	Name      string        `json:"name"`
+	Policy    BookingPolicy `json:"policy"`
+	CreatedAt time.Time     `json:"created_at"`
+}
+
+// BookingPolicy is how a practice takes bookings.
+type BookingPolicy struct {
+	// AutoConfirm makes patients' bookings confirmed at once instead of new requests.
+	AutoConfirm bool `json:"auto_confirm"`
+	// MinNotice is how long before a visit it can still be booked by a patient.
+	MinNotice time.Duration `json:"min_notice"`
+	// MaxAdvance is how far ahead a visit can be booked; 0 means no limit.
+	MaxAdvance time.Duration `json:"max_advance"`
+	// CancelCutoff is how long before a visit a patient can still cancel or move it.
+	CancelCutoff time.Duration `json:"cancel_cutoff"`
+}
+
+// DefaultPolicy is the policy of a practice that sets none: requests wait for the
+// front desk, two hours' notice, 90 days ahead, cancel up to 24 hours before.
+var DefaultPolicy = BookingPolicy{
+	MinNotice:    2 * time.Hour,
+	MaxAdvance:   90 * 24 * time.Hour,
+	CancelCutoff: 24 * time.Hour,
+}
+
+// Address is a postal address.
+type Address struct {
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city"`
+	Region     string `json:"region,omitempty"`
+	PostalCode string `json:"postal_code,omitempty"`
+	Country    string `json:"country"` // ISO 3166-1 alpha-2
+}
+
+// GeoPoint is a WGS 84 position.
+type GeoPoint struct {
+	Lat float64 `json:"lat"`
+	Lng float64 `json:"lng"`
+}
+
+// Location is a place where a practice sees patients. Availability at a
+// location is defined in its time zone.
+type Location struct {
+	ID         LocationID `json:"id"`
+	PracticeID PracticeID `json:"practice_id"`
+	Name       string     `json:"name"`
+	TimeZone   string     `json:"time_zone"` // IANA name, such as "America/New_York"
+	Address    Address    `json:"address"`
+	Geo        GeoPoint   `json:"geo"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// Store keeps groups, practices and locations.
+//
+// Get methods return an *errs.Error of KindNotFound when the ID is unknown, or
+// when it belongs to another practice. Create methods store the value as given,
+// ID and timestamps included; validation is the Service's job.
+type Store interface {
+	CreateGroup(ctx context.Context, g *Group) error
+	GetGroup(ctx context.Context, id GroupID) (*Group, error)
+	CreatePractice(ctx context.Context, p *Practice) error
+	GetPractice(ctx context.Context, id PracticeID) (*Practice, error)
+	// ListPractices returns the practices of a group, by name.
+	ListPractices(ctx context.Context, group GroupID) ([]*Practice, error)
+	UpdatePolicy(ctx context.Context, id PracticeID, p BookingPolicy) error
+	CreateLocation(ctx context.Context, l *Location) error
+	GetLocation(ctx context.Context, practice PracticeID, id LocationID) (*Location, error)
+	// ListLocations returns the locations of a practice, by name.
+	ListLocations(ctx context.Context, practice PracticeID) ([]*Location, error)
+}
