@@ -127,3 +127,10 @@ func FieldOf(err error) string {
 
 // Is reports whether err is an *Error of kind k.
 func Is(err error, k Kind) bool { return err != nil && KindOf(err) == k }
+
+// As is errors.As for *Error, for callers that need the whole error.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

@@ -1,0 +1,94 @@
+// Package carebook composes the default scheduling engine: the tenant and
+// scheduling services over one SQL store (PostgreSQL or embedded SQLite),
+// with an injected clock and ID source. Embed it, or use its services one by
+// one; the reference server (package refserver) is one client of it.
+package carebook
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/sqlstore"
+	"github.com/carebook/carebook/tenant"
+)
+
+// Config is how to open an Engine. Only cmd/ reads it from flags and the
+// environment.
+type Config struct {
+	// DSN selects the database: "postgres://…" for PostgreSQL, or
+	// "sqlite:PATH" (or a path ending in .db) for an embedded SQLite file.
+	DSN string
+	// Migrate runs the embedded migrations when the engine opens.
+	Migrate bool
+}
+
+// Engine is carebook with its default adapters. Its services are safe for
+// concurrent use; several Engines may share one process or one database.
+type Engine struct {
+	Tenants    *tenant.Service
+	Scheduling *scheduling.Service
+	Clock      clock.Clock
+	IDs        clock.IDSource
+	Logger     *slog.Logger
+
+	store *sqlstore.Store
+}
+
+// Option changes how New builds an Engine.
+type Option func(*Engine)
+
+// WithClock sets the clock every service reads; the default is the system clock.
+func WithClock(c clock.Clock) Option { return func(e *Engine) { e.Clock = c } }
+
+// WithIDSource sets the source of new IDs; the default makes UUIDv7s.
+func WithIDSource(s clock.IDSource) Option { return func(e *Engine) { e.IDs = s } }
+
+// WithLogger sets the logger; the default discards.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.Logger = l } }
+
+// New opens the database named by cfg.DSN, migrates it if asked, and wires
+// the services.
+func New(ctx context.Context, cfg Config, opts ...Option) (*Engine, error) {
+	if cfg.DSN == "" {
+		return nil, errors.New("carebook: Config.DSN is required")
+	}
+	e := &Engine{Clock: clock.System{}, IDs: clock.UUIDv7{}, Logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(e)
+	}
+	st, err := sqlstore.Open(ctx, cfg.DSN)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Migrate {
+		if err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return NewWithStore(st, opts...), nil
+}
+
+// NewWithStore wires the services over an open store, which the Engine then
+// owns and closes.
+func NewWithStore(st *sqlstore.Store, opts ...Option) *Engine {
+	e := &Engine{Clock: clock.System{}, IDs: clock.UUIDv7{}, Logger: slog.New(slog.DiscardHandler), store: st}
+	for _, o := range opts {
+		o(e)
+	}
+	e.Tenants = tenant.NewService(st, e.Clock, e.IDs)
+	e.Scheduling = scheduling.NewService(st, st, e.Clock, e.IDs)
+	return e
+}
+
+// Store returns the engine's store, for migrations and adapters.
+func (e *Engine) Store() *sqlstore.Store { return e.store }
+
+// Ready reports whether the database answers.
+func (e *Engine) Ready(ctx context.Context) error { return e.store.Ping(ctx) }
+
+// Close closes the database.
+func (e *Engine) Close() error { return e.store.Close() }

@@ -1,0 +1,489 @@
+package scheduling
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/carebook/carebook/actor"
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+)
+
+// BookRequest is the input of Book.
+type BookRequest struct {
+	PatientID   PatientID
+	ProviderID  ProviderID
+	VisitTypeID VisitTypeID
+	Start       time.Time
+	// LocationID, if set, requires the visit to be at that location.
+	LocationID *tenant.LocationID
+}
+
+// placement is where a visit fits: a block occurrence and a seat.
+type placement struct {
+	block *Block
+	occ   Occurrence
+	seat  int
+}
+
+// Book books a visit. A patient's booking must start on an offered slot,
+// respect the practice's minimum notice and maximum advance, and becomes a
+// new request unless the practice confirms automatically; a staff booking
+// may start at any minute inside a block and is confirmed at once.
+//
+// Errors: KindInvalid for missing or malformed fields and times in the past;
+// KindNotFound for IDs unknown to the practice (naming the field);
+// KindPreconditionFailed for a start outside every block, inside the notice,
+// beyond the advance, or a visit type not for this patient; KindConflict when
+// the time is taken. Nothing is written on error.
+func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookRequest) (*Appointment, error) {
+	const op = "scheduling.Book"
+	who, err := actorOf(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case in.PatientID == uuid.Nil:
+		return nil, errs.Invalid(op, "patient_id", "is required")
+	case in.ProviderID == uuid.Nil:
+		return nil, errs.Invalid(op, "provider_id", "is required")
+	case in.VisitTypeID == uuid.Nil:
+		return nil, errs.Invalid(op, "visit_type_id", "is required")
+	case in.Start.IsZero():
+		return nil, errs.Invalid(op, "start", "is required")
+	}
+	prac, err := s.tenants.GetPractice(ctx, practice)
+	if err != nil {
+		return nil, err
+	}
+	vt, err := s.store.GetVisitType(ctx, practice, in.VisitTypeID)
+	if err != nil {
+		return nil, withField(err, "visit_type_id")
+	}
+	prov, err := s.store.GetProvider(ctx, practice, in.ProviderID)
+	if err != nil {
+		return nil, withField(err, "provider_id")
+	}
+	if _, err := s.store.GetPatient(ctx, practice, in.PatientID); err != nil {
+		return nil, withField(err, "patient_id")
+	}
+	start := in.Start.UTC()
+	now := s.now()
+	if err := checkStart(op, who, prac.Policy, now, start); err != nil {
+		return nil, err
+	}
+	if err := s.checkAudience(ctx, op, practice, vt, prov, in.PatientID, start); err != nil {
+		return nil, err
+	}
+	status := StatusConfirmed
+	if who.Kind == actor.Patient && !prac.Policy.AutoConfirm {
+		status = StatusNew
+	}
+	a := &Appointment{
+		ID: s.ids.New(), PracticeID: practice, ProviderID: prov.ID, VisitTypeID: vt.ID, PatientID: in.PatientID,
+		Start: start, End: start.Add(vt.Duration),
+		HoldStart: start.Add(-vt.BufferBefore), HoldEnd: start.Add(vt.Duration + vt.BufferAfter),
+		Status: status, ResourceIDs: slices.Clone(nonNil(vt.ResourceIDs)), BookedBy: who.String(),
+		CreatedAt: now, UpdatedAt: now,
+	}
+	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		if err := tx.Lock(ctx, sortedKeys(append([]uuid.UUID{prov.ID}, vt.ResourceIDs...)...)...); err != nil {
+			return err
+		}
+		p, err := s.place(ctx, tx, op, a, vt, in.LocationID, who.Kind == actor.Patient)
+		if err != nil {
+			return err
+		}
+		a.BlockID, a.LocationID, a.Seat = p.block.ID, p.block.LocationID, p.seat
+		if err := tx.InsertAppointment(ctx, a); err != nil {
+			return conflictOnStart(op, err)
+		}
+		return tx.AppendChange(ctx, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
+			Action: "book", To: status, By: who.String(), At: now})
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.PatientKind, err = s.patientKindOne(ctx, practice, prov, a.PatientID, a.Start)
+	return a, err
+}
+
+// checkStart applies the time rules of a booking: never in the past, and for
+// patients within the policy's notice and advance windows.
+func checkStart(op string, who actor.Actor, pol tenant.BookingPolicy, now, start time.Time) error {
+	if !start.After(now) {
+		return errs.Invalid(op, "start", "is in the past")
+	}
+	if who.Kind != actor.Patient {
+		return nil
+	}
+	if start.Before(now.Add(pol.MinNotice)) {
+		e := errs.E(errs.KindPreconditionFailed, op, "is inside the practice's minimum notice of "+pol.MinNotice.String())
+		e.Field = "start"
+		return e
+	}
+	if pol.MaxAdvance > 0 && start.After(now.Add(pol.MaxAdvance)) {
+		e := errs.E(errs.KindPreconditionFailed, op, "is beyond how far ahead the practice books ("+pol.MaxAdvance.String()+")")
+		e.Field = "start"
+		return e
+	}
+	return nil
+}
+
+// place finds the block occurrence and seat for appointment a (its provider,
+// visit and hold times set) inside transaction tx, which holds the locks.
+// The hold of a itself is ignored, so a stored appointment can be moved.
+func (s *Service) place(ctx context.Context, tx Store, op string, a *Appointment, vt *VisitType, at *tenant.LocationID, aligned bool) (placement, error) {
+	blocks, holds, err := tx.SlotInputs(ctx, a.PracticeID, []ProviderID{a.ProviderID}, vt.ResourceIDs, a.HoldStart, a.HoldEnd)
+	if err != nil {
+		return placement{}, err
+	}
+	var found *placement
+	for _, b := range blocks {
+		if at != nil && b.LocationID != *at {
+			continue
+		}
+		occs, err := Expand(b, a.Start, a.End)
+		if err != nil {
+			return placement{}, err
+		}
+		for _, o := range occs {
+			if o.Start.After(a.Start) || o.End.Before(a.End) {
+				continue
+			}
+			step := vt.Step
+			if step <= 0 {
+				step = vt.Duration
+			}
+			if aligned && a.Start.Sub(o.Start)%step != 0 {
+				continue
+			}
+			found = &placement{block: b, occ: o}
+		}
+	}
+	if found == nil {
+		e := errs.E(errs.KindPreconditionFailed, op, "the provider has no availability for this visit at this time")
+		e.Field = "start"
+		return placement{}, e
+	}
+	if len(vt.ResourceIDs) > 0 {
+		locs, err := s.resourceLocations(ctx, tx, a.PracticeID, vt.ResourceIDs)
+		if err != nil {
+			return placement{}, err
+		}
+		if !resourcesAt(vt.ResourceIDs, locs, found.block.LocationID) {
+			e := errs.E(errs.KindPreconditionFailed, op, "the visit's resources are at another location")
+			e.Field = "visit_type_id"
+			return placement{}, e
+		}
+	}
+	found.seat = FirstFreeSeat(holds.Provider, found.block.ID, found.block.Capacity, a.HoldStart, a.HoldEnd, a.ID)
+	perResource := make([][]Hold, 0, 1)
+	perResource = append(perResource, holds.Resource)
+	if found.seat == 0 || !resourcesFree(perResource, found.block.ID, a.HoldStart, a.HoldEnd, a.ID) {
+		e := errs.Conflict(op, "this time is already taken")
+		e.Field = "start"
+		return placement{}, e
+	}
+	return *found, nil
+}
+
+func (s *Service) resourceLocations(ctx context.Context, st Store, practice tenant.PracticeID, ids []ResourceID) (map[ResourceID]tenant.LocationID, error) {
+	m := make(map[ResourceID]tenant.LocationID, len(ids))
+	for _, id := range ids {
+		r, err := st.GetResource(ctx, practice, id)
+		if err != nil {
+			return nil, err
+		}
+		m[id] = r.LocationID
+	}
+	return m, nil
+}
+
+// conflictOnStart names the start field on a store conflict (the database's
+// constraint won a race that the locks should have prevented).
+func conflictOnStart(op string, err error) error {
+	if errs.Is(err, errs.KindConflict) {
+		return &errs.Error{Kind: errs.KindConflict, Op: op, Field: "start", Msg: "this time is already taken", Err: err}
+	}
+	return err
+}
+
+// checkAudience refuses a visit type for new (or established) patients only
+// when the patient is not one.
+func (s *Service) checkAudience(ctx context.Context, op string, practice tenant.PracticeID, vt *VisitType, prov *Provider, patient PatientID, at time.Time) error {
+	if vt.Audience == AnyPatient || vt.Audience == "" {
+		return nil
+	}
+	kind, err := s.patientKindOne(ctx, practice, prov, patient, at)
+	if err != nil {
+		return err
+	}
+	if (vt.Audience == NewOnly && kind != NewPatient) || (vt.Audience == EstablishedOnly && kind != EstablishedPatient) {
+		e := errs.E(errs.KindPreconditionFailed, op, "this visit type is for "+string(vt.Audience)+" patients only, and the patient is "+string(kind))
+		e.Field = "visit_type_id"
+		return e
+	}
+	return nil
+}
+
+// RescheduleRequest is the input of Reschedule.
+type RescheduleRequest struct {
+	Start time.Time
+	// ProviderID, if set, moves the visit to another provider.
+	ProviderID *ProviderID
+	// LocationID, if set, requires the new time to be at that location.
+	LocationID *tenant.LocationID
+	Reason     string
+}
+
+// Reschedule moves a new or confirmed appointment to another time (and
+// optionally another provider) atomically: the old time is freed only if the
+// new one is taken. Patients must reschedule before the cancellation cut-off
+// and within the booking windows. Errors are those of Book, plus KindConflict
+// naming the status when the appointment is not new or confirmed.
+func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id AppointmentID, in RescheduleRequest) (*Appointment, error) {
+	const op = "scheduling.Reschedule"
+	who, err := actorOf(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	if in.Start.IsZero() {
+		return nil, errs.Invalid(op, "start", "is required")
+	}
+	if err := checkText(op, "reason", in.Reason, false, 500); err != nil {
+		return nil, err
+	}
+	prac, err := s.tenants.GetPractice(ctx, practice)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	start := in.Start.UTC()
+	if err := checkStart(op, who, prac.Policy, now, start); err != nil {
+		return nil, err
+	}
+	var out *Appointment
+	var prov *Provider
+	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		a, err := tx.GetAppointment(ctx, practice, id)
+		if err != nil {
+			return err
+		}
+		if a.Status != StatusNew && a.Status != StatusConfirmed {
+			return illegalTransition(op, a.Status, a.Status)
+		}
+		if err := checkCutoff(op, who, prac.Policy, now, a); err != nil {
+			return err
+		}
+		vt, err := tx.GetVisitType(ctx, practice, a.VisitTypeID)
+		if err != nil {
+			return err
+		}
+		newProv := a.ProviderID
+		if in.ProviderID != nil {
+			newProv = *in.ProviderID
+		}
+		if prov, err = tx.GetProvider(ctx, practice, newProv); err != nil {
+			return withField(err, "provider_id")
+		}
+		keys := append([]uuid.UUID{a.ProviderID, newProv, a.ID}, a.ResourceIDs...)
+		if err := tx.Lock(ctx, sortedKeys(keys...)...); err != nil {
+			return err
+		}
+		if newProv != a.ProviderID {
+			if err := s.checkAudience(ctx, op, practice, vt, prov, a.PatientID, start); err != nil {
+				return err
+			}
+		}
+		prevStart := a.Start
+		a.ProviderID = newProv
+		a.Start, a.End = start, start.Add(a.End.Sub(a.Start))
+		a.HoldStart, a.HoldEnd = start.Add(-vt.BufferBefore), a.End.Add(vt.BufferAfter)
+		p, err := s.place(ctx, tx, op, a, vt, in.LocationID, who.Kind == actor.Patient)
+		if err != nil {
+			return err
+		}
+		a.BlockID, a.LocationID, a.Seat, a.UpdatedAt = p.block.ID, p.block.LocationID, p.seat, now
+		if err := tx.UpdateAppointment(ctx, a); err != nil {
+			return conflictOnStart(op, err)
+		}
+		out = a
+		return tx.AppendChange(ctx, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
+			Action: "reschedule", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: in.Reason, PrevStart: &prevStart})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.PatientKind, err = s.patientKindOne(ctx, practice, prov, out.PatientID, out.Start)
+	return out, err
+}
+
+// checkCutoff refuses a patient's change to a visit that starts within the
+// practice's cancellation cut-off.
+func checkCutoff(op string, who actor.Actor, pol tenant.BookingPolicy, now time.Time, a *Appointment) error {
+	if who.Kind == actor.Patient && now.Add(pol.CancelCutoff).After(a.Start) {
+		e := errs.E(errs.KindPreconditionFailed, op, "the visit starts within the practice's cancellation cut-off of "+pol.CancelCutoff.String()+"; please call the practice")
+		e.Field = "start"
+		return e
+	}
+	return nil
+}
+
+// Transition moves an appointment to another status, recording who did it,
+// when and why. Legal moves: new→confirmed, new→canceled,
+// confirmed→arrived, confirmed→canceled, confirmed→no-visit, arrived→out.
+// Patients may only cancel (before the cut-off); no-visit needs the start to
+// have passed. An illegal move fails with KindConflict naming the current
+// status in the error's Details.
+func (s *Service) Transition(ctx context.Context, practice tenant.PracticeID, id AppointmentID, to Status, reason string) (*Appointment, error) {
+	const op = "scheduling.Transition"
+	who, err := actorOf(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	if !to.Valid() {
+		return nil, errs.Invalid(op, "status", "unknown status \""+string(to)+"\"")
+	}
+	if err := checkText(op, "reason", reason, false, 500); err != nil {
+		return nil, err
+	}
+	prac, err := s.tenants.GetPractice(ctx, practice)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out *Appointment
+	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		if err := tx.Lock(ctx, id); err != nil {
+			return err
+		}
+		a, err := tx.GetAppointment(ctx, practice, id)
+		if err != nil {
+			return err
+		}
+		action, ok := CanTransition(a.Status, to)
+		if !ok {
+			return illegalTransition(op, a.Status, to)
+		}
+		if who.Kind == actor.Patient {
+			if to != StatusCanceled {
+				return errs.E(errs.KindForbidden, op, "patients may only cancel")
+			}
+			if err := checkCutoff(op, who, prac.Policy, now, a); err != nil {
+				return err
+			}
+		}
+		if to == StatusNoVisit && now.Before(a.Start) {
+			e := errs.E(errs.KindPreconditionFailed, op, "a no-visit can be recorded only once the visit's start has passed")
+			e.Field = "status"
+			return e
+		}
+		from := a.Status
+		a.Status, a.UpdatedAt = to, now
+		if err := tx.UpdateAppointment(ctx, a); err != nil {
+			return err
+		}
+		out = a
+		return tx.AppendChange(ctx, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
+			Action: action, From: from, To: to, By: who.String(), At: now, Reason: reason})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, s.setPatientKinds(ctx, practice, []*Appointment{out})
+}
+
+// Confirm confirms a new request.
+func (s *Service) Confirm(ctx context.Context, practice tenant.PracticeID, id AppointmentID) (*Appointment, error) {
+	return s.Transition(ctx, practice, id, StatusConfirmed, "")
+}
+
+// Cancel cancels an appointment, with a reason.
+func (s *Service) Cancel(ctx context.Context, practice tenant.PracticeID, id AppointmentID, reason string) (*Appointment, error) {
+	return s.Transition(ctx, practice, id, StatusCanceled, reason)
+}
+
+// MoveAppointments moves the active appointments of block from that have not
+// started to block to, keeping their times: to's provider, location and
+// seats take them. It is all or nothing: when one does not fit, nothing
+// moves and the error (KindConflict) lists those that do not fit.
+func (s *Service) MoveAppointments(ctx context.Context, practice tenant.PracticeID, from, to BlockID, reason string) ([]*Appointment, error) {
+	const op = "scheduling.MoveAppointments"
+	who, err := actorOf(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	if from == to {
+		return nil, errs.Invalid(op, "to_block_id", "must differ from the block moved from")
+	}
+	now := s.now()
+	var moved []*Appointment
+	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		src, err := tx.GetBlock(ctx, practice, from)
+		if err != nil {
+			return withField(err, "from_block_id")
+		}
+		dst, err := tx.GetBlock(ctx, practice, to)
+		if err != nil {
+			return withField(err, "to_block_id")
+		}
+		appts, err := tx.ListAppointments(ctx, practice, AppointmentFilter{
+			BlockID: &from, Status: []Status{StatusNew, StatusConfirmed}, From: now, To: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			return err
+		}
+		keys := []uuid.UUID{src.ProviderID, dst.ProviderID}
+		for _, a := range appts {
+			keys = append(keys, a.ResourceIDs...)
+		}
+		if err := tx.Lock(ctx, sortedKeys(keys...)...); err != nil {
+			return err
+		}
+		var misfits []DisplacedAppointment
+		for _, a := range appts {
+			if !a.Start.After(now) {
+				continue
+			}
+			vt, err := tx.GetVisitType(ctx, practice, a.VisitTypeID)
+			if err != nil {
+				return err
+			}
+			a.ProviderID = dst.ProviderID
+			p, err := s.place(ctx, tx, op, a, vt, &dst.LocationID, false)
+			if err == nil && p.block.ID != dst.ID {
+				err = errs.Conflict(op, "does not fit")
+			}
+			if err == nil {
+				a.BlockID, a.LocationID, a.Seat, a.UpdatedAt = dst.ID, dst.LocationID, p.seat, now
+				err = tx.UpdateAppointment(ctx, a)
+			}
+			if err != nil {
+				if k := errs.KindOf(err); k != errs.KindConflict && k != errs.KindPreconditionFailed {
+					return err
+				}
+				misfits = append(misfits, DisplacedAppointment{a.ID, a.Start, a.End, a.Status})
+				continue
+			}
+			start := a.Start
+			if err := tx.AppendChange(ctx, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
+				Action: "move", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: reason, PrevStart: &start}); err != nil {
+				return err
+			}
+			moved = append(moved, a)
+		}
+		if len(misfits) > 0 {
+			e := errs.Conflict(op, "some appointments do not fit in the target block; nothing was moved")
+			e.Field = "to_block_id"
+			e.Details = map[string]any{"appointments": misfits}
+			return e
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nonNil(moved), s.setPatientKinds(ctx, practice, moved)
+}
