@@ -1,0 +1,50 @@
+# carebook: make run starts the reference server on an embedded SQLite file
+# with a demo clinic; make test runs every test. Both need only Go (checked
+# below); PostgreSQL tests run when CAREBOOK_TEST_POSTGRES names a server.
+
+GO            ?= go
+GO_MIN        := 1.24
+DB            ?= carebook.db
+ADDR          ?= 127.0.0.1:8080
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@2025.1.1
+BENCHSTAT     := golang.org/x/perf/cmd/benchstat@latest
+BENCH_COUNT   ?= 6
+BENCH_TIME    ?= 1s
+
+# The PostgreSQL that tests use, when it answers; CI requires it.
+CAREBOOK_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+export CAREBOOK_TEST_POSTGRES
+
+.PHONY: run test bench lint fuzz examples check-go build clean
+
+check-go:
+	@command -v $(GO) >/dev/null || { echo "Go $(GO_MIN)+ is needed: https://go.dev/dl/"; exit 1; }
+	@$(GO) run ./internal/tools/goversion $(GO_MIN)
+
+build: check-go
+	$(GO) build -o bin/refserver ./cmd/refserver
+
+run: build
+	./bin/refserver serve -dsn "sqlite:$(DB)" -addr "$(ADDR)" -migrate -demo
+
+test: check-go
+	$(GO) test -race -count=1 ./...
+
+bench: check-go
+	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCH_COUNT) -benchtime=$(BENCH_TIME) -timeout=60m ./... | tee bench.txt
+	$(GO) run $(BENCHSTAT) bench.txt
+
+lint: check-go
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+fuzz: check-go
+	$(GO) test -run='^$$' -fuzz=FuzzExpandRRule -fuzztime=30s ./scheduling/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeBookRequest -fuzztime=30s ./refserver/
+
+examples: check-go
+	@for d in examples/*/; do echo "== $$d"; $(GO) run ./$$d || exit 1; done
+
+clean:
+	rm -rf bin bench.txt
