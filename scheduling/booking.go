@@ -74,7 +74,11 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 	if err := checkStart(op, who, prac.Policy, now, start); err != nil {
 		return nil, err
 	}
-	if err := s.checkAudience(ctx, op, practice, vt, prov, in.PatientID, start); err != nil {
+	kind, err := s.patientKindOne(ctx, practice, prov, in.PatientID, start)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAudience(op, vt, kind); err != nil {
 		return nil, err
 	}
 	status := StatusConfirmed
@@ -86,7 +90,7 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 		Start: start, End: start.Add(vt.Duration),
 		HoldStart: start.Add(-vt.BufferBefore), HoldEnd: start.Add(vt.Duration + vt.BufferAfter),
 		Status: status, ResourceIDs: slices.Clone(nonNil(vt.ResourceIDs)), BookedBy: who.String(),
-		CreatedAt: now, UpdatedAt: now,
+		PatientKind: kind, CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
 		if err := tx.Lock(ctx, sortedKeys(append([]uuid.UUID{prov.ID}, vt.ResourceIDs...)...)...); err != nil {
@@ -106,8 +110,7 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 	if err != nil {
 		return nil, err
 	}
-	a.PatientKind, err = s.patientKindOne(ctx, practice, prov, a.PatientID, a.Start)
-	return a, err
+	return a, nil
 }
 
 // checkStart applies the time rules of a booking: never in the past, and for
@@ -213,14 +216,7 @@ func conflictOnStart(op string, err error) error {
 
 // checkAudience refuses a visit type for new (or established) patients only
 // when the patient is not one.
-func (s *Service) checkAudience(ctx context.Context, op string, practice tenant.PracticeID, vt *VisitType, prov *Provider, patient PatientID, at time.Time) error {
-	if vt.Audience == AnyPatient || vt.Audience == "" {
-		return nil
-	}
-	kind, err := s.patientKindOne(ctx, practice, prov, patient, at)
-	if err != nil {
-		return err
-	}
+func checkAudience(op string, vt *VisitType, kind PatientKind) error {
 	if (vt.Audience == NewOnly && kind != NewPatient) || (vt.Audience == EstablishedOnly && kind != EstablishedPatient) {
 		e := errs.E(errs.KindPreconditionFailed, op, "this visit type is for "+string(vt.Audience)+" patients only, and the patient is "+string(kind))
 		e.Field = "visit_type_id"
@@ -294,7 +290,11 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 			return err
 		}
 		if newProv != a.ProviderID {
-			if err := s.checkAudience(ctx, op, practice, vt, prov, a.PatientID, start); err != nil {
+			kind, err := s.patientKindOne(ctx, practice, prov, a.PatientID, start)
+			if err != nil {
+				return err
+			}
+			if err := checkAudience(op, vt, kind); err != nil {
 				return err
 			}
 		}
