@@ -1,0 +1,268 @@
+package refserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/errs"
+	"github.com/google/uuid"
+)
+
+// DefaultMaxBodyBytes bounds a request body unless Options.MaxBodyBytes says otherwise.
+const DefaultMaxBodyBytes = 1 << 20
+
+// decodeJSON reads r's body, which must be application/json, at most limit
+// bytes and exactly one JSON value, into dst, refusing unknown fields. Its
+// errors are *errs.Error naming the field at fault.
+func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
+	const op = "refserver.decode"
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil || mt != "application/json" {
+		return errs.Invalid(op, "Content-Type", "the request body must be application/json")
+	}
+	if r.ContentLength > limit {
+		return &errs.Error{Kind: errs.KindTooLarge, Op: op, Msg: "the request body exceeds " + strconv.FormatInt(limit, 10) + " bytes"}
+	}
+	return decodeBody(http.MaxBytesReader(w, r.Body, limit), dst)
+}
+
+// decodeBody decodes exactly one JSON value from body into dst, refusing
+// unknown fields.
+func decodeBody(body io.Reader, dst any) error {
+	const op = "refserver.decode"
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(op, err)
+	}
+	// Exactly one value: only white space may follow.
+	var extra json.RawMessage
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err == nil:
+		return errs.Invalid(op, "", "the body must hold exactly one JSON value")
+	default:
+		return jsonError(op, err)
+	}
+}
+
+// jsonError turns an error of encoding/json (or of reading the body) into an
+// *errs.Error that names the field at fault or the byte offset.
+func jsonError(op string, err error) error {
+	var (
+		syn   *json.SyntaxError
+		typ   *json.UnmarshalTypeError
+		large *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &large):
+		return &errs.Error{Kind: errs.KindTooLarge, Op: op, Msg: "the request body exceeds " + strconv.FormatInt(large.Limit, 10) + " bytes", Err: err}
+	case errors.As(err, &syn):
+		e := errs.Invalid(op, "", "malformed JSON at byte "+strconv.FormatInt(syn.Offset, 10)+": "+syn.Error())
+		e.Details = map[string]int64{"offset": syn.Offset}
+		return e
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return errs.Invalid(op, "", "the body must be a JSON object")
+		}
+		return errs.Invalid(op, field, "must be "+jsonKind(typ.Type.String())+", not "+typ.Value)
+	case errors.Is(err, io.EOF):
+		return errs.Invalid(op, "", "the request body is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errs.Invalid(op, "", "malformed JSON: the body ends too soon")
+	}
+	// encoding/json has no type for an unknown field; its message is fixed.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		f, uerr := strconv.Unquote(name)
+		if uerr != nil {
+			f = name
+		}
+		return errs.Invalid(op, f, "unknown field")
+	}
+	return errs.Wrap(errs.KindInvalid, op, "the request body could not be read", err)
+}
+
+// jsonKind names a Go type the way a JSON client thinks of it.
+func jsonKind(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	case strings.HasPrefix(goType, "map["), strings.HasPrefix(goType, "struct"), strings.Contains(goType, "."):
+		return "an object"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "an integer"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case goType == "bool":
+		return "a boolean"
+	case goType == "string":
+		return "a string"
+	}
+	return goType
+}
+
+// writeJSON answers v as JSON with status. Encoding happens before the header
+// is written so a failure can still become a 500.
+func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"type":"`+ProblemTypePrefix+`internal","title":"Internal Server Error","status":500,"kind":"internal"}`+"\n")
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// reply answers v as application/json.
+func reply(w http.ResponseWriter, status int, v any) error {
+	writeJSON(w, status, "application/json", v)
+	return nil
+}
+
+// parseID parses a UUID in canonical form (8-4-4-4-12 hex digits); field names
+// the input in errors.
+func parseID(field, s string) (uuid.UUID, error) {
+	if s == "" {
+		return uuid.Nil, errs.Invalid("refserver.parseID", field, "is required")
+	}
+	id, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return uuid.Nil, errs.Invalid("refserver.parseID", field, "must be a UUID such as 0190f0c2-8e3a-7c4d-9b1e-2f3a4b5c6d7e")
+	}
+	return id, nil
+}
+
+// optID parses an optional UUID: "" gives nil.
+func optID(field, s string) (*uuid.UUID, error) {
+	if s == "" {
+		return nil, nil
+	}
+	id, err := parseID(field, s)
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// parseIDs parses a list of UUIDs, naming field in errors.
+func parseIDs(field string, in []string) ([]uuid.UUID, error) {
+	out := make([]uuid.UUID, 0, len(in))
+	for _, s := range in {
+		id, err := parseID(field, s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// pathID parses the path value name of r as a UUID.
+func pathID(r *http.Request, name string) (uuid.UUID, error) {
+	return parseID(name, r.PathValue(name))
+}
+
+// parseTime parses an RFC 3339 time, naming field in errors. "" is the zero time.
+func parseTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, errs.Invalid("refserver.parseTime", field, "must be an RFC 3339 time such as 2030-01-31T09:00:00Z")
+	}
+	return t, nil
+}
+
+// minutes converts whole minutes into a duration, refusing values so large
+// that they would overflow; the services check the real bounds.
+func minutes(field string, m int64) (time.Duration, error) {
+	const max = 100 * 366 * 24 * 60 // a century
+	if m > max || m < -max {
+		return 0, errs.Invalid("refserver.minutes", field, "is out of range")
+	}
+	return time.Duration(m) * time.Minute, nil
+}
+
+// query reads the query string of a request, collecting errors that name the
+// parameter at fault; the first error wins.
+type query struct {
+	v   map[string][]string
+	err error
+}
+
+func newQuery(r *http.Request) *query { return &query{v: r.URL.Query()} }
+
+func (q *query) fail(err error) {
+	if q.err == nil {
+		q.err = err
+	}
+}
+
+// str returns the parameter's first value.
+func (q *query) str(name string) string {
+	if vs := q.v[name]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+// list returns every value of a repeatable parameter, also split at commas.
+func (q *query) list(name string) []string {
+	var out []string
+	for _, v := range q.v[name] {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func (q *query) id(name string) *uuid.UUID {
+	id, err := optID(name, q.str(name))
+	q.fail(err)
+	return id
+}
+
+func (q *query) ids(name string) []uuid.UUID {
+	ids, err := parseIDs(name, q.list(name))
+	q.fail(err)
+	return ids
+}
+
+func (q *query) time(name string) time.Time {
+	t, err := parseTime(name, q.str(name))
+	q.fail(err)
+	return t
+}
+
+// int parses an integer parameter in [lo, hi]; absent gives def.
+func (q *query) int(name string, def, lo, hi int) int {
+	s := q.str(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		q.fail(errs.Invalid("refserver.query", name, "must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi)))
+		return def
+	}
+	return n
+}

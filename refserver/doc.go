@@ -1,0 +1,30 @@
+// Package refserver is carebook's reference HTTP server: a JSON API under
+// /api/v1 over the services of a carebook.Engine, described by an OpenAPI 3.1
+// document served at /api/openapi.json, with /healthz, /readyz and Prometheus
+// metrics at /metrics.
+//
+// Every route is registered in one table (see routes.go). Handlers return an
+// error; one adapter answers errors as RFC 9457 problem documents
+// (application/problem+json), mapping each errs.Kind to one HTTP status:
+//
+//	invalid 400, unauthenticated 401, forbidden 403, not_found 404,
+//	conflict 409, too_large 413, precondition_failed 422, rate_limited 429,
+//	internal 500
+//
+// The problem's extension members are field (the input at fault), kind (the
+// errs.Kind name), details (errs.Error.Details) and request_id. Internal
+// errors are logged and never shown.
+//
+// Request bodies must be application/json, at most 1 MiB, exactly one JSON
+// value, and hold no unknown field. Durations are whole minutes
+// (duration_minutes, min_notice_minutes, ...), times are RFC 3339, IDs are
+// UUIDs in canonical form.
+//
+// The acting actor.Actor is set by one middleware in front of every route,
+// Options.Authenticate. The default, ActorFromHeader, trusts the
+// X-Carebook-Actor header ("staff:<id>" or "patient:<id>"); it is meant for
+// development and tests until authentication lands.
+//
+// A Server is safe for concurrent use and keeps no state between requests
+// beyond its metrics, so any number of replicas may serve one database.
+package refserver

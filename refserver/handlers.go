@@ -1,0 +1,672 @@
+package refserver
+
+import (
+	"net/http"
+
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+)
+
+// The handlers of the route table. Each parses its input, calls one service
+// method and answers; errors go to the problem adapter.
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	return reply(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if err := s.engine.Ready(r.Context()); err != nil {
+		s.log.WarnContext(r.Context(), "not ready", "error", err)
+		p := Problem{Type: ProblemTypePrefix + "unavailable", Title: http.StatusText(http.StatusServiceUnavailable),
+			Status: http.StatusServiceUnavailable, Kind: "unavailable", Detail: "the database does not answer",
+			Instance: r.URL.Path, RequestID: requestIDFrom(r.Context())}
+		writeJSON(w, p.Status, "application/problem+json", p)
+		return nil
+	}
+	return reply(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
+	s.metrics.handler.ServeHTTP(w, r)
+	return nil
+}
+
+func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.WriteHeader(http.StatusOK)
+	w.Write(s.openapi)
+	return nil
+}
+
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	return decodeJSON(w, r, s.opts.MaxBodyBytes, dst)
+}
+
+// practiceID parses the {practice} path value.
+func practiceID(r *http.Request) (tenant.PracticeID, error) { return pathID(r, "practice") }
+
+// existingPractice parses {practice} and checks that it exists, for routes
+// whose service would otherwise answer an unknown practice with an empty list.
+func (s *Server) existingPractice(r *http.Request) (tenant.PracticeID, error) {
+	id, err := practiceID(r)
+	if err != nil {
+		return id, err
+	}
+	_, err = s.engine.Tenants.Practice(r.Context(), id)
+	return id, err
+}
+
+// practiceAnd parses {practice} and one more UUID path value.
+func practiceAnd(r *http.Request, name string) (tenant.PracticeID, uuid.UUID, error) {
+	p, err := practiceID(r)
+	if err != nil {
+		return p, uuid.Nil, err
+	}
+	id, err := pathID(r, name)
+	return p, id, err
+}
+
+func created(w http.ResponseWriter, location string, v any) error {
+	w.Header().Set("Location", location)
+	return reply(w, http.StatusCreated, v)
+}
+
+// Tenants.
+
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
+	var in groupRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	g, err := s.engine.Tenants.CreateGroup(r.Context(), in.Name)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, g)
+}
+
+func (s *Server) createPractice(w http.ResponseWriter, r *http.Request) error {
+	var in practiceRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	gid, err := parseID("group_id", in.GroupID)
+	if err != nil {
+		return err
+	}
+	np := tenant.NewPractice{GroupID: gid, Name: in.Name}
+	if in.Policy != nil {
+		pol, err := in.Policy.policyIn("policy.")
+		if err != nil {
+			return err
+		}
+		np.Policy = &pol
+	}
+	p, err := s.engine.Tenants.CreatePractice(r.Context(), np)
+	if err != nil {
+		return renamePolicyField(err, "policy.")
+	}
+	return created(w, "/api/v1/practices/"+p.ID.String(), practiceOut(p))
+}
+
+func (s *Server) getPractice(w http.ResponseWriter, r *http.Request) error {
+	id, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.engine.Tenants.Practice(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, practiceOut(p))
+}
+
+func (s *Server) setPolicy(w http.ResponseWriter, r *http.Request) error {
+	id, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	var in policyJSON
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	pol, err := in.policyIn("")
+	if err != nil {
+		return err
+	}
+	if err := s.engine.Tenants.SetPolicy(r.Context(), id, pol); err != nil {
+		return renamePolicyField(err, "")
+	}
+	p, err := s.engine.Tenants.Practice(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, practiceOut(p))
+}
+
+func (s *Server) createLocation(w http.ResponseWriter, r *http.Request) error {
+	pid, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	var in locationRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	l, err := s.engine.Tenants.CreateLocation(r.Context(), pid, tenant.NewLocation{
+		Name: in.Name, TimeZone: in.TimeZone, Address: in.Address, Geo: in.Geo})
+	if err != nil {
+		return err
+	}
+	return created(w, r.URL.Path+"/"+l.ID.String(), l)
+}
+
+func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) error {
+	pid, err := s.existingPractice(r)
+	if err != nil {
+		return err
+	}
+	ls, err := s.engine.Tenants.Locations(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, listOf(ls))
+}
+
+func (s *Server) getLocation(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "location")
+	if err != nil {
+		return err
+	}
+	l, err := s.engine.Tenants.Location(r.Context(), pid, id)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, l)
+}
+
+// Providers and resources.
+
+func (s *Server) createProvider(w http.ResponseWriter, r *http.Request) error {
+	pid, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	var in providerRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	locs, err := parseIDs("location_ids", in.LocationIDs)
+	if err != nil {
+		return err
+	}
+	p, err := s.engine.Scheduling.CreateProvider(r.Context(), pid, scheduling.NewProvider{
+		NPI: in.NPI, GivenName: in.GivenName, FamilyName: in.FamilyName, Specialties: in.Specialties, LocationIDs: locs})
+	if err != nil {
+		return err
+	}
+	return created(w, r.URL.Path+"/"+p.ID.String(), p)
+}
+
+// pageLimit is the default and the largest page of paginated lists.
+const (
+	defaultPage = 100
+	maxPage     = 1000
+)
+
+func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) error {
+	pid, err := s.existingPractice(r)
+	if err != nil {
+		return err
+	}
+	q := newQuery(r)
+	f := scheduling.ProviderFilter{LocationID: q.id("location_id"), Specialty: q.str("specialty"),
+		After: q.id("after"), Limit: q.int("limit", defaultPage, 1, maxPage)}
+	if q.err != nil {
+		return q.err
+	}
+	ps, err := s.engine.Scheduling.Providers(r.Context(), pid, f)
+	if err != nil {
+		return err
+	}
+	out := listOf(ps)
+	if len(ps) == f.Limit {
+		out.NextAfter = &ps[len(ps)-1].ID
+	}
+	return reply(w, http.StatusOK, out)
+}
+
+func (s *Server) getProvider(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "provider")
+	if err != nil {
+		return err
+	}
+	p, err := s.engine.Scheduling.Provider(r.Context(), pid, id)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, p)
+}
+
+func (s *Server) createResource(w http.ResponseWriter, r *http.Request) error {
+	pid, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	var in resourceRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	lid, err := parseID("location_id", in.LocationID)
+	if err != nil {
+		return err
+	}
+	res, err := s.engine.Scheduling.CreateResource(r.Context(), pid, scheduling.NewResource{
+		LocationID: lid, Name: in.Name, Kind: scheduling.ResourceKind(in.Kind)})
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, res)
+}
+
+func (s *Server) listResources(w http.ResponseWriter, r *http.Request) error {
+	pid, err := s.existingPractice(r)
+	if err != nil {
+		return err
+	}
+	q := newQuery(r)
+	loc := q.id("location_id")
+	if q.err != nil {
+		return q.err
+	}
+	rs, err := s.engine.Scheduling.Resources(r.Context(), pid, loc)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, listOf(rs))
+}
+
+// Patients.
+
+func (s *Server) createPatient(w http.ResponseWriter, r *http.Request) error {
+	pid, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	var in patientRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.engine.Scheduling.CreatePatient(r.Context(), pid, in.input())
+	if err != nil {
+		return err
+	}
+	return created(w, r.URL.Path+"/"+p.ID.String(), p)
+}
+
+func (s *Server) listPatients(w http.ResponseWriter, r *http.Request) error {
+	pid, err := s.existingPractice(r)
+	if err != nil {
+		return err
+	}
+	q := newQuery(r)
+	f := scheduling.PatientFilter{Name: q.str("name"), Phone: q.str("phone"), Email: q.str("email"),
+		After: q.id("after"), Limit: q.int("limit", defaultPage, 1, maxPage)}
+	if q.err != nil {
+		return q.err
+	}
+	ps, err := s.engine.Scheduling.Patients(r.Context(), pid, f)
+	if err != nil {
+		return err
+	}
+	out := listOf(ps)
+	if len(ps) == f.Limit {
+		out.NextAfter = &ps[len(ps)-1].ID
+	}
+	return reply(w, http.StatusOK, out)
+}
+
+func (s *Server) getPatient(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "patient")
+	if err != nil {
+		return err
+	}
+	p, err := s.engine.Scheduling.Patient(r.Context(), pid, id)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, p)
+}
+
+func (s *Server) updatePatient(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "patient")
+	if err != nil {
+		return err
+	}
+	var in patientRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.engine.Scheduling.UpdatePatient(r.Context(), pid, id, in.input())
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, p)
+}
+
+// Visit types.
+
+func (s *Server) createVisitType(w http.ResponseWriter, r *http.Request) error {
+	pid, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	var in visitTypeRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	nv, err := in.input()
+	if err != nil {
+		return err
+	}
+	v, err := s.engine.Scheduling.CreateVisitType(r.Context(), pid, nv)
+	if err != nil {
+		return err
+	}
+	return created(w, r.URL.Path+"/"+v.ID.String(), visitTypeOut(v))
+}
+
+func (s *Server) listVisitTypes(w http.ResponseWriter, r *http.Request) error {
+	pid, err := s.existingPractice(r)
+	if err != nil {
+		return err
+	}
+	vs, err := s.engine.Scheduling.VisitTypes(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	out := make([]visitTypeJSON, len(vs))
+	for i, v := range vs {
+		out[i] = visitTypeOut(v)
+	}
+	return reply(w, http.StatusOK, listOf(out))
+}
+
+func (s *Server) getVisitType(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "visit_type")
+	if err != nil {
+		return err
+	}
+	v, err := s.engine.Scheduling.VisitType(r.Context(), pid, id)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, visitTypeOut(v))
+}
+
+// Availability.
+
+func (s *Server) createBlock(w http.ResponseWriter, r *http.Request) error {
+	pid, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	var in blockRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	prov, err := parseID("provider_id", in.ProviderID)
+	if err != nil {
+		return err
+	}
+	bi, err := in.input()
+	if err != nil {
+		return err
+	}
+	b, err := s.engine.Scheduling.CreateBlock(r.Context(), pid, scheduling.NewBlock{ProviderID: prov, BlockInput: bi})
+	if err != nil {
+		return err
+	}
+	return created(w, r.URL.Path+"/"+b.ID.String(), b)
+}
+
+func (s *Server) listBlocks(w http.ResponseWriter, r *http.Request) error {
+	pid, err := s.existingPractice(r)
+	if err != nil {
+		return err
+	}
+	q := newQuery(r)
+	f := scheduling.BlockFilter{ProviderIDs: q.ids("provider_id"), LocationID: q.id("location_id"),
+		From: q.time("from"), To: q.time("to")}
+	if q.err != nil {
+		return q.err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		return errs.Invalid("refserver.listBlocks", "to", "must be after from")
+	}
+	bs, err := s.engine.Scheduling.Blocks(r.Context(), pid, f)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, listOf(bs))
+}
+
+func (s *Server) getBlock(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "block")
+	if err != nil {
+		return err
+	}
+	b, err := s.engine.Scheduling.Block(r.Context(), pid, id)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, b)
+}
+
+func (s *Server) updateBlock(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "block")
+	if err != nil {
+		return err
+	}
+	var in blockRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.ProviderID != "" {
+		return errs.Invalid("refserver.updateBlock", "provider_id", "a block's provider cannot change; move its appointments to a block of the other provider")
+	}
+	bi, err := in.input()
+	if err != nil {
+		return err
+	}
+	b, err := s.engine.Scheduling.UpdateBlock(r.Context(), pid, id, bi)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, b)
+}
+
+func (s *Server) deleteBlock(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "block")
+	if err != nil {
+		return err
+	}
+	if err := s.engine.Scheduling.DeleteBlock(r.Context(), pid, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) moveAppointments(w http.ResponseWriter, r *http.Request) error {
+	pid, from, err := practiceAnd(r, "block")
+	if err != nil {
+		return err
+	}
+	var in moveRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	to, err := parseID("to_block_id", in.ToBlockID)
+	if err != nil {
+		return err
+	}
+	moved, err := s.engine.Scheduling.MoveAppointments(r.Context(), pid, from, to, in.Reason)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, listOf(moved))
+}
+
+func (s *Server) listSlots(w http.ResponseWriter, r *http.Request) error {
+	pid, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	q := newQuery(r)
+	sq := scheduling.SlotQuery{ProviderIDs: q.ids("provider_id"), LocationID: q.id("location_id"),
+		From: q.time("from"), To: q.time("to")}
+	vt, err := parseID("visit_type_id", q.str("visit_type_id"))
+	q.fail(err)
+	sq.VisitTypeID = vt
+	if q.err != nil {
+		return q.err
+	}
+	slots, err := s.engine.Scheduling.OpenSlots(r.Context(), pid, sq)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, listOf(slots))
+}
+
+// Appointments.
+
+// decodeBookRequest reads and converts a booking's body. It is the decoder
+// FuzzDecodeBookRequest exercises.
+func decodeBookRequest(w http.ResponseWriter, r *http.Request, limit int64) (scheduling.BookRequest, error) {
+	var in bookRequest
+	if err := decodeJSON(w, r, limit, &in); err != nil {
+		return scheduling.BookRequest{}, err
+	}
+	return in.input()
+}
+
+func (s *Server) book(w http.ResponseWriter, r *http.Request) error {
+	pid, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	in, err := decodeBookRequest(w, r, s.opts.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	a, err := s.engine.Scheduling.Book(r.Context(), pid, in)
+	if err != nil {
+		return err
+	}
+	return created(w, r.URL.Path+"/"+a.ID.String(), a)
+}
+
+func (s *Server) getAppointment(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "appointment")
+	if err != nil {
+		return err
+	}
+	a, err := s.engine.Scheduling.Appointment(r.Context(), pid, id)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, a)
+}
+
+func (s *Server) appointmentHistory(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "appointment")
+	if err != nil {
+		return err
+	}
+	cs, err := s.engine.Scheduling.History(r.Context(), pid, id)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, listOf(cs))
+}
+
+func (s *Server) reschedule(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "appointment")
+	if err != nil {
+		return err
+	}
+	var in rescheduleRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	rr, err := in.input()
+	if err != nil {
+		return err
+	}
+	a, err := s.engine.Scheduling.Reschedule(r.Context(), pid, id, rr)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, a)
+}
+
+func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) error {
+	pid, id, err := practiceAnd(r, "appointment")
+	if err != nil {
+		return err
+	}
+	var in statusRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Status == "" {
+		return errs.Invalid("refserver.setStatus", "status", "is required")
+	}
+	a, err := s.engine.Scheduling.Transition(r.Context(), pid, id, scheduling.Status(in.Status), in.Reason)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, a)
+}
+
+func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) error {
+	pid, err := s.existingPractice(r)
+	if err != nil {
+		return err
+	}
+	q := newQuery(r)
+	limit := q.int("limit", defaultPage, 1, maxPage)
+	if q.err != nil {
+		return q.err
+	}
+	es, err := s.engine.Scheduling.Requests(r.Context(), pid, limit)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, listOf(es))
+}
+
+func (s *Server) calendar(w http.ResponseWriter, r *http.Request) error {
+	pid, err := s.existingPractice(r)
+	if err != nil {
+		return err
+	}
+	q := newQuery(r)
+	cq := scheduling.CalendarQuery{From: q.time("from"), To: q.time("to"), LocationID: q.id("location_id"),
+		ProviderID: q.id("provider_id"), ResourceID: q.id("resource_id")}
+	for _, st := range q.list("status") {
+		cq.Status = append(cq.Status, scheduling.Status(st))
+	}
+	if q.err != nil {
+		return q.err
+	}
+	es, err := s.engine.Scheduling.Calendar(r.Context(), pid, cq)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, listOf(es))
+}

@@ -1,0 +1,95 @@
+package refserver
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/carebook/carebook/errs"
+)
+
+// statusOf maps every kind of error to its HTTP status. It is the one place
+// where kinds meet statuses.
+var statusOf = map[errs.Kind]int{
+	errs.KindInvalid:            http.StatusBadRequest,
+	errs.KindUnauthenticated:    http.StatusUnauthorized,
+	errs.KindForbidden:          http.StatusForbidden,
+	errs.KindNotFound:           http.StatusNotFound,
+	errs.KindConflict:           http.StatusConflict,
+	errs.KindTooLarge:           http.StatusRequestEntityTooLarge,
+	errs.KindPreconditionFailed: http.StatusUnprocessableEntity,
+	errs.KindRateLimited:        http.StatusTooManyRequests,
+	errs.KindInternal:           http.StatusInternalServerError,
+}
+
+// HTTPStatus returns the HTTP status the server answers an error of kind k with.
+func HTTPStatus(k errs.Kind) int {
+	if s, ok := statusOf[k]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ProblemTypePrefix starts the type URI of every problem document; the kind's
+// name ends it, as in "urn:carebook:problem:not_found".
+const ProblemTypePrefix = "urn:carebook:problem:"
+
+// Problem is an RFC 9457 problem document with carebook's extension members.
+type Problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail,omitempty"`
+	Instance  string `json:"instance,omitempty"`
+	Kind      string `json:"kind"`
+	Field     string `json:"field,omitempty"`
+	Details   any    `json:"details,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// problemFor builds the problem document for err. Internal errors show a
+// fixed sentence, never their cause.
+func problemFor(err error) Problem {
+	k := errs.KindOf(err)
+	status := HTTPStatus(k)
+	p := Problem{Type: ProblemTypePrefix + k.String(), Title: http.StatusText(status), Status: status, Kind: k.String()}
+	if k == errs.KindInternal {
+		p.Detail = "an internal error occurred; it has been logged"
+		return p
+	}
+	if e, ok := errs.As(err); ok {
+		p.Field, p.Details = e.Field, e.Details
+		switch {
+		case e.Field != "" && e.Msg != "":
+			p.Detail = e.Field + ": " + e.Msg
+		case e.Msg != "":
+			p.Detail = e.Msg
+		default:
+			p.Detail = k.String()
+		}
+	}
+	return p
+}
+
+// api adapts a handler that returns an error to http.Handler: the error is
+// answered as a problem document.
+func (s *Server) api(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.problem(w, r, err)
+		}
+	})
+}
+
+// problem answers err as application/problem+json. Internal errors are logged
+// with their cause; other kinds are the caller's doing and are not.
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
+	p := problemFor(err)
+	p.Instance = r.URL.Path
+	p.RequestID = requestIDFrom(r.Context())
+	if p.Status >= 500 {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("request_id", p.RequestID), slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Any("error", err))
+	}
+	writeJSON(w, p.Status, "application/problem+json", p)
+}

@@ -1,0 +1,159 @@
+package refserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/carebook/carebook"
+)
+
+// Options tune a Server. The zero value is ready to use.
+type Options struct {
+	// Logger receives access logs and internal errors; nil means the
+	// engine's logger.
+	Logger *slog.Logger
+	// Authenticate is the one middleware in front of every route that puts
+	// the acting actor.Actor in the request's context; nil means
+	// ActorFromHeader. Swap it for real authentication.
+	Authenticate func(http.Handler) http.Handler
+	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
+	// ShutdownTimeout bounds the graceful shutdown of Serve; 0 means 10 s.
+	ShutdownTimeout time.Duration
+}
+
+// Server is the reference HTTP server over an Engine. It implements
+// http.Handler and is safe for concurrent use.
+type Server struct {
+	engine  *carebook.Engine
+	opts    Options
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *metrics
+	handler http.Handler
+	openapi []byte
+}
+
+// New returns a Server over engine. The engine stays the caller's to close.
+func New(engine *carebook.Engine, opts Options) *Server {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	if opts.Authenticate == nil {
+		opts.Authenticate = ActorFromHeader
+	}
+	s := &Server{engine: engine, opts: opts, log: opts.Logger, mux: http.NewServeMux(), metrics: newMetrics(), openapi: openAPIDocument()}
+	if s.log == nil {
+		s.log = engine.Logger
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.method+" "+rt.pattern, s.instrument(rt, s.api(rt.handle)))
+	}
+	// The chain, outermost first. Authenticate is the one swappable link.
+	var h http.Handler = http.HandlerFunc(s.dispatch)
+	h = opts.Authenticate(h)
+	h = s.recoverPanics(h)
+	h = securityHeaders(h)
+	h = s.accessLog(h)
+	h = withRequestID(h)
+	s.handler = h
+	return s
+}
+
+// ServeHTTP serves one request through the middleware chain.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// dispatch routes a request, answering unknown paths (404) and methods (405)
+// with problem documents too.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// Let the mux decide between 404 and 405 (and set Allow), then answer
+	// with a problem instead of its plain text.
+	var probe headerProbe
+	probe.header = http.Header{}
+	s.mux.ServeHTTP(&probe, r)
+	status := probe.status
+	if status == 0 {
+		status = http.StatusNotFound
+	}
+	if allow := probe.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	s.metrics.observe("unmatched", r.Method, status, 0)
+	p := Problem{Type: ProblemTypePrefix + "not_found", Title: http.StatusText(status), Status: status,
+		Kind: "not_found", Detail: "no such route", Instance: r.URL.Path, RequestID: requestIDFrom(r.Context())}
+	if status == http.StatusMethodNotAllowed {
+		p.Type, p.Kind, p.Detail = ProblemTypePrefix+"method_not_allowed", "method_not_allowed", "the route does not allow "+r.Method
+	}
+	writeJSON(w, status, "application/problem+json", p)
+}
+
+// headerProbe records what the mux would answer without sending it.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header { return p.header }
+func (p *headerProbe) WriteHeader(code int) {
+	if p.status == 0 {
+		p.status = code
+	}
+}
+func (p *headerProbe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+// ListenAndServe listens on addr (such as "127.0.0.1:8080" or ":0") and
+// serves until ctx is done, then shuts down gracefully.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done, then stops taking connections and
+// waits (at most Options.ShutdownTimeout) for requests in flight. It returns
+// nil after a graceful shutdown. Serve closes ln.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
