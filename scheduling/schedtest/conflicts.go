@@ -190,10 +190,10 @@ func testConflictUpdate(e *env) {
 	withSpan(tm(1, 9, 0), 30*time.Minute, 0, 0)(&back)
 	back.UpdatedAt = e.ts()
 	e.ok(e.s.UpdateAppointment(e.ctx, &back), "UpdateAppointment(canceled, over a held seat)")
-	back.Status = scheduling.StatusConfirmed
-	back.UpdatedAt = e.ts()
-	wantErrKind(e.t, "UpdateAppointment(reactivate over a held seat)", e.s.UpdateAppointment(e.ctx, &back), errs.KindConflict)
-	back.Status = scheduling.StatusCanceled
+	react := back
+	react.Status = scheduling.StatusConfirmed
+	react.UpdatedAt = e.ts()
+	wantErrKind(e.t, "UpdateAppointment(reactivate over a held seat)", e.s.UpdateAppointment(e.ctx, &react), errs.KindConflict)
 	e.wantUnchanged("after rejected reactivation", &back)
 }
 
@@ -213,9 +213,10 @@ func testConflictUpdateCancelFrees(e *env) {
 		e.mustAppt(w, start, withResources(r1.ID))
 		e.wantUnchanged("after "+string(s), &upd)
 		// Now it cannot come back.
-		upd.Status = scheduling.StatusConfirmed
-		wantErrKind(e.t, "reactivate after "+string(s), e.s.UpdateAppointment(e.ctx, &upd), errs.KindConflict)
-		upd.Status = s
+		react := upd
+		react.Status = scheduling.StatusConfirmed
+		react.UpdatedAt = e.ts()
+		wantErrKind(e.t, "reactivate after "+string(s), e.s.UpdateAppointment(e.ctx, &react), errs.KindConflict)
 		e.wantUnchanged("after rejected reactivation", &upd)
 	}
 }
