@@ -1,0 +1,489 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// MaxHold is the longest hold (HoldEnd - HoldStart) an appointment may have;
+// InsertAppointment and UpdateAppointment reject longer ones with
+// KindInvalid. The bound lets every overlap query scan the index on
+// (practice_id, provider_id, hold_start) from from-MaxHold to to only: a hold
+// that ends after from cannot start MaxHold or more before it.
+const MaxHold = 24 * time.Hour
+
+// activeStatuses are the statuses that hold time, as stored.
+var activeStatuses = func() []string {
+	out := make([]string, len(scheduling.ActiveStatuses))
+	for i, s := range scheduling.ActiveStatuses {
+		out[i] = string(s)
+	}
+	return out
+}()
+
+type appointmentRow struct {
+	bun.BaseModel `bun:"table:appointments,alias:a"`
+
+	PracticeID  uuid.UUID           `bun:"practice_id,pk"`
+	ID          uuid.UUID           `bun:"id,pk"`
+	ProviderID  uuid.UUID           `bun:"provider_id"`
+	LocationID  uuid.UUID           `bun:"location_id"`
+	BlockID     uuid.UUID           `bun:"block_id"`
+	VisitTypeID uuid.UUID           `bun:"visit_type_id"`
+	PatientID   uuid.UUID           `bun:"patient_id"`
+	StartAt     utcTime             `bun:"start_at"`
+	EndAt       utcTime             `bun:"end_at"`
+	HoldStart   utcTime             `bun:"hold_start"`
+	HoldEnd     utcTime             `bun:"hold_end"`
+	Seat        int                 `bun:"seat"`
+	Status      string              `bun:"status"`
+	ResourceIDs jsonList[uuid.UUID] `bun:"resource_ids"`
+	BookedBy    string              `bun:"booked_by"`
+	CreatedAt   utcTime             `bun:"created_at"`
+	UpdatedAt   utcTime             `bun:"updated_at"`
+}
+
+func newAppointmentRow(a *scheduling.Appointment) *appointmentRow {
+	return &appointmentRow{
+		PracticeID:  a.PracticeID,
+		ID:          a.ID,
+		ProviderID:  a.ProviderID,
+		LocationID:  a.LocationID,
+		BlockID:     a.BlockID,
+		VisitTypeID: a.VisitTypeID,
+		PatientID:   a.PatientID,
+		StartAt:     utc(a.Start),
+		EndAt:       utc(a.End),
+		HoldStart:   utc(a.HoldStart),
+		HoldEnd:     utc(a.HoldEnd),
+		Seat:        a.Seat,
+		Status:      string(a.Status),
+		ResourceIDs: list(a.ResourceIDs),
+		BookedBy:    a.BookedBy,
+		CreatedAt:   utc(a.CreatedAt),
+		UpdatedAt:   utc(a.UpdatedAt),
+	}
+}
+
+func (r *appointmentRow) appointment() *scheduling.Appointment {
+	return &scheduling.Appointment{
+		ID:          r.ID,
+		PracticeID:  r.PracticeID,
+		ProviderID:  r.ProviderID,
+		LocationID:  r.LocationID,
+		BlockID:     r.BlockID,
+		VisitTypeID: r.VisitTypeID,
+		PatientID:   r.PatientID,
+		Start:       r.StartAt.Time(),
+		End:         r.EndAt.Time(),
+		HoldStart:   r.HoldStart.Time(),
+		HoldEnd:     r.HoldEnd.Time(),
+		Seat:        r.Seat,
+		Status:      scheduling.Status(r.Status),
+		ResourceIDs: slice(r.ResourceIDs),
+		BookedBy:    r.BookedBy,
+		CreatedAt:   r.CreatedAt.Time(),
+		UpdatedAt:   r.UpdatedAt.Time(),
+	}
+}
+
+type appointmentResourceRow struct {
+	bun.BaseModel `bun:"table:appointment_resources,alias:ar"`
+
+	PracticeID    uuid.UUID `bun:"practice_id,pk"`
+	AppointmentID uuid.UUID `bun:"appointment_id,pk"`
+	ResourceID    uuid.UUID `bun:"resource_id,pk"`
+	HoldStart     utcTime   `bun:"hold_start"`
+	HoldEnd       utcTime   `bun:"hold_end"`
+	Active        bool      `bun:"active"`
+}
+
+// checkAppointment rejects what the schema cannot hold: an empty or reversed
+// hold, one longer than MaxHold, a visit outside its hold, a resource listed
+// twice.
+func checkAppointment(op string, a *scheduling.Appointment) error {
+	switch {
+	case !a.HoldEnd.After(a.HoldStart):
+		return errs.Invalid(op, "hold_end", "the hold must end after it starts")
+	case a.HoldEnd.Sub(a.HoldStart) > MaxHold:
+		return errs.Invalid(op, "hold_end", fmt.Sprintf("a hold may last at most %v", MaxHold))
+	case a.End.Before(a.Start):
+		return errs.Invalid(op, "end", "the visit must not end before it starts")
+	case a.Start.Before(a.HoldStart) || a.End.After(a.HoldEnd):
+		return errs.Invalid(op, "start", "the visit must lie within its hold")
+	case !a.Status.Valid():
+		return errs.Invalid(op, "status", "unknown status "+string(a.Status))
+	}
+	seen := make(map[uuid.UUID]bool, len(a.ResourceIDs))
+	for _, id := range a.ResourceIDs {
+		if seen[id] {
+			return errs.Invalid(op, "resource_ids", "resource "+id.String()+" is listed twice")
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// resourceRowsSQL returns the INSERT of a's resource rows, or "" if it has none.
+func (s *Store) resourceRowsSQL(a *scheduling.Appointment) string {
+	if len(a.ResourceIDs) == 0 {
+		return ""
+	}
+	rows := make([]appointmentResourceRow, len(a.ResourceIDs))
+	for i, id := range a.ResourceIDs {
+		rows[i] = appointmentResourceRow{
+			PracticeID:    a.PracticeID,
+			AppointmentID: a.ID,
+			ResourceID:    id,
+			HoldStart:     utc(a.HoldStart),
+			HoldEnd:       utc(a.HoldEnd),
+			Active:        a.Status.Holds(),
+		}
+	}
+	return s.idb.NewInsert().Model(&rows).String()
+}
+
+// checkOverlap is SQLite's stand-in for PostgreSQL's exclusion constraints:
+// it must run in the IMMEDIATE transaction that then writes a, and returns
+// KindConflict if a's hold overlaps another active hold of its provider's
+// seat or of one of its resources.
+func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appointment) error {
+	if !a.Status.Holds() {
+		return nil
+	}
+	from, to, floor := utc(a.HoldStart), utc(a.HoldEnd), utc(a.HoldStart.Add(-MaxHold))
+	var seat, resource bool
+	q := `SELECT EXISTS (SELECT 1 FROM appointments
+	WHERE practice_id = ? AND provider_id = ? AND seat = ? AND status IN (?)
+	AND hold_start < ? AND hold_start > ? AND hold_end > ? AND id <> ?)`
+	args := []any{a.PracticeID, a.ProviderID, a.Seat, bun.List(activeStatuses), to, floor, from, a.ID}
+	if len(a.ResourceIDs) > 0 {
+		q += `, EXISTS (SELECT 1 FROM appointment_resources
+	WHERE practice_id = ? AND resource_id IN (?) AND active
+	AND hold_start < ? AND hold_start > ? AND hold_end > ? AND appointment_id <> ?)`
+		args = append(args, a.PracticeID, bun.List(a.ResourceIDs), to, floor, from, a.ID)
+	} else {
+		q += `, 0 = 1`
+	}
+	if err := s.idb.QueryRowContext(ctx, q, args...).Scan(&seat, &resource); err != nil {
+		return failure(op, "appointment", err)
+	}
+	switch {
+	case seat:
+		return takenConflict(op, "the provider's seat")
+	case resource:
+		return takenConflict(op, "a resource")
+	}
+	return nil
+}
+
+// InsertAppointment stores a new appointment with its resources. When its
+// status holds time, it returns KindConflict if its hold overlaps another
+// active appointment's hold of the same provider and seat, or of one of its
+// resources: by exclusion constraint on PostgreSQL, by a check in the same
+// IMMEDIATE transaction on SQLite. Holds must be at most MaxHold long.
+//
+// On PostgreSQL the appointment and its resources are written by one
+// statement batch, atomic even outside InTx; a conflict inside InTx aborts
+// the transaction, which must then be rolled back.
+func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment) error {
+	const op = "sqlstore.InsertAppointment"
+	if err := checkAppointment(op, a); err != nil {
+		return err
+	}
+	stmts := s.idb.NewInsert().Model(newAppointmentRow(a)).String()
+	if r := s.resourceRowsSQL(a); r != "" {
+		stmts += ";\n" + r
+	}
+	if s.dialect == Postgres {
+		_, err := s.idb.ExecContext(ctx, stmts)
+		return failure(op, "appointment", err)
+	}
+	return s.atomic(ctx, func(tx *Store) error {
+		if err := tx.checkOverlap(ctx, op, a); err != nil {
+			return err
+		}
+		_, err := tx.idb.ExecContext(ctx, stmts)
+		return failure(op, "appointment", err)
+	})
+}
+
+// UpdateAppointment writes the provider, location, block, times, seat,
+// status, resources and UpdatedAt of a stored appointment, under the rule of
+// InsertAppointment; KindNotFound if there is none.
+func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment) error {
+	const op = "sqlstore.UpdateAppointment"
+	if err := checkAppointment(op, a); err != nil {
+		return err
+	}
+	return s.atomic(ctx, func(tx *Store) error {
+		if tx.dialect == SQLite {
+			if err := tx.checkOverlap(ctx, op, a); err != nil {
+				return err
+			}
+		}
+		res, err := tx.idb.NewUpdate().Model(newAppointmentRow(a)).
+			Column("provider_id", "location_id", "block_id", "start_at", "end_at", "hold_start",
+				"hold_end", "seat", "status", "resource_ids", "updated_at").
+			WherePK().Exec(ctx)
+		if err := affected(op, "appointment", res, err); err != nil {
+			return err
+		}
+		stmts := tx.idb.NewDelete().TableExpr("appointment_resources").
+			Where("practice_id = ? AND appointment_id = ?", a.PracticeID, a.ID).String()
+		if r := tx.resourceRowsSQL(a); r != "" {
+			stmts += ";\n" + r
+		}
+		_, err = tx.idb.ExecContext(ctx, stmts)
+		return failure(op, "appointment", err)
+	})
+}
+
+// GetAppointment returns appointment id of practice, or KindNotFound.
+func (s *Store) GetAppointment(ctx context.Context, practice tenant.PracticeID, id scheduling.AppointmentID) (*scheduling.Appointment, error) {
+	var row appointmentRow
+	if err := s.idb.NewSelect().Model(&row).
+		Where("a.practice_id = ? AND a.id = ?", practice, id).Scan(ctx); err != nil {
+		return nil, failure("sqlstore.GetAppointment", "appointment", err)
+	}
+	return row.appointment(), nil
+}
+
+// ListAppointments returns the appointments of practice that pass f, by
+// Start (or by CreatedAt when f.ByCreated), then ID.
+func (s *Store) ListAppointments(ctx context.Context, practice tenant.PracticeID, f scheduling.AppointmentFilter) ([]*scheduling.Appointment, error) {
+	var rows []appointmentRow
+	q := s.idb.NewSelect().Model(&rows).Where("a.practice_id = ?", practice)
+	if len(f.IDs) > 0 {
+		q = q.Where("a.id IN (?)", bun.List(f.IDs))
+	}
+	if len(f.ProviderIDs) > 0 {
+		q = q.Where("a.provider_id IN (?)", bun.List(f.ProviderIDs))
+	}
+	if f.LocationID != nil {
+		q = q.Where("a.location_id = ?", *f.LocationID)
+	}
+	if f.ResourceID != nil {
+		q = q.Where(`EXISTS (SELECT 1 FROM appointment_resources ar
+			WHERE ar.practice_id = a.practice_id AND ar.appointment_id = a.id AND ar.resource_id = ?)`, *f.ResourceID)
+	}
+	if f.PatientID != nil {
+		q = q.Where("a.patient_id = ?", *f.PatientID)
+	}
+	if f.BlockID != nil {
+		q = q.Where("a.block_id = ?", *f.BlockID)
+	}
+	if len(f.Status) > 0 {
+		q = q.Where("a.status IN (?)", bun.List(f.Status))
+	}
+	if !f.To.IsZero() {
+		q = q.Where("a.start_at < ?", utc(f.To))
+	}
+	if !f.From.IsZero() {
+		// A visit lies within its hold, so it starts less than MaxHold before
+		// it ends: this bounds the index scan on start_at.
+		q = q.Where("a.end_at > ? AND a.start_at > ?", utc(f.From), utc(f.From.Add(-MaxHold)))
+	}
+	if f.ByCreated {
+		q = q.OrderExpr("a.created_at, a.id")
+	} else {
+		q = q.OrderExpr("a.start_at, a.id")
+	}
+	if f.Limit > 0 {
+		q = q.Limit(int64(f.Limit))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, failure("sqlstore.ListAppointments", "appointment", err)
+	}
+	out := make([]*scheduling.Appointment, len(rows))
+	for i := range rows {
+		out[i] = rows[i].appointment()
+	}
+	return out, nil
+}
+
+type changeRow struct {
+	bun.BaseModel `bun:"table:appointment_changes,alias:c"`
+
+	PracticeID    uuid.UUID `bun:"practice_id,pk"`
+	ID            uuid.UUID `bun:"id,pk"`
+	AppointmentID uuid.UUID `bun:"appointment_id"`
+	Action        string    `bun:"action"`
+	FromStatus    string    `bun:"from_status"`
+	ToStatus      string    `bun:"to_status"`
+	ByActor       string    `bun:"by_actor"`
+	At            utcTime   `bun:"at"`
+	Reason        string    `bun:"reason"`
+	PrevStart     *utcTime  `bun:"prev_start"`
+}
+
+// AppendChange adds c to its appointment's history. The appointment must
+// exist in c's practice (else KindNotFound).
+func (s *Store) AppendChange(ctx context.Context, c *scheduling.Change) error {
+	row := &changeRow{
+		PracticeID:    c.PracticeID,
+		ID:            c.ID,
+		AppointmentID: c.AppointmentID,
+		Action:        c.Action,
+		FromStatus:    string(c.From),
+		ToStatus:      string(c.To),
+		ByActor:       c.By,
+		At:            utc(c.At),
+		Reason:        c.Reason,
+		PrevStart:     optTime(c.PrevStart),
+	}
+	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	return failure("sqlstore.AppendChange", "change", err)
+}
+
+// ListChanges returns the history of appointment id, oldest first (by At,
+// then ID). An unknown appointment has an empty history.
+func (s *Store) ListChanges(ctx context.Context, practice tenant.PracticeID, id scheduling.AppointmentID) ([]*scheduling.Change, error) {
+	var rows []changeRow
+	if err := s.idb.NewSelect().Model(&rows).
+		Where("c.practice_id = ? AND c.appointment_id = ?", practice, id).
+		OrderExpr("c.at, c.id").Scan(ctx); err != nil {
+		return nil, failure("sqlstore.ListChanges", "change", err)
+	}
+	out := make([]*scheduling.Change, len(rows))
+	for i, r := range rows {
+		out[i] = &scheduling.Change{
+			ID:            r.ID,
+			PracticeID:    r.PracticeID,
+			AppointmentID: r.AppointmentID,
+			Action:        r.Action,
+			From:          scheduling.Status(r.FromStatus),
+			To:            scheduling.Status(r.ToStatus),
+			By:            r.ByActor,
+			At:            r.At.Time(),
+			Reason:        r.Reason,
+			PrevStart:     r.PrevStart.timePtr(),
+		}
+	}
+	return out, nil
+}
+
+type holdRow struct {
+	Kind          int       `bun:"kind"`
+	AppointmentID uuid.UUID `bun:"appointment_id"`
+	OwnerID       uuid.UUID `bun:"owner_id"`
+	BlockID       uuid.UUID `bun:"block_id"`
+	Seat          int       `bun:"seat"`
+	HoldStart     utcTime   `bun:"hold_start"`
+	HoldEnd       utcTime   `bun:"hold_end"`
+}
+
+// Holds returns the holds of active appointments that overlap [from, to):
+// one per appointment of providers (OwnerID is the provider), and one per
+// appointment and resource of resources (OwnerID is the resource), each list
+// ordered by Start, then OwnerID, then appointment ID. It is one query.
+func (s *Store) Holds(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time) (scheduling.Holds, error) {
+	h, err := s.holds(ctx, practice, providers, resources, from, to)
+	if err != nil {
+		return scheduling.Holds{}, failure("sqlstore.Holds", "hold", err)
+	}
+	return h, nil
+}
+
+func (s *Store) holds(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time) (scheduling.Holds, error) {
+	out := scheduling.Holds{Provider: []scheduling.Hold{}, Resource: []scheduling.Hold{}}
+	if (len(providers) == 0 && len(resources) == 0) || !from.Before(to) {
+		return out, nil
+	}
+	lo, hi, floor := utc(from), utc(to), utc(from.Add(-MaxHold))
+	var (
+		parts []string
+		args  []any
+	)
+	if len(providers) > 0 {
+		parts = append(parts, `SELECT 0 AS kind, a.id AS appointment_id, a.provider_id AS owner_id,
+	a.block_id, a.seat, a.hold_start, a.hold_end
+FROM appointments AS a
+WHERE a.practice_id = ? AND a.provider_id IN (?) AND a.hold_start < ? AND a.hold_start > ?
+	AND a.hold_end > ? AND a.status IN (?)`)
+		args = append(args, practice, bun.List(providers), hi, floor, lo, bun.List(activeStatuses))
+	}
+	if len(resources) > 0 {
+		parts = append(parts, `SELECT 1 AS kind, ar.appointment_id, ar.resource_id AS owner_id,
+	a.block_id, a.seat, ar.hold_start, ar.hold_end
+FROM appointment_resources AS ar
+JOIN appointments AS a ON a.practice_id = ar.practice_id AND a.id = ar.appointment_id
+WHERE ar.practice_id = ? AND ar.resource_id IN (?) AND ar.hold_start < ? AND ar.hold_start > ?
+	AND ar.hold_end > ? AND ar.active`)
+		args = append(args, practice, bun.List(resources), hi, floor, lo)
+	}
+	query := strings.Join(parts, "\nUNION ALL\n") + "\nORDER BY kind, hold_start, owner_id, appointment_id"
+	var rows []holdRow
+	if err := s.idb.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+		return out, err
+	}
+	for _, r := range rows {
+		h := scheduling.Hold{
+			AppointmentID: r.AppointmentID,
+			OwnerID:       r.OwnerID,
+			BlockID:       r.BlockID,
+			Seat:          r.Seat,
+			Start:         r.HoldStart.Time(),
+			End:           r.HoldEnd.Time(),
+		}
+		if r.Kind == 0 {
+			out.Provider = append(out.Provider, h)
+		} else {
+			out.Resource = append(out.Resource, h)
+		}
+	}
+	return out, nil
+}
+
+// SlotInputs returns what an open-slot search needs: the blocks of providers
+// that may overlap [from, to), as ListBlocks, and the holds of providers and
+// resources, as Holds. It makes two queries, each an indexed range scan.
+func (s *Store) SlotInputs(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time) ([]*scheduling.Block, scheduling.Holds, error) {
+	const op = "sqlstore.SlotInputs"
+	blocks := []*scheduling.Block{}
+	if len(providers) > 0 {
+		var err error
+		blocks, err = s.listBlocks(ctx, practice, scheduling.BlockFilter{ProviderIDs: providers, From: from, To: to})
+		if err != nil {
+			return nil, scheduling.Holds{}, failure(op, "block", err)
+		}
+	}
+	h, err := s.holds(ctx, practice, providers, resources, from, to)
+	if err != nil {
+		return nil, scheduling.Holds{}, failure(op, "hold", err)
+	}
+	return blocks, h, nil
+}
+
+// FinishedVisits returns the visits with status out of patients whose Start
+// is in [from, to), by Start.
+func (s *Store) FinishedVisits(ctx context.Context, practice tenant.PracticeID, patients []scheduling.PatientID, from, to time.Time) ([]scheduling.FinishedVisit, error) {
+	out := []scheduling.FinishedVisit{}
+	if len(patients) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		PatientID  uuid.UUID `bun:"patient_id"`
+		ProviderID uuid.UUID `bun:"provider_id"`
+		StartAt    utcTime   `bun:"start_at"`
+	}
+	err := s.idb.NewRaw(`SELECT a.patient_id, a.provider_id, a.start_at FROM appointments AS a
+WHERE a.practice_id = ? AND a.patient_id IN (?) AND a.start_at >= ? AND a.start_at < ? AND a.status = ?
+ORDER BY a.start_at, a.id`,
+		practice, bun.List(patients), utc(from), utc(to), string(scheduling.StatusOut)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, failure("sqlstore.FinishedVisits", "visit", err)
+	}
+	for _, r := range rows {
+		out = append(out, scheduling.FinishedVisit{PatientID: r.PatientID, ProviderID: r.ProviderID, Start: r.StartAt.Time()})
+	}
+	return out, nil
+}

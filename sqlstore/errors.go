@@ -1,0 +1,68 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/carebook/carebook/errs"
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// PostgreSQL SQLSTATE codes that are the caller's doing, not an outage.
+const (
+	pgUniqueViolation     = "23505"
+	pgExclusionViolation  = "23P01"
+	pgForeignKeyViolation = "23503"
+	pgCheckViolation      = "23514"
+)
+
+// failure translates a database error of operation op into carebook's
+// errors, by SQLSTATE on PostgreSQL and by extended result code on SQLite,
+// never by message text:
+//
+//   - no rows: KindNotFound for what;
+//   - unique or exclusion violation: KindConflict;
+//   - foreign key violation: KindNotFound (a referenced record is missing);
+//   - check violation: KindInvalid;
+//   - anything else is wrapped with op.
+func failure(op, what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.NotFound(op, what)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case pgUniqueViolation:
+			return errs.Wrap(errs.KindConflict, op, what+" already exists", err)
+		case pgExclusionViolation:
+			return errs.Wrap(errs.KindConflict, op, "the time is already taken", err)
+		case pgForeignKeyViolation:
+			return errs.Wrap(errs.KindNotFound, op, "a record "+what+" refers to was not found", err)
+		case pgCheckViolation:
+			return errs.Wrap(errs.KindInvalid, op, what+" breaks a rule of the schema", err)
+		}
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return errs.Wrap(errs.KindConflict, op, what+" already exists", err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return errs.Wrap(errs.KindNotFound, op, "a record "+what+" refers to was not found", err)
+		case sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return errs.Wrap(errs.KindInvalid, op, what+" breaks a rule of the schema", err)
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// takenConflict is the error of a booking whose hold overlaps another's.
+func takenConflict(op, what string) error {
+	return errs.Conflict(op, what+" is already taken at that time")
+}

@@ -1,0 +1,11 @@
+DROP TABLE IF EXISTS appointment_changes;
+DROP TABLE IF EXISTS appointment_resources;
+DROP TABLE IF EXISTS appointments;
+DROP TABLE IF EXISTS blocks;
+DROP TABLE IF EXISTS visit_types;
+DROP TABLE IF EXISTS patients;
+DROP TABLE IF EXISTS resources;
+DROP TABLE IF EXISTS providers;
+DROP TABLE IF EXISTS locations;
+DROP TABLE IF EXISTS practices;
+DROP TABLE IF EXISTS groups;

@@ -1,0 +1,236 @@
+// Package sqltest opens isolated, migrated sqlstore databases for tests.
+//
+// SQLite opens a fresh file under t.TempDir(). Postgres creates a fresh
+// database per test on the server named by the environment variable
+// CAREBOOK_TEST_POSTGRES (such as
+// postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable), cloned from a
+// template database that is migrated once and kept, named by a hash of the
+// migrations, so that each test costs one CREATE DATABASE. Each database is
+// dropped at t.Cleanup. When CAREBOOK_TEST_POSTGRES is empty, Postgres skips
+// the test, or fails it if CAREBOOK_REQUIRE_POSTGRES=1.
+package sqltest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook/sqlstore"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Environment variables read by Postgres.
+const (
+	EnvPostgres        = "CAREBOOK_TEST_POSTGRES"
+	EnvRequirePostgres = "CAREBOOK_REQUIRE_POSTGRES"
+)
+
+// SQLite returns a migrated Store on a new SQLite file in t.TempDir(),
+// closed at t.Cleanup.
+func SQLite(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "carebook.db"))
+	if err != nil {
+		t.Fatalf("sqltest: open SQLite: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("sqltest: migrate SQLite: %v", err)
+	}
+	return s
+}
+
+// PostgresDSN returns the DSN in CAREBOOK_TEST_POSTGRES, skipping t if it is
+// empty (failing it if CAREBOOK_REQUIRE_POSTGRES=1).
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(EnvPostgres)
+	if dsn == "" {
+		if os.Getenv(EnvRequirePostgres) == "1" {
+			t.Fatalf("sqltest: %s=1 but %s is empty", EnvRequirePostgres, EnvPostgres)
+		}
+		t.Skipf("sqltest: %s is empty; skipping PostgreSQL", EnvPostgres)
+	}
+	return dsn
+}
+
+// Postgres returns a migrated Store on a new PostgreSQL database, closed and
+// dropped at t.Cleanup.
+func Postgres(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	dsn := PostgresDSN(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := server(ctx, dsn)
+	if err != nil {
+		t.Fatalf("sqltest: %v", err)
+	}
+	name := "carebook_test_" + randomHex(8)
+	if _, err := srv.admin.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`,
+		pgx.Identifier{name}.Sanitize(), pgx.Identifier{srv.template}.Sanitize())); err != nil {
+		t.Fatalf("sqltest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := srv.admin.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`,
+			pgx.Identifier{name}.Sanitize())); err != nil {
+			t.Errorf("sqltest: drop database %s: %v", name, err)
+		}
+	})
+	s, err := sqlstore.Open(ctx, withDatabase(dsn, name))
+	if err != nil {
+		t.Fatalf("sqltest: open PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { s.Close() }) // runs before the drop
+	return s
+}
+
+// Each runs fn as subtests "sqlite" and "postgres", each on its own fresh
+// database.
+func Each(t *testing.T, fn func(t *testing.T, s *sqlstore.Store)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// pgServer is a PostgreSQL server with its migrated template database.
+type pgServer struct {
+	admin    *sql.DB // on the DSN's own database, for CREATE and DROP DATABASE
+	template string
+}
+
+// The servers of this test binary, by DSN: the template is made once per
+// binary (and reused across binaries while the migrations do not change).
+var (
+	serversMu sync.Mutex
+	servers   = map[string]*pgServer{}
+)
+
+func server(ctx context.Context, dsn string) (*pgServer, error) {
+	serversMu.Lock()
+	defer serversMu.Unlock()
+	if s := servers[dsn]; s != nil {
+		return s, nil
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("bad %s: %w", EnvPostgres, err)
+	}
+	admin := stdlib.OpenDB(*cfg)
+	hash, err := migrationsHash()
+	if err != nil {
+		admin.Close()
+		return nil, err
+	}
+	s := &pgServer{admin: admin, template: "carebook_tpl_" + hash}
+	if err := s.ensureTemplate(ctx, dsn); err != nil {
+		admin.Close()
+		return nil, err
+	}
+	servers[dsn] = s
+	return s, nil
+}
+
+// templateLockKey serializes template creation across test binaries.
+const templateLockKey = 0x63625f74706c // "cb_tpl"
+
+// ensureTemplate creates and migrates the template database unless a
+// complete one exists. A template is complete once marked IS_TEMPLATE; one
+// left half-made by a crash is dropped and made again.
+func (s *pgServer) ensureTemplate(ctx context.Context, dsn string) error {
+	conn, err := s.admin.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(templateLockKey)); err != nil {
+		return fmt.Errorf("lock template: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(templateLockKey))
+
+	ident := pgx.Identifier{s.template}.Sanitize()
+	var done bool
+	err = conn.QueryRowContext(ctx, `SELECT datistemplate FROM pg_database WHERE datname = $1`, s.template).Scan(&done)
+	switch {
+	case err == nil && done:
+		return nil
+	case err == nil:
+		if _, err := conn.ExecContext(ctx, `DROP DATABASE `+ident+` WITH (FORCE)`); err != nil {
+			return fmt.Errorf("drop half-made template: %w", err)
+		}
+	case err != sql.ErrNoRows:
+		return fmt.Errorf("look up template: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE DATABASE `+ident); err != nil {
+		return fmt.Errorf("create template: %w", err)
+	}
+	st, err := sqlstore.Open(ctx, withDatabase(dsn, s.template))
+	if err != nil {
+		return fmt.Errorf("open template: %w", err)
+	}
+	err = st.Migrate(ctx)
+	st.Close()
+	if err != nil {
+		return fmt.Errorf("migrate template: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `ALTER DATABASE `+ident+` WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`); err != nil {
+		return fmt.Errorf("mark template: %w", err)
+	}
+	return nil
+}
+
+// migrationsHash names the schema: the first 16 hex digits of a SHA-256 over
+// the PostgreSQL migrations' names and contents.
+func migrationsHash() (string, error) {
+	fsys, err := sqlstore.MigrationsFS(sqlstore.Postgres)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	err = fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("hash migrations: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// withDatabase returns dsn with its database replaced by name.
+func withDatabase(dsn, name string) string {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + name
+		return u.String()
+	}
+	return strings.TrimSpace(dsn) + " dbname=" + name
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
