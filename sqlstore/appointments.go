@@ -420,7 +420,7 @@ WHERE ar.practice_id = ? AND ar.resource_id IN (?) AND ar.hold_start < ? AND ar.
 	AND ar.hold_end > ? AND ar.active`)
 		args = append(args, practice, bun.List(resources), hi, floor, lo)
 	}
-	query := strings.Join(parts, "\nUNION ALL\n") + "\nORDER BY kind, hold_start, owner_id, appointment_id"
+	query := strings.Join(parts, "\nUNION ALL\n") + "\nORDER BY 1, 6, 3, 2" // kind, hold_start, owner_id, appointment_id
 	var rows []holdRow
 	if err := s.idb.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
 		return out, err
