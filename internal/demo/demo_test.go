@@ -1,0 +1,221 @@
+package demo_test
+
+import (
+	"context"
+	"maps"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/internal/demo"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/tenant"
+)
+
+// counts is how much of each thing the demo practice holds.
+type counts struct {
+	sizes
+	ByStatus map[scheduling.Status]int
+}
+
+type sizes struct {
+	Practices, Locations, Providers, Resources, VisitTypes, Blocks, Patients, Appointments int
+}
+
+func mustEngine(t *testing.T, now time.Time) *carebook.Engine {
+	t.Helper()
+	e, err := carebook.New(context.Background(),
+		carebook.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "demo.db"), Migrate: true},
+		carebook.WithClock(clock.NewFixed(now)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func mustCount(t *testing.T, e *carebook.Engine, p tenant.PracticeID) counts {
+	t.Helper()
+	ctx := context.Background()
+	st := e.Store()
+	var c counts
+	must := func(n int, err error) int {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	c.Practices = must(lenOf(st.ListPractices(ctx, demo.GroupID())))
+	c.Locations = must(lenOf(st.ListLocations(ctx, p)))
+	c.Providers = must(lenOf(st.ListProviders(ctx, p, scheduling.ProviderFilter{})))
+	c.Resources = must(lenOf(st.ListResources(ctx, p, nil)))
+	c.VisitTypes = must(lenOf(st.ListVisitTypes(ctx, p)))
+	c.Blocks = must(lenOf(st.ListBlocks(ctx, p, scheduling.BlockFilter{})))
+	c.Patients = must(lenOf(st.ListPatients(ctx, p, scheduling.PatientFilter{})))
+	appts, err := st.ListAppointments(ctx, p, scheduling.AppointmentFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Appointments = len(appts)
+	c.ByStatus = make(map[scheduling.Status]int)
+	for _, a := range appts {
+		c.ByStatus[a.Status]++
+	}
+	return c
+}
+
+func lenOf[T any](s []T, err error) (int, error) { return len(s), err }
+
+func TestSeedTwiceSameCounts(t *testing.T) {
+	ctx := context.Background()
+	ny, _ := time.LoadLocation("America/New_York")
+	e := mustEngine(t, time.Date(2026, time.May, 6, 14, 30, 0, 0, ny))
+	p1, err := demo.Seed(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := mustCount(t, e, p1)
+	p2, err := demo.Seed(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2 != p1 {
+		t.Errorf("second Seed returned practice %v, want %v", p2, p1)
+	}
+	if second := mustCount(t, e, p1); !equalCounts(first, second) {
+		t.Errorf("counts after a second Seed = %+v, want %+v", second, first)
+	}
+	want := counts{sizes: sizes{Practices: 1, Locations: 2, Providers: 3, Resources: 3, VisitTypes: 4, Blocks: 8, Patients: 6, Appointments: 10},
+		ByStatus: map[scheduling.Status]int{
+			scheduling.StatusOut: 2, scheduling.StatusNew: 2, scheduling.StatusConfirmed: 5, scheduling.StatusCanceled: 1,
+		}}
+	if !equalCounts(first, want) {
+		t.Errorf("counts = %+v, want %+v", first, want)
+	}
+}
+
+func equalCounts(a, b counts) bool {
+	return a.sizes == b.sizes && maps.Equal(a.ByStatus, b.ByStatus)
+}
+
+// TestSeedAnyDay seeds on days that stress the choice of slots: weekends,
+// late evenings, the days around a DST change. The demo must always seed,
+// with its appointments in the coming week and its history in the past.
+func TestSeedAnyDay(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	for _, now := range []time.Time{
+		time.Date(2026, time.May, 8, 23, 50, 0, 0, ny),      // Friday night
+		time.Date(2026, time.May, 9, 7, 0, 0, 0, ny),        // Saturday morning
+		time.Date(2026, time.May, 10, 12, 0, 0, 0, ny),      // Sunday
+		time.Date(2026, time.May, 11, 8, 0, 0, 0, ny),       // Monday morning
+		time.Date(2026, time.March, 7, 18, 0, 0, 0, ny),     // the eve of spring forward
+		time.Date(2026, time.October, 31, 16, 0, 0, 0, ny),  // the eve of fall back
+		time.Date(2026, time.December, 31, 22, 0, 0, 0, ny), // new year's eve
+	} {
+		t.Run(now.Format("Mon_2006-01-02T15:04"), func(t *testing.T) {
+			ctx := context.Background()
+			e := mustEngine(t, now)
+			p, err := demo.Seed(ctx, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkDemo(t, e, p, now)
+		})
+	}
+}
+
+func checkDemo(t *testing.T, e *carebook.Engine, p tenant.PracticeID, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	prac, err := e.Tenants.Practice(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prac.Name != demo.PracticeName || prac.Policy != tenant.DefaultPolicy {
+		t.Errorf("practice %q with policy %+v, want %q with the default policy", prac.Name, prac.Policy, demo.PracticeName)
+	}
+	provs, err := e.Scheduling.Providers(ctx, p, scheduling.ProviderFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range provs {
+		if !scheduling.ValidNPI(pr.NPI) {
+			t.Errorf("provider %s has invalid NPI %q", pr.FamilyName, pr.NPI)
+		}
+	}
+	locs, err := e.Tenants.Locations(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range locs {
+		if l.TimeZone != "America/New_York" || l.Address.Line1 == "" || l.Geo.Lat == 0 {
+			t.Errorf("location %+v lacks its zone, address or geo point", l)
+		}
+	}
+
+	// The coming week's calendar: every active appointment is in the future,
+	// new requests are flagged, and patients are new or established.
+	cal, err := e.Scheduling.Calendar(ctx, p, scheduling.CalendarQuery{From: now, To: now.AddDate(0, 0, 10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cal) != 8 {
+		t.Errorf("%d appointments in the coming week, want 8", len(cal))
+	}
+	kinds := make(map[scheduling.PatientKind]int)
+	flagged := 0
+	for _, c := range cal {
+		a := c.Appointment
+		if !a.Start.After(now) || a.Start.After(now.AddDate(0, 0, 9)) {
+			t.Errorf("appointment at %v is not in the coming week of %v", a.Start, now)
+		}
+		if c.NeedsConfirmation != (a.Status == scheduling.StatusNew) {
+			t.Errorf("appointment %s: NeedsConfirmation = %v", a.Status, c.NeedsConfirmation)
+		}
+		if c.NeedsConfirmation {
+			flagged++
+		}
+		if c.Patient.FamilyName == "" {
+			t.Errorf("appointment at %v has no patient", a.Start)
+		}
+		kinds[a.PatientKind]++
+	}
+	if flagged != 2 || kinds[scheduling.NewPatient] == 0 || kinds[scheduling.EstablishedPatient] == 0 {
+		t.Errorf("%d flagged requests and patient kinds %v; want 2 flagged, both kinds", flagged, kinds)
+	}
+	reqs, err := e.Scheduling.Requests(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reqs) != 2 {
+		t.Errorf("%d requests waiting, want 2", len(reqs))
+	}
+
+	// The history: two finished visits about two weeks ago.
+	past, err := e.Scheduling.Calendar(ctx, p, scheduling.CalendarQuery{From: now.AddDate(0, 0, -21), To: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(past) != 2 {
+		t.Fatalf("%d past appointments, want 2", len(past))
+	}
+	for _, c := range past {
+		if c.Appointment.Status != scheduling.StatusOut {
+			t.Errorf("past appointment is %s, want out", c.Appointment.Status)
+		}
+	}
+
+	// The group class has two of its eight seats taken.
+	classSeats := 0
+	for _, c := range cal {
+		if c.Appointment.End.Sub(c.Appointment.Start) == time.Hour {
+			classSeats++
+		}
+	}
+	if classSeats != 2 {
+		t.Errorf("%d seats taken in the group class, want 2", classSeats)
+	}
+}
