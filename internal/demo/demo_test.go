@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/carebook/carebook/tenant"
 )
 
@@ -70,9 +72,17 @@ func mustCount(t *testing.T, e *carebook.Engine, p tenant.PracticeID) counts {
 func lenOf[T any](s []T, err error) (int, error) { return len(s), err }
 
 func TestSeedTwiceSameCounts(t *testing.T) {
-	ctx := context.Background()
 	ny, _ := time.LoadLocation("America/New_York")
-	e := mustEngine(t, time.Date(2026, time.May, 6, 14, 30, 0, 0, ny))
+	now := time.Date(2026, time.May, 6, 14, 30, 0, 0, ny)
+	t.Run("SQLite", func(t *testing.T) { testSeedTwice(t, mustEngine(t, now)) })
+	t.Run("Postgres", func(t *testing.T) {
+		// The store is closed by sqltest at cleanup.
+		testSeedTwice(t, carebook.NewWithStore(sqltest.Postgres(t), carebook.WithClock(clock.NewFixed(now))))
+	})
+}
+
+func testSeedTwice(t *testing.T, e *carebook.Engine) {
+	ctx := context.Background()
 	p1, err := demo.Seed(ctx, e)
 	if err != nil {
 		t.Fatal(err)
@@ -217,5 +227,38 @@ func checkDemo(t *testing.T, e *carebook.Engine, p tenant.PracticeID, now time.T
 	}
 	if classSeats != 2 {
 		t.Errorf("%d seats taken in the group class, want 2", classSeats)
+	}
+}
+
+// TestSeedConcurrent starts two seedings at once, as two replicas starting
+// together would: both must return the one demo practice.
+func TestSeedConcurrent(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	now := time.Date(2026, time.May, 6, 14, 30, 0, 0, ny)
+	t.Run("SQLite", func(t *testing.T) { testSeedConcurrent(t, mustEngine(t, now)) })
+	t.Run("Postgres", func(t *testing.T) {
+		testSeedConcurrent(t, carebook.NewWithStore(sqltest.Postgres(t), carebook.WithClock(clock.NewFixed(now))))
+	})
+}
+
+func testSeedConcurrent(t *testing.T, e *carebook.Engine) {
+	ctx := context.Background()
+	var ids [2]tenant.PracticeID
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() { ids[i], errs[i] = demo.Seed(ctx, e) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ids[0] != ids[1] {
+		t.Errorf("concurrent seedings returned practices %v and %v", ids[0], ids[1])
+	}
+	if c := mustCount(t, e, ids[0]); c.Practices != 1 || c.Appointments != 10 {
+		t.Errorf("after concurrent seedings: %+v", c)
 	}
 }
