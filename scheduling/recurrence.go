@@ -92,10 +92,13 @@ func parseRule(op, s string, dtstart time.Time) (*rrule.RRule, error) {
 	for _, part := range strings.Split(up, ";") {
 		key, _, _ := strings.Cut(part, "=")
 		switch key {
+		case "FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "WKST":
 		case "DTSTART", "TZID":
 			return nil, errs.Invalid(op, "rrule", key+" is not allowed: the block's start and time zone give it")
 		case "BYHOUR", "BYMINUTE", "BYSECOND":
 			return nil, errs.Invalid(op, "rrule", key+" is not allowed: occurrences keep the block's times of day")
+		default:
+			return nil, errs.Invalid(op, "rrule", "part \""+key+"\" is not supported for availability (use FREQ, INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYMONTH, WKST)")
 		}
 	}
 	opt, err := rrule.StrToROptionInLocation(up, dtstart.Location())
@@ -105,8 +108,11 @@ func parseRule(op, s string, dtstart time.Time) (*rrule.RRule, error) {
 	if opt.Freq > rrule.DAILY { // HOURLY, MINUTELY, SECONDLY
 		return nil, errs.Invalid(op, "rrule", "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY")
 	}
-	if opt.Interval < 0 || opt.Count < 0 {
-		return nil, errs.Invalid(op, "rrule", "INTERVAL and COUNT must be positive")
+	if opt.Interval < 0 || opt.Interval > 366 || opt.Count < 0 {
+		return nil, errs.Invalid(op, "rrule", "INTERVAL must be between 1 and 366 and COUNT positive")
+	}
+	if err := checkRuleParts(op, opt); err != nil {
+		return nil, err
 	}
 	opt.Dtstart = dtstart
 	rule, err := rrule.NewRRule(*opt)
@@ -114,6 +120,55 @@ func parseRule(op, s string, dtstart time.Time) (*rrule.RRule, error) {
 		return nil, errs.Invalid(op, "rrule", "not a valid RFC 5545 RRULE: "+err.Error())
 	}
 	return rule, nil
+}
+
+// checkRuleParts refuses values that rrule-go does not bound itself (and
+// would panic on or loop over for thousands of years): BYDAY ordinals beyond
+// the weeks of a month or year, and BYMONTH/BYMONTHDAY pairs that never meet.
+func checkRuleParts(op string, opt *rrule.ROption) error {
+	maxOrd := 0
+	switch opt.Freq {
+	case rrule.MONTHLY:
+		maxOrd = 5
+	case rrule.YEARLY:
+		maxOrd = 53
+	}
+	for _, d := range opt.Byweekday {
+		if n := d.N(); n != 0 && (n > maxOrd || n < -maxOrd) {
+			if maxOrd == 0 {
+				return errs.Invalid(op, "rrule", "BYDAY ordinals such as 2MO need FREQ=MONTHLY or YEARLY")
+			}
+			return errs.Invalid(op, "rrule", "BYDAY ordinal out of range")
+		}
+		if maxOrd == 53 && len(opt.Bymonth) > 0 && (d.N() > 5 || d.N() < -5) {
+			return errs.Invalid(op, "rrule", "BYDAY ordinal out of range for BYMONTH")
+		}
+	}
+	months := opt.Bymonth
+	if len(months) == 0 {
+		months = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	}
+	for _, m := range months {
+		if m < 1 || m > 12 {
+			return errs.Invalid(op, "rrule", "BYMONTH must be between 1 and 12")
+		}
+	}
+	if len(opt.Bymonthday) == 0 {
+		return nil
+	}
+	// Days in each month, counting 29 February.
+	long := [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+	for _, d := range opt.Bymonthday {
+		if d == 0 || d > 31 || d < -31 {
+			return errs.Invalid(op, "rrule", "BYMONTHDAY must be between 1 and 31 (or -31 and -1)")
+		}
+		for _, m := range months {
+			if d <= long[m] && -d <= long[m] {
+				return nil
+			}
+		}
+	}
+	return errs.Invalid(op, "rrule", "BYMONTHDAY never falls in the months of BYMONTH")
 }
 
 func overrideTimes(o Override, loc *time.Location) (start, end time.Time, err error) {
@@ -149,6 +204,13 @@ func (r *recurrence) occurrenceOn(d time.Time) (time.Time, time.Time) {
 	return s, e
 }
 
+// occurrenceOnDay is occurrenceOn, reporting false for a day where the
+// occurrence lies inside a DST gap (its local start is pushed past its end).
+func (r *recurrence) occurrenceOnDay(d time.Time) (time.Time, time.Time, bool) {
+	s, e := r.occurrenceOn(d)
+	return s, e, e.After(s)
+}
+
 // civilDays counts calendar days from a's date to b's date.
 func civilDays(a, b time.Time) int {
 	ay, am, ad := a.Date()
@@ -181,11 +243,12 @@ func (r *recurrence) expand(b *Block, from, to time.Time) []Occurrence {
 			continue
 		}
 		seen[key] = true
-		s, e := r.occurrenceOn(t.In(r.loc))
-		if o, ok := r.overrides[key]; ok {
+		s, e, ok := r.occurrenceOnDay(t.In(r.loc))
+		if o, over := r.overrides[key]; over {
 			s, e, _ = overrideTimes(o, r.loc)
+			ok = e.After(s)
 		}
-		if s.Before(to) && e.After(from) {
+		if ok && s.Before(to) && e.After(from) {
 			out = append(out, occ(s, e))
 		}
 	}
@@ -194,7 +257,7 @@ func (r *recurrence) expand(b *Block, from, to time.Time) []Occurrence {
 			continue
 		}
 		s, e, _ := overrideTimes(o, r.loc)
-		if s.Before(to) && e.After(from) {
+		if e.After(s) && s.Before(to) && e.After(from) {
 			out = append(out, occ(s, e))
 		}
 	}

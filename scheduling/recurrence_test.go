@@ -202,6 +202,13 @@ func TestParseRecurrenceRefuses(t *testing.T) {
 		{"hourly", func(b *Block) { b.RRule = "FREQ=HOURLY" }, "rrule"},
 		{"dtstart inside", func(b *Block) { b.RRule = "DTSTART=20260101T000000Z;FREQ=DAILY" }, "rrule"},
 		{"byhour", func(b *Block) { b.RRule = "FREQ=DAILY;BYHOUR=10" }, "rrule"},
+		{"monthly ordinal beyond five", func(b *Block) { b.RRule = "FREQ=MONTHLY;BYDAY=6FR" }, "rrule"},
+		{"monthly ordinal below minus five", func(b *Block) { b.RRule = "FREQ=MONTHLY;BYDAY=-6FR" }, "rrule"},
+		{"weekly ordinal", func(b *Block) { b.RRule = "FREQ=WEEKLY;BYDAY=2MO" }, "rrule"},
+		{"huge interval", func(b *Block) { b.RRule = "FREQ=MONTHLY;INTERVAL=9223372036854775807" }, "rrule"},
+		{"february 30th", func(b *Block) { b.RRule = "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" }, "rrule"},
+		{"bysetpos unsupported", func(b *Block) { b.RRule = "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1" }, "rrule"},
+		{"byyearday unsupported", func(b *Block) { b.RRule = "FREQ=YEARLY;BYYEARDAY=366" }, "rrule"},
 		{"bad exdate", func(b *Block) { b.RRule = "FREQ=DAILY"; b.ExDates = []string{"06/02/2026"} }, "exdates"},
 		{"exdate on one-off", func(b *Block) { b.ExDates = []string{"2026-06-02"} }, "rrule"},
 		{"override backwards", func(b *Block) {

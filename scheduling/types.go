@@ -111,7 +111,11 @@ type Block struct {
 	ProviderID ProviderID        `json:"provider_id"`
 	LocationID tenant.LocationID `json:"location_id"`
 	TimeZone   string            `json:"time_zone"` // the location's, copied when the block is written
-	// Start and End bound the first occurrence.
+	// Start and End give the times of day (in TimeZone) and the earliest
+	// date. A one-off block is exactly [Start, End); a recurring block has an
+	// occurrence on each date its rule yields from Start on, at Start's and
+	// End's local times. An occurrence that a DST gap would turn inside out
+	// is skipped that day.
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
 	// RRule is an RFC 5545 RRULE value without DTSTART (such as
