@@ -191,3 +191,16 @@ func TestNormalizeEmail(t *testing.T) {
 		})
 	}
 }
+
+func TestNormalizeRefusesLookAlikes(t *testing.T) {
+	for _, p := range []string{"++12025550143", "+1 800 FLOWERS", "+12025550143 ext. 5", "+1 202 555 0143;ext=5"} {
+		if got, err := scheduling.NormalizePhone("t", "phone", p); err == nil {
+			t.Errorf("NormalizePhone(%q) = %q, want an error", p, got)
+		}
+	}
+	for _, e := range []string{"jane@-example.com", "jane@[127.0.0.1]", "a@b", "jane@example.c"} {
+		if got, err := scheduling.NormalizeEmail("t", "email", e); err == nil {
+			t.Errorf("NormalizeEmail(%q) = %q, want an error", e, got)
+		}
+	}
+}
