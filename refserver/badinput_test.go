@@ -208,6 +208,8 @@ func TestOtherPractice(t *testing.T) {
 	e.problem(e.do("PUT", b.base+"/patients/"+a.patient, map[string]any{"given_name": "X", "family_name": "Y", "birth_date": "1990-01-01"}), 404, "")
 	e.problem(e.do("DELETE", b.base+"/blocks/"+a.block, nil), 404, "")
 	e.problem(e.do("POST", b.base+"/blocks/"+b.block+"/move-appointments", map[string]any{"to_block_id": a.block}), 404, "to_block_id")
+	e.problem(e.do("POST", b.base+"/blocks/"+a.block+"/move-appointments", map[string]any{"to_block_id": b.block}), 404, "block")
+	e.problem(e.do("POST", b.base+"/blocks/"+b.block+"/move-appointments", map[string]any{"to_block_id": "b2"}), 400, "to_block_id")
 	if n := len(e.items(e.do("GET", b.calendarPath(), nil))); n != 0 {
 		t.Fatalf("B's calendar lists %d", n)
 	}

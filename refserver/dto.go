@@ -57,16 +57,26 @@ var policyFields = map[string]string{
 // renamePolicyField rewrites the field of a policy validation error into the
 // API's spelling, with prefix before it.
 func renamePolicyField(err error, prefix string) error {
+	names := make(map[string]string, len(policyFields))
+	for from, to := range policyFields {
+		names[from] = prefix + to
+	}
+	return renameField(err, names)
+}
+
+// renameField rewrites the field of an *errs.Error named in names (domain
+// spelling to API spelling), keeping the rest of the error.
+func renameField(err error, names map[string]string) error {
 	e, ok := errs.As(err)
 	if !ok {
 		return err
 	}
-	name, ok := policyFields[e.Field]
+	name, ok := names[e.Field]
 	if !ok {
 		return err
 	}
 	c := *e
-	c.Field, c.Err = prefix+name, e
+	c.Field, c.Err = name, e
 	return &c
 }
 

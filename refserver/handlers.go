@@ -516,7 +516,8 @@ func (s *Server) moveAppointments(w http.ResponseWriter, r *http.Request) error 
 	}
 	moved, err := s.engine.Scheduling.MoveAppointments(r.Context(), pid, from, to, in.Reason)
 	if err != nil {
-		return err
+		// The block moved from is the path's {block}.
+		return renameField(err, map[string]string{"from_block_id": "block"})
 	}
 	return reply(w, http.StatusOK, listOf(moved))
 }

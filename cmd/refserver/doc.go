@@ -1,0 +1,14 @@
+// Command refserver runs carebook's reference server: the JSON API of package
+// refserver over an Engine on PostgreSQL or SQLite.
+//
+// Usage:
+//
+//	refserver [serve|migrate|demo] [flags]
+//
+//	serve    serve the API until SIGINT or SIGTERM (the default)
+//	migrate  run the database migrations and exit
+//	demo     migrate, seed the demo clinic unless it exists, and exit
+//
+// Every flag falls back to an environment variable; run refserver -h for the
+// list. Configuration is read here and nowhere else.
+package main

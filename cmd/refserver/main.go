@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	_ "time/tzdata" // availability is expanded in IANA zones, whatever the host has
+
+	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/internal/demo"
+	"github.com/carebook/carebook/refserver"
+	"github.com/carebook/carebook/tenant"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	if err := m.ParseFlags(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "refserver:", err)
+		os.Exit(2)
+	}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "refserver:", err)
+		m.Close()
+		os.Exit(1)
+	}
+	err := m.Wait(ctx)
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "refserver:", err)
+		os.Exit(1)
+	}
+}
+
+// The subcommands.
+const (
+	cmdServe   = "serve"
+	cmdMigrate = "migrate"
+	cmdDemo    = "demo"
+)
+
+// Config is the whole configuration of the binary, as plain data.
+type Config struct {
+	Command  string     // serve, migrate or demo
+	Addr     string     // CAREBOOK_ADDR: where serve listens
+	DSN      string     // CAREBOOK_DSN: the database
+	Migrate  bool       // CAREBOOK_MIGRATE: migrate on start (serve, demo)
+	Demo     bool       // CAREBOOK_DEMO: seed the demo clinic on start (serve)
+	LogLevel slog.Level // CAREBOOK_LOG_LEVEL: debug, info, warn or error
+}
+
+// DefaultConfig is the configuration when neither flags nor environment say
+// otherwise.
+func DefaultConfig() Config {
+	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo}
+}
+
+// Main is the program: ParseFlags reads the configuration, Run opens the
+// engine and starts the command, Wait blocks while serve serves, and Close
+// shuts everything down. Tests drive it as main does.
+type Main struct {
+	Config Config
+	// Stdout receives what the user is told (the URL served, the demo
+	// practice); Stderr receives logs and usage.
+	Stdout, Stderr io.Writer
+	// Getenv reads the environment; os.Getenv by default.
+	Getenv func(string) string
+
+	engine       *carebook.Engine
+	logger       *slog.Logger
+	url          string
+	demoPractice tenant.PracticeID
+	stopServe    context.CancelFunc
+	served       chan error
+}
+
+// NewMain returns a Main with the default configuration on the process's
+// standard streams and environment.
+func NewMain() *Main {
+	return &Main{Config: DefaultConfig(), Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// envVar is one flag's environment variable.
+type envVar struct{ flag, env, help string }
+
+var envVars = []envVar{
+	{"addr", "CAREBOOK_ADDR", "address to listen on (serve)"},
+	{"dsn", "CAREBOOK_DSN", "database: postgres://... or sqlite:PATH"},
+	{"migrate", "CAREBOOK_MIGRATE", "run migrations on start (serve, demo)"},
+	{"demo", "CAREBOOK_DEMO", "seed the demo clinic on start unless it exists (serve)"},
+	{"log-level", "CAREBOOK_LOG_LEVEL", "log level: debug, info, warn or error"},
+}
+
+// ParseFlags reads the subcommand and flags from args (without the program
+// name), each flag defaulting to its environment variable and then to
+// DefaultConfig. It returns flag.ErrHelp after printing usage for -h.
+func (m *Main) ParseFlags(args []string) error {
+	cfg := DefaultConfig()
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case cmdServe, cmdMigrate, cmdDemo:
+			cfg.Command, args = args[0], args[1:]
+		default:
+			return fmt.Errorf("unknown command %q; want serve, migrate or demo", args[0])
+		}
+	}
+	// Environment first, so that flags override it.
+	getenv := m.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if v := getenv("CAREBOOK_ADDR"); v != "" {
+		cfg.Addr = v
+	}
+	if v := getenv("CAREBOOK_DSN"); v != "" {
+		cfg.DSN = v
+	}
+	for _, b := range []struct {
+		env string
+		dst *bool
+	}{{"CAREBOOK_MIGRATE", &cfg.Migrate}, {"CAREBOOK_DEMO", &cfg.Demo}} {
+		if v := getenv(b.env); v != "" {
+			x, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q is not a boolean", b.env, v)
+			}
+			*b.dst = x
+		}
+	}
+	if v := getenv("CAREBOOK_LOG_LEVEL"); v != "" {
+		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("CAREBOOK_LOG_LEVEL=%q: want debug, info, warn or error", v)
+		}
+	}
+
+	fs := flag.NewFlagSet("refserver", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "")
+	fs.StringVar(&cfg.DSN, "dsn", cfg.DSN, "")
+	fs.BoolVar(&cfg.Migrate, "migrate", cfg.Migrate, "")
+	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "")
+	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "")
+	fs.Usage = func() { m.usage(fs) }
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if cfg.DSN == "" {
+		return errors.New("the DSN is empty; set -dsn or CAREBOOK_DSN")
+	}
+	m.Config = cfg
+	return nil
+}
+
+func (m *Main) usage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprint(w, `Usage: refserver [serve|migrate|demo] [flags]
+
+Commands:
+  serve    serve the API until SIGINT or SIGTERM (default)
+  migrate  run the database migrations and exit
+  demo     migrate, seed the demo clinic unless it exists, and exit
+
+Flags (each falls back to its environment variable):
+`)
+	for _, v := range envVars {
+		f := fs.Lookup(v.flag)
+		fmt.Fprintf(w, "  -%-10s %-19s %s (default %q)\n", v.flag, v.env, v.help, f.DefValue)
+	}
+}
+
+// Run opens the engine and runs the command. For serve it returns once the
+// server listens (its URL printed on Stdout), leaving it to serve until
+// Close or until ctx is done.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.Config
+	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	m.logger = logger
+	migrate := cfg.Migrate || cfg.Command == cmdMigrate
+	e, err := carebook.New(ctx, carebook.Config{DSN: cfg.DSN, Migrate: migrate}, carebook.WithLogger(logger))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", redact(cfg.DSN), err)
+	}
+	m.engine = e
+	switch cfg.Command {
+	case cmdMigrate:
+		fmt.Fprintln(m.Stdout, "carebook: migrations applied")
+		return nil
+	case cmdDemo:
+		return m.seed(ctx)
+	}
+	if cfg.Demo {
+		if err := m.seed(ctx); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	m.url = "http://" + displayAddr(ln.Addr())
+	srv := refserver.New(e, refserver.Options{Logger: logger})
+	sctx, cancel := context.WithCancel(ctx)
+	m.stopServe, m.served = cancel, make(chan error, 1)
+	go func() { m.served <- srv.Serve(sctx, ln) }()
+	logger.Info("serving", "url", m.url, "migrated", migrate)
+	fmt.Fprintf(m.Stdout, "carebook listening on %s\n", m.url)
+	return nil
+}
+
+func (m *Main) seed(ctx context.Context) error {
+	id, err := demo.Seed(ctx, m.engine)
+	if err != nil {
+		return fmt.Errorf("seed the demo clinic: %w", err)
+	}
+	m.demoPractice = id
+	fmt.Fprintf(m.Stdout, "carebook demo practice %s\n", id)
+	return nil
+}
+
+// URL is where serve listens, once Run has returned.
+func (m *Main) URL() string { return m.url }
+
+// Wait blocks until the server stops on its own (an error) or ctx is done.
+// It returns at once for the commands that do not serve.
+func (m *Main) Wait(ctx context.Context) error {
+	if m.served == nil {
+		return nil
+	}
+	select {
+	case err := <-m.served:
+		m.served = nil
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Close shuts the server down gracefully (waiting for requests in flight)
+// and closes the engine.
+func (m *Main) Close() error {
+	var err error
+	if m.stopServe != nil {
+		m.logger.Info("shutting down", "url", m.url)
+		m.stopServe()
+		if m.served != nil {
+			err = <-m.served
+			m.served = nil
+		}
+		m.stopServe = nil
+	}
+	if m.engine != nil {
+		if cerr := m.engine.Close(); err == nil {
+			err = cerr
+		}
+		m.engine = nil
+	}
+	return err
+}
+
+// displayAddr renders a listener's address for a URL, naming the loopback
+// address when it listens on all of them.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// redact hides the password of a DSN for error messages.
+func redact(dsn string) string {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return dsn
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return dsn
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return dsn
+	}
+	return scheme + "://" + user + ":***@" + rest[at+1:]
+}

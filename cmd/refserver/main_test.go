@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// TestServeEndToEnd runs the real wiring: flags and environment, SQLite,
+// migrations, the demo seed, the server on a free port, and a graceful stop.
+func TestServeEndToEnd(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "carebook.db")
+	var out, logs bytes.Buffer
+	m := NewMain()
+	m.Stdout, m.Stderr = &out, &logs
+	m.Getenv = env(map[string]string{"CAREBOOK_DSN": dsn, "CAREBOOK_DEMO": "true", "CAREBOOK_LOG_LEVEL": "debug"})
+	if err := m.ParseFlags([]string{"serve", "-addr", "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	if !m.Config.Migrate || !m.Config.Demo || m.Config.LogLevel != slog.LevelDebug || m.Config.DSN != dsn {
+		t.Fatalf("config = %+v", m.Config)
+	}
+	ctx := context.Background()
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	if !strings.HasPrefix(m.URL(), "http://127.0.0.1:") || !strings.Contains(out.String(), "carebook listening on "+m.URL()+"\n") {
+		t.Fatalf("URL %q, stdout %q", m.URL(), out.String())
+	}
+
+	get := func(path string) (int, map[string]any) {
+		t.Helper()
+		res, err := http.Get(m.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		var v map[string]any
+		json.Unmarshal(b, &v)
+		return res.StatusCode, v
+	}
+	if st, _ := get("/readyz"); st != 200 {
+		t.Fatalf("readyz = %d", st)
+	}
+	st, p := get("/api/v1/practices/" + m.demoPractice.String())
+	if st != 200 || p["id"] != m.demoPractice.String() {
+		t.Fatalf("demo practice: %d %v", st, p)
+	}
+	if st, l := get("/api/v1/practices/" + m.demoPractice.String() + "/providers"); st != 200 || len(l["items"].([]any)) == 0 {
+		t.Fatalf("demo providers: %d %v", st, l)
+	}
+	if !strings.Contains(logs.String(), "http request") {
+		t.Errorf("no access log in %q", logs.String())
+	}
+
+	if err := m.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := http.Get(m.URL() + "/healthz"); err == nil {
+		t.Fatal("still serving after Close")
+	}
+
+	// A second start on the same database seeds nothing new.
+	m2 := NewMain()
+	m2.Stdout, m2.Stderr = io.Discard, io.Discard
+	m2.Getenv = env(map[string]string{"CAREBOOK_DSN": dsn})
+	if err := m2.ParseFlags([]string{"demo"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	if m2.demoPractice != m.demoPractice {
+		t.Fatalf("demo seeded again: %v, then %v", m.demoPractice, m2.demoPractice)
+	}
+}
+
+// TestServeStopsWithContext checks that cancelling Run's context (what
+// SIGINT and SIGTERM do) stops the server.
+func TestServeStopsWithContext(t *testing.T) {
+	m := NewMain()
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	m.Getenv = env(nil)
+	if err := m.ParseFlags([]string{"-addr", "127.0.0.1:0", "-dsn", "sqlite:" + filepath.Join(t.TempDir(), "x.db")}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-m.served; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	m.served = nil
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	var out bytes.Buffer
+	m := NewMain()
+	m.Stdout, m.Stderr = &out, io.Discard
+	m.Getenv = env(map[string]string{"CAREBOOK_MIGRATE": "false"})
+	if err := m.ParseFlags([]string{"migrate", "-dsn", "sqlite:" + filepath.Join(t.TempDir(), "m.db")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Wait(context.Background()); err != nil || !strings.Contains(out.String(), "migrations applied") {
+		t.Fatalf("Wait = %v, stdout %q", err, out.String())
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want func(Config) bool
+		err  string
+	}{
+		{"defaults", nil, nil, func(c Config) bool { return c == DefaultConfig() }, ""},
+		{"environment", nil, map[string]string{"CAREBOOK_ADDR": ":9000", "CAREBOOK_MIGRATE": "0", "CAREBOOK_LOG_LEVEL": "warn"},
+			func(c Config) bool { return c.Addr == ":9000" && !c.Migrate && c.LogLevel == slog.LevelWarn }, ""},
+		{"flags beat environment", []string{"-addr", ":9001", "-migrate=true"}, map[string]string{"CAREBOOK_ADDR": ":9000", "CAREBOOK_MIGRATE": "false"},
+			func(c Config) bool { return c.Addr == ":9001" && c.Migrate }, ""},
+		{"command", []string{"demo", "-log-level", "error"}, nil, func(c Config) bool { return c.Command == "demo" && c.LogLevel == slog.LevelError }, ""},
+		{"unknown command", []string{"explode"}, nil, nil, "unknown command"},
+		{"bad boolean", nil, map[string]string{"CAREBOOK_DEMO": "perhaps"}, nil, "CAREBOOK_DEMO"},
+		{"bad level", nil, map[string]string{"CAREBOOK_LOG_LEVEL": "loud"}, nil, "CAREBOOK_LOG_LEVEL"},
+		{"stray argument", []string{"serve", "now"}, nil, nil, "unexpected"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := NewMain()
+			m.Stderr = io.Discard
+			m.Getenv = env(c.env)
+			err := m.ParseFlags(c.args)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("err = %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || !c.want(m.Config) {
+				t.Fatalf("err = %v, config = %+v", err, m.Config)
+			}
+		})
+	}
+}
+
+func TestHelpListsEnvironment(t *testing.T) {
+	var usage bytes.Buffer
+	m := NewMain()
+	m.Stderr = &usage
+	m.Getenv = env(nil)
+	if err := m.ParseFlags([]string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, v := range envVars {
+		if !strings.Contains(usage.String(), "-"+v.flag) || !strings.Contains(usage.String(), v.env) {
+			t.Errorf("usage lacks -%s / %s:\n%s", v.flag, v.env, usage.String())
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:secret@h:5432/db": "postgres://u:***@h:5432/db",
+		"postgres://u@h/db":             "postgres://u@h/db",
+		"sqlite:x.db":                   "sqlite:x.db",
+	} {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
