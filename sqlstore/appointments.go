@@ -1,8 +1,11 @@
 package sqlstore
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -371,63 +374,127 @@ func (s *Store) ListChanges(ctx context.Context, practice tenant.PracticeID, id 
 	return out, nil
 }
 
-type holdRow struct {
-	Kind          int       `bun:"kind"`
-	AppointmentID uuid.UUID `bun:"appointment_id"`
-	OwnerID       uuid.UUID `bun:"owner_id"`
-	BlockID       uuid.UUID `bun:"block_id"`
-	Seat          int       `bun:"seat"`
-	HoldStart     utcTime   `bun:"hold_start"`
-	HoldEnd       utcTime   `bun:"hold_end"`
+// slotRow is one row of the Holds and SlotInputs queries: a provider hold
+// (kind 0), a resource hold (kind 1) or, in SlotInputs only, a block (kind
+// 2, whose block columns are set and whose owner_id is NULL).
+type slotRow struct {
+	Kind      int       `bun:"kind"`
+	ID        uuid.UUID `bun:"id"` // the appointment, or the block
+	OwnerID   uuid.UUID `bun:"owner_id"`
+	BlockID   uuid.UUID `bun:"block_id"`
+	Seat      int       `bun:"seat"` // a block's capacity
+	HoldStart utcTime   `bun:"hold_start"`
+	HoldEnd   utcTime   `bun:"hold_end"`
+
+	ProviderID uuid.UUID                     `bun:"b_provider_id"`
+	LocationID uuid.UUID                     `bun:"b_location_id"`
+	TimeZone   string                        `bun:"b_time_zone"`
+	RRule      string                        `bun:"b_rrule"`
+	ExDates    jsonList[string]              `bun:"b_exdates"`
+	Overrides  jsonList[scheduling.Override] `bun:"b_overrides"`
+	SpanEnd    *utcTime                      `bun:"b_span_end"`
+	CreatedAt  *utcTime                      `bun:"b_created_at"`
+	UpdatedAt  *utcTime                      `bun:"b_updated_at"`
 }
 
-// Holds returns the holds of active appointments that overlap [from, to):
-// one per appointment of providers (OwnerID is the provider), and one per
-// appointment and resource of resources (OwnerID is the resource), each list
-// ordered by Start, then OwnerID, then appointment ID. It is one query.
-func (s *Store) Holds(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time) (scheduling.Holds, error) {
-	h, err := s.holds(ctx, practice, providers, resources, from, to)
-	if err != nil {
-		return scheduling.Holds{}, failure("sqlstore.Holds", "hold", err)
-	}
-	return h, nil
-}
-
-func (s *Store) holds(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time) (scheduling.Holds, error) {
-	out := scheduling.Holds{Provider: []scheduling.Hold{}, Resource: []scheduling.Hold{}}
-	if (len(providers) == 0 && len(resources) == 0) || !from.Before(to) {
-		return out, nil
+// slotQuery returns the query for the holds of providers and resources that
+// overlap [from, to) and, if withBlocks, the blocks of providers that may
+// overlap it: one UNION ALL of index range scans. It returns "" when there is
+// nothing to ask.
+func slotQuery(practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time, withBlocks bool) (string, []any) {
+	if !from.Before(to) {
+		return "", nil
 	}
 	lo, hi, floor := utc(from), utc(to), utc(from.Add(-MaxHold))
+	nulls := ""
+	if withBlocks {
+		nulls = ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+	}
 	var (
 		parts []string
 		args  []any
 	)
+	if withBlocks && len(providers) > 0 {
+		// First, so that its column types name the NULLs of the others.
+		parts = append(parts, `SELECT 2 AS kind, b.id, NULL AS owner_id, b.id AS block_id, b.capacity AS seat,
+	b.start_at AS hold_start, b.end_at AS hold_end, b.provider_id AS b_provider_id,
+	b.location_id AS b_location_id, b.time_zone AS b_time_zone, b.rrule AS b_rrule,
+	b.exdates AS b_exdates, b.overrides AS b_overrides, b.span_end AS b_span_end,
+	b.created_at AS b_created_at, b.updated_at AS b_updated_at
+FROM blocks AS b
+WHERE b.practice_id = ? AND b.provider_id IN (?) AND b.start_at < ?
+	AND (b.span_end IS NULL OR b.span_end > ?)`)
+		args = append(args, practice, bun.List(providers), hi, lo)
+	}
 	if len(providers) > 0 {
-		parts = append(parts, `SELECT 0 AS kind, a.id AS appointment_id, a.provider_id AS owner_id,
-	a.block_id, a.seat, a.hold_start, a.hold_end
+		parts = append(parts, `SELECT 0 AS kind, a.id, a.provider_id AS owner_id, a.block_id, a.seat,
+	a.hold_start, a.hold_end`+nulls+`
 FROM appointments AS a
 WHERE a.practice_id = ? AND a.provider_id IN (?) AND a.hold_start < ? AND a.hold_start > ?
 	AND a.hold_end > ? AND a.status IN (?)`)
 		args = append(args, practice, bun.List(providers), hi, floor, lo, bun.List(activeStatuses))
 	}
 	if len(resources) > 0 {
-		parts = append(parts, `SELECT 1 AS kind, ar.appointment_id, ar.resource_id AS owner_id,
-	a.block_id, a.seat, ar.hold_start, ar.hold_end
+		parts = append(parts, `SELECT 1 AS kind, ar.appointment_id AS id, ar.resource_id AS owner_id, a.block_id, a.seat,
+	ar.hold_start, ar.hold_end`+nulls+`
 FROM appointment_resources AS ar
 JOIN appointments AS a ON a.practice_id = ar.practice_id AND a.id = ar.appointment_id
 WHERE ar.practice_id = ? AND ar.resource_id IN (?) AND ar.hold_start < ? AND ar.hold_start > ?
 	AND ar.hold_end > ? AND ar.active`)
 		args = append(args, practice, bun.List(resources), hi, floor, lo)
 	}
-	query := strings.Join(parts, "\nUNION ALL\n") + "\nORDER BY 1, 6, 3, 2" // kind, hold_start, owner_id, appointment_id
-	var rows []holdRow
-	if err := s.idb.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
-		return out, err
+	if len(parts) == 0 {
+		return "", nil
 	}
+	// Unordered: slotResults sorts, which is cheaper than a server-side sort
+	// of the union.
+	return strings.Join(parts, "\nUNION ALL\n"), args
+}
+
+// compareSlotRows orders rows by kind, start, owner, then ID. Blocks have no
+// owner, so they come by start, then ID, as ListBlocks returns them.
+func compareSlotRows(a, b slotRow) int {
+	if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
+		return c
+	}
+	if c := a.HoldStart.Time().Compare(b.HoldStart.Time()); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(a.OwnerID[:], b.OwnerID[:]); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.ID[:], b.ID[:])
+}
+
+// slotResults sorts the rows of a slotQuery into blocks and holds.
+func slotResults(practice tenant.PracticeID, rows []slotRow) ([]*scheduling.Block, scheduling.Holds) {
+	slices.SortFunc(rows, compareSlotRows)
+	blocks := []*scheduling.Block{}
+	h := scheduling.Holds{Provider: []scheduling.Hold{}, Resource: []scheduling.Hold{}}
 	for _, r := range rows {
-		h := scheduling.Hold{
-			AppointmentID: r.AppointmentID,
+		if r.Kind == 2 {
+			b := &scheduling.Block{
+				ID:         r.ID,
+				PracticeID: practice,
+				ProviderID: r.ProviderID,
+				LocationID: r.LocationID,
+				TimeZone:   r.TimeZone,
+				Start:      r.HoldStart.Time(),
+				End:        r.HoldEnd.Time(),
+				RRule:      r.RRule,
+				ExDates:    slice(r.ExDates),
+				Overrides:  slice(r.Overrides),
+				Capacity:   r.Seat,
+				SpanEnd:    r.SpanEnd.timePtr(),
+			}
+			if r.CreatedAt != nil && r.UpdatedAt != nil {
+				b.CreatedAt, b.UpdatedAt = r.CreatedAt.Time(), r.UpdatedAt.Time()
+			}
+			blocks = append(blocks, b)
+			continue
+		}
+		hold := scheduling.Hold{
+			AppointmentID: r.ID,
 			OwnerID:       r.OwnerID,
 			BlockID:       r.BlockID,
 			Seat:          r.Seat,
@@ -435,31 +502,46 @@ WHERE ar.practice_id = ? AND ar.resource_id IN (?) AND ar.hold_start < ? AND ar.
 			End:           r.HoldEnd.Time(),
 		}
 		if r.Kind == 0 {
-			out.Provider = append(out.Provider, h)
+			h.Provider = append(h.Provider, hold)
 		} else {
-			out.Resource = append(out.Resource, h)
+			h.Resource = append(h.Resource, hold)
 		}
 	}
-	return out, nil
+	return blocks, h
+}
+
+// Holds returns the holds of active appointments that overlap [from, to):
+// one per appointment of providers (OwnerID is the provider), and one per
+// appointment and resource of resources (OwnerID is the resource), each list
+// ordered by Start, then OwnerID, then appointment ID. It is one query.
+func (s *Store) Holds(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time) (scheduling.Holds, error) {
+	_, h, err := s.slotInputs(ctx, practice, providers, resources, from, to, false)
+	if err != nil {
+		return scheduling.Holds{}, failure("sqlstore.Holds", "hold", err)
+	}
+	return h, nil
 }
 
 // SlotInputs returns what an open-slot search needs: the blocks of providers
 // that may overlap [from, to), as ListBlocks, and the holds of providers and
-// resources, as Holds. It makes two queries, each an indexed range scan.
+// resources, as Holds. It is one query (one round trip) of index range
+// scans.
 func (s *Store) SlotInputs(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time) ([]*scheduling.Block, scheduling.Holds, error) {
-	const op = "sqlstore.SlotInputs"
-	blocks := []*scheduling.Block{}
-	if len(providers) > 0 {
-		var err error
-		blocks, err = s.listBlocks(ctx, practice, scheduling.BlockFilter{ProviderIDs: providers, From: from, To: to})
-		if err != nil {
-			return nil, scheduling.Holds{}, failure(op, "block", err)
+	blocks, h, err := s.slotInputs(ctx, practice, providers, resources, from, to, true)
+	if err != nil {
+		return nil, scheduling.Holds{}, failure("sqlstore.SlotInputs", "slot input", err)
+	}
+	return blocks, h, nil
+}
+
+func (s *Store) slotInputs(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time, withBlocks bool) ([]*scheduling.Block, scheduling.Holds, error) {
+	var rows []slotRow
+	if query, args := slotQuery(practice, providers, resources, from, to, withBlocks); query != "" {
+		if err := s.idb.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+			return nil, scheduling.Holds{}, err
 		}
 	}
-	h, err := s.holds(ctx, practice, providers, resources, from, to)
-	if err != nil {
-		return nil, scheduling.Holds{}, failure(op, "hold", err)
-	}
+	blocks, h := slotResults(practice, rows)
 	return blocks, h, nil
 }
 
