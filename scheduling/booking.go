@@ -269,7 +269,10 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 			return err
 		}
 		if a.Status != StatusNew && a.Status != StatusConfirmed {
-			return illegalTransition(op, a.Status, a.Status)
+			e := errs.Conflict(op, "a "+string(a.Status)+" appointment cannot be rescheduled")
+			e.Field = "status"
+			e.Details = map[string]string{"current_status": string(a.Status)}
+			return e
 		}
 		if err := checkCutoff(op, who, prac.Policy, now, a); err != nil {
 			return err

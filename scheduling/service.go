@@ -270,8 +270,14 @@ func (s *Service) CreateVisitType(ctx context.Context, practice tenant.PracticeI
 	switch {
 	case in.Duration <= 0:
 		return nil, errs.Invalid(op, "duration_minutes", "must be positive")
-	case in.Duration%time.Minute != 0 || in.BufferBefore%time.Minute != 0 || in.BufferAfter%time.Minute != 0 || in.Step%time.Minute != 0:
-		return nil, errs.Invalid(op, "duration_minutes", "durations are whole minutes")
+	case in.Duration%time.Minute != 0:
+		return nil, errs.Invalid(op, "duration_minutes", "must be whole minutes")
+	case in.BufferBefore%time.Minute != 0:
+		return nil, errs.Invalid(op, "buffer_before_minutes", "must be whole minutes")
+	case in.BufferAfter%time.Minute != 0:
+		return nil, errs.Invalid(op, "buffer_after_minutes", "must be whole minutes")
+	case in.Step%time.Minute != 0:
+		return nil, errs.Invalid(op, "step_minutes", "must be whole minutes")
 	case in.Duration > 12*time.Hour:
 		return nil, errs.Invalid(op, "duration_minutes", "must be at most 12 hours")
 	case in.BufferBefore < 0 || in.BufferBefore > 4*time.Hour:

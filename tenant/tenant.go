@@ -35,16 +35,17 @@ type Practice struct {
 	CreatedAt time.Time     `json:"created_at"`
 }
 
-// BookingPolicy is how a practice takes bookings.
+// BookingPolicy is how a practice takes bookings. Its durations are not
+// JSON-encoded: APIs show them in whole minutes (see refserver).
 type BookingPolicy struct {
 	// AutoConfirm makes patients' bookings confirmed at once instead of new requests.
 	AutoConfirm bool `json:"auto_confirm"`
 	// MinNotice is how long before a visit it can still be booked by a patient.
-	MinNotice time.Duration `json:"min_notice"`
+	MinNotice time.Duration `json:"-"`
 	// MaxAdvance is how far ahead a visit can be booked; 0 means no limit.
-	MaxAdvance time.Duration `json:"max_advance"`
+	MaxAdvance time.Duration `json:"-"`
 	// CancelCutoff is how long before a visit a patient can still cancel or move it.
-	CancelCutoff time.Duration `json:"cancel_cutoff"`
+	CancelCutoff time.Duration `json:"-"`
 }
 
 // DefaultPolicy is the policy of a practice that sets none: requests wait for the
