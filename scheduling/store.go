@@ -116,7 +116,9 @@ type Store interface {
 	// InsertAppointment stores a new appointment with its resources. When its
 	// status holds time, it returns KindConflict if its hold overlaps another
 	// active appointment's hold of the same provider and seat, or of one of its
-	// resources. On PostgreSQL an exclusion constraint enforces this.
+	// resources by an appointment of another block (the appointments of one
+	// block, such as the seats of a group visit, share its resources). On
+	// PostgreSQL exclusion constraints enforce this.
 	InsertAppointment(ctx context.Context, a *Appointment) error
 	// UpdateAppointment writes the provider, location, block, times, seat,
 	// status, resources and UpdatedAt of a stored appointment, under the same
@@ -133,7 +135,8 @@ type Store interface {
 	// Holds returns the holds of active appointments that overlap [from, to):
 	// one per appointment of the given providers (OwnerID is the provider), and
 	// one per appointment and resource for the given resources (OwnerID is the
-	// resource), each list ordered by Start.
+	// resource, BlockID the appointment's block, Seat 0), each list ordered by
+	// Start.
 	Holds(ctx context.Context, practice tenant.PracticeID, providers []ProviderID, resources []ResourceID, from, to time.Time) (Holds, error)
 	// SlotInputs returns, in one call, what an open-slot search needs: the
 	// blocks of the providers that may overlap [from, to) (as ListBlocks) and

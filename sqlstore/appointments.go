@@ -104,6 +104,7 @@ type appointmentResourceRow struct {
 	PracticeID    uuid.UUID `bun:"practice_id,pk"`
 	AppointmentID uuid.UUID `bun:"appointment_id,pk"`
 	ResourceID    uuid.UUID `bun:"resource_id,pk"`
+	BlockID       uuid.UUID `bun:"block_id"`
 	HoldStart     utcTime   `bun:"hold_start"`
 	HoldEnd       utcTime   `bun:"hold_end"`
 	Active        bool      `bun:"active"`
@@ -146,6 +147,7 @@ func (s *Store) resourceRowsSQL(a *scheduling.Appointment) string {
 			PracticeID:    a.PracticeID,
 			AppointmentID: a.ID,
 			ResourceID:    id,
+			BlockID:       a.BlockID,
 			HoldStart:     utc(a.HoldStart),
 			HoldEnd:       utc(a.HoldEnd),
 			Active:        a.Status.Holds(),
@@ -157,7 +159,7 @@ func (s *Store) resourceRowsSQL(a *scheduling.Appointment) string {
 // checkOverlap is SQLite's stand-in for PostgreSQL's exclusion constraints:
 // it must run in the IMMEDIATE transaction that then writes a, and returns
 // KindConflict if a's hold overlaps another active hold of its provider's
-// seat or of one of its resources.
+// seat, or of one of its resources by an appointment of another block.
 func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appointment) error {
 	if !a.Status.Holds() {
 		return nil
@@ -171,8 +173,8 @@ func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appoi
 	if len(a.ResourceIDs) > 0 {
 		q += `, EXISTS (SELECT 1 FROM appointment_resources
 	WHERE practice_id = ? AND resource_id IN (?) AND active
-	AND hold_start < ? AND hold_start > ? AND hold_end > ? AND appointment_id <> ?)`
-		args = append(args, a.PracticeID, bun.List(a.ResourceIDs), to, floor, from, a.ID)
+	AND hold_start < ? AND hold_start > ? AND hold_end > ? AND appointment_id <> ? AND block_id <> ?)`
+		args = append(args, a.PracticeID, bun.List(a.ResourceIDs), to, floor, from, a.ID, a.BlockID)
 	} else {
 		q += `, 0 = 1`
 	}
@@ -435,10 +437,9 @@ WHERE a.practice_id = ? AND a.provider_id IN (?) AND a.hold_start < ? AND a.hold
 		args = append(args, practice, bun.List(providers), hi, floor, lo, bun.List(activeStatuses))
 	}
 	if len(resources) > 0 {
-		parts = append(parts, `SELECT 1 AS kind, ar.appointment_id AS id, ar.resource_id AS owner_id, a.block_id, a.seat,
+		parts = append(parts, `SELECT 1 AS kind, ar.appointment_id AS id, ar.resource_id AS owner_id, ar.block_id, 0 AS seat,
 	ar.hold_start, ar.hold_end`+nulls+`
 FROM appointment_resources AS ar
-JOIN appointments AS a ON a.practice_id = ar.practice_id AND a.id = ar.appointment_id
 WHERE ar.practice_id = ? AND ar.resource_id IN (?) AND ar.hold_start < ? AND ar.hold_start > ?
 	AND ar.hold_end > ? AND ar.active`)
 		args = append(args, practice, bun.List(resources), hi, floor, lo)

@@ -250,8 +250,8 @@ func TestConflicts(t *testing.T) {
 
 		wantKind(t, s.InsertAppointment(ctx, f.appt(at(0, 15, 15), false)), errs.KindConflict, "same seat")
 		b := f.appt(at(0, 15, 15), true)
-		b.Seat = 2
-		wantKind(t, s.InsertAppointment(ctx, b), errs.KindConflict, "same room, other seat")
+		b.Seat, b.BlockID = 2, newID()
+		wantKind(t, s.InsertAppointment(ctx, b), errs.KindConflict, "same room, other block")
 		b.ResourceIDs = []uuid.UUID{}
 		ok(t, s.InsertAppointment(ctx, b), "other seat, no room")
 		ok(t, s.InsertAppointment(ctx, f.appt(at(0, 15, 30), true)), "adjacent")

@@ -109,13 +109,19 @@ func testConflictResource(e *env) {
 
 	e.wantInsertConflict("resource held by another provider", e.appt(w, tm(1, 9, 15), withProvider(prov2, blk2), withResources(r1.ID)))
 	e.wantInsertConflict("one of the resources held", e.appt(w, tm(1, 9, 15), withProvider(prov2, blk2), withResources(r2.ID, r1.ID)))
-	e.wantInsertConflict("resource held, other seat", e.appt(w, tm(1, 9, 15), withSeat(2), withResources(r1.ID)))
 	e.mustAppt(w, tm(1, 9, 15), withProvider(prov2, blk2), withResources(r2.ID))
 	e.wantInsertConflict("second resource held now", e.appt(w, tm(1, 9, 20), withProvider(prov3, blk3), withResources(r2.ID)))
 	e.mustAppt(w, tm(1, 9, 30), withProvider(prov3, blk3), withResources(r1.ID)) // touching
 	// Buffers count for resources too.
 	e.wantInsertConflict("resource hold through buffer", e.appt(w, tm(1, 10, 5), withProvider(prov2, blk2),
 		withResources(r1.ID), withSpan(tm(1, 10, 5), 30*time.Minute, 10*time.Minute, 0)))
+
+	// The seats of one block share its resources (a group visit in one room);
+	// another block's appointment may not use them.
+	e.mustAppt(w, tm(1, 16, 0), withResources(r1.ID))
+	e.mustAppt(w, tm(1, 16, 0), withSeat(2), withResources(r1.ID))
+	e.wantInsertConflict("resource held, other block of the provider", e.appt(w, tm(1, 16, 0), withSeat(3),
+		withProvider(w.prov, e.mustBlock(w.p.ID, w.prov.ID, w.loc.ID)), withResources(r1.ID)))
 
 	// A canceled holder frees the resource, and a canceled newcomer takes none.
 	e.mustAppt(w, tm(1, 14, 0), withResources(r1.ID), withStatus(scheduling.StatusCanceled))
@@ -238,5 +244,5 @@ func testConflictUpdateSelf(e *env) {
 
 	// Its old time is free, its new time is held.
 	e.mustAppt(w, tm(1, 8, 40), withSpan(tm(1, 8, 40), 30*time.Minute, 0, 0), withResources(r1.ID))
-	e.wantInsertConflict("new time is held", e.appt(w, tm(1, 9, 30), withSeat(2), withResources(r1.ID)))
+	e.wantInsertConflict("new time is held", e.appt(w, tm(1, 9, 30), withSeat(2), withProvider(w.prov, e.mustBlock(w.p.ID, w.prov.ID, w.loc.ID)), withResources(r1.ID)))
 }

@@ -562,7 +562,10 @@ func testConcurrentRoom(t *testing.T, w *world) {
 func testConcurrentSeats(t *testing.T, w *world) {
 	coach := w.provider("1245319599", "endocrinology")
 	w.weekdayBlock(coach, 3, "14:00", time.Hour)
-	class := must(w.svc.CreateVisitType(w.ctx, w.practice.ID, scheduling.NewVisitType{Name: "Diabetes class", Duration: time.Hour}))(t)
+	// The class's seats share one room.
+	room := must(w.svc.CreateResource(w.ctx, w.practice.ID, scheduling.NewResource{LocationID: w.location.ID, Name: "Community room", Kind: scheduling.Room}))(t)
+	class := must(w.svc.CreateVisitType(w.ctx, w.practice.ID, scheduling.NewVisitType{Name: "Diabetes class", Duration: time.Hour,
+		ResourceIDs: []scheduling.ResourceID{room.ID}}))(t)
 	won := race(t, 64, func(i int) (*scheduling.Appointment, error) {
 		return w.book(w.staff, w.at(2, "14:00"), func(r *scheduling.BookRequest) { r.ProviderID = coach.ID; r.VisitTypeID = class.ID })
 	})
@@ -576,4 +579,15 @@ func testConcurrentSeats(t *testing.T, w *world) {
 	if !seats[1] || !seats[2] || !seats[3] {
 		t.Errorf("seats = %v, want 1, 2, 3", seats)
 	}
+	// Another provider's visit cannot take the class's room meanwhile.
+	talk := must(w.svc.CreateVisitType(w.ctx, w.practice.ID, scheduling.NewVisitType{Name: "Talk", Duration: 30 * time.Minute,
+		ResourceIDs: []scheduling.ResourceID{room.ID}}))(t)
+	_, err := w.book(w.staff, w.at(2, "09:00"), func(r *scheduling.BookRequest) { r.VisitTypeID = talk.ID })
+	if err != nil {
+		t.Fatalf("the room is free in the morning: %v", err)
+	}
+	must(w.svc.CreateBlock(w.ctx, w.practice.ID, scheduling.NewBlock{ProviderID: w.prov.ID, BlockInput: scheduling.BlockInput{
+		LocationID: w.location.ID, Start: w.at(2, "14:00"), End: w.at(2, "15:00")}}))(t)
+	_, err = w.book(w.staff, w.at(2, "14:30"), func(r *scheduling.BookRequest) { r.VisitTypeID = talk.ID })
+	wantKind(t, err, errs.KindConflict, "start")
 }

@@ -169,11 +169,14 @@ CREATE INDEX appointments_patient_start ON appointments (practice_id, patient_id
 CREATE INDEX appointments_block ON appointments (practice_id, block_id);
 
 -- One row per appointment and resource; active is whether the appointment's
--- status holds time.
+-- status holds time. Appointments of one block share its resources (the
+-- seats of a group visit use one room), so only holds from different blocks
+-- exclude each other.
 CREATE TABLE appointment_resources (
 	practice_id    uuid NOT NULL,
 	appointment_id uuid NOT NULL,
 	resource_id    uuid NOT NULL,
+	block_id       uuid NOT NULL,
 	hold_start     timestamptz NOT NULL,
 	hold_end       timestamptz NOT NULL,
 	active         boolean NOT NULL,
@@ -182,11 +185,12 @@ CREATE TABLE appointment_resources (
 	CONSTRAINT appointment_resources_no_overlap EXCLUDE USING gist (
 		practice_id WITH =,
 		resource_id WITH =,
+		block_id WITH <>,
 		tstzrange(hold_start, hold_end) WITH &&
 	) WHERE (active)
 );
 CREATE INDEX appointment_resources_hold ON appointment_resources (practice_id, resource_id, hold_start)
-	INCLUDE (hold_end, active, appointment_id);
+	INCLUDE (hold_end, active, appointment_id, block_id);
 
 CREATE TABLE appointment_changes (
 	practice_id    uuid NOT NULL,

@@ -159,13 +159,14 @@ CREATE TABLE appointment_resources (
 	practice_id    TEXT NOT NULL,
 	appointment_id TEXT NOT NULL,
 	resource_id    TEXT NOT NULL,
+	block_id       TEXT NOT NULL, -- appointments of one block share its resources
 	hold_start     TEXT NOT NULL,
 	hold_end       TEXT NOT NULL,
 	active         INTEGER NOT NULL,
 	PRIMARY KEY (practice_id, appointment_id, resource_id),
 	FOREIGN KEY (practice_id, appointment_id) REFERENCES appointments (practice_id, id) ON DELETE CASCADE
 ) STRICT;
-CREATE INDEX appointment_resources_hold ON appointment_resources (practice_id, resource_id, hold_start, hold_end, active, appointment_id);
+CREATE INDEX appointment_resources_hold ON appointment_resources (practice_id, resource_id, hold_start, hold_end, active, appointment_id, block_id);
 
 CREATE TABLE appointment_changes (
 	practice_id    TEXT NOT NULL,
