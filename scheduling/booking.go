@@ -101,11 +101,8 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 			return err
 		}
 		a.BlockID, a.LocationID, a.Seat = p.block.ID, p.block.LocationID, p.seat
-		if err := tx.InsertAppointment(ctx, a); err != nil {
-			return conflictOnStart(op, err)
-		}
-		return tx.AppendChange(ctx, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
-			Action: "book", To: status, By: who.String(), At: now})
+		return conflictOnStart(op, tx.InsertAppointment(ctx, a, &Change{ID: s.ids.New(), PracticeID: practice,
+			AppointmentID: a.ID, Action: "book", To: status, By: who.String(), At: now}))
 	})
 	if err != nil {
 		return nil, err
@@ -310,12 +307,9 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 			return err
 		}
 		a.BlockID, a.LocationID, a.Seat, a.UpdatedAt = p.block.ID, p.block.LocationID, p.seat, now
-		if err := tx.UpdateAppointment(ctx, a); err != nil {
-			return conflictOnStart(op, err)
-		}
 		out = a
-		return tx.AppendChange(ctx, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
-			Action: "reschedule", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: in.Reason, PrevStart: &prevStart})
+		return conflictOnStart(op, tx.UpdateAppointment(ctx, a, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
+			Action: "reschedule", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: in.Reason, PrevStart: &prevStart}))
 	})
 	if err != nil {
 		return nil, err
@@ -386,11 +380,8 @@ func (s *Service) Transition(ctx context.Context, practice tenant.PracticeID, id
 		}
 		from := a.Status
 		a.Status, a.UpdatedAt = to, now
-		if err := tx.UpdateAppointment(ctx, a); err != nil {
-			return err
-		}
 		out = a
-		return tx.AppendChange(ctx, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
+		return tx.UpdateAppointment(ctx, a, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
 			Action: action, From: from, To: to, By: who.String(), At: now, Reason: reason})
 	})
 	if err != nil {
@@ -461,7 +452,9 @@ func (s *Service) MoveAppointments(ctx context.Context, practice tenant.Practice
 			}
 			if err == nil {
 				a.BlockID, a.LocationID, a.Seat, a.UpdatedAt = dst.ID, dst.LocationID, p.seat, now
-				err = tx.UpdateAppointment(ctx, a)
+				start := a.Start
+				err = tx.UpdateAppointment(ctx, a, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
+					Action: "move", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: reason, PrevStart: &start})
 			}
 			if err != nil {
 				if k := errs.KindOf(err); k != errs.KindConflict && k != errs.KindPreconditionFailed {
@@ -469,11 +462,6 @@ func (s *Service) MoveAppointments(ctx context.Context, practice tenant.Practice
 				}
 				misfits = append(misfits, DisplacedAppointment{a.ID, a.Start, a.End, a.Status})
 				continue
-			}
-			start := a.Start
-			if err := tx.AppendChange(ctx, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
-				Action: "move", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: reason, PrevStart: &start}); err != nil {
-				return err
 			}
 			moved = append(moved, a)
 		}

@@ -18,11 +18,9 @@ const establishedYears = 3
 // PatientKindOf tells whether a patient is new or established for a visit at
 // time at with a provider of the given specialties: established when one of
 // the patient's finished visits (status out) in the three years before at was
-// with a provider sharing a specialty (or with the same provider). specialties
-// maps each provider of the visits to its specialties.
-func PatientKindOf(provider ProviderID, specialties map[ProviderID][]string, visits []FinishedVisit, patient PatientID, at time.Time) PatientKind {
+// with a provider sharing a specialty (or with the same provider).
+func PatientKindOf(provider ProviderID, specialties []string, visits []FinishedVisit, patient PatientID, at time.Time) PatientKind {
 	since := at.AddDate(-establishedYears, 0, 0)
-	mine := specialties[provider]
 	for _, v := range visits {
 		if v.PatientID != patient || !v.Start.Before(at) || v.Start.Before(since) {
 			continue
@@ -30,8 +28,8 @@ func PatientKindOf(provider ProviderID, specialties map[ProviderID][]string, vis
 		if v.ProviderID == provider {
 			return EstablishedPatient
 		}
-		for _, sp := range specialties[v.ProviderID] {
-			if slices.Contains(mine, sp) {
+		for _, sp := range v.Specialties {
+			if slices.Contains(specialties, sp) {
 				return EstablishedPatient
 			}
 		}
@@ -39,16 +37,18 @@ func PatientKindOf(provider ProviderID, specialties map[ProviderID][]string, vis
 	return NewPatient
 }
 
+// patientKindOne tells the kind of one patient for a visit with prov at at,
+// in one query.
 func (s *Service) patientKindOne(ctx context.Context, practice tenant.PracticeID, prov *Provider, patient PatientID, at time.Time) (PatientKind, error) {
-	a := &Appointment{ProviderID: prov.ID, PatientID: patient, Start: at}
-	if err := s.setPatientKinds(ctx, practice, []*Appointment{a}); err != nil {
+	visits, err := s.store.FinishedVisits(ctx, practice, []PatientID{patient}, at.AddDate(-establishedYears, 0, 0), at)
+	if err != nil {
 		return "", err
 	}
-	return a.PatientKind, nil
+	return PatientKindOf(prov.ID, prov.Specialties, visits, patient, at), nil
 }
 
-// setPatientKinds fills PatientKind of each appointment with two queries,
-// whatever their number.
+// setPatientKinds fills PatientKind of each appointment with at most two
+// queries, whatever their number.
 func (s *Service) setPatientKinds(ctx context.Context, practice tenant.PracticeID, appts []*Appointment) error {
 	if len(appts) == 0 {
 		return nil
@@ -68,12 +68,15 @@ func (s *Service) setPatientKinds(ctx context.Context, practice tenant.PracticeI
 	if err != nil {
 		return err
 	}
-	provIDs := make([]uuid.UUID, 0, len(appts)+len(visits))
+	if len(visits) == 0 {
+		for _, a := range appts {
+			a.PatientKind = NewPatient
+		}
+		return nil
+	}
+	provIDs := make([]uuid.UUID, 0, len(appts))
 	for _, a := range appts {
 		provIDs = append(provIDs, a.ProviderID)
-	}
-	for _, v := range visits {
-		provIDs = append(provIDs, v.ProviderID)
 	}
 	provs, err := s.store.ListProviders(ctx, practice, ProviderFilter{IDs: sortedKeys(provIDs...)})
 	if err != nil {
@@ -84,7 +87,7 @@ func (s *Service) setPatientKinds(ctx context.Context, practice tenant.PracticeI
 		specs[p.ID] = p.Specialties
 	}
 	for _, a := range appts {
-		a.PatientKind = PatientKindOf(a.ProviderID, specs, visits, a.PatientID, a.Start)
+		a.PatientKind = PatientKindOf(a.ProviderID, specs[a.ProviderID], visits, a.PatientID, a.Start)
 	}
 	return nil
 }

@@ -223,6 +223,9 @@ func TestPatientKindOf(t *testing.T) {
 	pat, otherPat := uuid.New(), uuid.New()
 	cardio, cardio2, derm, noSpec := uuid.New(), uuid.New(), uuid.New(), uuid.New()
 	specs := map[ProviderID][]string{cardio: {"cardiology"}, cardio2: {"cardiology", "internal-medicine"}, derm: {"dermatology"}}
+	visit := func(p PatientID, prov ProviderID, at time.Time) FinishedVisit {
+		return FinishedVisit{PatientID: p, ProviderID: prov, Specialties: specs[prov], Start: at}
+	}
 	cases := []struct {
 		name   string
 		prov   ProviderID
@@ -230,16 +233,16 @@ func TestPatientKindOf(t *testing.T) {
 		want   PatientKind
 	}{
 		{"no visits", cardio, nil, NewPatient},
-		{"same specialty last year", cardio, []FinishedVisit{{pat, cardio2, at.AddDate(-1, 0, 0)}}, EstablishedPatient},
-		{"same provider", noSpec, []FinishedVisit{{pat, noSpec, at.AddDate(0, -1, 0)}}, EstablishedPatient},
-		{"other specialty", cardio, []FinishedVisit{{pat, derm, at.AddDate(0, -1, 0)}}, NewPatient},
-		{"more than three years ago", cardio, []FinishedVisit{{pat, cardio, at.AddDate(-3, 0, -1)}}, NewPatient},
-		{"exactly three years ago", cardio, []FinishedVisit{{pat, cardio, at.AddDate(-3, 0, 0)}}, EstablishedPatient},
-		{"another patient's visit", cardio, []FinishedVisit{{otherPat, cardio, at.AddDate(0, -1, 0)}}, NewPatient},
-		{"a visit after this one", cardio, []FinishedVisit{{pat, cardio, at.Add(time.Hour)}}, NewPatient},
+		{"same specialty last year", cardio, []FinishedVisit{visit(pat, cardio2, at.AddDate(-1, 0, 0))}, EstablishedPatient},
+		{"same provider", noSpec, []FinishedVisit{visit(pat, noSpec, at.AddDate(0, -1, 0))}, EstablishedPatient},
+		{"other specialty", cardio, []FinishedVisit{visit(pat, derm, at.AddDate(0, -1, 0))}, NewPatient},
+		{"more than three years ago", cardio, []FinishedVisit{visit(pat, cardio, at.AddDate(-3, 0, -1))}, NewPatient},
+		{"exactly three years ago", cardio, []FinishedVisit{visit(pat, cardio, at.AddDate(-3, 0, 0))}, EstablishedPatient},
+		{"another patient's visit", cardio, []FinishedVisit{visit(otherPat, cardio, at.AddDate(0, -1, 0))}, NewPatient},
+		{"a visit after this one", cardio, []FinishedVisit{visit(pat, cardio, at.Add(time.Hour))}, NewPatient},
 	}
 	for _, c := range cases {
-		if got := PatientKindOf(c.prov, specs, c.visits, pat, at); got != c.want {
+		if got := PatientKindOf(c.prov, specs[c.prov], c.visits, pat, at); got != c.want {
 			t.Errorf("%s: %s, want %s", c.name, got, c.want)
 		}
 	}

@@ -118,12 +118,14 @@ type Store interface {
 	// active appointment's hold of the same provider and seat, or of one of its
 	// resources by an appointment of another block (the appointments of one
 	// block, such as the seats of a group visit, share its resources). On
-	// PostgreSQL exclusion constraints enforce this.
-	InsertAppointment(ctx context.Context, a *Appointment) error
+	// PostgreSQL exclusion constraints enforce this. The history entries
+	// given are appended with it, all or nothing.
+	InsertAppointment(ctx context.Context, a *Appointment, history ...*Change) error
 	// UpdateAppointment writes the provider, location, block, times, seat,
 	// status, resources and UpdatedAt of a stored appointment, under the same
-	// conflict rule as InsertAppointment.
-	UpdateAppointment(ctx context.Context, a *Appointment) error
+	// conflict rule as InsertAppointment, and appends the history entries
+	// given, all or nothing.
+	UpdateAppointment(ctx context.Context, a *Appointment, history ...*Change) error
 	GetAppointment(ctx context.Context, practice tenant.PracticeID, id AppointmentID) (*Appointment, error)
 	ListAppointments(ctx context.Context, practice tenant.PracticeID, f AppointmentFilter) ([]*Appointment, error)
 
@@ -143,6 +145,6 @@ type Store interface {
 	// the holds of those providers and resources (as Holds).
 	SlotInputs(ctx context.Context, practice tenant.PracticeID, providers []ProviderID, resources []ResourceID, from, to time.Time) ([]*Block, Holds, error)
 	// FinishedVisits returns the visits with status out of the given patients
-	// whose Start is in [from, to).
+	// whose Start is in [from, to), each with its provider's specialties.
 	FinishedVisits(ctx context.Context, practice tenant.PracticeID, patients []PatientID, from, to time.Time) ([]FinishedVisit, error)
 }

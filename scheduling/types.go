@@ -247,7 +247,8 @@ type Holds struct {
 // FinishedVisit is a past visit with status out, used to tell established
 // patients from new ones.
 type FinishedVisit struct {
-	PatientID  PatientID
-	ProviderID ProviderID
-	Start      time.Time
+	PatientID   PatientID
+	ProviderID  ProviderID
+	Specialties []string // the provider's
+	Start       time.Time
 }

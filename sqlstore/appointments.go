@@ -199,7 +199,7 @@ func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appoi
 // On PostgreSQL the appointment and its resources are written by one
 // statement batch, atomic even outside InTx; a conflict inside InTx aborts
 // the transaction, which must then be rolled back.
-func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment) error {
+func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment, history ...*scheduling.Change) error {
 	const op = "sqlstore.InsertAppointment"
 	if err := checkAppointment(op, a); err != nil {
 		return err
@@ -207,6 +207,9 @@ func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment
 	stmts := s.idb.NewInsert().Model(newAppointmentRow(a)).String()
 	if r := s.resourceRowsSQL(a); r != "" {
 		stmts += ";\n" + r
+	}
+	if h := s.changeRowsSQL(history); h != "" {
+		stmts += ";\n" + h
 	}
 	if s.dialect == Postgres {
 		_, err := s.idb.ExecContext(ctx, stmts)
@@ -224,7 +227,7 @@ func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment
 // UpdateAppointment writes the provider, location, block, times, seat,
 // status, resources and UpdatedAt of a stored appointment, under the rule of
 // InsertAppointment; KindNotFound if there is none.
-func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment) error {
+func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment, history ...*scheduling.Change) error {
 	const op = "sqlstore.UpdateAppointment"
 	if err := checkAppointment(op, a); err != nil {
 		return err
@@ -246,6 +249,9 @@ func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment
 			Where("practice_id = ? AND appointment_id = ?", a.PracticeID, a.ID).String()
 		if r := tx.resourceRowsSQL(a); r != "" {
 			stmts += ";\n" + r
+		}
+		if h := tx.changeRowsSQL(history); h != "" {
+			stmts += ";\n" + h
 		}
 		_, err = tx.idb.ExecContext(ctx, stmts)
 		return failure(op, "appointment", err)
@@ -333,7 +339,12 @@ type changeRow struct {
 // AppendChange adds c to its appointment's history. The appointment must
 // exist in c's practice (else KindNotFound).
 func (s *Store) AppendChange(ctx context.Context, c *scheduling.Change) error {
-	row := &changeRow{
+	_, err := s.idb.NewInsert().Model(newChangeRow(c)).Exec(ctx)
+	return failure("sqlstore.AppendChange", "change", err)
+}
+
+func newChangeRow(c *scheduling.Change) *changeRow {
+	return &changeRow{
 		PracticeID:    c.PracticeID,
 		ID:            c.ID,
 		AppointmentID: c.AppointmentID,
@@ -345,8 +356,18 @@ func (s *Store) AppendChange(ctx context.Context, c *scheduling.Change) error {
 		Reason:        c.Reason,
 		PrevStart:     optTime(c.PrevStart),
 	}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
-	return failure("sqlstore.AppendChange", "change", err)
+}
+
+// changeRowsSQL returns the INSERT of history entries, or "" if none.
+func (s *Store) changeRowsSQL(history []*scheduling.Change) string {
+	if len(history) == 0 {
+		return ""
+	}
+	rows := make([]*changeRow, len(history))
+	for i, c := range history {
+		rows[i] = newChangeRow(c)
+	}
+	return s.idb.NewInsert().Model(&rows).String()
 }
 
 // ListChanges returns the history of appointment id, oldest first (by At,
@@ -554,11 +575,14 @@ func (s *Store) FinishedVisits(ctx context.Context, practice tenant.PracticeID, 
 		return out, nil
 	}
 	var rows []struct {
-		PatientID  uuid.UUID `bun:"patient_id"`
-		ProviderID uuid.UUID `bun:"provider_id"`
-		StartAt    utcTime   `bun:"start_at"`
+		PatientID   uuid.UUID        `bun:"patient_id"`
+		ProviderID  uuid.UUID        `bun:"provider_id"`
+		StartAt     utcTime          `bun:"start_at"`
+		Specialties jsonList[string] `bun:"specialties"`
 	}
-	err := s.idb.NewRaw(`SELECT a.patient_id, a.provider_id, a.start_at FROM appointments AS a
+	err := s.idb.NewRaw(`SELECT a.patient_id, a.provider_id, a.start_at, p.specialties
+FROM appointments AS a
+JOIN providers AS p ON p.practice_id = a.practice_id AND p.id = a.provider_id
 WHERE a.practice_id = ? AND a.patient_id IN (?) AND a.start_at >= ? AND a.start_at < ? AND a.status = ?
 ORDER BY a.start_at, a.id`,
 		practice, bun.List(patients), utc(from), utc(to), string(scheduling.StatusOut)).Scan(ctx, &rows)
@@ -566,7 +590,8 @@ ORDER BY a.start_at, a.id`,
 		return nil, failure("sqlstore.FinishedVisits", "visit", err)
 	}
 	for _, r := range rows {
-		out = append(out, scheduling.FinishedVisit{PatientID: r.PatientID, ProviderID: r.ProviderID, Start: r.StartAt.Time()})
+		out = append(out, scheduling.FinishedVisit{PatientID: r.PatientID, ProviderID: r.ProviderID,
+			Specialties: slice(r.Specialties), Start: r.StartAt.Time()})
 	}
 	return out, nil
 }

@@ -208,7 +208,10 @@ func testFinishedVisits(e *env) {
 	e.mustAppt(q, tm(1, 9, 0), out)
 
 	visit := func(a *scheduling.Appointment) scheduling.FinishedVisit {
-		return scheduling.FinishedVisit{PatientID: a.PatientID, ProviderID: a.ProviderID, Start: a.Start}
+		// Each visit carries its provider's specialties.
+		prov, err := e.s.GetProvider(e.ctx, a.PracticeID, a.ProviderID)
+		e.ok(err, "GetProvider")
+		return scheduling.FinishedVisit{PatientID: a.PatientID, ProviderID: a.ProviderID, Specialties: prov.Specialties, Start: a.Start}
 	}
 	check := func(what string, got, want []scheduling.FinishedVisit) {
 		e.t.Helper()
@@ -242,5 +245,5 @@ func testFinishedVisits(e *env) {
 
 	got, err = e.s.FinishedVisits(e.ctx, q.p.ID, []scheduling.PatientID{pa.ID, pb.ID, q.pat.ID}, from, to)
 	e.ok(err, "FinishedVisits(other practice)")
-	check("FinishedVisits(other practice)", got, []scheduling.FinishedVisit{{PatientID: q.pat.ID, ProviderID: q.prov.ID, Start: tm(1, 9, 0)}})
+	check("FinishedVisits(other practice)", got, []scheduling.FinishedVisit{{PatientID: q.pat.ID, ProviderID: q.prov.ID, Specialties: q.prov.Specialties, Start: tm(1, 9, 0)}})
 }
