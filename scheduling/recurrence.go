@@ -237,7 +237,7 @@ func (r *recurrence) expand(b *Block, from, to time.Time) []Occurrence {
 	// An occurrence starting up to a day before from may still overlap it.
 	lo := from.Add(-MaxOccurrenceLength - 24*time.Hour).In(r.loc)
 	hi := to.Add(24 * time.Hour).In(r.loc)
-	for _, t := range r.rule.Between(lo, hi, true) {
+	for _, t := range r.ruleNear(lo).Between(lo, hi, true) {
 		key := t.In(r.loc).Format(dateLayout)
 		if r.exdates[key] || seen[key] {
 			continue
@@ -263,6 +263,39 @@ func (r *recurrence) expand(b *Block, from, to time.Time) []Occurrence {
 	}
 	sortOccurrences(out)
 	return out
+}
+
+// ruleNear returns the rule with its start moved forward, by whole periods,
+// to just before lo, so that expanding a window years after the block's
+// start does not walk every occurrence since. Only DAILY and WEEKLY rules
+// without COUNT move (their occurrences depend on the start only through its
+// weekday, time of day and period phase, which whole periods keep); others
+// come back unchanged.
+func (r *recurrence) ruleNear(lo time.Time) *rrule.RRule {
+	opt := r.rule.OrigOptions
+	if opt.Count != 0 {
+		return r.rule
+	}
+	interval := max(opt.Interval, 1)
+	var period int // days
+	switch opt.Freq {
+	case rrule.DAILY:
+		period = interval
+	case rrule.WEEKLY:
+		period = 7 * interval
+	default:
+		return r.rule
+	}
+	k := civilDays(r.first, lo.In(r.loc))/period - 1
+	if k <= 0 {
+		return r.rule
+	}
+	opt.Dtstart = r.first.AddDate(0, 0, k*period)
+	rule, err := rrule.NewRRule(opt)
+	if err != nil {
+		return r.rule
+	}
+	return rule
 }
 
 // spanEnd returns the end of the block's last occurrence, or nil when the rule

@@ -254,3 +254,39 @@ func TestSpanEnd(t *testing.T) {
 		t.Errorf("huge finite rule: err = %v, want rrule refused", err)
 	}
 }
+
+// TestRuleNearMatchesFullWalk checks that moving a rule's start forward
+// (done to expand far windows fast) yields exactly the occurrences that a
+// walk from the block's real start does.
+func TestRuleNearMatchesFullWalk(t *testing.T) {
+	rules := []string{
+		"FREQ=DAILY", "FREQ=DAILY;INTERVAL=3", "FREQ=WEEKLY", "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+		"FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH", "FREQ=WEEKLY;INTERVAL=3;WKST=SU;BYDAY=SU,SA",
+		"FREQ=DAILY;BYDAY=MO,TU;BYMONTH=3,11", "FREQ=WEEKLY;UNTIL=20291231T000000Z;BYDAY=FR",
+		"FREQ=MONTHLY;BYDAY=2TU", "FREQ=DAILY;COUNT=900",
+	}
+	for _, zone := range []string{"America/New_York", "Europe/Berlin", "Australia/Sydney"} {
+		loc := mustZone(t, zone)
+		first := time.Date(2024, 2, 14, 8, 30, 0, 0, loc) // a Wednesday
+		for _, rule := range rules {
+			b := weeklyBlock(loc, first, 4*time.Hour, rule)
+			rec, err := parseRecurrence("t", b)
+			if err != nil {
+				t.Fatalf("%s: %v", rule, err)
+			}
+			for _, from := range []time.Time{first.AddDate(0, 0, 3), first.AddDate(0, 7, 11), first.AddDate(2, 1, 17), first.AddDate(5, 8, 2)} {
+				to := from.AddDate(0, 0, 45)
+				got := rec.ruleNear(from).Between(from, to, true)
+				want := rec.rule.Between(from, to, true)
+				if len(got) != len(want) {
+					t.Fatalf("%s %s from %v: %d occurrences, want %d", zone, rule, from, len(got), len(want))
+				}
+				for i := range want {
+					if !got[i].Equal(want[i]) {
+						t.Fatalf("%s %s from %v: occurrence %d at %v, want %v", zone, rule, from, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
