@@ -227,6 +227,8 @@ const maxSlotSpan = 62 * 24 * time.Hour
 // OpenSlots returns the bookable start times for a visit type: the providers'
 // blocks minus active appointments, buffers, busy resources, and (unless a
 // staff member asks) the practice's minimum notice and maximum advance.
+// Blocks and appointments are read fresh; the policy and the visit type may
+// come from the search cache (see WithSearchCache).
 func (s *Service) OpenSlots(ctx context.Context, practice tenant.PracticeID, q SlotQuery) ([]Slot, error) {
 	const op = "scheduling.OpenSlots"
 	switch {
@@ -241,11 +243,11 @@ func (s *Service) OpenSlots(ctx context.Context, practice tenant.PracticeID, q S
 	case len(q.ProviderIDs) > 200:
 		return nil, errs.Invalid(op, "provider_ids", "at most 200 providers")
 	}
-	prac, err := s.tenants.GetPractice(ctx, practice)
+	pol, err := s.searchPolicy(ctx, practice)
 	if err != nil {
 		return nil, err
 	}
-	vt, err := s.store.GetVisitType(ctx, practice, q.VisitTypeID)
+	vt, err := s.searchVisitType(ctx, practice, q.VisitTypeID)
 	if err != nil {
 		return nil, withField(err, "visit_type_id")
 	}
@@ -270,9 +272,9 @@ func (s *Service) OpenSlots(ctx context.Context, practice tenant.PracticeID, q S
 	now := s.now()
 	in.Earliest = now
 	if a, ok := actor.From(ctx); !ok || a.Kind == actor.Patient {
-		in.Earliest = now.Add(prac.Policy.MinNotice)
-		if prac.Policy.MaxAdvance > 0 {
-			in.Latest = now.Add(prac.Policy.MaxAdvance)
+		in.Earliest = now.Add(pol.MinNotice)
+		if pol.MaxAdvance > 0 {
+			in.Latest = now.Add(pol.MaxAdvance)
 		}
 	}
 	if len(vt.ResourceIDs) > 0 {

@@ -35,11 +35,17 @@ type Service struct {
 	tenants Tenants
 	clock   clock.Clock
 	ids     clock.IDSource
+	cache   searchCache
 }
 
 // NewService returns a Service over store.
-func NewService(store Store, tenants Tenants, c clock.Clock, ids clock.IDSource) *Service {
-	return &Service{store: store, tenants: tenants, clock: c, ids: ids}
+func NewService(store Store, tenants Tenants, c clock.Clock, ids clock.IDSource, opts ...Option) *Service {
+	s := &Service{store: store, tenants: tenants, clock: c, ids: ids}
+	s.cache.ttl = DefaultSearchCacheTTL
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }

@@ -34,6 +34,7 @@ func RunService(t *testing.T, open func(t *testing.T) Stores) {
 		{"PatientKindAndAudience", testPatientKind},
 		{"CalendarAndRequests", testCalendar},
 		{"OpenSlotsSeeBookings", testSlotsSeeBookings},
+		{"SearchCacheExpires", testSearchCache},
 		{"ConcurrentOneProvider", testConcurrentProvider},
 		{"ConcurrentSharedRoom", testConcurrentRoom},
 		{"ConcurrentGroupSeats", testConcurrentSeats},
@@ -590,4 +591,40 @@ func testConcurrentSeats(t *testing.T, w *world) {
 		LocationID: w.location.ID, Start: w.at(2, "14:00"), End: w.at(2, "15:00")}}))(t)
 	_, err = w.book(w.staff, w.at(2, "14:30"), func(r *scheduling.BookRequest) { r.VisitTypeID = talk.ID })
 	wantKind(t, err, errs.KindConflict, "start")
+}
+
+func testSearchCache(t *testing.T, w *world) {
+	w.clock.Set(w.at(2, "08:00"))
+	q := scheduling.SlotQuery{VisitTypeID: w.visit.ID, From: w.at(2, "00:00"), To: w.at(3, "00:00")}
+	count := func(svc *scheduling.Service) int {
+		t.Helper()
+		return len(must(svc.OpenSlots(w.self, w.practice.ID, q))(t))
+	}
+	if got := count(w.svc); got != 4 { // 2 hours' notice: 10:00 onwards
+		t.Fatalf("%d slots, want 4", got)
+	}
+	pol := w.practice.Policy
+	pol.MinNotice = 0
+	if err := w.ten.SetPolicy(w.ctx, w.practice.ID, pol); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(w.svc); got != 4 {
+		t.Errorf("within the cache's life: %d slots, want the cached policy's 4", got)
+	}
+	uncached := scheduling.NewService(w.st.Scheduling, w.st.Tenants, w.clock, clock.UUIDv7{}, scheduling.WithSearchCache(0))
+	if got := count(uncached); got != 6 {
+		t.Errorf("without a cache: %d slots, want 6", got)
+	}
+	w.clock.Advance(scheduling.DefaultSearchCacheTTL)
+	// Now 08:00:05: 09:00 onwards is bookable without notice.
+	if got := count(w.svc); got != 6 {
+		t.Errorf("after the cache's life: %d slots, want 6", got)
+	}
+	// Booking never uses the cache: the new policy holds at once.
+	pol.MinNotice = 3 * time.Hour
+	if err := w.ten.SetPolicy(w.ctx, w.practice.ID, pol); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.book(w.self, w.at(2, "10:00"))
+	wantKind(t, err, errs.KindPreconditionFailed, "start")
 }
