@@ -79,8 +79,8 @@ func NewWithStore(st *sqlstore.Store, opts ...Option) *Engine {
 	for _, o := range opts {
 		o(e)
 	}
-	e.Tenants = tenant.NewService(st, e.Clock, e.IDs)
 	e.Scheduling = scheduling.NewService(st, st, e.Clock, e.IDs)
+	e.Tenants = tenant.NewService(st, e.Clock, e.IDs, tenant.OnPolicyChange(e.Scheduling.ForgetPolicy))
 	return e
 }
 

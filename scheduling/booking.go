@@ -28,7 +28,10 @@ type placement struct {
 	seat  int
 }
 
-// Book books a visit. A patient's booking must start on an offered slot,
+// Book books a visit, without a transaction: one read of the calendar and
+// one write that the store refuses if the time was taken meanwhile (the
+// policy, visit type and provider may come from the cache, see WithCache).
+// A patient's booking must start on an offered slot,
 // respect the practice's minimum notice and maximum advance, and becomes a
 // new request unless the practice confirms automatically; a staff booking
 // may start at any minute inside a block and is confirmed at once.
@@ -54,24 +57,21 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 	case in.Start.IsZero():
 		return nil, errs.Invalid(op, "start", "is required")
 	}
-	prac, err := s.tenants.GetPractice(ctx, practice)
+	pol, err := s.cachedPolicy(ctx, practice)
 	if err != nil {
 		return nil, err
 	}
-	vt, err := s.store.GetVisitType(ctx, practice, in.VisitTypeID)
+	vt, err := s.cachedVisitType(ctx, practice, in.VisitTypeID)
 	if err != nil {
 		return nil, withField(err, "visit_type_id")
 	}
-	prov, err := s.store.GetProvider(ctx, practice, in.ProviderID)
+	prov, err := s.cachedProvider(ctx, practice, in.ProviderID)
 	if err != nil {
 		return nil, withField(err, "provider_id")
 	}
-	if _, err := s.store.GetPatient(ctx, practice, in.PatientID); err != nil {
-		return nil, withField(err, "patient_id")
-	}
 	start := in.Start.UTC()
 	now := s.now()
-	if err := checkStart(op, who, prac.Policy, now, start); err != nil {
+	if err := checkStart(op, who, pol, now, start); err != nil {
 		return nil, err
 	}
 	kind, err := s.patientKindOne(ctx, practice, prov, in.PatientID, start)
@@ -82,7 +82,7 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 		return nil, err
 	}
 	status := StatusConfirmed
-	if who.Kind == actor.Patient && !prac.Policy.AutoConfirm {
+	if who.Kind == actor.Patient && !pol.AutoConfirm {
 		status = StatusNew
 	}
 	a := &Appointment{
@@ -92,22 +92,29 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 		Status: status, ResourceIDs: slices.Clone(nonNil(vt.ResourceIDs)), BookedBy: who.String(),
 		PatientKind: kind, CreatedAt: now, UpdatedAt: now,
 	}
-	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.Lock(ctx, sortedKeys(append([]uuid.UUID{prov.ID}, vt.ResourceIDs...)...)...); err != nil {
-			return err
-		}
-		p, err := s.place(ctx, tx, op, a, vt, in.LocationID, who.Kind == actor.Patient)
+	booked := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID, Action: "book", To: status, By: who.String(), At: now}
+	// Optimistic: place the visit by what the calendar shows now, and let the
+	// store's conflict rule (exclusion constraints on PostgreSQL) refuse it if
+	// a concurrent booking got there first. Each refusal means a seat was
+	// taken, so after capacity refusals the look says the time is full.
+	for attempt := 0; ; attempt++ {
+		p, err := s.place(ctx, s.store, op, a, vt, in.LocationID, who.Kind == actor.Patient)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		a.BlockID, a.LocationID, a.Seat = p.block.ID, p.block.LocationID, p.seat
-		return conflictOnStart(op, tx.InsertAppointment(ctx, a, &Change{ID: s.ids.New(), PracticeID: practice,
-			AppointmentID: a.ID, Action: "book", To: status, By: who.String(), At: now}))
-	})
-	if err != nil {
-		return nil, err
+		err = s.store.InsertAppointment(ctx, a, booked)
+		switch {
+		case err == nil:
+			return a, nil
+		case errs.Is(err, errs.KindConflict) && attempt < p.block.Capacity:
+			continue
+		case errs.Is(err, errs.KindNotFound):
+			// The provider and visit type were read above: the patient is missing.
+			return nil, withField(err, "patient_id")
+		}
+		return nil, conflictOnStart(op, err)
 	}
-	return a, nil
 }
 
 // checkStart applies the time rules of a booking: never in the past, and for
@@ -261,6 +268,11 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 	var out *Appointment
 	var prov *Provider
 	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		// Lock order, everywhere: appointments first, then providers and
+		// resources (the store takes those when it writes holds).
+		if err := tx.Lock(ctx, id); err != nil {
+			return err
+		}
 		a, err := tx.GetAppointment(ctx, practice, id)
 		if err != nil {
 			return err
@@ -285,7 +297,7 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 		if prov, err = tx.GetProvider(ctx, practice, newProv); err != nil {
 			return withField(err, "provider_id")
 		}
-		keys := append([]uuid.UUID{a.ProviderID, newProv, a.ID}, a.ResourceIDs...)
+		keys := append([]uuid.UUID{a.ProviderID, newProv}, a.ResourceIDs...)
 		if err := tx.Lock(ctx, sortedKeys(keys...)...); err != nil {
 			return err
 		}
@@ -424,16 +436,27 @@ func (s *Service) MoveAppointments(ctx context.Context, practice tenant.Practice
 		if err != nil {
 			return withField(err, "to_block_id")
 		}
-		appts, err := tx.ListAppointments(ctx, practice, AppointmentFilter{
-			BlockID: &from, Status: []Status{StatusNew, StatusConfirmed}, From: now, To: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)})
+		filter := AppointmentFilter{BlockID: &from, Status: []Status{StatusNew, StatusConfirmed},
+			From: now, To: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}
+		appts, err := tx.ListAppointments(ctx, practice, filter)
 		if err != nil {
 			return err
 		}
+		// Appointments first, then providers and resources; then read the
+		// appointments again, as a concurrent change may have come first.
+		ids := make([]uuid.UUID, len(appts))
 		keys := []uuid.UUID{src.ProviderID, dst.ProviderID}
-		for _, a := range appts {
+		for i, a := range appts {
+			ids[i] = a.ID
 			keys = append(keys, a.ResourceIDs...)
 		}
+		if err := tx.Lock(ctx, sortedKeys(ids...)...); err != nil {
+			return err
+		}
 		if err := tx.Lock(ctx, sortedKeys(keys...)...); err != nil {
+			return err
+		}
+		if appts, err = tx.ListAppointments(ctx, practice, filter); err != nil {
 			return err
 		}
 		var misfits []DisplacedAppointment

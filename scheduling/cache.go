@@ -8,32 +8,34 @@ import (
 	"github.com/carebook/carebook/tenant"
 )
 
-// DefaultSearchCacheTTL is how long an open-slot search may reuse a
-// practice's booking policy and a visit type it has read.
-const DefaultSearchCacheTTL = 5 * time.Second
+// DefaultCacheTTL is how long searches and bookings may reuse a practice's
+// booking policy, a visit type or a provider they have read.
+const DefaultCacheTTL = 5 * time.Second
 
-// maxCached bounds each map of the search cache; a full map is emptied.
+// maxCached bounds each map of the cache; a full map is emptied.
 const maxCached = 10000
 
 // Option changes how NewService builds a Service.
 type Option func(*Service)
 
-// WithSearchCache sets how long open-slot searches reuse the booking policies
-// and visit types they read (0 turns the cache off). Only searches use it:
-// booking, rescheduling and every change read fresh, so a stale search can at
-// worst offer a slot that booking then refuses, as when another patient
-// takes it first.
-func WithSearchCache(ttl time.Duration) Option {
+// WithCache sets how long open-slot searches and bookings reuse the booking
+// policies, visit types and providers they read (0 turns the cache off), so
+// that a booking costs one read of the calendar and one write. A change to
+// a policy reaches every replica within this time. What decides whether a
+// time is free (blocks, appointments, the store's conflict rule) is never
+// cached.
+func WithCache(ttl time.Duration) Option {
 	return func(s *Service) { s.cache.ttl = ttl }
 }
 
-// searchCache keeps what searches read of rarely changing rows, each entry
-// for at most ttl by the Service's clock. It is safe for concurrent use.
-type searchCache struct {
-	ttl      time.Duration
-	mu       sync.Mutex
-	policies map[tenant.PracticeID]cached[tenant.BookingPolicy]
-	visits   map[[2]VisitTypeID]cached[*VisitType] // practice, visit type
+// refCache keeps rarely changing rows (policies, visit types, providers),
+// each for at most ttl by the Service's clock. It is safe for concurrent use.
+type refCache struct {
+	ttl       time.Duration
+	mu        sync.Mutex
+	policies  map[tenant.PracticeID]cached[tenant.BookingPolicy]
+	visits    map[[2]VisitTypeID]cached[*VisitType] // practice, visit type
+	providers map[[2]ProviderID]cached[*Provider]   // practice, provider
 }
 
 type cached[T any] struct {
@@ -41,7 +43,7 @@ type cached[T any] struct {
 	expires time.Time
 }
 
-func lookup[K comparable, T any](c *searchCache, m map[K]cached[T], k K, now time.Time) (T, bool) {
+func lookup[K comparable, T any](c *refCache, m map[K]cached[T], k K, now time.Time) (T, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := m[k]
@@ -52,7 +54,7 @@ func lookup[K comparable, T any](c *searchCache, m map[K]cached[T], k K, now tim
 	return e.v, true
 }
 
-func store[K comparable, T any](c *searchCache, m *map[K]cached[T], k K, v T, now time.Time) {
+func store[K comparable, T any](c *refCache, m *map[K]cached[T], k K, v T, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if *m == nil || len(*m) >= maxCached {
@@ -61,8 +63,8 @@ func store[K comparable, T any](c *searchCache, m *map[K]cached[T], k K, v T, no
 	(*m)[k] = cached[T]{v: v, expires: now.Add(c.ttl)}
 }
 
-// searchPolicy returns the practice's booking policy, cached.
-func (s *Service) searchPolicy(ctx context.Context, practice tenant.PracticeID) (tenant.BookingPolicy, error) {
+// cachedPolicy returns the practice's booking policy, cached.
+func (s *Service) cachedPolicy(ctx context.Context, practice tenant.PracticeID) (tenant.BookingPolicy, error) {
 	now := s.clock.Now()
 	if p, ok := lookup(&s.cache, s.cache.policies, practice, now); ok {
 		return p, nil
@@ -77,20 +79,41 @@ func (s *Service) searchPolicy(ctx context.Context, practice tenant.PracticeID) 
 	return prac.Policy, nil
 }
 
-// searchVisitType returns a visit type of the practice, cached. Callers must
+// cachedVisitType returns a visit type of the practice, cached. Callers
+// must not change it.
+func (s *Service) cachedVisitType(ctx context.Context, practice tenant.PracticeID, id VisitTypeID) (*VisitType, error) {
+	return cachedRow(ctx, s, &s.cache.visits, [2]VisitTypeID{practice, id}, func() (*VisitType, error) {
+		return s.store.GetVisitType(ctx, practice, id)
+	})
+}
+
+// cachedProvider returns a provider of the practice, cached. Callers must
 // not change it.
-func (s *Service) searchVisitType(ctx context.Context, practice tenant.PracticeID, id VisitTypeID) (*VisitType, error) {
+func (s *Service) cachedProvider(ctx context.Context, practice tenant.PracticeID, id ProviderID) (*Provider, error) {
+	return cachedRow(ctx, s, &s.cache.providers, [2]ProviderID{practice, id}, func() (*Provider, error) {
+		return s.store.GetProvider(ctx, practice, id)
+	})
+}
+
+func cachedRow[K comparable, T any](ctx context.Context, s *Service, m *map[K]cached[T], key K, read func() (T, error)) (T, error) {
 	now := s.clock.Now()
-	key := [2]VisitTypeID{practice, id}
-	if v, ok := lookup(&s.cache, s.cache.visits, key, now); ok {
+	if v, ok := lookup(&s.cache, *m, key, now); ok {
 		return v, nil
 	}
-	v, err := s.store.GetVisitType(ctx, practice, id)
+	v, err := read()
 	if err != nil {
-		return nil, err
+		return v, err
 	}
 	if s.cache.ttl > 0 {
-		store(&s.cache, &s.cache.visits, key, v, now)
+		store(&s.cache, m, key, v, now)
 	}
 	return v, nil
+}
+
+// ForgetPolicy drops a practice's cached booking policy, so that the next
+// search or booking reads it. Wire it to tenant.OnPolicyChange.
+func (s *Service) ForgetPolicy(practice tenant.PracticeID) {
+	s.cache.mu.Lock()
+	delete(s.cache.policies, practice)
+	s.cache.mu.Unlock()
 }

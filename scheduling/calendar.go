@@ -228,7 +228,7 @@ const maxSlotSpan = 62 * 24 * time.Hour
 // blocks minus active appointments, buffers, busy resources, and (unless a
 // staff member asks) the practice's minimum notice and maximum advance.
 // Blocks and appointments are read fresh; the policy and the visit type may
-// come from the search cache (see WithSearchCache).
+// come from the cache (see WithCache).
 func (s *Service) OpenSlots(ctx context.Context, practice tenant.PracticeID, q SlotQuery) ([]Slot, error) {
 	const op = "scheduling.OpenSlots"
 	switch {
@@ -243,11 +243,11 @@ func (s *Service) OpenSlots(ctx context.Context, practice tenant.PracticeID, q S
 	case len(q.ProviderIDs) > 200:
 		return nil, errs.Invalid(op, "provider_ids", "at most 200 providers")
 	}
-	pol, err := s.searchPolicy(ctx, practice)
+	pol, err := s.cachedPolicy(ctx, practice)
 	if err != nil {
 		return nil, err
 	}
-	vt, err := s.searchVisitType(ctx, practice, q.VisitTypeID)
+	vt, err := s.cachedVisitType(ctx, practice, q.VisitTypeID)
 	if err != nil {
 		return nil, withField(err, "visit_type_id")
 	}

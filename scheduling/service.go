@@ -35,13 +35,13 @@ type Service struct {
 	tenants Tenants
 	clock   clock.Clock
 	ids     clock.IDSource
-	cache   searchCache
+	cache   refCache
 }
 
 // NewService returns a Service over store.
 func NewService(store Store, tenants Tenants, c clock.Clock, ids clock.IDSource, opts ...Option) *Service {
 	s := &Service{store: store, tenants: tenants, clock: c, ids: ids}
-	s.cache.ttl = DefaultSearchCacheTTL
+	s.cache.ttl = DefaultCacheTTL
 	for _, o := range opts {
 		o(s)
 	}

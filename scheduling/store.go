@@ -113,13 +113,17 @@ type Store interface {
 	// ListBlocks returns blocks by Start, then ID.
 	ListBlocks(ctx context.Context, practice tenant.PracticeID, f BlockFilter) ([]*Block, error)
 
-	// InsertAppointment stores a new appointment with its resources. When its
-	// status holds time, it returns KindConflict if its hold overlaps another
-	// active appointment's hold of the same provider and seat, or of one of its
-	// resources by an appointment of another block (the appointments of one
-	// block, such as the seats of a group visit, share its resources). On
-	// PostgreSQL exclusion constraints enforce this. The history entries
-	// given are appended with it, all or nothing.
+	// InsertAppointment stores a new appointment with its resources, at once
+	// (atomic even outside InTx). When its status holds time, it returns
+	// KindConflict if its hold overlaps the hold of another active
+	// appointment of the same provider in the same seat or in another block,
+	// or of one of its resources in another block (the appointments of one
+	// block, such as the seats of a group visit, share its resources). This
+	// rule is the last line against double booking: it holds between
+	// concurrent writers in any number of processes (on PostgreSQL, by
+	// exclusion constraints). It returns KindNotFound when the provider,
+	// patient or visit type is not the practice's. The history entries given
+	// are appended with it, all or nothing.
 	InsertAppointment(ctx context.Context, a *Appointment, history ...*Change) error
 	// UpdateAppointment writes the provider, location, block, times, seat,
 	// status, resources and UpdatedAt of a stored appointment, under the same

@@ -158,8 +158,9 @@ func (s *Store) resourceRowsSQL(a *scheduling.Appointment) string {
 
 // checkOverlap is SQLite's stand-in for PostgreSQL's exclusion constraints:
 // it must run in the IMMEDIATE transaction that then writes a, and returns
-// KindConflict if a's hold overlaps another active hold of its provider's
-// seat, or of one of its resources by an appointment of another block.
+// KindConflict if a's hold overlaps another active hold of its provider in
+// the same seat or in another block, or of one of its resources by an
+// appointment of another block.
 func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appointment) error {
 	if !a.Status.Holds() {
 		return nil
@@ -167,9 +168,9 @@ func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appoi
 	from, to, floor := utc(a.HoldStart), utc(a.HoldEnd), utc(a.HoldStart.Add(-MaxHold))
 	var seat, resource bool
 	q := `SELECT EXISTS (SELECT 1 FROM appointments
-	WHERE practice_id = ? AND provider_id = ? AND seat = ? AND status IN (?)
+	WHERE practice_id = ? AND provider_id = ? AND (seat = ? OR block_id <> ?) AND status IN (?)
 	AND hold_start < ? AND hold_start > ? AND hold_end > ? AND id <> ?)`
-	args := []any{a.PracticeID, a.ProviderID, a.Seat, bun.List(activeStatuses), to, floor, from, a.ID}
+	args := []any{a.PracticeID, a.ProviderID, a.Seat, a.BlockID, bun.List(activeStatuses), to, floor, from, a.ID}
 	if len(a.ResourceIDs) > 0 {
 		q += `, EXISTS (SELECT 1 FROM appointment_resources
 	WHERE practice_id = ? AND resource_id IN (?) AND active
@@ -212,7 +213,12 @@ func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment
 		stmts += ";\n" + h
 	}
 	if s.dialect == Postgres {
-		_, err := s.idb.ExecContext(ctx, stmts)
+		// The batch runs as one transaction. It first locks the provider
+		// and resources, in a fixed order, so that concurrent writers of
+		// the same ones queue instead of deadlocking in the exclusion
+		// constraints' checks (which two inserts of overlapping rows can
+		// do when each waits for the other).
+		_, err := s.idb.ExecContext(ctx, lockSQL(holdKeys(a))+stmts)
 		return failure(op, "appointment", err)
 	}
 	return s.atomic(ctx, func(tx *Store) error {
@@ -222,6 +228,14 @@ func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment
 		_, err := tx.idb.ExecContext(ctx, stmts)
 		return failure(op, "appointment", err)
 	})
+}
+
+// holdKeys returns the lock keys of what a holds: its provider and its
+// resources, sorted, as the Service's callers of Lock sort them.
+func holdKeys(a *scheduling.Appointment) []uuid.UUID {
+	keys := append([]uuid.UUID{a.ProviderID}, a.ResourceIDs...)
+	slices.SortFunc(keys, func(x, y uuid.UUID) int { return bytes.Compare(x[:], y[:]) })
+	return slices.Compact(keys)
 }
 
 // UpdateAppointment writes the provider, location, block, times, seat,
@@ -238,10 +252,16 @@ func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment
 				return err
 			}
 		}
-		res, err := tx.idb.NewUpdate().Model(newAppointmentRow(a)).
+		update := tx.idb.NewUpdate().Model(newAppointmentRow(a)).
 			Column("provider_id", "location_id", "block_id", "start_at", "end_at", "hold_start",
 				"hold_end", "seat", "status", "resource_ids", "updated_at").
-			WherePK().Exec(ctx)
+			WherePK().String()
+		if tx.dialect == Postgres {
+			// As in InsertAppointment: queue behind writers of the same
+			// provider and resources. The result is the UPDATE's.
+			update = lockSQL(holdKeys(a)) + update
+		}
+		res, err := tx.idb.ExecContext(ctx, update)
 		if err := affected(op, "appointment", res, err); err != nil {
 			return err
 		}

@@ -194,6 +194,16 @@ func BenchmarkBookParallel(b *testing.B) {
 		b.Fatal(err)
 	}
 	staff := actor.With(ctx, actor.Actor{Kind: actor.Staff, ID: "bench"})
+	// A patient per 50 bookings or so: each booking looks up its patient's
+	// finished visits.
+	patients := make([]scheduling.PatientID, 500)
+	for i := range patients {
+		p, err := cl.svc.CreatePatient(ctx, cl.practice, scheduling.PatientInput{GivenName: "Pat", FamilyName: fmt.Sprintf("No. %d", i), BirthDate: "1980-01-01"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		patients[i] = p.ID
+	}
 	// 47 half hours a day per provider; every booking takes the next one.
 	slot := func(n int64) (scheduling.ProviderID, time.Time) {
 		p := cl.providers[n%int64(len(cl.providers))]
@@ -207,8 +217,10 @@ func BenchmarkBookParallel(b *testing.B) {
 		b.SetParallelism(parallel)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				p, t := slot(counter.Add(1))
-				if _, err := cl.svc.Book(staff, cl.practice, scheduling.BookRequest{PatientID: cl.patient, ProviderID: p, VisitTypeID: cl.visit.ID, Start: t}); err != nil {
+				n := counter.Add(1)
+				p, t := slot(n)
+				pat := patients[(n*7)%int64(len(patients))]
+				if _, err := cl.svc.Book(staff, cl.practice, scheduling.BookRequest{PatientID: pat, ProviderID: p, VisitTypeID: cl.visit.ID, Start: t}); err != nil {
 					b.Error(err)
 					return
 				}
@@ -230,12 +242,13 @@ func BenchmarkBookParallel(b *testing.B) {
 		b.SetParallelism(parallel)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				p, t := slot(rawCounter.Add(1))
+				n := rawCounter.Add(1)
+				p, t := slot(n)
 				t = t.AddDate(1, 0, 0)
 				_, err := st.DB().ExecContext(ctx, `INSERT INTO appointments (practice_id, id, provider_id, location_id, block_id,
 	visit_type_id, patient_id, start_at, end_at, hold_start, hold_end, seat, status, resource_ids, booked_by, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'confirmed', '[]', 'staff:bench', ?, ?)`,
-					cl.practice, uuid.Must(uuid.NewV7()), p, cl.location, blockOf[p], cl.visit.ID, cl.patient,
+					cl.practice, uuid.Must(uuid.NewV7()), p, cl.location, blockOf[p], cl.visit.ID, patients[(n*7)%int64(len(patients))],
 					t, t.Add(30*time.Minute), t, t.Add(30*time.Minute), first, first)
 				if err != nil {
 					b.Error(err)

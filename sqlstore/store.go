@@ -190,16 +190,22 @@ func (s *Store) Lock(ctx context.Context, keys ...uuid.UUID) error {
 		return nil
 	}
 	// One round trip; the statements run one after the other, in order.
+	if _, err := s.idb.ExecContext(ctx, lockSQL(keys)); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+// lockSQL returns the statements that take advisory transaction locks on
+// keys, in the order given.
+func lockSQL(keys []uuid.UUID) string {
 	var b strings.Builder
 	for _, k := range keys {
 		b.WriteString("SELECT pg_advisory_xact_lock(")
 		b.WriteString(strconv.FormatInt(LockKey(k), 10))
 		b.WriteString(");")
 	}
-	if _, err := s.idb.ExecContext(ctx, b.String()); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	return nil
+	return b.String()
 }
 
 // LockKey is the 64-bit advisory lock key of id on PostgreSQL: its first

@@ -252,7 +252,8 @@ func TestConflicts(t *testing.T) {
 		b := f.appt(at(0, 15, 15), true)
 		b.Seat, b.BlockID = 2, newID()
 		wantKind(t, s.InsertAppointment(ctx, b), errs.KindConflict, "same room, other block")
-		b.ResourceIDs = []uuid.UUID{}
+		wantKind(t, s.InsertAppointment(ctx, b), errs.KindConflict, "no room, other block: the provider is busy")
+		b.ResourceIDs, b.BlockID = []uuid.UUID{}, a.BlockID
 		ok(t, s.InsertAppointment(ctx, b), "other seat, no room")
 		ok(t, s.InsertAppointment(ctx, f.appt(at(0, 15, 30), true)), "adjacent")
 		wantKind(t, s.InsertAppointment(ctx, a), errs.KindConflict, "duplicate ID")

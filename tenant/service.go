@@ -11,14 +11,29 @@ import (
 
 // Service validates and keeps tenants. It is safe for concurrent use.
 type Service struct {
-	store Store
-	clock clock.Clock
-	ids   clock.IDSource
+	store         Store
+	clock         clock.Clock
+	ids           clock.IDSource
+	policyChanged []func(PracticeID)
+}
+
+// Option changes how NewService builds a Service.
+type Option func(*Service)
+
+// OnPolicyChange registers fn to be called after a practice's booking policy
+// changes, so that caches in the same process (such as the scheduling
+// service's) forget it at once.
+func OnPolicyChange(fn func(PracticeID)) Option {
+	return func(s *Service) { s.policyChanged = append(s.policyChanged, fn) }
 }
 
 // NewService returns a Service over store.
-func NewService(store Store, c clock.Clock, ids clock.IDSource) *Service {
-	return &Service{store: store, clock: c, ids: ids}
+func NewService(store Store, c clock.Clock, ids clock.IDSource, opts ...Option) *Service {
+	s := &Service{store: store, clock: c, ids: ids}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // CreateGroup creates a group of practices.
@@ -80,7 +95,13 @@ func (s *Service) SetPolicy(ctx context.Context, id PracticeID, p BookingPolicy)
 	if err := p.Validate(op); err != nil {
 		return err
 	}
-	return s.store.UpdatePolicy(ctx, id, p)
+	if err := s.store.UpdatePolicy(ctx, id, p); err != nil {
+		return err
+	}
+	for _, fn := range s.policyChanged {
+		fn(id)
+	}
+	return nil
 }
 
 // Validate checks that no duration is negative and that MaxAdvance, when set,

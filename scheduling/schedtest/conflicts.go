@@ -64,6 +64,22 @@ func testConflictDifferentSeatOrProvider(e *env) {
 	e.mustAppt(w, tm(1, 9, 0))
 	e.mustAppt(w, tm(1, 9, 0), withSeat(2))
 	e.wantInsertConflict("seat 2 taken too", e.appt(w, tm(1, 9, 15), withSeat(2)))
+	// A provider busy in one block is busy in all: a free seat number in
+	// another block does not help.
+	other := e.mustBlock(w.p.ID, w.prov.ID, w.loc.ID)
+	e.wantInsertConflict("same provider, another block", e.appt(w, tm(1, 9, 15), withSeat(3), withProvider(w.prov, other)))
+	e.mustAppt(w, tm(1, 9, 30), withSeat(3), withProvider(w.prov, other)) // touching is fine
+	// The provider, patient and visit type must be the practice's.
+	for name, mod := range map[string]func(*scheduling.Appointment){
+		"unknown patient":    func(a *scheduling.Appointment) { a.PatientID = newID() },
+		"unknown provider":   func(a *scheduling.Appointment) { a.ProviderID = newID() },
+		"unknown visit type": func(a *scheduling.Appointment) { a.VisitTypeID = newID() },
+	} {
+		a := e.appt(w, tm(3, 9, 0), mod)
+		if err := e.s.InsertAppointment(e.ctx, a); errs.KindOf(err) != errs.KindNotFound {
+			e.t.Errorf("InsertAppointment(%s) = %v, want KindNotFound", name, err)
+		}
+	}
 	e.mustAppt(w, tm(1, 9, 0), withProvider(prov2, blk2))
 	e.wantInsertConflict("other provider, once booked", e.appt(w, tm(1, 9, 0), withProvider(prov2, blk2)))
 	// Another practice's calendar is its own.

@@ -34,7 +34,7 @@ func RunService(t *testing.T, open func(t *testing.T) Stores) {
 		{"PatientKindAndAudience", testPatientKind},
 		{"CalendarAndRequests", testCalendar},
 		{"OpenSlotsSeeBookings", testSlotsSeeBookings},
-		{"SearchCacheExpires", testSearchCache},
+		{"CacheExpires", testCache},
 		{"ConcurrentOneProvider", testConcurrentProvider},
 		{"ConcurrentSharedRoom", testConcurrentRoom},
 		{"ConcurrentGroupSeats", testConcurrentSeats},
@@ -75,8 +75,8 @@ func newWorld(t *testing.T, st Stores) *world {
 	t.Cleanup(cancel)
 	w := &world{t: t, ctx: ctx, st: st, loc: ny, clock: clock.NewFixed(time.Date(2026, 11, 30, 8, 0, 0, 0, ny))}
 	ids := clock.UUIDv7{}
-	w.ten = tenant.NewService(st.Tenants, w.clock, ids)
 	w.svc = scheduling.NewService(st.Scheduling, st.Tenants, w.clock, ids)
+	w.ten = tenant.NewService(st.Tenants, w.clock, ids, tenant.OnPolicyChange(w.svc.ForgetPolicy))
 	g := must(w.ten.CreateGroup(ctx, "Harbor Health"))(t)
 	pol := tenant.BookingPolicy{MinNotice: 2 * time.Hour, MaxAdvance: 30 * 24 * time.Hour, CancelCutoff: 24 * time.Hour}
 	w.practice = must(w.ten.CreatePractice(ctx, tenant.NewPractice{GroupID: g.ID, Name: "Harbor Clinic", Policy: &pol}))(t)
@@ -593,7 +593,7 @@ func testConcurrentSeats(t *testing.T, w *world) {
 	wantKind(t, err, errs.KindConflict, "start")
 }
 
-func testSearchCache(t *testing.T, w *world) {
+func testCache(t *testing.T, w *world) {
 	w.clock.Set(w.at(2, "08:00"))
 	q := scheduling.SlotQuery{VisitTypeID: w.visit.ID, From: w.at(2, "00:00"), To: w.at(3, "00:00")}
 	count := func(svc *scheduling.Service) int {
@@ -603,28 +603,43 @@ func testSearchCache(t *testing.T, w *world) {
 	if got := count(w.svc); got != 4 { // 2 hours' notice: 10:00 onwards
 		t.Fatalf("%d slots, want 4", got)
 	}
+	// Another replica changes the policy: this one learns of it by the
+	// cache's expiry only.
+	elsewhere := tenant.NewService(w.st.Tenants, w.clock, clock.UUIDv7{})
 	pol := w.practice.Policy
 	pol.MinNotice = 0
-	if err := w.ten.SetPolicy(w.ctx, w.practice.ID, pol); err != nil {
+	if err := elsewhere.SetPolicy(w.ctx, w.practice.ID, pol); err != nil {
 		t.Fatal(err)
 	}
 	if got := count(w.svc); got != 4 {
 		t.Errorf("within the cache's life: %d slots, want the cached policy's 4", got)
 	}
-	uncached := scheduling.NewService(w.st.Scheduling, w.st.Tenants, w.clock, clock.UUIDv7{}, scheduling.WithSearchCache(0))
+	uncached := scheduling.NewService(w.st.Scheduling, w.st.Tenants, w.clock, clock.UUIDv7{}, scheduling.WithCache(0))
 	if got := count(uncached); got != 6 {
 		t.Errorf("without a cache: %d slots, want 6", got)
 	}
-	w.clock.Advance(scheduling.DefaultSearchCacheTTL)
+	w.clock.Advance(scheduling.DefaultCacheTTL)
 	// Now 08:00:05: 09:00 onwards is bookable without notice.
 	if got := count(w.svc); got != 6 {
 		t.Errorf("after the cache's life: %d slots, want 6", got)
 	}
-	// Booking never uses the cache: the new policy holds at once.
+	// Bookings read the policy through the same cache: a stricter notice
+	// applies once the cached one expires.
 	pol.MinNotice = 3 * time.Hour
+	if err := elsewhere.SetPolicy(w.ctx, w.practice.ID, pol); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(scheduling.DefaultCacheTTL)
+	_, err := w.book(w.self, w.at(2, "10:00"))
+	wantKind(t, err, errs.KindPreconditionFailed, "start")
+	_, err = uncached.Book(w.self, w.practice.ID, scheduling.BookRequest{PatientID: w.patient.ID, ProviderID: w.prov.ID, VisitTypeID: w.visit.ID, Start: w.at(2, "10:00")})
+	wantKind(t, err, errs.KindPreconditionFailed, "start")
+	// In this process, a change reaches the cache at once.
+	pol.MinNotice = 0
 	if err := w.ten.SetPolicy(w.ctx, w.practice.ID, pol); err != nil {
 		t.Fatal(err)
 	}
-	_, err := w.book(w.self, w.at(2, "10:00"))
-	wantKind(t, err, errs.KindPreconditionFailed, "start")
+	if got := count(w.svc); got != 6 {
+		t.Errorf("after a change in this process: %d slots, want 6", got)
+	}
 }

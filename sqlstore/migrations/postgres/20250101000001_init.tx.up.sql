@@ -151,12 +151,24 @@ CREATE TABLE appointments (
 	created_at    timestamptz NOT NULL,
 	updated_at    timestamptz NOT NULL,
 	PRIMARY KEY (practice_id, id),
+	FOREIGN KEY (practice_id, provider_id) REFERENCES providers (practice_id, id),
+	FOREIGN KEY (practice_id, patient_id) REFERENCES patients (practice_id, id),
+	FOREIGN KEY (practice_id, visit_type_id) REFERENCES visit_types (practice_id, id),
 	CONSTRAINT appointments_hold_order CHECK (hold_end > hold_start),
 	CONSTRAINT appointments_status CHECK (status IN ('new', 'confirmed', 'arrived', 'out', 'canceled', 'no-visit')),
+	-- Within a block, each seat holds one visit at a time.
 	CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
 		practice_id WITH =,
 		provider_id WITH =,
 		seat WITH =,
+		tstzrange(hold_start, hold_end) WITH &&
+	) WHERE (status IN ('new', 'confirmed', 'arrived', 'out')),
+	-- A provider busy in one block is busy in every other (buffers can
+	-- reach across the boundary of two adjacent blocks).
+	CONSTRAINT appointments_one_block_at_a_time EXCLUDE USING gist (
+		practice_id WITH =,
+		provider_id WITH =,
+		block_id WITH <>,
 		tstzrange(hold_start, hold_end) WITH &&
 	) WHERE (status IN ('new', 'confirmed', 'arrived', 'out'))
 );
@@ -166,6 +178,8 @@ CREATE INDEX appointments_provider_hold ON appointments (practice_id, provider_i
 CREATE INDEX appointments_status_created ON appointments (practice_id, status, created_at, id);
 CREATE INDEX appointments_start ON appointments (practice_id, start_at, id);
 CREATE INDEX appointments_patient_start ON appointments (practice_id, patient_id, start_at);
+-- Finished visits tell established patients from new ones at every booking.
+CREATE INDEX appointments_patient_out ON appointments (practice_id, patient_id, start_at) WHERE status = 'out';
 CREATE INDEX appointments_block ON appointments (practice_id, block_id);
 
 -- One row per appointment and resource; active is whether the appointment's

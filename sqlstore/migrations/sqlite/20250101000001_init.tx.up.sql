@@ -145,6 +145,9 @@ CREATE TABLE appointments (
 	created_at    TEXT NOT NULL,
 	updated_at    TEXT NOT NULL,
 	PRIMARY KEY (practice_id, id),
+	FOREIGN KEY (practice_id, provider_id) REFERENCES providers (practice_id, id),
+	FOREIGN KEY (practice_id, patient_id) REFERENCES patients (practice_id, id),
+	FOREIGN KEY (practice_id, visit_type_id) REFERENCES visit_types (practice_id, id),
 	CONSTRAINT appointments_hold_order CHECK (hold_end > hold_start),
 	CONSTRAINT appointments_status CHECK (status IN ('new', 'confirmed', 'arrived', 'out', 'canceled', 'no-visit'))
 ) STRICT;
@@ -153,6 +156,8 @@ CREATE INDEX appointments_provider_hold ON appointments (practice_id, provider_i
 CREATE INDEX appointments_status_created ON appointments (practice_id, status, created_at, id);
 CREATE INDEX appointments_start ON appointments (practice_id, start_at, id);
 CREATE INDEX appointments_patient_start ON appointments (practice_id, patient_id, start_at);
+-- Finished visits tell established patients from new ones at every booking.
+CREATE INDEX appointments_patient_out ON appointments (practice_id, patient_id, start_at) WHERE status = 'out';
 CREATE INDEX appointments_block ON appointments (practice_id, block_id);
 
 CREATE TABLE appointment_resources (
