@@ -578,7 +578,12 @@ func (s *Store) SlotInputs(ctx context.Context, practice tenant.PracticeID, prov
 
 func (s *Store) slotInputs(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time, withBlocks bool) ([]*scheduling.Block, scheduling.Holds, error) {
 	var rows []slotRow
-	if query, args := slotQuery(practice, providers, resources, from, to, withBlocks); query != "" {
+	if s.dialect == Postgres {
+		var err error
+		if rows, err = s.pgSlotRows(ctx, practice, providers, resources, from, to, withBlocks); err != nil {
+			return nil, scheduling.Holds{}, err
+		}
+	} else if query, args := slotQuery(practice, providers, resources, from, to, withBlocks); query != "" {
 		if err := s.idb.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
 			return nil, scheduling.Holds{}, err
 		}
@@ -593,6 +598,10 @@ func (s *Store) FinishedVisits(ctx context.Context, practice tenant.PracticeID, 
 	out := []scheduling.FinishedVisit{}
 	if len(patients) == 0 {
 		return out, nil
+	}
+	if s.dialect == Postgres {
+		out, err := s.pgFinishedVisits(ctx, practice, patients, from, to)
+		return out, failure("sqlstore.FinishedVisits", "visit", err)
 	}
 	var rows []struct {
 		PatientID   uuid.UUID        `bun:"patient_id"`
