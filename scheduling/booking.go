@@ -74,10 +74,14 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 	if err := checkStart(op, who, pol, now, start); err != nil {
 		return nil, err
 	}
-	kind, err := s.patientKindOne(ctx, practice, prov, in.PatientID, start)
+	// One read: the calendar around the visit and the patient's history.
+	holdStart, holdEnd := start.Add(-vt.BufferBefore), start.Add(vt.Duration+vt.BufferAfter)
+	blocks, holds, visits, err := s.store.BookingInputs(ctx, practice, prov.ID, vt.ResourceIDs, in.PatientID,
+		holdStart, holdEnd, start.AddDate(-establishedYears, 0, 0))
 	if err != nil {
 		return nil, err
 	}
+	kind := PatientKindOf(prov.ID, prov.Specialties, visits, in.PatientID, start)
 	if err := checkAudience(op, vt, kind); err != nil {
 		return nil, err
 	}
@@ -88,7 +92,7 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 	a := &Appointment{
 		ID: s.ids.New(), PracticeID: practice, ProviderID: prov.ID, VisitTypeID: vt.ID, PatientID: in.PatientID,
 		Start: start, End: start.Add(vt.Duration),
-		HoldStart: start.Add(-vt.BufferBefore), HoldEnd: start.Add(vt.Duration + vt.BufferAfter),
+		HoldStart: holdStart, HoldEnd: holdEnd,
 		Status: status, ResourceIDs: slices.Clone(nonNil(vt.ResourceIDs)), BookedBy: who.String(),
 		PatientKind: kind, CreatedAt: now, UpdatedAt: now,
 	}
@@ -98,7 +102,12 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 	// a concurrent booking got there first. Each refusal means a seat was
 	// taken, so after capacity refusals the look says the time is full.
 	for attempt := 0; ; attempt++ {
-		p, err := s.place(ctx, s.store, op, a, vt, in.LocationID, who.Kind == actor.Patient)
+		if attempt > 0 {
+			if blocks, holds, err = s.store.SlotInputs(ctx, practice, []ProviderID{prov.ID}, vt.ResourceIDs, holdStart, holdEnd); err != nil {
+				return nil, err
+			}
+		}
+		p, err := s.placeIn(ctx, op, blocks, holds, a, vt, in.LocationID, who.Kind == actor.Patient)
 		if err != nil {
 			return nil, err
 		}
@@ -147,6 +156,11 @@ func (s *Service) place(ctx context.Context, tx Store, op string, a *Appointment
 	if err != nil {
 		return placement{}, err
 	}
+	return s.placeIn(ctx, op, blocks, holds, a, vt, at, aligned)
+}
+
+// placeIn is place on blocks and holds already read.
+func (s *Service) placeIn(ctx context.Context, op string, blocks []*Block, holds Holds, a *Appointment, vt *VisitType, at *tenant.LocationID, aligned bool) (placement, error) {
 	var found *placement
 	for _, b := range blocks {
 		if at != nil && b.LocationID != *at {
@@ -176,7 +190,7 @@ func (s *Service) place(ctx context.Context, tx Store, op string, a *Appointment
 		return placement{}, e
 	}
 	if len(vt.ResourceIDs) > 0 {
-		locs, err := s.resourceLocations(ctx, tx, a.PracticeID, vt.ResourceIDs)
+		locs, err := s.resourceLocations(ctx, a.PracticeID, vt.ResourceIDs)
 		if err != nil {
 			return placement{}, err
 		}
@@ -197,10 +211,12 @@ func (s *Service) place(ctx context.Context, tx Store, op string, a *Appointment
 	return *found, nil
 }
 
-func (s *Service) resourceLocations(ctx context.Context, st Store, practice tenant.PracticeID, ids []ResourceID) (map[ResourceID]tenant.LocationID, error) {
+// resourceLocations maps resources to their locations. Resources never
+// move, so they come from the cache.
+func (s *Service) resourceLocations(ctx context.Context, practice tenant.PracticeID, ids []ResourceID) (map[ResourceID]tenant.LocationID, error) {
 	m := make(map[ResourceID]tenant.LocationID, len(ids))
 	for _, id := range ids {
-		r, err := st.GetResource(ctx, practice, id)
+		r, err := s.cachedResource(ctx, practice, id)
 		if err != nil {
 			return nil, err
 		}

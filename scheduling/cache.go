@@ -36,6 +36,7 @@ type refCache struct {
 	policies  map[tenant.PracticeID]cached[tenant.BookingPolicy]
 	visits    map[[2]VisitTypeID]cached[*VisitType] // practice, visit type
 	providers map[[2]ProviderID]cached[*Provider]   // practice, provider
+	resources map[[2]ResourceID]cached[*Resource]   // practice, resource
 }
 
 type cached[T any] struct {
@@ -92,6 +93,14 @@ func (s *Service) cachedVisitType(ctx context.Context, practice tenant.PracticeI
 func (s *Service) cachedProvider(ctx context.Context, practice tenant.PracticeID, id ProviderID) (*Provider, error) {
 	return cachedRow(ctx, s, &s.cache.providers, [2]ProviderID{practice, id}, func() (*Provider, error) {
 		return s.store.GetProvider(ctx, practice, id)
+	})
+}
+
+// cachedResource returns a resource of the practice, cached. Callers must
+// not change it.
+func (s *Service) cachedResource(ctx context.Context, practice tenant.PracticeID, id ResourceID) (*Resource, error) {
+	return cachedRow(ctx, s, &s.cache.resources, [2]ResourceID{practice, id}, func() (*Resource, error) {
+		return s.store.GetResource(ctx, practice, id)
 	})
 }
 

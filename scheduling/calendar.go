@@ -278,7 +278,7 @@ func (s *Service) OpenSlots(ctx context.Context, practice tenant.PracticeID, q S
 		}
 	}
 	if len(vt.ResourceIDs) > 0 {
-		if in.ResourceLocation, err = s.resourceLocations(ctx, s.store, practice, vt.ResourceIDs); err != nil {
+		if in.ResourceLocation, err = s.resourceLocations(ctx, practice, vt.ResourceIDs); err != nil {
 			return nil, err
 		}
 	}

@@ -148,6 +148,10 @@ type Store interface {
 	// blocks of the providers that may overlap [from, to) (as ListBlocks) and
 	// the holds of those providers and resources (as Holds).
 	SlotInputs(ctx context.Context, practice tenant.PracticeID, providers []ProviderID, resources []ResourceID, from, to time.Time) ([]*Block, Holds, error)
+	// BookingInputs returns, in one call, what placing a booking needs: the
+	// SlotInputs of one provider and its resources over [from, to), and the
+	// FinishedVisits of one patient in [visitsFrom, from).
+	BookingInputs(ctx context.Context, practice tenant.PracticeID, provider ProviderID, resources []ResourceID, patient PatientID, from, to, visitsFrom time.Time) ([]*Block, Holds, []FinishedVisit, error)
 	// FinishedVisits returns the visits with status out of the given patients
 	// whose Start is in [from, to), each with its provider's specialties.
 	FinishedVisits(ctx context.Context, practice tenant.PracticeID, patients []PatientID, from, to time.Time) ([]FinishedVisit, error)

@@ -543,9 +543,10 @@ func slotResults(practice tenant.PracticeID, rows []slotRow) ([]*scheduling.Bloc
 			Start:         r.HoldStart.Time(),
 			End:           r.HoldEnd.Time(),
 		}
-		if r.Kind == 0 {
+		switch r.Kind {
+		case 0:
 			h.Provider = append(h.Provider, hold)
-		} else {
+		case 1:
 			h.Resource = append(h.Resource, hold)
 		}
 	}
@@ -576,11 +577,40 @@ func (s *Store) SlotInputs(ctx context.Context, practice tenant.PracticeID, prov
 	return blocks, h, nil
 }
 
+// BookingInputs returns SlotInputs for one provider and its resources over
+// [from, to) and the FinishedVisits of patient in [visitsFrom, from): on
+// PostgreSQL in one round trip, on SQLite in two queries.
+func (s *Store) BookingInputs(ctx context.Context, practice tenant.PracticeID, provider scheduling.ProviderID, resources []scheduling.ResourceID, patient scheduling.PatientID, from, to, visitsFrom time.Time) ([]*scheduling.Block, scheduling.Holds, []scheduling.FinishedVisit, error) {
+	const op = "sqlstore.BookingInputs"
+	if s.dialect != Postgres {
+		blocks, h, err := s.SlotInputs(ctx, practice, []scheduling.ProviderID{provider}, resources, from, to)
+		if err != nil {
+			return nil, scheduling.Holds{}, nil, err
+		}
+		visits, err := s.FinishedVisits(ctx, practice, []scheduling.PatientID{patient}, visitsFrom, from)
+		return blocks, h, visits, err
+	}
+	rows, err := s.pgSlotRows(ctx, practice, []scheduling.ProviderID{provider}, resources, from, to, true, &patient, visitsFrom)
+	if err != nil {
+		return nil, scheduling.Holds{}, nil, failure(op, "slot input", err)
+	}
+	visits := []scheduling.FinishedVisit{}
+	for _, r := range rows {
+		if r.Kind == 3 {
+			visits = append(visits, scheduling.FinishedVisit{PatientID: r.ID, ProviderID: r.OwnerID,
+				Specialties: slice(r.ExDates), Start: r.HoldStart.Time()})
+		}
+	}
+	slices.SortFunc(visits, func(a, b scheduling.FinishedVisit) int { return a.Start.Compare(b.Start) })
+	blocks, h := slotResults(practice, rows)
+	return blocks, h, visits, nil
+}
+
 func (s *Store) slotInputs(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time, withBlocks bool) ([]*scheduling.Block, scheduling.Holds, error) {
 	var rows []slotRow
 	if s.dialect == Postgres {
 		var err error
-		if rows, err = s.pgSlotRows(ctx, practice, providers, resources, from, to, withBlocks); err != nil {
+		if rows, err = s.pgSlotRows(ctx, practice, providers, resources, from, to, withBlocks, nil, time.Time{}); err != nil {
 			return nil, scheduling.Holds{}, err
 		}
 	} else if query, args := slotQuery(practice, providers, resources, from, to, withBlocks); query != "" {

@@ -42,7 +42,10 @@ func uuidTexts(ids []uuid.UUID) []string {
 
 // pgSlotQuery is slotQuery's PostgreSQL twin, of fixed text. $1 practice,
 // $2 providers, $3 resources, $4 from, $5 to, $6 from less MaxHold, $7 with
-// blocks.
+// blocks, and for BookingInputs $8 a patient (or NULL) and $9 the start of
+// its visits: those rows are kind 3, with the patient as id, the provider as
+// owner_id, the start as hold_start and the provider's specialties in the
+// exdates column.
 const pgSlotQuery = `SELECT 2 AS kind, b.id, NULL::uuid AS owner_id, b.id AS block_id, b.capacity AS seat,
 	b.start_at AS hold_start, b.end_at AS hold_end, b.provider_id, b.location_id, b.time_zone, b.rrule,
 	b.exdates, b.overrides, b.span_end, b.created_at, b.updated_at
@@ -60,14 +63,25 @@ SELECT 1, ar.appointment_id, ar.resource_id, ar.block_id, 0, ar.hold_start, ar.h
 	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM appointment_resources AS ar
 WHERE ar.practice_id = $1 AND ar.resource_id = ANY($3::uuid[]) AND ar.hold_start < $5 AND ar.hold_start > $6
-	AND ar.hold_end > $4 AND ar.active`
+	AND ar.hold_end > $4 AND ar.active
+UNION ALL
+SELECT 3, a.patient_id, a.provider_id, a.block_id, 0, a.start_at, a.start_at,
+	NULL, NULL, NULL, NULL, p.specialties, NULL, NULL, NULL, NULL
+FROM appointments AS a
+JOIN providers AS p ON p.practice_id = a.practice_id AND p.id = a.provider_id
+WHERE a.practice_id = $1 AND a.patient_id = $8::uuid AND a.start_at >= $9 AND a.start_at < $4
+	AND a.status = 'out'`
 
-func (s *Store) pgSlotRows(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time, withBlocks bool) ([]slotRow, error) {
+func (s *Store) pgSlotRows(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time, withBlocks bool, patient *scheduling.PatientID, visitsFrom time.Time) ([]slotRow, error) {
 	if !from.Before(to) {
 		return nil, nil
 	}
+	var pat any // NULL: no visits
+	if patient != nil {
+		pat = patient.String()
+	}
 	rows, err := s.queryPrepared(ctx, pgSlotQuery, practice.String(), uuidTexts(providers), uuidTexts(resources),
-		from.UTC(), to.UTC(), from.Add(-MaxHold).UTC(), withBlocks)
+		from.UTC(), to.UTC(), from.Add(-MaxHold).UTC(), withBlocks, pat, visitsFrom.UTC())
 	if err != nil {
 		return nil, err
 	}

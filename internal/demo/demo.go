@@ -193,7 +193,8 @@ func (s *seeder) clinic(ctx context.Context) error {
 		return err
 	}
 
-	if _, err := sc.CreateResource(ctx, pr, scheduling.NewResource{LocationID: brooklyn.ID, Name: "Community Room", Kind: scheduling.Room}); err != nil {
+	community, err := sc.CreateResource(ctx, pr, scheduling.NewResource{LocationID: brooklyn.ID, Name: "Community Room", Kind: scheduling.Room})
+	if err != nil {
 		return err
 	}
 	if _, err := sc.CreateResource(ctx, pr, scheduling.NewResource{LocationID: manhattan.ID, Name: "Exam Room 2", Kind: scheduling.Room}); err != nil {
@@ -219,9 +220,9 @@ func (s *seeder) clinic(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The class claims no room: sqlstore refuses to let the seats of one group
-	// visit share a resource, although the slot search offers them.
-	class, err := sc.CreateVisitType(ctx, pr, scheduling.NewVisitType{Name: "Diabetes group class", Duration: 60 * time.Minute})
+	// The class's seats share the community room.
+	class, err := sc.CreateVisitType(ctx, pr, scheduling.NewVisitType{Name: "Diabetes group class", Duration: 60 * time.Minute,
+		ResourceIDs: []scheduling.ResourceID{community.ID}})
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	all = append(all, conflictCases...)
 	all = append(all, txCases...)
 	all = append(all, holdCases...)
+	all = append(all, bookingInputCases...)
 	all = append(all, concurrencyCases...)
 	for _, c := range all {
 		t.Run(c.name, func(t *testing.T) {

@@ -157,17 +157,19 @@ CREATE TABLE appointments (
 	CONSTRAINT appointments_hold_order CHECK (hold_end > hold_start),
 	CONSTRAINT appointments_status CHECK (status IN ('new', 'confirmed', 'arrived', 'out', 'canceled', 'no-visit')),
 	-- Within a block, each seat holds one visit at a time.
+	-- GiST columns lead with the provider, not the practice: a GiST index
+	-- splits its pages by its first column, and a practice holds them all.
 	CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
-		practice_id WITH =,
 		provider_id WITH =,
 		seat WITH =,
+		practice_id WITH =,
 		tstzrange(hold_start, hold_end) WITH &&
 	) WHERE (status IN ('new', 'confirmed', 'arrived', 'out')),
 	-- A provider busy in one block is busy in every other (buffers can
 	-- reach across the boundary of two adjacent blocks).
 	CONSTRAINT appointments_one_block_at_a_time EXCLUDE USING gist (
-		practice_id WITH =,
 		provider_id WITH =,
+		practice_id WITH =,
 		block_id WITH <>,
 		tstzrange(hold_start, hold_end) WITH &&
 	) WHERE (status IN ('new', 'confirmed', 'arrived', 'out'))
@@ -197,8 +199,8 @@ CREATE TABLE appointment_resources (
 	PRIMARY KEY (practice_id, appointment_id, resource_id),
 	FOREIGN KEY (practice_id, appointment_id) REFERENCES appointments (practice_id, id) ON DELETE CASCADE,
 	CONSTRAINT appointment_resources_no_overlap EXCLUDE USING gist (
-		practice_id WITH =,
 		resource_id WITH =,
+		practice_id WITH =,
 		block_id WITH <>,
 		tstzrange(hold_start, hold_end) WITH &&
 	) WHERE (active)
