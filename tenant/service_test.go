@@ -22,7 +22,10 @@ func newMem() *memStore {
 	return &memStore{map[tenant.GroupID]*tenant.Group{}, map[tenant.PracticeID]*tenant.Practice{}, map[tenant.LocationID]*tenant.Location{}}
 }
 
-func (m *memStore) CreateGroup(_ context.Context, g *tenant.Group) error { m.groups[g.ID] = g; return nil }
+func (m *memStore) CreateGroup(_ context.Context, g *tenant.Group) error {
+	m.groups[g.ID] = g
+	return nil
+}
 func (m *memStore) GetGroup(_ context.Context, id tenant.GroupID) (*tenant.Group, error) {
 	if g, ok := m.groups[id]; ok {
 		return g, nil
