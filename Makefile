@@ -6,8 +6,8 @@ GO            ?= go
 GO_MIN        := 1.24
 DB            ?= carebook.db
 ADDR          ?= 127.0.0.1:8080
-STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@2025.1.1
-BENCHSTAT     := golang.org/x/perf/cmd/benchstat@latest
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BENCHSTAT     := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 BENCH_COUNT   ?= 6
 BENCH_TIME    ?= 1s
 

@@ -85,10 +85,7 @@ func parseRule(op, s string, dtstart time.Time) (*rrule.RRule, error) {
 	if len(s) > 500 {
 		return nil, errs.Invalid(op, "rrule", "must be at most 500 characters")
 	}
-	up := strings.ToUpper(s)
-	if strings.HasPrefix(up, "RRULE:") {
-		up = up[len("RRULE:"):]
-	}
+	up := strings.TrimPrefix(strings.ToUpper(s), "RRULE:")
 	for _, part := range strings.Split(up, ";") {
 		key, _, _ := strings.Cut(part, "=")
 		switch key {
