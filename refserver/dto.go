@@ -308,6 +308,17 @@ type list[T any] struct {
 	NextAfter *uuid.UUID `json:"next_after,omitempty"`
 }
 
+// page lists one page of items; a full page names its last ID as the
+// cursor for the next.
+func page[T any](items []T, limit int, id func(T) uuid.UUID) list[T] {
+	out := listOf(items)
+	if len(items) == limit && limit > 0 {
+		last := id(items[len(items)-1])
+		out.NextAfter = &last
+	}
+	return out
+}
+
 func listOf[T any](items []T) list[T] {
 	if items == nil {
 		items = []T{}

@@ -232,11 +232,7 @@ func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := listOf(ps)
-	if len(ps) == f.Limit {
-		out.NextAfter = &ps[len(ps)-1].ID
-	}
-	return reply(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, page(ps, f.Limit, func(p *scheduling.Provider) uuid.UUID { return p.ID }))
 }
 
 func (s *Server) getProvider(w http.ResponseWriter, r *http.Request) error {
@@ -322,11 +318,7 @@ func (s *Server) listPatients(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := listOf(ps)
-	if len(ps) == f.Limit {
-		out.NextAfter = &ps[len(ps)-1].ID
-	}
-	return reply(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, page(ps, f.Limit, func(p *scheduling.Patient) uuid.UUID { return p.ID }))
 }
 
 func (s *Server) getPatient(w http.ResponseWriter, r *http.Request) error {

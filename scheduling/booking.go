@@ -57,13 +57,9 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 	case in.Start.IsZero():
 		return nil, errs.Invalid(op, "start", "is required")
 	}
-	pol, err := s.cachedPolicy(ctx, practice)
+	pol, vt, err := s.policyAndVisitType(ctx, practice, in.VisitTypeID)
 	if err != nil {
 		return nil, err
-	}
-	vt, err := s.cachedVisitType(ctx, practice, in.VisitTypeID)
-	if err != nil {
-		return nil, withField(err, "visit_type_id")
 	}
 	prov, err := s.cachedProvider(ctx, practice, in.ProviderID)
 	if err != nil {
@@ -284,12 +280,7 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 	var out *Appointment
 	var prov *Provider
 	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		// Lock order, everywhere: appointments first, then providers and
-		// resources (the store takes those when it writes holds).
-		if err := tx.Lock(ctx, id); err != nil {
-			return err
-		}
-		a, err := tx.GetAppointment(ctx, practice, id)
+		a, err := lockedAppointment(ctx, tx, practice, id)
 		if err != nil {
 			return err
 		}
@@ -346,6 +337,16 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 	return out, err
 }
 
+// lockedAppointment locks an appointment for the rest of transaction tx and
+// reads it. Lock order, everywhere: appointments first, then providers and
+// resources (the store takes those when it writes holds).
+func lockedAppointment(ctx context.Context, tx Store, practice tenant.PracticeID, id AppointmentID) (*Appointment, error) {
+	if err := tx.Lock(ctx, id); err != nil {
+		return nil, err
+	}
+	return tx.GetAppointment(ctx, practice, id)
+}
+
 // checkCutoff refuses a patient's change to a visit that starts within the
 // practice's cancellation cut-off.
 func checkCutoff(op string, who actor.Actor, pol tenant.BookingPolicy, now time.Time, a *Appointment) error {
@@ -382,10 +383,7 @@ func (s *Service) Transition(ctx context.Context, practice tenant.PracticeID, id
 	now := s.now()
 	var out *Appointment
 	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.Lock(ctx, id); err != nil {
-			return err
-		}
-		a, err := tx.GetAppointment(ctx, practice, id)
+		a, err := lockedAppointment(ctx, tx, practice, id)
 		if err != nil {
 			return err
 		}

@@ -126,3 +126,17 @@ func (s *Service) ForgetPolicy(practice tenant.PracticeID) {
 	delete(s.cache.policies, practice)
 	s.cache.mu.Unlock()
 }
+
+// policyAndVisitType reads, through the cache, what every search and booking
+// starts from.
+func (s *Service) policyAndVisitType(ctx context.Context, practice tenant.PracticeID, vt VisitTypeID) (tenant.BookingPolicy, *VisitType, error) {
+	pol, err := s.cachedPolicy(ctx, practice)
+	if err != nil {
+		return pol, nil, err
+	}
+	v, err := s.cachedVisitType(ctx, practice, vt)
+	if err != nil {
+		return pol, nil, withField(err, "visit_type_id")
+	}
+	return pol, v, nil
+}

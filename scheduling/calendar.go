@@ -243,13 +243,9 @@ func (s *Service) OpenSlots(ctx context.Context, practice tenant.PracticeID, q S
 	case len(q.ProviderIDs) > 200:
 		return nil, errs.Invalid(op, "provider_ids", "at most 200 providers")
 	}
-	pol, err := s.cachedPolicy(ctx, practice)
+	pol, vt, err := s.policyAndVisitType(ctx, practice, q.VisitTypeID)
 	if err != nil {
 		return nil, err
-	}
-	vt, err := s.cachedVisitType(ctx, practice, q.VisitTypeID)
-	if err != nil {
-		return nil, withField(err, "visit_type_id")
 	}
 	provs := sortedKeys(q.ProviderIDs...)
 	if len(provs) == 0 {
