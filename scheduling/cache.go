@@ -44,10 +44,10 @@ type cached[T any] struct {
 	expires time.Time
 }
 
-func lookup[K comparable, T any](c *refCache, m map[K]cached[T], k K, now time.Time) (T, bool) {
+func lookup[K comparable, T any](c *refCache, m *map[K]cached[T], k K, now time.Time) (T, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := m[k]
+	e, ok := (*m)[k]
 	if !ok || !now.Before(e.expires) {
 		var zero T
 		return zero, false
@@ -67,7 +67,7 @@ func store[K comparable, T any](c *refCache, m *map[K]cached[T], k K, v T, now t
 // cachedPolicy returns the practice's booking policy, cached.
 func (s *Service) cachedPolicy(ctx context.Context, practice tenant.PracticeID) (tenant.BookingPolicy, error) {
 	now := s.clock.Now()
-	if p, ok := lookup(&s.cache, s.cache.policies, practice, now); ok {
+	if p, ok := lookup(&s.cache, &s.cache.policies, practice, now); ok {
 		return p, nil
 	}
 	prac, err := s.tenants.GetPractice(ctx, practice)
@@ -106,7 +106,7 @@ func (s *Service) cachedResource(ctx context.Context, practice tenant.PracticeID
 
 func cachedRow[K comparable, T any](ctx context.Context, s *Service, m *map[K]cached[T], key K, read func() (T, error)) (T, error) {
 	now := s.clock.Now()
-	if v, ok := lookup(&s.cache, *m, key, now); ok {
+	if v, ok := lookup(&s.cache, m, key, now); ok {
 		return v, nil
 	}
 	v, err := read()
