@@ -2,6 +2,8 @@
 # with a demo clinic; make test runs every test. Both need only Go (checked
 # below); PostgreSQL tests run when CAREBOOK_TEST_POSTGRES names a server.
 
+SHELL         := /bin/bash
+.SHELLFLAGS   := -o pipefail -c
 GO            ?= go
 GO_MIN        := 1.24
 DB            ?= carebook.db
