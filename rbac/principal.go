@@ -150,7 +150,8 @@ func Authorize(_ context.Context, p Principal, perm Permission, t Target) error 
 	return &errs.Error{Kind: errs.KindForbidden, Op: op, Msg: "missing permission " + string(perm)}
 }
 
-// Member reports whether p holds any grant that reaches practice, of group:
+// Member reports whether p holds any grant that reaches practice, whose group
+// (resolved by the caller, as for Target) is group:
 // a grant at that group's scope or at any scope in that practice. When it is
 // false, handlers answer KindNotFound rather than KindForbidden, as the
 // practice is none of p's business.

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS rbac_grants;
+DROP TABLE IF EXISTS rbac_roles;
