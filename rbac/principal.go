@@ -126,13 +126,7 @@ func (p Principal) Permissions(t Target) []Permission {
 // holdsWithin reports whether p holds every permission of want at a scope
 // that includes s (a permission may come from a different grant each).
 func (p Principal) holdsWithin(want permSet, s Scope) bool {
-	var got permSet
-	for _, h := range p.grants {
-		if h.scope.Includes(s) {
-			got |= h.perms
-		}
-	}
-	return want&^got == 0
+	return want&^heldWithin(p, s) == 0
 }
 
 // Authorize returns nil if p holds perm on t: deny by default. A denial is an
