@@ -214,9 +214,11 @@ func (x *Exporter) export(ctx context.Context, practice tenant.PracticeID, perio
 	if err := x.archive.Put(ctx, name, bytesReader(b)); err != nil {
 		return err
 	}
+	doneAt := x.clock.Now().UTC()
 	return x.store.CompleteExport(ctx, &Export{
 		PracticeID:      practice,
 		Period:          period,
+		DoneAt:          &doneAt,
 		File:            m.File,
 		ManifestFile:    name,
 		FirstSeq:        m.FirstSeq,

@@ -14,18 +14,22 @@ import (
 // JobName is the name of the export job in a gocron scheduler.
 const JobName = "audit.export"
 
-// Register adds to s a job that runs x.Run every interval, never two runs of
-// it at once in s (a run that is due while one is going is skipped). The job
-// function returns Run's error, which gocron hands to its event listeners.
-func Register(s gocron.Scheduler, x *Exporter, every time.Duration) (gocron.Job, error) {
+// Register adds to s a job named JobName that runs x.Run every interval,
+// never two runs of it at once in s (a run that is due while one is going is
+// skipped). The job function returns Run's error, which gocron hands to its
+// event listeners. Options given are added to the job's, after these.
+func Register(s gocron.Scheduler, x *Exporter, every time.Duration, opts ...gocron.JobOption) (gocron.Job, error) {
+	opts = append([]gocron.JobOption{
+		gocron.WithName(JobName),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule),
+	}, opts...)
 	j, err := s.NewJob(
 		gocron.DurationJob(every),
 		gocron.NewTask(func(ctx context.Context) error {
 			_, err := x.Run(ctx)
 			return err
 		}),
-		gocron.WithName(JobName),
-		gocron.WithSingletonMode(gocron.LimitModeReschedule),
+		opts...,
 	)
 	if err != nil {
 		return nil, fmt.Errorf("audit.Register: %w", err)

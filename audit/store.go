@@ -101,7 +101,8 @@ type Store interface {
 	// by someone else; a claim older than staleBefore that was never
 	// completed is taken over. Of concurrent claimers at most one wins.
 	ClaimExport(ctx context.Context, practice tenant.PracticeID, period, claimedAt, staleBefore time.Time) (bool, error)
-	// CompleteExport records x (claimed by the caller) as done. It returns
+	// CompleteExport records x (claimed by the caller) as done at x.DoneAt,
+	// which must be set, with its files, seqs and sums. It returns
 	// KindConflict if the period is already done, and KindNotFound if it was
 	// never claimed.
 	CompleteExport(ctx context.Context, x *Export) error

@@ -1,0 +1,310 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// The Store is the activity log's store too: Append on a Store bound to a
+// transaction (by InTx, RunInTx or AuditTx) commits with that transaction.
+var _ audit.Store = (*Store)(nil)
+
+type auditEntryRow struct {
+	bun.BaseModel `bun:"table:audit_entries,alias:ae"`
+
+	PracticeID   uuid.UUID  `bun:"practice_id,pk"`
+	Seq          int64      `bun:"seq,pk"`
+	ID           uuid.UUID  `bun:"id"`
+	At           utcTime    `bun:"at"`
+	Actor        string     `bun:"actor"`
+	Role         string     `bun:"role"`
+	Action       string     `bun:"action"`
+	ResourceType string     `bun:"resource_type"`
+	ResourceID   string     `bun:"resource_id"`
+	PatientID    *uuid.UUID `bun:"patient_id"`
+	Outcome      string     `bun:"outcome"`
+	IP           string     `bun:"ip"`
+	UserAgent    string     `bun:"user_agent"`
+	RequestID    string     `bun:"request_id"`
+	PrevHash     string     `bun:"prev_hash"`
+	Hash         string     `bun:"hash"`
+}
+
+func (r *auditEntryRow) entry() *audit.Entry {
+	return &audit.Entry{
+		ID:           r.ID,
+		PracticeID:   r.PracticeID,
+		Seq:          r.Seq,
+		At:           r.At.Time(),
+		Actor:        r.Actor,
+		Role:         r.Role,
+		Action:       r.Action,
+		ResourceType: r.ResourceType,
+		ResourceID:   r.ResourceID,
+		PatientID:    r.PatientID,
+		Outcome:      audit.Outcome(r.Outcome),
+		IP:           r.IP,
+		UserAgent:    r.UserAgent,
+		RequestID:    r.RequestID,
+		PrevHash:     r.PrevHash,
+		Hash:         r.Hash,
+	}
+}
+
+type auditHeadRow struct {
+	bun.BaseModel `bun:"table:audit_heads,alias:ah"`
+
+	PracticeID uuid.UUID `bun:"practice_id,pk"`
+	Seq        int64     `bun:"seq"`
+	Hash       string    `bun:"hash"`
+	At         utcTime   `bun:"at"`
+}
+
+type auditExportRow struct {
+	bun.BaseModel `bun:"table:audit_exports,alias:ax"`
+
+	PracticeID      uuid.UUID `bun:"practice_id,pk"`
+	Period          utcTime   `bun:"period,pk"`
+	ClaimedAt       utcTime   `bun:"claimed_at"`
+	DoneAt          *utcTime  `bun:"done_at"`
+	File            string    `bun:"file"`
+	ManifestFile    string    `bun:"manifest_file"`
+	FirstSeq        int64     `bun:"first_seq"`
+	LastSeq         int64     `bun:"last_seq"`
+	Count           int64     `bun:"count"`
+	FileSHA256      string    `bun:"file_sha256"`
+	LinesSHA256     string    `bun:"lines_sha256"`
+	ExporterVersion string    `bun:"exporter_version"`
+}
+
+func (r *auditExportRow) export() *audit.Export {
+	return &audit.Export{
+		PracticeID:      r.PracticeID,
+		Period:          r.Period.Time(),
+		ClaimedAt:       r.ClaimedAt.Time(),
+		DoneAt:          r.DoneAt.timePtr(),
+		File:            r.File,
+		ManifestFile:    r.ManifestFile,
+		FirstSeq:        r.FirstSeq,
+		LastSeq:         r.LastSeq,
+		Count:           r.Count,
+		FileSHA256:      r.FileSHA256,
+		LinesSHA256:     r.LinesSHA256,
+		ExporterVersion: r.ExporterVersion,
+	}
+}
+
+// AuditTx implements audit.Store with RunInTx.
+func (s *Store) AuditTx(ctx context.Context, fn func(ctx context.Context, tx audit.Store) error) error {
+	return s.RunInTx(ctx, func(ctx context.Context, tx *Store) error { return fn(ctx, tx) })
+}
+
+// Append adds e at the end of its practice's chain (see audit.Store). The
+// practice's row in audit_heads is the append lock: on PostgreSQL it is
+// locked FOR UPDATE until the transaction ends; on SQLite the IMMEDIATE
+// transaction already holds the database's one write lock.
+func (s *Store) Append(ctx context.Context, e *audit.Entry) error {
+	const op = "sqlstore.Append"
+	return s.atomic(ctx, func(tx *Store) error {
+		head, err := tx.lockAuditHead(ctx, e.PracticeID)
+		if err != nil {
+			return failure(op, "practice", err)
+		}
+		e.Seal(head.Seq+1, head.Hash, head.At.Time())
+		row := &auditEntryRow{
+			PracticeID:   e.PracticeID,
+			Seq:          e.Seq,
+			ID:           e.ID,
+			At:           utc(e.At),
+			Actor:        e.Actor,
+			Role:         e.Role,
+			Action:       e.Action,
+			ResourceType: e.ResourceType,
+			ResourceID:   e.ResourceID,
+			PatientID:    e.PatientID,
+			Outcome:      string(e.Outcome),
+			IP:           e.IP,
+			UserAgent:    e.UserAgent,
+			RequestID:    e.RequestID,
+			PrevHash:     e.PrevHash,
+			Hash:         e.Hash,
+		}
+		if _, err := tx.idb.NewInsert().Model(row).Exec(ctx); err != nil {
+			return failure(op, "audit entry", err)
+		}
+		_, err = tx.idb.NewUpdate().Table("audit_heads").
+			Set("seq = ?", e.Seq).Set("hash = ?", e.Hash).Set("at = ?", utc(e.At)).
+			Where("practice_id = ?", e.PracticeID).Exec(ctx)
+		return failure(op, "audit head", err)
+	})
+}
+
+// lockAuditHead makes sure practice has a head row and returns it, locked
+// until the transaction ends on PostgreSQL.
+func (s *Store) lockAuditHead(ctx context.Context, practice tenant.PracticeID) (*auditHeadRow, error) {
+	empty := &auditHeadRow{PracticeID: practice, Hash: audit.ZeroHash, At: utc(time.Time{})}
+	if _, err := s.idb.NewInsert().Model(empty).On("CONFLICT (practice_id) DO NOTHING").Exec(ctx); err != nil {
+		return nil, err
+	}
+	var head auditHeadRow
+	q := s.idb.NewSelect().Model(&head).Where("ah.practice_id = ?", practice)
+	if s.dialect == Postgres {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, err
+	}
+	return &head, nil
+}
+
+// Head returns the end of practice's chain (see audit.Store).
+func (s *Store) Head(ctx context.Context, practice tenant.PracticeID) (audit.Head, error) {
+	var row auditHeadRow
+	err := s.idb.NewSelect().Model(&row).Where("ah.practice_id = ?", practice).Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return audit.Head{Hash: audit.ZeroHash}, nil
+	case err != nil:
+		return audit.Head{}, failure("sqlstore.Head", "audit head", err)
+	case row.Seq == 0:
+		return audit.Head{Hash: audit.ZeroHash}, nil
+	}
+	return audit.Head{Seq: row.Seq, Hash: row.Hash, At: row.At.Time()}, nil
+}
+
+// Query returns the entries of practice that match f, by Seq.
+func (s *Store) Query(ctx context.Context, practice tenant.PracticeID, f audit.Filter) ([]*audit.Entry, error) {
+	rows := []auditEntryRow{}
+	q := s.idb.NewSelect().Model(&rows).Where("ae.practice_id = ?", practice)
+	if f.Actor != "" {
+		q = q.Where("ae.actor = ?", f.Actor)
+	}
+	if f.PatientID != nil {
+		q = q.Where("ae.patient_id = ?", *f.PatientID)
+	}
+	if f.Action != "" {
+		q = q.Where("ae.action = ?", f.Action)
+	}
+	if f.Outcome != "" {
+		q = q.Where("ae.outcome = ?", string(f.Outcome))
+	}
+	if !f.From.IsZero() {
+		q = q.Where("ae.at >= ?", utc(f.From))
+	}
+	if !f.To.IsZero() {
+		q = q.Where("ae.at < ?", utc(f.To))
+	}
+	if f.AfterSeq > 0 {
+		q = q.Where("ae.seq > ?", f.AfterSeq)
+	}
+	q = q.OrderExpr("ae.seq")
+	if f.Limit > 0 {
+		q = q.Limit(int64(f.Limit))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, failure("sqlstore.Query", "audit entry", err)
+	}
+	out := make([]*audit.Entry, len(rows))
+	for i := range rows {
+		out[i] = rows[i].entry()
+	}
+	return out, nil
+}
+
+// ExportPractices returns the practices with entries, by ID, after the
+// cursor (see audit.Store).
+func (s *Store) ExportPractices(ctx context.Context, after tenant.PracticeID, limit int) ([]tenant.PracticeID, error) {
+	out := []tenant.PracticeID{}
+	q := s.idb.NewSelect().Model((*auditHeadRow)(nil)).Column("ah.practice_id").
+		Where("ah.seq > 0").OrderExpr("ah.practice_id")
+	if after != uuid.Nil {
+		q = q.Where("ah.practice_id > ?", after)
+	}
+	if limit > 0 {
+		q = q.Limit(int64(limit))
+	}
+	if err := q.Scan(ctx, &out); err != nil {
+		return nil, failure("sqlstore.ExportPractices", "practice", err)
+	}
+	return out, nil
+}
+
+// ClaimExport claims practice's period with one INSERT ... ON CONFLICT DO
+// UPDATE that only takes over a stale, unfinished claim (see audit.Store).
+func (s *Store) ClaimExport(ctx context.Context, practice tenant.PracticeID, period, claimedAt, staleBefore time.Time) (bool, error) {
+	const op = "sqlstore.ClaimExport"
+	res, err := s.idb.ExecContext(ctx, `INSERT INTO audit_exports (practice_id, period, claimed_at) VALUES (?, ?, ?)
+ON CONFLICT (practice_id, period) DO UPDATE SET claimed_at = excluded.claimed_at
+WHERE audit_exports.done_at IS NULL AND audit_exports.claimed_at < ?`,
+		practice, utc(period), utc(claimedAt), utc(staleBefore))
+	if err != nil {
+		return false, failure(op, "audit export", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, failure(op, "audit export", err)
+	}
+	return n == 1, nil
+}
+
+// CompleteExport records x as done (see audit.Store).
+func (s *Store) CompleteExport(ctx context.Context, x *audit.Export) error {
+	const op = "sqlstore.CompleteExport"
+	if x.DoneAt == nil {
+		return errs.E(errs.KindInternal, op, "CompleteExport without DoneAt")
+	}
+	res, err := s.idb.NewUpdate().Table("audit_exports").
+		Set("done_at = ?", utc(*x.DoneAt)).
+		Set("file = ?", x.File).
+		Set("manifest_file = ?", x.ManifestFile).
+		Set("first_seq = ?", x.FirstSeq).
+		Set("last_seq = ?", x.LastSeq).
+		Set("count = ?", x.Count).
+		Set("file_sha256 = ?", x.FileSHA256).
+		Set("lines_sha256 = ?", x.LinesSHA256).
+		Set("exporter_version = ?", x.ExporterVersion).
+		Where("practice_id = ? AND period = ? AND done_at IS NULL", x.PracticeID, utc(x.Period)).
+		Exec(ctx)
+	if err != nil {
+		return failure(op, "audit export", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return failure(op, "audit export", err)
+	} else if n == 1 {
+		return nil
+	}
+	if _, err := s.GetExport(ctx, x.PracticeID, x.Period); err != nil {
+		return err
+	}
+	return errs.Conflict(op, "the period is already exported")
+}
+
+// GetExport returns the export of practice's period, or KindNotFound.
+func (s *Store) GetExport(ctx context.Context, practice tenant.PracticeID, period time.Time) (*audit.Export, error) {
+	var row auditExportRow
+	if err := s.idb.NewSelect().Model(&row).
+		Where("ax.practice_id = ? AND ax.period = ?", practice, utc(period)).Scan(ctx); err != nil {
+		return nil, failure("sqlstore.GetExport", "audit export", err)
+	}
+	return row.export(), nil
+}
+
+// LastExport returns practice's done export with the latest period, or
+// KindNotFound.
+func (s *Store) LastExport(ctx context.Context, practice tenant.PracticeID) (*audit.Export, error) {
+	var row auditExportRow
+	if err := s.idb.NewSelect().Model(&row).
+		Where("ax.practice_id = ? AND ax.done_at IS NOT NULL", practice).
+		OrderExpr("ax.period DESC").Limit(1).Scan(ctx); err != nil {
+		return nil, failure("sqlstore.LastExport", "audit export", err)
+	}
+	return row.export(), nil
+}

@@ -1,0 +1,22 @@
+package sqlstore_test
+
+import (
+	"testing"
+
+	"github.com/carebook/carebook/audit/audittest"
+	"github.com/carebook/carebook/sqlstore"
+	"github.com/carebook/carebook/sqlstore/sqltest"
+)
+
+func auditStores(s *sqlstore.Store) audittest.Stores {
+	return audittest.Stores{Tenants: s, Audit: s}
+}
+
+func TestAuditConformanceSQLite(t *testing.T) {
+	audittest.Run(t, func(t *testing.T) audittest.Stores { return auditStores(sqltest.SQLite(t)) })
+}
+
+func TestAuditConformancePostgres(t *testing.T) {
+	sqltest.PostgresDSN(t)
+	audittest.Run(t, func(t *testing.T) audittest.Stores { return auditStores(sqltest.Postgres(t)) })
+}
