@@ -1,0 +1,135 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/audit/audittest"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/sqlstore"
+	"github.com/carebook/carebook/sqlstore/sqltest"
+	"github.com/google/uuid"
+)
+
+// auditEnv returns an audittest.Env on s with a practice holding n entries.
+func auditEnv(t *testing.T, s *sqlstore.Store, n int) (*audittest.Env, uuid.UUID, []*audit.Entry) {
+	t.Helper()
+	e := audittest.NewEnv(t, auditStores(s))
+	p := e.MustPractice()
+	return e, p, e.MustRecord(p, "patient.read", n)
+}
+
+// exec runs raw SQL on s's database, failing t on error.
+func exec(t *testing.T, s *sqlstore.Store, query string, args ...any) {
+	t.Helper()
+	if _, err := s.DB().ExecContext(t.Context(), query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// allowTampering lifts the append-only triggers of audit_entries.
+func allowTampering(t *testing.T, s *sqlstore.Store) {
+	t.Helper()
+	if s.Dialect() == sqlstore.Postgres {
+		exec(t, s, `ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only`)
+		return
+	}
+	exec(t, s, `DROP TRIGGER audit_entries_no_update`)
+	exec(t, s, `DROP TRIGGER audit_entries_no_delete`)
+}
+
+func TestAuditEntriesAreAppendOnly(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		_, p, _ := auditEnv(t, s, 2)
+		for _, q := range []string{
+			`UPDATE audit_entries SET action = 'x' WHERE practice_id = ?`,
+			`DELETE FROM audit_entries WHERE practice_id = ?`,
+		} {
+			if _, err := s.DB().ExecContext(t.Context(), q, p); err == nil {
+				t.Errorf("%s succeeded, want it refused", q)
+			}
+		}
+	})
+}
+
+func TestAuditVerifyCatchesTampering(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		tamper func(t *testing.T, s *sqlstore.Store, p uuid.UUID, es []*audit.Entry)
+		seq    int64
+		reason audit.Reason
+	}{
+		{"edited", func(t *testing.T, s *sqlstore.Store, p uuid.UUID, _ []*audit.Entry) {
+			exec(t, s, `UPDATE audit_entries SET actor = 'someone-else' WHERE practice_id = ? AND seq = 3`, p)
+		}, 3, audit.HashMismatch},
+		{"deleted", func(t *testing.T, s *sqlstore.Store, p uuid.UUID, _ []*audit.Entry) {
+			exec(t, s, `DELETE FROM audit_entries WHERE practice_id = ? AND seq = 3`, p)
+		}, 3, audit.SeqGap},
+		{"last deleted", func(t *testing.T, s *sqlstore.Store, p uuid.UUID, _ []*audit.Entry) {
+			exec(t, s, `DELETE FROM audit_entries WHERE practice_id = ? AND seq = 5`, p)
+		}, 5, audit.SeqGap},
+		{"reordered", func(t *testing.T, s *sqlstore.Store, p uuid.UUID, es []*audit.Entry) {
+			// Swap entries 3 and 4 (they differ only in ID and PrevHash), each
+			// resealed at its new place by someone who knows the encoding but
+			// does not rewrite the rest of the chain.
+			a, b := *es[2], *es[3]
+			a.Seq, b.Seq = 4, 3
+			a.Hash, b.Hash = a.ComputeHash(), b.ComputeHash()
+			exec(t, s, `UPDATE audit_entries SET id = ? WHERE practice_id = ? AND seq = 3`, uuid.Must(uuid.NewV7()), p)
+			const q = `UPDATE audit_entries SET id = ?, prev_hash = ?, hash = ? WHERE practice_id = ? AND seq = ?`
+			exec(t, s, q, a.ID, a.PrevHash, a.Hash, p, 4)
+			exec(t, s, q, b.ID, b.PrevHash, b.Hash, p, 3)
+		}, 3, audit.PrevHashMismatch},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+				e, p, es := auditEnv(t, s, 5)
+				if b := e.MustVerify(p); b != nil {
+					t.Fatalf("Verify before tampering = %v", b)
+				}
+				allowTampering(t, s)
+				c.tamper(t, s, p, es)
+				audittest.WantBreak(t, e.MustVerify(p), c.seq, c.reason)
+			})
+		})
+	}
+}
+
+// TestAuditAppendsInSchedulingTx checks the contract of audit.Store: the
+// Store that scheduling's InTx hands out appends audit entries in the same
+// transaction, so they commit or roll back with the scheduling change.
+func TestAuditAppendsInSchedulingTx(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		e, p, _ := auditEnv(t, s, 1)
+		boom := errors.New("boom")
+		record := func(fail error) error {
+			return s.InTx(t.Context(), func(ctx context.Context, tx scheduling.Store) error {
+				atx, ok := tx.(audit.Store)
+				if !ok {
+					t.Fatal("the scheduling tx Store is not an audit.Store")
+				}
+				if _, err := e.Service.Bind(atx).Record(ctx, audittest.Entry(p, "appointment.book")); err != nil {
+					return err
+				}
+				return fail
+			})
+		}
+		if err := record(boom); !errors.Is(err, boom) {
+			t.Fatalf("InTx = %v, want boom", err)
+		}
+		if got := e.MustQuery(p, audit.Filter{}); len(got) != 1 {
+			t.Fatalf("%d entries after a rolled back tx, want 1", len(got))
+		}
+		if err := record(nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.MustQuery(p, audit.Filter{}); len(got) != 2 || got[1].Seq != 2 {
+			t.Fatalf("entries after a committed tx = %d, want 2 with the new one at seq 2", len(got))
+		}
+		if b := e.MustVerify(p); b != nil {
+			t.Fatalf("Verify = %v", b)
+		}
+	})
+}
