@@ -192,11 +192,6 @@ func (c *countingStore) ExportPractices(ctx context.Context, after tenant.Practi
 	return c.Store.ExportPractices(ctx, after, limit)
 }
 
-func (c *countingStore) lists() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.practiceLists
-}
 
 // AdvanceTo moves the fake clock forward to t; it never moves it back.
 func (e *Env) AdvanceTo(t time.Time) {

@@ -164,4 +164,3 @@ func (e *env) grant(by rbac.Principal, role rbac.RoleID, sc rbac.Scope) (rbac.Ac
 	return account, e.principal(account)
 }
 
-func ptr[T any](v T) *T { return &v }
