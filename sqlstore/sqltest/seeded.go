@@ -21,10 +21,7 @@ func Seeded(t testing.TB, name string, version int, seed func(ctx context.Contex
 	dsn := PostgresDSN(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	srv, err := server(ctx, dsn)
-	if err != nil {
-		t.Fatalf("sqltest: %v", err)
-	}
+	srv := serverOrSkip(t, ctx, dsn)
 	db := fmt.Sprintf("carebook_seed_%s_v%d_%s", name, version, srv.template[len("carebook_tpl_"):])
 	ident := pgx.Identifier{db}.Sanitize()
 	conn, err := srv.admin.Conn(ctx)
