@@ -1,6 +1,6 @@
-// Package carebook composes the default scheduling engine: the tenant and
-// scheduling services over one SQL store (PostgreSQL or embedded SQLite),
-// with an injected clock and ID source. Embed it, or use its services one by
+// Package carebook composes the default scheduling engine: the tenant,
+// scheduling, identity, rbac and audit services over one SQL store
+// (PostgreSQL or embedded SQLite), with an injected clock and ID source. Embed it, or use its services one by
 // one; the reference server (package refserver) is one client of it.
 package carebook
 
@@ -9,7 +9,10 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/identity"
+	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/tenant"
@@ -30,11 +33,19 @@ type Config struct {
 type Engine struct {
 	Tenants    *tenant.Service
 	Scheduling *scheduling.Service
-	Clock      clock.Clock
-	IDs        clock.IDSource
-	Logger     *slog.Logger
+	// Identity signs accounts in: passwords, sessions, MFA, invitations,
+	// API keys.
+	Identity *identity.Service
+	// RBAC holds roles and grants and answers authorization questions.
+	RBAC *rbac.Service
+	// Audit is the activity log of every practice.
+	Audit  *audit.Service
+	Clock  clock.Clock
+	IDs    clock.IDSource
+	Logger *slog.Logger
 
-	store *sqlstore.Store
+	identityConfig identity.Config
+	store          *sqlstore.Store
 }
 
 // Option changes how New builds an Engine.
@@ -48,6 +59,11 @@ func WithIDSource(s clock.IDSource) Option { return func(e *Engine) { e.IDs = s 
 
 // WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.Logger = l } }
+
+// WithIdentityConfig sets the identity service's tunables (password hashing
+// cost, lockouts, token lifetimes); the zero Config takes identity's
+// defaults. Tests lower the hashing cost with it.
+func WithIdentityConfig(c identity.Config) Option { return func(e *Engine) { e.identityConfig = c } }
 
 // New opens the database named by cfg.DSN, migrates it if asked, and wires
 // the services.
@@ -81,6 +97,9 @@ func NewWithStore(st *sqlstore.Store, opts ...Option) *Engine {
 	}
 	e.Scheduling = scheduling.NewService(st, st, e.Clock, e.IDs)
 	e.Tenants = tenant.NewService(st, e.Clock, e.IDs, tenant.OnPolicyChange(e.Scheduling.ForgetPolicy))
+	e.Identity = identity.NewService(st, e.Clock, e.IDs, e.identityConfig)
+	e.RBAC = rbac.NewService(st, st, e.Clock, e.IDs)
+	e.Audit = audit.NewService(st, e.Clock, e.IDs)
 	return e
 }
 
