@@ -18,8 +18,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Authenticate is the one middleware in front of every route that puts
 	// the acting actor.Actor in the request's context; nil means
-	// ActorFromHeader. Swap it for real authentication.
+	// ActorFromHeader. SessionAuth is the real authentication.
 	Authenticate func(http.Handler) http.Handler
+	// DeliverToken sends an email verification or invitation token to its
+	// owner; nil logs it instead, which is for development only.
+	DeliverToken func(ctx context.Context, m TokenMessage) error
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds the graceful shutdown of Serve; 0 means 10 s.

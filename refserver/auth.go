@@ -1,0 +1,591 @@
+package refserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/identity"
+	"github.com/carebook/carebook/rbac"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+	"github.com/nyaruka/phonenumbers"
+)
+
+// The authentication endpoints: sign-in and sign-out, sessions, patient
+// self-registration, staff invitations, TOTP and API keys. Logins, failed
+// logins and logouts are written to the activity log of the account's
+// practice.
+
+// Token kinds of a TokenMessage.
+const (
+	TokenEmailVerification = "email_verification"
+	TokenInvitation        = "invitation"
+)
+
+// TokenMessage is a one-time token for Options.DeliverToken to send to the
+// person it belongs to: an email verification or a staff invitation.
+type TokenMessage struct {
+	Kind       string // TokenEmailVerification or TokenInvitation
+	PracticeID tenant.PracticeID
+	To         string // the email (or, for a phone-only patient, the phone)
+	Token      string
+}
+
+// deliver hands a token to Options.DeliverToken, or logs it when there is
+// none (development only: the log then holds a secret).
+func (s *Server) deliver(ctx context.Context, m TokenMessage) error {
+	if s.opts.DeliverToken != nil {
+		return s.opts.DeliverToken(ctx, m)
+	}
+	s.log.InfoContext(ctx, "token to deliver (set Options.DeliverToken to send it)",
+		slog.String("kind", m.Kind), slog.String("to", m.To), slog.String("token", m.Token))
+	return nil
+}
+
+type loginRequest struct {
+	Email        string `json:"email"`
+	Phone        string `json:"phone"`
+	Password     string `json:"password"`
+	TOTPCode     string `json:"totp_code"`
+	RecoveryCode string `json:"recovery_code"`
+	Device       string `json:"device"`
+}
+
+type loginResponse struct {
+	Token     string     `json:"token"`
+	CSRFToken string     `json:"csrf_token"`
+	Session   sessionOut `json:"session"`
+}
+
+type sessionOut struct {
+	ID                 uuid.UUID            `json:"id"`
+	AccountID          uuid.UUID            `json:"account_id"`
+	Kind               identity.AccountKind `json:"kind"`
+	PracticeID         uuid.UUID            `json:"practice_id"`
+	Device             string               `json:"device"`
+	IP                 string               `json:"ip,omitempty"`
+	UserAgent          string               `json:"user_agent,omitempty"`
+	NeedsMFAEnrollment bool                 `json:"needs_mfa_enrollment"`
+	CreatedAt          time.Time            `json:"created_at"`
+	LastUsedAt         time.Time            `json:"last_used_at"`
+	IdleExpiresAt      time.Time            `json:"idle_expires_at"`
+	ExpiresAt          time.Time            `json:"expires_at"`
+	Current            bool                 `json:"current"`
+}
+
+func sessionOf(x *identity.Session, current bool) sessionOut {
+	return sessionOut{ID: x.ID, AccountID: x.AccountID, Kind: x.Kind, PracticeID: x.PracticeID, Device: x.Device,
+		IP: x.IP, UserAgent: x.UserAgent, NeedsMFAEnrollment: x.NeedsMFAEnrollment, CreatedAt: x.CreatedAt,
+		LastUsedAt: x.LastUsedAt, IdleExpiresAt: x.IdleExpiresAt, ExpiresAt: x.ExpiresAt, Current: current}
+}
+
+type accountOut struct {
+	ID              uuid.UUID            `json:"id"`
+	Kind            identity.AccountKind `json:"kind"`
+	PracticeID      uuid.UUID            `json:"practice_id"`
+	Email           string               `json:"email,omitempty"`
+	Phone           string               `json:"phone,omitempty"`
+	EmailVerifiedAt *time.Time           `json:"email_verified_at,omitempty"`
+	TOTPEnabled     bool                 `json:"totp_enabled"`
+	CreatedAt       time.Time            `json:"created_at"`
+}
+
+func accountOf(a *identity.Account) accountOut {
+	return accountOut{ID: a.ID, Kind: a.Kind, PracticeID: a.PracticeID, Email: a.Email, Phone: a.Phone,
+		EmailVerifiedAt: a.EmailVerifiedAt, TOTPEnabled: a.TOTPEnabled, CreatedAt: a.CreatedAt}
+}
+
+// login signs an account in. It answers the session token once, in the
+// body, and sets the session and CSRF cookies for browsers.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	const op = "refserver.login"
+	var in loginRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	ident := in.Email
+	switch {
+	case in.Email != "" && in.Phone != "":
+		return errs.Invalid(op, "phone", "give an email or a phone, not both")
+	case in.Email == "" && in.Phone == "":
+		return errs.Invalid(op, "email", "an email or a phone is required")
+	case in.Email == "":
+		ident = in.Phone
+	}
+	if in.Password == "" {
+		return errs.Invalid(op, "password", "is required")
+	}
+	ctx := r.Context()
+	tok, sess, err := s.engine.Identity.Login(ctx, identity.LoginRequest{
+		Identifier: ident, Password: in.Password, TOTPCode: in.TOTPCode, RecoveryCode: in.RecoveryCode,
+		Device: in.Device, IP: clientIP(r), UserAgent: r.UserAgent(),
+	})
+	if err != nil {
+		s.recordFailedLogin(r, ident, err)
+		return err
+	}
+	if err := s.record(r, sess.PracticeID, sess.AccountID, "login", "session", sess.ID.String(), audit.Allowed); err != nil {
+		// No login goes unlogged: take the session back.
+		if lerr := s.engine.Identity.Logout(context.WithoutCancel(ctx), tok); lerr != nil {
+			s.log.ErrorContext(ctx, "cannot end a session whose login was not logged", slog.Any("error", lerr))
+		}
+		return err
+	}
+	csrf := newCSRFToken()
+	setAuthCookies(w, r, tok, csrf, sess.ExpiresAt)
+	return reply(w, http.StatusOK, loginResponse{Token: tok, CSRFToken: csrf, Session: sessionOf(sess, true)})
+}
+
+// recordFailedLogin logs a refused login in the activity log of the
+// account's practice, when the identifier names an account. Failures to log
+// are logged, and the caller answers as it would have.
+func (s *Server) recordFailedLogin(r *http.Request, ident string, loginErr error) {
+	out := audit.Failed
+	switch errs.KindOf(loginErr) {
+	case errs.KindUnauthenticated:
+	case errs.KindRateLimited, errs.KindPreconditionFailed:
+		out = audit.Denied
+	default:
+		return
+	}
+	ctx := r.Context()
+	a, err := s.accountByIdentifier(ctx, ident)
+	if err != nil {
+		if !errs.Is(err, errs.KindNotFound) && !errs.Is(err, errs.KindInvalid) {
+			s.log.ErrorContext(ctx, "cannot look up the account of a failed login", slog.Any("error", err))
+		}
+		return
+	}
+	if err := s.record(r, a.PracticeID, a.ID, "login.failed", "", "", out); err != nil {
+		s.log.ErrorContext(ctx, "cannot log a failed login", slog.Any("error", err))
+	}
+}
+
+// accountByIdentifier finds the account of an email or E.164 phone, by the
+// rules identity.Login applies (lower-cased email, canonical E.164).
+func (s *Server) accountByIdentifier(ctx context.Context, ident string) (*identity.Account, error) {
+	const op = "refserver.accountByIdentifier"
+	ident = strings.TrimSpace(ident)
+	if strings.Contains(ident, "@") {
+		return s.engine.Store().AccountByEmail(ctx, strings.ToLower(ident))
+	}
+	n, err := phonenumbers.Parse(strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "").Replace(ident), "")
+	if err != nil {
+		return nil, errs.Invalid(op, "phone", "not a phone number")
+	}
+	return s.engine.Store().AccountByPhone(ctx, phonenumbers.Format(n, phonenumbers.E164))
+}
+
+// record appends one entry to the activity log of practice: account did
+// action to the resource of kind typ and ID id (none if typ is "").
+func (s *Server) record(r *http.Request, practice tenant.PracticeID, account identity.AccountID, action, typ, id string, out audit.Outcome) error {
+	e := audit.Entry{PracticeID: practice, Actor: account.String(), Action: action, ResourceType: typ, ResourceID: id,
+		Outcome: out, IP: clientIP(r), UserAgent: clipString(r.UserAgent(), 500), RequestID: requestIDFrom(r.Context())}
+	_, err := s.engine.Audit.Record(r.Context(), e)
+	return err
+}
+
+// signedIn returns the session r was authenticated with: from SessionAuth,
+// or (behind another Authenticate) from r's own credentials. API keys do
+// not do here.
+func (s *Server) signedIn(r *http.Request) (*credentials, error) {
+	const op = "refserver.signedIn"
+	c := credentialsFrom(r.Context())
+	if c == nil {
+		var err error
+		if c, err = authenticateRequest(r, s.engine.Identity); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case c == nil:
+		return nil, errs.E(errs.KindUnauthenticated, op, "sign in first")
+	case c.session == nil:
+		return nil, errs.E(errs.KindUnauthenticated, op, "this route needs a signed-in account, not an API key")
+	}
+	return c, nil
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	if err := s.engine.Identity.Logout(r.Context(), c.token); err != nil {
+		return err
+	}
+	clearAuthCookies(w, r)
+	if err := s.record(r, c.session.PracticeID, c.session.AccountID, "logout", "session", c.session.ID.String(), audit.Allowed); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	n, err := s.engine.Identity.LogoutEverywhere(r.Context(), c.session.AccountID)
+	if err != nil {
+		return err
+	}
+	clearAuthCookies(w, r)
+	if err := s.record(r, c.session.PracticeID, c.session.AccountID, "logout.everywhere", "session", c.session.ID.String(), audit.Allowed); err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, map[string]int{"revoked": n})
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	live, err := s.engine.Identity.ListSessions(r.Context(), c.session.AccountID)
+	if err != nil {
+		return err
+	}
+	out := make([]sessionOut, 0, len(live))
+	for _, x := range live {
+		out = append(out, sessionOf(x, x.ID == c.session.ID))
+	}
+	return reply(w, http.StatusOK, map[string]any{"items": out})
+}
+
+func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "session")
+	if err != nil {
+		return err
+	}
+	if err := s.engine.Identity.RevokeSession(r.Context(), c.session.AccountID, id); err != nil {
+		return err
+	}
+	if id == c.session.ID {
+		clearAuthCookies(w, r)
+	}
+	if err := s.record(r, c.session.PracticeID, c.session.AccountID, "session.revoke", "session", id.String(), audit.Allowed); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type registrationRequest struct {
+	Email    string `json:"email"`
+	Phone    string `json:"phone"`
+	Password string `json:"password"`
+}
+
+// register signs a patient up with a practice. The verification token goes
+// to Options.DeliverToken, never into the answer.
+func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
+	practice, err := s.existingPractice(r)
+	if err != nil {
+		return err
+	}
+	var in registrationRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	a, tok, err := s.engine.Identity.Register(r.Context(), identity.Registration{PracticeID: practice, Email: in.Email, Phone: in.Phone, Password: in.Password})
+	if err != nil {
+		return err
+	}
+	to := a.Email
+	if to == "" {
+		to = a.Phone
+	}
+	if err := s.deliver(r.Context(), TokenMessage{Kind: TokenEmailVerification, PracticeID: practice, To: to, Token: tok}); err != nil {
+		return errs.Wrap(errs.KindInternal, "refserver.register", "cannot send the verification", err)
+	}
+	if err := s.record(r, practice, a.ID, "account.register", "account", a.ID.String(), audit.Allowed); err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, accountOf(a))
+}
+
+type tokenRequest struct {
+	Token string `json:"token"`
+}
+
+func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) error {
+	var in tokenRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Token == "" {
+		return errs.Invalid("refserver.verifyEmail", "token", "is required")
+	}
+	a, err := s.engine.Identity.VerifyEmail(r.Context(), in.Token)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, accountOf(a))
+}
+
+// authorizeIn checks that the signed-in account c holds perm over practice,
+// and returns its principal and the practice as a target.
+func (s *Server) authorizeIn(r *http.Request, c *credentials, practice tenant.PracticeID, perm rbac.Permission) (rbac.Principal, rbac.Target, error) {
+	ctx := r.Context()
+	p, err := s.engine.Tenants.Practice(ctx, practice)
+	if err != nil {
+		return rbac.Principal{}, rbac.Target{}, err
+	}
+	t := rbac.Target{GroupID: p.GroupID, PracticeID: practice}
+	pr, err := s.engine.RBAC.Principal(ctx, c.session.AccountID)
+	if err != nil {
+		return pr, t, err
+	}
+	return pr, t, s.engine.RBAC.Authorize(ctx, pr, perm, t)
+}
+
+type invitationRequest struct {
+	Email string `json:"email"`
+	Role  string `json:"role"`
+}
+
+type invitationOut struct {
+	ID         uuid.UUID `json:"id"`
+	PracticeID uuid.UUID `json:"practice_id"`
+	Email      string    `json:"email"`
+	Role       string    `json:"role"`
+	InvitedBy  uuid.UUID `json:"invited_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+// invite invites a staff member by email, on behalf of a signed-in account
+// holding staff.manage in the practice. The token goes to
+// Options.DeliverToken.
+func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
+	practice, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	if _, _, err := s.authorizeIn(r, c, practice, rbac.StaffManage); err != nil {
+		return err
+	}
+	var in invitationRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	tok, inv, err := s.engine.Identity.CreateInvitation(r.Context(), practice, in.Email, in.Role, c.session.AccountID)
+	if err != nil {
+		return err
+	}
+	if err := s.deliver(r.Context(), TokenMessage{Kind: TokenInvitation, PracticeID: practice, To: inv.Email, Token: tok}); err != nil {
+		return errs.Wrap(errs.KindInternal, "refserver.invite", "cannot send the invitation", err)
+	}
+	if err := s.record(r, practice, c.session.AccountID, "invitation.create", "invitation", inv.ID.String(), audit.Allowed); err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, invitationOut{ID: inv.ID, PracticeID: inv.PracticeID, Email: inv.Email,
+		Role: inv.Role, InvitedBy: inv.InvitedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt})
+}
+
+type acceptRequest struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
+	var in acceptRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Token == "" {
+		return errs.Invalid("refserver.acceptInvitation", "token", "is required")
+	}
+	a, inv, err := s.engine.Identity.AcceptInvitation(r.Context(), in.Token, in.Password)
+	if err != nil {
+		return err
+	}
+	if err := s.record(r, inv.PracticeID, a.ID, "invitation.accept", "invitation", inv.ID.String(), audit.Allowed); err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, accountOf(a))
+}
+
+func (s *Server) enrollTOTP(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	en, err := s.engine.Identity.EnrollTOTP(r.Context(), c.session.AccountID)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, en)
+}
+
+type codeRequest struct {
+	Code string `json:"code"`
+}
+
+func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	var in codeRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	codes, err := s.engine.Identity.ConfirmTOTP(r.Context(), c.session.AccountID, in.Code)
+	if err != nil {
+		return err
+	}
+	if err := s.record(r, c.session.PracticeID, c.session.AccountID, "mfa.totp.enable", "account", c.session.AccountID.String(), audit.Allowed); err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, map[string]any{"recovery_codes": codes})
+}
+
+type apiKeyRequest struct {
+	Name        string   `json:"name"`
+	Permissions []string `json:"permissions"`
+}
+
+type apiKeyOut struct {
+	ID          uuid.UUID  `json:"id"`
+	PracticeID  uuid.UUID  `json:"practice_id"`
+	Name        string     `json:"name"`
+	Permissions []string   `json:"permissions"`
+	CreatedBy   uuid.UUID  `json:"created_by"`
+	CreatedAt   time.Time  `json:"created_at"`
+	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+}
+
+// createAPIKey issues an API key of the practice, on behalf of a signed-in
+// account holding apikey.manage there, with permissions it holds itself.
+// The key is answered once.
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
+	const op = "refserver.createAPIKey"
+	practice, err := practiceID(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	pr, t, err := s.authorizeIn(r, c, practice, rbac.APIKeyManage)
+	if err != nil {
+		return err
+	}
+	var in apiKeyRequest
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	for _, name := range in.Permissions {
+		p, err := rbac.ParsePermission(name)
+		if err != nil {
+			return errs.Invalid(op, "permissions", "unknown permission "+name)
+		}
+		if !pr.Can(p, t) {
+			return &errs.Error{Kind: errs.KindForbidden, Op: op, Field: "permissions", Msg: "you do not hold " + name + " here"}
+		}
+	}
+	key, k, err := s.engine.Identity.CreateAPIKey(r.Context(), practice, in.Name, in.Permissions, c.session.AccountID)
+	if err != nil {
+		return err
+	}
+	if err := s.record(r, practice, c.session.AccountID, "apikey.create", "api_key", k.ID.String(), audit.Allowed); err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, map[string]any{"key": key, "api_key": apiKeyOf(k)})
+}
+
+func apiKeyOf(k *identity.APIKey) apiKeyOut {
+	perms := k.Permissions
+	if perms == nil {
+		perms = []string{}
+	}
+	return apiKeyOut{ID: k.ID, PracticeID: k.PracticeID, Name: k.Name, Permissions: perms,
+		CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+}
+
+func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
+	practice, id, err := practiceAnd(r, "key")
+	if err != nil {
+		return err
+	}
+	c, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	if _, _, err := s.authorizeIn(r, c, practice, rbac.APIKeyManage); err != nil {
+		return err
+	}
+	if err := s.engine.Identity.RevokeAPIKey(r.Context(), practice, id); err != nil {
+		return err
+	}
+	if err := s.record(r, practice, c.session.AccountID, "apikey.revoke", "api_key", id.String(), audit.Allowed); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// setAuthCookies sets the session cookie (HttpOnly) and the CSRF cookie
+// (readable by scripts), both SameSite=Lax and Secure unless r is plain
+// http to the loopback interface.
+func setAuthCookies(w http.ResponseWriter, r *http.Request, token, csrf string, expires time.Time) {
+	secure := secureCookies(r)
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", Expires: expires,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: csrf, Path: "/", Expires: expires,
+		Secure: secure, SameSite: http.SameSiteLaxMode})
+}
+
+// clearAuthCookies tells the browser to forget both cookies.
+func clearAuthCookies(w http.ResponseWriter, r *http.Request) {
+	secure := secureCookies(r)
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Path: "/", MaxAge: -1, Secure: secure, SameSite: http.SameSiteLaxMode})
+}
+
+func newCSRFToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// clientIP is the address r came from. (Behind a proxy this is the proxy's;
+// trusting X-Forwarded-For needs configuration the server does not have yet.)
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// clipString cuts s to at most n bytes, on a rune boundary.
+func clipString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
