@@ -62,12 +62,21 @@ type Config struct {
 	Migrate  bool       // CAREBOOK_MIGRATE: migrate on start (serve, demo)
 	Demo     bool       // CAREBOOK_DEMO: seed the demo clinic on start (serve)
 	LogLevel slog.Level // CAREBOOK_LOG_LEVEL: debug, info, warn or error
+	Auth     string     // CAREBOOK_AUTH: header (development) or session
 }
+
+// Authentication modes of serve.
+const (
+	// authHeader trusts the X-Carebook-Actor header: development only.
+	authHeader = "header"
+	// authSession requires a session token, API key or session cookie.
+	authSession = "session"
+)
 
 // DefaultConfig is the configuration when neither flags nor environment say
 // otherwise.
 func DefaultConfig() Config {
-	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo}
+	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authHeader}
 }
 
 // Main is the program: ParseFlags reads the configuration, Run opens the
@@ -104,6 +113,7 @@ var envVars = []envVar{
 	{"migrate", "CAREBOOK_MIGRATE", "run migrations on start (serve, demo)"},
 	{"demo", "CAREBOOK_DEMO", "seed the demo clinic on start unless it exists (serve)"},
 	{"log-level", "CAREBOOK_LOG_LEVEL", "log level: debug, info, warn or error"},
+	{"auth", "CAREBOOK_AUTH", "authentication: header (trusts X-Carebook-Actor; development) or session"},
 }
 
 // ParseFlags reads the subcommand and flags from args (without the program
@@ -148,6 +158,9 @@ func (m *Main) ParseFlags(args []string) error {
 		}
 	}
 
+	if v := getenv("CAREBOOK_AUTH"); v != "" {
+		cfg.Auth = v
+	}
 	fs := flag.NewFlagSet("refserver", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "")
@@ -155,6 +168,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.BoolVar(&cfg.Migrate, "migrate", cfg.Migrate, "")
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "")
+	fs.StringVar(&cfg.Auth, "auth", cfg.Auth, "")
 	fs.Usage = func() { m.usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -164,6 +178,9 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if cfg.DSN == "" {
 		return errors.New("the DSN is empty; set -dsn or CAREBOOK_DSN")
+	}
+	if cfg.Auth != authHeader && cfg.Auth != authSession {
+		return fmt.Errorf("-auth / CAREBOOK_AUTH = %q; want header or session", cfg.Auth)
 	}
 	m.Config = cfg
 	return nil
@@ -216,11 +233,17 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.url = "http://" + displayAddr(ln.Addr())
-	srv := refserver.New(e, refserver.Options{Logger: logger})
+	opts := refserver.Options{Logger: logger}
+	if cfg.Auth == authSession {
+		opts.Authenticate = refserver.SessionAuth(e.Identity)
+	} else {
+		logger.Warn("authentication is off: requests name their actor in " + refserver.ActorHeader + "; use -auth session outside development")
+	}
+	srv := refserver.New(e, opts)
 	sctx, cancel := context.WithCancel(ctx)
 	m.stopServe, m.served = cancel, make(chan error, 1)
 	go func() { m.served <- srv.Serve(sctx, ln) }()
-	logger.Info("serving", "url", m.url, "migrated", migrate)
+	logger.Info("serving", "url", m.url, "migrated", migrate, "auth", cfg.Auth)
 	fmt.Fprintf(m.Stdout, "carebook listening on %s\n", m.url)
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/carebook/carebook/refserver"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -146,6 +148,10 @@ func TestParseFlags(t *testing.T) {
 		{"bad boolean", nil, map[string]string{"CAREBOOK_DEMO": "perhaps"}, nil, "CAREBOOK_DEMO"},
 		{"bad level", nil, map[string]string{"CAREBOOK_LOG_LEVEL": "loud"}, nil, "CAREBOOK_LOG_LEVEL"},
 		{"stray argument", []string{"serve", "now"}, nil, nil, "unexpected"},
+		{"auth from environment", nil, map[string]string{"CAREBOOK_AUTH": "session"}, func(c Config) bool { return c.Auth == authSession }, ""},
+		{"auth flag beats environment", []string{"-auth", "header"}, map[string]string{"CAREBOOK_AUTH": "session"},
+			func(c Config) bool { return c.Auth == authHeader }, ""},
+		{"bad auth", []string{"-auth", "none"}, nil, nil, "CAREBOOK_AUTH"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := NewMain()
@@ -188,6 +194,40 @@ func TestRedact(t *testing.T) {
 	} {
 		if got := redact(in); got != want {
 			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestServeWithSessionAuth checks that -auth session puts SessionAuth in
+// front of the routes: the header is no longer trusted, health still answers.
+func TestServeWithSessionAuth(t *testing.T) {
+	m := NewMain()
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	m.Getenv = env(map[string]string{"CAREBOOK_AUTH": "session"})
+	if err := m.ParseFlags([]string{"-addr", "127.0.0.1:0", "-dsn", "sqlite:" + filepath.Join(t.TempDir(), "s.db")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for path, want := range map[string]int{
+		"/healthz": http.StatusOK,
+		"/api/v1/practices/00000000-0000-0000-0000-000000000001": http.StatusUnauthorized,
+		"/api/v1/auth/sessions":                                  http.StatusUnauthorized,
+	} {
+		req, err := http.NewRequest("GET", m.URL()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(refserver.ActorHeader, "staff:desk-1")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, res.StatusCode, want)
 		}
 	}
 }
