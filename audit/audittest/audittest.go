@@ -192,7 +192,6 @@ func (c *countingStore) ExportPractices(ctx context.Context, after tenant.Practi
 	return c.Store.ExportPractices(ctx, after, limit)
 }
 
-
 // AdvanceTo moves the fake clock forward to t; it never moves it back.
 func (e *Env) AdvanceTo(t time.Time) {
 	e.T.Helper()

@@ -163,4 +163,3 @@ func (e *env) grant(by rbac.Principal, role rbac.RoleID, sc rbac.Scope) (rbac.Ac
 	e.ok(err, "Grant")
 	return account, e.principal(account)
 }
-
