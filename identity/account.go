@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook/contact"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/tenant"
 )
@@ -88,7 +89,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*Account, erro
 // AcceptInvitation takes within InvitationTTL, and the invitation.
 func (s *Service) CreateInvitation(ctx context.Context, practice tenant.PracticeID, email, role string, invitedBy AccountID) (string, *Invitation, error) {
 	const op = "identity.CreateInvitation"
-	email, err := normalizeEmail(op, "email", strings.TrimSpace(email))
+	email, err := contact.NormalizeEmail(op, "email", strings.TrimSpace(email))
 	if err != nil {
 		return "", nil, err
 	}
@@ -184,12 +185,12 @@ func (s *Service) ChangePassword(ctx context.Context, account AccountID, keep Se
 func (s *Service) newAccount(ctx context.Context, op string, kind AccountKind, practice tenant.PracticeID, email, phone, password string) (*Account, error) {
 	var err error
 	if email = strings.TrimSpace(email); email != "" {
-		if email, err = normalizeEmail(op, "email", email); err != nil {
+		if email, err = contact.NormalizeEmail(op, "email", email); err != nil {
 			return nil, err
 		}
 	}
 	if phone = strings.TrimSpace(phone); phone != "" {
-		if phone, err = normalizePhone(op, "phone", phone); err != nil {
+		if phone, err = contact.NormalizePhone(op, "phone", phone); err != nil {
 			return nil, err
 		}
 	}

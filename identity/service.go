@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/contact"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/tenant"
-	"github.com/nyaruka/phonenumbers"
 )
 
 // Config holds the Service's tunables. Zero fields take the defaults named.
@@ -211,13 +209,13 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (string, *Session
 func (s *Service) lookup(ctx context.Context, op, id string) (*Account, error) {
 	id = strings.TrimSpace(id)
 	if strings.Contains(id, "@") {
-		email, err := normalizeEmail(op, "identifier", id)
+		email, err := contact.NormalizeEmail(op, "identifier", id)
 		if err != nil {
 			return nil, err
 		}
 		return s.store.AccountByEmail(ctx, email)
 	}
-	phone, err := normalizePhone(op, "identifier", id)
+	phone, err := contact.NormalizePhone(op, "identifier", id)
 	if err != nil {
 		return nil, err
 	}
@@ -400,37 +398,3 @@ func clip(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// normalizeEmail checks a bare email address and returns it lower-cased.
-// (The same rules as scheduling.NormalizeEmail, kept here so that identity
-// does not depend on scheduling.)
-func normalizeEmail(op, field, s string) (string, error) {
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || len(s) > 254 {
-		return "", errs.Invalid(op, field, "is not a valid email address")
-	}
-	_, domain, _ := strings.Cut(s, "@")
-	if !emailDomain.MatchString(domain) {
-		return "", errs.Invalid(op, field, "is not a valid email address")
-	}
-	return strings.ToLower(s), nil
-}
-
-// normalizePhone checks an E.164 phone number and returns it canonical.
-func normalizePhone(op, field, s string) (string, error) {
-	bare := phoneFormatting.Replace(s)
-	if !strings.HasPrefix(s, "+") || !e164.MatchString(bare) {
-		return "", errs.Invalid(op, field, "must be in E.164 form, such as +12025550143")
-	}
-	n, err := phonenumbers.Parse(bare, "")
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", errs.Invalid(op, field, "is not a valid phone number")
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
-}
-
-var (
-	phoneFormatting = strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "")
-	e164            = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	emailDomain     = regexp.MustCompile(`^(?i)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-)

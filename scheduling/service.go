@@ -8,6 +8,7 @@ import (
 
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/contact"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
@@ -189,12 +190,12 @@ func (s *Service) checkPatient(op string, in PatientInput) (PatientInput, error)
 		return in, err
 	}
 	if in.Phone != "" {
-		if in.Phone, err = NormalizePhone(op, "phone", in.Phone); err != nil {
+		if in.Phone, err = contact.NormalizePhone(op, "phone", in.Phone); err != nil {
 			return in, err
 		}
 	}
 	if in.Email != "" {
-		if in.Email, err = NormalizeEmail(op, "email", in.Email); err != nil {
+		if in.Email, err = contact.NormalizeEmail(op, "email", in.Email); err != nil {
 			return in, err
 		}
 	}
