@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/clock"
@@ -111,3 +112,29 @@ func (e *Engine) Ready(ctx context.Context) error { return e.store.Ping(ctx) }
 
 // Close closes the database.
 func (e *Engine) Close() error { return e.store.Close() }
+
+// CreateGroupWithAdmin creates a group of practices and grants account the
+// built-in group administrator role over it, in one transaction: the
+// bootstrap of a new tenant, when nobody holds staff.manage there yet to
+// grant it. createdBy names the actor (actor.Actor.String) on the grant.
+// Whoever calls it decides who may bootstrap; the reference server lets any
+// signed-in staff account.
+func (e *Engine) CreateGroupWithAdmin(ctx context.Context, name string, account identity.AccountID, createdBy string) (*tenant.Group, *rbac.Grant, error) {
+	var (
+		g     *tenant.Group
+		grant *rbac.Grant
+	)
+	err := e.store.RunInTx(ctx, func(ctx context.Context, tx *sqlstore.Store) error {
+		var err error
+		if g, err = tenant.NewService(tx, e.Clock, e.IDs).CreateGroup(ctx, name); err != nil {
+			return err
+		}
+		grant = &rbac.Grant{ID: e.IDs.New(), AccountID: account, RoleID: rbac.GroupAdminID, Scope: rbac.GroupScope(g.ID),
+			CreatedAt: e.Clock.Now().UTC().Truncate(time.Microsecond), CreatedBy: createdBy}
+		return tx.CreateGrant(ctx, grant)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, grant, nil
+}

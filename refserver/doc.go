@@ -23,7 +23,18 @@
 // The acting actor.Actor is set by one middleware in front of every route,
 // Options.Authenticate. The default, ActorFromHeader, trusts the
 // X-Carebook-Actor header ("staff:<id>" or "patient:<id>"); it is meant for
-// development and tests until authentication lands.
+// development and tests only. SessionAuth is the real authentication.
+//
+// Authorization is declared per route in the route table (the access field:
+// a permission, or a marker: public, signed-in, member, bootstrap) and
+// enforced in one wrapper (authz.go) for requests SessionAuth authenticated:
+// a {practice} the caller holds no grant in answers 404, a missing
+// permission 403; a patient's self grant covers only its own patient record
+// and appointments. Routes on patient data record every decision, allowed
+// or denied, in the practice's activity log. Behind ActorFromHeader
+// (Options.SkipAuthorization) NOTHING IS AUTHORIZED: development only.
+// Creating a group is a bootstrap: any signed-in staff account may, and
+// becomes the group's administrator in the same transaction.
 //
 // A Server is safe for concurrent use and keeps no state between requests
 // beyond its metrics, so any number of replicas may serve one database.

@@ -76,10 +76,20 @@ func created(w http.ResponseWriter, location string, v any) error {
 
 // Tenants.
 
+// createGroup creates a group. Signed in (SessionAuth), the creating staff
+// account becomes the group's administrator by a grant written in the same
+// transaction: this is how a new tenant bootstraps itself.
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 	var in groupRequest
 	if err := s.decode(w, r, &in); err != nil {
 		return err
+	}
+	if c := credentialsFrom(r.Context()); c != nil && c.session != nil {
+		g, _, err := s.engine.CreateGroupWithAdmin(r.Context(), in.Name, c.session.AccountID, c.actor().String())
+		if err != nil {
+			return err
+		}
+		return reply(w, http.StatusCreated, g)
 	}
 	g, err := s.engine.Tenants.CreateGroup(r.Context(), in.Name)
 	if err != nil {

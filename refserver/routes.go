@@ -1,14 +1,20 @@
 package refserver
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/carebook/carebook/rbac"
+)
 
 // route is one entry of the route table: a method, a Go 1.22 ServeMux path
-// pattern (also the OpenAPI path), its handler and a one-line summary.
+// pattern (also the OpenAPI path), its handler, a one-line summary and what
+// a caller needs to reach it (see authz.go).
 type route struct {
 	method  string
 	pattern string
 	handle  func(http.ResponseWriter, *http.Request) error
 	summary string
+	access  access
 }
 
 // practicePrefix starts every route of one practice.
@@ -19,66 +25,66 @@ const practicePrefix = "/api/v1/practices/{practice}"
 func (s *Server) routes() []route {
 	p := practicePrefix
 	return []route{
-		{"GET", "/healthz", s.healthz, "Tell that the process is alive"},
-		{"GET", "/readyz", s.readyz, "Tell that the database answers"},
-		{"GET", "/metrics", s.serveMetrics, "Prometheus metrics"},
-		{"GET", "/api/openapi.json", s.serveOpenAPI, "This API's OpenAPI 3.1 document"},
+		{"GET", "/healthz", s.healthz, "Tell that the process is alive", public()},
+		{"GET", "/readyz", s.readyz, "Tell that the database answers", public()},
+		{"GET", "/metrics", s.serveMetrics, "Prometheus metrics", public()},
+		{"GET", "/api/openapi.json", s.serveOpenAPI, "This API's OpenAPI 3.1 document", public()},
 
-		{"POST", "/api/v1/auth/login", s.login, "Sign in with a password (and a second factor if on)"},
-		{"POST", "/api/v1/auth/logout", s.logout, "End this session"},
-		{"POST", "/api/v1/auth/logout-everywhere", s.logoutEverywhere, "End every session of this account"},
-		{"GET", "/api/v1/auth/sessions", s.listSessions, "This account's live sessions"},
-		{"DELETE", "/api/v1/auth/sessions/{session}", s.revokeSession, "End one of this account's sessions"},
-		{"POST", "/api/v1/auth/verify-email", s.verifyEmail, "Verify an email with its token"},
-		{"POST", "/api/v1/auth/invitations/accept", s.acceptInvitation, "Accept a staff invitation, creating the account"},
-		{"POST", "/api/v1/auth/mfa/totp", s.enrollTOTP, "Start TOTP enrollment"},
-		{"POST", "/api/v1/auth/mfa/totp/confirm", s.confirmTOTP, "Turn TOTP on with a first code"},
-		{"POST", p + "/registrations", s.register, "Sign a patient up with the practice"},
-		{"POST", p + "/invitations", s.invite, "Invite a staff member"},
-		{"POST", p + "/api-keys", s.createAPIKey, "Issue an API key"},
-		{"DELETE", p + "/api-keys/{key}", s.revokeAPIKey, "Revoke an API key"},
+		{"POST", "/api/v1/auth/login", s.login, "Sign in with a password (and a second factor if on)", public()},
+		{"POST", "/api/v1/auth/logout", s.logout, "End this session", signedInOnly()},
+		{"POST", "/api/v1/auth/logout-everywhere", s.logoutEverywhere, "End every session of this account", signedInOnly()},
+		{"GET", "/api/v1/auth/sessions", s.listSessions, "This account's live sessions", signedInOnly()},
+		{"DELETE", "/api/v1/auth/sessions/{session}", s.revokeSession, "End one of this account's sessions", signedInOnly()},
+		{"POST", "/api/v1/auth/verify-email", s.verifyEmail, "Verify an email with its token", public()},
+		{"POST", "/api/v1/auth/invitations/accept", s.acceptInvitation, "Accept a staff invitation, creating the account", public()},
+		{"POST", "/api/v1/auth/mfa/totp", s.enrollTOTP, "Start TOTP enrollment", signedInOnly()},
+		{"POST", "/api/v1/auth/mfa/totp/confirm", s.confirmTOTP, "Turn TOTP on with a first code", signedInOnly()},
+		{"POST", p + "/registrations", s.register, "Sign a patient up with the practice", public()},
+		{"POST", p + "/invitations", s.invite, "Invite a staff member", needs(rbac.StaffManage)},
+		{"POST", p + "/api-keys", s.createAPIKey, "Issue an API key", needs(rbac.APIKeyManage)},
+		{"DELETE", p + "/api-keys/{key}", s.revokeAPIKey, "Revoke an API key", needs(rbac.APIKeyManage)},
 
-		{"POST", "/api/v1/groups", s.createGroup, "Create a group of practices"},
-		{"POST", "/api/v1/practices", s.createPractice, "Create a practice in a group"},
-		{"GET", p, s.getPractice, "Get a practice"},
-		{"PUT", p + "/policy", s.setPolicy, "Replace a practice's booking policy"},
+		{"POST", "/api/v1/groups", s.createGroup, "Create a group of practices", bootstrap()},
+		{"POST", "/api/v1/practices", s.createPractice, "Create a practice in a group", practiceCreation()},
+		{"GET", p, s.getPractice, "Get a practice", member()},
+		{"PUT", p + "/policy", s.setPolicy, "Replace a practice's booking policy", needs(rbac.PolicyManage)},
 
-		{"POST", p + "/locations", s.createLocation, "Add a location"},
-		{"GET", p + "/locations", s.listLocations, "List locations"},
-		{"GET", p + "/locations/{location}", s.getLocation, "Get a location"},
+		{"POST", p + "/locations", s.createLocation, "Add a location", needs(rbac.PracticeManage)},
+		{"GET", p + "/locations", s.listLocations, "List locations", member()},
+		{"GET", p + "/locations/{location}", s.getLocation, "Get a location", member()},
 
-		{"POST", p + "/providers", s.createProvider, "Add a provider"},
-		{"GET", p + "/providers", s.listProviders, "List providers"},
-		{"GET", p + "/providers/{provider}", s.getProvider, "Get a provider"},
+		{"POST", p + "/providers", s.createProvider, "Add a provider", needs(rbac.ProviderManage)},
+		{"GET", p + "/providers", s.listProviders, "List providers", member()},
+		{"GET", p + "/providers/{provider}", s.getProvider, "Get a provider", member()},
 
-		{"POST", p + "/resources", s.createResource, "Add a room or piece of equipment"},
-		{"GET", p + "/resources", s.listResources, "List resources"},
+		{"POST", p + "/resources", s.createResource, "Add a room or piece of equipment", needs(rbac.ResourceManage)},
+		{"GET", p + "/resources", s.listResources, "List resources", needs(rbac.CalendarRead)},
 
-		{"POST", p + "/patients", s.createPatient, "Register a patient"},
-		{"GET", p + "/patients", s.listPatients, "List or search patients"},
-		{"GET", p + "/patients/{patient}", s.getPatient, "Get a patient"},
-		{"PUT", p + "/patients/{patient}", s.updatePatient, "Replace a patient's details"},
+		{"POST", p + "/patients", s.createPatient, "Register a patient", needs(rbac.PatientContactWrite).audited("patient.create", "patient", "")},
+		{"GET", p + "/patients", s.listPatients, "List or search patients", needs(rbac.PatientContactRead).audited("patient.list", "patient", "")},
+		{"GET", p + "/patients/{patient}", s.getPatient, "Get a patient", needs(rbac.PatientContactRead).of(patientInPath).audited("patient.read", "patient", "patient")},
+		{"PUT", p + "/patients/{patient}", s.updatePatient, "Replace a patient's details", needs(rbac.PatientContactWrite).of(patientInPath).audited("patient.update", "patient", "patient")},
 
-		{"POST", p + "/visit-types", s.createVisitType, "Add a visit type"},
-		{"GET", p + "/visit-types", s.listVisitTypes, "List visit types"},
-		{"GET", p + "/visit-types/{visit_type}", s.getVisitType, "Get a visit type"},
+		{"POST", p + "/visit-types", s.createVisitType, "Add a visit type", needs(rbac.VisitTypeManage)},
+		{"GET", p + "/visit-types", s.listVisitTypes, "List visit types", member()},
+		{"GET", p + "/visit-types/{visit_type}", s.getVisitType, "Get a visit type", member()},
 
-		{"POST", p + "/blocks", s.createBlock, "Publish availability"},
-		{"GET", p + "/blocks", s.listBlocks, "List availability blocks"},
-		{"GET", p + "/blocks/{block}", s.getBlock, "Get a block"},
-		{"PUT", p + "/blocks/{block}", s.updateBlock, "Change a block"},
-		{"DELETE", p + "/blocks/{block}", s.deleteBlock, "Delete a block that holds no appointments"},
-		{"POST", p + "/blocks/{block}/move-appointments", s.moveAppointments, "Move a block's appointments to another block"},
+		{"POST", p + "/blocks", s.createBlock, "Publish availability", needs(rbac.AvailabilityManage)},
+		{"GET", p + "/blocks", s.listBlocks, "List availability blocks", needs(rbac.AvailabilityRead)},
+		{"GET", p + "/blocks/{block}", s.getBlock, "Get a block", needs(rbac.AvailabilityRead)},
+		{"PUT", p + "/blocks/{block}", s.updateBlock, "Change a block", needs(rbac.AvailabilityManage)},
+		{"DELETE", p + "/blocks/{block}", s.deleteBlock, "Delete a block that holds no appointments", needs(rbac.AvailabilityManage)},
+		{"POST", p + "/blocks/{block}/move-appointments", s.moveAppointments, "Move a block's appointments to another block", needs(rbac.AvailabilityManage)},
 
-		{"GET", p + "/slots", s.listSlots, "Find open slots"},
+		{"GET", p + "/slots", s.listSlots, "Find open slots", member()},
 
-		{"POST", p + "/appointments", s.book, "Book a visit"},
-		{"GET", p + "/appointments/{appointment}", s.getAppointment, "Get an appointment"},
-		{"GET", p + "/appointments/{appointment}/history", s.appointmentHistory, "An appointment's history"},
-		{"POST", p + "/appointments/{appointment}/reschedule", s.reschedule, "Move an appointment to another time"},
-		{"POST", p + "/appointments/{appointment}/status", s.setStatus, "Confirm, cancel, or record arrival, end or no-show"},
+		{"POST", p + "/appointments", s.book, "Book a visit", needs(rbac.AppointmentBook).of(patientInBody).audited("appointment.book", "appointment", "")},
+		{"GET", p + "/appointments/{appointment}", s.getAppointment, "Get an appointment", needs(rbac.AppointmentRead).of(patientOfAppointment).audited("appointment.read", "appointment", "appointment")},
+		{"GET", p + "/appointments/{appointment}/history", s.appointmentHistory, "An appointment's history", needs(rbac.AppointmentRead).of(patientOfAppointment).audited("appointment.history", "appointment", "appointment")},
+		{"POST", p + "/appointments/{appointment}/reschedule", s.reschedule, "Move an appointment to another time", needs(rbac.AppointmentReschedule).of(patientOfAppointment).audited("appointment.reschedule", "appointment", "appointment")},
+		{"POST", p + "/appointments/{appointment}/status", s.setStatus, "Confirm, cancel, or record arrival, end or no-show", statusChange().audited("appointment.status", "appointment", "appointment")},
 
-		{"GET", p + "/requests", s.listRequests, "New requests waiting for confirmation, oldest first"},
-		{"GET", p + "/calendar", s.calendar, "The front desk calendar"},
+		{"GET", p + "/requests", s.listRequests, "New requests waiting for confirmation, oldest first", needs(rbac.AppointmentRead).audited("requests.read", "appointment", "")},
+		{"GET", p + "/calendar", s.calendar, "The front desk calendar", needs(rbac.CalendarRead).audited("calendar.read", "appointment", "")},
 	}
 }

@@ -20,6 +20,14 @@ type Options struct {
 	// the acting actor.Actor in the request's context; nil means
 	// ActorFromHeader. SessionAuth is the real authentication.
 	Authenticate func(http.Handler) http.Handler
+	// SkipAuthorization turns per-route authorization off: every route is
+	// served to any request its Authenticate lets through, whatever the
+	// actor's grants. It is for development and tests ONLY, and is on
+	// exactly when Authenticate is nil (ActorFromHeader, which authenticates
+	// nobody). With any other Authenticate, authorization is enforced for
+	// requests SessionAuth authenticated, and other requests to non-public
+	// routes get 401; a custom Authenticate must set SkipAuthorization.
+	SkipAuthorization bool
 	// DeliverToken sends an email verification or invitation token to its
 	// owner; nil logs it instead, which is for development only.
 	DeliverToken func(ctx context.Context, m TokenMessage) error
@@ -51,6 +59,7 @@ func New(engine *carebook.Engine, opts Options) *Server {
 	}
 	if opts.Authenticate == nil {
 		opts.Authenticate = ActorFromHeader
+		opts.SkipAuthorization = true
 	}
 	s := &Server{engine: engine, opts: opts, log: opts.Logger, mux: http.NewServeMux(), metrics: newMetrics(), openapi: openAPIDocument()}
 	if s.log == nil {
@@ -60,7 +69,7 @@ func New(engine *carebook.Engine, opts Options) *Server {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	for _, rt := range s.routes() {
-		s.mux.Handle(rt.method+" "+rt.pattern, s.instrument(rt, s.api(rt.handle)))
+		s.mux.Handle(rt.method+" "+rt.pattern, s.instrument(rt, s.api(s.authorized(rt))))
 	}
 	// The chain, outermost first. Authenticate is the one swappable link.
 	var h http.Handler = http.HandlerFunc(s.dispatch)
