@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/contact"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
-	"github.com/nyaruka/phonenumbers"
 )
 
 // The authentication endpoints: sign-in and sign-out, sessions, patient
@@ -175,13 +175,17 @@ func (s *Server) accountByIdentifier(ctx context.Context, ident string) (*identi
 	const op = "refserver.accountByIdentifier"
 	ident = strings.TrimSpace(ident)
 	if strings.Contains(ident, "@") {
-		return s.engine.Store().AccountByEmail(ctx, strings.ToLower(ident))
+		email, err := contact.NormalizeEmail(op, "email", ident)
+		if err != nil {
+			return nil, err
+		}
+		return s.engine.Store().AccountByEmail(ctx, email)
 	}
-	n, err := phonenumbers.Parse(strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "").Replace(ident), "")
+	phone, err := contact.NormalizePhone(op, "phone", ident)
 	if err != nil {
-		return nil, errs.Invalid(op, "phone", "not a phone number")
+		return nil, err
 	}
-	return s.engine.Store().AccountByPhone(ctx, phonenumbers.Format(n, phonenumbers.E164))
+	return s.engine.Store().AccountByPhone(ctx, phone)
 }
 
 // record appends one entry to the activity log of practice: account did
