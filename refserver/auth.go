@@ -384,12 +384,30 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := s.authorizeIn(r, c, practice, rbac.StaffManage); err != nil {
+	pr, t, err := s.authorizeIn(r, c, practice, rbac.StaffManage)
+	if err != nil {
 		return err
 	}
 	var in invitationRequest
 	if err := s.decode(w, r, &in); err != nil {
 		return err
+	}
+	p, err := s.engine.Tenants.Practice(r.Context(), practice)
+	if err != nil {
+		return err
+	}
+	role, err := s.invitedRole(r.Context(), p, in.Role)
+	if err != nil {
+		return err
+	}
+	perms, err := s.rolePermissions(r.Context(), p, role)
+	if err != nil {
+		return err
+	}
+	for _, perm := range perms {
+		if !pr.Can(perm, t) {
+			return &errs.Error{Kind: errs.KindForbidden, Op: "refserver.invite", Field: "role", Msg: "the role grants " + string(perm) + ", which you do not hold here"}
+		}
 	}
 	tok, inv, err := s.engine.Identity.CreateInvitation(r.Context(), practice, in.Email, in.Role, c.session.AccountID)
 	if err != nil {
@@ -418,12 +436,20 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) error 
 	if in.Token == "" {
 		return errs.Invalid("refserver.acceptInvitation", "token", "is required")
 	}
+	if pending, err := s.engine.Store().InvitationByTokenHash(r.Context(), identity.HashToken(in.Token)); err == nil && pending.AcceptedAt == nil {
+		if err := s.mayGrantInvited(r.Context(), pending); err != nil {
+			return err
+		}
+	}
 	a, inv, err := s.engine.Identity.AcceptInvitation(r.Context(), in.Token, in.Password)
 	if err != nil {
 		return err
 	}
 	if err := s.record(r, inv.PracticeID, a.ID, "invitation.accept", "invitation", inv.ID.String(), audit.Allowed); err != nil {
 		return err
+	}
+	if err := s.grantInvitedRole(r, a, inv); err != nil {
+		return errs.Wrap(errs.KindInternal, "refserver.acceptInvitation", "account "+a.ID.String()+" was created but its invited role could not be granted", err)
 	}
 	return reply(w, http.StatusCreated, accountOf(a))
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/identity"
-	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/carebook/carebook/tenant"
@@ -62,18 +61,14 @@ func newAuthEnv(t *testing.T, st *sqlstore.Store) *authEnv {
 		t.Fatal(err)
 	}
 	a.group, a.practice, a.base = g.ID, p.ID, "/api/v1/practices/"+p.ID.String()
-	// The first administrator: invited by the system, accepted through the
-	// API, granted practice admin directly as a sign-up flow would.
+	// The first administrator: invited by the system (no inviter), accepted
+	// through the API, which grants the invited practice_admin role.
 	tok, _, err := eng.Identity.CreateInvitation(ctx, p.ID, "admin@example.com", "practice_admin", uuid.Nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	acct := a.ok(a.do("POST", "/api/v1/auth/invitations/accept", map[string]any{"token": tok, "password": password}, as("")), 201)
 	a.admin = uuid.MustParse(str(acct, "id"))
-	if err := st.CreateGrant(ctx, &rbac.Grant{ID: uuid.New(), AccountID: a.admin, RoleID: rbac.PracticeAdminID,
-		Scope: rbac.PracticeScope(g.ID, p.ID), CreatedAt: testNow, CreatedBy: "system:test"}); err != nil {
-		t.Fatal(err)
-	}
 	return a
 }
 

@@ -58,6 +58,12 @@ var authzMatrix = map[string]matrixRow{
 	"POST p/invitations":                           {"AAFFF", "ANNN"},
 	"POST p/api-keys":                              {"AAFFF", "ANNN"},
 	"DELETE p/api-keys/{key}":                      {"AAFFF", "ANNN"},
+	"GET p/roles":                                  {"AAFFF", "ANNN"},
+	"POST p/roles":                                 {"AAFFF", "ANNN"},
+	"DELETE p/roles/{role}":                        {"AAFFF", "ANNN"},
+	"GET p/grants":                                 {"AAFFF", "ANNN"},
+	"POST p/grants":                                {"AAFFF", "ANNN"},
+	"DELETE p/grants/{grant}":                      {"AAFFF", "ANNN"},
 	"POST /api/v1/groups":                          {"AAAFF", "AAAF"},
 	"POST /api/v1/practices":                       {"AFFFF", "AFFF"},
 	"GET p":                                        {"AAAAA", "ANNN"},
@@ -113,7 +119,8 @@ type matrixEnv struct {
 	*authEnv
 	st       *sqlstore.Store
 	a, b     practiceIDs
-	emails   map[string]string // role => email
+	emails   map[string]string  // role => email
+	spare    identity.AccountID // a staff account of A with no role
 	sessions map[string]signedIn
 }
 
@@ -126,6 +133,8 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Staff accounts are made by the engine, granted only what each column
+	// holds.
 	staffAccount := func(email string, role rbac.RoleID, scope rbac.Scope) {
 		tok, _, err := m.engine.Identity.CreateInvitation(ctx, m.practice, email, "staff", uuid.Nil)
 		if err != nil {
@@ -142,6 +151,15 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 	staffAccount("group@example.com", rbac.GroupAdminID, rbac.GroupScope(m.group))
 	m.emails["front_desk_A"] = "desk@example.com"
 	staffAccount("desk@example.com", rbac.FrontDeskID, rbac.PracticeScope(m.group, m.practice))
+	tok, _, err := m.engine.Identity.CreateInvitation(ctx, m.practice, "spare@example.com", "staff", uuid.Nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spare, _, err := m.engine.Identity.AcceptInvitation(ctx, tok, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.spare = spare.ID
 
 	ga := bearer(m.token("group_admin"))
 	m.a = m.fixture(m.practice.String(), ga, true)
@@ -243,6 +261,25 @@ func (m *matrixEnv) cell(rt route, role string, f practiceIDs, other bool) resp 
 			m.t.Fatal(err)
 		}
 		path = strings.Replace(path, "{key}", k.ID.String(), 1)
+	}
+	if strings.Contains(path, "{role}") || strings.Contains(path, "{grant}") {
+		// A fresh custom role of the practice, and a grant of it to an
+		// account outside the matrix, for each cell to delete.
+		ctx := context.Background()
+		pid := uuid.MustParse(f.practice)
+		role := &rbac.Role{ID: uuid.New(), Owner: rbac.PracticeOwner(m.group, pid), Name: "matrix " + uuid.NewString()[:8],
+			Permissions: []rbac.Permission{rbac.CalendarRead}, CreatedAt: testNow, CreatedBy: "system:test", UpdatedAt: testNow}
+		if err := m.st.CreateRole(ctx, role); err != nil {
+			m.t.Fatal(err)
+		}
+		g := &rbac.Grant{ID: uuid.New(), AccountID: m.spare, RoleID: role.ID, Scope: rbac.PracticeScope(m.group, pid),
+			CreatedAt: testNow, CreatedBy: "system:test"}
+		if strings.Contains(path, "{grant}") {
+			if err := m.st.CreateGrant(ctx, g); err != nil {
+				m.t.Fatal(err)
+			}
+		}
+		path = strings.NewReplacer("{role}", role.ID.String(), "{grant}", g.ID.String()).Replace(path)
 	}
 	path = strings.NewReplacer("{practice}", f.practice, "{location}", f.location, "{provider}", f.provider,
 		"{visit_type}", f.visitType, "{block}", f.block, "{patient}", patient, "{appointment}", appointment).Replace(path)

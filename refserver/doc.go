@@ -33,6 +33,11 @@
 // and appointments. Routes on patient data record every decision, allowed
 // or denied, in the practice's activity log. Behind ActorFromHeader
 // (Options.SkipAuthorization) NOTHING IS AUTHORIZED: development only.
+// Roles and grants of a practice are managed under /roles and /grants
+// through rbac.Service, which refuses privilege escalation; accepting a
+// staff invitation grants its role (front_desk, practice_admin or a custom
+// role of the practice) at practice scope, on behalf of the inviter. Each
+// change is written to the practice's activity log.
 // Creating a group is a bootstrap: any signed-in staff account may, and
 // becomes the group's administrator in the same transaction.
 //

@@ -44,6 +44,13 @@ func (s *Server) routes() []route {
 		{"POST", p + "/api-keys", s.createAPIKey, "Issue an API key", needs(rbac.APIKeyManage)},
 		{"DELETE", p + "/api-keys/{key}", s.revokeAPIKey, "Revoke an API key", needs(rbac.APIKeyManage)},
 
+		{"GET", p + "/roles", s.listRoles, "List the built-in roles and the practice's custom roles", needs(rbac.StaffManage)},
+		{"POST", p + "/roles", s.createRole, "Create a custom role", needs(rbac.RolesManage)},
+		{"DELETE", p + "/roles/{role}", s.deleteRole, "Delete a custom role no grant refers to", needs(rbac.RolesManage)},
+		{"GET", p + "/grants", s.listGrants, "List the grants inside the practice", needs(rbac.StaffManage)},
+		{"POST", p + "/grants", s.createGrant, "Grant a role to an account", needs(rbac.StaffManage)},
+		{"DELETE", p + "/grants/{grant}", s.deleteGrant, "Revoke a grant", needs(rbac.StaffManage)},
+
 		{"POST", "/api/v1/groups", s.createGroup, "Create a group of practices", bootstrap()},
 		{"POST", "/api/v1/practices", s.createPractice, "Create a practice in a group", practiceCreation()},
 		{"GET", p, s.getPractice, "Get a practice", member()},
