@@ -10,5 +10,7 @@
 //	demo     migrate, seed the demo clinic unless it exists, and exit
 //
 // Every flag falls back to an environment variable; run refserver -h for the
-// list. Configuration is read here and nowhere else.
+// list. Configuration is read here and nowhere else. With -tls-cert and
+// -tls-key (CAREBOOK_TLS_CERT, CAREBOOK_TLS_KEY) serve answers HTTPS, and
+// every answer carries Strict-Transport-Security.
 package main

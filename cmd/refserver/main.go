@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,6 +64,8 @@ type Config struct {
 	Demo     bool       // CAREBOOK_DEMO: seed the demo clinic on start (serve)
 	LogLevel slog.Level // CAREBOOK_LOG_LEVEL: debug, info, warn or error
 	Auth     string     // CAREBOOK_AUTH: header (development) or session
+	TLSCert  string     // CAREBOOK_TLS_CERT: PEM certificate (chain) file; serve over TLS with TLSKey
+	TLSKey   string     // CAREBOOK_TLS_KEY: PEM private key file of TLSCert
 }
 
 // Authentication modes of serve.
@@ -114,6 +117,8 @@ var envVars = []envVar{
 	{"demo", "CAREBOOK_DEMO", "seed the demo clinic on start unless it exists (serve)"},
 	{"log-level", "CAREBOOK_LOG_LEVEL", "log level: debug, info, warn or error"},
 	{"auth", "CAREBOOK_AUTH", "authentication: header (trusts X-Carebook-Actor; development) or session"},
+	{"tls-cert", "CAREBOOK_TLS_CERT", "PEM certificate file: serve HTTPS (with -tls-key)"},
+	{"tls-key", "CAREBOOK_TLS_KEY", "PEM private key file of -tls-cert"},
 }
 
 // ParseFlags reads the subcommand and flags from args (without the program
@@ -161,6 +166,7 @@ func (m *Main) ParseFlags(args []string) error {
 	if v := getenv("CAREBOOK_AUTH"); v != "" {
 		cfg.Auth = v
 	}
+	cfg.TLSCert, cfg.TLSKey = getenv("CAREBOOK_TLS_CERT"), getenv("CAREBOOK_TLS_KEY")
 	fs := flag.NewFlagSet("refserver", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "")
@@ -169,6 +175,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "")
 	fs.StringVar(&cfg.Auth, "auth", cfg.Auth, "")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "")
+	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "")
 	fs.Usage = func() { m.usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -181,6 +189,9 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if cfg.Auth != authHeader && cfg.Auth != authSession {
 		return fmt.Errorf("-auth / CAREBOOK_AUTH = %q; want header or session", cfg.Auth)
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return errors.New("-tls-cert and -tls-key (CAREBOOK_TLS_CERT, CAREBOOK_TLS_KEY) go together")
 	}
 	m.Config = cfg
 	return nil
@@ -228,11 +239,23 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("load the TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	m.url = "http://" + displayAddr(ln.Addr())
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+		m.url = "https://" + displayAddr(ln.Addr())
+	}
 	opts := refserver.Options{Logger: logger}
 	if cfg.Auth == authSession {
 		opts.Authenticate = refserver.SessionAuth(e.Identity)
@@ -243,7 +266,7 @@ func (m *Main) Run(ctx context.Context) error {
 	sctx, cancel := context.WithCancel(ctx)
 	m.stopServe, m.served = cancel, make(chan error, 1)
 	go func() { m.served <- srv.Serve(sctx, ln) }()
-	logger.Info("serving", "url", m.url, "migrated", migrate, "auth", cfg.Auth)
+	logger.Info("serving", "url", m.url, "migrated", migrate, "auth", cfg.Auth, "tls", tlsConfig != nil)
 	fmt.Fprintf(m.Stdout, "carebook listening on %s\n", m.url)
 	return nil
 }
