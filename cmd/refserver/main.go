@@ -79,7 +79,7 @@ const (
 // DefaultConfig is the configuration when neither flags nor environment say
 // otherwise.
 func DefaultConfig() Config {
-	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authHeader}
+	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession}
 }
 
 // Main is the program: ParseFlags reads the configuration, Run opens the
@@ -116,7 +116,7 @@ var envVars = []envVar{
 	{"migrate", "CAREBOOK_MIGRATE", "run migrations on start (serve, demo)"},
 	{"demo", "CAREBOOK_DEMO", "seed the demo clinic on start unless it exists (serve)"},
 	{"log-level", "CAREBOOK_LOG_LEVEL", "log level: debug, info, warn or error"},
-	{"auth", "CAREBOOK_AUTH", "authentication: header (trusts X-Carebook-Actor; development) or session"},
+	{"auth", "CAREBOOK_AUTH", "authentication: session, or header (trusts X-Carebook-Actor; development only)"},
 	{"tls-cert", "CAREBOOK_TLS_CERT", "PEM certificate file: serve HTTPS (with -tls-key)"},
 	{"tls-key", "CAREBOOK_TLS_KEY", "PEM private key file of -tls-cert"},
 }
@@ -272,12 +272,18 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 func (m *Main) seed(ctx context.Context) error {
-	id, err := demo.Seed(ctx, m.engine)
+	res, err := demo.SeedWithAdmin(ctx, m.engine)
 	if err != nil {
 		return fmt.Errorf("seed the demo clinic: %w", err)
 	}
-	m.demoPractice = id
-	fmt.Fprintf(m.Stdout, "carebook demo practice %s\n", id)
+	m.demoPractice = res.PracticeID
+	fmt.Fprintf(m.Stdout, "carebook demo practice %s\n", res.PracticeID)
+	if res.AdminPassword != "" {
+		// Shown once: the database keeps only its hash.
+		fmt.Fprintf(m.Stdout, "demo admin: %s / %s\n", demo.AdminEmail, res.AdminPassword)
+	} else {
+		fmt.Fprintf(m.Stdout, "demo admin: %s (its password was shown on first start)\n", demo.AdminEmail)
+	}
 	return nil
 }
 

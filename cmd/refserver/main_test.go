@@ -41,9 +41,33 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("URL %q, stdout %q", m.URL(), out.String())
 	}
 
-	get := func(path string) (int, map[string]any) {
+	if m.Config.Auth != authSession {
+		t.Fatalf("auth = %q, want session by default", m.Config.Auth)
+	}
+	// The demo administrator's password is printed once.
+	var pw string
+	for line := range strings.Lines(out.String()) {
+		if rest, ok := strings.CutPrefix(line, "demo admin: admin@riverside.example / "); ok {
+			pw = strings.TrimSpace(rest)
+		}
+	}
+	if len(pw) < 20 {
+		t.Fatalf("no demo admin password in stdout %q", out.String())
+	}
+	var token string
+	call := func(method, path, body string) (int, map[string]any) {
 		t.Helper()
-		res, err := http.Get(m.URL() + path)
+		req, err := http.NewRequest(method, m.URL()+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,15 +77,27 @@ func TestServeEndToEnd(t *testing.T) {
 		json.Unmarshal(b, &v)
 		return res.StatusCode, v
 	}
+	get := func(path string) (int, map[string]any) { t.Helper(); return call("GET", path, "") }
 	if st, _ := get("/readyz"); st != 200 {
 		t.Fatalf("readyz = %d", st)
 	}
+	if st, _ := get("/api/v1/practices/" + m.demoPractice.String()); st != 401 {
+		t.Fatalf("demo practice without a session: %d, want 401", st)
+	}
+	st, login := call("POST", "/api/v1/auth/login", `{"email":"admin@riverside.example","password":"`+pw+`","device":"test"}`)
+	if st != 200 {
+		t.Fatalf("login: %d %v", st, login)
+	}
+	token, _ = login["token"].(string)
 	st, p := get("/api/v1/practices/" + m.demoPractice.String())
 	if st != 200 || p["id"] != m.demoPractice.String() {
 		t.Fatalf("demo practice: %d %v", st, p)
 	}
 	if st, l := get("/api/v1/practices/" + m.demoPractice.String() + "/providers"); st != 200 || len(l["items"].([]any)) == 0 {
 		t.Fatalf("demo providers: %d %v", st, l)
+	}
+	if st, c := get("/api/v1/practices/" + m.demoPractice.String() + "/calendar?from=2020-01-01T00:00:00Z&to=2020-01-08T00:00:00Z"); st != 200 {
+		t.Fatalf("demo calendar as the demo admin: %d %v", st, c)
 	}
 	if !strings.Contains(logs.String(), "http request") {
 		t.Errorf("no access log in %q", logs.String())
@@ -75,8 +111,9 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 
 	// A second start on the same database seeds nothing new.
+	var out2 bytes.Buffer
 	m2 := NewMain()
-	m2.Stdout, m2.Stderr = io.Discard, io.Discard
+	m2.Stdout, m2.Stderr = &out2, io.Discard
 	m2.Getenv = env(map[string]string{"CAREBOOK_DSN": dsn})
 	if err := m2.ParseFlags([]string{"demo"}); err != nil {
 		t.Fatal(err)
@@ -87,6 +124,9 @@ func TestServeEndToEnd(t *testing.T) {
 	defer m2.Close()
 	if m2.demoPractice != m.demoPractice {
 		t.Fatalf("demo seeded again: %v, then %v", m.demoPractice, m2.demoPractice)
+	}
+	if strings.Contains(out2.String(), pw) || !strings.Contains(out2.String(), "password was shown on first start") {
+		t.Errorf("second start's stdout = %q", out2.String())
 	}
 }
 

@@ -7,6 +7,8 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"time"
@@ -15,6 +17,8 @@ import (
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/identity"
+	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/tenant"
@@ -43,31 +47,86 @@ const zone = "America/New_York"
 // by the staff actor "staff:demo-seed" or by the patients themselves, so the
 // practice's rules apply to them as to any booking: patients' bookings are new
 // requests, staff bookings are confirmed. Two finished visits from two weeks
-// ago make two patients established.
+// ago make two patients established. SeedWithAdmin also creates the demo
+// administrator.
 func Seed(ctx context.Context, e *carebook.Engine) (tenant.PracticeID, error) {
+	r, err := SeedWithAdmin(ctx, e)
+	return r.PracticeID, err
+}
+
+// AdminEmail is the sign-in of the demo practice's administrator.
+const AdminEmail = "admin@riverside.example"
+
+// Result is what SeedWithAdmin did.
+type Result struct {
+	PracticeID tenant.PracticeID
+	// AdminPassword is the password of AdminEmail, random, set only when
+	// this call created the demo clinic: it is not stored anywhere else, so
+	// the caller shows it once. Empty when the clinic already existed.
+	AdminPassword string
+}
+
+// SeedWithAdmin is Seed that also creates, with the clinic and in the same
+// transaction, a staff account AdminEmail holding practice_admin over the
+// demo practice, with a random password generated with crypto/rand.
+func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 	st := e.Store()
-	var id tenant.PracticeID
+	var out Result
 	err := st.RunInTx(ctx, func(ctx context.Context, tx *sqlstore.Store) error {
 		p, err := find(ctx, tx)
 		if err != nil || p != nil {
 			if p != nil {
-				id = p.ID
+				out.PracticeID = p.ID
 			}
 			return err
 		}
-		id, err = seed(ctx, tx, e.Clock, e.IDs)
-		return err
+		id, err := seed(ctx, tx, e.Clock, e.IDs)
+		if err != nil {
+			return err
+		}
+		pw, err := admin(ctx, tx, e.Clock, e.IDs, id)
+		if err != nil {
+			return err
+		}
+		out = Result{PracticeID: id, AdminPassword: pw}
+		return nil
 	})
 	if errs.Is(err, errs.KindConflict) {
 		// Another process may have seeded at the same time and won the race.
 		if p, ferr := find(ctx, st); ferr == nil && p != nil {
-			return p.ID, nil
+			return Result{PracticeID: p.ID}, nil
 		}
 	}
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("demo.Seed: %w", err)
+		return Result{}, fmt.Errorf("demo.Seed: %w", err)
 	}
-	return id, nil
+	return out, nil
+}
+
+// admin creates the demo administrator (invited by nobody, accepted at
+// once) with a fresh random password, grants it practice_admin over
+// practice, and returns the password.
+func admin(ctx context.Context, tx *sqlstore.Store, c clock.Clock, ids clock.IDSource, practice tenant.PracticeID) (string, error) {
+	var b [18]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	pw := base64.RawURLEncoding.EncodeToString(b[:])
+	idn := identity.NewService(tx, c, ids, identity.Config{})
+	tok, _, err := idn.CreateInvitation(ctx, practice, AdminEmail, rbac.PracticeAdmin, uuid.Nil)
+	if err != nil {
+		return "", err
+	}
+	a, _, err := idn.AcceptInvitation(ctx, tok, pw)
+	if err != nil {
+		return "", err
+	}
+	g := &rbac.Grant{ID: ids.New(), AccountID: a.ID, RoleID: rbac.PracticeAdminID, Scope: rbac.PracticeScope(GroupID(), practice),
+		CreatedAt: c.Now().UTC().Truncate(time.Microsecond), CreatedBy: "staff:demo-seed"}
+	if err := tx.CreateGrant(ctx, g); err != nil {
+		return "", err
+	}
+	return pw, nil
 }
 
 // find returns the demo practice, or nil if there is none.

@@ -10,7 +10,9 @@ import (
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/internal/demo"
+	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/carebook/carebook/tenant"
@@ -260,5 +262,39 @@ func testSeedConcurrent(t *testing.T, e *carebook.Engine) {
 	}
 	if c := mustCount(t, e, ids[0]); c.Practices != 1 || c.Appointments != 10 {
 		t.Errorf("after concurrent seedings: %+v", c)
+	}
+}
+
+// TestSeedCreatesTheAdmin checks that the first seeding creates the demo
+// administrator, who signs in with the password shown once and holds
+// practice_admin over the demo practice, and that a second one shows none.
+func TestSeedCreatesTheAdmin(t *testing.T) {
+	ctx := context.Background()
+	e := mustEngine(t, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	r, err := demo.SeedWithAdmin(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.AdminPassword) < 20 {
+		t.Fatalf("admin password %q", r.AdminPassword)
+	}
+	_, sess, err := e.Identity.Login(ctx, identity.LoginRequest{Identifier: demo.AdminEmail, Password: r.AdminPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := e.RBAC.Principal(ctx, sess.AccountID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Tenants.Practice(ctx, r.PracticeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pr.Can(rbac.StaffManage, rbac.Target{GroupID: p.GroupID, PracticeID: p.ID}) {
+		t.Error("the demo admin cannot manage staff")
+	}
+	again, err := demo.SeedWithAdmin(ctx, e)
+	if err != nil || again.PracticeID != r.PracticeID || again.AdminPassword != "" {
+		t.Fatalf("second seeding = %+v, %v", again, err)
 	}
 }
