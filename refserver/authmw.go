@@ -161,6 +161,7 @@ var mfaEnrollmentRoutes = []string{
 	"POST /api/v1/auth/logout-everywhere",
 	"GET /api/v1/auth/sessions",
 	"DELETE /api/v1/auth/sessions/{session}",
+	"POST /api/v1/auth/password",
 }
 
 // matcher tells whether a request matches one of a few route patterns.

@@ -39,6 +39,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/auth/invitations/accept", s.acceptInvitation, "Accept a staff invitation, creating the account", public()},
 		{"POST", "/api/v1/auth/mfa/totp", s.enrollTOTP, "Start TOTP enrollment", signedInOnly()},
 		{"POST", "/api/v1/auth/mfa/totp/confirm", s.confirmTOTP, "Turn TOTP on with a first code", signedInOnly()},
+		{"POST", "/api/v1/auth/password", s.changePassword, "Change this account's password, ending its other sessions", signedInOnly()},
 		{"POST", p + "/registrations", s.register, "Sign a patient up with the practice", public()},
 		{"POST", p + "/invitations", s.invite, "Invite a staff member", needs(rbac.StaffManage)},
 		{"POST", p + "/api-keys", s.createAPIKey, "Issue an API key", needs(rbac.APIKeyManage)},
@@ -50,6 +51,9 @@ func (s *Server) routes() []route {
 		{"GET", p + "/grants", s.listGrants, "List the grants inside the practice", needs(rbac.StaffManage)},
 		{"POST", p + "/grants", s.createGrant, "Grant a role to an account", needs(rbac.StaffManage)},
 		{"DELETE", p + "/grants/{grant}", s.deleteGrant, "Revoke a grant", needs(rbac.StaffManage)},
+
+		{"GET", p + "/audit", s.listAudit, "Read the practice's activity log", needs(rbac.AuditRead)},
+		{"GET", p + "/audit/verify", s.verifyAudit, "Check the activity log's hash chain", needs(rbac.AuditRead)},
 
 		{"POST", "/api/v1/groups", s.createGroup, "Create a group of practices", bootstrap()},
 		{"POST", "/api/v1/practices", s.createPractice, "Create a practice in a group", practiceCreation()},
