@@ -13,4 +13,10 @@
 // list. Configuration is read here and nowhere else. With -tls-cert and
 // -tls-key (CAREBOOK_TLS_CERT, CAREBOOK_TLS_KEY) serve answers HTTPS, and
 // every answer carries Strict-Transport-Security.
+//
+// While serve serves, a gocron scheduler in UTC exports the closed days of
+// the activity log to -audit-archive (CAREBOOK_AUDIT_ARCHIVE; audit-archive
+// beside a SQLite database unless set, "" for none) every
+// -audit-export-every (CAREBOOK_AUDIT_EXPORT_EVERY, 15m); Close stops it
+// after the run in progress.
 package main

@@ -11,21 +11,27 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // availability is expanded in IANA zones, whatever the host has
 
 	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/tenant"
+	"github.com/go-co-op/gocron/v2"
+	"github.com/google/uuid"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain()
+	m.LookupEnv = os.LookupEnv
 	if err := m.ParseFlags(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
@@ -66,6 +72,13 @@ type Config struct {
 	Auth     string     // CAREBOOK_AUTH: header (development) or session
 	TLSCert  string     // CAREBOOK_TLS_CERT: PEM certificate (chain) file; serve over TLS with TLSKey
 	TLSKey   string     // CAREBOOK_TLS_KEY: PEM private key file of TLSCert
+	// AuditArchive (CAREBOOK_AUDIT_ARCHIVE) is the directory serve exports
+	// closed days of the activity log to; "" turns the export off. Unset,
+	// it is "audit-archive" beside a SQLite database, and off for Postgres.
+	AuditArchive string
+	// AuditExportEvery (CAREBOOK_AUDIT_EXPORT_EVERY) is how often the export
+	// job runs.
+	AuditExportEvery time.Duration
 }
 
 // Authentication modes of serve.
@@ -79,7 +92,8 @@ const (
 // DefaultConfig is the configuration when neither flags nor environment say
 // otherwise.
 func DefaultConfig() Config {
-	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession}
+	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession,
+		AuditArchive: "audit-archive", AuditExportEvery: 15 * time.Minute}
 }
 
 // Main is the program: ParseFlags reads the configuration, Run opens the
@@ -92,6 +106,10 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	// Getenv reads the environment; os.Getenv by default.
 	Getenv func(string) string
+	// LookupEnv, when set, tells a variable set empty from an unset one
+	// (CAREBOOK_AUDIT_ARCHIVE="" turns the export off). When nil, Getenv is
+	// read and an empty variable counts as unset.
+	LookupEnv func(string) (string, bool)
 
 	engine       *carebook.Engine
 	logger       *slog.Logger
@@ -99,6 +117,10 @@ type Main struct {
 	demoPractice tenant.PracticeID
 	stopServe    context.CancelFunc
 	served       chan error
+	// scheduler runs the activity log export while serve serves; exporter
+	// is its job's exporter.
+	scheduler gocron.Scheduler
+	exporter  *audit.Exporter
 }
 
 // NewMain returns a Main with the default configuration on the process's
@@ -119,6 +141,8 @@ var envVars = []envVar{
 	{"auth", "CAREBOOK_AUTH", "authentication: session, or header (trusts X-Carebook-Actor; development only)"},
 	{"tls-cert", "CAREBOOK_TLS_CERT", "PEM certificate file: serve HTTPS (with -tls-key)"},
 	{"tls-key", "CAREBOOK_TLS_KEY", "PEM private key file of -tls-cert"},
+	{"audit-archive", "CAREBOOK_AUDIT_ARCHIVE", "directory for the activity log export; empty turns it off (default: audit-archive beside a SQLite database)"},
+	{"audit-export-every", "CAREBOOK_AUDIT_EXPORT_EVERY", "how often the activity log export runs (serve)"},
 }
 
 // ParseFlags reads the subcommand and flags from args (without the program
@@ -167,6 +191,19 @@ func (m *Main) ParseFlags(args []string) error {
 		cfg.Auth = v
 	}
 	cfg.TLSCert, cfg.TLSKey = getenv("CAREBOOK_TLS_CERT"), getenv("CAREBOOK_TLS_KEY")
+	archive, archiveSet := getenv("CAREBOOK_AUDIT_ARCHIVE"), false
+	if m.LookupEnv != nil {
+		archive, archiveSet = m.LookupEnv("CAREBOOK_AUDIT_ARCHIVE")
+	} else {
+		archiveSet = archive != ""
+	}
+	if v := getenv("CAREBOOK_AUDIT_EXPORT_EVERY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("CAREBOOK_AUDIT_EXPORT_EVERY=%q is not a duration such as 15m", v)
+		}
+		cfg.AuditExportEvery = d
+	}
 	fs := flag.NewFlagSet("refserver", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "")
@@ -177,10 +214,13 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&cfg.Auth, "auth", cfg.Auth, "")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "")
 	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "")
+	fs.StringVar(&archive, "audit-archive", archive, "")
+	fs.DurationVar(&cfg.AuditExportEvery, "audit-export-every", cfg.AuditExportEvery, "")
 	fs.Usage = func() { m.usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	fs.Visit(func(f *flag.Flag) { archiveSet = archiveSet || f.Name == "audit-archive" })
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
@@ -193,8 +233,31 @@ func (m *Main) ParseFlags(args []string) error {
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("-tls-cert and -tls-key (CAREBOOK_TLS_CERT, CAREBOOK_TLS_KEY) go together")
 	}
+	if cfg.AuditExportEvery <= 0 {
+		return fmt.Errorf("-audit-export-every / CAREBOOK_AUDIT_EXPORT_EVERY = %v; want a positive duration", cfg.AuditExportEvery)
+	}
+	cfg.AuditArchive = archive
+	if !archiveSet {
+		cfg.AuditArchive = defaultArchive(cfg.DSN)
+	}
 	m.Config = cfg
 	return nil
+}
+
+// defaultArchive is where the activity log is exported when nothing says:
+// "audit-archive" beside a SQLite database file, nowhere for Postgres.
+func defaultArchive(dsn string) string {
+	if !strings.HasPrefix(dsn, "sqlite:") && !strings.HasPrefix(dsn, "file:") && !strings.HasSuffix(dsn, ".db") {
+		return ""
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" || strings.Contains(path, ":memory:") {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(path), "audit-archive")
 }
 
 func (m *Main) usage(fs *flag.FlagSet) {
@@ -210,7 +273,7 @@ Flags (each falls back to its environment variable):
 `)
 	for _, v := range envVars {
 		f := fs.Lookup(v.flag)
-		fmt.Fprintf(w, "  -%-10s %-19s %s (default %q)\n", v.flag, v.env, v.help, f.DefValue)
+		fmt.Fprintf(w, "  -%-18s %-27s %s (default %q)\n", v.flag, v.env, v.help, f.DefValue)
 	}
 }
 
@@ -262,12 +325,50 @@ func (m *Main) Run(ctx context.Context) error {
 	} else {
 		logger.Warn("authentication is off: requests name their actor in " + refserver.ActorHeader + "; use -auth session outside development")
 	}
+	if err := m.startExport(); err != nil {
+		ln.Close()
+		return err
+	}
 	srv := refserver.New(e, opts)
 	sctx, cancel := context.WithCancel(ctx)
 	m.stopServe, m.served = cancel, make(chan error, 1)
 	go func() { m.served <- srv.Serve(sctx, ln) }()
-	logger.Info("serving", "url", m.url, "migrated", migrate, "auth", cfg.Auth, "tls", tlsConfig != nil)
+	logger.Info("serving", "url", m.url, "migrated", migrate, "auth", cfg.Auth, "tls", tlsConfig != nil,
+		"audit_archive", cfg.AuditArchive, "audit_export_every", cfg.AuditExportEvery.String())
 	fmt.Fprintf(m.Stdout, "carebook listening on %s\n", m.url)
+	return nil
+}
+
+// startExport starts the scheduler of the activity log export into
+// Config.AuditArchive, unless that is "". A run's failure is logged; the
+// next run tries again.
+func (m *Main) startExport() error {
+	cfg := m.Config
+	if cfg.AuditArchive == "" {
+		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
+		return nil
+	}
+	archive, err := audit.NewDirArchive(cfg.AuditArchive)
+	if err != nil {
+		return err
+	}
+	x := audit.NewExporter(m.engine.Store(), archive, m.engine.Clock)
+	s, err := gocron.NewScheduler(gocron.WithLocation(time.UTC))
+	if err != nil {
+		return fmt.Errorf("start the activity log export: %w", err)
+	}
+	logger := m.logger
+	_, err = audit.Register(s, x, cfg.AuditExportEvery, gocron.WithEventListeners(
+		gocron.AfterJobRunsWithError(func(_ uuid.UUID, name string, err error) {
+			logger.Error("the activity log export failed; the next run tries again", "job", name, "error", err)
+		}),
+	))
+	if err != nil {
+		s.Shutdown()
+		return err
+	}
+	s.Start()
+	m.scheduler, m.exporter = s, x
 	return nil
 }
 
@@ -317,6 +418,13 @@ func (m *Main) Close() error {
 			m.served = nil
 		}
 		m.stopServe = nil
+	}
+	if m.scheduler != nil {
+		// Waits for a run in progress; the engine is closed after.
+		if serr := m.scheduler.Shutdown(); err == nil && serr != nil {
+			err = fmt.Errorf("stop the activity log export: %w", serr)
+		}
+		m.scheduler, m.exporter = nil, nil
 	}
 	if m.engine != nil {
 		if cerr := m.engine.Close(); err == nil {
