@@ -113,6 +113,36 @@ func (e *Engine) Ready(ctx context.Context) error { return e.store.Ping(ctx) }
 // Close closes the database.
 func (e *Engine) Close() error { return e.store.Close() }
 
+// InTx runs fn in one database transaction, handing it an Engine whose
+// Tenants, Scheduling and Audit services work in that transaction: what fn
+// writes through them, activity log entries included, commits if fn returns
+// nil and rolls back otherwise. The tx Engine has the same clock, IDs and
+// logger; its Scheduling service caches nothing (a cached read may not be
+// what the transaction sees), and its Identity and RBAC are nil. It and its
+// Store must not be used after fn returns, nor closed. Called on an Engine
+// already bound to a transaction, InTx runs fn in that transaction.
+//
+// On PostgreSQL an error inside the transaction aborts it, except a
+// conflict of InsertAppointment or UpdateAppointment, which sqlstore
+// confines to a savepoint, so that Book can retry another seat.
+func (e *Engine) InTx(ctx context.Context, fn func(ctx context.Context, tx *Engine) error) error {
+	return e.store.RunInTx(ctx, func(ctx context.Context, st *sqlstore.Store) error {
+		return fn(ctx, e.bind(st))
+	})
+}
+
+// bind returns an Engine whose Tenants, Scheduling and Audit services work
+// through st, a store bound to a transaction (see InTx).
+func (e *Engine) bind(st *sqlstore.Store) *Engine {
+	tx := &Engine{Clock: e.Clock, IDs: e.IDs, Logger: e.Logger, identityConfig: e.identityConfig, store: st}
+	tx.Scheduling = scheduling.NewService(st, st, e.Clock, e.IDs, scheduling.WithCache(0))
+	// A policy set in the transaction makes the parent's cache forget the
+	// old one (harmless if the transaction then rolls back).
+	tx.Tenants = tenant.NewService(st, e.Clock, e.IDs, tenant.OnPolicyChange(e.Scheduling.ForgetPolicy))
+	tx.Audit = e.Audit.Bind(st)
+	return tx
+}
+
 // CreateGroupWithAdmin creates a group of practices and grants account the
 // built-in group administrator role over it, in one transaction: the
 // bootstrap of a new tenant, when nobody holds staff.manage there yet to

@@ -2,11 +2,13 @@ package refserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 
+	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
@@ -75,6 +77,11 @@ type access struct {
 	// authorization decision on the route (routes that touch patient data),
 	// with the resource type and the path value naming the resource.
 	action, resourceType, resourceParam string
+	// writes: the audited route writes patient data (its method is not
+	// GET), so its "allowed" entry is recorded by the handler, in the
+	// transaction of the write (see Server.writePatientData); a read's is
+	// recorded before the handler runs.
+	writes bool
 }
 
 func public() access       { return access{kind: accessPublic} }
@@ -129,6 +136,7 @@ func (s *Server) authorized(rt route) func(http.ResponseWriter, *http.Request) e
 	if a.kind == accessUnset || (a.kind == accessPermission && !a.perm.Valid()) {
 		panic("refserver: route " + rt.method + " " + rt.pattern + " declares no valid access")
 	}
+	a.writes = a.action != "" && rt.method != http.MethodGet
 	if a.kind == accessPublic {
 		return next
 	}
@@ -150,22 +158,100 @@ func (s *Server) authorized(rt route) func(http.ResponseWriter, *http.Request) e
 			}
 			return next(w, r)
 		}
-		if err := s.authorize(w, r, a, c); err != nil {
+		pending, err := s.authorize(w, r, a, c)
+		if err != nil {
 			return err
 		}
-		return next(w, r)
+		if pending == nil {
+			return next(w, r)
+		}
+		r = r.WithContext(context.WithValue(r.Context(), pendingEntryKey{}, pending))
+		err = next(w, r)
+		if !pending.taken {
+			// The handler failed before it wrote (bad input): the
+			// attempt is recorded as failed.
+			s.recordFailed(r, pending.entry)
+		}
+		return err
 	}
+}
+
+// pendingEntry is the "allowed" activity log entry of a route that writes
+// patient data, in its request's context (under pendingEntryKey) until
+// writePatientData takes it.
+type pendingEntry struct {
+	entry audit.Entry
+	taken bool
+}
+
+// pendingEntryKey keys a request's *pendingEntry.
+type pendingEntryKey struct{}
+
+// recordFailed records e as a failed attempt, on its own; a failure to
+// record it is logged.
+func (s *Server) recordFailed(r *http.Request, e audit.Entry) {
+	e.Outcome = audit.Failed
+	if _, err := s.engine.Audit.Record(r.Context(), e); err != nil {
+		s.log.ErrorContext(r.Context(), "cannot record an access in the activity log",
+			"request_id", e.RequestID, "action", e.Action, "outcome", string(e.Outcome), "error", err)
+	}
+}
+
+// writePatientData runs write, the handler's service calls on a route that
+// writes patient data, and appends the route's "allowed" activity log entry
+// through tx.Audit, in one transaction: if either fails, both roll back. It
+// returns write's identification of the record written (a new
+// appointment's or patient's ID) which, when the route's path names none,
+// becomes the entry's ResourceID. When write fails, a "failed" entry is
+// recorded on its own (and its own failure only logged), so that the log
+// keeps the attempt. Without an entry pending (authorization skipped:
+// header mode, development and tests only) write runs on the engine
+// itself, outside a transaction of the handler's.
+func (s *Server) writePatientData(r *http.Request, write func(ctx context.Context, tx *carebook.Engine) (resourceID string, err error)) error {
+	const op = "refserver.writePatientData"
+	ctx := r.Context()
+	pending, ok := ctx.Value(pendingEntryKey{}).(*pendingEntry)
+	if !ok || pending.taken {
+		_, err := write(ctx, s.engine)
+		return err
+	}
+	pending.taken = true
+	var writeErr error
+	err := s.engine.InTx(ctx, func(ctx context.Context, tx *carebook.Engine) error {
+		id, err := write(ctx, tx)
+		if err != nil {
+			writeErr = err
+			return err
+		}
+		e := pending.entry
+		if e.ResourceID == "" {
+			e.ResourceID = clipString(id, 100)
+		}
+		if _, err := tx.Audit.Record(ctx, e); err != nil {
+			return errs.Wrap(errs.KindInternal, op, "cannot record the access in the activity log", err)
+		}
+		return nil
+	})
+	if writeErr != nil {
+		s.recordFailed(r, pending.entry)
+	}
+	return err
 }
 
 // authorize decides a member or permission route for c: 404 when the
 // target practice (or group) is not one c belongs to, 403 when c lacks the
 // permission there, and records the decision when the route is audited.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *credentials) error {
+//
+// On a route that writes patient data (a.writes) it records nothing when it
+// allows: it returns the "allowed" entry for the handler to record in the
+// write's transaction (see writePatientData). Otherwise the entry it
+// returns is nil.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *credentials) (*pendingEntry, error) {
 	const op = "refserver.authorize"
 	ctx := r.Context()
 	pr, err := s.principal(r, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	body := s.peekBody(w, r, a)
 	perm := a.perm
@@ -180,20 +266,20 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *
 	if a.groupInBody {
 		gid, err := parseID("group_id", body.GroupID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := s.engine.Store().GetGroup(ctx, gid); err != nil {
-			return err
+			return nil, err
 		}
-		return s.engine.RBAC.Authorize(ctx, pr, perm, rbac.Target{GroupID: gid})
+		return nil, s.engine.RBAC.Authorize(ctx, pr, perm, rbac.Target{GroupID: gid})
 	}
 	pid, err := practiceID(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p, err := s.engine.Tenants.Practice(ctx, pid)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t := rbac.Target{GroupID: p.GroupID, PracticeID: pid}
 	home := c.session != nil && c.session.PracticeID == pid
@@ -202,29 +288,29 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *
 		// practice without a grant there yet (a patient just registered, a
 		// staff member just invited) is no stranger: it gets 403.
 		s.recordDecision(r, c, a, t, audit.Denied)
-		return errs.NotFound(op, "practice")
+		return nil, errs.NotFound(op, "practice")
 	}
 	if a.kind == accessMember {
 		if !rbac.Member(pr, pid, p.GroupID) {
-			return errs.E(errs.KindForbidden, op, "you hold no role in this practice yet")
+			return nil, errs.E(errs.KindForbidden, op, "you hold no role in this practice yet")
 		}
-		return nil
+		return nil, nil
 	}
 	switch a.patient {
 	case patientInPath:
 		id, err := pathID(r, "patient")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		t.PatientID = &id
 	case patientOfAppointment:
 		id, err := pathID(r, "appointment")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ap, err := s.engine.Scheduling.Appointment(ctx, pid, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		t.PatientID = &ap.PatientID
 	case patientInBody:
@@ -234,14 +320,18 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *
 	}
 	if err := s.engine.RBAC.Authorize(ctx, pr, perm, t); err != nil {
 		s.recordDecision(r, c, a, t, audit.Denied)
-		return err
+		return nil, err
 	}
-	if a.action != "" {
+	switch {
+	case a.action == "":
+	case a.writes:
+		return &pendingEntry{entry: s.accessEntry(r, c, a, t, audit.Allowed)}, nil
+	default:
 		if err := s.recordAccess(r, c, a, t, audit.Allowed); err != nil {
-			return errs.Wrap(errs.KindInternal, op, "cannot record the access in the activity log", err)
+			return nil, errs.Wrap(errs.KindInternal, op, "cannot record the access in the activity log", err)
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // principal is who c may act as: the grants of a session's account, or the
@@ -302,14 +392,20 @@ func (s *Server) recordDecision(r *http.Request, c *credentials, a access, t rba
 // recordAccess appends the activity log entry of one decision on an
 // audited route, in the target practice's log.
 func (s *Server) recordAccess(r *http.Request, c *credentials, a access, t rbac.Target, out audit.Outcome) error {
+	_, err := s.engine.Audit.Record(r.Context(), s.accessEntry(r, c, a, t, out))
+	return err
+}
+
+// accessEntry is the activity log entry of one decision on an audited
+// route, in the target practice's log.
+func (s *Server) accessEntry(r *http.Request, c *credentials, a access, t rbac.Target, out audit.Outcome) audit.Entry {
 	e := audit.Entry{PracticeID: t.PracticeID, Actor: c.actor().ID, Role: s.roleOf(r, c, t), Action: a.action,
 		ResourceType: a.resourceType, PatientID: t.PatientID, Outcome: out,
 		IP: clientIP(r), UserAgent: clipString(r.UserAgent(), 500), RequestID: requestIDFrom(r.Context())}
 	if a.resourceParam != "" {
 		e.ResourceID = clipString(r.PathValue(a.resourceParam), 100)
 	}
-	_, err := s.engine.Audit.Record(r.Context(), e)
-	return err
+	return e
 }
 
 // roleOf names the roles c acts in at t's practice, for the activity log:

@@ -1,8 +1,10 @@
 package refserver
 
 import (
+	"context"
 	"net/http"
 
+	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
@@ -10,7 +12,9 @@ import (
 )
 
 // The handlers of the route table. Each parses its input, calls one service
-// method and answers; errors go to the problem adapter.
+// method and answers; errors go to the problem adapter. A handler that
+// writes patient data calls its service through writePatientData, in the
+// transaction that records the write in the activity log.
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -306,7 +310,14 @@ func (s *Server) createPatient(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &in); err != nil {
 		return err
 	}
-	p, err := s.engine.Scheduling.CreatePatient(r.Context(), pid, in.input())
+	var p *scheduling.Patient
+	err = s.writePatientData(r, func(ctx context.Context, tx *carebook.Engine) (string, error) {
+		var err error
+		if p, err = tx.Scheduling.CreatePatient(ctx, pid, in.input()); err != nil {
+			return "", err
+		}
+		return p.ID.String(), nil
+	})
 	if err != nil {
 		return err
 	}
@@ -352,7 +363,12 @@ func (s *Server) updatePatient(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &in); err != nil {
 		return err
 	}
-	p, err := s.engine.Scheduling.UpdatePatient(r.Context(), pid, id, in.input())
+	var p *scheduling.Patient
+	err = s.writePatientData(r, func(ctx context.Context, tx *carebook.Engine) (string, error) {
+		var err error
+		p, err = tx.Scheduling.UpdatePatient(ctx, pid, id, in.input())
+		return "", err
+	})
 	if err != nil {
 		return err
 	}
@@ -566,7 +582,14 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.engine.Scheduling.Book(r.Context(), pid, in)
+	var a *scheduling.Appointment
+	err = s.writePatientData(r, func(ctx context.Context, tx *carebook.Engine) (string, error) {
+		var err error
+		if a, err = tx.Scheduling.Book(ctx, pid, in); err != nil {
+			return "", err
+		}
+		return a.ID.String(), nil
+	})
 	if err != nil {
 		return err
 	}
@@ -610,7 +633,12 @@ func (s *Server) reschedule(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.engine.Scheduling.Reschedule(r.Context(), pid, id, rr)
+	var a *scheduling.Appointment
+	err = s.writePatientData(r, func(ctx context.Context, tx *carebook.Engine) (string, error) {
+		var err error
+		a, err = tx.Scheduling.Reschedule(ctx, pid, id, rr)
+		return "", err
+	})
 	if err != nil {
 		return err
 	}
@@ -629,7 +657,12 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) error {
 	if in.Status == "" {
 		return errs.Invalid("refserver.setStatus", "status", "is required")
 	}
-	a, err := s.engine.Scheduling.Transition(r.Context(), pid, id, scheduling.Status(in.Status), in.Reason)
+	var a *scheduling.Appointment
+	err = s.writePatientData(r, func(ctx context.Context, tx *carebook.Engine) (string, error) {
+		var err error
+		a, err = tx.Scheduling.Transition(ctx, pid, id, scheduling.Status(in.Status), in.Reason)
+		return "", err
+	})
 	if err != nil {
 		return err
 	}

@@ -198,8 +198,9 @@ func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appoi
 // IMMEDIATE transaction on SQLite. Holds must be at most MaxHold long.
 //
 // On PostgreSQL the appointment and its resources are written by one
-// statement batch, atomic even outside InTx; a conflict inside InTx aborts
-// the transaction, which must then be rolled back.
+// statement batch, atomic even outside InTx; inside InTx it runs in a
+// savepoint, rolled back on failure, so that a conflict leaves the
+// transaction usable.
 func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment, history ...*scheduling.Change) error {
 	const op = "sqlstore.InsertAppointment"
 	if err := checkAppointment(op, a); err != nil {
@@ -218,8 +219,11 @@ func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment
 		// the same ones queue instead of deadlocking in the exclusion
 		// constraints' checks (which two inserts of overlapping rows can
 		// do when each waits for the other).
-		_, err := s.idb.ExecContext(ctx, lockSQL(holdKeys(a))+stmts)
-		return failure(op, "appointment", err)
+		// Inside a caller's transaction, the batch runs in a savepoint, so
+		// that a conflict leaves the transaction usable (see writeSavepoint).
+		sp := s.writeSavepoint()
+		_, err := s.idb.ExecContext(ctx, sp+lockSQL(holdKeys(a))+stmts)
+		return s.undoWrite(ctx, sp, failure(op, "appointment", err))
 	}
 	return s.atomic(ctx, func(tx *Store) error {
 		if err := tx.checkOverlap(ctx, op, a); err != nil {
@@ -246,7 +250,8 @@ func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment
 	if err := checkAppointment(op, a); err != nil {
 		return err
 	}
-	return s.atomic(ctx, func(tx *Store) error {
+	sp := s.writeSavepoint()
+	err := s.atomic(ctx, func(tx *Store) error {
 		if tx.dialect == SQLite {
 			if err := tx.checkOverlap(ctx, op, a); err != nil {
 				return err
@@ -259,7 +264,7 @@ func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment
 		if tx.dialect == Postgres {
 			// As in InsertAppointment: queue behind writers of the same
 			// provider and resources. The result is the UPDATE's.
-			update = lockSQL(holdKeys(a)) + update
+			update = sp + lockSQL(holdKeys(a)) + update
 		}
 		res, err := tx.idb.ExecContext(ctx, update)
 		if err := affected(op, "appointment", res, err); err != nil {
@@ -276,6 +281,38 @@ func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment
 		_, err = tx.idb.ExecContext(ctx, stmts)
 		return failure(op, "appointment", err)
 	})
+	return s.undoWrite(ctx, sp, err)
+}
+
+// savepointName names the savepoint of an appointment write.
+const savepointName = "carebook_write"
+
+// writeSavepoint returns the statement that opens the savepoint of an
+// appointment write, to run first in the write's batch, when s is bound to
+// a transaction on PostgreSQL; otherwise "". There a failed statement (a
+// 23P01 conflict of two bookings) aborts the whole transaction, and a
+// caller that goes on after a conflict, as Book does when it tries another
+// seat, could not even read; rolled back to the savepoint, the transaction
+// stays usable. On SQLite a failed statement undoes only itself, and outside
+// a caller's transaction the write has its own.
+func (s *Store) writeSavepoint() string {
+	if !s.inTx || s.dialect != Postgres {
+		return ""
+	}
+	return "SAVEPOINT " + savepointName + ";"
+}
+
+// undoWrite rolls s's transaction back to the savepoint opened by sp (the
+// result of writeSavepoint) when the write failed with err, and returns err.
+// A write that succeeded keeps its savepoint: it ends with the transaction.
+func (s *Store) undoWrite(ctx context.Context, sp string, err error) error {
+	if err == nil || sp == "" {
+		return err
+	}
+	if _, rerr := s.idb.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+savepointName); rerr != nil {
+		return fmt.Errorf("%w (and rolling back to savepoint %s failed, so the transaction is aborted: %v)", err, savepointName, rerr)
+	}
+	return err
 }
 
 // GetAppointment returns appointment id of practice, or KindNotFound.

@@ -402,3 +402,46 @@ func TestOpenDSN(t *testing.T) {
 	}
 	_ = errors.New
 }
+
+// TestConflictInTxLeavesTxUsable checks that an appointment write that
+// conflicts inside a transaction returns KindConflict and leaves the
+// transaction usable: on PostgreSQL the write runs in a savepoint, rolled
+// back on failure, instead of aborting the transaction. The transaction
+// then reads, writes other appointments and commits them.
+func TestConflictInTxLeavesTxUsable(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		f := mustFixture(t, s)
+		a, c := f.appt(at(0, 15, 0), true), f.appt(at(0, 16, 0), true)
+		taken := f.appt(at(0, 15, 15), true)
+		revived := f.appt(at(0, 15, 0), true)
+		revived.Status = scheduling.StatusCanceled
+		err := s.RunInTx(ctx, func(ctx context.Context, tx *sqlstore.Store) error {
+			ok(t, tx.InsertAppointment(ctx, a), "first")
+			ok(t, tx.InsertAppointment(ctx, revived), "canceled over a taken time")
+			wantKind(t, tx.InsertAppointment(ctx, taken), errs.KindConflict, "insert over a taken time")
+			if _, err := tx.GetAppointment(ctx, f.p.ID, a.ID); err != nil {
+				t.Fatalf("read after a conflicting insert: %v", err)
+			}
+			revived.Status = scheduling.StatusNew
+			wantKind(t, tx.UpdateAppointment(ctx, revived), errs.KindConflict, "revive over a taken time")
+			ok(t, tx.InsertAppointment(ctx, c), "insert after two conflicts")
+			revived.Start, revived.End = at(0, 17, 0), at(0, 17, 30)
+			revived.HoldStart, revived.HoldEnd = revived.Start, revived.End
+			revived.Status = scheduling.StatusConfirmed
+			ok(t, tx.UpdateAppointment(ctx, revived), "update after two conflicts")
+			return nil
+		})
+		ok(t, err, "commit")
+		for _, want := range []*scheduling.Appointment{a, c, revived} {
+			got, err := s.GetAppointment(ctx, f.p.ID, want.ID)
+			ok(t, err, "GetAppointment after commit")
+			if got.Status != want.Status || !got.Start.Equal(want.Start) {
+				t.Errorf("appointment %s = %s at %v, want %s at %v", want.ID, got.Status, got.Start, want.Status, want.Start)
+			}
+		}
+		if _, err := s.GetAppointment(ctx, f.p.ID, taken.ID); errs.KindOf(err) != errs.KindNotFound {
+			t.Errorf("the conflicting appointment: err %v, want not found", err)
+		}
+	})
+}
