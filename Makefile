@@ -5,7 +5,7 @@
 SHELL         := /bin/bash
 .SHELLFLAGS   := -o pipefail -c
 GO            ?= go
-GO_MIN        := 1.24
+GO_MIN        := 1.26
 DB            ?= carebook.db
 ADDR          ?= 127.0.0.1:8080
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
