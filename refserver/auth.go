@@ -350,7 +350,7 @@ func (s *Server) authorizeIn(r *http.Request, c *credentials, practice tenant.Pr
 		return rbac.Principal{}, rbac.Target{}, err
 	}
 	t := rbac.Target{GroupID: p.GroupID, PracticeID: practice}
-	pr, err := s.engine.RBAC.Principal(ctx, c.session.AccountID)
+	pr, err := s.principal(r, c)
 	if err != nil {
 		return pr, t, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
+	"github.com/carebook/carebook/rbac"
 )
 
 // Cookie and header names of session authentication.
@@ -35,6 +36,9 @@ type credentials struct {
 	token   string
 	key     *identity.APIKey
 	cookie  bool // the session came in the cookie, not the Authorization header
+	// principal is read once per request (Server.principal) and shared by
+	// the route's authorization and its handler.
+	principal *rbac.Principal
 }
 
 // actor is the actor.Actor the credentials act as.

@@ -335,8 +335,19 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *
 }
 
 // principal is who c may act as: the grants of a session's account, or the
-// permissions of an API key over its practice.
+// permissions of an API key over its practice. It is read once per request.
 func (s *Server) principal(r *http.Request, c *credentials) (rbac.Principal, error) {
+	if c.principal != nil {
+		return *c.principal, nil
+	}
+	pr, err := s.readPrincipal(r, c)
+	if err == nil {
+		c.principal = &pr
+	}
+	return pr, err
+}
+
+func (s *Server) readPrincipal(r *http.Request, c *credentials) (rbac.Principal, error) {
 	if c.key == nil {
 		return s.engine.RBAC.Principal(r.Context(), c.session.AccountID)
 	}

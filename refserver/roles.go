@@ -54,7 +54,7 @@ func (s *Server) actingIn(r *http.Request) (*acting, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr, err := s.engine.RBAC.Principal(ctx, c.session.AccountID)
+	pr, err := s.principal(r, c)
 	if err != nil {
 		return nil, err
 	}
