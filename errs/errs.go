@@ -134,3 +134,18 @@ func As(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// WithField names field as the culprit of a KindNotFound or KindInvalid
+// error that names none (an ID read by a store does not know which input
+// held it); other errors are returned as they are.
+func WithField(err error, field string) error {
+	k := KindOf(err)
+	if (k != KindNotFound && k != KindInvalid) || FieldOf(err) != "" {
+		return err
+	}
+	msg := err.Error()
+	if e, ok := As(err); ok && e.Msg != "" {
+		msg = e.Msg
+	}
+	return &Error{Kind: k, Field: field, Msg: msg, Err: err}
+}

@@ -280,20 +280,4 @@ func (s *Service) Blocks(ctx context.Context, practice tenant.PracticeID, f Bloc
 }
 
 // withField sets the field of a KindNotFound or KindInvalid error that lacks one.
-func withField(err error, field string) error {
-	k := errs.KindOf(err)
-	if k != errs.KindNotFound && k != errs.KindInvalid {
-		return err
-	}
-	if errs.FieldOf(err) != "" {
-		return err
-	}
-	return &errs.Error{Kind: k, Field: field, Msg: errMsg(err), Err: err}
-}
-
-func errMsg(err error) string {
-	if e, ok := errs.As(err); ok && e.Msg != "" {
-		return e.Msg
-	}
-	return err.Error()
-}
+func withField(err error, field string) error { return errs.WithField(err, field) }

@@ -93,22 +93,44 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 		PatientKind: kind, CreatedAt: now, UpdatedAt: now,
 	}
 	booked := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID, Action: "book", To: status, By: who.String(), At: now}
-	// Optimistic: place the visit by what the calendar shows now, and let the
-	// store's conflict rule (exclusion constraints on PostgreSQL) refuse it if
-	// a concurrent booking got there first. Each refusal means a seat was
-	// taken, so after capacity refusals the look says the time is full.
+	if s.observer == nil {
+		return s.insertBooked(ctx, s.store, op, a, booked, vt, blocks, holds, in.LocationID, who.Kind == actor.Patient)
+	}
+	var out *Appointment
+	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		var err error
+		if out, err = s.insertBooked(ctx, tx, op, a, booked, vt, blocks, holds, in.LocationID, who.Kind == actor.Patient); err != nil {
+			return err
+		}
+		return s.observe(ctx, tx, out, booked)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// insertBooked places a and writes it with its history through st.
+// Optimistic: it places the visit by what the calendar shows (blocks and
+// holds, read by the caller), and lets the store's conflict rule (exclusion
+// constraints on PostgreSQL) refuse it if a concurrent booking got there
+// first. Each refusal means a seat was taken, so after capacity refusals
+// the look says the time is full.
+func (s *Service) insertBooked(ctx context.Context, st Store, op string, a *Appointment, booked *Change, vt *VisitType,
+	blocks []*Block, holds Holds, at *tenant.LocationID, aligned bool) (*Appointment, error) {
+	var err error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if blocks, holds, err = s.store.SlotInputs(ctx, practice, []ProviderID{prov.ID}, vt.ResourceIDs, holdStart, holdEnd); err != nil {
+			if blocks, holds, err = st.SlotInputs(ctx, a.PracticeID, []ProviderID{a.ProviderID}, vt.ResourceIDs, a.HoldStart, a.HoldEnd); err != nil {
 				return nil, err
 			}
 		}
-		p, err := s.placeIn(ctx, op, blocks, holds, a, vt, in.LocationID, who.Kind == actor.Patient)
+		p, err := s.placeIn(ctx, op, blocks, holds, a, vt, at, aligned)
 		if err != nil {
 			return nil, err
 		}
 		a.BlockID, a.LocationID, a.Seat = p.block.ID, p.block.LocationID, p.seat
-		err = s.store.InsertAppointment(ctx, a, booked)
+		err = st.InsertAppointment(ctx, a, booked)
 		switch {
 		case err == nil:
 			return a, nil
@@ -327,8 +349,12 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 		}
 		a.BlockID, a.LocationID, a.Seat, a.UpdatedAt = p.block.ID, p.block.LocationID, p.seat, now
 		out = a
-		return conflictOnStart(op, tx.UpdateAppointment(ctx, a, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
-			Action: "reschedule", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: in.Reason, PrevStart: &prevStart}))
+		c := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
+			Action: "reschedule", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: in.Reason, PrevStart: &prevStart}
+		if err := conflictOnStart(op, tx.UpdateAppointment(ctx, a, c)); err != nil {
+			return err
+		}
+		return s.observe(ctx, tx, a, c)
 	})
 	if err != nil {
 		return nil, err
@@ -407,8 +433,12 @@ func (s *Service) Transition(ctx context.Context, practice tenant.PracticeID, id
 		from := a.Status
 		a.Status, a.UpdatedAt = to, now
 		out = a
-		return tx.UpdateAppointment(ctx, a, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
-			Action: action, From: from, To: to, By: who.String(), At: now, Reason: reason})
+		c := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
+			Action: action, From: from, To: to, By: who.String(), At: now, Reason: reason}
+		if err := tx.UpdateAppointment(ctx, a, c); err != nil {
+			return err
+		}
+		return s.observe(ctx, tx, a, c)
 	})
 	if err != nil {
 		return nil, err
@@ -490,8 +520,14 @@ func (s *Service) MoveAppointments(ctx context.Context, practice tenant.Practice
 			if err == nil {
 				a.BlockID, a.LocationID, a.Seat, a.UpdatedAt = dst.ID, dst.LocationID, p.seat, now
 				start := a.Start
-				err = tx.UpdateAppointment(ctx, a, &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
-					Action: "move", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: reason, PrevStart: &start})
+				c := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
+					Action: "move", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: reason, PrevStart: &start}
+				if err = tx.UpdateAppointment(ctx, a, c); err == nil {
+					// The observer's failure is no misfit: it fails the move.
+					if oerr := s.observe(ctx, tx, a, c); oerr != nil {
+						return oerr
+					}
+				}
 			}
 			if err != nil {
 				if k := errs.KindOf(err); k != errs.KindConflict && k != errs.KindPreconditionFailed {

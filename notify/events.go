@@ -1,0 +1,233 @@
+package notify
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/carebook/carebook/errs"
+	"github.com/google/uuid"
+)
+
+// AppointmentEvent is a change to an appointment that may cause messages.
+type AppointmentEvent struct {
+	PracticeID    uuid.UUID
+	AppointmentID uuid.UUID
+	// Action is the change: book, confirm, reschedule, move, cancel, arrive,
+	// out or no-visit (scheduling's history actions).
+	Action string
+	// Status is the appointment's status after the change.
+	Status string
+	// ChangeID identifies the change (its history entry), for keys of
+	// messages that each change sends anew.
+	ChangeID uuid.UUID
+}
+
+// reminderKinds are the kinds withdrawn when a visit's time is no longer
+// what they announced.
+var reminderKinds = []Kind{KindReminder}
+
+// OnAppointment writes the messages an appointment change causes, through
+// the Service's store (bind it to the change's transaction with Bind):
+// a new request goes to the front desk inbox; a confirmation, a reschedule,
+// a cancellation and a no-visit go to the patient on the channels they take;
+// a confirmed visit gets its reminders, which a reschedule or a move
+// recomputes and a cancellation, an arrival or a no-visit withdraws.
+func (s *Service) OnAppointment(ctx context.Context, ev AppointmentEvent) error {
+	const op = "notify.OnAppointment"
+	now := s.now()
+	appt := ev.AppointmentID
+	drop := func(kinds []Kind, why string) error {
+		_, err := s.store.Drop(ctx, ev.PracticeID, DropFilter{AppointmentID: &appt, Kinds: kinds}, why, now)
+		return err
+	}
+	switch ev.Action {
+	case "arrive", "out":
+		return drop(reminderKinds, "the patient arrived")
+	case "cancel":
+		if err := drop(nil, "the visit was canceled"); err != nil {
+			return err
+		}
+		if _, err := s.store.ResolveRequests(ctx, ev.PracticeID, appt, now); err != nil {
+			return err
+		}
+	case "no-visit":
+		if err := drop(reminderKinds, "the patient did not come"); err != nil {
+			return err
+		}
+	case "reschedule", "move":
+		if err := drop(reminderKinds, "the visit moved"); err != nil {
+			return err
+		}
+	case "confirm":
+		if _, err := s.store.ResolveRequests(ctx, ev.PracticeID, appt, now); err != nil {
+			return err
+		}
+	case "book":
+	default:
+		return errs.Invalid(op, "action", "unknown appointment action \""+ev.Action+"\"")
+	}
+	f, err := s.store.AppointmentFacts(ctx, ev.PracticeID, appt)
+	if err != nil {
+		return err
+	}
+	var msgs []*Message
+	add := func(kind Kind, key string, due time.Time) error {
+		m, err := s.appointmentMessages(ctx, f, kind, key, due)
+		msgs = append(msgs, m...)
+		return err
+	}
+	id := appt.String()
+	switch {
+	case ev.Action == "book" && ev.Status == "new":
+		err = add(KindRequested, "requested:"+id, now)
+	case ev.Action == "book" || ev.Action == "confirm":
+		if err = add(KindConfirmed, "confirmed:"+id, now); err == nil {
+			err = s.reminders(ctx, f, now, add)
+		}
+	case ev.Action == "reschedule" || ev.Action == "move":
+		if err = add(KindRescheduled, "rescheduled:"+id+":"+ev.ChangeID.String(), now); err == nil && ev.Status == "confirmed" {
+			err = s.reminders(ctx, f, now, add)
+		}
+	case ev.Action == "cancel":
+		err = add(KindCanceled, "canceled:"+id, now)
+	case ev.Action == "no-visit":
+		err = add(KindNoVisit, "no_visit:"+id, now)
+	}
+	if err != nil || len(msgs) == 0 {
+		return err
+	}
+	_, err = s.store.Enqueue(ctx, msgs...)
+	return err
+}
+
+// reminders adds a confirmed visit's reminders at the practice's offsets.
+func (s *Service) reminders(ctx context.Context, f *Facts, now time.Time, add func(Kind, string, time.Time) error) error {
+	set, err := s.store.Settings(ctx, f.PracticeID)
+	if err != nil {
+		return err
+	}
+	loc := zone(f.LocationZone)
+	for _, off := range set.ReminderOffsets {
+		due, ok := ReminderTime(f.Start, off, loc, set.QuietStart, set.QuietEnd, now)
+		if !ok {
+			continue
+		}
+		key := "reminder:" + f.AppointmentID.String() + ":" + strconv.FormatInt(int64(off/time.Second), 10) +
+			":" + strconv.FormatInt(f.Start.Unix(), 10)
+		if err := add(KindReminder, key, due); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// zone loads an IANA zone, UTC when it is unknown (locations are validated
+// when saved, so this does not happen in practice).
+func zone(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// appointmentMessages renders one message of kind about f per channel that
+// reaches its recipient: the front desk inbox for requests, else the
+// patient's channels. Keys are key plus ":" and the channel.
+func (s *Service) appointmentMessages(ctx context.Context, f *Facts, kind Kind, key string, due time.Time) ([]*Message, error) {
+	var chans []Channel
+	lang := f.Language
+	if kind == KindRequested {
+		chans = []Channel{InApp}
+	} else {
+		p, err := s.store.Preferences(ctx, f.PracticeID, f.PatientID)
+		if err != nil {
+			return nil, err
+		}
+		chans = reachable(p, f.Phone, f.Email)
+		if p.Language != "" {
+			lang = p.Language
+		}
+	}
+	start := f.Start.In(zone(f.LocationZone))
+	when, date, clk := wordWhen(start, lang)
+	d := TemplateData{Practice: f.PracticeName, Patient: PatientName{f.GivenName, f.FamilyName}, Provider: f.ProviderName,
+		VisitType: f.VisitTypeName, Location: f.LocationName, Address: joinNonEmpty(", ", f.LocationStreet, f.LocationCity),
+		When: when, Date: date, Time: clk, Start: start, Status: f.Status}
+	var out []*Message
+	for _, ch := range chans {
+		dd := d
+		if ch == Email && s.links != nil && (kind == KindConfirmed || kind == KindReminder || kind == KindRescheduled) {
+			dd.ConfirmURL = s.links.URL(Link{Action: LinkConfirm, Practice: f.PracticeID, Subject: f.AppointmentID, Nonce: s.ids.New(), Expires: f.Start})
+			dd.CancelURL = s.links.URL(Link{Action: LinkCancel, Practice: f.PracticeID, Subject: f.AppointmentID, Nonce: s.ids.New(), Expires: f.Start})
+		}
+		m, err := s.render(ctx, f.PracticeID, kind, ch, lang, dd)
+		if err != nil {
+			return nil, err
+		}
+		pid, aid := f.PatientID, f.AppointmentID
+		m.Key, m.DueAt, m.AppointmentID = key+":"+string(ch), due, &aid
+		switch ch {
+		case SMS:
+			m.To, m.PatientID = f.Phone, &pid
+		case Email:
+			m.To, m.PatientID = f.Email, &pid
+		case InApp:
+			m.PatientID = &pid
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// render makes a message of kind on ch in language from d with the
+// practice's template.
+func (s *Service) render(ctx context.Context, practice uuid.UUID, kind Kind, ch Channel, lang string, d TemplateData) (*Message, error) {
+	const op = "notify.render"
+	t, err := s.template(ctx, practice, kind, ch, lang)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.compiledFor(op, t)
+	if err != nil {
+		return nil, err
+	}
+	r, rerr := c.render(d)
+	if rerr != nil {
+		return nil, errs.E(errs.KindInternal, op, "rendering the "+string(kind)+" template: "+rerr.Error())
+	}
+	now := s.now()
+	status := StatusPending
+	if ch == InApp {
+		status = StatusUnread
+	}
+	return &Message{ID: s.ids.New(), PracticeID: practice, Kind: kind, Channel: ch, Subject: r.subject, Text: r.text, HTML: r.html,
+		Language: t.Language, Status: status, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// reachable lists the channels that reach a patient with p's preferences
+// and these contact details.
+func reachable(p Preferences, phone, email string) []Channel {
+	var out []Channel
+	if p.SMS && !p.SMSOptOut && phone != "" {
+		out = append(out, SMS)
+	}
+	if p.Email && email != "" {
+		out = append(out, Email)
+	}
+	return out
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	out := ""
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if out != "" {
+			out += sep
+		}
+		out += p
+	}
+	return out
+}

@@ -1,0 +1,196 @@
+package notify
+
+import (
+	"context"
+	"strings"
+
+	"github.com/carebook/carebook/actor"
+	"github.com/carebook/carebook/contact"
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+)
+
+// Inbound is an SMS a patient sent to a practice's number.
+type Inbound struct {
+	PracticeID tenant.PracticeID
+	From       string // the patient's phone, in any format
+	Body       string
+	// ProviderID is the provider's ID of the inbound message (Twilio's
+	// MessageSid): the reply's idempotency key.
+	ProviderID string
+}
+
+// SMS keywords, matched on the first word, case-insensitively.
+var (
+	cancelWords  = []string{"C", "CANCEL"}
+	confirmWords = []string{"Y", "YES", "CONFIRM"}
+	stopWords    = []string{"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT"}
+	startWords   = []string{"START", "UNSTOP"}
+	helpWords    = []string{"HELP", "INFO"}
+)
+
+// replies are the answers to inbound SMS, in English (the sender's language
+// is unknown until the number is matched; a practice words its own
+// templates for everything else).
+const (
+	replyHelp      = "Reply C to cancel your next visit, Y to confirm it, STOP to stop messages, START to resume. For anything else please call the practice."
+	replyUnknown   = "We could not match this number to a patient. Please call the practice."
+	replyNoVisit   = "You have no upcoming visit with us. Please call the practice or book online."
+	replyStopped   = "You will no longer get text messages from us. Reply START to resume."
+	replyStarted   = "You will get text messages from us again. Reply STOP to stop."
+	replyConfirmed = "Thank you, we look forward to seeing you on %s."
+	replyPending   = "Your request for %s is waiting for the practice to confirm it."
+	replyCanceled  = "Your visit on %s is canceled."
+	replyTooLate   = "Your visit on %s is too soon to cancel by text. Please call the practice."
+)
+
+// HandleSMS answers an inbound SMS, in one transaction: C or CANCEL cancels
+// the patient's next visit (within the practice's cut-off), Y or CONFIRM
+// acknowledges it, STOP ends every later SMS at once (pending ones are
+// dropped), START resumes them, HELP explains. Anything else, or a number
+// the practice does not know, gets the help answer and changes nothing. It
+// returns the reply, which is also recorded in the outbox as sent (for
+// metering). The inbound message's ProviderID is remembered in the same
+// transaction: the same message again fails with KindConflict and changes
+// nothing.
+func (s *Service) HandleSMS(ctx context.Context, in Inbound) (string, error) {
+	const op = "notify.HandleSMS"
+	phone, err := contact.NormalizePhone(op, "From", in.From)
+	if err != nil {
+		return replyUnknown, nil
+	}
+	word := strings.ToUpper(strings.TrimSpace(in.Body))
+	if i := strings.IndexAny(word, " \t\r\n.!,"); i >= 0 {
+		word = word[:i]
+	}
+	var reply string
+	err = s.store.InNotifyTx(ctx, func(ctx context.Context, tx Store) error {
+		b := s.Bind(tx)
+		if in.ProviderID != "" {
+			// A provider's retry or a replay of the same message: refused whole.
+			if err := tx.RememberWebhook(ctx, "sms", in.ProviderID, s.now()); err != nil {
+				return err
+			}
+		}
+		patients, err := tx.PatientsByPhone(ctx, in.PracticeID, phone)
+		if err != nil {
+			return err
+		}
+		if len(patients) == 0 {
+			reply = replyUnknown
+			return b.recordReply(ctx, in, phone, nil, reply)
+		}
+		reply, err = b.answer(ctx, op, in.PracticeID, patients, word)
+		if err != nil {
+			return err
+		}
+		return b.recordReply(ctx, in, phone, &patients[0], reply)
+	})
+	if err != nil {
+		return "", err
+	}
+	return reply, nil
+}
+
+// answer acts on a keyword from patients (who share one phone).
+func (s *Service) answer(ctx context.Context, op string, practice tenant.PracticeID, patients []uuid.UUID, word string) (string, error) {
+	now := s.now()
+	switch {
+	case oneOf(word, stopWords), oneOf(word, startWords):
+		stop := oneOf(word, stopWords)
+		for _, p := range patients {
+			if err := s.setOptOut(ctx, practice, p, stop, "sms:"+word); err != nil {
+				return "", err
+			}
+		}
+		if stop {
+			return replyStopped, nil
+		}
+		return replyStarted, nil
+	case oneOf(word, cancelWords), oneOf(word, confirmWords):
+		f, err := s.store.NextAppointment(ctx, practice, patients, now)
+		if errs.Is(err, errs.KindNotFound) {
+			return replyNoVisit, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		when, _, _ := wordWhen(f.Start.In(zone(f.LocationZone)), "en")
+		if oneOf(word, confirmWords) {
+			if f.Status == "new" {
+				return sprintf(replyPending, when), nil
+			}
+			return sprintf(replyConfirmed, when), nil
+		}
+		err = s.cancelAsPatient(ctx, f, "canceled by text message reply")
+		if errs.Is(err, errs.KindPreconditionFailed) {
+			return sprintf(replyTooLate, when), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return sprintf(replyCanceled, when), nil
+	}
+	return replyHelp, nil
+}
+
+// cancelAsPatient cancels f's appointment as its patient.
+func (s *Service) cancelAsPatient(ctx context.Context, f *Facts, reason string) error {
+	if s.appts == nil {
+		return errs.E(errs.KindInternal, "notify.cancel", "no Appointments to cancel through")
+	}
+	ctx = actor.With(ctx, actor.Actor{Kind: actor.Patient, ID: f.PatientID.String()})
+	return s.appts.CancelAppointment(ctx, s.store, f.PracticeID, f.AppointmentID, reason)
+}
+
+// setOptOut sets a patient's SMS opt-out, records the consent change, and on
+// opting out drops every SMS still waiting for them.
+func (s *Service) setOptOut(ctx context.Context, practice tenant.PracticeID, patient uuid.UUID, out bool, source string) error {
+	p, err := s.store.Preferences(ctx, practice, patient)
+	if err != nil {
+		return err
+	}
+	if p.SMSOptOut != out {
+		now := s.now()
+		p.SMSOptOut, p.UpdatedAt = out, now
+		ch := ConsentChange{ID: s.ids.New(), PracticeID: practice, PatientID: patient, Field: "sms_opt_out",
+			Value: boolWord(out), Source: source, At: now}
+		if err := s.store.PutPreferences(ctx, p, []ConsentChange{ch}); err != nil {
+			return err
+		}
+	}
+	if out {
+		_, err = s.store.Drop(ctx, practice, DropFilter{PatientID: &patient, Channel: SMS}, "the patient opted out of SMS", s.now())
+	}
+	return err
+}
+
+// recordReply writes the reply to the outbox as a sent SMS.
+func (s *Service) recordReply(ctx context.Context, in Inbound, phone string, patient *uuid.UUID, reply string) error {
+	now := s.now()
+	key := "reply:" + in.ProviderID
+	if in.ProviderID == "" {
+		key = "reply:" + s.ids.New().String()
+	}
+	m := &Message{ID: s.ids.New(), PracticeID: in.PracticeID, Key: key, Kind: KindReply, Channel: SMS, PatientID: patient,
+		To: phone, Text: reply, Language: "en", Status: StatusSent, DueAt: now, SentAt: &now, CreatedAt: now, UpdatedAt: now}
+	_, err := s.store.Enqueue(ctx, m)
+	return err
+}
+
+func oneOf(w string, words []string) bool {
+	for _, x := range words {
+		if w == x {
+			return true
+		}
+	}
+	return false
+}
+
+func boolWord(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
