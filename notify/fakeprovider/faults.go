@@ -1,0 +1,112 @@
+package fakeprovider
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Faults is the failure injection and duplicate ledger that both fakes
+// embed. Its zero value accepts everything at once. It is safe for
+// concurrent use.
+type Faults struct {
+	mu       sync.Mutex
+	failLeft int
+	status   int
+	code     int
+	delay    time.Duration
+	seen     map[string]int
+	dups     int
+	requests int
+}
+
+// FailNext makes the next n requests fail with the HTTP status and, for
+// Twilio, the provider error code (such as 21211 for an invalid number);
+// n <= 0 clears a pending failure.
+func (f *Faults) FailNext(n, status, code int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failLeft, f.status, f.code = max(n, 0), status, code
+}
+
+// SetDelay makes every following request wait d before it is answered; 0
+// answers at once again. A request whose client gives up during the wait is
+// neither answered nor recorded.
+func (f *Faults) SetDelay(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.delay = d
+}
+
+// Duplicates is how many accepted messages repeated an outbox ID that an
+// earlier accepted message already carried.
+func (f *Faults) Duplicates() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dups
+}
+
+// Requests is how many requests reached the fake, failed ones included.
+func (f *Faults) Requests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests
+}
+
+// fault is what Faults decided for one request.
+type fault struct {
+	delay        time.Duration
+	status, code int // status 0: no injected failure
+}
+
+// next counts a request and takes one pending failure, if any.
+func (f *Faults) next() fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests++
+	d := fault{delay: f.delay}
+	if f.failLeft > 0 {
+		f.failLeft--
+		d.status, d.code = f.status, f.code
+	}
+	return d
+}
+
+// wait sleeps for the delay unless the client goes away first, and reports
+// whether the request should still be answered.
+func (d fault) wait(r *http.Request) bool {
+	if d.delay <= 0 {
+		return true
+	}
+	t := time.NewTimer(d.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// remember notes that a message for outbox ID id was accepted, under mu
+// held by the caller's record function; "" is not counted.
+func (f *Faults) remember(id string) {
+	if id == "" {
+		return
+	}
+	if f.seen == nil {
+		f.seen = make(map[string]int)
+	}
+	if f.seen[id]++; f.seen[id] > 1 {
+		f.dups++
+	}
+}
+
+// record runs add under the lock and remembers outbox ID id, so that a
+// fake's message list and the duplicate count never disagree.
+func (f *Faults) record(id string, add func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	add()
+	f.remember(id)
+}

@@ -1,0 +1,168 @@
+package fakeprovider
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+)
+
+// Mail is one email the fake SendGrid accepted.
+type Mail struct {
+	// MessageID is the X-Message-Id the fake answered with.
+	MessageID      string
+	To             []string
+	From, FromName string
+	Subject        string
+	Text, HTML     string
+	// CustomArgs are the mail's custom_args, those of its first
+	// personalization merged over the top-level ones.
+	CustomArgs map[string]string
+}
+
+// OutboxID is the carebook_message_id custom argument.
+func (m Mail) OutboxID() string { return m.CustomArgs["carebook_message_id"] }
+
+// SendGrid is a fake of SendGrid's v3 Mail Send API: it serves
+// POST /v3/mail/send with a bearer API key, answers 202 with an
+// X-Message-Id header and records the mail. Point sendgrid.Config.Host at
+// URL.
+type SendGrid struct {
+	Faults
+	apiKey string
+	srv    *httptest.Server
+	seq    atomic.Uint64
+	mails  []Mail // under Faults.mu
+}
+
+// NewSendGrid starts a fake SendGrid that accepts the given API key. Close
+// it when done.
+func NewSendGrid(apiKey string) *SendGrid {
+	f := &SendGrid{apiKey: apiKey}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v3/mail/send", f.send)
+	f.srv = httptest.NewServer(mux)
+	return f
+}
+
+// URL is the fake's base URL, such as "http://127.0.0.1:41235".
+func (f *SendGrid) URL() string { return f.srv.URL }
+
+// Client returns an HTTP client for the fake's server.
+func (f *SendGrid) Client() *http.Client { return f.srv.Client() }
+
+// Close shuts the server down.
+func (f *SendGrid) Close() { f.srv.Close() }
+
+// Mails returns a copy of the accepted mails, in order of acceptance.
+func (f *SendGrid) Mails() []Mail {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Mail(nil), f.mails...)
+}
+
+// Count is how many mails the fake accepted.
+func (f *SendGrid) Count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.mails)
+}
+
+// sgAddress is an address in a Mail Send body.
+type sgAddress struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// sgBody is the part of a Mail Send body the fake reads.
+type sgBody struct {
+	From             *sgAddress `json:"from"`
+	Subject          string     `json:"subject"`
+	Personalizations []struct {
+		To         []sgAddress       `json:"to"`
+		Subject    string            `json:"subject"`
+		CustomArgs map[string]string `json:"custom_args"`
+	} `json:"personalizations"`
+	Content []struct {
+		Type  string `json:"type"`
+		Value string `json:"value"`
+	} `json:"content"`
+	CustomArgs map[string]string `json:"custom_args"`
+}
+
+func (f *SendGrid) fail(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": msg, "field": nil, "help": nil}}})
+}
+
+func (f *SendGrid) send(w http.ResponseWriter, r *http.Request) {
+	d := f.next()
+	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, 30<<20)) // before the delay, as in Twilio.createMessage
+	if !d.wait(r) {
+		return
+	}
+	if r.Header.Get("Authorization") != "Bearer "+f.apiKey {
+		f.fail(w, http.StatusUnauthorized, "The provided authorization grant is invalid, expired, or revoked")
+		return
+	}
+	if d.status != 0 {
+		f.fail(w, d.status, "injected failure")
+		return
+	}
+	var b sgBody
+	if err := errors.Join(readErr, json.Unmarshal(body, &b)); err != nil {
+		f.fail(w, http.StatusBadRequest, "Bad Request: "+err.Error())
+		return
+	}
+	m, msg := b.mail()
+	if msg != "" {
+		f.fail(w, http.StatusBadRequest, msg)
+		return
+	}
+	m.MessageID = fmt.Sprintf("fake%018x", f.seq.Add(1))
+	f.record(m.OutboxID(), func() { f.mails = append(f.mails, m) })
+	w.Header().Set("X-Message-Id", m.MessageID)
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// mail checks a body as SendGrid does (in part) and flattens it into a Mail;
+// msg says what is wrong with it.
+func (b *sgBody) mail() (m Mail, msg string) {
+	if b.From == nil || b.From.Email == "" {
+		return m, "The from object must be provided for every email send."
+	}
+	if len(b.Personalizations) == 0 || len(b.Personalizations[0].To) == 0 {
+		return m, "The to array is required for all personalization objects."
+	}
+	p := b.Personalizations[0]
+	m = Mail{From: b.From.Email, FromName: b.From.Name, Subject: b.Subject, CustomArgs: map[string]string{}}
+	if p.Subject != "" {
+		m.Subject = p.Subject
+	}
+	if m.Subject == "" {
+		return m, "The subject is required."
+	}
+	for _, to := range p.To {
+		m.To = append(m.To, to.Email)
+	}
+	for _, c := range b.Content {
+		switch c.Type {
+		case "text/plain":
+			m.Text = c.Value
+		case "text/html":
+			m.HTML = c.Value
+		}
+	}
+	if m.Text == "" && m.HTML == "" {
+		return m, "Unless a valid template_id is provided, the content parameter is required."
+	}
+	for k, v := range b.CustomArgs {
+		m.CustomArgs[k] = v
+	}
+	for k, v := range p.CustomArgs {
+		m.CustomArgs[k] = v
+	}
+	return m, ""
+}
