@@ -1,0 +1,154 @@
+// Package sendgrid sends carebook's email through SendGrid with the
+// sendgrid-go SDK, and reads SendGrid's signed event webhook.
+//
+// Every mail carries the custom arguments carebook_message_id (the outbox
+// ID) and carebook_practice_id, which SendGrid copies into its events, so
+// ParseEvents can name the outbox message of each. A Sender talks to
+// Config.Host when set, so tests run it against notify/fakeprovider's fake
+// SendGrid.
+package sendgrid
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/notify"
+	"github.com/sendgrid/rest"
+	sg "github.com/sendgrid/sendgrid-go"
+	"github.com/sendgrid/sendgrid-go/helpers/mail"
+)
+
+// The custom arguments every mail carries.
+const (
+	ArgMessageID  = "carebook_message_id"
+	ArgPracticeID = "carebook_practice_id"
+)
+
+// Config configures a Sender.
+type Config struct {
+	APIKey string
+	// DefaultFrom and DefaultFromName are the sender of mails whose Outgoing
+	// has no From (the name is used only with DefaultFrom).
+	DefaultFrom     string
+	DefaultFromName string
+	// Host replaces "https://api.sendgrid.com", as for a fake SendGrid in
+	// tests or "https://api.eu.sendgrid.com"; "" talks to SendGrid.
+	Host string
+	// HTTPClient makes the requests; nil uses http.DefaultTransport.
+	HTTPClient *http.Client
+	// Timeout bounds one Send (default 10s); the caller's ctx may end it
+	// sooner.
+	Timeout time.Duration
+}
+
+// Sender sends email through SendGrid. It is safe for concurrent use.
+type Sender struct {
+	key, host string
+	from      *mail.Email
+	client    *rest.Client
+	timeout   time.Duration
+}
+
+var _ notify.Sender = (*Sender)(nil)
+
+// New checks cfg and returns a Sender.
+func New(cfg Config) (*Sender, error) {
+	if cfg.APIKey == "" {
+		return nil, errors.New("sendgrid: APIKey is required")
+	}
+	s := &Sender{key: cfg.APIKey, host: strings.TrimSuffix(cfg.Host, "/"), timeout: cfg.Timeout,
+		client: &rest.Client{HTTPClient: cfg.HTTPClient}}
+	if s.client.HTTPClient == nil {
+		s.client.HTTPClient = &http.Client{}
+	}
+	if s.timeout <= 0 {
+		s.timeout = 10 * time.Second
+	}
+	if cfg.DefaultFrom != "" {
+		s.from = mail.NewEmail(cfg.DefaultFromName, cfg.DefaultFrom)
+	}
+	return s, nil
+}
+
+// Channel is notify.Email.
+func (s *Sender) Channel() notify.Channel { return notify.Email }
+
+// Error is SendGrid's refusal of a mail.
+type Error struct {
+	StatusCode int
+	// Message is SendGrid's first error message, or the body's start.
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("sendgrid: %d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Message)
+}
+
+// Send asks SendGrid to send out's message: plain text, and HTML when the
+// message has it. A 2xx answer gives a Receipt whose ProviderID is the
+// X-Message-Id; a 4xx other than 408 and 429 (a malformed mail, a bad key,
+// a refused sender, a mail too large) is permanent; anything else,
+// network failures included, is temporary. Refusals are *Error.
+func (s *Sender) Send(ctx context.Context, out notify.Outgoing) (notify.Receipt, error) {
+	m := out.Message
+	if m == nil || m.To == "" || (m.Text == "" && m.HTML == "") {
+		return notify.Receipt{}, notify.Permanent(errors.New("sendgrid: message without recipient or content"))
+	}
+	from := s.from
+	if out.From != "" {
+		from = mail.NewEmail(out.FromName, out.From)
+	}
+	if from == nil {
+		return notify.Receipt{}, notify.Permanent(errors.New("sendgrid: no sender address"))
+	}
+	contents := []*mail.Content{mail.NewContent("text/plain", m.Text)}
+	if m.Text == "" {
+		contents = nil
+	}
+	if m.HTML != "" {
+		contents = append(contents, mail.NewContent("text/html", m.HTML))
+	}
+	v3 := mail.NewV3MailInit(from, m.Subject, mail.NewEmail("", m.To), contents...)
+	v3.SetCustomArg(ArgMessageID, m.ID.String())
+	v3.SetCustomArg(ArgPracticeID, m.PracticeID.String())
+
+	req := sg.GetRequest(s.key, "/v3/mail/send", s.host)
+	req.Method = rest.Post
+	req.Body = mail.GetRequestBody(v3)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	res, err := s.client.SendWithContext(ctx, req)
+	if err != nil {
+		return notify.Receipt{}, fmt.Errorf("sendgrid: %w", err)
+	}
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		return notify.Receipt{ProviderID: http.Header(res.Headers).Get("X-Message-Id"), Status: "accepted"}, nil
+	}
+	e := &Error{StatusCode: res.StatusCode, Message: errorMessage(res.Body)}
+	if res.StatusCode >= 400 && res.StatusCode < 500 && res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusRequestTimeout {
+		return notify.Receipt{}, notify.Permanent(e)
+	}
+	return notify.Receipt{}, e
+}
+
+// errorMessage reads the first message of a SendGrid error body, or the
+// body's start when it is not one.
+func errorMessage(body string) string {
+	var b struct {
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal([]byte(body), &b) == nil && len(b.Errors) > 0 {
+		return b.Errors[0].Message
+	}
+	if len(body) > 200 {
+		body = body[:200]
+	}
+	return strings.TrimSpace(body)
+}
