@@ -1,0 +1,359 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// The Store is notify's store too: messages enqueued on a Store bound to a
+// transaction (by InTx, RunInTx or InNotifyTx) commit with that transaction,
+// so a booking and its confirmation are written together or not at all.
+var _ notify.Store = (*Store)(nil)
+
+type messageRow struct {
+	bun.BaseModel `bun:"table:notify_messages,alias:m"`
+
+	ID            uuid.UUID  `bun:"id,pk"`
+	PracticeID    uuid.UUID  `bun:"practice_id"`
+	Key           string     `bun:"key"`
+	Kind          string     `bun:"kind"`
+	Channel       string     `bun:"channel"`
+	PatientID     *uuid.UUID `bun:"patient_id"`
+	AppointmentID *uuid.UUID `bun:"appointment_id"`
+	To            string     `bun:"to_addr"`
+	Subject       string     `bun:"subject"`
+	Text          string     `bun:"text"`
+	HTML          string     `bun:"html"`
+	Language      string     `bun:"language"`
+	Status        string     `bun:"status"`
+	DueAt         utcTime    `bun:"due_at"`
+	Attempts      int        `bun:"attempts"`
+	LeaseUntil    *utcTime   `bun:"lease_until"`
+	ClaimToken    *uuid.UUID `bun:"claim_token"`
+	ProviderID    string     `bun:"provider_id"`
+	LastError     string     `bun:"last_error"`
+	SentAt        *utcTime   `bun:"sent_at"`
+	CreatedAt     utcTime    `bun:"created_at"`
+	UpdatedAt     utcTime    `bun:"updated_at"`
+}
+
+func newMessageRow(m *notify.Message) messageRow {
+	return messageRow{
+		ID:            m.ID,
+		PracticeID:    m.PracticeID,
+		Key:           m.Key,
+		Kind:          string(m.Kind),
+		Channel:       string(m.Channel),
+		PatientID:     m.PatientID,
+		AppointmentID: m.AppointmentID,
+		To:            m.To,
+		Subject:       m.Subject,
+		Text:          m.Text,
+		HTML:          m.HTML,
+		Language:      m.Language,
+		Status:        string(m.Status),
+		DueAt:         utc(m.DueAt),
+		Attempts:      m.Attempts,
+		LeaseUntil:    optTime(m.LeaseUntil),
+		ProviderID:    m.ProviderID,
+		LastError:     m.LastError,
+		SentAt:        optTime(m.SentAt),
+		CreatedAt:     utc(m.CreatedAt),
+		UpdatedAt:     utc(m.UpdatedAt),
+	}
+}
+
+func (r *messageRow) message() *notify.Message {
+	return &notify.Message{
+		ID:            r.ID,
+		PracticeID:    r.PracticeID,
+		Key:           r.Key,
+		Kind:          notify.Kind(r.Kind),
+		Channel:       notify.Channel(r.Channel),
+		PatientID:     r.PatientID,
+		AppointmentID: r.AppointmentID,
+		To:            r.To,
+		Subject:       r.Subject,
+		Text:          r.Text,
+		HTML:          r.HTML,
+		Language:      r.Language,
+		Status:        notify.Status(r.Status),
+		DueAt:         r.DueAt.Time(),
+		Attempts:      r.Attempts,
+		LeaseUntil:    r.LeaseUntil.timePtr(),
+		ProviderID:    r.ProviderID,
+		LastError:     r.LastError,
+		SentAt:        r.SentAt.timePtr(),
+		CreatedAt:     r.CreatedAt.Time(),
+		UpdatedAt:     r.UpdatedAt.Time(),
+	}
+}
+
+// messages converts rows, in their order, to a non-nil slice.
+func messages(rows []messageRow) []*notify.Message {
+	out := make([]*notify.Message, len(rows))
+	for i := range rows {
+		out[i] = rows[i].message()
+	}
+	return out
+}
+
+// InNotifyTx implements notify.Store with RunInTx.
+func (s *Store) InNotifyTx(ctx context.Context, fn func(ctx context.Context, tx notify.Store) error) error {
+	return s.RunInTx(ctx, func(ctx context.Context, tx *Store) error { return fn(ctx, tx) })
+}
+
+// enqueueConflict is Enqueue's ON CONFLICT clause: a key taken by a dropped
+// message is revived with the new message's content and ID; any other is
+// skipped.
+const enqueueConflict = `CONFLICT (practice_id, key) DO UPDATE SET id = excluded.id, kind = excluded.kind,
+	channel = excluded.channel, patient_id = excluded.patient_id, appointment_id = excluded.appointment_id,
+	to_addr = excluded.to_addr, subject = excluded.subject, text = excluded.text, html = excluded.html,
+	language = excluded.language, status = excluded.status, due_at = excluded.due_at,
+	attempts = excluded.attempts, lease_until = excluded.lease_until, claim_token = excluded.claim_token,
+	provider_id = excluded.provider_id, last_error = excluded.last_error, sent_at = excluded.sent_at,
+	created_at = excluded.created_at, updated_at = excluded.updated_at`
+
+// Enqueue writes msgs in one multi-row INSERT ... ON CONFLICT (see
+// notify.Store). Of several messages of one call with the same practice and
+// key, the first is written.
+func (s *Store) Enqueue(ctx context.Context, msgs ...*notify.Message) (int, error) {
+	const op = "sqlstore.Enqueue"
+	type pk struct {
+		practice uuid.UUID
+		key      string
+	}
+	seen := make(map[pk]bool, len(msgs))
+	rows := make([]messageRow, 0, len(msgs))
+	for _, m := range msgs {
+		if !m.Channel.Valid() {
+			return 0, errs.Invalid(op, "channel", "unknown channel "+string(m.Channel))
+		}
+		if m.Key == "" {
+			return 0, errs.Invalid(op, "key", "a message needs an idempotency key")
+		}
+		k := pk{m.PracticeID, m.Key}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		rows = append(rows, newMessageRow(m))
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	res, err := s.idb.NewInsert().Model(&rows).ModelTableExpr("notify_messages").
+		On(enqueueConflict+" WHERE notify_messages.status = ?", string(notify.StatusDropped)).Exec(ctx)
+	return rowsAffected(op, "message", res, err)
+}
+
+// rowsAffected returns how many rows an UPDATE, INSERT or DELETE touched.
+func rowsAffected(op, what string, res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, failure(op, what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, failure(op, what, err)
+	}
+	return int(n), nil
+}
+
+// Drop withdraws the practice's waiting messages that match f (see
+// notify.Store).
+func (s *Store) Drop(ctx context.Context, practice tenant.PracticeID, f notify.DropFilter, reason string, at time.Time) (int, error) {
+	const op = "sqlstore.Drop"
+	if f.AppointmentID == nil && f.PatientID == nil {
+		return 0, errs.Invalid(op, "filter", "Drop needs an appointment or a patient")
+	}
+	q := s.idb.NewUpdate().Table("notify_messages").
+		Set("status = ?", string(notify.StatusDropped)).Set("last_error = ?", reason).
+		Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", utc(at)).
+		Where("practice_id = ?", practice).
+		Where("status IN (?)", bun.List([]string{string(notify.StatusPending), string(notify.StatusClaimed)}))
+	if f.AppointmentID != nil {
+		q = q.Where("appointment_id = ?", *f.AppointmentID)
+	}
+	if f.PatientID != nil {
+		q = q.Where("patient_id = ?", *f.PatientID)
+	}
+	if f.Channel != "" {
+		q = q.Where("channel = ?", string(f.Channel))
+	}
+	if len(f.Kinds) > 0 {
+		q = q.Where("kind IN (?)", bun.List(f.Kinds))
+	}
+	res, err := q.Exec(ctx)
+	return rowsAffected(op, "message", res, err)
+}
+
+// Message returns one message of the practice, KindNotFound if it has none
+// with that ID.
+func (s *Store) Message(ctx context.Context, practice tenant.PracticeID, id uuid.UUID) (*notify.Message, error) {
+	var row messageRow
+	if err := s.idb.NewSelect().Model(&row).Where("m.practice_id = ? AND m.id = ?", practice, id).Scan(ctx); err != nil {
+		return nil, failure("sqlstore.Message", "message", err)
+	}
+	return row.message(), nil
+}
+
+// Messages returns the practice's messages matching f, by ID.
+func (s *Store) Messages(ctx context.Context, practice tenant.PracticeID, f notify.MessageFilter) ([]*notify.Message, error) {
+	rows := []messageRow{}
+	q := s.idb.NewSelect().Model(&rows).Where("m.practice_id = ?", practice)
+	if len(f.Status) > 0 {
+		q = q.Where("m.status IN (?)", bun.List(f.Status))
+	}
+	if f.Channel != "" {
+		q = q.Where("m.channel = ?", string(f.Channel))
+	}
+	if f.Kind != "" {
+		q = q.Where("m.kind = ?", string(f.Kind))
+	}
+	if f.PatientID != nil {
+		q = q.Where("m.patient_id = ?", *f.PatientID)
+	}
+	if f.AppointmentID != nil {
+		q = q.Where("m.appointment_id = ?", *f.AppointmentID)
+	}
+	if f.After != nil {
+		q = q.Where("m.id > ?", *f.After)
+	}
+	q = q.OrderExpr("m.id")
+	if f.Limit > 0 {
+		q = q.Limit(int64(f.Limit))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, failure("sqlstore.Messages", "message", err)
+	}
+	return messages(rows), nil
+}
+
+// transition moves one message of the practice from status from to what
+// set says, returning it. When no message moved it returns the message as
+// it is (ok false), or KindNotFound.
+func (s *Store) transition(ctx context.Context, op string, practice tenant.PracticeID, id uuid.UUID,
+	from notify.Status, set func(q *bun.UpdateQuery) *bun.UpdateQuery) (m *notify.Message, ok bool, err error) {
+	rows := []messageRow{}
+	q := s.idb.NewUpdate().Table("notify_messages").
+		Where("practice_id = ? AND id = ? AND status = ?", practice, id, string(from))
+	if _, err := set(q).Returning("*").Exec(ctx, &rows); err != nil {
+		return nil, false, failure(op, "message", err)
+	}
+	if len(rows) == 1 {
+		return rows[0].message(), true, nil
+	}
+	m, err = s.Message(ctx, practice, id)
+	if err != nil {
+		return nil, false, errs.Wrap(errs.KindOf(err), op, "message not found", err)
+	}
+	return m, false, nil
+}
+
+// Retry makes a dead message pending again, due at at (see notify.Store).
+// Attempts are kept.
+func (s *Store) Retry(ctx context.Context, practice tenant.PracticeID, id uuid.UUID, at time.Time) (*notify.Message, error) {
+	const op = "sqlstore.Retry"
+	m, ok, err := s.transition(ctx, op, practice, id, notify.StatusDead, func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		return q.Set("status = ?", string(notify.StatusPending)).Set("due_at = ?", utc(at)).
+			Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", utc(at))
+	})
+	if err != nil || ok {
+		return m, err
+	}
+	return nil, errs.Conflict(op, "the message is "+string(m.Status)+", not dead")
+}
+
+// MarkRead marks an unread in-app message read; a read one is returned as
+// it is, and any other is KindConflict.
+func (s *Store) MarkRead(ctx context.Context, practice tenant.PracticeID, id uuid.UUID, at time.Time) (*notify.Message, error) {
+	const op = "sqlstore.MarkRead"
+	m, ok, err := s.transition(ctx, op, practice, id, notify.StatusUnread, func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		return q.Set("status = ?", string(notify.StatusRead)).Set("updated_at = ?", utc(at))
+	})
+	if err != nil || ok || m.Status == notify.StatusRead {
+		return m, err
+	}
+	return nil, errs.Conflict(op, "the message is "+string(m.Status)+", not an in-app message")
+}
+
+// ResolveRequests marks the unread in-app requests about an appointment read.
+func (s *Store) ResolveRequests(ctx context.Context, practice tenant.PracticeID, appointment uuid.UUID, at time.Time) (int, error) {
+	res, err := s.idb.NewUpdate().Table("notify_messages").
+		Set("status = ?", string(notify.StatusRead)).Set("updated_at = ?", utc(at)).
+		Where("practice_id = ? AND appointment_id = ?", practice, appointment).
+		Where("channel = ? AND kind = ? AND status = ?",
+			string(notify.InApp), string(notify.KindRequested), string(notify.StatusUnread)).
+		Exec(ctx)
+	return rowsAffected("sqlstore.ResolveRequests", "message", res, err)
+}
+
+// UnreadCount counts the practice's unread in-app messages.
+func (s *Store) UnreadCount(ctx context.Context, practice tenant.PracticeID) (int, error) {
+	n, err := s.idb.NewSelect().Model((*messageRow)(nil)).
+		Where("m.practice_id = ? AND m.status = ? AND m.channel = ?",
+			practice, string(notify.StatusUnread), string(notify.InApp)).
+		Count(ctx)
+	if err != nil {
+		return 0, failure("sqlstore.UnreadCount", "message", err)
+	}
+	return int(n), nil
+}
+
+// Usage counts the practice's SMS and email messages sent in [from, to),
+// by channel name.
+func (s *Store) Usage(ctx context.Context, practice tenant.PracticeID, from, to time.Time) ([]notify.UsageCount, error) {
+	out := []notify.UsageCount{}
+	err := s.idb.NewSelect().Model((*messageRow)(nil)).
+		ColumnExpr("m.channel AS channel, count(*) AS count").
+		Where("m.practice_id = ? AND m.sent_at >= ? AND m.sent_at < ?", practice, utc(from), utc(to)).
+		Where("m.channel IN (?)", bun.List([]string{string(notify.SMS), string(notify.Email)})).
+		GroupExpr("m.channel").OrderExpr("m.channel").
+		Scan(ctx, &out)
+	if err != nil {
+		return nil, failure("sqlstore.Usage", "message", err)
+	}
+	return out, nil
+}
+
+// UseLink records the single use of a link's nonce; KindConflict if it was
+// used before, KindNotFound if the practice is unknown.
+func (s *Store) UseLink(ctx context.Context, practice tenant.PracticeID, nonce uuid.UUID, at time.Time) error {
+	return s.insertOnce(ctx, "sqlstore.UseLink", "the link was already used",
+		`INSERT INTO notify_link_uses (practice_id, nonce, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		practice, nonce, utc(at))
+}
+
+// insertOnce runs an INSERT ... ON CONFLICT DO NOTHING and turns a skipped
+// row into KindConflict with msg. Skipping instead of failing keeps a
+// PostgreSQL transaction usable after the conflict.
+func (s *Store) insertOnce(ctx context.Context, op, msg, query string, args ...any) error {
+	res, err := s.idb.ExecContext(ctx, query, args...)
+	n, err := rowsAffected(op, "record", res, err)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errs.Conflict(op, msg)
+	}
+	return nil
+}
+
+// joinNonEmpty joins the non-empty parts with sep.
+func joinNonEmpty(sep string, parts ...string) string {
+	keep := parts[:0:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, sep)
+}

@@ -1,0 +1,300 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/notify"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// The dispatcher's methods serve every practice: they are not filtered by
+// practice_id, and run on the indexes notify_messages_due,
+// notify_messages_sending and notify_messages_provider. None costs a round
+// trip per message.
+
+// optedOutSMS is the LastError of an SMS message Claim drops because its
+// patient opted out of SMS.
+const optedOutSMS = "the patient opted out of SMS"
+
+// deliveryUnknown is the LastError ExpireSending gives a message whose send
+// was interrupted.
+const deliveryUnknown = "delivery unknown: the dispatcher stopped while sending; check with the provider before retrying"
+
+// claimable is the condition on m of a message Claim may take: an SMS or
+// email message that is pending and due, or claimed under an expired lease
+// (a claimed message was due when claimed). Its arguments are now, twice.
+const claimable = `m.status IN ('pending', 'claimed') AND m.due_at <= ?
+	AND (m.status = 'pending' OR m.lease_until < ?) AND m.channel IN ('sms', 'email')`
+
+// optedOut is the condition on m of an SMS message whose patient opted out
+// of SMS.
+const optedOut = `m.channel = 'sms' AND EXISTS (SELECT 1 FROM notify_preferences AS np
+	WHERE np.practice_id = m.practice_id AND np.patient_id = m.patient_id AND np.sms_opt_out)`
+
+// pgClaim is Claim on PostgreSQL, one statement: pick and lock the due
+// messages (skipping those another claimer holds), drop the opted-out ones
+// and claim the rest. Arguments: now, now, limit, the drop reason, now,
+// token, lease end, now.
+const pgClaim = `WITH picked AS (
+	SELECT m.id, (` + optedOut + `) AS opted
+	FROM notify_messages AS m
+	WHERE ` + claimable + `
+	ORDER BY m.due_at
+	LIMIT ?
+	FOR UPDATE OF m SKIP LOCKED
+), dropped AS (
+	UPDATE notify_messages AS m SET status = 'dropped', last_error = ?, claim_token = NULL,
+		lease_until = NULL, updated_at = ?
+	FROM picked AS p WHERE m.id = p.id AND p.opted
+	RETURNING m.id
+)
+UPDATE notify_messages AS m SET status = 'claimed', claim_token = ?, lease_until = ?, updated_at = ?
+FROM picked AS p WHERE m.id = p.id AND NOT p.opted
+RETURNING m.*`
+
+// Claim takes up to limit due SMS and email messages of any practice under
+// token (see notify.Store), earliest due first. On PostgreSQL it is one
+// statement with FOR UPDATE SKIP LOCKED; on SQLite three in one IMMEDIATE
+// transaction, which already excludes other claimers.
+func (s *Store) Claim(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*notify.Message, error) {
+	const op = "sqlstore.Claim"
+	if limit <= 0 {
+		return []*notify.Message{}, nil
+	}
+	t, until := utc(now), utc(now.Add(lease))
+	rows := []messageRow{}
+	var err error
+	if s.dialect == Postgres {
+		err = s.idb.NewRaw(pgClaim, t, t, limit, optedOutSMS, t, token, until, t).Scan(ctx, &rows)
+	} else {
+		err = s.atomic(ctx, func(tx *Store) error {
+			var err error
+			rows, err = tx.sqliteClaim(ctx, token, t, until, limit)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, failure(op, "message", err)
+	}
+	slices.SortFunc(rows, func(a, b messageRow) int {
+		if c := a.DueAt.Time().Compare(b.DueAt.Time()); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.ID[:], b.ID[:])
+	})
+	return messages(rows), nil
+}
+
+// sqliteClaim is Claim's body on SQLite, run in a transaction.
+func (s *Store) sqliteClaim(ctx context.Context, token uuid.UUID, now, until utcTime, limit int) ([]messageRow, error) {
+	picked := []struct {
+		ID    uuid.UUID `bun:"id"`
+		Opted bool      `bun:"opted"`
+	}{}
+	if err := s.idb.NewRaw(`SELECT m.id, (`+optedOut+`) AS opted FROM notify_messages AS m
+WHERE `+claimable+` ORDER BY m.due_at, m.id LIMIT ?`, now, now, limit).Scan(ctx, &picked); err != nil {
+		return nil, err
+	}
+	var claim, drop []uuid.UUID
+	for _, p := range picked {
+		if p.Opted {
+			drop = append(drop, p.ID)
+		} else {
+			claim = append(claim, p.ID)
+		}
+	}
+	rows := []messageRow{}
+	if len(drop) > 0 {
+		if _, err := s.idb.NewUpdate().Table("notify_messages").
+			Set("status = ?", string(notify.StatusDropped)).Set("last_error = ?", optedOutSMS).
+			Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", now).
+			Where("id IN (?)", bun.List(drop)).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if len(claim) == 0 {
+		return rows, nil
+	}
+	_, err := s.idb.NewUpdate().Table("notify_messages").
+		Set("status = ?", string(notify.StatusClaimed)).Set("claim_token = ?", token).
+		Set("lease_until = ?", until).Set("updated_at = ?", now).
+		Where("id IN (?)", bun.List(claim)).Returning("*").Exec(ctx, &rows)
+	return rows, err
+}
+
+// MarkSending moves the messages among ids still claimed under token to
+// StatusSending, in one statement, and returns the IDs it moved, in order.
+func (s *Store) MarkSending(ctx context.Context, token uuid.UUID, ids []uuid.UUID, now time.Time, lease time.Duration) ([]uuid.UUID, error) {
+	out := []uuid.UUID{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	_, err := s.idb.NewUpdate().Table("notify_messages").
+		Set("status = ?", string(notify.StatusSending)).Set("lease_until = ?", utc(now.Add(lease))).
+		Set("attempts = attempts + 1").Set("updated_at = ?", utc(now)).
+		Where("id IN (?) AND status = ? AND claim_token = ?", bun.List(ids), string(notify.StatusClaimed), token).
+		Returning("id").Exec(ctx, &out)
+	if err != nil {
+		return nil, failure("sqlstore.MarkSending", "message", err)
+	}
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	return out, nil
+}
+
+// recordSet is what Record writes from v, its table of results: the status
+// and error, the provider's ID on a sent message, the new due time on a
+// pending one; the claim and lease end.
+const recordSet = `status = v.status, last_error = v.error,
+	provider_id = CASE WHEN v.status = 'sent' THEN v.provider_id ELSE m.provider_id END,
+	due_at = COALESCE(v.due_at, m.due_at), sent_at = COALESCE(v.sent_at, m.sent_at),
+	claim_token = NULL, lease_until = NULL, updated_at = v.at`
+
+// Record stores results of sends in one statement (UPDATE ... FROM a table
+// of the results); each applies only to a message that is StatusSending
+// under token.
+func (s *Store) Record(ctx context.Context, token uuid.UUID, results []notify.Result) error {
+	const op = "sqlstore.Record"
+	if len(results) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(results))
+	for i, r := range results {
+		var due, sent any // NULL unless set
+		switch r.Status {
+		case notify.StatusSent:
+			sent = utc(r.At)
+		case notify.StatusPending:
+			due = utc(r.DueAt)
+		case notify.StatusDead:
+		default:
+			return errs.Invalid(op, "status", "a send's result is sent, pending or dead, not "+string(r.Status))
+		}
+		rows[i] = []any{r.ID, string(r.Status), r.ProviderID, r.Error, due, sent, utc(r.At)}
+	}
+	from, args := s.valuesTable("v", []valuesColumn{{"id", "uuid"}, {"status", "text"}, {"provider_id", "text"},
+		{"error", "text"}, {"due_at", "timestamptz"}, {"sent_at", "timestamptz"}, {"at", "timestamptz"}}, rows)
+	args = append(args, string(notify.StatusSending), token)
+	_, err := s.idb.ExecContext(ctx, `UPDATE notify_messages AS m SET `+recordSet+`
+FROM `+from+` WHERE m.id = v.id AND m.status = ? AND m.claim_token = ?`, args...)
+	return failure(op, "message", err)
+}
+
+// valuesColumn is a column of a valuesTable: its name and PostgreSQL type.
+type valuesColumn struct{ name, pgType string }
+
+// valuesTable returns a FROM item named alias holding rows, and its
+// arguments: on PostgreSQL (VALUES (CAST(? AS type), ...), ...) AS
+// alias (columns); on SQLite, whose VALUES names its columns column1, ...,
+// a SELECT renaming them.
+func (s *Store) valuesTable(alias string, cols []valuesColumn, rows [][]any) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, len(cols)*len(rows))
+	b.WriteString("(")
+	if s.dialect == SQLite {
+		b.WriteString("SELECT ")
+		for i, c := range cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("column" + strconv.Itoa(i+1) + " AS " + c.name)
+		}
+		b.WriteString(" FROM (")
+	}
+	b.WriteString("VALUES ")
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(")
+		for j := range cols {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			if s.dialect == Postgres {
+				b.WriteString("CAST(? AS " + cols[j].pgType + ")")
+			} else {
+				b.WriteString("?")
+			}
+		}
+		b.WriteString(")")
+		args = append(args, r...)
+	}
+	b.WriteString(")")
+	if s.dialect == SQLite {
+		b.WriteString(") AS " + alias)
+		return b.String(), args
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	b.WriteString(" AS " + alias + " (" + strings.Join(names, ", ") + ")")
+	return b.String(), args
+}
+
+// ExpireSending marks messages left sending past their lease as dead, with
+// deliveryUnknown as LastError, and returns how many.
+func (s *Store) ExpireSending(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.idb.NewUpdate().Table("notify_messages").
+		Set("status = ?", string(notify.StatusDead)).Set("last_error = ?", deliveryUnknown).
+		Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", utc(now)).
+		Where("status = ? AND lease_until < ?", string(notify.StatusSending), utc(now)).
+		Exec(ctx)
+	return rowsAffected("sqlstore.ExpireSending", "message", res, err)
+}
+
+// ApplyDelivery applies a provider's status report (see notify.Store). A
+// report of a message that was not yet marked sent also sets its SentAt,
+// so that it counts in Usage.
+func (s *Store) ApplyDelivery(ctx context.Context, d notify.Delivery) (bool, error) {
+	const op = "sqlstore.ApplyDelivery"
+	switch d.Status {
+	case notify.StatusSent, notify.StatusDelivered, notify.StatusUndelivered:
+	default:
+		return false, errs.Invalid(op, "status", "a delivery report is sent, delivered or undelivered, not "+string(d.Status))
+	}
+	var where string
+	var args []any
+	switch {
+	case d.MessageID != uuid.Nil:
+		where, args = "id = ?", []any{d.MessageID}
+	case d.ProviderID != "":
+		where, args = "channel = ? AND provider_id = ? AND provider_id <> ''", []any{string(d.Channel), d.ProviderID}
+	default:
+		return false, errs.Invalid(op, "provider_id", "a delivery report names no message")
+	}
+	at := utc(d.At)
+	res, err := s.idb.NewUpdate().Table("notify_messages").
+		Set("status = ?", string(d.Status)).
+		Set("provider_id = CASE WHEN provider_id = '' THEN ? ELSE provider_id END", d.ProviderID).
+		Set("last_error = CASE WHEN ? = '' THEN last_error ELSE ? END", d.Error, d.Error).
+		Set("sent_at = COALESCE(sent_at, ?)", at).
+		Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", at).
+		Where(where, args...).
+		Where("status IN (?)", bun.List([]string{string(notify.StatusSent), string(notify.StatusSending), string(notify.StatusDead)})).
+		Exec(ctx)
+	n, err := rowsAffected(op, "message", res, err)
+	if err != nil || n > 0 {
+		return n > 0, err
+	}
+	found, err := s.idb.NewSelect().Table("notify_messages").Where(where, args...).Exists(ctx)
+	if err != nil {
+		return false, failure(op, "message", err)
+	}
+	return found, nil
+}
+
+// RememberWebhook records a processed webhook request; KindConflict if it
+// was recorded before (a replay).
+func (s *Store) RememberWebhook(ctx context.Context, source, key string, at time.Time) error {
+	return s.insertOnce(ctx, "sqlstore.RememberWebhook", "the webhook request was already processed",
+		`INSERT INTO notify_webhooks (source, key, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		source, key, utc(at))
+}

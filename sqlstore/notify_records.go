@@ -1,0 +1,445 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"reflect"
+	"time"
+
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+type notifySettingsRow struct {
+	bun.BaseModel `bun:"table:notify_settings,alias:ns"`
+
+	PracticeID      uuid.UUID       `bun:"practice_id,pk"`
+	ReminderOffsets jsonList[int64] `bun:"reminder_offsets_us"`
+	QuietStart      int             `bun:"quiet_start"`
+	QuietEnd        int             `bun:"quiet_end"`
+	SMSFrom         string          `bun:"sms_from"`
+	EmailFrom       string          `bun:"email_from"`
+	EmailFromName   string          `bun:"email_from_name"`
+	UpdatedAt       utcTime         `bun:"updated_at"`
+}
+
+// Settings returns the practice's notification settings, or
+// notify.DefaultSettings if it stored none.
+func (s *Store) Settings(ctx context.Context, practice tenant.PracticeID) (notify.Settings, error) {
+	var row notifySettingsRow
+	err := s.idb.NewSelect().Model(&row).Where("ns.practice_id = ?", practice).Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return notify.DefaultSettings(practice), nil
+	case err != nil:
+		return notify.Settings{}, failure("sqlstore.Settings", "settings", err)
+	}
+	offsets := make([]time.Duration, len(row.ReminderOffsets))
+	for i, us := range row.ReminderOffsets {
+		offsets[i] = micros(us).Duration()
+	}
+	return notify.Settings{
+		PracticeID:      row.PracticeID,
+		ReminderOffsets: offsets,
+		QuietStart:      row.QuietStart,
+		QuietEnd:        row.QuietEnd,
+		SMSFrom:         row.SMSFrom,
+		EmailFrom:       row.EmailFrom,
+		EmailFromName:   row.EmailFromName,
+		UpdatedAt:       row.UpdatedAt.Time(),
+	}, nil
+}
+
+// PutSettings stores the practice's settings, replacing any; KindNotFound
+// if the practice is unknown.
+func (s *Store) PutSettings(ctx context.Context, st notify.Settings) error {
+	offsets := make(jsonList[int64], len(st.ReminderOffsets))
+	for i, d := range st.ReminderOffsets {
+		offsets[i] = int64(us(d))
+	}
+	row := &notifySettingsRow{
+		PracticeID:      st.PracticeID,
+		ReminderOffsets: offsets,
+		QuietStart:      st.QuietStart,
+		QuietEnd:        st.QuietEnd,
+		SMSFrom:         st.SMSFrom,
+		EmailFrom:       st.EmailFrom,
+		EmailFromName:   st.EmailFromName,
+		UpdatedAt:       utc(st.UpdatedAt),
+	}
+	return s.upsert(ctx, "sqlstore.PutSettings", "settings", row, "practice_id")
+}
+
+// upsert inserts row, or replaces every other column of the row with the
+// same key columns.
+func (s *Store) upsert(ctx context.Context, op, what string, row any, key ...string) error {
+	q := s.idb.NewInsert().Model(row)
+	keys := make(map[string]bool, len(key))
+	for _, k := range key {
+		keys[k] = true
+	}
+	set := ""
+	for _, f := range q.DB().Table(reflect.TypeOf(row).Elem()).Fields {
+		if keys[f.Name] {
+			continue
+		}
+		if set != "" {
+			set += ", "
+		}
+		set += f.Name + " = excluded." + f.Name
+	}
+	_, err := q.On("CONFLICT (" + joinNonEmpty(", ", key...) + ") DO UPDATE SET " + set).Exec(ctx)
+	return failure(op, what, err)
+}
+
+type notifyTemplateRow struct {
+	bun.BaseModel `bun:"table:notify_templates,alias:nt"`
+
+	PracticeID uuid.UUID `bun:"practice_id,pk"`
+	Kind       string    `bun:"kind,pk"`
+	Channel    string    `bun:"channel,pk"`
+	Language   string    `bun:"language,pk"`
+	Subject    string    `bun:"subject"`
+	Text       string    `bun:"text"`
+	HTML       string    `bun:"html"`
+	UpdatedAt  utcTime   `bun:"updated_at"`
+	UpdatedBy  string    `bun:"updated_by"`
+}
+
+func (r *notifyTemplateRow) template() *notify.Template {
+	return &notify.Template{
+		PracticeID: r.PracticeID,
+		Kind:       notify.Kind(r.Kind),
+		Channel:    notify.Channel(r.Channel),
+		Language:   r.Language,
+		Subject:    r.Subject,
+		Text:       r.Text,
+		HTML:       r.HTML,
+		UpdatedAt:  r.UpdatedAt.Time(),
+		UpdatedBy:  r.UpdatedBy,
+	}
+}
+
+// templateWhere is the WHERE condition naming one template, with the
+// arguments templateKey returns.
+const templateWhere = "practice_id = ? AND kind = ? AND channel = ? AND language = ?"
+
+func templateKey(practice tenant.PracticeID, kind notify.Kind, ch notify.Channel, language string) []any {
+	return []any{practice, string(kind), string(ch), language}
+}
+
+// Template returns one of the practice's templates, KindNotFound if absent.
+func (s *Store) Template(ctx context.Context, practice tenant.PracticeID, kind notify.Kind, ch notify.Channel, language string) (*notify.Template, error) {
+	var row notifyTemplateRow
+	q := s.idb.NewSelect().Model(&row).Where(templateWhere, templateKey(practice, kind, ch, language)...)
+	if err := q.Scan(ctx); err != nil {
+		return nil, failure("sqlstore.Template", "template", err)
+	}
+	return row.template(), nil
+}
+
+// Templates lists the practice's own templates by kind, channel and
+// language.
+func (s *Store) Templates(ctx context.Context, practice tenant.PracticeID) ([]*notify.Template, error) {
+	rows := []notifyTemplateRow{}
+	if err := s.idb.NewSelect().Model(&rows).Where("nt.practice_id = ?", practice).
+		OrderExpr("nt.kind, nt.channel, nt.language").Scan(ctx); err != nil {
+		return nil, failure("sqlstore.Templates", "template", err)
+	}
+	out := make([]*notify.Template, len(rows))
+	for i := range rows {
+		out[i] = rows[i].template()
+	}
+	return out, nil
+}
+
+// PutTemplate creates or replaces a template; KindNotFound if the practice
+// is unknown.
+func (s *Store) PutTemplate(ctx context.Context, t *notify.Template) error {
+	row := &notifyTemplateRow{
+		PracticeID: t.PracticeID,
+		Kind:       string(t.Kind),
+		Channel:    string(t.Channel),
+		Language:   t.Language,
+		Subject:    t.Subject,
+		Text:       t.Text,
+		HTML:       t.HTML,
+		UpdatedAt:  utc(t.UpdatedAt),
+		UpdatedBy:  t.UpdatedBy,
+	}
+	return s.upsert(ctx, "sqlstore.PutTemplate", "template", row, "practice_id", "kind", "channel", "language")
+}
+
+// DeleteTemplate removes one of the practice's templates, KindNotFound if
+// absent.
+func (s *Store) DeleteTemplate(ctx context.Context, practice tenant.PracticeID, kind notify.Kind, ch notify.Channel, language string) error {
+	res, err := s.idb.NewDelete().Table("notify_templates").
+		Where(templateWhere, templateKey(practice, kind, ch, language)...).Exec(ctx)
+	return affected("sqlstore.DeleteTemplate", "template", res, err)
+}
+
+type notifyPreferencesRow struct {
+	bun.BaseModel `bun:"table:notify_preferences,alias:np"`
+
+	PracticeID uuid.UUID `bun:"practice_id,pk"`
+	PatientID  uuid.UUID `bun:"patient_id,pk"`
+	SMS        bool      `bun:"sms"`
+	Email      bool      `bun:"email"`
+	SMSOptOut  bool      `bun:"sms_opt_out"`
+	Language   string    `bun:"language"`
+	Marketing  bool      `bun:"marketing"`
+	UpdatedAt  utcTime   `bun:"updated_at"`
+}
+
+// Preferences returns a patient's preferences, notify.DefaultPreferences if
+// they stored none, and KindNotFound if the patient is not the practice's:
+// one query, the patient LEFT JOIN its preferences.
+func (s *Store) Preferences(ctx context.Context, practice tenant.PracticeID, patient uuid.UUID) (notify.Preferences, error) {
+	var row struct {
+		SMS       *bool    `bun:"sms"`
+		Email     bool     `bun:"email"`
+		SMSOptOut bool     `bun:"sms_opt_out"`
+		Language  string   `bun:"language"`
+		Marketing bool     `bun:"marketing"`
+		UpdatedAt *utcTime `bun:"updated_at"`
+	}
+	err := s.idb.NewRaw(`SELECT np.sms, COALESCE(np.email, TRUE) AS email,
+	COALESCE(np.sms_opt_out, FALSE) AS sms_opt_out, COALESCE(np.language, '') AS language,
+	COALESCE(np.marketing, FALSE) AS marketing, np.updated_at
+FROM patients AS p
+LEFT JOIN notify_preferences AS np ON np.practice_id = p.practice_id AND np.patient_id = p.id
+WHERE p.practice_id = ? AND p.id = ?`, practice, patient).Scan(ctx, &row)
+	if err != nil {
+		return notify.Preferences{}, failure("sqlstore.Preferences", "patient", err)
+	}
+	if row.SMS == nil {
+		return notify.DefaultPreferences(practice, patient), nil
+	}
+	return notify.Preferences{
+		PracticeID: practice,
+		PatientID:  patient,
+		SMS:        *row.SMS,
+		Email:      row.Email,
+		SMSOptOut:  row.SMSOptOut,
+		Language:   row.Language,
+		Marketing:  row.Marketing,
+		UpdatedAt:  row.UpdatedAt.Time(),
+	}, nil
+}
+
+type consentChangeRow struct {
+	bun.BaseModel `bun:"table:notify_consent_changes,alias:cc"`
+
+	PracticeID uuid.UUID `bun:"practice_id,pk"`
+	ID         uuid.UUID `bun:"id,pk"`
+	PatientID  uuid.UUID `bun:"patient_id"`
+	Field      string    `bun:"field"`
+	Value      string    `bun:"value"`
+	Source     string    `bun:"source"`
+	At         utcTime   `bun:"at"`
+}
+
+// PutPreferences stores p and appends changes to the consent history, in
+// one transaction; KindNotFound if the patient is not the practice's.
+func (s *Store) PutPreferences(ctx context.Context, p notify.Preferences, changes []notify.ConsentChange) error {
+	const op = "sqlstore.PutPreferences"
+	row := &notifyPreferencesRow{
+		PracticeID: p.PracticeID,
+		PatientID:  p.PatientID,
+		SMS:        p.SMS,
+		Email:      p.Email,
+		SMSOptOut:  p.SMSOptOut,
+		Language:   p.Language,
+		Marketing:  p.Marketing,
+		UpdatedAt:  utc(p.UpdatedAt),
+	}
+	return s.atomic(ctx, func(tx *Store) error {
+		if err := tx.upsert(ctx, op, "patient", row, "practice_id", "patient_id"); err != nil {
+			return err
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		rows := make([]consentChangeRow, len(changes))
+		for i, c := range changes {
+			if c.PracticeID != p.PracticeID || c.PatientID != p.PatientID {
+				return errs.Invalid(op, "changes", "a consent change is about another patient")
+			}
+			rows[i] = consentChangeRow{
+				PracticeID: c.PracticeID, ID: c.ID, PatientID: c.PatientID,
+				Field: c.Field, Value: c.Value, Source: c.Source, At: utc(c.At),
+			}
+		}
+		_, err := tx.idb.NewInsert().Model(&rows).Exec(ctx)
+		return failure(op, "consent change", err)
+	})
+}
+
+// ConsentHistory returns a patient's consent changes, oldest first (then
+// by ID).
+func (s *Store) ConsentHistory(ctx context.Context, practice tenant.PracticeID, patient uuid.UUID) ([]*notify.ConsentChange, error) {
+	rows := []consentChangeRow{}
+	if err := s.idb.NewSelect().Model(&rows).Where("cc.practice_id = ? AND cc.patient_id = ?", practice, patient).
+		OrderExpr("cc.at, cc.id").Scan(ctx); err != nil {
+		return nil, failure("sqlstore.ConsentHistory", "consent change", err)
+	}
+	out := make([]*notify.ConsentChange, len(rows))
+	for i, r := range rows {
+		out[i] = &notify.ConsentChange{
+			ID: r.ID, PracticeID: r.PracticeID, PatientID: r.PatientID,
+			Field: r.Field, Value: r.Value, Source: r.Source, At: r.At.Time(),
+		}
+	}
+	return out, nil
+}
+
+// factsRow is one row of factsQuery.
+type factsRow struct {
+	PracticeID     uuid.UUID `bun:"practice_id"`
+	PracticeName   string    `bun:"practice_name"`
+	AppointmentID  uuid.UUID `bun:"appointment_id"`
+	Status         string    `bun:"status"`
+	Start          utcTime   `bun:"start_at"`
+	End            utcTime   `bun:"end_at"`
+	PatientID      uuid.UUID `bun:"patient_id"`
+	GivenName      string    `bun:"given_name"`
+	FamilyName     string    `bun:"family_name"`
+	Phone          string    `bun:"phone"`
+	Email          string    `bun:"email"`
+	Language       string    `bun:"language"`
+	ProviderGiven  string    `bun:"provider_given"`
+	ProviderFamily string    `bun:"provider_family"`
+	VisitTypeName  string    `bun:"visit_type_name"`
+	LocationName   string    `bun:"location_name"`
+	LocationZone   string    `bun:"location_zone"`
+	Line1          string    `bun:"line1"`
+	Line2          string    `bun:"line2"`
+	City           string    `bun:"city"`
+}
+
+// factsQuery reads an appointment with its practice, patient, provider,
+// visit type and location in one statement; the caller adds the WHERE
+// conditions on a (the appointment) after it.
+const factsQuery = `SELECT a.practice_id, pr.name AS practice_name, a.id AS appointment_id, a.status,
+	a.start_at, a.end_at, a.patient_id, pt.given_name, pt.family_name, pt.phone, pt.email, pt.language,
+	pv.given_name AS provider_given, pv.family_name AS provider_family, vt.name AS visit_type_name,
+	COALESCE(l.name, '') AS location_name, COALESCE(l.time_zone, '') AS location_zone,
+	COALESCE(l.line1, '') AS line1, COALESCE(l.line2, '') AS line2, COALESCE(l.city, '') AS city
+FROM appointments AS a
+JOIN practices AS pr ON pr.id = a.practice_id
+JOIN patients AS pt ON pt.practice_id = a.practice_id AND pt.id = a.patient_id
+JOIN providers AS pv ON pv.practice_id = a.practice_id AND pv.id = a.provider_id
+JOIN visit_types AS vt ON vt.practice_id = a.practice_id AND vt.id = a.visit_type_id
+LEFT JOIN locations AS l ON l.practice_id = a.practice_id AND l.id = a.location_id
+WHERE a.practice_id = ? `
+
+func (r *factsRow) facts() *notify.Facts {
+	return &notify.Facts{
+		PracticeID:     r.PracticeID,
+		PracticeName:   r.PracticeName,
+		AppointmentID:  r.AppointmentID,
+		Status:         r.Status,
+		Start:          r.Start.Time(),
+		End:            r.End.Time(),
+		PatientID:      r.PatientID,
+		GivenName:      r.GivenName,
+		FamilyName:     r.FamilyName,
+		Phone:          r.Phone,
+		Email:          r.Email,
+		Language:       r.Language,
+		ProviderName:   joinNonEmpty(" ", r.ProviderGiven, r.ProviderFamily),
+		VisitTypeName:  r.VisitTypeName,
+		LocationName:   r.LocationName,
+		LocationZone:   r.LocationZone,
+		LocationStreet: joinNonEmpty(", ", r.Line1, r.Line2),
+		LocationCity:   r.City,
+	}
+}
+
+// AppointmentFacts reads what messages about an appointment may say, in one
+// query; KindNotFound if the appointment is not the practice's. The
+// provider's name is "given family"; the street is line 1, then line 2.
+func (s *Store) AppointmentFacts(ctx context.Context, practice tenant.PracticeID, appointment uuid.UUID) (*notify.Facts, error) {
+	var row factsRow
+	if err := s.idb.NewRaw(factsQuery+`AND a.id = ?`, practice, appointment).Scan(ctx, &row); err != nil {
+		return nil, failure("sqlstore.AppointmentFacts", "appointment", err)
+	}
+	return row.facts(), nil
+}
+
+// NextAppointment returns the facts of the earliest new or confirmed
+// appointment of one of patients starting after after, KindNotFound if
+// there is none.
+func (s *Store) NextAppointment(ctx context.Context, practice tenant.PracticeID, patients []uuid.UUID, after time.Time) (*notify.Facts, error) {
+	const op = "sqlstore.NextAppointment"
+	if len(patients) == 0 {
+		return nil, errs.NotFound(op, "appointment")
+	}
+	var row factsRow
+	if err := s.idb.NewRaw(factsQuery+`AND a.patient_id IN (?) AND a.status IN ('new', 'confirmed') AND a.start_at > ?
+ORDER BY a.start_at, a.id LIMIT 1`, practice, bun.List(patients), utc(after)).Scan(ctx, &row); err != nil {
+		return nil, failure(op, "appointment", err)
+	}
+	return row.facts(), nil
+}
+
+// PatientsByPhone returns the IDs of the practice's patients with that
+// phone, in ID order.
+func (s *Store) PatientsByPhone(ctx context.Context, practice tenant.PracticeID, phone string) ([]uuid.UUID, error) {
+	out := []uuid.UUID{}
+	if err := s.idb.NewSelect().Table("patients").Column("id").
+		Where("practice_id = ? AND phone = ?", practice, phone).OrderExpr("id").
+		Scan(ctx, &out); err != nil {
+		return nil, failure("sqlstore.PatientsByPhone", "patient", err)
+	}
+	return out, nil
+}
+
+// MarketingAudience returns up to limit patients of the practice with
+// marketing consent who can be reached on ch, by patient ID after the
+// cursor (see notify.Store). A Recipient's Language is the patient's
+// preferred one if set, else the patient record's.
+func (s *Store) MarketingAudience(ctx context.Context, practice tenant.PracticeID, ch notify.Channel, after uuid.UUID, limit int) ([]notify.Recipient, error) {
+	const op = "sqlstore.MarketingAudience"
+	var reach string
+	switch ch {
+	case notify.SMS:
+		reach = "p.phone <> '' AND NOT np.sms_opt_out"
+	case notify.Email:
+		reach = "p.email <> ''"
+	default:
+		return nil, errs.Invalid(op, "channel", "campaigns go by SMS or email")
+	}
+	rows := []struct {
+		PatientID  uuid.UUID `bun:"patient_id"`
+		GivenName  string    `bun:"given_name"`
+		FamilyName string    `bun:"family_name"`
+		Phone      string    `bun:"phone"`
+		Email      string    `bun:"email"`
+		Language   string    `bun:"language"`
+	}{}
+	q := `SELECT p.id AS patient_id, p.given_name, p.family_name, p.phone, p.email,
+	CASE WHEN np.language <> '' THEN np.language ELSE p.language END AS language
+FROM notify_preferences AS np
+JOIN patients AS p ON p.practice_id = np.practice_id AND p.id = np.patient_id
+WHERE np.practice_id = ? AND np.marketing AND np.patient_id > ? AND ` + reach + `
+ORDER BY np.patient_id`
+	args := []any{practice, after}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	if err := s.idb.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
+		return nil, failure(op, "patient", err)
+	}
+	out := make([]notify.Recipient, len(rows))
+	for i, r := range rows {
+		out[i] = notify.Recipient{PatientID: r.PatientID, GivenName: r.GivenName, FamilyName: r.FamilyName,
+			Phone: r.Phone, Email: r.Email, Language: r.Language}
+	}
+	return out, nil
+}
