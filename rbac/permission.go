@@ -38,6 +38,8 @@ const (
 	APIKeyManage          Permission = "apikey.manage"          // issue and revoke API keys
 	AuditRead             Permission = "audit.read"             // read the activity log
 	BillingRead           Permission = "billing.read"           // see the practice's plan and invoices
+	NotifyManage          Permission = "notify.manage"          // notification settings, templates, campaigns, outbox and usage
+	InboxRead             Permission = "inbox.read"             // read and clear the front desk inbox
 )
 
 var all = [...]Permission{
@@ -46,7 +48,7 @@ var all = [...]Permission{
 	AvailabilityManage, ProviderManage, ResourceManage, VisitTypeManage,
 	PatientContactRead, PatientContactWrite, PatientClinicalRead, PatientClinicalWrite,
 	PaymentOffline, PracticeManage, PolicyManage, StaffManage, RolesManage,
-	APIKeyManage, AuditRead, BillingRead,
+	APIKeyManage, AuditRead, BillingRead, NotifyManage, InboxRead,
 }
 
 // bitOf maps each permission to its bit in a permSet.

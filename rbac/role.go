@@ -86,6 +86,7 @@ var builtIns = []builtIn{
 		CalendarRead, AppointmentRead, AppointmentBook, AppointmentConfirm,
 		AppointmentReschedule, AppointmentCancel, AppointmentStatus,
 		AvailabilityRead, PatientContactRead, PatientContactWrite, PaymentOffline,
+		InboxRead,
 	), []ScopeKind{ScopePractice, ScopeLocation}},
 	{PatientRoleID, PatientRole, mustSet(
 		AppointmentRead, AppointmentBook, AppointmentReschedule, AppointmentCancel,
@@ -109,9 +110,9 @@ func (b builtIn) role() *Role {
 //     of the group);
 //   - practice_admin: every permission, granted at practice scope;
 //   - front_desk: calendars, appointments (read, book, confirm, reschedule,
-//     cancel, status), open times, patients' contact details and offline
-//     payments, at practice or location scope; no clinical data, staff,
-//     roles or policy;
+//     cancel, status), open times, patients' contact details, offline
+//     payments and the front desk inbox, at practice or location scope; no
+//     clinical data, staff, roles, policy or notification settings;
 //   - patient: read, book, reschedule and cancel appointments, see open
 //     times, read and edit contact details and read the chart, granted only
 //     at self scope.

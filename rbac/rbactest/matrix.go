@@ -50,6 +50,8 @@ var roleHolds = map[rbac.Permission][4]bool{
 	rbac.APIKeyManage:          {true, true, false, false},
 	rbac.AuditRead:             {true, true, false, false},
 	rbac.BillingRead:           {true, true, false, false},
+	rbac.NotifyManage:          {true, true, false, false},
+	rbac.InboxRead:             {true, true, true, false},
 }
 
 // The targets of the matrix, as columns of reach. The principals' home is
