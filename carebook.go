@@ -13,6 +13,7 @@ import (
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/identity"
+	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
@@ -40,13 +41,19 @@ type Engine struct {
 	// RBAC holds roles and grants and answers authorization questions.
 	RBAC *rbac.Service
 	// Audit is the activity log of every practice.
-	Audit  *audit.Service
+	Audit *audit.Service
+	// Notify writes messages to the outbox (in the transaction of the
+	// appointment change that causes them) and answers patients' replies.
+	Notify *notify.Service
 	Clock  clock.Clock
 	IDs    clock.IDSource
 	Logger *slog.Logger
 
 	identityConfig identity.Config
 	store          *sqlstore.Store
+	links          *notify.Links
+	// optErr is an option's error, returned by New.
+	optErr error
 }
 
 // Option changes how New builds an Engine.
@@ -72,10 +79,6 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Engine, error) {
 	if cfg.DSN == "" {
 		return nil, errors.New("carebook: Config.DSN is required")
 	}
-	e := &Engine{Clock: clock.System{}, IDs: clock.UUIDv7{}, Logger: slog.New(slog.DiscardHandler)}
-	for _, o := range opts {
-		o(e)
-	}
 	st, err := sqlstore.Open(ctx, cfg.DSN)
 	if err != nil {
 		return nil, err
@@ -86,17 +89,33 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Engine, error) {
 			return nil, err
 		}
 	}
-	return NewWithStore(st, opts...), nil
+	e := wire(st, opts...)
+	if e.optErr != nil {
+		st.Close()
+		return nil, e.optErr
+	}
+	return e, nil
 }
 
 // NewWithStore wires the services over an open store, which the Engine then
-// owns and closes.
+// owns and closes. An option that fails (WithLinks with a short key) panics
+// here; New returns its error instead.
 func NewWithStore(st *sqlstore.Store, opts ...Option) *Engine {
+	e := wire(st, opts...)
+	if e.optErr != nil {
+		panic(e.optErr)
+	}
+	return e
+}
+
+// wire builds an Engine over st; an option's error is left in optErr.
+func wire(st *sqlstore.Store, opts ...Option) *Engine {
 	e := &Engine{Clock: clock.System{}, IDs: clock.UUIDv7{}, Logger: slog.New(slog.DiscardHandler), store: st}
 	for _, o := range opts {
 		o(e)
 	}
-	e.Scheduling = scheduling.NewService(st, st, e.Clock, e.IDs)
+	e.Notify = e.newNotify(st)
+	e.Scheduling = scheduling.NewService(st, st, e.Clock, e.IDs, scheduling.WithObserver(notifyObserver{e.Notify}))
 	e.Tenants = tenant.NewService(st, e.Clock, e.IDs, tenant.OnPolicyChange(e.Scheduling.ForgetPolicy))
 	e.Identity = identity.NewService(st, e.Clock, e.IDs, e.identityConfig)
 	e.RBAC = rbac.NewService(st, st, e.Clock, e.IDs)
@@ -135,7 +154,9 @@ func (e *Engine) InTx(ctx context.Context, fn func(ctx context.Context, tx *Engi
 // through st, a store bound to a transaction (see InTx).
 func (e *Engine) bind(st *sqlstore.Store) *Engine {
 	tx := &Engine{Clock: e.Clock, IDs: e.IDs, Logger: e.Logger, identityConfig: e.identityConfig, store: st}
-	tx.Scheduling = scheduling.NewService(st, st, e.Clock, e.IDs, scheduling.WithCache(0))
+	tx.links = e.links
+	tx.Notify = e.Notify.Bind(st)
+	tx.Scheduling = scheduling.NewService(st, st, e.Clock, e.IDs, scheduling.WithCache(0), scheduling.WithObserver(notifyObserver{tx.Notify}))
 	// A policy set in the transaction makes the parent's cache forget the
 	// old one (harmless if the transaction then rolls back).
 	tx.Tenants = tenant.NewService(st, e.Clock, e.IDs, tenant.OnPolicyChange(e.Scheduling.ForgetPolicy))

@@ -131,7 +131,10 @@ func (s *Service) answer(ctx context.Context, op string, practice tenant.Practic
 			return "", err
 		}
 		return sprintf(replyCanceled, when), nil
+	case oneOf(word, helpWords):
+		return replyHelp, nil
 	}
+	// Anything else changes nothing and gets the same help.
 	return replyHelp, nil
 }
 

@@ -1,0 +1,78 @@
+package carebook
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/sqlstore"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+)
+
+// WithLinks makes notification emails carry signed confirm, cancel and
+// unsubscribe links, signed with key (32 bytes or more) and pointing at
+// baseURL, the server's public address.
+func WithLinks(key []byte, baseURL string) Option {
+	return func(e *Engine) {
+		l, err := notify.NewLinks(key, baseURL)
+		if err != nil {
+			e.optErr = err
+			return
+		}
+		e.links = l
+	}
+}
+
+// notifyObserver puts the messages of an appointment change in the outbox,
+// in the change's transaction.
+type notifyObserver struct{ n *notify.Service }
+
+func (o notifyObserver) AppointmentChanged(ctx context.Context, tx scheduling.Store, a *scheduling.Appointment, c *scheduling.Change) error {
+	st, ok := tx.(*sqlstore.Store)
+	if !ok {
+		return errs.E(errs.KindInternal, "carebook.notify", fmt.Sprintf("scheduling store %T is not the engine's", tx))
+	}
+	return o.n.Bind(st).OnAppointment(ctx, notify.AppointmentEvent{PracticeID: a.PracticeID, AppointmentID: a.ID,
+		Action: c.Action, Status: string(a.Status), ChangeID: c.ID})
+}
+
+// notifyAppointments lets notify cancel appointments (SMS replies, email
+// links) through scheduling, in notify's transaction.
+type notifyAppointments struct{ e *Engine }
+
+func (n notifyAppointments) CancelAppointment(ctx context.Context, tx notify.Store, practice tenant.PracticeID, id uuid.UUID, reason string) error {
+	st, ok := tx.(*sqlstore.Store)
+	if !ok {
+		return errs.E(errs.KindInternal, "carebook.notify", fmt.Sprintf("notify store %T is not the engine's", tx))
+	}
+	_, err := n.e.bind(st).Scheduling.Cancel(ctx, practice, id, reason)
+	return err
+}
+
+// practiceName names a practice for notify.
+func (e *Engine) practiceName(ctx context.Context, id tenant.PracticeID) (string, error) {
+	p, err := e.store.GetPractice(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return p.Name, nil
+}
+
+// newNotify builds the notify service over st.
+func (e *Engine) newNotify(st *sqlstore.Store) *notify.Service {
+	opts := []notify.Option{notify.WithAppointments(notifyAppointments{e}), notify.WithPracticeNames(e.practiceName)}
+	if e.links != nil {
+		opts = append(opts, notify.WithLinks(e.links))
+	}
+	return notify.NewService(st, e.Clock, e.IDs, opts...)
+}
+
+// NewDispatcher returns an outbox dispatcher over the engine's store that
+// sends through senders (one per channel); run it with notify.Register on
+// a gocron scheduler, on as many replicas as you like.
+func (e *Engine) NewDispatcher(cfg notify.DispatcherConfig, senders ...notify.Sender) *notify.Dispatcher {
+	return notify.NewDispatcher(e.store, e.Clock, cfg, senders...)
+}
