@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/notify/internal/outbound"
 	"github.com/sendgrid/rest"
 	sg "github.com/sendgrid/sendgrid-go"
 	"github.com/sendgrid/sendgrid-go/helpers/mail"
@@ -39,7 +40,7 @@ type Config struct {
 	// Host replaces "https://api.sendgrid.com", as for a fake SendGrid in
 	// tests or "https://api.eu.sendgrid.com"; "" talks to SendGrid.
 	Host string
-	// HTTPClient makes the requests; nil uses http.DefaultTransport.
+	// HTTPClient makes the requests; nil uses a client of the Sender's own.
 	HTTPClient *http.Client
 	// Timeout bounds one Send (default 10s); the caller's ctx may end it
 	// sooner.
@@ -64,7 +65,7 @@ func New(cfg Config) (*Sender, error) {
 	s := &Sender{key: cfg.APIKey, host: strings.TrimSuffix(cfg.Host, "/"), timeout: cfg.Timeout,
 		client: &rest.Client{HTTPClient: cfg.HTTPClient}}
 	if s.client.HTTPClient == nil {
-		s.client.HTTPClient = &http.Client{}
+		s.client.HTTPClient = &http.Client{Transport: outbound.Transport()}
 	}
 	if s.timeout <= 0 {
 		s.timeout = 10 * time.Second
@@ -130,7 +131,7 @@ func (s *Sender) Send(ctx context.Context, out notify.Outgoing) (notify.Receipt,
 		return notify.Receipt{ProviderID: http.Header(res.Headers).Get("X-Message-Id"), Status: "accepted"}, nil
 	}
 	e := &Error{StatusCode: res.StatusCode, Message: errorMessage(res.Body)}
-	if res.StatusCode >= 400 && res.StatusCode < 500 && res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusRequestTimeout {
+	if outbound.PermanentStatus(res.StatusCode) {
 		return notify.Receipt{}, notify.Permanent(e)
 	}
 	return notify.Receipt{}, e

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/notify/internal/outbound"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 )
@@ -32,8 +33,8 @@ type Config struct {
 	// BaseURL replaces "https://api.twilio.com" (scheme and host), as for a
 	// fake Twilio in tests; "" talks to Twilio.
 	BaseURL string
-	// HTTPClient makes the requests; nil uses a client of its own. Its
-	// Transport is kept, its Timeout is not used (see Timeout).
+	// HTTPClient's Transport makes the requests (its Timeout is not used,
+	// see Timeout); nil uses a transport of the Sender's own.
 	HTTPClient *http.Client
 	// Timeout bounds one Send (default 10s); the caller's ctx may end it
 	// sooner.
@@ -59,7 +60,7 @@ func New(cfg Config) (*Sender, error) {
 		return nil, errors.New("twilio: AccountSID and AuthToken are required")
 	}
 	s := &Sender{creds: client.NewCredentials(cfg.AccountSID, cfg.AuthToken), sid: cfg.AccountSID,
-		from: cfg.DefaultFrom, timeout: cfg.Timeout, transport: http.DefaultTransport}
+		from: cfg.DefaultFrom, timeout: cfg.Timeout, transport: outbound.Transport()}
 	if s.timeout <= 0 {
 		s.timeout = 10 * time.Second
 	}
@@ -150,7 +151,7 @@ func classify(ctx context.Context, err error) error {
 	var te *client.TwilioRestError
 	if errors.As(err, &te) {
 		err = fmt.Errorf("twilio: %d %s (code %d): %w", te.Status, http.StatusText(te.Status), te.Code, te)
-		if te.Status >= 400 && te.Status < 500 && te.Status != http.StatusTooManyRequests && te.Status != http.StatusRequestTimeout {
+		if outbound.PermanentStatus(te.Status) {
 			return notify.Permanent(err)
 		}
 		return err
