@@ -144,8 +144,14 @@ func csrfMatches(r *http.Request) bool {
 }
 
 // publicRoutes are the routes SessionAuth lets through without credentials:
-// the operational ones and the auth endpoints that come before a session.
+// the operational ones, the auth endpoints that come before a session, and
+// the signed ones (webhooks and email links).
 var publicRoutes = []string{
+	"POST /webhooks/twilio/{practice}/sms",
+	"POST /webhooks/twilio/{practice}/status",
+	"POST /webhooks/sendgrid/events",
+	"GET /l/{token}",
+	"POST /l/{token}",
 	"GET /healthz",
 	"GET /readyz",
 	"GET /metrics",

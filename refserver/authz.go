@@ -47,6 +47,11 @@ const (
 	accessMember
 	// accessPermission routes need perm over the target.
 	accessPermission
+	// accessSigned routes take no session: the request proves itself by a
+	// signature the handler checks (the providers' webhooks) or by a signed
+	// token in its path (the links of emails). A session grants nothing
+	// there.
+	accessSigned
 )
 
 // patientSource tells where a route names the patient it acts on, which
@@ -88,6 +93,7 @@ func public() access       { return access{kind: accessPublic} }
 func signedInOnly() access { return access{kind: accessSignedIn} }
 func bootstrap() access    { return access{kind: accessBootstrap} }
 func member() access       { return access{kind: accessMember} }
+func signed() access       { return access{kind: accessSigned} }
 
 // needs is a route that needs perm over its practice (or group).
 func needs(perm rbac.Permission) access { return access{kind: accessPermission, perm: perm} }
@@ -126,6 +132,8 @@ func (a access) String() string {
 		return "member"
 	case accessPermission:
 		return string(a.perm)
+	case accessSigned:
+		return "signed"
 	}
 	return "unset"
 }
@@ -137,7 +145,7 @@ func (s *Server) authorized(rt route) func(http.ResponseWriter, *http.Request) e
 		panic("refserver: route " + rt.method + " " + rt.pattern + " declares no valid access")
 	}
 	a.writes = a.action != "" && rt.method != http.MethodGet
-	if a.kind == accessPublic {
+	if a.kind == accessPublic || a.kind == accessSigned {
 		return next
 	}
 	return func(w http.ResponseWriter, r *http.Request) error {

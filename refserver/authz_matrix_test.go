@@ -8,6 +8,7 @@ import (
 
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/identity"
+	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
@@ -100,6 +101,32 @@ var authzMatrix = map[string]matrixRow{
 	"POST p/appointments/{appointment}/status":     {"AAAAF", "ANNN"},
 	"GET p/requests":                               {"AAAFF", "ANNN"},
 	"GET p/calendar":                               {"AAAFF", "ANNN"},
+
+	"GET p/notify/settings":                                 {"AAFFF", "ANNN"},
+	"PUT p/notify/settings":                                 {"AAFFF", "ANNN"},
+	"GET p/notify/templates":                                {"AAFFF", "ANNN"},
+	"PUT p/notify/templates/{kind}/{channel}/{language}":    {"AAFFF", "ANNN"},
+	"DELETE p/notify/templates/{kind}/{channel}/{language}": {"AAFFF", "ANNN"},
+	"POST p/notify/templates/preview":                       {"AAFFF", "ANNN"},
+	"GET p/notify/messages":                                 {"AAFFF", "ANNN"},
+	"GET p/notify/messages/{message}":                       {"AAFFF", "ANNN"},
+	"POST p/notify/messages/{message}/retry":                {"AAFFF", "ANNN"},
+	"GET p/notify/dead-letters":                             {"AAFFF", "ANNN"},
+	"GET p/notify/usage":                                    {"AAFFF", "ANNN"},
+	"POST p/notify/campaigns":                               {"AAFFF", "ANNN"},
+	"GET p/inbox":                                           {"AAAFF", "ANNN"},
+	"GET p/inbox/count":                                     {"AAAFF", "ANNN"},
+	"POST p/inbox/{message}/read":                           {"AAAFF", "ANNN"},
+	"GET p/patients/{patient}/preferences":                  {"AAAAF", "ANNN"},
+	"PATCH p/patients/{patient}/preferences":                {"AAAAF", "ANNN"},
+	"GET p/patients/{patient}/consent-history":              {"AAAAF", "ANNN"},
+	// Signed routes ignore sessions: without a provider's signature or a
+	// valid link token every role is refused alike.
+	"POST /webhooks/twilio/{practice}/sms":    {"FFFFF", "FFFF"},
+	"POST /webhooks/twilio/{practice}/status": {"FFFFF", "FFFF"},
+	"POST /webhooks/sendgrid/events":          {"FFFFF", "FFFF"},
+	"GET /l/{token}":                          {"FFFFF", "FFFF"},
+	"POST /l/{token}":                         {"FFFFF", "FFFF"},
 }
 
 // matrixKey is a route's key in authzMatrix.
@@ -114,6 +141,9 @@ type practiceIDs struct {
 	practice, location, provider, visitType, block string
 	patient, appointment                           string
 	otherPatient, otherAppointment                 string
+	// message is a message of the practice's outbox (about the first
+	// booking).
+	message string
 }
 
 // matrixEnv is an authEnv with practices A and B in one group, an account
@@ -230,6 +260,11 @@ func (m *matrixEnv) fixture(practice string, who reqOpt, two bool) practiceIDs {
 	if two {
 		f.otherPatient, f.otherAppointment = patientAndVisit("Alan", "+12025550144", "2030-03-05T09:30:00-05:00")
 	}
+	msgs, err := m.engine.Notify.Messages(context.Background(), uuid.MustParse(practice), notify.MessageFilter{Limit: 1})
+	if err != nil || len(msgs) == 0 {
+		m.t.Fatalf("no message in the fixture's outbox: %v", err)
+	}
+	f.message = msgs[0].ID.String()
 	return f
 }
 
@@ -284,12 +319,20 @@ func (m *matrixEnv) cell(rt route, role string, f practiceIDs, other bool) resp 
 		}
 		path = strings.NewReplacer("{role}", role.ID.String(), "{grant}", g.ID.String()).Replace(path)
 	}
+	if strings.Contains(path, "{kind}") {
+		// A template of the practice for each cell to delete.
+		if _, err := m.engine.Notify.PutTemplate(context.Background(), notify.Template{PracticeID: uuid.MustParse(f.practice),
+			Kind: notify.KindReminder, Channel: notify.SMS, Language: "en", Text: "See you {{.When}}"}); err != nil {
+			m.t.Fatal(err)
+		}
+	}
 	path = strings.NewReplacer("{practice}", f.practice, "{location}", f.location, "{provider}", f.provider,
-		"{visit_type}", f.visitType, "{block}", f.block, "{patient}", patient, "{appointment}", appointment).Replace(path)
+		"{visit_type}", f.visitType, "{block}", f.block, "{patient}", patient, "{appointment}", appointment,
+		"{message}", f.message, "{kind}", "reminder", "{channel}", "sms", "{language}", "en", "{token}", "not-a-link").Replace(path)
 	// Bodies carry what authorization reads and one unknown member, so that
 	// an allowed request stops at the handler's 400 and changes nothing.
 	var body any
-	if rt.method == http.MethodPost || rt.method == http.MethodPut {
+	if rt.method == http.MethodPost || rt.method == http.MethodPut || rt.method == http.MethodPatch {
 		body = map[string]any{"patient_id": patient, "group_id": m.group.String(), "status": "canceled", "matrix": true}
 	}
 	if key == "POST /api/v1/auth/logout" || key == "POST /api/v1/auth/logout-everywhere" || key == "POST /api/v1/auth/mfa/totp" {
@@ -361,12 +404,12 @@ func TestEveryRouteDeclaresAccess(t *testing.T) {
 			t.Errorf("%s declares no access: give it a permission (needs) or a marker", key)
 		case a.kind == accessPermission && !a.perm.Valid():
 			t.Errorf("%s needs an unknown permission %q", key, a.perm)
-		case a.kind != accessPublic && a.kind != accessSignedIn && a.kind != accessBootstrap && !a.groupInBody &&
+		case a.kind != accessPublic && a.kind != accessSigned && a.kind != accessSignedIn && a.kind != accessBootstrap && !a.groupInBody &&
 			!strings.HasPrefix(rt.pattern, practicePrefix):
 			t.Errorf("%s needs %s but names no {practice}", key, a)
 		}
 		r := newRequest(rt.method, strings.NewReplacer("{practice}", uuid.NewString(), "{session}", uuid.NewString()).Replace(rt.pattern))
-		if got, want := public.match(r), rt.access.kind == accessPublic; got != want {
+		if got, want := public.match(r), rt.access.kind == accessPublic || rt.access.kind == accessSigned; got != want {
 			t.Errorf("%s: in SessionAuth's publicRoutes = %v, but the table says %s", key, got, rt.access)
 		}
 		if got, want := enrolling.match(r), rt.access.kind == accessSignedIn; got != want {

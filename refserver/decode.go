@@ -266,3 +266,16 @@ func (q *query) int(name string, def, lo, hi int) int {
 	}
 	return n
 }
+
+// bool parses a boolean parameter (true, false, 1, 0); absent is false.
+func (q *query) bool(name string) bool {
+	s := q.str(name)
+	if s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		q.fail(errs.Invalid("refserver.query", name, "must be true or false"))
+	}
+	return b
+}

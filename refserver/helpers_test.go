@@ -166,6 +166,9 @@ var doc struct {
 
 func loadDocument() (*openapi3.T, routers.Router, error) {
 	doc.once.Do(func() {
+		// The pages of links and the TwiML of webhooks are checked as text.
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/xml", openapi3filter.PlainBodyDecoder)
 		l := openapi3.NewLoader()
 		d, err := l.LoadFromData(openAPIDocument())
 		if err != nil {

@@ -97,5 +97,32 @@ func (s *Server) routes() []route {
 
 		{"GET", p + "/requests", s.listRequests, "New requests waiting for confirmation, oldest first", needs(rbac.AppointmentRead).audited("requests.read", "appointment", "")},
 		{"GET", p + "/calendar", s.calendar, "The front desk calendar", needs(rbac.CalendarRead).audited("calendar.read", "appointment", "")},
+
+		{"GET", p + "/notify/settings", s.getNotifySettings, "The practice's notification settings", needs(rbac.NotifyManage)},
+		{"PUT", p + "/notify/settings", s.putNotifySettings, "Replace the practice's notification settings", needs(rbac.NotifyManage)},
+		{"GET", p + "/notify/templates", s.listTemplates, "List the practice's own message templates", needs(rbac.NotifyManage)},
+		{"PUT", p + "/notify/templates/{kind}/{channel}/{language}", s.putTemplate, "Create or replace a message template", needs(rbac.NotifyManage)},
+		{"DELETE", p + "/notify/templates/{kind}/{channel}/{language}", s.deleteTemplate, "Delete a message template; the default takes over", needs(rbac.NotifyManage)},
+		{"POST", p + "/notify/templates/preview", s.previewTemplate, "Render a template on sample data or an appointment", needs(rbac.NotifyManage)},
+		{"GET", p + "/notify/messages", s.listOutbox, "List the practice's outbox", needs(rbac.NotifyManage)},
+		{"GET", p + "/notify/messages/{message}", s.getMessage, "Get a message of the outbox", needs(rbac.NotifyManage)},
+		{"POST", p + "/notify/messages/{message}/retry", s.retryMessage, "Send a dead letter again", needs(rbac.NotifyManage)},
+		{"GET", p + "/notify/dead-letters", s.listDeadLetters, "List the messages that could not be sent", needs(rbac.NotifyManage)},
+		{"GET", p + "/notify/usage", s.notifyUsage, "Count the messages sent per channel", needs(rbac.NotifyManage)},
+		{"POST", p + "/notify/campaigns", s.sendCampaign, "Send a campaign to the patients who consented", needs(rbac.NotifyManage)},
+
+		{"GET", p + "/inbox", s.listInbox, "The front desk inbox", needs(rbac.InboxRead)},
+		{"GET", p + "/inbox/count", s.inboxCount, "Count the inbox's unread messages", needs(rbac.InboxRead)},
+		{"POST", p + "/inbox/{message}/read", s.markRead, "Mark an inbox message read", needs(rbac.InboxRead)},
+
+		{"GET", p + "/patients/{patient}/preferences", s.getPreferences, "A patient's message preferences", needs(rbac.PatientContactRead).of(patientInPath).audited("preferences.read", "patient", "patient")},
+		{"PATCH", p + "/patients/{patient}/preferences", s.updatePreferences, "Change a patient's message preferences", needs(rbac.PatientContactWrite).of(patientInPath).audited("preferences.update", "patient", "patient")},
+		{"GET", p + "/patients/{patient}/consent-history", s.consentHistory, "A patient's consent changes, oldest first", needs(rbac.PatientContactRead).of(patientInPath).audited("consent.read", "patient", "patient")},
+
+		{"POST", "/webhooks/twilio/{practice}/sms", s.twilioSMS, "Twilio: an inbound SMS, answered with TwiML", signed()},
+		{"POST", "/webhooks/twilio/{practice}/status", s.twilioStatus, "Twilio: a message status callback", signed()},
+		{"POST", "/webhooks/sendgrid/events", s.sendGridEvents, "SendGrid: the signed event webhook", signed()},
+		{"GET", "/l/{token}", s.showLink, "The page of an email link: what it does, and a button", signed()},
+		{"POST", "/l/{token}", s.followLink, "Follow an email link: confirm, cancel or unsubscribe", signed()},
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/notify/sendgrid"
+	"github.com/carebook/carebook/notify/twilio"
 )
 
 // Options tune a Server. The zero value is ready to use.
@@ -35,6 +37,16 @@ type Options struct {
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds the graceful shutdown of Serve; 0 means 10 s.
 	ShutdownTimeout time.Duration
+	// PublicURL is the server's address as the outside world calls it,
+	// scheme and host (such as "https://clinic.example"): Twilio signs the
+	// URL it called, so its webhooks are checked against this address and
+	// the request's path. "" refuses Twilio's webhooks.
+	PublicURL string
+	// TwilioAuthToken checks the X-Twilio-Signature of Twilio's webhooks
+	// (inbound SMS, status callbacks); "" refuses them.
+	TwilioAuthToken string
+	// SendGridEvents verifies SendGrid's signed event webhook; nil refuses it.
+	SendGridEvents *sendgrid.EventVerifier
 }
 
 // Server is the reference HTTP server over an Engine. It implements
@@ -47,6 +59,8 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 	openapi []byte
+	// twilio checks Twilio's webhooks; nil without Options.TwilioAuthToken.
+	twilio *twilio.Validator
 }
 
 // New returns a Server over engine. The engine stays the caller's to close.
@@ -64,6 +78,10 @@ func New(engine *carebook.Engine, opts Options) *Server {
 	s := &Server{engine: engine, opts: opts, log: opts.Logger, mux: http.NewServeMux(), metrics: newMetrics(), openapi: openAPIDocument()}
 	if s.log == nil {
 		s.log = engine.Logger
+	}
+	if opts.TwilioAuthToken != "" {
+		v := twilio.NewValidator(opts.TwilioAuthToken)
+		s.twilio = &v
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -1,0 +1,284 @@
+package refserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/notify/sendgrid"
+	"github.com/carebook/carebook/notify/twilio"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+)
+
+// The routes the outside world calls without a session: the providers'
+// webhooks, which prove themselves by a signature over the request, and
+// the pages behind the signed links of emails, whose token is the
+// credential. The route table marks them signed().
+
+// sendGridSignatureHeader carries SendGrid's event webhook signature, which
+// is also the key that makes a replay of the same request fail.
+const sendGridSignatureHeader = "X-Twilio-Email-Event-Webhook-Signature"
+
+// webhookForbidden is the refusal of a webhook request that did not prove
+// where it came from: 403, saying what failed (cause's message when msg is "").
+func webhookForbidden(op, msg string, cause error) error {
+	if e, ok := errs.As(cause); ok && msg == "" {
+		msg = e.Msg
+	}
+	return &errs.Error{Kind: errs.KindForbidden, Op: op, Msg: msg, Err: cause}
+}
+
+// verifyTwilio checks r's X-Twilio-Signature over the URL Twilio called:
+// the public URL and the request's path and query.
+func (s *Server) verifyTwilio(r *http.Request) error {
+	const op = "refserver.verifyTwilio"
+	if s.twilio == nil || s.opts.PublicURL == "" {
+		return webhookForbidden(op, "this server takes no Twilio webhooks: it has no auth token or public URL", nil)
+	}
+	if err := s.twilio.Validate(r, strings.TrimRight(s.opts.PublicURL, "/")+r.URL.RequestURI()); err != nil {
+		return webhookForbidden(op, "", err)
+	}
+	return nil
+}
+
+// twilioPractice verifies a Twilio webhook and reads its {practice}, which
+// must exist.
+func (s *Server) twilioPractice(r *http.Request) (tenant.PracticeID, error) {
+	if err := s.verifyTwilio(r); err != nil {
+		return tenant.PracticeID{}, err
+	}
+	return s.existingPractice(r)
+}
+
+// twilioSMS answers an inbound SMS with TwiML: the reply of
+// Notify.HandleSMS, which acts on it (a cancel, a STOP) in the transaction
+// that also records the message in the activity log. The same MessageSid
+// again is a replay: 403, nothing changed.
+func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
+	const op = "refserver.twilioSMS"
+	pid, err := s.twilioPractice(r)
+	if err != nil {
+		return err
+	}
+	in, err := twilio.ParseInbound(r)
+	if err != nil {
+		return err
+	}
+	var answer string
+	err = s.engine.InTx(r.Context(), func(ctx context.Context, tx *carebook.Engine) error {
+		var err error
+		answer, err = tx.Notify.HandleSMS(ctx, notify.Inbound{PracticeID: pid, From: in.From, Body: in.Body, ProviderID: in.MessageSID})
+		if err != nil {
+			return err
+		}
+		_, err = tx.Audit.Record(ctx, audit.Entry{PracticeID: pid, Actor: "twilio", Role: "webhook", Action: "notify.sms_inbound",
+			ResourceType: "sms", ResourceID: clipString(in.MessageSID, 100), Outcome: audit.Allowed,
+			IP: clientIP(r), UserAgent: clipString(r.UserAgent(), 500), RequestID: requestIDFrom(ctx)})
+		return err
+	})
+	if errs.Is(err, errs.KindConflict) {
+		return webhookForbidden(op, "this message was already processed", err)
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", twilio.TwiMLContentType)
+	w.WriteHeader(http.StatusOK)
+	w.Write(twilio.TwiML(answer))
+	return nil
+}
+
+// twilioStatus applies a message status callback. A callback about a
+// message of another practice, or of none, changes nothing.
+func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) error {
+	pid, err := s.twilioPractice(r)
+	if err != nil {
+		return err
+	}
+	d, err := twilio.ParseStatusCallback(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	if d.MessageID != uuid.Nil {
+		if _, err := s.engine.Notify.Message(ctx, pid, d.MessageID); errs.Is(err, errs.KindNotFound) {
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	d.At = s.engine.Clock.Now().UTC()
+	if _, err := s.engine.Notify.Store().ApplyDelivery(ctx, d); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// sendGridEvents applies SendGrid's signed event webhook: the signature is
+// verified, remembered (the same request again is a replay: 403) and the
+// events applied, in one transaction.
+func (s *Server) sendGridEvents(w http.ResponseWriter, r *http.Request) error {
+	const op = "refserver.sendGridEvents"
+	if s.opts.SendGridEvents == nil {
+		return webhookForbidden(op, "this server takes no SendGrid events: it has no event webhook key", nil)
+	}
+	body, err := s.opts.SendGridEvents.VerifyRequest(r)
+	if errs.Is(err, errs.KindUnauthenticated) {
+		return webhookForbidden(op, "", err)
+	}
+	if err != nil {
+		return err
+	}
+	ds, err := sendgrid.ParseEvents(body)
+	if err != nil {
+		return err
+	}
+	now := s.engine.Clock.Now().UTC()
+	err = s.engine.Notify.Store().InNotifyTx(r.Context(), func(ctx context.Context, tx notify.Store) error {
+		if err := tx.RememberWebhook(ctx, "sendgrid", r.Header.Get(sendGridSignatureHeader), now); err != nil {
+			if errs.Is(err, errs.KindConflict) {
+				return webhookForbidden(op, "this event batch was already processed", err)
+			}
+			return err
+		}
+		for _, d := range ds {
+			if d.At.IsZero() {
+				d.At = now
+			}
+			if _, err := tx.ApplyDelivery(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// The pages of signed links. A GET only describes the action and offers a
+// button (mail scanners fetch links); the POST of that button acts.
+
+// linkPage is what a link page says.
+type linkPage struct {
+	Title, Text string
+	// Button, when set, is the label of the form that POSTs the link.
+	Button string
+}
+
+var linkTemplate = template.Must(template.New("link").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{{.Title}}</title></head>
+<body><main><h1>{{.Title}}</h1><p>{{.Text}}</p>{{if .Button}}
+<form method="post"><button type="submit">{{.Button}}</button></form>{{end}}</main></body></html>
+`))
+
+// servePage answers a link page with status.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, status int, p linkPage) error {
+	var b bytes.Buffer
+	if err := linkTemplate.Execute(&b, p); err != nil {
+		return errs.Wrap(errs.KindInternal, "refserver.servePage", "cannot render a page", err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+	return nil
+}
+
+// invalidLink is the page of a link that is not one of ours.
+var invalidLink = linkPage{Title: "This link is not valid", Text: "Please use the link in your message exactly as it is, or contact the practice."}
+
+// linkActionOf reads the action a link token names, without verifying it:
+// that is FollowLink's job, when the patient presses the button.
+func linkActionOf(token string) (notify.LinkAction, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) == 0 {
+		return 0, false
+	}
+	a := notify.LinkAction(b[0])
+	return a, a == notify.LinkConfirm || a == notify.LinkCancel || a == notify.LinkUnsubscribe
+}
+
+// showLink describes what following the link will do, and changes nothing.
+func (s *Server) showLink(w http.ResponseWriter, r *http.Request) error {
+	a, ok := linkActionOf(r.PathValue("token"))
+	if !ok {
+		return s.servePage(w, r, http.StatusForbidden, invalidLink)
+	}
+	switch a {
+	case notify.LinkConfirm:
+		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Confirm your visit", Text: "Press the button to tell the practice you will come.", Button: "Confirm my visit"})
+	case notify.LinkCancel:
+		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Cancel your visit", Text: "Press the button to cancel your visit. This cannot be undone.", Button: "Cancel my visit"})
+	}
+	return s.servePage(w, r, http.StatusOK, linkPage{Title: "Unsubscribe", Text: "Press the button to stop receiving offers from the practice. Messages about your visits still come.", Button: "Unsubscribe"})
+}
+
+// followLink does what the link says, once, and answers a page.
+func (s *Server) followLink(w http.ResponseWriter, r *http.Request) error {
+	out, err := s.engine.Notify.FollowLink(r.Context(), r.PathValue("token"))
+	if err != nil {
+		status, p := linkFailure(err)
+		if status >= 500 {
+			s.log.ErrorContext(r.Context(), "a signed link failed", "request_id", requestIDFrom(r.Context()), "error", err)
+		}
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "60")
+		}
+		return s.servePage(w, r, status, p)
+	}
+	when := "your visit"
+	if f := out.Facts; f != nil {
+		loc, lerr := time.LoadLocation(f.LocationZone)
+		if lerr != nil {
+			loc = time.UTC
+		}
+		when = "your visit on " + f.Start.In(loc).Format("Monday 2 January 2006 at 15:04")
+		if f.LocationName != "" {
+			when += " at " + f.LocationName
+		}
+	}
+	switch out.Action {
+	case notify.LinkConfirm:
+		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Thank you", Text: "We look forward to " + when + "."})
+	case notify.LinkCancel:
+		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Your visit is canceled", Text: "We have canceled " + when + "."})
+	}
+	return s.servePage(w, r, http.StatusOK, linkPage{Title: "You are unsubscribed", Text: "You will no longer receive offers from the practice."})
+}
+
+// linkFailure is the status and page of a link that could not be followed:
+// 403 forged, 410 expired, 409 used (or the visit can no longer change),
+// 422 too late to cancel, 404 the visit is gone, and 503 for a failure of
+// ours, never a 500.
+func linkFailure(err error) (int, linkPage) {
+	onToken := errs.FieldOf(err) == "token"
+	switch k := errs.KindOf(err); {
+	case k == errs.KindForbidden:
+		return http.StatusForbidden, invalidLink
+	case k == errs.KindPreconditionFailed && onToken:
+		return http.StatusGone, linkPage{Title: "This link has expired", Text: "Please contact the practice."}
+	case k == errs.KindConflict && onToken:
+		return http.StatusConflict, linkPage{Title: "This link was already used", Text: "It works only once. Please contact the practice if anything is unclear."}
+	case k == errs.KindPreconditionFailed:
+		return http.StatusUnprocessableEntity, linkPage{Title: "Too late to cancel online", Text: "Your visit is too soon to cancel online. Please call the practice."}
+	case k == errs.KindConflict, k == errs.KindInvalid:
+		return http.StatusConflict, linkPage{Title: "This visit can no longer be changed online", Text: "Please contact the practice."}
+	case k == errs.KindNotFound:
+		return http.StatusNotFound, linkPage{Title: "We could not find this visit", Text: "Please contact the practice."}
+	}
+	return http.StatusServiceUnavailable, linkPage{Title: "Something went wrong", Text: "Please try again in a minute."}
+}
