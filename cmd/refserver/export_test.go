@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 )
@@ -38,9 +39,8 @@ func TestServeExportsTheActivityLog(t *testing.T) {
 	if m.scheduler == nil || m.exporter == nil {
 		t.Fatal("serve started no export scheduler")
 	}
-	jobs := m.scheduler.Jobs()
-	if len(jobs) != 1 || jobs[0].Name() != audit.JobName {
-		t.Fatalf("jobs = %v", jobs)
+	if names := jobNames(m); len(names) != 2 || !names[audit.JobName] || !names[notify.JobName] {
+		t.Fatalf("jobs = %v, want the export and the dispatch", names)
 	}
 
 	// An entry of two days ago, stored as the engine's Record would.
@@ -130,7 +130,18 @@ func TestAuditArchiveConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if m.scheduler != nil {
-		t.Error("an empty -audit-archive still scheduled the export")
+	if names := jobNames(m); m.exporter != nil || names[audit.JobName] || !names[notify.JobName] {
+		t.Errorf("an empty -audit-archive: jobs %v, exporter %v; want the dispatch alone", names, m.exporter)
 	}
+}
+
+// jobNames names the jobs of serve's scheduler.
+func jobNames(m *Main) map[string]bool {
+	names := map[string]bool{}
+	if m.scheduler != nil {
+		for _, j := range m.scheduler.Jobs() {
+			names[j.Name()] = true
+		}
+	}
+	return names
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/internal/demo"
+	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/tenant"
 	"github.com/go-co-op/gocron/v2"
@@ -79,6 +80,8 @@ type Config struct {
 	// AuditExportEvery (CAREBOOK_AUDIT_EXPORT_EVERY) is how often the export
 	// job runs.
 	AuditExportEvery time.Duration
+	// Notify is how messages are sent and the providers' webhooks checked.
+	Notify NotifyConfig
 }
 
 // Authentication modes of serve.
@@ -93,7 +96,7 @@ const (
 // otherwise.
 func DefaultConfig() Config {
 	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession,
-		AuditArchive: "audit-archive", AuditExportEvery: 15 * time.Minute}
+		AuditArchive: "audit-archive", AuditExportEvery: 15 * time.Minute, Notify: NotifyConfig{DispatchEvery: 5 * time.Second}}
 }
 
 // Main is the program: ParseFlags reads the configuration, Run opens the
@@ -117,10 +120,11 @@ type Main struct {
 	demoPractice tenant.PracticeID
 	stopServe    context.CancelFunc
 	served       chan error
-	// scheduler runs the activity log export while serve serves; exporter
-	// is its job's exporter.
-	scheduler gocron.Scheduler
-	exporter  *audit.Exporter
+	// scheduler runs the activity log export and the outbox dispatch while
+	// serve serves; exporter and dispatcher are their jobs' workers.
+	scheduler  gocron.Scheduler
+	exporter   *audit.Exporter
+	dispatcher *notify.Dispatcher
 }
 
 // NewMain returns a Main with the default configuration on the process's
@@ -216,6 +220,9 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "")
 	fs.StringVar(&archive, "audit-archive", archive, "")
 	fs.DurationVar(&cfg.AuditExportEvery, "audit-export-every", cfg.AuditExportEvery, "")
+	if err := notifyFlags(fs, &cfg.Notify, getenv); err != nil {
+		return err
+	}
 	fs.Usage = func() { m.usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -236,6 +243,9 @@ func (m *Main) ParseFlags(args []string) error {
 	if cfg.AuditExportEvery <= 0 {
 		return fmt.Errorf("-audit-export-every / CAREBOOK_AUDIT_EXPORT_EVERY = %v; want a positive duration", cfg.AuditExportEvery)
 	}
+	if err := cfg.Notify.check(); err != nil {
+		return err
+	}
 	cfg.AuditArchive = archive
 	if !archiveSet {
 		cfg.AuditArchive = defaultArchive(cfg.DSN)
@@ -247,6 +257,16 @@ func (m *Main) ParseFlags(args []string) error {
 // defaultArchive is where the activity log is exported when nothing says:
 // "audit-archive" beside a SQLite database file, nowhere for Postgres.
 func defaultArchive(dsn string) string {
+	dir := sqliteDir(dsn)
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, "audit-archive")
+}
+
+// sqliteDir is the directory of a SQLite database file, "" for PostgreSQL
+// and in-memory databases.
+func sqliteDir(dsn string) string {
 	if !strings.HasPrefix(dsn, "sqlite:") && !strings.HasPrefix(dsn, "file:") && !strings.HasSuffix(dsn, ".db") {
 		return ""
 	}
@@ -257,7 +277,7 @@ func defaultArchive(dsn string) string {
 	if path == "" || strings.Contains(path, ":memory:") {
 		return ""
 	}
-	return filepath.Join(filepath.Dir(path), "audit-archive")
+	return filepath.Dir(path)
 }
 
 func (m *Main) usage(fs *flag.FlagSet) {
@@ -271,7 +291,7 @@ Commands:
 
 Flags (each falls back to its environment variable):
 `)
-	for _, v := range envVars {
+	for _, v := range append(envVars[:len(envVars):len(envVars)], notifyEnvVars...) {
 		f := fs.Lookup(v.flag)
 		fmt.Fprintf(w, "  -%-18s %-27s %s (default %q)\n", v.flag, v.env, v.help, f.DefValue)
 	}
@@ -285,8 +305,37 @@ func (m *Main) Run(ctx context.Context) error {
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	m.logger = logger
 	migrate := cfg.Migrate || cfg.Command == cmdMigrate
-	e, err := carebook.New(ctx, carebook.Config{DSN: cfg.DSN, Migrate: migrate}, carebook.WithLogger(logger))
+	engineOpts := []carebook.Option{carebook.WithLogger(logger)}
+	// serve listens first: the address served is the default public URL,
+	// which email links point at.
+	var ln net.Listener
+	tlsOn := false
+	if cfg.Command == cmdServe {
+		var err error
+		if ln, tlsOn, err = m.listen(); err != nil {
+			return err
+		}
+	}
+	publicURL := cfg.Notify.PublicURL
+	if publicURL == "" {
+		publicURL = m.url
+	}
+	if cfg.Command != cmdMigrate {
+		key, err := m.linkKey()
+		if err == nil && key != nil {
+			engineOpts = append(engineOpts, carebook.WithLinks(key, publicURL))
+		}
+		if err != nil || key == nil {
+			closeListener(ln)
+			if err != nil {
+				return err
+			}
+			logger.Warn("emails carry no confirm, cancel or unsubscribe links: set -link-key")
+		}
+	}
+	e, err := carebook.New(ctx, carebook.Config{DSN: cfg.DSN, Migrate: migrate}, engineOpts...)
 	if err != nil {
+		closeListener(ln)
 		return fmt.Errorf("open %s: %w", redact(cfg.DSN), err)
 	}
 	m.engine = e
@@ -299,33 +348,21 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if cfg.Demo {
 		if err := m.seed(ctx); err != nil {
+			ln.Close()
 			return err
 		}
 	}
-	var tlsConfig *tls.Config
-	if cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			return fmt.Errorf("load the TLS certificate: %w", err)
-		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
+	opts := refserver.Options{Logger: logger}
+	if err := m.webhookOptions(&opts, publicURL); err != nil {
+		ln.Close()
 		return err
 	}
-	m.url = "http://" + displayAddr(ln.Addr())
-	if tlsConfig != nil {
-		ln = tls.NewListener(ln, tlsConfig)
-		m.url = "https://" + displayAddr(ln.Addr())
-	}
-	opts := refserver.Options{Logger: logger}
 	if cfg.Auth == authSession {
 		opts.Authenticate = refserver.SessionAuth(e.Identity)
 	} else {
 		logger.Warn("authentication is off: requests name their actor in " + refserver.ActorHeader + "; use -auth session outside development")
 	}
-	if err := m.startExport(); err != nil {
+	if err := m.startJobs(); err != nil {
 		ln.Close()
 		return err
 	}
@@ -333,16 +370,68 @@ func (m *Main) Run(ctx context.Context) error {
 	sctx, cancel := context.WithCancel(ctx)
 	m.stopServe, m.served = cancel, make(chan error, 1)
 	go func() { m.served <- srv.Serve(sctx, ln) }()
-	logger.Info("serving", "url", m.url, "migrated", migrate, "auth", cfg.Auth, "tls", tlsConfig != nil,
-		"audit_archive", cfg.AuditArchive, "audit_export_every", cfg.AuditExportEvery.String())
+	logger.Info("serving", "url", m.url, "public_url", publicURL, "migrated", migrate, "auth", cfg.Auth, "tls", tlsOn,
+		"audit_archive", cfg.AuditArchive, "audit_export_every", cfg.AuditExportEvery.String(),
+		"dispatch_every", cfg.Notify.DispatchEvery.String())
 	fmt.Fprintf(m.Stdout, "carebook listening on %s\n", m.url)
 	return nil
 }
 
-// startExport starts the scheduler of the activity log export into
-// Config.AuditArchive, unless that is "". A run's failure is logged; the
-// next run tries again.
-func (m *Main) startExport() error {
+// listen opens serve's listener, over TLS when configured, and sets the
+// URL served.
+func (m *Main) listen() (net.Listener, bool, error) {
+	cfg := m.Config
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, false, fmt.Errorf("load the TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, false, err
+	}
+	m.url = "http://" + displayAddr(ln.Addr())
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+		m.url = "https://" + displayAddr(ln.Addr())
+	}
+	return ln, tlsConfig != nil, nil
+}
+
+// closeListener closes ln unless it is nil.
+func closeListener(ln net.Listener) {
+	if ln != nil {
+		ln.Close()
+	}
+}
+
+// startJobs starts the scheduler of serve's jobs: the outbox dispatch, and
+// the activity log export into Config.AuditArchive unless that is "".
+func (m *Main) startJobs() error {
+	s, err := gocron.NewScheduler(gocron.WithLocation(time.UTC))
+	if err != nil {
+		return fmt.Errorf("start the scheduler: %w", err)
+	}
+	if err := m.startExport(s); err != nil {
+		s.Shutdown()
+		return err
+	}
+	if err := m.startDispatch(s); err != nil {
+		s.Shutdown()
+		return err
+	}
+	s.Start()
+	m.scheduler = s
+	return nil
+}
+
+// startExport adds the activity log export job to s, unless
+// Config.AuditArchive is "". A run's failure is logged; the next run tries
+// again.
+func (m *Main) startExport(s gocron.Scheduler) error {
 	cfg := m.Config
 	if cfg.AuditArchive == "" {
 		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
@@ -353,10 +442,6 @@ func (m *Main) startExport() error {
 		return err
 	}
 	x := audit.NewExporter(m.engine.Store(), archive, m.engine.Clock)
-	s, err := gocron.NewScheduler(gocron.WithLocation(time.UTC))
-	if err != nil {
-		return fmt.Errorf("start the activity log export: %w", err)
-	}
 	logger := m.logger
 	_, err = audit.Register(s, x, cfg.AuditExportEvery, gocron.WithEventListeners(
 		gocron.AfterJobRunsWithError(func(_ uuid.UUID, name string, err error) {
@@ -364,11 +449,9 @@ func (m *Main) startExport() error {
 		}),
 	))
 	if err != nil {
-		s.Shutdown()
 		return err
 	}
-	s.Start()
-	m.scheduler, m.exporter = s, x
+	m.exporter = x
 	return nil
 }
 
@@ -422,9 +505,9 @@ func (m *Main) Close() error {
 	if m.scheduler != nil {
 		// Waits for a run in progress; the engine is closed after.
 		if serr := m.scheduler.Shutdown(); err == nil && serr != nil {
-			err = fmt.Errorf("stop the activity log export: %w", serr)
+			err = fmt.Errorf("stop the activity log export and the dispatch: %w", serr)
 		}
-		m.scheduler, m.exporter = nil, nil
+		m.scheduler, m.exporter, m.dispatcher = nil, nil, nil
 	}
 	if m.engine != nil {
 		if cerr := m.engine.Close(); err == nil {

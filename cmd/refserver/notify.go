@@ -1,0 +1,198 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/notify/sendgrid"
+	"github.com/carebook/carebook/notify/twilio"
+	"github.com/carebook/carebook/refserver"
+	"github.com/go-co-op/gocron/v2"
+	"github.com/google/uuid"
+)
+
+// NotifyConfig is how serve sends messages and takes the providers'
+// webhooks. Without credentials a channel's messages are logged, not sent.
+type NotifyConfig struct {
+	// PublicURL (CAREBOOK_PUBLIC_URL) is the server's address as patients
+	// and providers reach it: the base of email links, and the URL Twilio
+	// signs. "" uses the address served.
+	PublicURL string
+	// Twilio (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM) sends SMS
+	// when the SID and token are set; the token also checks Twilio's webhooks.
+	TwilioAccountSID, TwilioAuthToken, TwilioFrom string
+	// SendGrid (SENDGRID_API_KEY, SENDGRID_FROM) sends email when the key is
+	// set; SendGridEventKey (SENDGRID_EVENT_PUBLIC_KEY) verifies its signed
+	// event webhook.
+	SendGridAPIKey, SendGridFrom, SendGridEventKey string
+	// LinkKey (CAREBOOK_LINK_KEY, base64 of 32 bytes or more) signs email
+	// links. Unset, serve and demo keep one in linkKeyFile beside a SQLite
+	// database, generated on first start; with PostgreSQL and no key, emails
+	// carry no links.
+	LinkKey string
+	// DispatchEvery (CAREBOOK_DISPATCH_EVERY) is how often serve sends the
+	// messages due.
+	DispatchEvery time.Duration
+}
+
+// linkKeyFile is the name of the generated link key, beside the database.
+const linkKeyFile = "carebook-link.key"
+
+// notifyEnvVars are the notification flags and their environment variables.
+var notifyEnvVars = []envVar{
+	{"public-url", "CAREBOOK_PUBLIC_URL", "public base URL: email links and Twilio signatures (default: the address served)"},
+	{"twilio-account-sid", "TWILIO_ACCOUNT_SID", "Twilio account SID: send SMS through Twilio (else they are logged)"},
+	{"twilio-auth-token", "TWILIO_AUTH_TOKEN", "Twilio auth token: sends SMS and checks Twilio's webhooks"},
+	{"twilio-from", "TWILIO_FROM", "default SMS sender number, E.164"},
+	{"sendgrid-api-key", "SENDGRID_API_KEY", "SendGrid API key: send email through SendGrid (else they are logged)"},
+	{"sendgrid-from", "SENDGRID_FROM", "default email sender address"},
+	{"sendgrid-event-key", "SENDGRID_EVENT_PUBLIC_KEY", "SendGrid signed event webhook verification key (base64)"},
+	{"link-key", "CAREBOOK_LINK_KEY", "base64 key (32+ bytes) signing email links (default: " + linkKeyFile + " beside a SQLite database)"},
+	{"dispatch-every", "CAREBOOK_DISPATCH_EVERY", "how often serve sends due messages"},
+}
+
+// notifyFlags reads the notification settings from the environment into
+// cfg, and registers their flags on fs over them.
+func notifyFlags(fs *flag.FlagSet, cfg *NotifyConfig, getenv func(string) string) error {
+	strs := []*string{&cfg.PublicURL, &cfg.TwilioAccountSID, &cfg.TwilioAuthToken, &cfg.TwilioFrom,
+		&cfg.SendGridAPIKey, &cfg.SendGridFrom, &cfg.SendGridEventKey, &cfg.LinkKey}
+	for i, dst := range strs {
+		v := notifyEnvVars[i]
+		if s := getenv(v.env); s != "" {
+			*dst = s
+		}
+		fs.StringVar(dst, v.flag, *dst, "")
+	}
+	every := notifyEnvVars[len(strs)]
+	if s := getenv(every.env); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("%s=%q is not a duration such as 5s", every.env, s)
+		}
+		cfg.DispatchEvery = d
+	}
+	fs.DurationVar(&cfg.DispatchEvery, every.flag, cfg.DispatchEvery, "")
+	return nil
+}
+
+// check validates a parsed NotifyConfig.
+func (c NotifyConfig) check() error {
+	if c.DispatchEvery <= 0 {
+		return fmt.Errorf("-dispatch-every / CAREBOOK_DISPATCH_EVERY = %v; want a positive duration", c.DispatchEvery)
+	}
+	if c.LinkKey != "" {
+		if _, err := decodeLinkKey(c.LinkKey); err != nil {
+			return err
+		}
+	}
+	if c.TwilioAccountSID != "" && c.TwilioAuthToken == "" {
+		return errors.New("-twilio-account-sid needs -twilio-auth-token (TWILIO_AUTH_TOKEN)")
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "https://") && !strings.HasPrefix(c.PublicURL, "http://") {
+		return fmt.Errorf("-public-url / CAREBOOK_PUBLIC_URL = %q; want http(s)://host", c.PublicURL)
+	}
+	return nil
+}
+
+func decodeLinkKey(s string) ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(k) < 32 {
+		return nil, errors.New("the link key (-link-key, CAREBOOK_LINK_KEY, or " + linkKeyFile + ") must be base64 of at least 32 bytes")
+	}
+	return k, nil
+}
+
+// linkKey returns the key that signs email links: the configured one, or
+// the one kept beside a SQLite database, generated when absent. It returns
+// nil (links off) for PostgreSQL without a configured key.
+func (m *Main) linkKey() ([]byte, error) {
+	if m.Config.Notify.LinkKey != "" {
+		return decodeLinkKey(m.Config.Notify.LinkKey)
+	}
+	dir := sqliteDir(m.Config.DSN)
+	if dir == "" {
+		return nil, nil
+	}
+	path := filepath.Join(dir, linkKeyFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return decodeLinkKey(string(b))
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read the link key: %w", err)
+	}
+	k := make([]byte, 32)
+	rand.Read(k)
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write the link key: %w", err)
+	}
+	return k, nil
+}
+
+// senders are the dispatcher's senders: Twilio and SendGrid when
+// configured, else LogSenders that log each message.
+func (m *Main) senders() ([]notify.Sender, error) {
+	c := m.Config.Notify
+	var out []notify.Sender
+	if c.TwilioAccountSID != "" {
+		s, err := twilio.New(twilio.Config{AccountSID: c.TwilioAccountSID, AuthToken: c.TwilioAuthToken, DefaultFrom: c.TwilioFrom})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	} else {
+		m.logger.Warn("SMS are logged, not sent: set -twilio-account-sid and -twilio-auth-token to send them")
+		out = append(out, refserver.NewLogSender(m.logger, notify.SMS))
+	}
+	if c.SendGridAPIKey != "" {
+		s, err := sendgrid.New(sendgrid.Config{APIKey: c.SendGridAPIKey, DefaultFrom: c.SendGridFrom})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	} else {
+		m.logger.Warn("emails are logged, not sent: set -sendgrid-api-key to send them")
+		out = append(out, refserver.NewLogSender(m.logger, notify.Email))
+	}
+	return out, nil
+}
+
+// webhookOptions sets the server's options for the providers' webhooks.
+func (m *Main) webhookOptions(opts *refserver.Options, publicURL string) error {
+	c := m.Config.Notify
+	opts.PublicURL, opts.TwilioAuthToken = publicURL, c.TwilioAuthToken
+	if c.SendGridEventKey != "" {
+		v, err := sendgrid.NewEventVerifier(sendgrid.VerifierConfig{PublicKey: c.SendGridEventKey})
+		if err != nil {
+			return fmt.Errorf("-sendgrid-event-key: %w", err)
+		}
+		opts.SendGridEvents = v
+	}
+	return nil
+}
+
+// startDispatch adds the outbox dispatch job to s. A run's failure is
+// logged; the next run tries again.
+func (m *Main) startDispatch(s gocron.Scheduler) error {
+	senders, err := m.senders()
+	if err != nil {
+		return err
+	}
+	m.dispatcher = m.engine.NewDispatcher(notify.DispatcherConfig{}, senders...)
+	logger := m.logger
+	_, err = notify.Register(s, m.dispatcher, m.Config.Notify.DispatchEvery, gocron.WithEventListeners(
+		gocron.AfterJobRunsWithError(func(_ uuid.UUID, name string, err error) {
+			logger.Error("sending messages failed; the next run tries again", "job", name, "error", err)
+		}),
+	))
+	return err
+}
