@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -10,12 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/notify/sendgrid"
 	"github.com/carebook/carebook/notify/twilio"
 	"github.com/carebook/carebook/refserver"
+	"github.com/carebook/carebook/tenant"
 	"github.com/go-co-op/gocron/v2"
 	"github.com/google/uuid"
 )
@@ -144,7 +147,7 @@ func (m *Main) senders() ([]notify.Sender, error) {
 	c := m.Config.Notify
 	var out []notify.Sender
 	if c.TwilioAccountSID != "" {
-		s, err := twilio.New(twilio.Config{AccountSID: c.TwilioAccountSID, AuthToken: c.TwilioAuthToken, DefaultFrom: c.TwilioFrom})
+		s, err := newPracticeTwilio(twilio.Config{AccountSID: c.TwilioAccountSID, AuthToken: c.TwilioAuthToken, DefaultFrom: c.TwilioFrom}, c.PublicURL)
 		if err != nil {
 			return nil, err
 		}
@@ -164,6 +167,57 @@ func (m *Main) senders() ([]notify.Sender, error) {
 		out = append(out, refserver.NewLogSender(m.logger, notify.Email))
 	}
 	return out, nil
+}
+
+// practiceTwilio sends SMS through Twilio, asking for status callbacks at
+// the practice's webhook (/webhooks/twilio/{practice}/status under the
+// public URL) when one is configured: a twilio.Sender has one callback URL,
+// so there is one Sender per practice, made on first use.
+type practiceTwilio struct {
+	cfg       twilio.Config
+	publicURL string
+
+	mu sync.Mutex
+	by map[tenant.PracticeID]*twilio.Sender
+}
+
+// newPracticeTwilio checks cfg and returns a practiceTwilio; publicURL ""
+// asks for no status callbacks.
+func newPracticeTwilio(cfg twilio.Config, publicURL string) (*practiceTwilio, error) {
+	if _, err := twilio.New(cfg); err != nil {
+		return nil, err
+	}
+	return &practiceTwilio{cfg: cfg, publicURL: strings.TrimRight(publicURL, "/"), by: map[tenant.PracticeID]*twilio.Sender{}}, nil
+}
+
+// Channel is notify.SMS.
+func (p *practiceTwilio) Channel() notify.Channel { return notify.SMS }
+
+// Send sends out through the Sender of out's practice.
+func (p *practiceTwilio) Send(ctx context.Context, out notify.Outgoing) (notify.Receipt, error) {
+	s, err := p.sender(out.Message.PracticeID)
+	if err != nil {
+		return notify.Receipt{}, notify.Permanent(err)
+	}
+	return s.Send(ctx, out)
+}
+
+func (p *practiceTwilio) sender(practice tenant.PracticeID) (*twilio.Sender, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s, ok := p.by[practice]; ok {
+		return s, nil
+	}
+	cfg := p.cfg
+	if p.publicURL != "" {
+		cfg.StatusCallbackURL = p.publicURL + "/webhooks/twilio/" + practice.String() + "/status"
+	}
+	s, err := twilio.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.by[practice] = s
+	return s, nil
 }
 
 // webhookOptions sets the server's options for the providers' webhooks.

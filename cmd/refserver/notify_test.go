@@ -10,7 +10,11 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/actor"
+	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/notify/fakeprovider"
+	"github.com/carebook/carebook/notify/twilio"
 	"github.com/carebook/carebook/scheduling"
+	"github.com/google/uuid"
 )
 
 // bookDemoVisit books, as the front desk, the first open slot of the demo
@@ -167,6 +171,35 @@ func TestNotifyFlags(t *testing.T) {
 		m.Getenv = env(nil)
 		if err := m.ParseFlags(args); err == nil {
 			t.Errorf("%v: no error", args)
+		}
+	}
+}
+
+// TestTwilioStatusCallbackPerPractice checks that SMS sent through Twilio
+// ask for their status callbacks at their practice's webhook.
+func TestTwilioStatusCallbackPerPractice(t *testing.T) {
+	f := fakeprovider.NewTwilio("AC1", "tok")
+	t.Cleanup(f.Close)
+	p, err := newPracticeTwilio(twilio.Config{AccountSID: "AC1", AuthToken: "tok", DefaultFrom: "+12025550100",
+		BaseURL: f.URL(), HTTPClient: f.Client()}, "https://clinic.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	practices := []uuid.UUID{uuid.New(), uuid.New()}
+	for _, pr := range append(practices, practices[0]) {
+		m := &notify.Message{ID: uuid.New(), PracticeID: pr, Channel: notify.SMS, To: "+12025550143", Text: "hi"}
+		if _, err := p.Send(context.Background(), notify.Outgoing{Message: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := f.Messages()
+	if len(got) != 3 || len(p.by) != 2 {
+		t.Fatalf("sent %d through %d senders", len(got), len(p.by))
+	}
+	for i, pr := range []uuid.UUID{practices[0], practices[1], practices[0]} {
+		want := "https://clinic.example/webhooks/twilio/" + pr.String() + "/status?m=" + got[i].MessageID
+		if got[i].StatusCallback != want {
+			t.Errorf("callback %d = %q, want %q", i, got[i].StatusCallback, want)
 		}
 	}
 }
