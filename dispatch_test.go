@@ -2,8 +2,8 @@ package carebook_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,7 +18,10 @@ import (
 )
 
 // fill writes n due SMS messages for the clinic's patient to the outbox.
-func (c *clinic) fill(t testing.TB, n int) []uuid.UUID {
+func (c *clinic) fill(t testing.TB, n int) []uuid.UUID { return c.fillKeyed(t, "load", n) }
+
+// fillKeyed is fill with keys prefix:0, prefix:1, ...
+func (c *clinic) fillKeyed(t testing.TB, prefix string, n int) []uuid.UUID {
 	t.Helper()
 	now := c.clk.Now().UTC().Truncate(time.Microsecond)
 	ids := make([]uuid.UUID, 0, n)
@@ -26,7 +29,7 @@ func (c *clinic) fill(t testing.TB, n int) []uuid.UUID {
 		var msgs []*notify.Message
 		for j := i; j < min(i+500, n); j++ {
 			pid := c.patient.ID
-			m := &notify.Message{ID: c.e.IDs.New(), PracticeID: c.practice, Key: fmt.Sprintf("load:%d", j), Kind: notify.KindCampaign,
+			m := &notify.Message{ID: c.e.IDs.New(), PracticeID: c.practice, Key: fmt.Sprintf("%s:%d", prefix, j), Kind: notify.KindCampaign,
 				Channel: notify.SMS, PatientID: &pid, To: c.patient.Phone, Text: fmt.Sprintf("message %d", j),
 				Status: notify.StatusPending, DueAt: now, CreatedAt: now, UpdatedAt: now}
 			msgs = append(msgs, m)
@@ -87,56 +90,90 @@ func TestDispatchersRaceNoDuplicates(t *testing.T) {
 	})
 }
 
-// TestDispatcherStoppedMidBatchAndRestarted stops a dispatcher in the middle
-// of a batch, as a crash would, and starts another after the lease: nothing
-// is sent twice; messages whose send had started are declared of unknown
-// fate (dead) instead of being resent, and every other one is sent.
-func TestDispatcherStoppedMidBatchAndRestarted(t *testing.T) {
-	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
-		c := newClinic(t, st)
-		const n = 300
-		c.fill(t, n)
-		ctx, stop := context.WithCancel(context.Background())
-		var calls atomic.Int64
-		sms := newRecorder(notify.SMS)
-		sms.fail = func(*notify.Message) error {
-			if calls.Add(1) == 45 {
-				stop() // the process dies while the fifth group is on the wire
-			}
-			return nil
-		}
-		cfg := notify.DispatcherConfig{Batch: 100, Concurrency: 10, Lease: time.Minute}
-		_, err := c.e.NewDispatcher(cfg, sms).Drain(ctx)
-		require.ErrorIs(t, err, context.Canceled)
-		sentBefore, _ := sms.sent()
-		require.GreaterOrEqual(t, len(sentBefore), 45)
+// crashable is the outbox as a dispatcher that dies sees it: once crashed,
+// none of its later writes reach the database.
+type crashable struct {
+	notify.Store
+	crashed atomic.Bool
+}
 
-		sms.fail = nil
-		c.clk.Advance(2 * time.Minute) // past the dead dispatcher's leases
-		s, err := c.e.NewDispatcher(cfg, sms).Drain(context.Background())
-		require.NoError(t, err)
-		assert.Equal(t, 10, s.Expired, "the group in flight is of unknown fate")
+var errCrashed = errors.New("the process died")
 
-		sent, dups := sms.sent()
-		assert.Zero(t, dups, "no message is sent twice")
-		got := c.statuses(t)
-		assert.Equal(t, n-10, got[notify.StatusSent])
-		assert.Equal(t, 10, got[notify.StatusDead])
-		assert.Equal(t, n, len(sent), "the in-flight group did reach the provider once")
+func (c *crashable) MarkSending(ctx context.Context, token uuid.UUID, ids []uuid.UUID, now time.Time, lease time.Duration) ([]uuid.UUID, error) {
+	if c.crashed.Load() {
+		return nil, errCrashed
+	}
+	return c.Store.MarkSending(ctx, token, ids, now, lease)
+}
 
-		dead, err := c.e.Notify.Messages(context.Background(), c.practice, notify.MessageFilter{Status: []notify.Status{notify.StatusDead}, Limit: 100})
-		require.NoError(t, err)
-		require.Len(t, dead, 10)
-		assert.True(t, strings.Contains(dead[0].LastError, "unknown"), "dead letter says why: %q", dead[0].LastError)
-		// The provider's status callback settles it.
-		ok, err := c.e.Notify.Store().ApplyDelivery(context.Background(), notify.Delivery{Channel: notify.SMS, MessageID: dead[0].ID,
-			ProviderID: "SMcallback", Status: notify.StatusDelivered, At: c.clk.Now()})
-		require.NoError(t, err)
-		assert.True(t, ok)
-		m, err := c.e.Notify.Message(context.Background(), c.practice, dead[0].ID)
-		require.NoError(t, err)
-		assert.Equal(t, notify.StatusDelivered, m.Status)
-	})
+func (c *crashable) Record(ctx context.Context, token uuid.UUID, rs []notify.Result) error {
+	if c.crashed.Load() {
+		return errCrashed
+	}
+	return c.Store.Record(ctx, token, rs)
+}
+
+// TestDispatcherStoppedMidBatch stops a dispatcher in the middle of a batch,
+// twice: gracefully (its context ends: it records what it sent) and by a
+// crash (nothing more reaches the database). Another dispatcher takes over
+// after the lease. Nothing is sent twice: messages whose send may have
+// reached the provider without being recorded are declared of unknown fate
+// (dead, with a reason), never resent; every other message is sent once.
+func TestDispatcherStoppedMidBatch(t *testing.T) {
+	for _, crash := range []bool{false, true} {
+		t.Run(map[bool]string{false: "graceful", true: "crash"}[crash], func(t *testing.T) {
+			sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+				c := newClinic(t, st)
+				const n = 300
+				c.fill(t, n)
+				ctx, stop := context.WithCancel(context.Background())
+				store := &crashable{Store: c.e.Notify.Store()}
+				var calls atomic.Int64
+				sms := newRecorder(notify.SMS)
+				sms.fail = func(*notify.Message) error {
+					if calls.Add(1) == 45 { // the fifth group is on the wire
+						store.crashed.Store(crash)
+						stop()
+					}
+					return nil
+				}
+				cfg := notify.DispatcherConfig{Batch: 100, Concurrency: 5, Group: 10, Lease: time.Minute}
+				_, err := notify.NewDispatcher(store, c.clk, cfg, sms).Drain(ctx)
+				require.ErrorIs(t, err, context.Canceled)
+
+				sms.fail = nil
+				c.clk.Advance(2 * time.Minute) // past the stopped dispatcher's leases
+				_, err = c.e.NewDispatcher(cfg, sms).Drain(context.Background())
+				require.NoError(t, err)
+
+				sent, dups := sms.sent()
+				assert.Zero(t, dups, "no message is sent twice")
+				got := c.statuses(t)
+				assert.Equal(t, n, got[notify.StatusSent]+got[notify.StatusDead], "statuses: %v", got)
+				assert.Len(t, sent, n, "each message reached the provider once")
+				if !crash {
+					assert.Equal(t, n, got[notify.StatusSent], "a graceful stop records what it sent")
+					return
+				}
+				// The group on the wire, and perhaps the one before it whose
+				// record was under way, are of unknown fate.
+				assert.GreaterOrEqual(t, got[notify.StatusDead], 10)
+				assert.LessOrEqual(t, got[notify.StatusDead], 20)
+				dead, err := c.e.Notify.Messages(context.Background(), c.practice, notify.MessageFilter{Status: []notify.Status{notify.StatusDead}, Limit: 100})
+				require.NoError(t, err)
+				require.NotEmpty(t, dead)
+				assert.Contains(t, dead[0].LastError, "unknown", "a dead letter says why")
+				// The provider's status callback settles it.
+				ok, err := c.e.Notify.Store().ApplyDelivery(context.Background(), notify.Delivery{Channel: notify.SMS, MessageID: dead[0].ID,
+					ProviderID: "SMcallback", Status: notify.StatusDelivered, At: c.clk.Now()})
+				require.NoError(t, err)
+				assert.True(t, ok)
+				m, err := c.e.Notify.Message(context.Background(), c.practice, dead[0].ID)
+				require.NoError(t, err)
+				assert.Equal(t, notify.StatusDelivered, m.Status)
+			})
+		})
+	}
 }
 
 // TestDispatcherRetriesAndDeadLetters: temporary failures are retried with

@@ -86,7 +86,7 @@ type clinic struct {
 }
 
 // newClinic builds a clinic in New York on st; now is 2026-03-02 12:00 local.
-func newClinic(t *testing.T, st *sqlstore.Store) *clinic {
+func newClinic(t testing.TB, st *sqlstore.Store) *clinic {
 	t.Helper()
 	ny, err := time.LoadLocation("America/New_York")
 	require.NoError(t, err)
@@ -126,7 +126,7 @@ func (c *clinic) at(month time.Month, day, hour, min int) time.Time {
 }
 
 // book books the patient at start as front desk staff (confirmed at once).
-func (c *clinic) book(t *testing.T, start time.Time) *scheduling.Appointment {
+func (c *clinic) book(t testing.TB, start time.Time) *scheduling.Appointment {
 	t.Helper()
 	a, err := c.e.Scheduling.Book(c.staff, c.practice, scheduling.BookRequest{PatientID: c.patient.ID, ProviderID: c.provider,
 		VisitTypeID: c.vt, Start: start})

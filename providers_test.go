@@ -27,16 +27,18 @@ type providers struct {
 
 func newProviders(t testing.TB) *providers {
 	t.Helper()
+	// The senders keep their own transports (many idle connections per
+	// host), as in production; the fakes' httptest clients keep two.
 	p := &providers{twilio: fakeprovider.NewTwilio("ACtest", "twiliotoken0"), sendgrid: fakeprovider.NewSendGrid("SG.test")}
 	t.Cleanup(p.twilio.Close)
 	t.Cleanup(p.sendgrid.Close)
 	var err error
 	p.sms, err = twilio.New(twilio.Config{AccountSID: "ACtest", AuthToken: "twiliotoken0", DefaultFrom: "+12025550100",
-		StatusCallbackURL: "https://clinic.example/webhooks/twilio/status", BaseURL: p.twilio.URL(), HTTPClient: p.twilio.Client(),
+		StatusCallbackURL: "https://clinic.example/webhooks/twilio/status", BaseURL: p.twilio.URL(),
 		Timeout: 2 * time.Second})
 	require.NoError(t, err)
 	p.email, err = sendgrid.New(sendgrid.Config{APIKey: "SG.test", DefaultFrom: "clinic@example.org", Host: p.sendgrid.URL(),
-		HTTPClient: p.sendgrid.Client(), Timeout: 2 * time.Second})
+		Timeout: 2 * time.Second})
 	require.NoError(t, err)
 	return p
 }

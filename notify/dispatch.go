@@ -18,9 +18,12 @@ import (
 type DispatcherConfig struct {
 	// Batch is how many messages one claim takes (default 256).
 	Batch int
-	// Concurrency is how many sends run at once (default 32); the messages
-	// of a batch are marked sending and recorded in groups of this size.
+	// Concurrency is how many sends run at once (default 32).
 	Concurrency int
+	// Group is how many messages of a batch are marked sending, and then
+	// recorded, together (default 4×Concurrency): at most this many are of
+	// unknown fate when a dispatcher dies mid-send.
+	Group int
 	// Lease is how long a claim or a send may take before another
 	// dispatcher takes the message over (claimed) or it is declared of
 	// unknown fate (sending); default 2 minutes.
@@ -49,6 +52,7 @@ func (c *DispatcherConfig) fill() {
 	def(&c.Batch, 256)
 	def(&c.Concurrency, 32)
 	def(&c.MaxAttempts, 8)
+	def(&c.Group, 4*c.Concurrency)
 	defd(&c.Lease, 2*time.Minute)
 	defd(&c.SendTimeout, 15*time.Second)
 	defd(&c.Backoff, 30*time.Second)
@@ -118,15 +122,9 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (Stats, error) {
 		return st, err
 	}
 	st.Claimed = len(msgs)
-	for i := 0; i < len(msgs); i += d.cfg.Concurrency {
-		group := msgs[i:min(i+d.cfg.Concurrency, len(msgs))]
-		gs, err := d.sendGroup(ctx, token, group)
-		st.add(gs)
-		if err != nil {
-			return st, err
-		}
-	}
-	return st, nil
+	gs, err := d.sendBatch(ctx, token, msgs)
+	st.add(gs)
+	return st, err
 }
 
 // Drain runs RunOnce until a batch comes back short of full, and returns
@@ -142,45 +140,84 @@ func (d *Dispatcher) Drain(ctx context.Context) (Stats, error) {
 	}
 }
 
-// sendGroup marks a group sending, sends it concurrently and records the
-// results. A dispatcher stopped between the mark and the record leaves the
-// group sending: ExpireSending later declares those of unknown fate rather
-// than risk sending one twice.
-func (d *Dispatcher) sendGroup(ctx context.Context, token uuid.UUID, group []*Message) (Stats, error) {
-	var st Stats
-	ids := make([]uuid.UUID, len(group))
-	for i, m := range group {
-		ids[i] = m.ID
-	}
-	now := d.clock.Now().UTC()
-	marked, err := d.store.MarkSending(ctx, token, ids, now, d.cfg.Lease)
-	if err != nil {
-		return st, err
-	}
-	ok := make(map[uuid.UUID]bool, len(marked))
-	for _, id := range marked {
-		ok[id] = true
-	}
-	results := make([]Result, len(group))
-	var wg sync.WaitGroup
-	for i, m := range group {
-		if !ok[m.ID] {
-			continue
+// sendBatch sends a claimed batch group by group: it marks a group
+// sending, sends it, and records its results while the next group is marked
+// and sent, so that the database's round trips partly hide behind the
+// sends. Stopped through ctx, it records what it sent (a send cut short
+// is of unknown fate: dead, never resent) and leaves the rest claimed, to
+// be taken over when their lease ends. A dispatcher that dies leaves the
+// groups it had marked and not yet recorded sending: ExpireSending later
+// declares those of unknown fate rather than risk sending one twice.
+func (d *Dispatcher) sendBatch(ctx context.Context, token uuid.UUID, msgs []*Message) (Stats, error) {
+	var (
+		st        Stats
+		recording sync.WaitGroup
+		mu        sync.Mutex
+		recErr    error
+	)
+	defer recording.Wait()
+	for i := 0; i < len(msgs); i += d.cfg.Group {
+		g := msgs[i:min(i+d.cfg.Group, len(msgs))]
+		ids := make([]uuid.UUID, len(g))
+		for i, m := range g {
+			ids[i] = m.ID
 		}
-		m.Attempts++
+		marked, err := d.store.MarkSending(ctx, token, ids, d.clock.Now().UTC(), d.cfg.Lease)
+		if err != nil {
+			return st, err
+		}
+		ok := make(map[uuid.UUID]bool, len(marked))
+		for _, id := range marked {
+			ok[id] = true
+		}
+		rec, gs := d.sendGroup(ctx, g, ok)
+		st.add(gs)
+		if err := ctx.Err(); err != nil {
+			// Stopped: record what became of this group, and stop.
+			recording.Wait()
+			return st, errors.Join(err, recErr, d.store.Record(context.WithoutCancel(ctx), token, rec))
+		}
+		recording.Add(1)
+		go func() {
+			defer recording.Done()
+			// A record must land even when the dispatcher is being stopped.
+			if err := d.store.Record(context.WithoutCancel(ctx), token, rec); err != nil {
+				mu.Lock()
+				recErr = errors.Join(recErr, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	recording.Wait()
+	return st, recErr
+}
+
+// sendGroup sends the messages of g marked (ok) with Concurrency workers
+// and returns their results.
+func (d *Dispatcher) sendGroup(ctx context.Context, g []*Message, ok map[uuid.UUID]bool) ([]Result, Stats) {
+	var st Stats
+	results := make([]Result, len(g))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(d.cfg.Concurrency, len(ok)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = d.send(ctx, m)
+			for i := range next {
+				results[i] = d.send(ctx, g[i])
+			}
 		}()
 	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		// Stopped: whatever was sent stays sending, of unknown fate.
-		return st, err
+	for i, m := range g {
+		if ok[m.ID] {
+			m.Attempts++
+			next <- i
+		}
 	}
-	var rec []Result
-	for i, m := range group {
+	close(next)
+	wg.Wait()
+	rec := make([]Result, 0, len(ok))
+	for i, m := range g {
 		if !ok[m.ID] {
 			continue
 		}
@@ -195,7 +232,7 @@ func (d *Dispatcher) sendGroup(ctx context.Context, token uuid.UUID, group []*Me
 			st.Dead++
 		}
 	}
-	return st, d.store.Record(ctx, token, rec)
+	return rec, st
 }
 
 // send sends one message and says what became of it.
@@ -224,6 +261,9 @@ func (d *Dispatcher) send(ctx context.Context, m *Message) Result {
 	switch {
 	case err == nil:
 		r.Status, r.ProviderID = StatusSent, rc.ProviderID
+	case ctx.Err() != nil:
+		// Cut short by a stop: the provider may have it. Never resent.
+		r.Status, r.Error = StatusDead, "delivery unknown: the dispatcher stopped during the send: "+err.Error()
 	case IsPermanent(err) || m.Attempts >= d.cfg.MaxAttempts || errors.Is(err, errNoSender):
 		r.Status, r.Error = StatusDead, err.Error()
 	default:
