@@ -170,18 +170,23 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, http.StatusOK, listOf(ts))
 }
 
+// checkKindChannel refuses an unknown kind or channel, naming its field.
+func checkKindChannel(k notify.Kind, ch notify.Channel) error {
+	const op = "refserver.checkKindChannel"
+	switch {
+	case !k.Valid():
+		return errs.Invalid(op, "kind", "unknown kind "+strconv.Quote(string(k)))
+	case !ch.Valid():
+		return errs.Invalid(op, "channel", "unknown channel "+strconv.Quote(string(ch)))
+	}
+	return nil
+}
+
 // templateKey reads a template's {kind}, {channel} and {language} path
 // values, refusing unknown kinds and channels.
 func templateKey(r *http.Request) (notify.Kind, notify.Channel, string, error) {
-	const op = "refserver.templateKey"
-	k, ch, lang := notify.Kind(r.PathValue("kind")), notify.Channel(r.PathValue("channel")), r.PathValue("language")
-	switch {
-	case !k.Valid():
-		return k, ch, lang, errs.Invalid(op, "kind", "unknown kind "+strconv.Quote(string(k)))
-	case !ch.Valid():
-		return k, ch, lang, errs.Invalid(op, "channel", "unknown channel "+strconv.Quote(string(ch)))
-	}
-	return k, ch, lang, nil
+	k, ch := notify.Kind(r.PathValue("kind")), notify.Channel(r.PathValue("channel"))
+	return k, ch, r.PathValue("language"), checkKindChannel(k, ch)
 }
 
 func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) error {
@@ -236,11 +241,8 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request) error {
 	}
 	t := notify.Template{PracticeID: pid, Kind: notify.Kind(in.Kind), Channel: notify.Channel(in.Channel), Language: in.Language,
 		Subject: in.Subject, Text: in.Text, HTML: in.HTML}
-	if !t.Kind.Valid() {
-		return errs.Invalid("refserver.previewTemplate", "kind", "unknown kind "+strconv.Quote(in.Kind))
-	}
-	if !t.Channel.Valid() {
-		return errs.Invalid("refserver.previewTemplate", "channel", "unknown channel "+strconv.Quote(in.Channel))
+	if err := checkKindChannel(t.Kind, t.Channel); err != nil {
+		return err
 	}
 	m, err := s.engine.Notify.Preview(r.Context(), pid, t, appt)
 	if err != nil {

@@ -448,3 +448,25 @@ func TestLinkPages(t *testing.T) {
 		page(e.post("POST", confirm, "", nil, nil), 404, "could not find")
 	})
 }
+
+// TestPreferencesAreAudited checks that a patient changing their own
+// preferences behind SessionAuth is recorded in the activity log in the
+// change's transaction, and that a refused change is recorded as failed.
+func TestPreferencesAreAudited(t *testing.T) {
+	m := newMatrixEnv(t)
+	path := "/api/v1/practices/" + m.a.practice + "/patients/" + m.a.patient + "/preferences"
+	p1 := bearer(m.token("patient_P1"))
+	if p := m.ok(m.do("PATCH", path, map[string]any{"email": false}, p1), 200); p["email"] != false {
+		t.Fatalf("preferences = %v", p)
+	}
+	m.problem(m.do("PATCH", path, map[string]any{"email": 1}, p1), 400, "email")
+	m.ok(m.do("GET", path, nil, p1), 200)
+	got := m.entries("preferences.update")
+	if len(got) != 2 || got[0].Outcome != audit.Allowed || got[1].Outcome != audit.Failed || got[0].Role != "patient" ||
+		got[0].PatientID == nil || got[0].PatientID.String() != m.a.patient || got[0].ResourceID != m.a.patient {
+		t.Errorf("preferences.update entries = %+v", got)
+	}
+	if n := len(m.entries("preferences.read")); n != 1 {
+		t.Errorf("preferences.read entries = %d, want 1", n)
+	}
+}
