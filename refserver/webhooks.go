@@ -50,9 +50,10 @@ func (s *Server) verifyTwilio(r *http.Request) error {
 	return nil
 }
 
-// twilioPractice verifies a Twilio webhook and reads its {practice}, which
-// must exist.
-func (s *Server) twilioPractice(r *http.Request) (tenant.PracticeID, error) {
+// twilioPractice verifies a Twilio webhook (its form bounded by
+// Options.MaxBodyBytes) and reads its {practice}, which must exist.
+func (s *Server) twilioPractice(w http.ResponseWriter, r *http.Request) (tenant.PracticeID, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	if err := s.verifyTwilio(r); err != nil {
 		return tenant.PracticeID{}, err
 	}
@@ -65,7 +66,7 @@ func (s *Server) twilioPractice(r *http.Request) (tenant.PracticeID, error) {
 // again is a replay: 403, nothing changed.
 func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 	const op = "refserver.twilioSMS"
-	pid, err := s.twilioPractice(r)
+	pid, err := s.twilioPractice(w, r)
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 // twilioStatus applies a message status callback. A callback about a
 // message of another practice, or of none, changes nothing.
 func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.twilioPractice(r)
+	pid, err := s.twilioPractice(w, r)
 	if err != nil {
 		return err
 	}
