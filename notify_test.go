@@ -184,7 +184,10 @@ func TestNotifyBookingRemindersAndCancelByReply(t *testing.T) {
 		// 2-hour reminders are withdrawn and a cancellation goes out.
 		reply, err := c.e.Notify.HandleSMS(ctx, notify.Inbound{PracticeID: c.practice, From: "+1 202-555-0143", Body: " c ", ProviderID: "SM1"})
 		require.NoError(t, err)
-		assert.Equal(t, "Your visit on Thu Mar 5 at 10:00 AM is canceled.", reply)
+		assert.Equal(t, "Your visit on Thu Mar 5 at 10:00 AM is canceled.", reply.Text)
+		assert.Equal(t, "cancel", reply.Action)
+		require.NotNil(t, reply.PatientID)
+		assert.Equal(t, c.patient.ID, *reply.PatientID)
 		got, err := c.e.Scheduling.Appointment(c.staff, c.practice, a.ID)
 		require.NoError(t, err)
 		assert.Equal(t, scheduling.StatusCanceled, got.Status)
@@ -267,7 +270,8 @@ func TestNotifyOptOutHonoured(t *testing.T) {
 
 	reply, err := c.e.Notify.HandleSMS(ctx, notify.Inbound{PracticeID: c.practice, From: "+12025550143", Body: "STOP", ProviderID: "SM2"})
 	require.NoError(t, err)
-	assert.Contains(t, reply, "no longer")
+	assert.Contains(t, reply.Text, "no longer")
+	assert.Equal(t, "stop", reply.Action)
 	box := c.outbox(t, a.ID)
 	assert.Equal(t, notify.StatusDropped, box["confirmed/sms"].Status, "waiting SMS are dropped at once")
 	assert.Equal(t, notify.StatusPending, box["confirmed/email"].Status, "email is another consent")
@@ -304,7 +308,8 @@ func TestNotifyUnknownNumberAndText(t *testing.T) {
 	} {
 		reply, err := c.e.Notify.HandleSMS(ctx, in)
 		require.NoError(t, err)
-		assert.NotEmpty(t, reply)
+		assert.NotEmpty(t, reply.Text)
+		assert.Equal(t, "none", reply.Action)
 	}
 	got, err := c.e.Scheduling.Appointment(c.staff, c.practice, a.ID)
 	require.NoError(t, err)

@@ -83,7 +83,7 @@ func TestNotifyThroughProviders(t *testing.T) {
 
 		reply, err := c.e.Notify.HandleSMS(ctx, notify.Inbound{PracticeID: c.practice, From: sms.To, Body: "Cancel", ProviderID: "SMin1"})
 		require.NoError(t, err)
-		assert.Contains(t, reply, "is canceled")
+		assert.Contains(t, reply.Text, "is canceled")
 		c.clk.Set(c.at(3, 5, 9, 0))
 		_, err = d.Drain(ctx)
 		require.NoError(t, err)

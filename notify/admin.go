@@ -26,6 +26,16 @@ type LinkOutcome struct {
 	Facts *Facts
 }
 
+// CheckLink verifies a signed link's signature and expiry without using
+// it, to describe it before the patient acts; errors are those of
+// FollowLink, except that a used link is not detected.
+func (s *Service) CheckLink(token string) (Link, error) {
+	if s.links == nil {
+		return Link{}, forbidden("notify.CheckLink", "token", "this server does not sign links")
+	}
+	return s.links.Verify(token, s.clock.Now())
+}
+
 // FollowLink verifies a signed link and does what it says, once, in one
 // transaction: confirm acknowledges the visit, cancel cancels it as the
 // patient (within the cut-off), unsubscribe ends marketing consent. A

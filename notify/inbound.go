@@ -45,6 +45,17 @@ const (
 	replyTooLate   = "Your visit on %s is too soon to cancel by text. Please call the practice."
 )
 
+// Reply is HandleSMS's answer: the text to send back, and what it did.
+type Reply struct {
+	Text string
+	// PatientID is the patient the number matched (the first, when a family
+	// shares it); nil for an unknown number.
+	PatientID *uuid.UUID
+	// Action is what the message did: cancel, confirm, stop, start, or
+	// none (help, unknown text or number, a visit too close to cancel).
+	Action string
+}
+
 // HandleSMS answers an inbound SMS, in one transaction: C or CANCEL cancels
 // the patient's next visit (within the practice's cut-off), Y or CONFIRM
 // acknowledges it, STOP ends every later SMS at once (pending ones are
@@ -54,17 +65,17 @@ const (
 // metering). The inbound message's ProviderID is remembered in the same
 // transaction: the same message again fails with KindConflict and changes
 // nothing.
-func (s *Service) HandleSMS(ctx context.Context, in Inbound) (string, error) {
+func (s *Service) HandleSMS(ctx context.Context, in Inbound) (Reply, error) {
 	const op = "notify.HandleSMS"
 	phone, err := contact.NormalizePhone(op, "From", in.From)
 	if err != nil {
-		return replyUnknown, nil
+		return Reply{Text: replyUnknown, Action: "none"}, nil
 	}
 	word := strings.ToUpper(strings.TrimSpace(in.Body))
 	if i := strings.IndexAny(word, " \t\r\n.!,"); i >= 0 {
 		word = word[:i]
 	}
-	var reply string
+	reply := Reply{Action: "none"}
 	err = s.store.InNotifyTx(ctx, func(ctx context.Context, tx Store) error {
 		b := s.Bind(tx)
 		if in.ProviderID != "" {
@@ -78,64 +89,64 @@ func (s *Service) HandleSMS(ctx context.Context, in Inbound) (string, error) {
 			return err
 		}
 		if len(patients) == 0 {
-			reply = replyUnknown
-			return b.recordReply(ctx, in, phone, nil, reply)
+			reply.Text = replyUnknown
+			return b.recordReply(ctx, in, phone, nil, reply.Text)
 		}
-		reply, err = b.answer(ctx, op, in.PracticeID, patients, word)
-		if err != nil {
+		reply.PatientID = &patients[0]
+		if reply.Text, reply.Action, err = b.answer(ctx, op, in.PracticeID, patients, word); err != nil {
 			return err
 		}
-		return b.recordReply(ctx, in, phone, &patients[0], reply)
+		return b.recordReply(ctx, in, phone, &patients[0], reply.Text)
 	})
 	if err != nil {
-		return "", err
+		return Reply{}, err
 	}
 	return reply, nil
 }
 
 // answer acts on a keyword from patients (who share one phone).
-func (s *Service) answer(ctx context.Context, op string, practice tenant.PracticeID, patients []uuid.UUID, word string) (string, error) {
+func (s *Service) answer(ctx context.Context, op string, practice tenant.PracticeID, patients []uuid.UUID, word string) (text, action string, err error) {
 	now := s.now()
 	switch {
 	case oneOf(word, stopWords), oneOf(word, startWords):
 		stop := oneOf(word, stopWords)
 		for _, p := range patients {
 			if err := s.setOptOut(ctx, practice, p, stop, "sms:"+word); err != nil {
-				return "", err
+				return "", "", err
 			}
 		}
 		if stop {
-			return replyStopped, nil
+			return replyStopped, "stop", nil
 		}
-		return replyStarted, nil
+		return replyStarted, "start", nil
 	case oneOf(word, cancelWords), oneOf(word, confirmWords):
 		f, err := s.store.NextAppointment(ctx, practice, patients, now)
 		if errs.Is(err, errs.KindNotFound) {
-			return replyNoVisit, nil
+			return replyNoVisit, "none", nil
 		}
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		when, _, _ := wordWhen(f.Start.In(zone(f.LocationZone)), "en")
 		if oneOf(word, confirmWords) {
 			if f.Status == "new" {
-				return sprintf(replyPending, when), nil
+				return sprintf(replyPending, when), "none", nil
 			}
-			return sprintf(replyConfirmed, when), nil
+			return sprintf(replyConfirmed, when), "confirm", nil
 		}
 		err = s.cancelAsPatient(ctx, f, "canceled by text message reply")
 		if errs.Is(err, errs.KindPreconditionFailed) {
-			return sprintf(replyTooLate, when), nil
+			return sprintf(replyTooLate, when), "none", nil
 		}
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		return sprintf(replyCanceled, when), nil
+		return sprintf(replyCanceled, when), "cancel", nil
 	case oneOf(word, helpWords):
-		return replyHelp, nil
+		return replyHelp, "none", nil
 	}
 	// Anything else changes nothing and gets the same help.
-	return replyHelp, nil
+	return replyHelp, "none", nil
 }
 
 // cancelAsPatient cancels f's appointment as its patient.

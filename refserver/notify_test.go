@@ -305,8 +305,8 @@ func TestTwilioWebhooks(t *testing.T) {
 		if a := e.ok(e.do("GET", f.base+"/appointments/"+str(ap, "id"), nil), 200); a["status"] != "canceled" {
 			t.Errorf("appointment after C = %v", a)
 		}
-		es, err := e.engine.Audit.Query(context.Background(), uuid.MustParse(f.practice), audit.Filter{Action: "notify.sms_inbound"})
-		if err != nil || len(es) != 1 || es[0].ResourceID != "SM0001" {
+		es, err := e.engine.Audit.Query(context.Background(), uuid.MustParse(f.practice), audit.Filter{Action: "notify.sms_inbound.cancel"})
+		if err != nil || len(es) != 1 || es[0].ResourceID != "SM0001" || es[0].PatientID == nil || !strings.HasPrefix(es[0].Actor, "patient:") {
 			t.Errorf("activity log = %+v, %v", es, err)
 		}
 		replies := len(e.messages(f, "kind=reply"))

@@ -3,7 +3,6 @@ package refserver
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"html/template"
 	"net/http"
 	"strings"
@@ -74,16 +73,22 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var answer string
+	var answer notify.Reply
 	err = s.engine.InTx(r.Context(), func(ctx context.Context, tx *carebook.Engine) error {
 		var err error
 		answer, err = tx.Notify.HandleSMS(ctx, notify.Inbound{PracticeID: pid, From: in.From, Body: in.Body, ProviderID: in.MessageSID})
 		if err != nil {
 			return err
 		}
-		_, err = tx.Audit.Record(ctx, audit.Entry{PracticeID: pid, Actor: "twilio", Role: "webhook", Action: "notify.sms_inbound",
+		// The patient the number matched acts (a cancel, a STOP); an
+		// unknown number is recorded as the webhook.
+		e := audit.Entry{PracticeID: pid, Actor: "twilio", Role: "webhook", Action: "notify.sms_inbound." + answer.Action,
 			ResourceType: "sms", ResourceID: clipString(in.MessageSID, 100), Outcome: audit.Allowed,
-			IP: clientIP(r), UserAgent: clipString(r.UserAgent(), 500), RequestID: requestIDFrom(ctx)})
+			IP: clientIP(r), UserAgent: clipString(r.UserAgent(), 500), RequestID: requestIDFrom(ctx)}
+		if answer.PatientID != nil {
+			e.Actor, e.Role, e.PatientID = "patient:"+answer.PatientID.String(), "patient", answer.PatientID
+		}
+		_, err = tx.Audit.Record(ctx, e)
 		return err
 	})
 	if errs.Is(err, errs.KindConflict) {
@@ -94,7 +99,7 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", twilio.TwiMLContentType)
 	w.WriteHeader(http.StatusOK)
-	w.Write(twilio.TwiML(answer))
+	w.Write(twilio.TwiML(answer.Text))
 	return nil
 }
 
@@ -202,24 +207,14 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, status int, p
 // invalidLink is the page of a link that is not one of ours.
 var invalidLink = linkPage{Title: "This link is not valid", Text: "Please use the link in your message exactly as it is, or contact the practice."}
 
-// linkActionOf reads the action a link token names, without verifying it:
-// that is FollowLink's job, when the patient presses the button.
-func linkActionOf(token string) (notify.LinkAction, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) == 0 {
-		return 0, false
-	}
-	a := notify.LinkAction(b[0])
-	return a, a == notify.LinkConfirm || a == notify.LinkCancel || a == notify.LinkUnsubscribe
-}
-
 // showLink describes what following the link will do, and changes nothing.
 func (s *Server) showLink(w http.ResponseWriter, r *http.Request) error {
-	a, ok := linkActionOf(r.PathValue("token"))
-	if !ok {
-		return s.servePage(w, r, http.StatusForbidden, invalidLink)
+	l, err := s.engine.Notify.CheckLink(r.PathValue("token"))
+	if err != nil {
+		status, p := linkFailure(err)
+		return s.servePage(w, r, status, p)
 	}
-	switch a {
+	switch l.Action {
 	case notify.LinkConfirm:
 		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Confirm your visit", Text: "Press the button to tell the practice you will come.", Button: "Confirm my visit"})
 	case notify.LinkCancel:
