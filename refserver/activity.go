@@ -104,6 +104,9 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if in.OldPassword == "" {
 		return errs.Invalid(op, "old_password", "is required")
 	}
+	if err := s.limits.check(r, c.session.AccountID.String()); err != nil {
+		return err
+	}
 	ctx := r.Context()
 	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "password.change", "account", c.session.AccountID.String(), audit.Allowed)
 	// Checked and hashed before the transaction, which then only writes.

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -122,6 +121,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.Password == "" {
 		return errs.Invalid(op, "password", "is required")
+	}
+	if err := s.limits.check(r, ident); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	// The password is checked (argon2id, tens of milliseconds) before the
@@ -664,16 +666,6 @@ func newCSRFToken() string {
 	var b [32]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// clientIP is the address r came from. (Behind a proxy this is the proxy's;
-// trusting X-Forwarded-For needs configuration the server does not have yet.)
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // clipString cuts s to at most n bytes, on a rune boundary.

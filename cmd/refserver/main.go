@@ -79,6 +79,10 @@ type Config struct {
 	// AuditExportEvery (CAREBOOK_AUDIT_EXPORT_EVERY) is how often the export
 	// job runs.
 	AuditExportEvery time.Duration
+	// TrustedProxies (CAREBOOK_TRUSTED_PROXIES) lists, comma-separated, the
+	// networks (CIDR) or addresses of the reverse proxies whose
+	// X-Forwarded-For serve believes; "" believes none.
+	TrustedProxies string
 }
 
 // Authentication modes of serve.
@@ -143,6 +147,7 @@ var envVars = []envVar{
 	{"tls-key", "CAREBOOK_TLS_KEY", "PEM private key file of -tls-cert"},
 	{"audit-archive", "CAREBOOK_AUDIT_ARCHIVE", "directory for the activity log export; empty turns it off (default: audit-archive beside a SQLite database)"},
 	{"audit-export-every", "CAREBOOK_AUDIT_EXPORT_EVERY", "how often the activity log export runs (serve)"},
+	{"trusted-proxies", "CAREBOOK_TRUSTED_PROXIES", "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For names the client (serve)"},
 }
 
 // ParseFlags reads the subcommand and flags from args (without the program
@@ -191,6 +196,7 @@ func (m *Main) ParseFlags(args []string) error {
 		cfg.Auth = v
 	}
 	cfg.TLSCert, cfg.TLSKey = getenv("CAREBOOK_TLS_CERT"), getenv("CAREBOOK_TLS_KEY")
+	cfg.TrustedProxies = getenv("CAREBOOK_TRUSTED_PROXIES")
 	archive, archiveSet := getenv("CAREBOOK_AUDIT_ARCHIVE"), false
 	if m.LookupEnv != nil {
 		archive, archiveSet = m.LookupEnv("CAREBOOK_AUDIT_ARCHIVE")
@@ -216,6 +222,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "")
 	fs.StringVar(&archive, "audit-archive", archive, "")
 	fs.DurationVar(&cfg.AuditExportEvery, "audit-export-every", cfg.AuditExportEvery, "")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "")
 	fs.Usage = func() { m.usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -232,6 +239,9 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("-tls-cert and -tls-key (CAREBOOK_TLS_CERT, CAREBOOK_TLS_KEY) go together")
+	}
+	if _, err := refserver.ParseTrustedProxies("trusted_proxies", cfg.TrustedProxies); err != nil {
+		return fmt.Errorf("-trusted-proxies / CAREBOOK_TRUSTED_PROXIES: %w", err)
 	}
 	if cfg.AuditExportEvery <= 0 {
 		return fmt.Errorf("-audit-export-every / CAREBOOK_AUDIT_EXPORT_EVERY = %v; want a positive duration", cfg.AuditExportEvery)
@@ -319,7 +329,12 @@ func (m *Main) Run(ctx context.Context) error {
 		ln = tls.NewListener(ln, tlsConfig)
 		m.url = "https://" + displayAddr(ln.Addr())
 	}
-	opts := refserver.Options{Logger: logger}
+	proxies, err := refserver.ParseTrustedProxies("trusted_proxies", cfg.TrustedProxies)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	opts := refserver.Options{Logger: logger, TrustedProxies: proxies}
 	if cfg.Auth == authSession {
 		opts.Authenticate = refserver.SessionAuth(e.Identity)
 	} else {
