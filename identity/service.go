@@ -38,6 +38,12 @@ type Config struct {
 	VerificationTTL time.Duration
 	// TOTPIssuer names carebook in authenticator apps; "": "carebook".
 	TOTPIssuer string
+	// Keys seals TOTP secrets at rest with AES-256-GCM. Secrets stored in
+	// clear before it was set keep working and are sealed the next time
+	// the Service writes them (a sign-in with a TOTP code or a recovery
+	// code, or a confirmed enrollment). nil stores new secrets in clear:
+	// for tests and development only.
+	Keys KeyProvider
 }
 
 func (c Config) withDefaults() Config {
@@ -235,12 +241,19 @@ func (s *Service) FinishLogin(ctx context.Context, at *LoginAttempt) (string, *S
 				Msg: "a TOTP code or a recovery code is required"}
 			return nil
 		case acct.TOTPEnabled:
-			field, err := secondFactor(ctx, tx, acct, req, now)
+			secret, err := openSecret(ctx, s.cfg.Keys, acct.ID, acct.TOTPSecret)
+			if err != nil {
+				return err
+			}
+			field, err := secondFactor(ctx, tx, acct, secret, req, now)
 			if errors.Is(err, errSecondFactor) {
 				refusal = badCredentials(op, field)
 				return s.fail(ctx, tx, acct, now)
 			}
 			if err != nil {
+				return err
+			}
+			if err := s.sealLegacySecret(ctx, tx, acct, secret, now); err != nil {
 				return err
 			}
 		}
