@@ -133,12 +133,14 @@ func (e *Engine) Ready(ctx context.Context) error { return e.store.Ping(ctx) }
 func (e *Engine) Close() error { return e.store.Close() }
 
 // InTx runs fn in one database transaction, handing it an Engine whose
-// Tenants, Scheduling and Audit services work in that transaction: what fn
-// writes through them, activity log entries included, commits if fn returns
-// nil and rolls back otherwise. The tx Engine has the same clock, IDs and
-// logger; its Scheduling service caches nothing (a cached read may not be
-// what the transaction sees), and its Identity and RBAC are nil. It and its
-// Store must not be used after fn returns, nor closed. Called on an Engine
+// Tenants, Scheduling, Identity, RBAC and Audit services work in that
+// transaction: what fn writes through them, activity log entries included,
+// commits if fn returns nil and rolls back otherwise. The tx Engine has the
+// same clock, IDs, logger and identity Config; its Scheduling service caches
+// nothing (a cached read may not be what the transaction sees). It and its
+// Store must not be used after fn returns, nor closed. Slow work that
+// writes nothing (hashing a password: identity's Check and Prepare methods)
+// belongs before InTx, so that the transaction is short. Called on an Engine
 // already bound to a transaction, InTx runs fn in that transaction.
 //
 // On PostgreSQL an error inside the transaction aborts it, except a
@@ -150,8 +152,8 @@ func (e *Engine) InTx(ctx context.Context, fn func(ctx context.Context, tx *Engi
 	})
 }
 
-// bind returns an Engine whose Tenants, Scheduling and Audit services work
-// through st, a store bound to a transaction (see InTx).
+// bind returns an Engine whose services work through st, a store bound to
+// a transaction (see InTx).
 func (e *Engine) bind(st *sqlstore.Store) *Engine {
 	tx := &Engine{Clock: e.Clock, IDs: e.IDs, Logger: e.Logger, identityConfig: e.identityConfig, store: st}
 	tx.links = e.links
@@ -160,6 +162,8 @@ func (e *Engine) bind(st *sqlstore.Store) *Engine {
 	// A policy set in the transaction makes the parent's cache forget the
 	// old one (harmless if the transaction then rolls back).
 	tx.Tenants = tenant.NewService(st, e.Clock, e.IDs, tenant.OnPolicyChange(e.Scheduling.ForgetPolicy))
+	tx.Identity = e.Identity.Bind(st)
+	tx.RBAC = e.RBAC.Bind(st, st)
 	tx.Audit = e.Audit.Bind(st)
 	return tx
 }

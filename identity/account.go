@@ -25,25 +25,55 @@ type Registration struct {
 	Password string
 }
 
+// PendingAccount is a new account whose input has been validated and
+// whose password has been hashed (argon2id, the slow part), not yet stored:
+// made by PrepareRegistration or PrepareAcceptance, so that a caller can
+// hash before opening the transaction that FinishRegistration or
+// FinishAcceptance writes in.
+type PendingAccount struct {
+	account *Account
+	// email and phone are as given, to name the field of a conflict.
+	email, phone string
+	// inv is the invitation being accepted, for FinishAcceptance.
+	inv *Invitation
+}
+
 // Register creates a patient account with an unverified email, and a
 // verification token (shown only here) that VerifyEmail accepts within
-// VerificationTTL. A taken email or phone gives KindConflict; an unknown
-// practice KindNotFound.
+// VerificationTTL: PrepareRegistration, then FinishRegistration. A taken
+// email or phone gives KindConflict; an unknown practice KindNotFound.
 func (s *Service) Register(ctx context.Context, r Registration) (*Account, string, error) {
-	const op = "identity.Register"
-	a, err := s.newAccount(ctx, op, Patient, r.PracticeID, r.Email, r.Phone, r.Password)
+	p, err := s.PrepareRegistration(ctx, r)
 	if err != nil {
 		return nil, "", err
 	}
+	return s.FinishRegistration(ctx, p)
+}
+
+// PrepareRegistration validates r and hashes its password, writing nothing.
+// Bad input is KindInvalid naming the field.
+func (s *Service) PrepareRegistration(ctx context.Context, r Registration) (*PendingAccount, error) {
+	a, err := s.newAccount(ctx, "identity.Register", Patient, r.PracticeID, r.Email, r.Phone, r.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &PendingAccount{account: a, email: r.Email, phone: r.Phone}, nil
+}
+
+// FinishRegistration stores the account of PrepareRegistration and its
+// email verification, in one transaction (the caller's, on a bound Service),
+// and returns the account and the verification token. See Register.
+func (s *Service) FinishRegistration(ctx context.Context, p *PendingAccount) (*Account, string, error) {
 	tok, hash, err := newToken()
 	if err != nil {
 		return nil, "", err
 	}
+	a := p.account
 	v := &Verification{TokenHash: hash, AccountID: a.ID, CreatedAt: a.CreatedAt,
 		ExpiresAt: a.CreatedAt.Add(s.cfg.VerificationTTL)}
 	err = s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
 		if err := tx.CreateAccount(ctx, a); err != nil {
-			return fieldOfConflict(err, r.Email, r.Phone)
+			return fieldOfConflict(err, p.email, p.phone)
 		}
 		return tx.CreateVerification(ctx, v)
 	})
@@ -111,27 +141,57 @@ func (s *Service) CreateInvitation(ctx context.Context, practice tenant.Practice
 }
 
 // AcceptInvitation consumes an invitation token, creating the staff account
-// of the invited email (verified, since the token reached it) with password.
-// It returns the account and the invitation, so that the caller can grant
-// the role. An unknown token is KindNotFound; a used or expired one
-// KindPreconditionFailed (field "token"); an email that already has an
-// account KindConflict (field "email").
+// of the invited email (verified, since the token reached it) with password:
+// PrepareAcceptance, then FinishAcceptance. It returns the account and the
+// invitation, so that the caller can grant the role. An unknown token is
+// KindNotFound; a used or expired one KindPreconditionFailed (field
+// "token"); an email that already has an account KindConflict (field
+// "email").
 func (s *Service) AcceptInvitation(ctx context.Context, token, password string) (*Account, *Invitation, error) {
+	p, err := s.PrepareAcceptance(ctx, token, password)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.FinishAcceptance(ctx, p)
+}
+
+// PrepareAcceptance finds the invitation of token, checks that it is
+// usable, and builds its account with password hashed, writing nothing.
+func (s *Service) PrepareAcceptance(ctx context.Context, token, password string) (*PendingAccount, error) {
 	const op = "identity.AcceptInvitation"
 	now := s.now()
 	inv, err := s.store.InvitationByTokenHash(ctx, HashToken(token))
 	if err != nil {
-		return nil, nil, tokenNotFound(op, err)
+		return nil, tokenNotFound(op, err)
 	}
 	if err := usable(op, inv.AcceptedAt, inv.ExpiresAt, now); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	a, err := s.newAccount(ctx, op, Staff, inv.PracticeID, inv.Email, "", password)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	a.EmailVerifiedAt = &now
-	err = s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
+	verified := a.CreatedAt
+	a.EmailVerifiedAt = &verified
+	return &PendingAccount{account: a, email: inv.Email, inv: inv}, nil
+}
+
+// Invitation is the invitation a PendingAccount of PrepareAcceptance
+// accepts, nil for a registration. Its role is what the caller grants.
+func (p *PendingAccount) Invitation() *Invitation { return p.inv }
+
+// FinishAcceptance marks the invitation of PrepareAcceptance accepted and
+// stores its account, in one transaction (the caller's, on a bound Service).
+// A concurrent acceptance of the same token makes it KindPreconditionFailed
+// (field "token"). See AcceptInvitation.
+func (s *Service) FinishAcceptance(ctx context.Context, p *PendingAccount) (*Account, *Invitation, error) {
+	const op = "identity.AcceptInvitation"
+	a, inv := p.account, p.inv
+	if inv == nil {
+		return nil, nil, errs.E(errs.KindInternal, op, "not an invitation's account")
+	}
+	now := *a.EmailVerifiedAt
+	err := s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
 		if err := tx.AcceptInvitation(ctx, inv.PracticeID, inv.ID, a.ID, now); err != nil {
 			return tokenUsed(op, err)
 		}
@@ -143,40 +203,69 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, password string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	inv.AcceptedAt, inv.AccountID = &now, &a.ID
-	return a, inv, nil
+	accepted := *inv
+	accepted.AcceptedAt, accepted.AccountID = &now, &a.ID
+	return a, &accepted, nil
 }
 
 // ChangePassword replaces account's password after checking the old one
 // (KindUnauthenticated, field "old_password", when wrong), and ends every
 // other session of the account than keep (the session making the change;
-// the zero ID ends them all).
+// the zero ID ends them all): PreparePasswordChange, then
+// FinishPasswordChange.
 func (s *Service) ChangePassword(ctx context.Context, account AccountID, keep SessionID, oldPassword, newPassword string) error {
+	pc, err := s.PreparePasswordChange(ctx, account, oldPassword, newPassword)
+	if err != nil {
+		return err
+	}
+	return s.FinishPasswordChange(ctx, pc, keep)
+}
+
+// PasswordChange is a password change whose old password has been checked
+// and whose new password has been hashed, not yet stored.
+type PasswordChange struct {
+	account AccountID
+	hash    string
+}
+
+// PreparePasswordChange checks the new password's rules (KindInvalid, field
+// "new_password") and the old password (KindUnauthenticated, field
+// "old_password"), and hashes the new one, writing nothing: the slow half
+// of ChangePassword, so that a caller can do it before opening the
+// transaction FinishPasswordChange writes in.
+func (s *Service) PreparePasswordChange(ctx context.Context, account AccountID, oldPassword, newPassword string) (*PasswordChange, error) {
 	const op = "identity.ChangePassword"
 	if err := CheckPassword(op, "new_password", newPassword); err != nil {
-		return err
+		return nil, err
 	}
 	a, err := s.store.GetAccount(ctx, account)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ok, err := VerifyPassword(oldPassword, a.PasswordHash)
 	if err != nil {
-		return errs.Wrap(errs.KindInternal, op, "stored password hash is unreadable", err)
+		return nil, errs.Wrap(errs.KindInternal, op, "stored password hash is unreadable", err)
 	}
 	if !ok {
-		return &errs.Error{Kind: errs.KindUnauthenticated, Op: op, Field: "old_password", Msg: "wrong password"}
+		return nil, &errs.Error{Kind: errs.KindUnauthenticated, Op: op, Field: "old_password", Msg: "wrong password"}
 	}
 	hash, err := HashPassword(newPassword, s.cfg.Argon2)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return &PasswordChange{account: account, hash: hash}, nil
+}
+
+// FinishPasswordChange stores the new password of pc and ends every session
+// of its account but keep, in one transaction (the caller's, on a bound
+// Service).
+func (s *Service) FinishPasswordChange(ctx context.Context, pc *PasswordChange, keep SessionID) error {
 	now := s.now()
 	return s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.SetPassword(ctx, account, hash, now); err != nil {
+		if err := tx.SetPassword(ctx, pc.account, pc.hash, now); err != nil {
 			return err
 		}
-		_, err := tx.RevokeSessions(ctx, account, keep, now)
+		_, err := tx.RevokeSessions(ctx, pc.account, keep, now)
 		return err
 	})
 }

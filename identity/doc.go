@@ -8,7 +8,9 @@
 // verification tokens, recovery codes and API key secrets are stored as
 // SHA-256 hashes (they are long random strings, so a fast hash is enough),
 // passwords as argon2id hashes. Plaintext tokens are returned once, to the
-// caller that creates them, and never again.
+// caller that creates them, and never again. TOTP secrets, which must be
+// read back, are sealed with AES-256-GCM under a key of Config.Keys (a
+// KeyProvider; StaticKey holds one key given at start-up).
 //
 // Service holds the rules and works through a Store, which a storage adapter
 // implements (sqlstore does, for PostgreSQL and SQLite); identitytest checks

@@ -53,7 +53,11 @@ func (s *Service) EnrollTOTP(ctx context.Context, account AccountID) (*TOTPEnrol
 	if err != nil {
 		return nil, errs.Wrap(errs.KindInternal, op, "cannot make a TOTP secret", err)
 	}
-	if err := s.store.SetTOTP(ctx, account, key.Secret(), false, 0, s.now()); err != nil {
+	stored, err := sealSecret(ctx, s.cfg.Keys, account, key.Secret())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.SetTOTP(ctx, account, stored, false, 0, s.now()); err != nil {
 		return nil, err
 	}
 	return &TOTPEnrollment{Secret: key.Secret(), URL: key.URL()}, nil
@@ -87,11 +91,19 @@ func (s *Service) ConfirmTOTP(ctx context.Context, account AccountID, code strin
 		if a.TOTPSecret == "" {
 			return &errs.Error{Kind: errs.KindPreconditionFailed, Op: op, Field: "code", Msg: "enroll first"}
 		}
-		step, ok := totpStep(a.TOTPSecret, code, now)
+		secret, err := openSecret(ctx, s.cfg.Keys, account, a.TOTPSecret)
+		if err != nil {
+			return err
+		}
+		step, ok := totpStep(secret, code, now)
 		if !ok {
 			return errs.Invalid(op, "code", "wrong code")
 		}
-		if err := tx.SetTOTP(ctx, account, a.TOTPSecret, true, step, now); err != nil {
+		stored, err := s.sealed(ctx, a, secret)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetTOTP(ctx, account, stored, true, step, now); err != nil {
 			return err
 		}
 		return tx.ReplaceRecoveryCodes(ctx, account, hashes, now)
@@ -107,12 +119,38 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, account AccountID) (int
 	return s.store.CountRecoveryCodes(ctx, account)
 }
 
+// sealed returns how a's TOTP secret, whose clear text is secret, is to be
+// stored: as it is when already sealed (or when the Service has no keys),
+// else sealed.
+func (s *Service) sealed(ctx context.Context, a *Account, secret string) (string, error) {
+	if s.cfg.Keys == nil || sealed(a.TOTPSecret) {
+		return a.TOTPSecret, nil
+	}
+	return sealSecret(ctx, s.cfg.Keys, a.ID, secret)
+}
+
+// sealLegacySecret seals, in tx, the TOTP secret of a stored in clear
+// before the Service had keys (a lazy re-encryption, on sign-in), keeping
+// its last accepted step. A sealed secret, or a Service without keys,
+// writes nothing.
+func (s *Service) sealLegacySecret(ctx context.Context, tx Store, a *Account, secret string, now time.Time) error {
+	stored, err := s.sealed(ctx, a, secret)
+	if err != nil || stored == a.TOTPSecret {
+		return err
+	}
+	cur, err := tx.GetAccount(ctx, a.ID) // the step the second factor just used
+	if err != nil {
+		return err
+	}
+	return tx.SetTOTP(ctx, a.ID, stored, cur.TOTPEnabled, cur.TOTPLastStep, now)
+}
+
 // secondFactor checks and consumes the TOTP or recovery code of a login,
-// inside its transaction. On failure it returns errSecondFactor and the
-// field at fault.
-func secondFactor(ctx context.Context, tx Store, a *Account, req LoginRequest, now time.Time) (string, error) {
+// inside its transaction; secret is a's TOTP secret in clear. On failure it
+// returns errSecondFactor and the field at fault.
+func secondFactor(ctx context.Context, tx Store, a *Account, secret string, req LoginRequest, now time.Time) (string, error) {
 	if req.TOTPCode != "" {
-		step, ok := totpStep(a.TOTPSecret, req.TOTPCode, now)
+		step, ok := totpStep(secret, req.TOTPCode, now)
 		if !ok {
 			return "totp_code", errSecondFactor
 		}

@@ -38,6 +38,12 @@ type Config struct {
 	VerificationTTL time.Duration
 	// TOTPIssuer names carebook in authenticator apps; "": "carebook".
 	TOTPIssuer string
+	// Keys seals TOTP secrets at rest with AES-256-GCM. Secrets stored in
+	// clear before it was set keep working and are sealed the next time
+	// the Service writes them (a sign-in with a TOTP code or a recovery
+	// code, or a confirmed enrollment). nil stores new secrets in clear:
+	// for tests and development only.
+	Keys KeyProvider
 }
 
 func (c Config) withDefaults() Config {
@@ -106,11 +112,22 @@ type LoginRequest struct {
 	UserAgent string
 }
 
-// errSecondFactor marks a failed second factor inside Login's transaction.
+// errSecondFactor marks a failed second factor inside a login's transaction.
 var errSecondFactor = errors.New("second factor refused")
 
+// Bind returns a Service that works through tx, a Store bound to the
+// caller's transaction, so that what it writes commits or rolls back with
+// it. Its InIdentityTx calls run in that transaction. The bound Service
+// shares the clock, IDs and Config of s; it must not be used after the
+// transaction ends.
+func (s *Service) Bind(tx Store) *Service {
+	b := *s
+	b.store = tx
+	return &b
+}
+
 // Login checks credentials and opens a session, returning its token (shown
-// only here) and the session.
+// only here) and the session: CheckLogin, then FinishLogin.
 //
 // A wrong password and an unknown identifier give the same
 // KindUnauthenticated error, after the same work. After MaxFailedLogins
@@ -123,86 +140,178 @@ var errSecondFactor = errors.New("second factor refused")
 // limit of its practice's policy, Login either refuses (KindPreconditionFailed,
 // field "device") or ends the least recently used session.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (string, *Session, error) {
+	at, err := s.CheckLogin(ctx, req)
+	if err != nil {
+		return "", nil, err
+	}
+	return s.FinishLogin(ctx, at)
+}
+
+// LoginAttempt is a login whose password CheckLogin has checked, for
+// FinishLogin to complete.
+type LoginAttempt struct {
+	req     LoginRequest
+	account *Account
+	// refusal is why the login is refused before FinishLogin's checks:
+	// bad credentials (counted when account is known) or a lock.
+	refusal error
+	// count is whether FinishLogin counts the refusal as a failure.
+	count bool
+}
+
+// Account is the account the attempt's identifier names, or nil when it
+// names none: the account whose activity log records the attempt.
+func (at *LoginAttempt) Account() *Account { return at.account }
+
+// CheckLogin does the part of Login that writes nothing: it finds the
+// account and verifies the password (argon2id, the slow part), so that a
+// caller can do it before opening the transaction FinishLogin writes in.
+// Refused credentials are not an error here but the attempt's, for
+// FinishLogin to count and return; an error means the store failed or a
+// stored hash is unreadable.
+func (s *Service) CheckLogin(ctx context.Context, req LoginRequest) (*LoginAttempt, error) {
 	const op = "identity.Login"
 	now := s.now()
 	acct, err := s.lookup(ctx, op, req.Identifier)
 	if errs.Is(err, errs.KindNotFound) || errs.Is(err, errs.KindInvalid) {
 		_, _ = VerifyPassword(req.Password, s.dummy)
-		return "", nil, badCredentials(op, "")
+		return &LoginAttempt{req: req, refusal: badCredentials(op, "")}, nil
 	}
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
+	at := &LoginAttempt{req: req, account: acct}
 	if acct.Locked(now) {
-		return "", nil, locked(op, *acct.LockedUntil, now)
+		at.refusal = locked(op, *acct.LockedUntil, now)
+		return at, nil
 	}
 	ok, err := VerifyPassword(req.Password, acct.PasswordHash)
 	if err != nil {
-		return "", nil, errs.Wrap(errs.KindInternal, op, "stored password hash is unreadable", err)
+		return nil, errs.Wrap(errs.KindInternal, op, "stored password hash is unreadable", err)
 	}
 	if !ok {
-		return "", nil, s.fail(ctx, op, acct.ID, "", now)
+		at.refusal, at.count = badCredentials(op, ""), true
 	}
-	if acct.TOTPEnabled && req.TOTPCode == "" && req.RecoveryCode == "" {
-		return "", nil, &errs.Error{Kind: errs.KindUnauthenticated, Op: op, Field: "totp_code",
-			Msg: "a TOTP code or a recovery code is required"}
+	return at, nil
+}
+
+// FinishLogin completes an attempt of CheckLogin in one transaction of the
+// Service's store (the caller's, on a bound Service): it counts a refused
+// password or second factor, and locks the account when the count reaches
+// MaxFailedLogins, or else opens the session. A refusal (KindUnauthenticated,
+// KindRateLimited or KindPreconditionFailed) is returned after the
+// transaction function succeeded, so that what it counted commits; on a
+// bound Service the caller decides. See Login for the rules.
+func (s *Service) FinishLogin(ctx context.Context, at *LoginAttempt) (string, *Session, error) {
+	const op = "identity.Login"
+	if at.account == nil {
+		return "", nil, at.refusal
 	}
-	pol, err := s.SessionPolicy(ctx, acct.PracticeID)
+	now := s.now()
+	req := at.req
+	var (
+		tok     string
+		sess    *Session
+		refusal error
+	)
+	err := s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
+		if err := tx.Lock(ctx, at.account.ID); err != nil {
+			return err
+		}
+		acct, err := tx.GetAccount(ctx, at.account.ID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case acct.Locked(now):
+			refusal = locked(op, *acct.LockedUntil, now)
+			return nil
+		case at.refusal != nil:
+			refusal = at.refusal
+			if at.count {
+				return s.fail(ctx, tx, acct, now)
+			}
+			return nil
+		case acct.PasswordHash != at.account.PasswordHash:
+			// Changed since CheckLogin verified the old one.
+			refusal = badCredentials(op, "")
+			return nil
+		case acct.TOTPEnabled && req.TOTPCode == "" && req.RecoveryCode == "":
+			refusal = &errs.Error{Kind: errs.KindUnauthenticated, Op: op, Field: "totp_code",
+				Msg: "a TOTP code or a recovery code is required"}
+			return nil
+		case acct.TOTPEnabled:
+			secret, err := openSecret(ctx, s.cfg.Keys, acct.ID, acct.TOTPSecret)
+			if err != nil {
+				return err
+			}
+			field, err := secondFactor(ctx, tx, acct, secret, req, now)
+			if errors.Is(err, errSecondFactor) {
+				refusal = badCredentials(op, field)
+				return s.fail(ctx, tx, acct, now)
+			}
+			if err != nil {
+				return err
+			}
+			if err := s.sealLegacySecret(ctx, tx, acct, secret, now); err != nil {
+				return err
+			}
+		}
+		tok, sess, refusal, err = s.openSession(ctx, tx, acct, req, now)
+		return err
+	})
 	if err != nil {
 		return "", nil, err
+	}
+	if refusal != nil {
+		return "", nil, refusal
+	}
+	return tok, sess, nil
+}
+
+// openSession opens a session of acct in tx, within the device limit of its
+// practice's policy, and resets its failure count. A refusal of the device
+// limit is returned as refusal, with nothing written.
+func (s *Service) openSession(ctx context.Context, tx Store, acct *Account, req LoginRequest, now time.Time) (tok string, sess *Session, refusal, err error) {
+	const op = "identity.Login"
+	pol, err := s.Bind(tx).SessionPolicy(ctx, acct.PracticeID)
+	if err != nil {
+		return "", nil, nil, err
 	}
 	lim := pol.For(acct.Kind)
+	live, err := tx.LiveSessions(ctx, acct.ID, now)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if len(live) >= lim.Devices && lim.OnLimit == Refuse {
+		return "", nil, &errs.Error{Kind: errs.KindPreconditionFailed, Op: op, Field: "device",
+			Msg: fmt.Sprintf("already signed in on %d devices; sign out on one first", lim.Devices)}, nil
+	}
+	for ; len(live) >= lim.Devices; live = live[1:] {
+		if err := tx.RevokeSession(ctx, acct.ID, live[0].ID, now); err != nil {
+			return "", nil, nil, err
+		}
+	}
 	tok, hash, err := newToken()
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	sess := &Session{
+	sess = &Session{
 		ID: s.ids.New(), AccountID: acct.ID, Kind: acct.Kind, PracticeID: acct.PracticeID, TokenHash: hash,
 		Device: clip(req.Device, 200), IP: clip(req.IP, 64), UserAgent: clip(req.UserAgent, 500),
 		NeedsMFAEnrollment: acct.Kind == Staff && pol.RequireStaffMFA && !acct.TOTPEnabled,
 		CreatedAt:          now, LastUsedAt: now, IdleTimeout: lim.Idle,
 		IdleExpiresAt: now.Add(lim.Idle), ExpiresAt: now.Add(lim.Absolute),
 	}
-	var factorField string
-	err = s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.Lock(ctx, acct.ID); err != nil {
-			return err
-		}
-		if acct.TOTPEnabled {
-			if field, err := secondFactor(ctx, tx, acct, req, now); err != nil {
-				factorField = field
-				return err
-			}
-		}
-		live, err := tx.LiveSessions(ctx, acct.ID, now)
-		if err != nil {
-			return err
-		}
-		for len(live) >= lim.Devices {
-			if lim.OnLimit == Refuse {
-				return &errs.Error{Kind: errs.KindPreconditionFailed, Op: op, Field: "device",
-					Msg: fmt.Sprintf("already signed in on %d devices; sign out on one first", lim.Devices)}
-			}
-			if err := tx.RevokeSession(ctx, acct.ID, live[0].ID, now); err != nil {
-				return err
-			}
-			live = live[1:]
-		}
-		if err := tx.CreateSession(ctx, sess); err != nil {
-			return err
-		}
-		if acct.FailedLogins != 0 || acct.Lockouts != 0 || acct.LockedUntil != nil {
-			return tx.SetLoginState(ctx, acct.ID, LoginState{}, now)
-		}
-		return nil
-	})
-	if errors.Is(err, errSecondFactor) {
-		return "", nil, s.fail(ctx, op, acct.ID, factorField, now)
+	if err := tx.CreateSession(ctx, sess); err != nil {
+		return "", nil, nil, err
 	}
-	if err != nil {
-		return "", nil, err
+	if acct.FailedLogins != 0 || acct.Lockouts != 0 || acct.LockedUntil != nil {
+		if err := tx.SetLoginState(ctx, acct.ID, LoginState{}, now); err != nil {
+			return "", nil, nil, err
+		}
 	}
-	return tok, sess, nil
+	return tok, sess, nil, nil
 }
 
 // lookup finds the account of an email or phone identifier.
@@ -222,28 +331,15 @@ func (s *Service) lookup(ctx context.Context, op, id string) (*Account, error) {
 	return s.store.AccountByPhone(ctx, phone)
 }
 
-// fail counts a failed login and locks the account when the count reaches
-// MaxFailedLogins. It returns the error the caller answers with.
-func (s *Service) fail(ctx context.Context, op string, id AccountID, field string, now time.Time) error {
-	err := s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.Lock(ctx, id); err != nil {
-			return err
-		}
-		a, err := tx.GetAccount(ctx, id)
-		if err != nil {
-			return err
-		}
-		st := LoginState{FailedLogins: a.FailedLogins + 1, Lockouts: a.Lockouts, LockedUntil: a.LockedUntil}
-		if st.FailedLogins >= s.cfg.MaxFailedLogins {
-			until := now.Add(s.lockout(a.Lockouts))
-			st = LoginState{Lockouts: a.Lockouts + 1, LockedUntil: &until}
-		}
-		return tx.SetLoginState(ctx, id, st, now)
-	})
-	if err != nil {
-		return err
+// fail counts a failed login of a, read under its lock in tx, and locks
+// the account when the count reaches MaxFailedLogins.
+func (s *Service) fail(ctx context.Context, tx Store, a *Account, now time.Time) error {
+	st := LoginState{FailedLogins: a.FailedLogins + 1, Lockouts: a.Lockouts, LockedUntil: a.LockedUntil}
+	if st.FailedLogins >= s.cfg.MaxFailedLogins {
+		until := now.Add(s.lockout(a.Lockouts))
+		st = LoginState{Lockouts: a.Lockouts + 1, LockedUntil: &until}
 	}
-	return badCredentials(op, field)
+	return tx.SetLoginState(ctx, a.ID, st, now)
 }
 
 // lockout is how long the lock after n earlier locks lasts.

@@ -56,7 +56,9 @@ type Account struct {
 	Lockouts int `json:"-"`
 	// LockedUntil is when a temporary lock ends; nil or past means unlocked.
 	LockedUntil *time.Time `json:"locked_until,omitempty"`
-	// TOTPSecret is the base32 TOTP secret, set by enrollment ("" if none).
+	// TOTPSecret is the TOTP secret as stored, set by enrollment ("" if
+	// none): sealed under the Service's Config.Keys ("enc:v1:…"), or the
+	// base32 secret in clear (a Service without keys, or a row from before).
 	TOTPSecret string `json:"-"`
 	// TOTPEnabled is true once enrollment is confirmed with a valid code.
 	TOTPEnabled bool `json:"totp_enabled"`

@@ -43,6 +43,13 @@ func NewService(store Store, tenants Tenants, c clock.Clock, ids clock.IDSource)
 	return &Service{store: store, tenants: tenants, clock: c, ids: ids}
 }
 
+// Bind returns a Service that works through store and tenants, bound to
+// the caller's transaction, so that the roles and grants it writes commit
+// or roll back with it. It must not be used after the transaction ends.
+func (s *Service) Bind(store Store, tenants Tenants) *Service {
+	return &Service{store: store, tenants: tenants, clock: s.clock, ids: s.ids}
+}
+
 func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
 
 // Authorize implements Authorizer with the package function Authorize.

@@ -1,9 +1,11 @@
 package refserver
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
+	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
 )
@@ -102,17 +104,26 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if in.OldPassword == "" {
 		return errs.Invalid(op, "old_password", "is required")
 	}
+	if err := s.limits.check(r, c.session.AccountID.String()); err != nil {
+		return err
+	}
 	ctx := r.Context()
-	err = s.engine.Identity.ChangePassword(ctx, c.session.AccountID, c.session.ID, in.OldPassword, in.NewPassword)
+	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "password.change", "account", c.session.AccountID.String(), audit.Allowed)
+	// Checked and hashed before the transaction, which then only writes.
+	pc, err := s.engine.Identity.PreparePasswordChange(ctx, c.session.AccountID, in.OldPassword, in.NewPassword)
 	if errs.Is(err, errs.KindUnauthenticated) {
-		if rerr := s.record(r, c.session.PracticeID, c.session.AccountID, "password.change", "account", c.session.AccountID.String(), audit.Failed); rerr != nil {
+		e.Outcome = audit.Failed
+		if rerr := record(ctx, s.engine, e); rerr != nil {
 			s.log.ErrorContext(ctx, "cannot record a failed password change", "request_id", requestIDFrom(ctx), "error", rerr)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.record(r, c.session.PracticeID, c.session.AccountID, "password.change", "account", c.session.AccountID.String(), audit.Allowed); err != nil {
+	err = s.change(ctx, e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
+		return tx.Identity.FinishPasswordChange(ctx, pc, c.session.ID)
+	})
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -5,13 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
-	"net"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
-	"github.com/carebook/carebook/contact"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/rbac"
@@ -21,8 +19,9 @@ import (
 
 // The authentication endpoints: sign-in and sign-out, sessions, patient
 // self-registration, staff invitations, TOTP and API keys. Logins, failed
-// logins and logouts are written to the activity log of the account's
-// practice.
+// logins, logouts and every change of credentials are written to the
+// activity log of the account's practice, in the transaction of what they
+// record: if the entry cannot be appended, nothing changes.
 
 // Token kinds of a TokenMessage.
 const (
@@ -123,78 +122,95 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if in.Password == "" {
 		return errs.Invalid(op, "password", "is required")
 	}
+	if err := s.limits.check(r, ident); err != nil {
+		return err
+	}
 	ctx := r.Context()
-	tok, sess, err := s.engine.Identity.Login(ctx, identity.LoginRequest{
+	// The password is checked (argon2id, tens of milliseconds) before the
+	// transaction opens, so that no transaction is held across the hash.
+	at, err := s.engine.Identity.CheckLogin(ctx, identity.LoginRequest{
 		Identifier: ident, Password: in.Password, TOTPCode: in.TOTPCode, RecoveryCode: in.RecoveryCode,
 		Device: in.Device, IP: clientIP(r), UserAgent: r.UserAgent(),
 	})
 	if err != nil {
-		s.recordFailedLogin(r, ident, err)
 		return err
 	}
-	if err := s.record(r, sess.PracticeID, sess.AccountID, "login", "session", sess.ID.String(), audit.Allowed); err != nil {
-		// No login goes unlogged: take the session back.
-		if lerr := s.engine.Identity.Logout(context.WithoutCancel(ctx), tok); lerr != nil {
-			s.log.ErrorContext(ctx, "cannot end a session whose login was not logged", slog.Any("error", lerr))
-		}
+	if at.Account() == nil {
+		// No account, no practice to log in: the refusal writes nothing.
+		_, _, err := s.engine.Identity.FinishLogin(ctx, at)
 		return err
+	}
+	var (
+		tok     string
+		sess    *identity.Session
+		refusal error
+	)
+	err = s.engine.InTx(ctx, func(ctx context.Context, tx *carebook.Engine) error {
+		var err error
+		tok, sess, err = tx.Identity.FinishLogin(ctx, at)
+		if err == nil {
+			return record(ctx, tx, entryOf(r, sess.PracticeID, sess.AccountID, "login", "session", sess.ID.String(), audit.Allowed))
+		}
+		out, ok := refusalOutcome(err)
+		if !ok {
+			return err
+		}
+		// The refusal commits: the failure it counted and its entry.
+		refusal = err
+		a := at.Account()
+		return record(ctx, tx, entryOf(r, a.PracticeID, a.ID, "login.failed", "", "", out))
+	})
+	if err != nil {
+		return err
+	}
+	if refusal != nil {
+		return refusal
 	}
 	csrf := newCSRFToken()
 	setAuthCookies(w, r, tok, csrf, sess.ExpiresAt)
 	return reply(w, http.StatusOK, loginResponse{Token: tok, CSRFToken: csrf, Session: sessionOf(sess, true)})
 }
 
-// recordFailedLogin logs a refused login in the activity log of the
-// account's practice, when the identifier names an account. Failures to log
-// are logged, and the caller answers as it would have.
-func (s *Server) recordFailedLogin(r *http.Request, ident string, loginErr error) {
-	out := audit.Failed
-	switch errs.KindOf(loginErr) {
+// refusalOutcome is the outcome a refused login is recorded with: failed
+// for wrong credentials, denied for a lock or the device limit. ok is false
+// for any other error, which is no refusal.
+func refusalOutcome(err error) (out audit.Outcome, ok bool) {
+	switch errs.KindOf(err) {
 	case errs.KindUnauthenticated:
+		return audit.Failed, true
 	case errs.KindRateLimited, errs.KindPreconditionFailed:
-		out = audit.Denied
-	default:
-		return
+		return audit.Denied, true
 	}
-	ctx := r.Context()
-	a, err := s.accountByIdentifier(ctx, ident)
-	if err != nil {
-		if !errs.Is(err, errs.KindNotFound) && !errs.Is(err, errs.KindInvalid) {
-			s.log.ErrorContext(ctx, "cannot look up the account of a failed login", slog.Any("error", err))
-		}
-		return
-	}
-	if err := s.record(r, a.PracticeID, a.ID, "login.failed", "", "", out); err != nil {
-		s.log.ErrorContext(ctx, "cannot log a failed login", slog.Any("error", err))
-	}
+	return "", false
 }
 
-// accountByIdentifier finds the account of an email or E.164 phone, by the
-// rules identity.Login applies (lower-cased email, canonical E.164).
-func (s *Server) accountByIdentifier(ctx context.Context, ident string) (*identity.Account, error) {
-	const op = "refserver.accountByIdentifier"
-	ident = strings.TrimSpace(ident)
-	if strings.Contains(ident, "@") {
-		email, err := contact.NormalizeEmail(op, "email", ident)
-		if err != nil {
-			return nil, err
-		}
-		return s.engine.Store().AccountByEmail(ctx, email)
-	}
-	phone, err := contact.NormalizePhone(op, "phone", ident)
-	if err != nil {
-		return nil, err
-	}
-	return s.engine.Store().AccountByPhone(ctx, phone)
-}
-
-// record appends one entry to the activity log of practice: account did
-// action to the resource of kind typ and ID id (none if typ is "").
-func (s *Server) record(r *http.Request, practice tenant.PracticeID, account identity.AccountID, action, typ, id string, out audit.Outcome) error {
-	e := audit.Entry{PracticeID: practice, Actor: account.String(), Action: action, ResourceType: typ, ResourceID: id,
+// entryOf is the activity log entry of r: account did action to the
+// resource of kind typ and ID id (none if typ is "") in practice.
+func entryOf(r *http.Request, practice tenant.PracticeID, account identity.AccountID, action, typ, id string, out audit.Outcome) audit.Entry {
+	return audit.Entry{PracticeID: practice, Actor: account.String(), Action: action, ResourceType: typ, ResourceID: id,
 		Outcome: out, IP: clientIP(r), UserAgent: clipString(r.UserAgent(), 500), RequestID: requestIDFrom(r.Context())}
-	_, err := s.engine.Audit.Record(r.Context(), e)
-	return err
+}
+
+// record appends e to the activity log through eng: the Engine of the
+// transaction of the change e records (see change), so that both commit or
+// neither does.
+func record(ctx context.Context, eng *carebook.Engine, e audit.Entry) error {
+	if _, err := eng.Audit.Record(ctx, e); err != nil {
+		return errs.Wrap(errs.KindInternal, "refserver.record", "cannot record the change in the activity log", err)
+	}
+	return nil
+}
+
+// change runs fn, a change made through tx, and appends e, its activity
+// log entry, in one transaction: if either fails, both roll back. fn may
+// complete e with what it learns (the ID of what it created).
+func (s *Server) change(ctx context.Context, e audit.Entry, fn func(ctx context.Context, tx *carebook.Engine, e *audit.Entry) error) error {
+	return s.engine.InTx(ctx, func(ctx context.Context, tx *carebook.Engine) error {
+		if err := fn(ctx, tx, &e); err != nil {
+			return err
+		}
+		return record(ctx, tx, e)
+	})
 }
 
 // signedIn returns the session r was authenticated with: from SessionAuth,
@@ -223,13 +239,14 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.engine.Identity.Logout(r.Context(), c.token); err != nil {
+	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "logout", "session", c.session.ID.String(), audit.Allowed)
+	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
+		return tx.Identity.Logout(ctx, c.token)
+	})
+	if err != nil {
 		return err
 	}
 	clearAuthCookies(w, r)
-	if err := s.record(r, c.session.PracticeID, c.session.AccountID, "logout", "session", c.session.ID.String(), audit.Allowed); err != nil {
-		return err
-	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -239,14 +256,16 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	n, err := s.engine.Identity.LogoutEverywhere(r.Context(), c.session.AccountID)
+	var n int
+	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "logout.everywhere", "session", c.session.ID.String(), audit.Allowed)
+	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
+		n, err = tx.Identity.LogoutEverywhere(ctx, c.session.AccountID)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	clearAuthCookies(w, r)
-	if err := s.record(r, c.session.PracticeID, c.session.AccountID, "logout.everywhere", "session", c.session.ID.String(), audit.Allowed); err != nil {
-		return err
-	}
 	return reply(w, http.StatusOK, map[string]int{"revoked": n})
 }
 
@@ -275,14 +294,15 @@ func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.engine.Identity.RevokeSession(r.Context(), c.session.AccountID, id); err != nil {
+	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "session.revoke", "session", id.String(), audit.Allowed)
+	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
+		return tx.Identity.RevokeSession(ctx, c.session.AccountID, id)
+	})
+	if err != nil {
 		return err
 	}
 	if id == c.session.ID {
 		clearAuthCookies(w, r)
-	}
-	if err := s.record(r, c.session.PracticeID, c.session.AccountID, "session.revoke", "session", id.String(), audit.Allowed); err != nil {
-		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -305,7 +325,23 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &in); err != nil {
 		return err
 	}
-	a, tok, err := s.engine.Identity.Register(r.Context(), identity.Registration{PracticeID: practice, Email: in.Email, Phone: in.Phone, Password: in.Password})
+	// Hashed before the transaction, which then only writes.
+	pending, err := s.engine.Identity.PrepareRegistration(r.Context(), identity.Registration{PracticeID: practice, Email: in.Email, Phone: in.Phone, Password: in.Password})
+	if err != nil {
+		return err
+	}
+	var (
+		a   *identity.Account
+		tok string
+	)
+	e := entryOf(r, practice, uuid.Nil, "account.register", "account", "", audit.Allowed)
+	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, e *audit.Entry) error {
+		if a, tok, err = tx.Identity.FinishRegistration(ctx, pending); err != nil {
+			return err
+		}
+		e.Actor, e.ResourceID = a.ID.String(), a.ID.String()
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -315,9 +351,6 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.deliver(r.Context(), TokenMessage{Kind: TokenEmailVerification, PracticeID: practice, To: to, Token: tok}); err != nil {
 		return errs.Wrap(errs.KindInternal, "refserver.register", "cannot send the verification", err)
-	}
-	if err := s.record(r, practice, a.ID, "account.register", "account", a.ID.String(), audit.Allowed); err != nil {
-		return err
 	}
 	return reply(w, http.StatusCreated, accountOf(a))
 }
@@ -396,7 +429,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	role, err := s.invitedRole(r.Context(), p, in.Role)
+	role, err := invitedRole(r.Context(), s.engine.Store(), p, in.Role)
 	if err != nil {
 		return err
 	}
@@ -409,15 +442,23 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
 			return &errs.Error{Kind: errs.KindForbidden, Op: "refserver.invite", Field: "role", Msg: "the role grants " + string(perm) + ", which you do not hold here"}
 		}
 	}
-	tok, inv, err := s.engine.Identity.CreateInvitation(r.Context(), practice, in.Email, in.Role, c.session.AccountID)
+	var (
+		tok string
+		inv *identity.Invitation
+	)
+	e := entryOf(r, practice, c.session.AccountID, "invitation.create", "invitation", "", audit.Allowed)
+	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, e *audit.Entry) error {
+		if tok, inv, err = tx.Identity.CreateInvitation(ctx, practice, in.Email, in.Role, c.session.AccountID); err != nil {
+			return err
+		}
+		e.ResourceID = inv.ID.String()
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	if err := s.deliver(r.Context(), TokenMessage{Kind: TokenInvitation, PracticeID: practice, To: inv.Email, Token: tok}); err != nil {
 		return errs.Wrap(errs.KindInternal, "refserver.invite", "cannot send the invitation", err)
-	}
-	if err := s.record(r, practice, c.session.AccountID, "invitation.create", "invitation", inv.ID.String(), audit.Allowed); err != nil {
-		return err
 	}
 	return reply(w, http.StatusCreated, invitationOut{ID: inv.ID, PracticeID: inv.PracticeID, Email: inv.Email,
 		Role: inv.Role, InvitedBy: inv.InvitedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt})
@@ -441,15 +482,32 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 	}
-	a, inv, err := s.engine.Identity.AcceptInvitation(r.Context(), in.Token, in.Password)
+	// Hashed before the transaction, which creates the account, grants its
+	// role and records both, or does none of it.
+	pending, err := s.engine.Identity.PrepareAcceptance(r.Context(), in.Token, in.Password)
 	if err != nil {
 		return err
 	}
-	if err := s.record(r, inv.PracticeID, a.ID, "invitation.accept", "invitation", inv.ID.String(), audit.Allowed); err != nil {
+	var a *identity.Account
+	err = s.engine.InTx(r.Context(), func(ctx context.Context, tx *carebook.Engine) error {
+		acct, inv, err := tx.Identity.FinishAcceptance(ctx, pending)
+		if err != nil {
+			return err
+		}
+		if err := record(ctx, tx, entryOf(r, inv.PracticeID, acct.ID, "invitation.accept", "invitation", inv.ID.String(), audit.Allowed)); err != nil {
+			return err
+		}
+		a = acct
+		err = s.grantInvitedRole(ctx, tx, r, acct, inv)
+		if err != nil && errs.KindOf(err) != errs.KindInternal {
+			// The inviter lost the right since mayGrantInvited checked.
+			return &errs.Error{Kind: errs.KindPreconditionFailed, Op: "refserver.acceptInvitation", Field: "token",
+				Msg: "the invited role can no longer be granted; ask for a new invitation", Err: err}
+		}
 		return err
-	}
-	if err := s.grantInvitedRole(r, a, inv); err != nil {
-		return errs.Wrap(errs.KindInternal, "refserver.acceptInvitation", "account "+a.ID.String()+" was created but its invited role could not be granted", err)
+	})
+	if err != nil {
+		return err
 	}
 	return reply(w, http.StatusCreated, accountOf(a))
 }
@@ -479,11 +537,13 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &in); err != nil {
 		return err
 	}
-	codes, err := s.engine.Identity.ConfirmTOTP(r.Context(), c.session.AccountID, in.Code)
-	if err != nil {
+	var codes []string
+	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "mfa.totp.enable", "account", c.session.AccountID.String(), audit.Allowed)
+	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
+		codes, err = tx.Identity.ConfirmTOTP(ctx, c.session.AccountID, in.Code)
 		return err
-	}
-	if err := s.record(r, c.session.PracticeID, c.session.AccountID, "mfa.totp.enable", "account", c.session.AccountID.String(), audit.Allowed); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	return reply(w, http.StatusOK, map[string]any{"recovery_codes": codes})
@@ -534,11 +594,19 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 			return &errs.Error{Kind: errs.KindForbidden, Op: op, Field: "permissions", Msg: "you do not hold " + name + " here"}
 		}
 	}
-	key, k, err := s.engine.Identity.CreateAPIKey(r.Context(), practice, in.Name, in.Permissions, c.session.AccountID)
+	var (
+		key string
+		k   *identity.APIKey
+	)
+	e := entryOf(r, practice, c.session.AccountID, "apikey.create", "api_key", "", audit.Allowed)
+	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, e *audit.Entry) error {
+		if key, k, err = tx.Identity.CreateAPIKey(ctx, practice, in.Name, in.Permissions, c.session.AccountID); err != nil {
+			return err
+		}
+		e.ResourceID = k.ID.String()
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	if err := s.record(r, practice, c.session.AccountID, "apikey.create", "api_key", k.ID.String(), audit.Allowed); err != nil {
 		return err
 	}
 	return reply(w, http.StatusCreated, map[string]any{"key": key, "api_key": apiKeyOf(k)})
@@ -565,10 +633,11 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if _, _, err := s.authorizeIn(r, c, practice, rbac.APIKeyManage); err != nil {
 		return err
 	}
-	if err := s.engine.Identity.RevokeAPIKey(r.Context(), practice, id); err != nil {
-		return err
-	}
-	if err := s.record(r, practice, c.session.AccountID, "apikey.revoke", "api_key", id.String(), audit.Allowed); err != nil {
+	e := entryOf(r, practice, c.session.AccountID, "apikey.revoke", "api_key", id.String(), audit.Allowed)
+	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
+		return tx.Identity.RevokeAPIKey(ctx, practice, id)
+	})
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -597,16 +666,6 @@ func newCSRFToken() string {
 	var b [32]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// clientIP is the address r came from. (Behind a proxy this is the proxy's;
-// trusting X-Forwarded-For needs configuration the server does not have yet.)
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // clipString cuts s to at most n bytes, on a rune boundary.

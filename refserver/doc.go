@@ -37,10 +37,17 @@
 // through rbac.Service, which refuses privilege escalation; accepting a
 // staff invitation grants its role (front_desk, practice_admin or a custom
 // role of the practice) at practice scope, on behalf of the inviter. Each
-// change is written to the practice's activity log.
+// change, like each sign-in, sign-out and change of credentials, is written
+// to the practice's activity log in the change's own transaction: if the
+// entry cannot be appended, nothing changes. Sign-in and password-change
+// attempts are rate limited per client address and per account
+// (Options.RateLimit); the client address is read from X-Forwarded-For only
+// behind Options.TrustedProxies.
 // Creating a group is a bootstrap: any signed-in staff account may, and
 // becomes the group's administrator in the same transaction.
 //
 // A Server is safe for concurrent use and keeps no state between requests
-// beyond its metrics, so any number of replicas may serve one database.
+// beyond its metrics and its rate-limit counters, so any number of replicas
+// may serve one database (the counters are per replica: behind N replicas a
+// client may make up to N times the attempts).
 package refserver

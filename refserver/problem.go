@@ -91,5 +91,6 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 			slog.String("request_id", p.RequestID), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
+	retryAfter(w, p)
 	writeJSON(w, p.Status, "application/problem+json", p)
 }

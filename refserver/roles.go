@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
@@ -17,7 +18,8 @@ import (
 
 // Roles and grants of one practice. Every change goes through
 // rbac.Service on behalf of the signed-in account, which refuses privilege
-// escalation, and is written to the practice's activity log.
+// escalation, and is written to the practice's activity log in the
+// change's transaction.
 
 // invitableRoles are the built-in roles a staff invitation may name; a
 // custom role of the practice may be named too.
@@ -63,10 +65,10 @@ func (s *Server) actingIn(r *http.Request) (*acting, error) {
 
 func (a *acting) owner() rbac.Owner { return rbac.PracticeOwner(a.practice.GroupID, a.practice.ID) }
 
-// customRoleNamed returns the custom role of practice named name, or
+// customRoleNamed returns the custom role of practice named name in st, or
 // KindNotFound.
-func (s *Server) customRoleNamed(ctx context.Context, p *tenant.Practice, name string) (*rbac.Role, error) {
-	roles, err := s.engine.Store().ListRoles(ctx, rbac.PracticeOwner(p.GroupID, p.ID))
+func customRoleNamed(ctx context.Context, st rbac.Store, p *tenant.Practice, name string) (*rbac.Role, error) {
+	roles, err := st.ListRoles(ctx, rbac.PracticeOwner(p.GroupID, p.ID))
 	if err != nil {
 		return nil, err
 	}
@@ -79,14 +81,14 @@ func (s *Server) customRoleNamed(ctx context.Context, p *tenant.Practice, name s
 }
 
 // invitedRole resolves the role an invitation names: front_desk,
-// practice_admin, or a custom role of practice p by name (KindInvalid,
+// practice_admin, or a custom role of practice p in st by name (KindInvalid,
 // field "role", otherwise).
-func (s *Server) invitedRole(ctx context.Context, p *tenant.Practice, name string) (rbac.RoleID, error) {
+func invitedRole(ctx context.Context, st rbac.Store, p *tenant.Practice, name string) (rbac.RoleID, error) {
 	name = strings.TrimSpace(name)
 	if id, ok := invitableRoles[name]; ok {
 		return id, nil
 	}
-	r, err := s.customRoleNamed(ctx, p, name)
+	r, err := customRoleNamed(ctx, st, p, name)
 	if errs.Is(err, errs.KindNotFound) {
 		return uuid.Nil, errs.Invalid("refserver.invitedRole", "role", "want front_desk, practice_admin or the name of a custom role of the practice")
 	}
@@ -108,13 +110,19 @@ func (s *Server) rolePermissions(ctx context.Context, p *tenant.Practice, id rba
 	return r.Permissions, nil
 }
 
-// recordAs appends an entry of a role or grant change to practice's log.
-func (s *Server) recordAs(r *http.Request, a *acting, action, typ, id string) error {
+// changeAs runs fn, a role or grant change made through tx on behalf of
+// a, and appends its entry to the practice's log in one transaction (see
+// change). fn returns the ID of what it changed. The entry is made before
+// the transaction opens, since naming a's roles reads the database.
+func (s *Server) changeAs(r *http.Request, a *acting, action, typ string, fn func(ctx context.Context, tx *carebook.Engine) (id string, err error)) error {
 	e := audit.Entry{PracticeID: a.practice.ID, Actor: a.c.actor().ID, Role: s.roleOf(r, a.c, rbac.Target{GroupID: a.practice.GroupID, PracticeID: a.practice.ID}),
-		Action: action, ResourceType: typ, ResourceID: id, Outcome: audit.Allowed,
+		Action: action, ResourceType: typ, Outcome: audit.Allowed,
 		IP: clientIP(r), UserAgent: clipString(r.UserAgent(), 500), RequestID: requestIDFrom(r.Context())}
-	_, err := s.engine.Audit.Record(a.ctx, e)
-	return err
+	return s.change(a.ctx, e, func(ctx context.Context, tx *carebook.Engine, e *audit.Entry) error {
+		id, err := fn(ctx, tx)
+		e.ResourceID = id
+		return err
+	})
 }
 
 type roleRequest struct {
@@ -153,11 +161,14 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request) error {
 		}
 		perms = append(perms, p)
 	}
-	role, err := s.engine.RBAC.CreateRole(a.ctx, a.pr, rbac.NewRole{Owner: a.owner(), Name: in.Name, Permissions: perms})
+	var role *rbac.Role
+	err = s.changeAs(r, a, "role.create", "role", func(ctx context.Context, tx *carebook.Engine) (string, error) {
+		if role, err = tx.RBAC.CreateRole(ctx, a.pr, rbac.NewRole{Owner: a.owner(), Name: in.Name, Permissions: perms}); err != nil {
+			return "", err
+		}
+		return role.ID.String(), nil
+	})
 	if err != nil {
-		return err
-	}
-	if err := s.recordAs(r, a, "role.create", "role", role.ID.String()); err != nil {
 		return err
 	}
 	return reply(w, http.StatusCreated, role)
@@ -172,10 +183,10 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.engine.RBAC.DeleteRole(a.ctx, a.pr, a.owner(), id); err != nil {
-		return err
-	}
-	if err := s.recordAs(r, a, "role.delete", "role", id.String()); err != nil {
+	err = s.changeAs(r, a, "role.delete", "role", func(ctx context.Context, tx *carebook.Engine) (string, error) {
+		return id.String(), tx.RBAC.DeleteRole(ctx, a.pr, a.owner(), id)
+	})
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -237,7 +248,7 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		if role == uuid.Nil {
-			cr, err := s.customRoleNamed(a.ctx, a.practice, in.Role)
+			cr, err := customRoleNamed(a.ctx, s.engine.Store(), a.practice, in.Role)
 			if err != nil {
 				return &errs.Error{Kind: errs.KindNotFound, Op: op, Field: "role", Msg: "no role named " + in.Role}
 			}
@@ -288,11 +299,14 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return errs.Invalid(op, "scope", "want practice, location or self")
 	}
-	g, err := s.engine.RBAC.Grant(a.ctx, a.pr, rbac.NewGrant{AccountID: account, RoleID: role, Scope: sc})
+	var g *rbac.Grant
+	err = s.changeAs(r, a, "grant.create", "grant", func(ctx context.Context, tx *carebook.Engine) (string, error) {
+		if g, err = tx.RBAC.Grant(ctx, a.pr, rbac.NewGrant{AccountID: account, RoleID: role, Scope: sc}); err != nil {
+			return "", err
+		}
+		return g.ID.String(), nil
+	})
 	if err != nil {
-		return err
-	}
-	if err := s.recordAs(r, a, "grant.create", "grant", g.ID.String()); err != nil {
 		return err
 	}
 	return reply(w, http.StatusCreated, g)
@@ -315,10 +329,10 @@ func (s *Server) deleteGrant(w http.ResponseWriter, r *http.Request) error {
 	if g.Scope.Kind == rbac.ScopeGroup || g.Scope.PracticeID != a.practice.ID {
 		return errs.NotFound("refserver.deleteGrant", "grant")
 	}
-	if err := s.engine.RBAC.Revoke(a.ctx, a.pr, a.practice.GroupID, id); err != nil {
-		return err
-	}
-	if err := s.recordAs(r, a, "grant.delete", "grant", id.String()); err != nil {
+	err = s.changeAs(r, a, "grant.delete", "grant", func(ctx context.Context, tx *carebook.Engine) (string, error) {
+		return id.String(), tx.RBAC.Revoke(ctx, a.pr, a.practice.GroupID, id)
+	})
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -328,14 +342,14 @@ func (s *Server) deleteGrant(w http.ResponseWriter, r *http.Request) error {
 // grantInvitedRole grants the role of an accepted invitation to its new
 // account at practice scope, on behalf of the inviter (so that an
 // invitation can never hand out more than its inviter holds), and records
-// it.
-func (s *Server) grantInvitedRole(r *http.Request, acct *identity.Account, inv *identity.Invitation) error {
-	ctx := actor.With(r.Context(), actor.Actor{Kind: actor.Staff, ID: inv.InvitedBy.String()})
-	p, err := s.engine.Tenants.Practice(ctx, inv.PracticeID)
+// it, through tx: the Engine of the acceptance's transaction.
+func (s *Server) grantInvitedRole(ctx context.Context, tx *carebook.Engine, r *http.Request, acct *identity.Account, inv *identity.Invitation) error {
+	ctx = actor.With(ctx, actor.Actor{Kind: actor.Staff, ID: inv.InvitedBy.String()})
+	p, err := tx.Tenants.Practice(ctx, inv.PracticeID)
 	if err != nil {
 		return err
 	}
-	role, err := s.invitedRole(ctx, p, inv.Role)
+	role, err := invitedRole(ctx, tx.Store(), p, inv.Role)
 	if err != nil {
 		return err
 	}
@@ -345,25 +359,24 @@ func (s *Server) grantInvitedRole(r *http.Request, acct *identity.Account, inv *
 		// Only code embedding the engine creates invitations without an
 		// inviter (the first administrator of a practice): it is trusted.
 		who = systemInviter.String()
-		g = &rbac.Grant{ID: s.engine.IDs.New(), AccountID: acct.ID, RoleID: role, Scope: rbac.PracticeScope(p.GroupID, p.ID),
-			CreatedAt: s.engine.Clock.Now().UTC().Truncate(time.Microsecond), CreatedBy: who}
-		if err := s.engine.Store().CreateGrant(ctx, g); err != nil {
+		g = &rbac.Grant{ID: tx.IDs.New(), AccountID: acct.ID, RoleID: role, Scope: rbac.PracticeScope(p.GroupID, p.ID),
+			CreatedAt: tx.Clock.Now().UTC().Truncate(time.Microsecond), CreatedBy: who}
+		if err := tx.Store().CreateGrant(ctx, g); err != nil {
 			return err
 		}
 	} else {
-		pr, err := s.engine.RBAC.Principal(ctx, inv.InvitedBy)
+		pr, err := tx.RBAC.Principal(ctx, inv.InvitedBy)
 		if err != nil {
 			return err
 		}
-		if g, err = s.engine.RBAC.Grant(ctx, pr, rbac.NewGrant{AccountID: acct.ID, RoleID: role, Scope: rbac.PracticeScope(p.GroupID, p.ID)}); err != nil {
+		if g, err = tx.RBAC.Grant(ctx, pr, rbac.NewGrant{AccountID: acct.ID, RoleID: role, Scope: rbac.PracticeScope(p.GroupID, p.ID)}); err != nil {
 			return err
 		}
 	}
 	e := audit.Entry{PracticeID: p.ID, Actor: who, Action: "grant.create", ResourceType: "grant",
 		ResourceID: g.ID.String(), Outcome: audit.Allowed, IP: clientIP(r), UserAgent: clipString(r.UserAgent(), 500),
 		RequestID: requestIDFrom(r.Context())}
-	_, err = s.engine.Audit.Record(ctx, e)
-	return err
+	return record(ctx, tx, e)
 }
 
 // mayGrantInvited checks, before an invitation is accepted, that its role
@@ -375,7 +388,7 @@ func (s *Server) mayGrantInvited(ctx context.Context, inv *identity.Invitation) 
 	if err != nil {
 		return err
 	}
-	role, err := s.invitedRole(ctx, p, inv.Role)
+	role, err := invitedRole(ctx, s.engine.Store(), p, inv.Role)
 	if err != nil {
 		return &errs.Error{Kind: errs.KindPreconditionFailed, Op: op, Field: "token", Msg: "the invitation names a role the practice no longer has"}
 	}

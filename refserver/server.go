@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/notify/sendgrid"
 	"github.com/carebook/carebook/notify/twilio"
 )
@@ -47,6 +49,14 @@ type Options struct {
 	TwilioAuthToken string
 	// SendGridEvents verifies SendGrid's signed event webhook; nil refuses it.
 	SendGridEvents *sendgrid.EventVerifier
+	// RateLimit bounds sign-in and password-change attempts per client
+	// address and per account; the zero value takes its defaults.
+	RateLimit RateLimit
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server. A request from one of them is taken to come from the
+	// right-most address of its X-Forwarded-For outside them; with none,
+	// X-Forwarded-For is ignored and the client is the connection's peer.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the reference HTTP server over an Engine. It implements
@@ -61,6 +71,7 @@ type Server struct {
 	openapi []byte
 	// twilio checks Twilio's webhooks; nil without Options.TwilioAuthToken.
 	twilio *twilio.Validator
+	limits *attemptLimits
 }
 
 // New returns a Server over engine. The engine stays the caller's to close.
@@ -75,7 +86,8 @@ func New(engine *carebook.Engine, opts Options) *Server {
 		opts.Authenticate = ActorFromHeader
 		opts.SkipAuthorization = true
 	}
-	s := &Server{engine: engine, opts: opts, log: opts.Logger, mux: http.NewServeMux(), metrics: newMetrics(), openapi: openAPIDocument()}
+	s := &Server{engine: engine, opts: opts, log: opts.Logger, mux: http.NewServeMux(), metrics: newMetrics(), openapi: openAPIDocument(),
+		limits: newAttemptLimits(opts.RateLimit, func() clock.Clock { return engine.Clock })}
 	if s.log == nil {
 		s.log = engine.Logger
 	}
@@ -95,6 +107,7 @@ func New(engine *carebook.Engine, opts Options) *Server {
 	h = s.recoverPanics(h)
 	h = securityHeaders(h)
 	h = s.accessLog(h)
+	h = s.withClientIP(h)
 	h = withRequestID(h)
 	s.handler = h
 	return s

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -20,6 +23,7 @@ import (
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/refserver"
@@ -82,6 +86,15 @@ type Config struct {
 	AuditExportEvery time.Duration
 	// Notify is how messages are sent and the providers' webhooks checked.
 	Notify NotifyConfig
+	// TrustedProxies (CAREBOOK_TRUSTED_PROXIES) lists, comma-separated, the
+	// networks (CIDR) or addresses of the reverse proxies whose
+	// X-Forwarded-For serve believes; "" believes none.
+	TrustedProxies string
+	// SecretKey (CAREBOOK_SECRET_KEY) is the base64 of the 32-byte key
+	// that seals secrets at rest (TOTP secrets). Unset, serve and demo use
+	// the key in the file beside a SQLite database (PATH.key, made on first
+	// start); PostgreSQL requires it.
+	SecretKey string
 }
 
 // Authentication modes of serve.
@@ -147,6 +160,8 @@ var envVars = []envVar{
 	{"tls-key", "CAREBOOK_TLS_KEY", "PEM private key file of -tls-cert"},
 	{"audit-archive", "CAREBOOK_AUDIT_ARCHIVE", "directory for the activity log export; empty turns it off (default: audit-archive beside a SQLite database)"},
 	{"audit-export-every", "CAREBOOK_AUDIT_EXPORT_EVERY", "how often the activity log export runs (serve)"},
+	{"secret-key", "CAREBOOK_SECRET_KEY", "base64 of the 32-byte key sealing secrets at rest (default: PATH.key beside a SQLite database, made if missing)"},
+	{"trusted-proxies", "CAREBOOK_TRUSTED_PROXIES", "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For names the client (serve)"},
 }
 
 // ParseFlags reads the subcommand and flags from args (without the program
@@ -195,6 +210,8 @@ func (m *Main) ParseFlags(args []string) error {
 		cfg.Auth = v
 	}
 	cfg.TLSCert, cfg.TLSKey = getenv("CAREBOOK_TLS_CERT"), getenv("CAREBOOK_TLS_KEY")
+	cfg.TrustedProxies = getenv("CAREBOOK_TRUSTED_PROXIES")
+	cfg.SecretKey = getenv("CAREBOOK_SECRET_KEY")
 	archive, archiveSet := getenv("CAREBOOK_AUDIT_ARCHIVE"), false
 	if m.LookupEnv != nil {
 		archive, archiveSet = m.LookupEnv("CAREBOOK_AUDIT_ARCHIVE")
@@ -223,6 +240,8 @@ func (m *Main) ParseFlags(args []string) error {
 	if err := notifyFlags(fs, &cfg.Notify, getenv); err != nil {
 		return err
 	}
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "")
+	fs.StringVar(&cfg.SecretKey, "secret-key", cfg.SecretKey, "")
 	fs.Usage = func() { m.usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -239,6 +258,14 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("-tls-cert and -tls-key (CAREBOOK_TLS_CERT, CAREBOOK_TLS_KEY) go together")
+	}
+	if _, err := refserver.ParseTrustedProxies("trusted_proxies", cfg.TrustedProxies); err != nil {
+		return fmt.Errorf("-trusted-proxies / CAREBOOK_TRUSTED_PROXIES: %w", err)
+	}
+	if cfg.SecretKey != "" {
+		if _, err := identity.ParseStaticKey("secret_key", cfg.SecretKey); err != nil {
+			return fmt.Errorf("-secret-key / CAREBOOK_SECRET_KEY: %w", err)
+		}
 	}
 	if cfg.AuditExportEvery <= 0 {
 		return fmt.Errorf("-audit-export-every / CAREBOOK_AUDIT_EXPORT_EVERY = %v; want a positive duration", cfg.AuditExportEvery)
@@ -267,17 +294,71 @@ func defaultArchive(dsn string) string {
 // sqliteDir is the directory of a SQLite database file, "" for PostgreSQL
 // and in-memory databases.
 func sqliteDir(dsn string) string {
-	if !strings.HasPrefix(dsn, "sqlite:") && !strings.HasPrefix(dsn, "file:") && !strings.HasSuffix(dsn, ".db") {
-		return ""
-	}
-	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	if path == "" || strings.Contains(path, ":memory:") {
+	path, _ := sqliteFile(dsn)
+	if path == "" {
 		return ""
 	}
 	return filepath.Dir(path)
+}
+
+// sqliteFile returns the path of the SQLite database file dsn names, "" for
+// an in-memory one; ok is false when dsn is not SQLite.
+func sqliteFile(dsn string) (path string, ok bool) {
+	if !strings.HasPrefix(dsn, "sqlite:") && !strings.HasPrefix(dsn, "file:") && !strings.HasSuffix(dsn, ".db") {
+		return "", false
+	}
+	path = strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if strings.Contains(path, ":memory:") {
+		path = ""
+	}
+	return path, true
+}
+
+// secretKey returns the key that seals secrets at rest, and where it came
+// from: -secret-key; else, for a SQLite database file, the key in PATH.key
+// beside it, written there (mode 0600) on first start; else, for an
+// in-memory SQLite database, a key made for this run. PostgreSQL without
+// -secret-key is an error: a key made up here would be lost.
+func secretKey(cfg Config) (*identity.StaticKey, string, error) {
+	if cfg.SecretKey != "" {
+		k, err := identity.ParseStaticKey("secret_key", cfg.SecretKey)
+		return k, "-secret-key", err
+	}
+	path, ok := sqliteFile(cfg.DSN)
+	if !ok {
+		return nil, "", errors.New("PostgreSQL needs -secret-key or CAREBOOK_SECRET_KEY (the base64 of 32 random bytes, such as from openssl rand -base64 32)")
+	}
+	if path == "" {
+		k, err := identity.NewStaticKey(randomKey())
+		return k, "made for this in-memory run", err
+	}
+	file := path + ".key"
+	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		b = []byte(base64.StdEncoding.EncodeToString(randomKey()) + "\n")
+		err = os.WriteFile(file, b, 0o600)
+		if err != nil {
+			return nil, "", fmt.Errorf("write the secret key file: %w", err)
+		}
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read the secret key file: %w", err)
+	}
+	k, err := identity.ParseStaticKey("secret_key", string(b))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", file, err)
+	}
+	return k, file, nil
+}
+
+// randomKey returns 32 bytes from crypto/rand.
+func randomKey() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand does not fail on supported systems
+	return b
 }
 
 func (m *Main) usage(fs *flag.FlagSet) {
@@ -322,16 +403,22 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if cfg.Command != cmdMigrate {
 		key, err := m.linkKey()
-		if err == nil && key != nil {
-			engineOpts = append(engineOpts, carebook.WithLinks(key, publicURL))
-		}
-		if err != nil || key == nil {
+		if err != nil {
 			closeListener(ln)
-			if err != nil {
-				return err
-			}
+			return err
+		}
+		if key != nil {
+			engineOpts = append(engineOpts, carebook.WithLinks(key, publicURL))
+		} else {
 			logger.Warn("emails carry no confirm, cancel or unsubscribe links: set -link-key")
 		}
+		keys, from, err := secretKey(cfg)
+		if err != nil {
+			closeListener(ln)
+			return err
+		}
+		logger.Info("secrets at rest are sealed", "key", from)
+		engineOpts = append(engineOpts, carebook.WithIdentityConfig(identity.Config{Keys: keys}))
 	}
 	e, err := carebook.New(ctx, carebook.Config{DSN: cfg.DSN, Migrate: migrate}, engineOpts...)
 	if err != nil {
@@ -357,6 +444,12 @@ func (m *Main) Run(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	proxies, err := refserver.ParseTrustedProxies("trusted_proxies", cfg.TrustedProxies)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	opts.TrustedProxies = proxies
 	if cfg.Auth == authSession {
 		opts.Authenticate = refserver.SessionAuth(e.Identity)
 	} else {

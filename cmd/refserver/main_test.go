@@ -192,6 +192,11 @@ func TestParseFlags(t *testing.T) {
 		{"auth flag beats environment", []string{"-auth", "header"}, map[string]string{"CAREBOOK_AUTH": "session"},
 			func(c Config) bool { return c.Auth == authHeader }, ""},
 		{"bad auth", []string{"-auth", "none"}, nil, nil, "CAREBOOK_AUTH"},
+		{"trusted proxies from environment", nil, map[string]string{"CAREBOOK_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1"},
+			func(c Config) bool { return c.TrustedProxies == "10.0.0.0/8, 192.168.1.1" }, ""},
+		{"trusted proxies flag beats environment", []string{"-trusted-proxies", "fd00::/8"}, map[string]string{"CAREBOOK_TRUSTED_PROXIES": "10.0.0.0/8"},
+			func(c Config) bool { return c.TrustedProxies == "fd00::/8" }, ""},
+		{"bad trusted proxy", []string{"-trusted-proxies", "10.0.0.0/8,proxy.example"}, nil, nil, "CAREBOOK_TRUSTED_PROXIES"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := NewMain()
