@@ -64,7 +64,7 @@ func (s *Service) FollowLink(ctx context.Context, token string) (*LinkOutcome, e
 		}
 		switch l.Action {
 		case LinkUnsubscribe:
-			return b.setMarketing(ctx, l.Practice, l.Subject, false, "email:unsubscribe")
+			return b.setFlag(ctx, l.Practice, l.Subject, "marketing", false, "email:unsubscribe")
 		case LinkConfirm, LinkCancel:
 			f, err := tx.AppointmentFacts(ctx, l.Practice, l.Subject)
 			if err != nil {
@@ -84,16 +84,39 @@ func (s *Service) FollowLink(ctx context.Context, token string) (*LinkOutcome, e
 	return out, nil
 }
 
-// setMarketing sets a patient's marketing consent and records the change.
-func (s *Service) setMarketing(ctx context.Context, practice tenant.PracticeID, patient uuid.UUID, on bool, source string) error {
+// flagOf points at the yes/no preference named field (sms, email,
+// sms_opt_out, marketing).
+func flagOf(p *Preferences, field string) *bool {
+	switch field {
+	case "sms":
+		return &p.SMS
+	case "email":
+		return &p.Email
+	case "sms_opt_out":
+		return &p.SMSOptOut
+	}
+	return &p.Marketing
+}
+
+// consentChange records that p's field became value, through source.
+func (s *Service) consentChange(p Preferences, field, value, source string, at time.Time) ConsentChange {
+	return ConsentChange{ID: s.ids.New(), PracticeID: p.PracticeID, PatientID: p.PatientID, Field: field, Value: value, Source: source, At: at}
+}
+
+// setFlag sets one yes/no preference of a patient and records the change;
+// an unchanged value writes nothing.
+func (s *Service) setFlag(ctx context.Context, practice tenant.PracticeID, patient uuid.UUID, field string, v bool, source string) error {
 	p, err := s.store.Preferences(ctx, practice, patient)
-	if err != nil || p.Marketing == on {
+	if err != nil {
 		return err
 	}
+	f := flagOf(&p, field)
+	if *f == v {
+		return nil
+	}
 	now := s.now()
-	p.Marketing, p.UpdatedAt = on, now
-	return s.store.PutPreferences(ctx, p, []ConsentChange{{ID: s.ids.New(), PracticeID: practice, PatientID: patient,
-		Field: "marketing", Value: boolWord(on), Source: source, At: now}})
+	*f, p.UpdatedAt = v, now
+	return s.store.PutPreferences(ctx, p, []ConsentChange{s.consentChange(p, field, boolWord(v), source, now)})
 }
 
 // PreferencesUpdate changes preferences; nil fields stay as they are.
@@ -133,23 +156,20 @@ func (s *Service) UpdatePreferences(ctx context.Context, practice tenant.Practic
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now, source := s.now(), "api:"+who.String()
 		var changes []ConsentChange
-		setB := func(field string, dst *bool, v *bool) {
-			if v != nil && *dst != *v {
-				*dst = *v
-				changes = append(changes, ConsentChange{ID: s.ids.New(), PracticeID: practice, PatientID: patient,
-					Field: field, Value: boolWord(*v), Source: "api:" + who.String(), At: now})
+		for _, x := range []struct {
+			field string
+			v     *bool
+		}{{"sms", u.SMS}, {"email", u.Email}, {"sms_opt_out", u.SMSOptOut}, {"marketing", u.Marketing}} {
+			if f, v := flagOf(&p, x.field), x.v; v != nil && *f != *v {
+				*f = *v
+				changes = append(changes, s.consentChange(p, x.field, boolWord(*v), source, now))
 			}
 		}
-		setB("sms", &p.SMS, u.SMS)
-		setB("email", &p.Email, u.Email)
-		setB("sms_opt_out", &p.SMSOptOut, u.SMSOptOut)
-		setB("marketing", &p.Marketing, u.Marketing)
 		if u.Language != nil && p.Language != *u.Language {
 			p.Language = *u.Language
-			changes = append(changes, ConsentChange{ID: s.ids.New(), PracticeID: practice, PatientID: patient,
-				Field: "language", Value: p.Language, Source: "api:" + who.String(), At: now})
+			changes = append(changes, s.consentChange(p, "language", p.Language, source, now))
 		}
 		out = p
 		if len(changes) == 0 {
@@ -261,11 +281,10 @@ func (s *Service) Preview(ctx context.Context, practice tenant.PracticeID, t Tem
 		if err != nil {
 			return nil, errs.WithField(err, "appointment_id")
 		}
-		start := f.Start.In(zone(f.LocationZone))
-		d.When, d.Date, d.Time = wordWhen(start, t.Language)
-		d.Start, d.Practice, d.Provider, d.VisitType, d.Location = start, f.PracticeName, f.ProviderName, f.VisitTypeName, f.LocationName
-		d.Patient = PatientName{f.GivenName, f.FamilyName}
-		d.Address, d.Status = joinNonEmpty(", ", f.LocationStreet, f.LocationCity), f.Status
+		// The links and campaign text keep their sample values.
+		fd := factsData(f, t.Language)
+		fd.ConfirmURL, fd.CancelURL, fd.UnsubscribeURL, fd.Text = d.ConfirmURL, d.CancelURL, d.UnsubscribeURL, d.Text
+		d = fd
 	}
 	r, rerr := c.render(d)
 	if rerr != nil {

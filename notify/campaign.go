@@ -61,6 +61,14 @@ func (s *Service) SendCampaign(ctx context.Context, practice tenant.PracticeID, 
 	due := NextSendable(at, loc, set.QuietStart, set.QuietEnd)
 	total := 0
 	var after uuid.UUID
+	// The practice's name and its templates are read once per campaign.
+	memo := templateMemo{}
+	var name string
+	if s.practiceName != nil {
+		if name, err = s.practiceName(ctx, practice); err != nil {
+			return 0, err
+		}
+	}
 	for {
 		rs, err := s.store.MarketingAudience(ctx, practice, c.Channel, after, campaignPage)
 		if err != nil {
@@ -71,7 +79,7 @@ func (s *Service) SendCampaign(ctx context.Context, practice tenant.PracticeID, 
 		}
 		msgs := make([]*Message, 0, len(rs))
 		for _, r := range rs {
-			m, err := s.campaignMessage(ctx, practice, c, r, due)
+			m, err := s.campaignMessage(ctx, memo, practice, name, c, r, due)
 			if err != nil {
 				return total, err
 			}
@@ -86,21 +94,14 @@ func (s *Service) SendCampaign(ctx context.Context, practice tenant.PracticeID, 
 	}
 }
 
-// campaignMessage renders c for one recipient.
-func (s *Service) campaignMessage(ctx context.Context, practice tenant.PracticeID, c Campaign, r Recipient, due time.Time) (*Message, error) {
-	d := TemplateData{Patient: PatientName{r.GivenName, r.FamilyName}, Text: c.Text}
-	if s.practiceName != nil {
-		name, err := s.practiceName(ctx, practice)
-		if err != nil {
-			return nil, err
-		}
-		d.Practice = name
-	}
+// campaignMessage renders c for one recipient of the practice named name.
+func (s *Service) campaignMessage(ctx context.Context, memo templateMemo, practice tenant.PracticeID, name string, c Campaign, r Recipient, due time.Time) (*Message, error) {
+	d := TemplateData{Practice: name, Patient: PatientName{r.GivenName, r.FamilyName}, Text: c.Text}
 	if c.Channel == Email && s.links != nil {
 		d.UnsubscribeURL = s.links.URL(Link{Action: LinkUnsubscribe, Practice: practice, Subject: r.PatientID,
 			Nonce: s.ids.New(), Expires: due.Add(unsubscribeFor)})
 	}
-	m, err := s.render(ctx, practice, KindCampaign, c.Channel, r.Language, d)
+	m, err := s.render(ctx, memo, practice, KindCampaign, c.Channel, r.Language, d)
 	if err != nil {
 		return nil, err
 	}

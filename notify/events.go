@@ -72,8 +72,11 @@ func (s *Service) OnAppointment(ctx context.Context, ev AppointmentEvent) error 
 		return err
 	}
 	var msgs []*Message
+	// One event reads the patient's preferences and each template once,
+	// however many messages (reminders) it writes.
+	memo := &renderMemo{templates: templateMemo{}}
 	add := func(kind Kind, key string, due time.Time) error {
-		m, err := s.appointmentMessages(ctx, f, kind, key, due)
+		m, err := s.appointmentMessages(ctx, memo, f, kind, key, due)
 		msgs = append(msgs, m...)
 		return err
 	}
@@ -134,26 +137,25 @@ func zone(name string) *time.Location {
 // appointmentMessages renders one message of kind about f per channel that
 // reaches its recipient: the front desk inbox for requests, else the
 // patient's channels. Keys are key plus ":" and the channel.
-func (s *Service) appointmentMessages(ctx context.Context, f *Facts, kind Kind, key string, due time.Time) ([]*Message, error) {
+func (s *Service) appointmentMessages(ctx context.Context, memo *renderMemo, f *Facts, kind Kind, key string, due time.Time) ([]*Message, error) {
 	var chans []Channel
 	lang := f.Language
 	if kind == KindRequested {
 		chans = []Channel{InApp}
 	} else {
-		p, err := s.store.Preferences(ctx, f.PracticeID, f.PatientID)
-		if err != nil {
-			return nil, err
+		if memo.prefs == nil {
+			p, err := s.store.Preferences(ctx, f.PracticeID, f.PatientID)
+			if err != nil {
+				return nil, err
+			}
+			memo.prefs = &p
 		}
-		chans = reachable(p, f.Phone, f.Email)
-		if p.Language != "" {
-			lang = p.Language
+		chans = reachable(*memo.prefs, f.Phone, f.Email)
+		if memo.prefs.Language != "" {
+			lang = memo.prefs.Language
 		}
 	}
-	start := f.Start.In(zone(f.LocationZone))
-	when, date, clk := wordWhen(start, lang)
-	d := TemplateData{Practice: f.PracticeName, Patient: PatientName{f.GivenName, f.FamilyName}, Provider: f.ProviderName,
-		VisitType: f.VisitTypeName, Location: f.LocationName, Address: joinNonEmpty(", ", f.LocationStreet, f.LocationCity),
-		When: when, Date: date, Time: clk, Start: start, Status: f.Status}
+	d := factsData(f, lang)
 	var out []*Message
 	for _, ch := range chans {
 		dd := d
@@ -161,7 +163,7 @@ func (s *Service) appointmentMessages(ctx context.Context, f *Facts, kind Kind, 
 			dd.ConfirmURL = s.links.URL(Link{Action: LinkConfirm, Practice: f.PracticeID, Subject: f.AppointmentID, Nonce: s.ids.New(), Expires: f.Start})
 			dd.CancelURL = s.links.URL(Link{Action: LinkCancel, Practice: f.PracticeID, Subject: f.AppointmentID, Nonce: s.ids.New(), Expires: f.Start})
 		}
-		m, err := s.render(ctx, f.PracticeID, kind, ch, lang, dd)
+		m, err := s.render(ctx, memo.templates, f.PracticeID, kind, ch, lang, dd)
 		if err != nil {
 			return nil, err
 		}
@@ -180,13 +182,38 @@ func (s *Service) appointmentMessages(ctx context.Context, f *Facts, kind Kind, 
 	return out, nil
 }
 
+// renderMemo keeps what the messages of one event share.
+type renderMemo struct {
+	prefs     *Preferences // the patient's, once read
+	templates templateMemo
+}
+
+// templateMemo keeps the templates one piece of work has looked up, by
+// kind, channel and language.
+type templateMemo map[defaultKey]*Template
+
+// factsData is what templates may say about the appointment of f, its
+// time worded for language in the location's zone.
+func factsData(f *Facts, language string) TemplateData {
+	start := f.Start.In(zone(f.LocationZone))
+	when, date, clk := wordWhen(start, language)
+	return TemplateData{Practice: f.PracticeName, Patient: PatientName{f.GivenName, f.FamilyName}, Provider: f.ProviderName,
+		VisitType: f.VisitTypeName, Location: f.LocationName, Address: joinNonEmpty(", ", f.LocationStreet, f.LocationCity),
+		When: when, Date: date, Time: clk, Start: start, Status: f.Status}
+}
+
 // render makes a message of kind on ch in language from d with the
-// practice's template.
-func (s *Service) render(ctx context.Context, practice uuid.UUID, kind Kind, ch Channel, lang string, d TemplateData) (*Message, error) {
+// practice's template, looked up once per memo.
+func (s *Service) render(ctx context.Context, memo templateMemo, practice uuid.UUID, kind Kind, ch Channel, lang string, d TemplateData) (*Message, error) {
 	const op = "notify.render"
-	t, err := s.template(ctx, practice, kind, ch, lang)
-	if err != nil {
-		return nil, err
+	k := defaultKey{kind, ch, lang}
+	t, ok := memo[k]
+	if !ok {
+		var err error
+		if t, err = s.template(ctx, practice, kind, ch, lang); err != nil {
+			return nil, err
+		}
+		memo[k] = t
 	}
 	c, err := s.compiledFor(op, t)
 	if err != nil {

@@ -161,22 +161,10 @@ func (s *Service) cancelAsPatient(ctx context.Context, f *Facts, reason string) 
 // setOptOut sets a patient's SMS opt-out, records the consent change, and on
 // opting out drops every SMS still waiting for them.
 func (s *Service) setOptOut(ctx context.Context, practice tenant.PracticeID, patient uuid.UUID, out bool, source string) error {
-	p, err := s.store.Preferences(ctx, practice, patient)
-	if err != nil {
+	if err := s.setFlag(ctx, practice, patient, "sms_opt_out", out, source); err != nil || !out {
 		return err
 	}
-	if p.SMSOptOut != out {
-		now := s.now()
-		p.SMSOptOut, p.UpdatedAt = out, now
-		ch := ConsentChange{ID: s.ids.New(), PracticeID: practice, PatientID: patient, Field: "sms_opt_out",
-			Value: boolWord(out), Source: source, At: now}
-		if err := s.store.PutPreferences(ctx, p, []ConsentChange{ch}); err != nil {
-			return err
-		}
-	}
-	if out {
-		_, err = s.store.Drop(ctx, practice, DropFilter{PatientID: &patient, Channel: SMS}, "the patient opted out of SMS", s.now())
-	}
+	_, err := s.store.Drop(ctx, practice, DropFilter{PatientID: &patient, Channel: SMS}, "the patient opted out of SMS", s.now())
 	return err
 }
 
