@@ -374,20 +374,32 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, http.StatusOK, accountOf(a))
 }
 
-// authorizeIn checks that the signed-in account c holds perm over practice,
-// and returns its principal and the practice as a target.
-func (s *Server) authorizeIn(r *http.Request, c *credentials, practice tenant.PracticeID, perm rbac.Permission) (rbac.Principal, rbac.Target, error) {
+// staffCall is the signed-in account of a request acting in a practice
+// where it holds the permission the handler needs.
+type staffCall struct {
+	c        *credentials
+	practice *tenant.Practice
+	pr       rbac.Principal
+	t        rbac.Target // the practice, as an authorization target
+}
+
+// staffIn checks that the request's signed-in account holds perm over
+// practice, and returns it with its principal and the practice.
+func (s *Server) staffIn(r *http.Request, practice tenant.PracticeID, perm rbac.Permission) (*staffCall, error) {
+	c, err := s.signedIn(r)
+	if err != nil {
+		return nil, err
+	}
 	ctx := r.Context()
 	p, err := s.engine.Tenants.Practice(ctx, practice)
 	if err != nil {
-		return rbac.Principal{}, rbac.Target{}, err
+		return nil, err
 	}
-	t := rbac.Target{GroupID: p.GroupID, PracticeID: practice}
-	pr, err := s.principal(r, c)
-	if err != nil {
-		return pr, t, err
+	sc := &staffCall{c: c, practice: p, t: rbac.Target{GroupID: p.GroupID, PracticeID: practice}}
+	if sc.pr, err = s.principal(r, c); err != nil {
+		return nil, err
 	}
-	return pr, t, s.engine.RBAC.Authorize(ctx, pr, perm, t)
+	return sc, s.engine.RBAC.Authorize(ctx, sc.pr, perm, sc.t)
 }
 
 type invitationRequest struct {
@@ -413,20 +425,13 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.signedIn(r)
+	sc, err := s.staffIn(r, practice, rbac.StaffManage)
 	if err != nil {
 		return err
 	}
-	pr, t, err := s.authorizeIn(r, c, practice, rbac.StaffManage)
-	if err != nil {
-		return err
-	}
+	c, p, pr, t := sc.c, sc.practice, sc.pr, sc.t
 	var in invitationRequest
 	if err := s.decode(w, r, &in); err != nil {
-		return err
-	}
-	p, err := s.engine.Tenants.Practice(r.Context(), practice)
-	if err != nil {
 		return err
 	}
 	role, err := invitedRole(r.Context(), s.engine.Store(), p, in.Role)
@@ -573,14 +578,11 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.signedIn(r)
+	sc, err := s.staffIn(r, practice, rbac.APIKeyManage)
 	if err != nil {
 		return err
 	}
-	pr, t, err := s.authorizeIn(r, c, practice, rbac.APIKeyManage)
-	if err != nil {
-		return err
-	}
+	c, pr, t := sc.c, sc.pr, sc.t
 	var in apiKeyRequest
 	if err := s.decode(w, r, &in); err != nil {
 		return err
@@ -626,14 +628,11 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.signedIn(r)
+	sc, err := s.staffIn(r, practice, rbac.APIKeyManage)
 	if err != nil {
 		return err
 	}
-	if _, _, err := s.authorizeIn(r, c, practice, rbac.APIKeyManage); err != nil {
-		return err
-	}
-	e := entryOf(r, practice, c.session.AccountID, "apikey.revoke", "api_key", id.String(), audit.Allowed)
+	e := entryOf(r, practice, sc.c.session.AccountID, "apikey.revoke", "api_key", id.String(), audit.Allowed)
 	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
 		return tx.Identity.RevokeAPIKey(ctx, practice, id)
 	})
