@@ -336,22 +336,26 @@ func secretKey(cfg Config) (*identity.StaticKey, string, error) {
 		return k, "made for this in-memory run", err
 	}
 	file := path + ".key"
-	b, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		b = []byte(base64.StdEncoding.EncodeToString(randomKey()) + "\n")
-		err = os.WriteFile(file, b, 0o600)
-		if err != nil {
-			return nil, "", fmt.Errorf("write the secret key file: %w", err)
-		}
-	}
+	b, err := keyFile(file)
 	if err != nil {
-		return nil, "", fmt.Errorf("read the secret key file: %w", err)
+		return nil, "", fmt.Errorf("the secret key file: %w", err)
 	}
-	k, err := identity.ParseStaticKey("secret_key", string(b))
+	k, err := identity.ParseStaticKey("secret_key", b)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", file, err)
 	}
 	return k, file, nil
+}
+
+// keyFile returns the base64 key text in file, first writing a new random
+// 32-byte key there (mode 0600) when the file does not exist.
+func keyFile(file string) (string, error) {
+	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		b = []byte(base64.StdEncoding.EncodeToString(randomKey()) + "\n")
+		err = os.WriteFile(file, b, 0o600)
+	}
+	return string(b), err
 }
 
 // randomKey returns 32 bytes from crypto/rand.

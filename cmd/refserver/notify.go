@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -125,20 +122,11 @@ func (m *Main) linkKey() ([]byte, error) {
 	if dir == "" {
 		return nil, nil
 	}
-	path := filepath.Join(dir, linkKeyFile)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		return decodeLinkKey(string(b))
+	b, err := keyFile(filepath.Join(dir, linkKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("the link key file: %w", err)
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read the link key: %w", err)
-	}
-	k := make([]byte, 32)
-	rand.Read(k)
-	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write the link key: %w", err)
-	}
-	return k, nil
+	return decodeLinkKey(b)
 }
 
 // senders are the dispatcher's senders: Twilio and SendGrid when
