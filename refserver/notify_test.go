@@ -470,3 +470,21 @@ func TestPreferencesAreAudited(t *testing.T) {
 		t.Errorf("preferences.read entries = %d, want 1", n)
 	}
 }
+
+// TestMessageReadsAreAudited: the outbox and the inbox name patients and
+// their visits, so reading them behind SessionAuth is recorded in the
+// activity log.
+func TestMessageReadsAreAudited(t *testing.T) {
+	m := newMatrixEnv(t)
+	base := "/api/v1/practices/" + m.a.practice
+	admin, desk := bearer(m.token("group_admin")), bearer(m.token("front_desk_A"))
+	m.ok(m.do("GET", base+"/notify/messages", nil, admin), 200)
+	m.ok(m.do("GET", base+"/notify/dead-letters", nil, admin), 200)
+	m.ok(m.do("GET", base+"/inbox", nil, desk), 200)
+	m.problem(m.do("GET", base+"/notify/messages/"+uuid.NewString(), nil, admin), 404, "")
+	for _, action := range []string{"notify.messages.list", "notify.dead_letters.list", "inbox.list", "notify.message.read"} {
+		if n := len(m.entries(action)); n != 1 {
+			t.Errorf("%s entries = %d, want 1", action, n)
+		}
+	}
+}

@@ -104,14 +104,14 @@ func (s *Server) routes() []route {
 		{"PUT", p + "/notify/templates/{kind}/{channel}/{language}", s.putTemplate, "Create or replace a message template", needs(rbac.NotifyManage)},
 		{"DELETE", p + "/notify/templates/{kind}/{channel}/{language}", s.deleteTemplate, "Delete a message template; the default takes over", needs(rbac.NotifyManage)},
 		{"POST", p + "/notify/templates/preview", s.previewTemplate, "Render a template on sample data or an appointment", needs(rbac.NotifyManage)},
-		{"GET", p + "/notify/messages", s.listOutbox, "List the practice's outbox", needs(rbac.NotifyManage)},
-		{"GET", p + "/notify/messages/{message}", s.getMessage, "Get a message of the outbox", needs(rbac.NotifyManage)},
+		{"GET", p + "/notify/messages", s.listOutbox, "List the practice's outbox", needs(rbac.NotifyManage).audited("notify.messages.list", "message", "")},
+		{"GET", p + "/notify/messages/{message}", s.getMessage, "Get a message of the outbox", needs(rbac.NotifyManage).audited("notify.message.read", "message", "message")},
 		{"POST", p + "/notify/messages/{message}/retry", s.retryMessage, "Send a dead letter again", needs(rbac.NotifyManage)},
-		{"GET", p + "/notify/dead-letters", s.listDeadLetters, "List the messages that could not be sent", needs(rbac.NotifyManage)},
+		{"GET", p + "/notify/dead-letters", s.listDeadLetters, "List the messages that could not be sent", needs(rbac.NotifyManage).audited("notify.dead_letters.list", "message", "")},
 		{"GET", p + "/notify/usage", s.notifyUsage, "Count the messages sent per channel", needs(rbac.NotifyManage)},
 		{"POST", p + "/notify/campaigns", s.sendCampaign, "Send a campaign to the patients who consented", needs(rbac.NotifyManage)},
 
-		{"GET", p + "/inbox", s.listInbox, "The front desk inbox", needs(rbac.InboxRead)},
+		{"GET", p + "/inbox", s.listInbox, "The front desk inbox", needs(rbac.InboxRead).audited("inbox.list", "message", "")},
 		{"GET", p + "/inbox/count", s.inboxCount, "Count the inbox's unread messages", needs(rbac.InboxRead)},
 		{"POST", p + "/inbox/{message}/read", s.markRead, "Mark an inbox message read", needs(rbac.InboxRead)},
 
