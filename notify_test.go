@@ -3,6 +3,7 @@ package carebook_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -340,4 +341,59 @@ func TestNotifyRequestInbox(t *testing.T) {
 	box = c.outbox(t, a.ID)
 	assert.Contains(t, box, "confirmed/sms")
 	assert.Contains(t, box, "reminder/sms@03-04 10:00")
+}
+
+// A patient whose language has no templates (or who has none) gets the
+// English wording with an English date, not English words around a
+// day-first date.
+func TestNotifyLanguageFallsBackWithItsDates(t *testing.T) {
+	c := newClinic(t, sqltest.SQLite(t))
+	for _, lang := range []string{"ko", "", "ar-EG"} {
+		p, err := c.e.Scheduling.CreatePatient(c.staff, c.practice, scheduling.PatientInput{GivenName: "Min", FamilyName: "Ji " + lang,
+			BirthDate: "1990-01-02", Phone: "+12025550199", Email: "min@example.com", Language: lang})
+		require.NoError(t, err)
+		a, err := c.e.Scheduling.Book(c.staff, c.practice, scheduling.BookRequest{PatientID: p.ID, ProviderID: c.provider,
+			VisitTypeID: c.vt, Start: c.at(3, 5, 13, 0)})
+		require.NoError(t, err)
+		box := c.outbox(t, a.ID)
+		require.Contains(t, box, "confirmed/sms")
+		assert.Equal(t, "Harbor Pediatrics: your Check-up with Grace Hopper is confirmed for Thu Mar 5 at 1:00 PM at Main Street.",
+			box["confirmed/sms"].Text, "language %q", lang)
+		assert.Equal(t, "en", box["confirmed/sms"].Language, "the message says the language it is in")
+		_, err = c.e.Scheduling.Cancel(c.staff, c.practice, a.ID, "test")
+		require.NoError(t, err)
+	}
+	// A language with templates keeps its own dates.
+	p, err := c.e.Scheduling.CreatePatient(c.staff, c.practice, scheduling.PatientInput{GivenName: "Ana", FamilyName: "Ruiz",
+		BirthDate: "1990-01-02", Phone: "+12025550198", Email: "ana@example.com", Language: "es-MX"})
+	require.NoError(t, err)
+	a, err := c.e.Scheduling.Book(c.staff, c.practice, scheduling.BookRequest{PatientID: p.ID, ProviderID: c.provider,
+		VisitTypeID: c.vt, Start: c.at(3, 6, 13, 0)})
+	require.NoError(t, err)
+	assert.Contains(t, c.outbox(t, a.ID)["confirmed/sms"].Text, "confirmada para el 06.03.2026 13:00")
+}
+
+// Messages offer a cancel (the email's link, "Reply C") only while it will
+// work: the 2-hour reminder of a practice with a 24-hour cut-off says to
+// call instead and carries no cancel link; the day-before one offers it.
+func TestNotifyOffersCancelOnlyBeforeTheCutoff(t *testing.T) {
+	c := newClinic(t, sqltest.SQLite(t))
+	a := c.book(t, c.at(3, 5, 10, 0))
+	box := c.outbox(t, a.ID)
+	for k, can := range map[string]bool{"confirmed": true, "reminder@03-04 10:00": true, "reminder@03-05 08:00": false} {
+		kind, at, _ := strings.Cut(k, "@")
+		if at != "" {
+			at = "@" + at
+		}
+		sms, mail := box[kind+"/sms"+at], box[kind+"/email"+at]
+		require.NotNil(t, sms, k)
+		require.NotNil(t, mail, k)
+		assert.Equal(t, can, strings.Contains(mail.Text, "Cancel this visit: https://clinic.example/l/"), "%s email text: %s", k, mail.Text)
+		assert.Equal(t, can, strings.Contains(mail.HTML, ">Cancel this visit</a>"), "%s email HTML: %s", k, mail.HTML)
+		assert.Contains(t, mail.HTML, ">Confirm</a>", k)
+		if kind == "reminder" {
+			assert.Equal(t, can, strings.Contains(sms.Text, "Reply C to cancel"), "%s SMS: %s", k, sms.Text)
+			assert.Equal(t, !can, strings.Contains(sms.Text, "to cancel, please call us"), "%s SMS: %s", k, sms.Text)
+		}
+	}
 }

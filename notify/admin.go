@@ -27,13 +27,54 @@ type LinkOutcome struct {
 }
 
 // CheckLink verifies a signed link's signature and expiry without using
-// it, to describe it before the patient acts; errors are those of
-// FollowLink, except that a used link is not detected.
-func (s *Service) CheckLink(token string) (Link, error) {
+// it, and reads the visit of a confirm or cancel link, to describe it
+// before the patient acts; it changes nothing. Its errors are those of
+// FollowLink (except that a used link is not detected), and those the
+// action would meet now: a visit that is no longer new or confirmed is
+// KindConflict naming "status", and a cancel inside the practice's
+// cancellation cut-off is KindPreconditionFailed naming "start", with the
+// cut-off as Details.
+func (s *Service) CheckLink(ctx context.Context, token string) (*LinkOutcome, error) {
+	const op = "notify.CheckLink"
 	if s.links == nil {
-		return Link{}, forbidden("notify.CheckLink", "token", "this server does not sign links")
+		return nil, forbidden(op, "token", "this server does not sign links")
 	}
-	return s.links.Verify(token, s.clock.Now())
+	now := s.clock.Now()
+	l, err := s.links.Verify(token, now)
+	if err != nil {
+		return nil, err
+	}
+	out := &LinkOutcome{Action: l.Action}
+	if l.Action != LinkConfirm && l.Action != LinkCancel {
+		return out, nil
+	}
+	if out.Facts, err = s.store.AppointmentFacts(ctx, l.Practice, l.Subject); err != nil {
+		return nil, err
+	}
+	return out, linkRefusal(op, l.Action, out.Facts, now)
+}
+
+// linkRefusal is why a confirm or cancel link cannot act on the visit of f
+// at now, or nil.
+func linkRefusal(op string, a LinkAction, f *Facts, now time.Time) error {
+	switch {
+	case f.Status != "new" && f.Status != "confirmed":
+		e := errs.Conflict(op, "the visit is "+f.Status+": it can no longer be changed online")
+		e.Field = "status"
+		return e
+	case a == LinkCancel && cancelClosed(f, now):
+		e := errs.E(errs.KindPreconditionFailed, op, "the visit starts within the practice's cancellation cut-off")
+		e.Field, e.Details = "start", CancelCutoffDetails{CancelCutoff: f.CancelCutoff}
+		return e
+	}
+	return nil
+}
+
+// CancelCutoffDetails are the Details of CheckLink's error for a cancel
+// inside the practice's cancellation cut-off.
+type CancelCutoffDetails struct {
+	// CancelCutoff is how long before the visit online cancellation closes.
+	CancelCutoff time.Duration
 }
 
 // FollowLink verifies a signed link and does what it says, once, in one
@@ -71,6 +112,9 @@ func (s *Service) FollowLink(ctx context.Context, token string) (*LinkOutcome, e
 				return err
 			}
 			out.Facts = f
+			if err := linkRefusal(op, l.Action, f, b.now()); err != nil {
+				return err
+			}
 			if l.Action == LinkCancel {
 				return b.cancelAsPatient(ctx, f, "canceled from an email link")
 			}
@@ -281,9 +325,13 @@ func (s *Service) Preview(ctx context.Context, practice tenant.PracticeID, t Tem
 		if err != nil {
 			return nil, errs.WithField(err, "appointment_id")
 		}
-		// The links and campaign text keep their sample values.
+		// The links and campaign text keep their sample values; the cancel
+		// link shows only while the patient could still use it.
 		fd := factsData(f, t.Language)
-		fd.ConfirmURL, fd.CancelURL, fd.UnsubscribeURL, fd.Text = d.ConfirmURL, d.CancelURL, d.UnsubscribeURL, d.Text
+		fd.ConfirmURL, fd.UnsubscribeURL, fd.Text = d.ConfirmURL, d.UnsubscribeURL, d.Text
+		if fd.CanCancel = !cancelClosed(f, s.now()); fd.CanCancel {
+			fd.CancelURL = d.CancelURL
+		}
 		d = fd
 	}
 	r, rerr := c.render(d)

@@ -34,7 +34,7 @@ func init() {
 		KindConfirmed:   {"Your visit is confirmed", "{{.Practice}}: your {{.VisitType}} with {{.Provider}} is confirmed for {{.When}} at {{.Location}}."},
 		KindRescheduled: {"Your visit has moved", "{{.Practice}}: your {{.VisitType}} with {{.Provider}} is now on {{.When}} at {{.Location}}."},
 		KindCanceled:    {"Your visit is canceled", "{{.Practice}}: your {{.VisitType}} on {{.When}} is canceled. Call us or book again online."},
-		KindReminder:    {"Reminder of your visit", "{{.Practice}}: reminder of your {{.VisitType}} with {{.Provider}} on {{.When}} at {{.Location}}. Reply C to cancel, Y to confirm."},
+		KindReminder:    {"Reminder of your visit", "{{.Practice}}: reminder of your {{.VisitType}} with {{.Provider}} on {{.When}} at {{.Location}}. {{if .CanCancel}}Reply C to cancel, Y to confirm.{{else}}Reply Y to confirm; to cancel, please call us.{{end}}"},
 		KindNoVisit:     {"We missed you", "{{.Practice}}: we missed you at your visit on {{.When}}. Reply or book again online to find a new time."},
 		KindCampaign:    {"News from {{.Practice}}", "{{.Practice}}: {{.Text}}"},
 	})
@@ -44,7 +44,7 @@ func init() {
 		KindConfirmed:   {"Su cita está confirmada", "{{.Practice}}: su cita de {{.VisitType}} con {{.Provider}} está confirmada para el {{.When}} en {{.Location}}."},
 		KindRescheduled: {"Su cita ha cambiado", "{{.Practice}}: su cita de {{.VisitType}} con {{.Provider}} es ahora el {{.When}} en {{.Location}}."},
 		KindCanceled:    {"Su cita está cancelada", "{{.Practice}}: su cita de {{.VisitType}} del {{.When}} está cancelada. Llámenos o reserve de nuevo en línea."},
-		KindReminder:    {"Recordatorio de su cita", "{{.Practice}}: le recordamos su cita de {{.VisitType}} con {{.Provider}} el {{.When}} en {{.Location}}. Responda C para cancelar, Y para confirmar."},
+		KindReminder:    {"Recordatorio de su cita", "{{.Practice}}: le recordamos su cita de {{.VisitType}} con {{.Provider}} el {{.When}} en {{.Location}}. {{if .CanCancel}}Responda C para cancelar, Y para confirmar.{{else}}Responda Y para confirmar; para cancelar, llámenos.{{end}}"},
 		KindNoVisit:     {"Le echamos de menos", "{{.Practice}}: no pudimos verle en su cita del {{.When}}. Responda o reserve de nuevo en línea."},
 		KindCampaign:    {"Novedades de {{.Practice}}", "{{.Practice}}: {{.Text}}"},
 	})

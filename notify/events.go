@@ -156,12 +156,18 @@ func (s *Service) appointmentMessages(ctx context.Context, memo *renderMemo, f *
 		}
 	}
 	d := factsData(f, lang)
+	upcoming := kind == KindConfirmed || kind == KindReminder || kind == KindRescheduled
+	// Offer a cancel only where it will work: a message that goes out once
+	// the cut-off has begun says to call instead.
+	d.CanCancel = upcoming && !cancelClosed(f, due)
 	var out []*Message
 	for _, ch := range chans {
 		dd := d
-		if ch == Email && s.links != nil && (kind == KindConfirmed || kind == KindReminder || kind == KindRescheduled) {
+		if ch == Email && s.links != nil && upcoming {
 			dd.ConfirmURL = s.links.URL(Link{Action: LinkConfirm, Practice: f.PracticeID, Subject: f.AppointmentID, Nonce: s.ids.New(), Expires: f.Start})
-			dd.CancelURL = s.links.URL(Link{Action: LinkCancel, Practice: f.PracticeID, Subject: f.AppointmentID, Nonce: s.ids.New(), Expires: f.Start})
+			if dd.CanCancel {
+				dd.CancelURL = s.links.URL(Link{Action: LinkCancel, Practice: f.PracticeID, Subject: f.AppointmentID, Nonce: s.ids.New(), Expires: f.Start})
+			}
 		}
 		m, err := s.render(ctx, memo.templates, f.PracticeID, kind, ch, lang, dd)
 		if err != nil {
@@ -180,6 +186,13 @@ func (s *Service) appointmentMessages(ctx context.Context, memo *renderMemo, f *
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// cancelClosed reports whether the practice's cancellation cut-off of the
+// visit of f has begun at t, so that a patient's cancel would be refused
+// (the rule scheduling applies to a patient's cancel).
+func cancelClosed(f *Facts, t time.Time) bool {
+	return t.Add(f.CancelCutoff).After(f.Start)
 }
 
 // renderMemo keeps what the messages of one event share.
@@ -218,6 +231,12 @@ func (s *Service) render(ctx context.Context, memo templateMemo, practice uuid.U
 	c, err := s.compiledFor(op, t)
 	if err != nil {
 		return nil, err
+	}
+	if !d.Start.IsZero() {
+		// The wording of the time follows the template's language: a
+		// language without templates falls back to English words, and
+		// takes English dates with them.
+		d.When, d.Date, d.Time = wordWhen(d.Start, t.Language)
 	}
 	r, rerr := c.render(d)
 	if rerr != nil {

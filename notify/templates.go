@@ -28,6 +28,11 @@ type TemplateData struct {
 	// when the server has no public URL). UnsubscribeURL ends marketing
 	// consent (campaigns).
 	ConfirmURL, CancelURL, UnsubscribeURL string
+	// CanCancel says whether the patient can still cancel the visit
+	// themselves (by link or by replying C) when the message goes out:
+	// false once the practice's cancellation cut-off has begun. CancelURL
+	// is set only when it is true.
+	CanCancel bool
 	// Status is the appointment's status word.
 	Status string
 	// Text is a campaign's own text, rendered inside its template.
@@ -45,7 +50,7 @@ func sampleData() TemplateData {
 		VisitType: "Check-up", Location: "Main Street", Address: "1 Main St, Springfield",
 		When: "Thu Mar 14 at 9:30 AM", Date: "Thu Mar 14", Time: "9:30 AM", Start: start,
 		ConfirmURL: "https://example.org/l/c", CancelURL: "https://example.org/l/x", UnsubscribeURL: "https://example.org/l/u",
-		Status: "confirmed", Text: "10% off flu shots this week"}
+		CanCancel: true, Status: "confirmed", Text: "10% off flu shots this week"}
 }
 
 // maxTemplate bounds each part of a template.

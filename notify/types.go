@@ -101,6 +101,9 @@ type Facts struct {
 	LocationZone   string // IANA time zone of the location
 	LocationStreet string
 	LocationCity   string
+	// CancelCutoff is the practice's cancellation cut-off: how long before
+	// the start a patient can still cancel online (tenant.BookingPolicy).
+	CancelCutoff time.Duration
 }
 
 // Recipient is a patient a campaign may reach.

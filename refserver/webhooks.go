@@ -5,6 +5,7 @@ import (
 	"context"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -207,9 +208,12 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, status int, p
 // invalidLink is the page of a link that is not one of ours.
 var invalidLink = linkPage{Title: "This link is not valid", Text: "Please use the link in your message exactly as it is, or contact the practice."}
 
-// showLink describes what following the link will do, and changes nothing.
+// showLink describes what following the link will do, and changes
+// nothing; a link whose action would now be refused (the visit is past
+// its cancellation cut-off, or no longer upcoming) says why, with no
+// button.
 func (s *Server) showLink(w http.ResponseWriter, r *http.Request) error {
-	l, err := s.engine.Notify.CheckLink(r.PathValue("token"))
+	l, err := s.engine.Notify.CheckLink(r.Context(), r.PathValue("token"))
 	if err != nil {
 		status, p := linkFailure(err)
 		return s.servePage(w, r, status, p)
@@ -270,11 +274,33 @@ func linkFailure(err error) (int, linkPage) {
 	case k == errs.KindConflict && onToken:
 		return http.StatusConflict, linkPage{Title: "This link was already used", Text: "It works only once. Please contact the practice if anything is unclear."}
 	case k == errs.KindPreconditionFailed:
-		return http.StatusUnprocessableEntity, linkPage{Title: "Too late to cancel online", Text: "Your visit is too soon to cancel online. Please call the practice."}
+		text := "Your visit is too soon to cancel online. Please call the practice."
+		if e, ok := errs.As(err); ok {
+			if d, ok := e.Details.(notify.CancelCutoffDetails); ok && d.CancelCutoff > 0 {
+				text = "Online cancellation closes " + wordDuration(d.CancelCutoff) + " before the visit, and that time has passed. Please call the practice to cancel."
+			}
+		}
+		return http.StatusUnprocessableEntity, linkPage{Title: "Too late to cancel online", Text: text}
 	case k == errs.KindConflict, k == errs.KindInvalid:
 		return http.StatusConflict, linkPage{Title: "This visit can no longer be changed online", Text: "Please contact the practice."}
 	case k == errs.KindNotFound:
 		return http.StatusNotFound, linkPage{Title: "We could not find this visit", Text: "Please contact the practice."}
 	}
 	return http.StatusServiceUnavailable, linkPage{Title: "Something went wrong", Text: "Please try again in a minute."}
+}
+
+// wordDuration words a cut-off for patients: "24 hours", "90 minutes",
+// "2 days".
+func wordDuration(d time.Duration) string {
+	n, unit := int64(d/time.Minute), "minute"
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		n, unit = int64(d/(24*time.Hour)), "day"
+	case d%time.Hour == 0:
+		n, unit = int64(d/time.Hour), "hour"
+	}
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.FormatInt(n, 10) + " " + unit + "s"
 }

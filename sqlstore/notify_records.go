@@ -319,12 +319,14 @@ type factsRow struct {
 	Line1          string    `bun:"line1"`
 	Line2          string    `bun:"line2"`
 	City           string    `bun:"city"`
+	CancelCutoffUS micros    `bun:"cancel_cutoff_us"`
 }
 
-// factsQuery reads an appointment with its practice, patient, provider,
+// factsQuery reads an appointment with its practice (and the practice's
+// cancellation cut-off), patient, provider,
 // visit type and location in one statement; the caller adds the WHERE
 // conditions on a (the appointment) after it.
-const factsQuery = `SELECT a.practice_id, pr.name AS practice_name, a.id AS appointment_id, a.status,
+const factsQuery = `SELECT a.practice_id, pr.name AS practice_name, pr.cancel_cutoff_us, a.id AS appointment_id, a.status,
 	a.start_at, a.end_at, a.patient_id, pt.given_name, pt.family_name, pt.phone, pt.email, pt.language,
 	pv.given_name AS provider_given, pv.family_name AS provider_family, vt.name AS visit_type_name,
 	COALESCE(l.name, '') AS location_name, COALESCE(l.time_zone, '') AS location_zone,
@@ -357,6 +359,7 @@ func (r *factsRow) facts() *notify.Facts {
 		LocationZone:   r.LocationZone,
 		LocationStreet: joinNonEmpty(", ", r.Line1, r.Line2),
 		LocationCity:   r.City,
+		CancelCutoff:   r.CancelCutoffUS.Duration(),
 	}
 }
 

@@ -153,6 +153,7 @@ func testAppointmentFacts(e *Env) {
 		GivenName: "Pat", FamilyName: "Parker", Phone: "+12025550143", Email: "pat@example.com", Language: "en",
 		ProviderName: got.ProviderName, VisitTypeName: "Checkup", LocationName: "Main",
 		LocationZone: "America/New_York", LocationStreet: got.LocationStreet, LocationCity: "Springfield",
+		CancelCutoff: 24 * time.Hour, // the fixture's policy: tenant.DefaultPolicy
 	}
 	e.eq(got, want, "AppointmentFacts")
 	// How names and streets are put together is the store's choice; they
