@@ -377,8 +377,13 @@ Commands:
 Flags (each falls back to its environment variable):
 `)
 	for _, v := range append(envVars[:len(envVars):len(envVars)], notifyEnvVars...) {
-		f := fs.Lookup(v.flag)
-		fmt.Fprintf(w, "  -%-18s %-27s %s (default %q)\n", v.flag, v.env, v.help, f.DefValue)
+		// A flag whose help says its default itself, or that has none, is
+		// not given a second one.
+		def := ""
+		if f := fs.Lookup(v.flag); f.DefValue != "" && !strings.Contains(v.help, "(default") {
+			def = fmt.Sprintf(" (default %q)", f.DefValue)
+		}
+		fmt.Fprintf(w, "  -%-18s %-27s %s%s\n", v.flag, v.env, v.help, def)
 	}
 }
 

@@ -229,6 +229,14 @@ func TestHelpListsEnvironment(t *testing.T) {
 			t.Errorf("usage lacks -%s / %s:\n%s", v.flag, v.env, usage.String())
 		}
 	}
+	for _, line := range strings.Split(usage.String(), "\n") {
+		if strings.Count(line, "(default") > 1 || strings.Contains(line, `(default "")`) {
+			t.Errorf("a flag with two defaults, or an empty one: %s", line)
+		}
+	}
+	if !strings.Contains(usage.String(), `(default "127.0.0.1:8080")`) {
+		t.Errorf("the defaults are gone:\n%s", usage.String())
+	}
 }
 
 func TestRedact(t *testing.T) {
