@@ -7,9 +7,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -304,4 +306,58 @@ func mustOtherForm(t *testing.T, sig string) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func TestTwilioSMSConcurrentCuts(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		e := newNotifyEnv(t, st)
+		f := e.setup("Riverside")
+		first := str(e.ok(e.do("POST", f.base+"/appointments", f.bookBody("2030-03-12T09:00:00-04:00")), 201), "id")
+		next := str(e.ok(e.do("POST", f.base+"/appointments", f.bookBody("2030-03-14T09:00:00-04:00")), 201), "id")
+		path := "/webhooks/twilio/" + f.practice + "/sms"
+		sid := "SM" + strings.Repeat("7e", 16)
+		sig := twilioSignText(testPublicURL + path + "AccountSidAC1BodyCFrom+12025550143MessageSid" + sid + "NumMedia0NumSegments1To+12025550100")
+		asSent := "AccountSid=AC1&Body=C&From=%2B12025550143&MessageSid=" + sid + "&NumMedia=0&NumSegments=1&To=%2B12025550100"
+		// The request and cuts of it that mean the same, all at once: one
+		// acts.
+		bodies := []string{asSent, asSent,
+			strings.Replace(asSent, "NumMedia=0&NumSegments=1", "NumMedia=0NumSegments1", 1),
+			strings.Replace(asSent, "NumMedia=0", "NumMed=ia0", 1),
+			strings.Replace(asSent, "NumSegments=1", "NumSeg=ments1", 1),
+			strings.Replace(asSent, sid+"&NumMedia=0", sid+"NumMedia0", 1)}
+		codes := make([]int, len(bodies))
+		var wg sync.WaitGroup
+		for i, b := range bodies {
+			wg.Go(func() {
+				r := httptest.NewRequest("POST", path, strings.NewReader(b))
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				r.Header.Set("X-Twilio-Signature", sig)
+				w := httptest.NewRecorder()
+				e.srv.ServeHTTP(w, r)
+				codes[i] = w.Code
+			})
+		}
+		wg.Wait()
+		acted := 0
+		for i, c := range codes {
+			switch c {
+			case 200:
+				acted++
+			case 403:
+			default:
+				t.Errorf("request %d: %d", i, c)
+			}
+		}
+		if acted != 1 {
+			t.Errorf("answers %v: %d acted, want 1", codes, acted)
+		}
+		for id, want := range map[string]string{first: "canceled", next: "confirmed"} {
+			if s := e.ok(e.do("GET", f.base+"/appointments/"+id, nil), 200)["status"]; s != want {
+				t.Errorf("visit %s = %v, want %s", id, s, want)
+			}
+		}
+		if n := e.inboundEntries(f); n != 1 {
+			t.Errorf("%d activity-log entries, want 1", n)
+		}
+	})
 }
