@@ -103,9 +103,12 @@ type Store interface {
 	// messages take the reported status (and the ProviderID when they had
 	// none); delivered and undelivered ones are final and are not changed.
 	ApplyDelivery(ctx context.Context, d Delivery) (bool, error)
-	// RememberWebhook records that a webhook request with key (a signature,
-	// or the provider's idempotency token) from source was processed, and
-	// fails with KindConflict if it was already: a replay.
+	// RememberWebhook records that a webhook request with key (what the
+	// provider signed, or its idempotency token; at most 100 bytes) from
+	// source was processed, and fails with KindConflict if it was already:
+	// a replay. An implementation never forgets a key by itself: a Twilio
+	// signature carries no time, so its request could be replayed once its
+	// keys were gone.
 	RememberWebhook(ctx context.Context, source, key string, at time.Time) error
 
 	// Settings returns the practice's settings, DefaultSettings if it set none.

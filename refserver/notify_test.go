@@ -27,6 +27,9 @@ import (
 const (
 	testPublicURL   = "https://clinic.example"
 	testTwilioToken = "twilio-auth-token"
+	// Message SIDs as Twilio makes them: SM and 32 lowercase hex digits.
+	testSMSSid    = "SM00000000000000000000000000000001"
+	testStatusSid = "SM00000000000000000000000000000009"
 )
 
 // testLinkKey signs the links of the notify tests.
@@ -283,7 +286,7 @@ func TestTwilioWebhooks(t *testing.T) {
 		ap := e.ok(e.do("POST", f.base+"/appointments", f.bookBody("2030-03-12T09:00:00-04:00")), 201)
 		e.dispatch()
 		path := "/webhooks/twilio/" + f.practice + "/sms"
-		form := url.Values{"From": {"+12025550143"}, "To": {"+12025550100"}, "Body": {"C"}, "MessageSid": {"SM0001"}, "AccountSid": {"AC1"}}
+		form := url.Values{"From": {"+12025550143"}, "To": {"+12025550100"}, "Body": {"C"}, "MessageSid": {testSMSSid}, "AccountSid": {"AC1"}}
 		unchanged := func() {
 			t.Helper()
 			if a := e.ok(e.do("GET", f.base+"/appointments/"+str(ap, "id"), nil), 200); a["status"] != "confirmed" {
@@ -294,7 +297,7 @@ func TestTwilioWebhooks(t *testing.T) {
 		e.problem(e.twilio(path, form, "another-token"), 403, "")
 		// The signature covers the form: a changed body is refused too.
 		signed := fakeprovider.SignTwilio(testTwilioToken, testPublicURL+path, form)
-		tampered := url.Values{"From": {"+12025550143"}, "Body": {"STOP"}, "MessageSid": {"SM0001"}}
+		tampered := url.Values{"From": {"+12025550143"}, "Body": {"STOP"}, "MessageSid": {testSMSSid}}
 		e.problem(e.post("POST", path, "application/x-www-form-urlencoded", []byte(tampered.Encode()), http.Header{"X-Twilio-Signature": {signed}}), 403, "")
 		unchanged()
 
@@ -306,7 +309,7 @@ func TestTwilioWebhooks(t *testing.T) {
 			t.Errorf("appointment after C = %v", a)
 		}
 		es, err := e.engine.Audit.Query(context.Background(), uuid.MustParse(f.practice), audit.Filter{Action: "notify.sms_inbound.cancel"})
-		if err != nil || len(es) != 1 || es[0].ResourceID != "SM0001" || es[0].PatientID == nil || !strings.HasPrefix(es[0].Actor, "patient:") {
+		if err != nil || len(es) != 1 || es[0].ResourceID != testSMSSid || es[0].PatientID == nil || !strings.HasPrefix(es[0].Actor, "patient:") {
 			t.Errorf("activity log = %+v, %v", es, err)
 		}
 		replies := len(e.messages(f, "kind=reply"))
@@ -324,7 +327,7 @@ func TestTwilioWebhooks(t *testing.T) {
 		}
 		id := str(sms[0], "id")
 		status := "/webhooks/twilio/" + f.practice + "/status?m=" + id
-		cb := url.Values{"MessageSid": {"SM9"}, "MessageStatus": {"delivered"}, "AccountSid": {"AC1"}}
+		cb := url.Values{"MessageSid": {testStatusSid}, "MessageStatus": {"delivered"}, "AccountSid": {"AC1"}}
 		e.problem(e.twilio(status, cb, ""), 403, "")
 		if res := e.twilio(status, cb, testTwilioToken); res.status != 204 {
 			t.Fatalf("status callback = %d %s", res.status, res.body)
@@ -332,7 +335,7 @@ func TestTwilioWebhooks(t *testing.T) {
 		if m := e.ok(e.do("GET", f.base+"/notify/messages/"+id, nil), 200); m["status"] != "delivered" {
 			t.Errorf("message after the callback = %v", m)
 		}
-		bad := url.Values{"MessageSid": {"SM9"}, "MessageStatus": {"teleported"}}
+		bad := url.Values{"MessageSid": {testStatusSid}, "MessageStatus": {"teleported"}}
 		e.problem(e.twilio(status, bad, testTwilioToken), 400, "MessageStatus")
 	})
 }

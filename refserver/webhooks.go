@@ -24,49 +24,74 @@ import (
 // the pages behind the signed links of emails, whose token is the
 // credential. The route table marks them signed().
 
-// sendGridSignatureHeader carries SendGrid's event webhook signature, which
-// is also the key that makes a replay of the same request fail.
+// sendGridSignatureHeader carries SendGrid's event webhook signature.
 const sendGridSignatureHeader = "X-Twilio-Email-Event-Webhook-Signature"
 
 // webhookForbidden is the refusal of a webhook request that did not prove
-// where it came from: 403, saying what failed (cause's message when msg is "").
+// where it came from: 403, saying what failed (when msg is "", cause's
+// message and field).
 func webhookForbidden(op, msg string, cause error) error {
+	f := &errs.Error{Kind: errs.KindForbidden, Op: op, Msg: msg, Err: cause}
 	if e, ok := errs.As(cause); ok && msg == "" {
-		msg = e.Msg
+		f.Msg, f.Field = e.Msg, e.Field
 	}
-	return &errs.Error{Kind: errs.KindForbidden, Op: op, Msg: msg, Err: cause}
+	return f
 }
 
-// verifyTwilio checks r's X-Twilio-Signature over the URL Twilio called:
-// the public URL and the request's path and query.
-func (s *Server) verifyTwilio(r *http.Request) error {
-	const op = "refserver.verifyTwilio"
-	if s.twilio == nil || s.opts.PublicURL == "" {
-		return webhookForbidden(op, "this server takes no Twilio webhooks: it has no auth token or public URL", nil)
-	}
-	if err := s.twilio.Validate(r, strings.TrimRight(s.opts.PublicURL, "/")+r.URL.RequestURI()); err != nil {
-		return webhookForbidden(op, "", err)
+// rememberWebhook records the keys of a verified webhook request from
+// source in tx, the transaction that also acts on it: a key seen before is
+// a replay, refused with 403 and (the transaction rolled back) changing
+// nothing.
+func (s *Server) rememberWebhook(ctx context.Context, tx notify.Store, op, source string, keys ...string) error {
+	now := s.engine.Clock.Now().UTC()
+	for _, k := range keys {
+		if err := tx.RememberWebhook(ctx, source, k, now); errs.Is(err, errs.KindConflict) {
+			return webhookForbidden(op, "this request was already processed", err)
+		} else if err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
+// verifyTwilio checks r's X-Twilio-Signature over the URL Twilio called:
+// the public URL and the request's path and query.
+func (s *Server) verifyTwilio(r *http.Request) (twilio.Signed, error) {
+	const op = "refserver.verifyTwilio"
+	if s.twilio == nil || s.opts.PublicURL == "" {
+		return twilio.Signed{}, webhookForbidden(op, "this server takes no Twilio webhooks: it has no auth token or public URL", nil)
+	}
+	signed, err := s.twilio.Verify(r, strings.TrimRight(s.opts.PublicURL, "/")+r.URL.RequestURI())
+	if errs.Is(err, errs.KindUnauthenticated) {
+		return twilio.Signed{}, webhookForbidden(op, "", err)
+	}
+	return signed, err
+}
+
 // twilioPractice verifies a Twilio webhook (its form bounded by
 // Options.MaxBodyBytes) and reads its {practice}, which must exist.
-func (s *Server) twilioPractice(w http.ResponseWriter, r *http.Request) (tenant.PracticeID, error) {
+func (s *Server) twilioPractice(w http.ResponseWriter, r *http.Request) (tenant.PracticeID, twilio.Signed, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-	if err := s.verifyTwilio(r); err != nil {
-		return tenant.PracticeID{}, err
+	signed, err := s.verifyTwilio(r)
+	if err != nil {
+		return tenant.PracticeID{}, twilio.Signed{}, err
 	}
-	return s.existingPractice(r)
+	pid, err := s.existingPractice(r)
+	return pid, signed, err
 }
+
+// twilioSource is the replay memory's source of every Twilio webhook.
+const twilioSource = "twilio"
 
 // twilioSMS answers an inbound SMS with TwiML: the reply of
 // Notify.HandleSMS, which acts on it (a cancel, a STOP) in the transaction
-// that also records the message in the activity log. The same MessageSid
-// again is a replay: 403, nothing changed.
+// that also remembers the request and records the message in the activity
+// log. A request with the signature, the signed text (however cut into
+// parameters), the idempotency token or the MessageSid of one processed
+// before is a replay: 403, nothing changed.
 func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 	const op = "refserver.twilioSMS"
-	pid, err := s.twilioPractice(w, r)
+	pid, signed, err := s.twilioPractice(w, r)
 	if err != nil {
 		return err
 	}
@@ -76,8 +101,14 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 	}
 	var answer notify.Reply
 	err = s.engine.InTx(r.Context(), func(ctx context.Context, tx *carebook.Engine) error {
+		if err := s.rememberWebhook(ctx, tx.Notify.Store(), op, twilioSource, signed.ReplayKeys()...); err != nil {
+			return err
+		}
 		var err error
 		answer, err = tx.Notify.HandleSMS(ctx, notify.Inbound{PracticeID: pid, From: in.From, Body: in.Body, ProviderID: in.MessageSID})
+		if errs.Is(err, errs.KindConflict) {
+			return webhookForbidden(op, "this message was already processed", err)
+		}
 		if err != nil {
 			return err
 		}
@@ -92,9 +123,6 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 		_, err = tx.Audit.Record(ctx, e)
 		return err
 	})
-	if errs.Is(err, errs.KindConflict) {
-		return webhookForbidden(op, "this message was already processed", err)
-	}
 	if err != nil {
 		return err
 	}
@@ -104,10 +132,13 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// twilioStatus applies a message status callback. A callback about a
-// message of another practice, or of none, changes nothing.
+// twilioStatus applies a message status callback, remembered as
+// twilioSMS remembers an SMS (a replay: 403, nothing changed) in the same
+// transaction. A callback about a message of another practice, or of none,
+// changes nothing.
 func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.twilioPractice(w, r)
+	const op = "refserver.twilioStatus"
+	pid, signed, err := s.twilioPractice(w, r)
 	if err != nil {
 		return err
 	}
@@ -115,17 +146,22 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	if d.MessageID != uuid.Nil {
-		if _, err := s.engine.Notify.Message(ctx, pid, d.MessageID); errs.Is(err, errs.KindNotFound) {
-			w.WriteHeader(http.StatusNoContent)
-			return nil
-		} else if err != nil {
+	d.At = s.engine.Clock.Now().UTC()
+	err = s.engine.Notify.Store().InNotifyTx(r.Context(), func(ctx context.Context, tx notify.Store) error {
+		if err := s.rememberWebhook(ctx, tx, op, twilioSource, signed.ReplayKeys()...); err != nil {
 			return err
 		}
-	}
-	d.At = s.engine.Clock.Now().UTC()
-	if _, err := s.engine.Notify.Store().ApplyDelivery(ctx, d); err != nil {
+		if d.MessageID != uuid.Nil {
+			if _, err := tx.Message(ctx, pid, d.MessageID); errs.Is(err, errs.KindNotFound) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
+		_, err := tx.ApplyDelivery(ctx, d)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -133,30 +169,28 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) error {
 }
 
 // sendGridEvents applies SendGrid's signed event webhook: the signature is
-// verified, remembered (the same request again is a replay: 403) and the
-// events applied, in one transaction.
+// verified, what it signs remembered (the same timestamp and payload again,
+// under any form of the signature, is a replay: 403) and the events
+// applied, in one transaction.
 func (s *Server) sendGridEvents(w http.ResponseWriter, r *http.Request) error {
 	const op = "refserver.sendGridEvents"
 	if s.opts.SendGridEvents == nil {
 		return webhookForbidden(op, "this server takes no SendGrid events: it has no event webhook key", nil)
 	}
-	body, err := s.opts.SendGridEvents.VerifyRequest(r)
+	batch, err := s.opts.SendGridEvents.VerifyBatch(r)
 	if errs.Is(err, errs.KindUnauthenticated) {
 		return webhookForbidden(op, "", err)
 	}
 	if err != nil {
 		return err
 	}
-	ds, err := sendgrid.ParseEvents(body)
+	ds, err := sendgrid.ParseEvents(batch.Payload)
 	if err != nil {
 		return err
 	}
 	now := s.engine.Clock.Now().UTC()
 	err = s.engine.Notify.Store().InNotifyTx(r.Context(), func(ctx context.Context, tx notify.Store) error {
-		if err := tx.RememberWebhook(ctx, "sendgrid", r.Header.Get(sendGridSignatureHeader), now); err != nil {
-			if errs.Is(err, errs.KindConflict) {
-				return webhookForbidden(op, "this event batch was already processed", err)
-			}
+		if err := s.rememberWebhook(ctx, tx, op, "sendgrid", batch.Key); err != nil {
 			return err
 		}
 		for _, d := range ds {

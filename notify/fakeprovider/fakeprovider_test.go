@@ -62,13 +62,32 @@ func TestEventSigner(t *testing.T) {
 		t.Fatal(err)
 	}
 	payload, ts := []byte(`[{"event":"delivered"}]`), "1700000000"
-	sig, err := base64.StdEncoding.DecodeString(s.Sign(payload, ts))
+	signed := s.Sign(payload, ts)
+	sig, err := base64.StdEncoding.DecodeString(signed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := sha256.Sum256(append([]byte(ts), payload...))
 	if !ecdsa.VerifyASN1(key.(*ecdsa.PublicKey), h[:], sig) {
 		t.Error("signature does not verify")
+	}
+	// The other form (r, n−s) verifies too, and gives the first one back.
+	other, err := fakeprovider.OtherForm(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	osig, err := base64.StdEncoding.DecodeString(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(osig, sig) || !ecdsa.VerifyASN1(key.(*ecdsa.PublicKey), h[:], osig) {
+		t.Errorf("OtherForm = %x: the same or not valid", osig)
+	}
+	if back, err := fakeprovider.OtherForm(other); err != nil || back != signed {
+		t.Errorf("OtherForm twice = %s, %v; want the signature back", back, err)
+	}
+	if _, err := fakeprovider.OtherForm(base64.StdEncoding.EncodeToString(append(sig, 0))); err == nil {
+		t.Error("OtherForm took a signature with a trailing byte")
 	}
 }
 

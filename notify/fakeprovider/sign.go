@@ -8,7 +8,10 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
+	"errors"
+	"math/big"
 	"net/url"
 	"sort"
 	"strings"
@@ -76,4 +79,28 @@ func (s *EventSigner) Sign(payload []byte, timestamp string) string {
 		panic("fakeprovider: ECDSA signing failed: " + err.Error()) // only on a broken random source
 	}
 	return base64.StdEncoding.EncodeToString(sig)
+}
+
+// OtherForm returns the second valid form of sig, an X-Twilio-Email-Event-
+// Webhook-Signature: an ECDSA P-256 signature (r, s) is just as valid as
+// (r, n−s), n the order of the curve, and anyone can compute one from the
+// other without the key. It returns an error if sig is not the base64 DER
+// of an ECDSA signature.
+func OtherForm(sig string) (string, error) {
+	der, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil {
+		return "", err
+	}
+	var rs struct{ R, S *big.Int }
+	if rest, err := asn1.Unmarshal(der, &rs); err != nil {
+		return "", err
+	} else if len(rest) > 0 {
+		return "", errors.New("fakeprovider: bytes after the signature")
+	}
+	rs.S.Sub(elliptic.P256().Params().N, rs.S)
+	out, err := asn1.Marshal(rs)
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(out), nil
 }

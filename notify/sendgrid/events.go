@@ -3,6 +3,10 @@ package sendgrid
 import (
 	"cmp"
 	"crypto/ecdsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,10 +26,10 @@ var (
 	ErrNoSignature     = errs.E(errs.KindUnauthenticated, "sendgrid.Verify", "missing event webhook signature or timestamp")
 	ErrBadSignature    = errs.E(errs.KindUnauthenticated, "sendgrid.Verify", "wrong event webhook signature")
 	ErrStaleTimestamp  = errs.E(errs.KindUnauthenticated, "sendgrid.Verify", "event webhook timestamp too old or in the future")
-	errPayloadTooLarge = errs.E(errs.KindInvalid, "sendgrid.VerifyRequest", "event webhook payload too large")
+	errPayloadTooLarge = errs.E(errs.KindInvalid, "sendgrid.VerifyBatch", "event webhook payload too large")
 )
 
-// MaxPayload bounds the body VerifyRequest reads.
+// MaxPayload bounds the body VerifyBatch reads.
 const MaxPayload = 8 << 20
 
 // VerifierConfig configures an EventVerifier.
@@ -64,54 +68,103 @@ func NewEventVerifier(cfg VerifierConfig) (*EventVerifier, error) {
 	return v, nil
 }
 
-// parseKey converts the key with the SDK's helper, which panics on a key
-// that is not ECDSA.
-func parseKey(b64 string) (key *ecdsa.PublicKey, err error) {
-	defer func() {
-		if recover() != nil {
-			key, err = nil, fmt.Errorf("not an ECDSA key")
-		}
-	}()
-	return eventwebhook.ConvertPublicKeyBase64ToECDSA(b64)
+// parseKey reads the base64 of a DER (PKIX) ECDSA public key.
+func parseKey(b64 string) (*ecdsa.PublicKey, error) {
+	der, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, err
+	}
+	key, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, err
+	}
+	ec, ok := key.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("not an ECDSA key but %T", key)
+	}
+	return ec, nil
 }
 
 // Verify checks that signature (the X-Twilio-Email-Event-Webhook-Signature
 // header) signs timestamp (X-Twilio-Email-Event-Webhook-Timestamp, Unix
 // seconds) followed by payload, and that timestamp is within MaxAge of now.
-// It returns ErrNoSignature, ErrBadSignature or ErrStaleTimestamp.
+// Only the one encoding of a signature is taken: canonical base64 of strict
+// DER with nothing after it. Both valid forms of an ECDSA signature, (r, s)
+// and (r, n−s), verify: SendGrid's signer does not keep to the low s (the
+// signature of sendgrid-go's own test vector has a high one), so requiring
+// it would refuse real events; a replay is recognised by what was signed
+// instead (Batch.Key). It returns ErrNoSignature, ErrBadSignature or
+// ErrStaleTimestamp.
 func (v *EventVerifier) Verify(payload []byte, signature, timestamp string) error {
+	_, err := v.verify(payload, signature, timestamp)
+	return err
+}
+
+// verify is Verify, returning the digest that signature signs.
+func (v *EventVerifier) verify(payload []byte, signature, timestamp string) ([]byte, error) {
 	if signature == "" || timestamp == "" {
-		return ErrNoSignature
+		return nil, ErrNoSignature
 	}
-	ok, err := eventwebhook.VerifySignature(v.key, payload, signature, timestamp)
-	if err != nil || !ok {
-		return ErrBadSignature
+	// Re-encoding must give the header back: the decoder would also take
+	// other padding bits and line breaks for the same bytes.
+	sig, err := base64.StdEncoding.Strict().DecodeString(signature)
+	if err != nil || base64.StdEncoding.EncodeToString(sig) != signature {
+		return nil, ErrBadSignature
+	}
+	h := sha256.New()
+	h.Write([]byte(timestamp))
+	h.Write(payload)
+	digest := h.Sum(nil)
+	// VerifyASN1 takes strict DER only, with no byte after the signature.
+	if !ecdsa.VerifyASN1(v.key, digest, sig) {
+		return nil, ErrBadSignature
 	}
 	sec, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
-		return ErrStaleTimestamp
+		return nil, ErrStaleTimestamp
 	}
 	if age := v.now().Sub(time.Unix(sec, 0)); age > v.maxAge || age < -v.maxAge {
-		return ErrStaleTimestamp
+		return nil, ErrStaleTimestamp
 	}
-	return nil
+	return digest, nil
 }
 
-// VerifyRequest reads r's body (at most MaxPayload bytes) and verifies it
-// with r's signature headers, returning the body for ParseEvents.
-func (v *EventVerifier) VerifyRequest(r *http.Request) ([]byte, error) {
+// Batch is an event webhook request whose signature VerifyBatch checked.
+type Batch struct {
+	// Payload is the request's body, for ParseEvents.
+	Payload []byte
+	// Key names what SendGrid signed: "sha256:" and the hex SHA-256 of the
+	// timestamp followed by the payload, the digest the signature signs.
+	// Every request that signs the same timestamp and payload has the same
+	// Key, whichever of an ECDSA signature's two valid forms, (r, s) or
+	// (r, n−s), it carries: remember Key to refuse replays
+	// (notify.Store.RememberWebhook). A replay older than MaxAge is refused
+	// by its timestamp, so Keys need to be kept only that long.
+	Key string
+}
+
+// VerifyBatch reads r's body (at most MaxPayload bytes) and verifies it
+// with r's signature headers, as Verify does.
+func (v *EventVerifier) VerifyBatch(r *http.Request) (Batch, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
 	if err != nil {
-		return nil, errs.Wrap(errs.KindInvalid, "sendgrid.VerifyRequest", "unreadable body", err)
+		return Batch{}, errs.Wrap(errs.KindInvalid, "sendgrid.VerifyBatch", "unreadable body", err)
 	}
 	if len(body) > MaxPayload {
-		return nil, errPayloadTooLarge
+		return Batch{}, errPayloadTooLarge
 	}
-	err = v.Verify(body, r.Header.Get(eventwebhook.VerificationHTTPHeader), r.Header.Get(eventwebhook.TimestampHTTPHeader))
+	digest, err := v.verify(body, r.Header.Get(eventwebhook.VerificationHTTPHeader), r.Header.Get(eventwebhook.TimestampHTTPHeader))
 	if err != nil {
-		return nil, err
+		return Batch{}, err
 	}
-	return body, nil
+	return Batch{Payload: body, Key: "sha256:" + hex.EncodeToString(digest)}, nil
+}
+
+// VerifyRequest is VerifyBatch for a caller that keeps no replay memory: it
+// returns the body.
+func (v *EventVerifier) VerifyRequest(r *http.Request) ([]byte, error) {
+	b, err := v.VerifyBatch(r)
+	return b.Payload, err
 }
 
 // event is the part of a SendGrid event that ParseEvents reads.

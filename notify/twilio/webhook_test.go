@@ -19,6 +19,12 @@ import (
 
 const hookURL = "https://carebook.example/hooks/twilio/inbound"
 
+// Message SIDs as Twilio makes them.
+const (
+	sid1 = "SM0123456789abcdef0123456789abcdef"
+	sid9 = "SMfedcba9876543210fedcba9876543210"
+)
+
 // post builds a Twilio-style form POST to target, signed with sign's token
 // over signedURL and signedForm ("" token: unsigned).
 func post(target string, form url.Values, sign string, signedURL string, signedForm url.Values) *http.Request {
@@ -31,8 +37,8 @@ func post(target string, form url.Values, sign string, signedURL string, signedF
 }
 
 func TestValidate(t *testing.T) {
-	form := url.Values{"From": {"+15005550001"}, "To": {"+15005550006"}, "Body": {"STOP"}, "MessageSid": {"SM1"}}
-	changed := url.Values{"From": {"+15005550001"}, "To": {"+15005550006"}, "Body": {"START"}, "MessageSid": {"SM1"}}
+	form := url.Values{"From": {"+15005550001"}, "To": {"+15005550006"}, "Body": {"STOP"}, "MessageSid": {sid1}}
+	changed := url.Values{"From": {"+15005550001"}, "To": {"+15005550006"}, "Body": {"START"}, "MessageSid": {sid1}}
 	tests := []struct {
 		name string
 		r    *http.Request
@@ -64,12 +70,12 @@ func TestValidate(t *testing.T) {
 }
 
 func TestParseInbound(t *testing.T) {
-	form := url.Values{"From": {"+15005550001"}, "To": {"+15005550006"}, "Body": {"C"}, "MessageSid": {"SM9"}}
+	form := url.Values{"From": {"+15005550001"}, "To": {"+15005550006"}, "Body": {"C"}, "MessageSid": {sid9}}
 	in, err := twilio.ParseInbound(post(hookURL, form, "", "", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (twilio.Inbound{From: "+15005550001", To: "+15005550006", Body: "C", MessageSID: "SM9"}); in != want {
+	if want := (twilio.Inbound{From: "+15005550001", To: "+15005550006", Body: "C", MessageSID: sid9}); in != want {
 		t.Errorf("ParseInbound = %+v, want %+v", in, want)
 	}
 	if _, err := twilio.ParseInbound(post(hookURL, url.Values{"Body": {"x"}}, "", "", nil)); !errs.Is(err, errs.KindInvalid) {
@@ -95,7 +101,7 @@ func TestParseStatusCallback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.status+tt.code, func(t *testing.T) {
-			form := url.Values{"MessageSid": {"SM42"}, "MessageStatus": {tt.status}}
+			form := url.Values{"MessageSid": {sid9}, "MessageStatus": {tt.status}}
 			if tt.code != "" {
 				form.Set("ErrorCode", tt.code)
 			}
@@ -103,7 +109,7 @@ func TestParseStatusCallback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := notify.Delivery{Channel: notify.SMS, MessageID: id, ProviderID: "SM42", Status: tt.want, Error: tt.wantErr}
+			want := notify.Delivery{Channel: notify.SMS, MessageID: id, ProviderID: sid9, Status: tt.want, Error: tt.wantErr}
 			if d != want {
 				t.Errorf("ParseStatusCallback = %+v, want %+v", d, want)
 			}
@@ -114,16 +120,16 @@ func TestParseStatusCallback(t *testing.T) {
 		target string
 		form   url.Values
 	}{
-		{"unknown status", hookURL, url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"teleported"}}},
+		{"unknown status", hookURL, url.Values{"MessageSid": {sid1}, "MessageStatus": {"teleported"}}},
 		{"no SID", hookURL, url.Values{"MessageStatus": {"sent"}}},
-		{"bad m", hookURL + "?m=nope", url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"sent"}}},
+		{"bad m", hookURL + "?m=nope", url.Values{"MessageSid": {sid1}, "MessageStatus": {"sent"}}},
 	}
 	for _, tt := range bad {
 		if _, err := twilio.ParseStatusCallback(post(tt.target, tt.form, "", "", nil)); !errs.Is(err, errs.KindInvalid) {
 			t.Errorf("%s: err = %v, want invalid", tt.name, err)
 		}
 	}
-	d, err := twilio.ParseStatusCallback(post(hookURL, url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}}, "", "", nil))
+	d, err := twilio.ParseStatusCallback(post(hookURL, url.Values{"MessageSid": {sid1}, "MessageStatus": {"delivered"}}, "", "", nil))
 	if err != nil || d.MessageID != uuid.Nil {
 		t.Errorf("without m: %+v, %v; want uuid.Nil", d, err)
 	}
