@@ -214,8 +214,8 @@ func (d *Dispatcher) settle(ctx context.Context, token uuid.UUID, doubt []*Messa
 }
 
 // settleOne asks m's provider whether it has m: found, m is sent; not
-// found, m is pending again and due at once; no Finder, m is dead of
-// unknown fate. nil: the provider could not be asked, m stays in doubt.
+// found, m is pending again and due at once; no Finder, or one that
+// refuses for good to be asked, m is dead of unknown fate. nil: the provider could not be asked, m stays in doubt.
 func (d *Dispatcher) settleOne(ctx context.Context, m *Message) *Result {
 	now := d.clock.Now().UTC()
 	f, ok := d.senders[m.Channel].(Finder)
@@ -226,6 +226,8 @@ func (d *Dispatcher) settleOne(ctx context.Context, m *Message) *Result {
 	rc, found, err := f.Find(fctx, m)
 	cancel()
 	switch {
+	case IsPermanent(err):
+		return &Result{ID: m.ID, Status: StatusDead, Error: deliveryUnknown + ": " + err.Error(), At: now}
 	case err != nil:
 		return nil
 	case found:

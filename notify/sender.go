@@ -55,7 +55,10 @@ type Sender interface {
 //     has no record of m: m is then sent again.
 //   - Any doubt (the provider cannot be reached, answers with an error, or
 //     its records cannot tell) is an error: the message stays in doubt and
-//     is asked about again later, never resent blindly.
+//     is asked about again later, never resent blindly. An error wrapped
+//     with Permanent says the provider will never answer (the account may
+//     not read those records): the message is treated as for a Sender that
+//     is not a Finder.
 type Finder interface {
 	Sender
 	Find(ctx context.Context, m *Message) (rc Receipt, found bool, err error)
