@@ -215,6 +215,44 @@ func TestDispatcherStoppedMidBatch(t *testing.T) {
 	}
 }
 
+// timesOut is a Finder whose provider accepts every message but whose
+// answer never comes back in time.
+type timesOut struct{ *finder }
+
+func (s timesOut) Send(ctx context.Context, out notify.Outgoing) (notify.Receipt, error) {
+	if _, err := s.recorder.Send(ctx, out); err != nil {
+		return notify.Receipt{}, err
+	}
+	return notify.Receipt{}, fmt.Errorf("twilio: %w", context.DeadlineExceeded)
+}
+
+// TestDispatcherTimedOutSendIsSettled: a send that timed out may have
+// reached the provider; through a Finder it stays in doubt and is settled
+// from the provider's records after the lease, instead of being sent again.
+func TestDispatcherTimedOutSendIsSettled(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newClinic(t, st)
+		ids := c.fill(t, 2)
+		f := &finder{recorder: newRecorder(notify.SMS)}
+		d := c.e.NewDispatcher(notify.DispatcherConfig{Lease: time.Minute}, timesOut{f})
+		s, err := d.RunOnce(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, notify.Stats{Claimed: 2}, s, "timed-out sends are neither sent nor retried")
+		c.clk.Advance(time.Minute + time.Second)
+		s, err = c.e.NewDispatcher(notify.DispatcherConfig{Lease: time.Minute}, f).Drain(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, notify.Stats{InDoubt: 2, Found: 2}, s)
+		for _, id := range ids {
+			m, err := c.e.Notify.Message(context.Background(), c.practice, id)
+			require.NoError(t, err)
+			assert.Equal(t, notify.StatusSent, m.Status)
+		}
+		sent, dups := f.sent()
+		assert.Len(t, sent, 2)
+		assert.Zero(t, dups, "a timed-out send is not sent again")
+	})
+}
+
 // TestDispatcherSettlesInDoubt leaves messages in doubt (marked sending
 // under a claim whose dispatcher is gone) and checks how the next
 // dispatcher settles each: a message the provider has is sent, with the

@@ -380,8 +380,9 @@ func (d *Dispatcher) recordAll(ctx context.Context, token uuid.UUID, results <-c
 }
 
 // send sends one message and says what became of it; done is false for a
-// send cut short by a stop, which stays in doubt (the provider may have it)
-// to be settled from the provider's records.
+// send cut short by a stop, or timed out through a Finder, which stays in
+// doubt (the provider may have it) to be settled from the provider's
+// records after the lease.
 func (d *Dispatcher) send(ctx context.Context, m *Message) (r Result, done bool) {
 	r = Result{ID: m.ID}
 	s, ok := d.senders[m.Channel]
@@ -404,10 +405,15 @@ func (d *Dispatcher) send(ctx context.Context, m *Message) (r Result, done bool)
 		cancel()
 	}
 	r.At = d.clock.Now().UTC()
+	_, finder := s.(Finder)
 	switch {
 	case err == nil:
 		r.Status, r.ProviderID = StatusSent, rc.ProviderID
 	case ctx.Err() != nil:
+		return r, false
+	case finder && errors.Is(err, context.DeadlineExceeded) && m.Attempts < d.cfg.MaxAttempts:
+		// Timed out: the provider may have the whole request. Settled
+		// from its records after the lease rather than sent again blindly.
 		return r, false
 	case IsPermanent(err) || m.Attempts >= d.cfg.MaxAttempts || errors.Is(err, errNoSender):
 		r.Status, r.Error = StatusDead, err.Error()
