@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -158,9 +157,13 @@ func buildRefserver(t *testing.T) string {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		goCmd = "go"
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		if root := os.Getenv("GOROOT"); root != "" {
+			goCmd = filepath.Join(root, "bin", "go")
+		} else {
+			t.Fatalf("no go command to build refserver: %v", err)
+		}
 	}
 	cmd := exec.Command(goCmd, append(args, ".")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
