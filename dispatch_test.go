@@ -113,15 +113,45 @@ func (c *crashable) Record(ctx context.Context, token uuid.UUID, rs []notify.Res
 	return c.Store.Record(ctx, token, rs)
 }
 
-// TestDispatcherStoppedMidBatch stops a dispatcher in the middle of a batch,
-// twice: gracefully (its context ends: it records what it sent) and by a
-// crash (nothing more reaches the database). Another dispatcher takes over
-// after the lease. Nothing is sent twice: messages whose send may have
-// reached the provider without being recorded are declared of unknown fate
-// (dead, with a reason), never resent; every other message is sent once.
+// finder is a recorder that can also say whether it has a message, as a
+// provider's records do (a notify.Finder).
+type finder struct {
+	*recorder
+	// findErr, when set, is the error of every Find: the provider cannot
+	// be reached.
+	findErr atomic.Pointer[error]
+	finds   atomic.Int64
+}
+
+func (f *finder) Find(ctx context.Context, m *notify.Message) (notify.Receipt, bool, error) {
+	f.finds.Add(1)
+	if err := f.findErr.Load(); err != nil {
+		return notify.Receipt{}, false, *err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, g := range f.got {
+		if g.ID == m.ID {
+			return notify.Receipt{ProviderID: fmt.Sprintf("%s-%d", f.ch, i+1)}, true, nil
+		}
+	}
+	return notify.Receipt{}, false, nil
+}
+
+// TestDispatcherStoppedMidBatch stops a dispatcher in the middle of a batch:
+// gracefully (its context ends: it records what it sent and puts back
+// what it marked and did not send) and by a crash (nothing more reaches the
+// database). Another dispatcher takes over after the lease. With a sender
+// that can ask its provider (a Finder), every message is sent exactly
+// once; with one that cannot, nothing is sent twice, and only the messages
+// in doubt (the sends in flight, the groups marked ahead and the results
+// not yet recorded, not a whole batch) are declared of unknown fate.
 func TestDispatcherStoppedMidBatch(t *testing.T) {
-	for _, crash := range []bool{false, true} {
-		t.Run(map[bool]string{false: "graceful", true: "crash"}[crash], func(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		crash, found bool
+	}{{"graceful", false, false}, {"crash", true, false}, {"crash-finder", true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
 			sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 				c := newClinic(t, st)
 				const n = 300
@@ -129,10 +159,14 @@ func TestDispatcherStoppedMidBatch(t *testing.T) {
 				ctx, stop := context.WithCancel(context.Background())
 				store := &crashable{Store: c.e.Notify.Store()}
 				var calls atomic.Int64
-				sms := newRecorder(notify.SMS)
-				sms.fail = func(*notify.Message) error {
+				rec := newRecorder(notify.SMS)
+				var sms notify.Sender = rec
+				if tc.found {
+					sms = &finder{recorder: rec}
+				}
+				rec.fail = func(*notify.Message) error {
 					if calls.Add(1) == 45 { // the fifth group is on the wire
-						store.crashed.Store(crash)
+						store.crashed.Store(tc.crash)
 						stop()
 					}
 					return nil
@@ -141,24 +175,29 @@ func TestDispatcherStoppedMidBatch(t *testing.T) {
 				_, err := notify.NewDispatcher(store, c.clk, cfg, sms).Drain(ctx)
 				require.ErrorIs(t, err, context.Canceled)
 
-				sms.fail = nil
+				rec.fail = nil
 				c.clk.Advance(2 * time.Minute) // past the stopped dispatcher's leases
-				_, err = c.e.NewDispatcher(cfg, sms).Drain(context.Background())
+				ds, err := c.e.NewDispatcher(cfg, sms).Drain(context.Background())
 				require.NoError(t, err)
 
-				sent, dups := sms.sent()
+				sent, dups := rec.sent()
 				assert.Zero(t, dups, "no message is sent twice")
 				got := c.statuses(t)
 				assert.Equal(t, n, got[notify.StatusSent]+got[notify.StatusDead], "statuses: %v", got)
-				assert.Len(t, sent, n, "each message reached the provider once")
-				if !crash {
-					assert.Equal(t, n, got[notify.StatusSent], "a graceful stop records what it sent")
+				if !tc.crash || tc.found {
+					assert.Equal(t, n, got[notify.StatusSent], "every message is sent (%v, %+v)", got, ds)
+					assert.Len(t, sent, n, "each message reached the provider once")
+					if tc.found {
+						assert.Positive(t, ds.Found, "sends in doubt found at the provider: %+v", ds)
+						assert.Positive(t, ds.Resent, "marked messages the provider never got: %+v", ds)
+					}
 					return
 				}
-				// The group on the wire, and perhaps the one before it whose
-				// record was under way, are of unknown fate.
-				assert.GreaterOrEqual(t, got[notify.StatusDead], 10)
-				assert.LessOrEqual(t, got[notify.StatusDead], 20)
+				// Of unknown fate: at most the sends in flight, the group
+				// marked ahead, and the results not yet recorded.
+				assert.Positive(t, got[notify.StatusDead])
+				assert.LessOrEqual(t, got[notify.StatusDead], cfg.Concurrency+2*cfg.Group+4*cfg.Group)
+				assert.Equal(t, got[notify.StatusDead], ds.Unknown)
 				dead, err := c.e.Notify.Messages(context.Background(), c.practice, notify.MessageFilter{Status: []notify.Status{notify.StatusDead}, Limit: 100})
 				require.NoError(t, err)
 				require.NotEmpty(t, dead)
@@ -174,6 +213,131 @@ func TestDispatcherStoppedMidBatch(t *testing.T) {
 			})
 		})
 	}
+}
+
+// timesOut is a Finder whose provider accepts every message but whose
+// answer never comes back in time.
+type timesOut struct{ *finder }
+
+func (s timesOut) Send(ctx context.Context, out notify.Outgoing) (notify.Receipt, error) {
+	if _, err := s.recorder.Send(ctx, out); err != nil {
+		return notify.Receipt{}, err
+	}
+	return notify.Receipt{}, fmt.Errorf("twilio: %w", context.DeadlineExceeded)
+}
+
+// TestDispatcherTimedOutSendIsSettled: a send that timed out may have
+// reached the provider; through a Finder it stays in doubt and is settled
+// from the provider's records after the lease, instead of being sent again.
+func TestDispatcherTimedOutSendIsSettled(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newClinic(t, st)
+		ids := c.fill(t, 2)
+		f := &finder{recorder: newRecorder(notify.SMS)}
+		d := c.e.NewDispatcher(notify.DispatcherConfig{Lease: time.Minute}, timesOut{f})
+		s, err := d.RunOnce(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, notify.Stats{Claimed: 2}, s, "timed-out sends are neither sent nor retried")
+		c.clk.Advance(time.Minute + time.Second)
+		s, err = c.e.NewDispatcher(notify.DispatcherConfig{Lease: time.Minute}, f).Drain(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, notify.Stats{InDoubt: 2, Found: 2}, s)
+		for _, id := range ids {
+			m, err := c.e.Notify.Message(context.Background(), c.practice, id)
+			require.NoError(t, err)
+			assert.Equal(t, notify.StatusSent, m.Status)
+		}
+		sent, dups := f.sent()
+		assert.Len(t, sent, 2)
+		assert.Zero(t, dups, "a timed-out send is not sent again")
+	})
+}
+
+// TestDispatcherSettlesInDoubt leaves messages in doubt (marked sending
+// under a claim whose dispatcher is gone) and checks how the next
+// dispatcher settles each: a message the provider has is sent, with the
+// provider's ID, and not sent again; one it has no record of is pending
+// again and sent once; while the provider cannot be reached they stay in
+// doubt and are asked about again after the lease; a message whose sender
+// cannot ask its provider is dead, of unknown fate.
+func TestDispatcherSettlesInDoubt(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newClinic(t, st)
+		store := c.e.Notify.Store()
+		ctx := context.Background()
+		ids := c.fill(t, 3)
+		now := c.clk.Now().UTC().Truncate(time.Microsecond)
+		pid := c.patient.ID
+		email := &notify.Message{ID: c.e.IDs.New(), PracticeID: c.practice, Key: "doubt:email", Kind: notify.KindCampaign,
+			Channel: notify.Email, PatientID: &pid, To: c.patient.Email, Subject: "hello", Text: "hello",
+			Status: notify.StatusPending, DueAt: now, CreatedAt: now, UpdatedAt: now}
+		_, err := store.Enqueue(ctx, email)
+		require.NoError(t, err)
+		const lease = time.Minute
+		token := uuid.New()
+		claimed, err := store.Claim(ctx, token, now, 10, lease)
+		require.NoError(t, err)
+		require.Len(t, claimed, 4)
+		_, err = store.MarkSending(ctx, token, append(ids, email.ID), now, lease)
+		require.NoError(t, err)
+		// The stopped dispatcher got the first SMS to the provider.
+		sms := &finder{recorder: newRecorder(notify.SMS)}
+		var first *notify.Message
+		for _, m := range claimed {
+			if m.ID == ids[0] {
+				first = m
+			}
+		}
+		_, err = sms.recorder.Send(ctx, notify.Outgoing{Message: first})
+		require.NoError(t, err)
+		mail := newRecorder(notify.Email) // cannot ask its provider
+		cfg := notify.DispatcherConfig{Lease: lease}
+		d := c.e.NewDispatcher(cfg, sms, mail)
+
+		s, err := d.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, notify.Stats{}, s, "nothing is in doubt within the lease")
+
+		c.clk.Advance(lease + time.Second)
+		unreachable := errors.New("twilio: 503 Service Unavailable")
+		sms.findErr.Store(&unreachable)
+		s, err = d.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, notify.Stats{InDoubt: 4, Unknown: 1}, s, "provider unreachable")
+		m, err := c.e.Notify.Message(ctx, c.practice, email.ID)
+		require.NoError(t, err)
+		assert.Equal(t, notify.StatusDead, m.Status, "a message whose sender cannot ask is dead")
+		assert.Contains(t, m.LastError, "delivery unknown")
+		for _, id := range ids {
+			m, err := c.e.Notify.Message(ctx, c.practice, id)
+			require.NoError(t, err)
+			assert.Equal(t, notify.StatusSending, m.Status, "a message whose provider cannot be asked stays in doubt")
+		}
+		assert.Empty(t, mail.got, "nothing is resent blindly")
+
+		sms.findErr.Store(nil)
+		s, err = d.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, notify.Stats{}, s, "an unsettled doubt waits for its new lease")
+		c.clk.Advance(lease + time.Second)
+		s, err = d.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, notify.Stats{InDoubt: 3, Found: 1, Resent: 2, Claimed: 2, Sent: 2}, s)
+		m, err = c.e.Notify.Message(ctx, c.practice, ids[0])
+		require.NoError(t, err)
+		assert.Equal(t, []any{notify.StatusSent, "sms-1"}, []any{m.Status, m.ProviderID}, "found at the provider")
+		for _, id := range ids[1:] {
+			m, err := c.e.Notify.Message(ctx, c.practice, id)
+			require.NoError(t, err)
+			assert.Equal(t, notify.StatusSent, m.Status, "not found at the provider, sent again")
+		}
+		sent, dups := sms.sent()
+		assert.Len(t, sent, 3)
+		assert.Zero(t, dups, "each message reached the provider once")
+		s, err = d.Drain(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, notify.Stats{}, s, "nothing is left")
+	})
 }
 
 // TestDispatcherRetriesAndDeadLetters: temporary failures are retried with

@@ -20,15 +20,21 @@ type DispatcherConfig struct {
 	Batch int
 	// Concurrency is how many sends run at once (default 32).
 	Concurrency int
-	// Group is how many messages of a batch are marked sending, and then
-	// recorded, together (default 4×Concurrency): at most this many are of
-	// unknown fate when a dispatcher dies mid-send.
+	// Group is how many messages of a batch are marked sending together,
+	// in one statement, just before they are handed to the senders
+	// (default Concurrency); the next group is marked while this one is
+	// handed out. When a dispatcher dies, what it leaves in doubt is its
+	// sends in flight, at most 2×Group marked messages not yet handed out,
+	// and the sends made but not yet recorded (results are recorded in
+	// statements of up to 4×Group). Each is settled from the provider's
+	// records (see Finder) after the lease.
 	Group int
 	// Lease is how long a claim or a send may take before another
-	// dispatcher takes the message over (claimed) or it is declared of
-	// unknown fate (sending); default 2 minutes.
+	// dispatcher takes the message over (claimed) or settles it as in
+	// doubt (sending); default 2 minutes.
 	Lease time.Duration
-	// SendTimeout bounds one send (default 15 s).
+	// SendTimeout bounds one send or one question to the provider (default
+	// 15 s, at most Lease/4, so that no send outlives its lease).
 	SendTimeout time.Duration
 	// MaxAttempts is how many sends a message gets before it is dead
 	// (default 8).
@@ -52,16 +58,23 @@ func (c *DispatcherConfig) fill() {
 	def(&c.Batch, 256)
 	def(&c.Concurrency, 32)
 	def(&c.MaxAttempts, 8)
-	def(&c.Group, 4*c.Concurrency)
+	def(&c.Group, c.Concurrency)
 	defd(&c.Lease, 2*time.Minute)
 	defd(&c.SendTimeout, 15*time.Second)
+	c.SendTimeout = min(c.SendTimeout, c.Lease/4)
 	defd(&c.Backoff, 30*time.Second)
 	defd(&c.MaxBackoff, 6*time.Hour)
 }
 
 // Stats counts what dispatching did.
 type Stats struct {
-	Claimed, Sent, Retried, Dead, Expired int
+	Claimed, Sent, Retried, Dead int
+	// InDoubt is how many messages in doubt were taken to be settled. Of
+	// them, Found were at the provider (now sent), Resent were not (pending
+	// again, due at once), Unknown went dead as "delivery unknown" for
+	// want of a Finder, and the rest stay in doubt until the provider can
+	// be asked.
+	InDoubt, Found, Resent, Unknown int
 }
 
 func (s *Stats) add(o Stats) {
@@ -69,13 +82,17 @@ func (s *Stats) add(o Stats) {
 	s.Sent += o.Sent
 	s.Retried += o.Retried
 	s.Dead += o.Dead
-	s.Expired += o.Expired
+	s.InDoubt += o.InDoubt
+	s.Found += o.Found
+	s.Resent += o.Resent
+	s.Unknown += o.Unknown
 }
 
 // Dispatcher sends due messages from the outbox. Any number of dispatchers,
 // in any number of processes, may share one database: claims never
 // overlap, and a message whose send may have started is never sent again
-// by a dispatcher (see Store.ExpireSending).
+// unless its provider says it has no record of it (see Finder and
+// Store.ClaimInDoubt).
 type Dispatcher struct {
 	store   Store
 	clock   clock.Clock
@@ -106,17 +123,22 @@ func NewDispatcher(store Store, c clock.Clock, cfg DispatcherConfig, senders ...
 	return d
 }
 
-// RunOnce expires sends of unknown fate, claims one batch of due messages,
-// sends them and records the results.
+// RunOnce settles one batch of messages in doubt, claims one batch of due
+// messages (those settled as not sent among them), sends them and records
+// the results.
 func (d *Dispatcher) RunOnce(ctx context.Context) (Stats, error) {
 	var st Stats
 	now := d.clock.Now().UTC()
-	n, err := d.store.ExpireSending(ctx, now)
+	token := uuid.New()
+	doubt, err := d.store.ClaimInDoubt(ctx, token, now, d.cfg.Batch, d.cfg.Lease)
 	if err != nil {
 		return st, err
 	}
-	st.Expired = n
-	token := uuid.New()
+	st.InDoubt = len(doubt)
+	if err := d.settle(ctx, token, doubt, &st); err != nil {
+		return st, err
+	}
+	token = uuid.New()
 	msgs, err := d.store.Claim(ctx, token, now, d.cfg.Batch, d.cfg.Lease)
 	if err != nil {
 		return st, err
@@ -134,95 +156,114 @@ func (d *Dispatcher) Drain(ctx context.Context) (Stats, error) {
 	for {
 		st, err := d.RunOnce(ctx)
 		total.add(st)
-		if err != nil || st.Claimed < d.cfg.Batch {
+		if err != nil || (st.Claimed < d.cfg.Batch && st.InDoubt < d.cfg.Batch) {
 			return total, err
 		}
 	}
 }
 
-// sendBatch sends a claimed batch group by group: it marks a group
-// sending, sends it, and records its results while the next group is marked
-// and sent, so that the database's round trips partly hide behind the
-// sends. Stopped through ctx, it records what it sent (a send cut short
-// is of unknown fate: dead, never resent) and leaves the rest claimed, to
-// be taken over when their lease ends. A dispatcher that dies leaves the
-// groups it had marked and not yet recorded sending: ExpireSending later
-// declares those of unknown fate rather than risk sending one twice.
-func (d *Dispatcher) sendBatch(ctx context.Context, token uuid.UUID, msgs []*Message) (Stats, error) {
-	var (
-		st        Stats
-		recording sync.WaitGroup
-		mu        sync.Mutex
-		recErr    error
-	)
-	defer recording.Wait()
-	for i := 0; i < len(msgs); i += d.cfg.Group {
-		g := msgs[i:min(i+d.cfg.Group, len(msgs))]
-		ids := make([]uuid.UUID, len(g))
-		for i, m := range g {
-			ids[i] = m.ID
-		}
-		marked, err := d.store.MarkSending(ctx, token, ids, d.clock.Now().UTC(), d.cfg.Lease)
-		if err != nil {
-			return st, err
-		}
-		ok := make(map[uuid.UUID]bool, len(marked))
-		for _, id := range marked {
-			ok[id] = true
-		}
-		rec, gs := d.sendGroup(ctx, g, ok)
-		st.add(gs)
-		if err := ctx.Err(); err != nil {
-			// Stopped: record what became of this group, and stop.
-			recording.Wait()
-			return st, errors.Join(err, recErr, d.store.Record(context.WithoutCancel(ctx), token, rec))
-		}
-		recording.Add(1)
-		go func() {
-			defer recording.Done()
-			// A record must land even when the dispatcher is being stopped.
-			if err := d.store.Record(context.WithoutCancel(ctx), token, rec); err != nil {
-				mu.Lock()
-				recErr = errors.Join(recErr, err)
-				mu.Unlock()
-			}
-		}()
-	}
-	recording.Wait()
-	return st, recErr
-}
+// deliveryUnknown is the error of a message in doubt whose sender cannot
+// ask its provider.
+const deliveryUnknown = "delivery unknown: a dispatcher stopped while sending and the provider cannot be asked; check with the provider before retrying"
 
-// sendGroup sends the messages of g marked (ok) with Concurrency workers
-// and returns their results.
-func (d *Dispatcher) sendGroup(ctx context.Context, g []*Message, ok map[uuid.UUID]bool) ([]Result, Stats) {
-	var st Stats
-	results := make([]Result, len(g))
+// notFoundResent is the error of a message in doubt that its provider has
+// no record of: it is sent again.
+const notFoundResent = "a dispatcher stopped before sending it (the provider has no record of it): sent again"
+
+// settle decides the fate of doubt, messages in doubt claimed under token,
+// asking their providers with Concurrency questions at once, and records
+// what it decided. A message whose provider cannot be asked now is left as
+// it is: in doubt, taken again after the lease ClaimInDoubt gave it.
+func (d *Dispatcher) settle(ctx context.Context, token uuid.UUID, doubt []*Message, st *Stats) error {
+	if len(doubt) == 0 {
+		return nil
+	}
+	results := make([]*Result, len(doubt))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(d.cfg.Concurrency, len(ok)) {
+	for range min(d.cfg.Concurrency, len(doubt)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] = d.send(ctx, g[i])
+				results[i] = d.settleOne(ctx, doubt[i])
 			}
 		}()
 	}
-	for i, m := range g {
-		if ok[m.ID] {
-			m.Attempts++
-			next <- i
-		}
+	for i := range doubt {
+		next <- i
 	}
 	close(next)
 	wg.Wait()
-	rec := make([]Result, 0, len(ok))
-	for i, m := range g {
-		if !ok[m.ID] {
+	rec := make([]Result, 0, len(doubt))
+	for _, r := range results {
+		if r == nil {
 			continue
 		}
-		r := results[i]
-		rec = append(rec, r)
+		rec = append(rec, *r)
+		switch {
+		case r.Status == StatusSent:
+			st.Found++
+		case r.Status == StatusPending:
+			st.Resent++
+		default:
+			st.Unknown++
+		}
+	}
+	return d.store.Record(context.WithoutCancel(ctx), token, rec)
+}
+
+// settleOne asks m's provider whether it has m: found, m is sent; not
+// found, m is pending again and due at once; no Finder, or one that
+// refuses for good to be asked, m is dead of unknown fate. nil: the provider could not be asked, m stays in doubt.
+func (d *Dispatcher) settleOne(ctx context.Context, m *Message) *Result {
+	now := d.clock.Now().UTC()
+	f, ok := d.senders[m.Channel].(Finder)
+	if !ok {
+		return &Result{ID: m.ID, Status: StatusDead, Error: deliveryUnknown, At: now}
+	}
+	fctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	rc, found, err := f.Find(fctx, m)
+	cancel()
+	switch {
+	case IsPermanent(err):
+		return &Result{ID: m.ID, Status: StatusDead, Error: deliveryUnknown + ": " + err.Error(), At: now}
+	case err != nil:
+		return nil
+	case found:
+		return &Result{ID: m.ID, Status: StatusSent, ProviderID: rc.ProviderID, At: now}
+	default:
+		return &Result{ID: m.ID, Status: StatusPending, Error: notFoundResent, DueAt: now, At: now}
+	}
+}
+
+// marked is a group of messages marked sending at at.
+type marked struct {
+	msgs []*Message
+	at   time.Time
+}
+
+// sendBatch sends a claimed batch: one goroutine marks it sending group
+// by group, each group while the one before is handed out; Concurrency
+// workers send; one goroutine records the results in statements of up to
+// 4×Group. Stopped through ctx, it hands out nothing more, puts the
+// marked messages it did not hand out back to pending, records what it
+// sent, leaves a send cut short in doubt and the rest claimed, to be taken
+// over when their lease ends. A dispatcher that dies leaves in doubt what
+// it marked and did not record: ClaimInDoubt later settles those from the
+// providers' records rather than risk sending one twice.
+func (d *Dispatcher) sendBatch(ctx context.Context, token uuid.UUID, msgs []*Message) (Stats, error) {
+	var (
+		st      Stats
+		stMu    sync.Mutex
+		results = make(chan Result, len(msgs))
+		recErr  = make(chan error, 1)
+		markErr error
+	)
+	go func() { recErr <- d.recordAll(ctx, token, results) }()
+	tally := func(r Result) {
+		stMu.Lock()
+		defer stMu.Unlock()
 		switch r.Status {
 		case StatusSent:
 			st.Sent++
@@ -232,12 +273,118 @@ func (d *Dispatcher) sendGroup(ctx context.Context, g []*Message, ok map[uuid.UU
 			st.Dead++
 		}
 	}
-	return rec, st
+	// release puts marked messages that were not handed out back to
+	// pending, due at once.
+	release := func(ms []*Message) {
+		now := d.clock.Now().UTC()
+		for _, m := range ms {
+			results <- Result{ID: m.ID, Status: StatusPending, DueAt: now, At: now}
+		}
+	}
+
+	groups := make(chan marked)
+	go func() {
+		defer close(groups)
+		for i := 0; i < len(msgs) && ctx.Err() == nil; i += d.cfg.Group {
+			g := msgs[i:min(i+d.cfg.Group, len(msgs))]
+			ids := make([]uuid.UUID, len(g))
+			for i, m := range g {
+				ids[i] = m.ID
+			}
+			at := d.clock.Now().UTC()
+			// Not cut short by a stop: a mark that lands unseen would leave
+			// messages in doubt that were never sent.
+			moved, err := d.store.MarkSending(context.WithoutCancel(ctx), token, ids, at, d.cfg.Lease)
+			if err != nil {
+				markErr = err
+				return
+			}
+			ok := make(map[uuid.UUID]bool, len(moved))
+			for _, id := range moved {
+				ok[id] = true
+			}
+			mg := marked{at: at}
+			for _, m := range g {
+				if ok[m.ID] {
+					mg.msgs = append(mg.msgs, m)
+				}
+			}
+			select {
+			case groups <- mg:
+			case <-ctx.Done():
+				release(mg.msgs)
+				return
+			}
+		}
+	}()
+
+	next := make(chan *Message)
+	var wg sync.WaitGroup
+	for range min(d.cfg.Concurrency, len(msgs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range next {
+				if r, done := d.send(ctx, m); done {
+					tally(r)
+					results <- r
+				}
+			}
+		}()
+	}
+	for g := range groups {
+		for i, m := range g.msgs {
+			// A message whose sending lease would end before its send
+			// could is not sent: another dispatcher may be settling it.
+			if ctx.Err() != nil || d.clock.Now().Add(d.cfg.SendTimeout).After(g.at.Add(d.cfg.Lease-d.cfg.SendTimeout)) {
+				release(g.msgs[i:])
+				break
+			}
+			m.Attempts++
+			select {
+			case next <- m:
+				continue
+			case <-ctx.Done():
+				m.Attempts--
+				release(g.msgs[i:])
+			}
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(results)
+	return st, errors.Join(markErr, <-recErr, ctx.Err())
 }
 
-// send sends one message and says what became of it.
-func (d *Dispatcher) send(ctx context.Context, m *Message) Result {
-	r := Result{ID: m.ID}
+// recordAll records the results it receives in statements of up to
+// 4×Group, until results is closed, even when ctx ends (a record must land
+// even when the dispatcher is being stopped).
+func (d *Dispatcher) recordAll(ctx context.Context, token uuid.UUID, results <-chan Result) error {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	buf := make([]Result, 0, 4*d.cfg.Group)
+	flush := func() {
+		if len(buf) > 0 {
+			err = errors.Join(err, d.store.Record(ctx, token, buf))
+			buf = buf[:0]
+		}
+	}
+	for r := range results {
+		if buf = append(buf, r); len(buf) == cap(buf) {
+			flush()
+		}
+	}
+	flush()
+	return err
+}
+
+// send sends one message and says what became of it; done is false for a
+// send cut short by a stop, or timed out through a Finder, which stays in
+// doubt (the provider may have it) to be settled from the provider's
+// records after the lease.
+func (d *Dispatcher) send(ctx context.Context, m *Message) (r Result, done bool) {
+	r = Result{ID: m.ID}
 	s, ok := d.senders[m.Channel]
 	var err error
 	var rc Receipt
@@ -258,18 +405,22 @@ func (d *Dispatcher) send(ctx context.Context, m *Message) Result {
 		cancel()
 	}
 	r.At = d.clock.Now().UTC()
+	_, finder := s.(Finder)
 	switch {
 	case err == nil:
 		r.Status, r.ProviderID = StatusSent, rc.ProviderID
 	case ctx.Err() != nil:
-		// Cut short by a stop: the provider may have it. Never resent.
-		r.Status, r.Error = StatusDead, "delivery unknown: the dispatcher stopped during the send: "+err.Error()
+		return r, false
+	case finder && errors.Is(err, context.DeadlineExceeded) && m.Attempts < d.cfg.MaxAttempts:
+		// Timed out: the provider may have the whole request. Settled
+		// from its records after the lease rather than sent again blindly.
+		return r, false
 	case IsPermanent(err) || m.Attempts >= d.cfg.MaxAttempts || errors.Is(err, errNoSender):
 		r.Status, r.Error = StatusDead, err.Error()
 	default:
 		r.Status, r.Error, r.DueAt = StatusPending, err.Error(), r.At.Add(d.backoff(m.Attempts))
 	}
-	return r
+	return r, true
 }
 
 var errNoSender = errors.New("notify: no sender for the channel")

@@ -39,6 +39,31 @@ type Sender interface {
 	Send(ctx context.Context, out Outgoing) (Receipt, error)
 }
 
+// Finder is a Sender that can also ask its provider whether it holds a
+// message: the dispatcher asks it about every message in doubt (marked
+// sending by a dispatcher that stopped before recording the send) before
+// deciding, and sends again only what the provider has no record of. A
+// Sender that is not a Finder cannot settle a doubt: its messages in doubt
+// go dead as "delivery unknown", never resent.
+//
+// The contract every implementation keeps:
+//   - Find is safe for concurrent use and honours ctx's deadline.
+//   - found is true, with the provider's ID in the Receipt, when the
+//     provider accepted m (sent through this Sender's account at any time
+//     since m became due).
+//   - found is false with a nil error only when the provider was asked and
+//     has no record of m: m is then sent again.
+//   - Any doubt (the provider cannot be reached, answers with an error, or
+//     its records cannot tell) is an error: the message stays in doubt and
+//     is asked about again later, never resent blindly. An error wrapped
+//     with Permanent says the provider will never answer (the account may
+//     not read those records): the message is treated as for a Sender that
+//     is not a Finder.
+type Finder interface {
+	Sender
+	Find(ctx context.Context, m *Message) (rc Receipt, found bool, err error)
+}
+
 // PermanentError marks a send failure that must not be retried.
 type PermanentError struct{ Err error }
 

@@ -40,7 +40,7 @@ type DropFilter struct {
 //     database.
 //   - Every method taking a practice is scoped by it: rows of another
 //     practice are never returned or changed, and an ID of another practice
-//     reads as KindNotFound. Claim, MarkSending, Record, ExpireSending,
+//     reads as KindNotFound. Claim, MarkSending, Record, ClaimInDoubt,
 //     ApplyDelivery and RememberWebhook serve every practice (the dispatcher
 //     and the providers' callbacks are not tenants).
 //   - Times are stored with microsecond precision in UTC.
@@ -93,10 +93,15 @@ type Store interface {
 	// ProviderID; a pending one sets DueAt and clears the claim; a dead one
 	// keeps the error.
 	Record(ctx context.Context, token uuid.UUID, results []Result) error
-	// ExpireSending marks messages left StatusSending past their lease (the
-	// dispatcher stopped mid-send) as StatusDead with a "delivery unknown"
-	// error, never resending them by itself, and returns how many.
-	ExpireSending(ctx context.Context, now time.Time) (int, error)
+	// ClaimInDoubt takes up to limit messages left StatusSending past their
+	// lease (a dispatcher stopped between marking them and recording their
+	// sends: each may or may not have reached the provider), earliest lease
+	// end first, under token with LeaseUntil = now+lease; they stay
+	// StatusSending, so that Record under token settles them, and a doubt
+	// that cannot be settled now is taken again after the new lease.
+	// Concurrent callers never get the same message (FOR UPDATE SKIP LOCKED
+	// on PostgreSQL). It never resends or changes anything else by itself.
+	ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*Message, error)
 	// ApplyDelivery applies a provider's status report to the message it
 	// names (by MessageID if set, else by Channel and ProviderID). A message
 	// not found is reported as false with no error. Sent, sending and dead

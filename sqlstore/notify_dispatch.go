@@ -23,10 +23,6 @@ import (
 // patient opted out of SMS.
 const optedOutSMS = "the patient opted out of SMS"
 
-// deliveryUnknown is the LastError ExpireSending gives a message whose send
-// was interrupted.
-const deliveryUnknown = "delivery unknown: the dispatcher stopped while sending; check with the provider before retrying"
-
 // claimable is the condition on m of a message Claim may take: an SMS or
 // email message that is pending and due, or claimed under an expired lease
 // (a claimed message was due when claimed). Its arguments are now, twice.
@@ -239,15 +235,50 @@ func (s *Store) valuesTable(alias string, cols []valuesColumn, rows [][]any) (st
 	return b.String(), args
 }
 
-// ExpireSending marks messages left sending past their lease as dead, with
-// deliveryUnknown as LastError, and returns how many.
-func (s *Store) ExpireSending(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.idb.NewUpdate().Table("notify_messages").
-		Set("status = ?", string(notify.StatusDead)).Set("last_error = ?", deliveryUnknown).
-		Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", utc(now)).
-		Where("status = ? AND lease_until < ?", string(notify.StatusSending), utc(now)).
-		Exec(ctx)
-	return rowsAffected("sqlstore.ExpireSending", "message", res, err)
+// inDoubt is the condition of a message ClaimInDoubt may take: sending,
+// its lease ended before now (the argument).
+const inDoubt = `status = 'sending' AND lease_until < ?`
+
+// pgClaimInDoubt is ClaimInDoubt on PostgreSQL, one statement. Arguments:
+// now, limit, token, lease end, now.
+const pgClaimInDoubt = `UPDATE notify_messages AS m SET claim_token = ?, lease_until = ?, updated_at = ?
+FROM (SELECT id FROM notify_messages WHERE ` + inDoubt + `
+	ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED) AS p
+WHERE m.id = p.id
+RETURNING m.*`
+
+// ClaimInDoubt takes up to limit messages left sending past their lease
+// under token (see notify.Store), on the index notify_messages_sending. On
+// PostgreSQL it is one statement with FOR UPDATE SKIP LOCKED; on SQLite two
+// in one IMMEDIATE transaction.
+func (s *Store) ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*notify.Message, error) {
+	const op = "sqlstore.ClaimInDoubt"
+	rows := []messageRow{}
+	if limit <= 0 {
+		return messages(rows), nil
+	}
+	t, until := utc(now), utc(now.Add(lease))
+	var err error
+	if s.dialect == Postgres {
+		err = s.idb.NewRaw(pgClaimInDoubt, token, until, t, t, limit).Scan(ctx, &rows)
+	} else {
+		err = s.atomic(ctx, func(tx *Store) error {
+			ids := []uuid.UUID{}
+			if err := tx.idb.NewRaw(`SELECT id FROM notify_messages WHERE `+inDoubt+` ORDER BY lease_until, id LIMIT ?`,
+				t, limit).Scan(ctx, &ids); err != nil || len(ids) == 0 {
+				return err
+			}
+			_, err := tx.idb.NewUpdate().Table("notify_messages").
+				Set("claim_token = ?", token).Set("lease_until = ?", until).Set("updated_at = ?", t).
+				Where("id IN (?)", bun.List(ids)).Returning("*").Exec(ctx, &rows)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, failure(op, "message", err)
+	}
+	slices.SortFunc(rows, func(a, b messageRow) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	return messages(rows), nil
 }
 
 // ApplyDelivery applies a provider's status report (see notify.Store). A

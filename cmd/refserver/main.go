@@ -109,7 +109,7 @@ const (
 // otherwise.
 func DefaultConfig() Config {
 	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession,
-		AuditArchive: "audit-archive", AuditExportEvery: 15 * time.Minute, Notify: NotifyConfig{DispatchEvery: 5 * time.Second}}
+		AuditArchive: "audit-archive", AuditExportEvery: 15 * time.Minute, Notify: NotifyConfig{DispatchEvery: 5 * time.Second, DispatchLease: 2 * time.Minute}}
 }
 
 // Main is the program: ParseFlags reads the configuration, Run opens the

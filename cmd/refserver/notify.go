@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,10 +31,16 @@ type NotifyConfig struct {
 	// Twilio (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM) sends SMS
 	// when the SID and token are set; the token also checks Twilio's webhooks.
 	TwilioAccountSID, TwilioAuthToken, TwilioFrom string
+	// TwilioBaseURL (TWILIO_BASE_URL) replaces https://api.twilio.com, as
+	// for a regional edge or a test double; "" talks to Twilio.
+	TwilioBaseURL string
 	// SendGrid (SENDGRID_API_KEY, SENDGRID_FROM) sends email when the key is
 	// set; SendGridEventKey (SENDGRID_EVENT_PUBLIC_KEY) verifies its signed
 	// event webhook.
 	SendGridAPIKey, SendGridFrom, SendGridEventKey string
+	// SendGridBaseURL (SENDGRID_BASE_URL) replaces https://api.sendgrid.com,
+	// as for https://api.eu.sendgrid.com or a test double.
+	SendGridBaseURL string
 	// LinkKey (CAREBOOK_LINK_KEY, base64 of 32 bytes or more) signs email
 	// links. Unset, serve and demo keep one in linkKeyFile beside a SQLite
 	// database, generated on first start; with PostgreSQL and no key, emails
@@ -42,6 +49,11 @@ type NotifyConfig struct {
 	// DispatchEvery (CAREBOOK_DISPATCH_EVERY) is how often serve sends the
 	// messages due.
 	DispatchEvery time.Duration
+	// DispatchLease (CAREBOOK_DISPATCH_LEASE) is how long a dispatcher may
+	// hold the messages it claimed or is sending before another replica
+	// takes them over, settling those in doubt with the provider: a
+	// replica killed mid-send delays its messages this long.
+	DispatchLease time.Duration
 }
 
 // linkKeyFile is the name of the generated link key, beside the database.
@@ -53,18 +65,21 @@ var notifyEnvVars = []envVar{
 	{"twilio-account-sid", "TWILIO_ACCOUNT_SID", "Twilio account SID: send SMS through Twilio (else they are logged)"},
 	{"twilio-auth-token", "TWILIO_AUTH_TOKEN", "Twilio auth token: sends SMS and checks Twilio's webhooks"},
 	{"twilio-from", "TWILIO_FROM", "default SMS sender number, E.164"},
+	{"twilio-base-url", "TWILIO_BASE_URL", "Twilio API base URL, for a regional edge or a test double; empty is https://api.twilio.com"},
 	{"sendgrid-api-key", "SENDGRID_API_KEY", "SendGrid API key: send email through SendGrid (else they are logged)"},
 	{"sendgrid-from", "SENDGRID_FROM", "default email sender address"},
 	{"sendgrid-event-key", "SENDGRID_EVENT_PUBLIC_KEY", "SendGrid signed event webhook verification key (base64)"},
+	{"sendgrid-base-url", "SENDGRID_BASE_URL", "SendGrid API base URL, e.g. https://api.eu.sendgrid.com or a test double; empty is https://api.sendgrid.com"},
 	{"link-key", "CAREBOOK_LINK_KEY", "base64 key (32+ bytes) signing email links (default: " + linkKeyFile + " beside a SQLite database)"},
 	{"dispatch-every", "CAREBOOK_DISPATCH_EVERY", "how often serve sends due messages"},
+	{"dispatch-lease", "CAREBOOK_DISPATCH_LEASE", "how long a replica holds the messages it claimed or is sending before another takes them over"},
 }
 
 // notifyFlags reads the notification settings from the environment into
 // cfg, and registers their flags on fs over them.
 func notifyFlags(fs *flag.FlagSet, cfg *NotifyConfig, getenv func(string) string) error {
-	strs := []*string{&cfg.PublicURL, &cfg.TwilioAccountSID, &cfg.TwilioAuthToken, &cfg.TwilioFrom,
-		&cfg.SendGridAPIKey, &cfg.SendGridFrom, &cfg.SendGridEventKey, &cfg.LinkKey}
+	strs := []*string{&cfg.PublicURL, &cfg.TwilioAccountSID, &cfg.TwilioAuthToken, &cfg.TwilioFrom, &cfg.TwilioBaseURL,
+		&cfg.SendGridAPIKey, &cfg.SendGridFrom, &cfg.SendGridEventKey, &cfg.SendGridBaseURL, &cfg.LinkKey}
 	for i, dst := range strs {
 		v := notifyEnvVars[i]
 		if s := getenv(v.env); s != "" {
@@ -72,15 +87,17 @@ func notifyFlags(fs *flag.FlagSet, cfg *NotifyConfig, getenv func(string) string
 		}
 		fs.StringVar(dst, v.flag, *dst, "")
 	}
-	every := notifyEnvVars[len(strs)]
-	if s := getenv(every.env); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("%s=%q is not a duration such as 5s", every.env, s)
+	for i, dst := range []*time.Duration{&cfg.DispatchEvery, &cfg.DispatchLease} {
+		v := notifyEnvVars[len(strs)+i]
+		if s := getenv(v.env); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				return fmt.Errorf("%s=%q is not a duration such as 5s", v.env, s)
+			}
+			*dst = d
 		}
-		cfg.DispatchEvery = d
+		fs.DurationVar(dst, v.flag, *dst, "")
 	}
-	fs.DurationVar(&cfg.DispatchEvery, every.flag, cfg.DispatchEvery, "")
 	return nil
 }
 
@@ -88,6 +105,15 @@ func notifyFlags(fs *flag.FlagSet, cfg *NotifyConfig, getenv func(string) string
 func (c NotifyConfig) check() error {
 	if c.DispatchEvery <= 0 {
 		return fmt.Errorf("-dispatch-every / CAREBOOK_DISPATCH_EVERY = %v; want a positive duration", c.DispatchEvery)
+	}
+	if c.DispatchLease <= 0 {
+		return fmt.Errorf("-dispatch-lease / CAREBOOK_DISPATCH_LEASE = %v; want a positive duration", c.DispatchLease)
+	}
+	for _, u := range []struct{ name, v string }{{"-twilio-base-url / TWILIO_BASE_URL", c.TwilioBaseURL},
+		{"-sendgrid-base-url / SENDGRID_BASE_URL", c.SendGridBaseURL}} {
+		if p, err := url.Parse(u.v); u.v != "" && (err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "") {
+			return fmt.Errorf("%s = %q; want http(s)://host", u.name, u.v)
+		}
 	}
 	if c.LinkKey != "" {
 		if _, err := decodeLinkKey(c.LinkKey); err != nil {
@@ -135,7 +161,8 @@ func (m *Main) senders() ([]notify.Sender, error) {
 	c := m.Config.Notify
 	var out []notify.Sender
 	if c.TwilioAccountSID != "" {
-		s, err := newPracticeTwilio(twilio.Config{AccountSID: c.TwilioAccountSID, AuthToken: c.TwilioAuthToken, DefaultFrom: c.TwilioFrom}, c.PublicURL)
+		s, err := newPracticeTwilio(twilio.Config{AccountSID: c.TwilioAccountSID, AuthToken: c.TwilioAuthToken, DefaultFrom: c.TwilioFrom,
+			BaseURL: c.TwilioBaseURL}, c.PublicURL)
 		if err != nil {
 			return nil, err
 		}
@@ -145,7 +172,7 @@ func (m *Main) senders() ([]notify.Sender, error) {
 		out = append(out, refserver.NewLogSender(m.logger, notify.SMS))
 	}
 	if c.SendGridAPIKey != "" {
-		s, err := sendgrid.New(sendgrid.Config{APIKey: c.SendGridAPIKey, DefaultFrom: c.SendGridFrom})
+		s, err := sendgrid.New(sendgrid.Config{APIKey: c.SendGridAPIKey, DefaultFrom: c.SendGridFrom, Host: c.SendGridBaseURL})
 		if err != nil {
 			return nil, err
 		}
@@ -178,8 +205,19 @@ func newPracticeTwilio(cfg twilio.Config, publicURL string) (*practiceTwilio, er
 	return &practiceTwilio{cfg: cfg, publicURL: strings.TrimRight(publicURL, "/"), by: map[tenant.PracticeID]*twilio.Sender{}}, nil
 }
 
+var _ notify.Finder = (*practiceTwilio)(nil)
+
 // Channel is notify.SMS.
 func (p *practiceTwilio) Channel() notify.Channel { return notify.SMS }
+
+// Find asks Twilio whether it has m, through the Sender of m's practice.
+func (p *practiceTwilio) Find(ctx context.Context, m *notify.Message) (notify.Receipt, bool, error) {
+	s, err := p.sender(m.PracticeID)
+	if err != nil {
+		return notify.Receipt{}, false, notify.Permanent(err)
+	}
+	return s.Find(ctx, m)
+}
 
 // Send sends out through the Sender of out's practice.
 func (p *practiceTwilio) Send(ctx context.Context, out notify.Outgoing) (notify.Receipt, error) {
@@ -229,7 +267,7 @@ func (m *Main) startDispatch(s gocron.Scheduler) error {
 	if err != nil {
 		return err
 	}
-	m.dispatcher = m.engine.NewDispatcher(notify.DispatcherConfig{}, senders...)
+	m.dispatcher = m.engine.NewDispatcher(notify.DispatcherConfig{Lease: m.Config.Notify.DispatchLease}, senders...)
 	logger := m.logger
 	_, err = notify.Register(s, m.dispatcher, m.Config.Notify.DispatchEvery, gocron.WithEventListeners(
 		gocron.AfterJobRunsWithError(func(_ uuid.UUID, name string, err error) {

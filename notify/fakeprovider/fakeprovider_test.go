@@ -2,6 +2,7 @@ package fakeprovider_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook/notify/fakeprovider"
 	"github.com/twilio/twilio-go/client"
@@ -168,5 +170,67 @@ func TestSendGridChecksKeyAndRecords(t *testing.T) {
 	send("SG.key")
 	if f.Count() != 2 || f.Duplicates() != 1 || f.Requests() != 4 {
 		t.Errorf("Count %d, Duplicates %d, Requests %d; want 2, 1, 4", f.Count(), f.Duplicates(), f.Requests())
+	}
+}
+
+// TestHold holds the sends after the first: they wait on the wire until
+// Release, a held send whose client goes away is still accepted, and the
+// read endpoints are never held.
+func TestHold(t *testing.T) {
+	f := fakeprovider.NewSendGrid("SG.key")
+	defer f.Close()
+	send := func(ctx context.Context, id string) error {
+		body := `{"from":{"email":"desk@clinic.example"},"subject":"Hi","personalizations":[{"to":[{"email":"pat@example.com"}]}],
+			"content":[{"type":"text/plain","value":"plain"}],"custom_args":{"carebook_message_id":"` + id + `"}}`
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.URL()+"/v3/mail/send", bytes.NewBufferString(body))
+		req.Header.Set("Authorization", "Bearer SG.key")
+		res, err := f.Client().Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		return err
+	}
+	f.Hold(1)
+	if err := send(context.Background(), "first"); err != nil || f.Count() != 1 {
+		t.Fatalf("the send before the hold: %v, count %d", err, f.Count())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, id := range []string{"gone", "waits"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := context.Background()
+			if id == "gone" {
+				c = ctx
+			}
+			send(c, id)
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.Held() != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("held %d sends, want 2", f.Held())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	req, _ := http.NewRequest(http.MethodGet, f.URL()+"/v3/messages?limit=5", nil)
+	req.Header.Set("Authorization", "Bearer SG.key")
+	res, err := f.Client().Do(req)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("Email Activity during a hold: %v %v", res, err)
+	}
+	res.Body.Close()
+	cancel()
+	for f.Count() != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a held send whose client went away was not accepted: count %d", f.Count())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	f.Release()
+	wg.Wait()
+	if f.Count() != 3 || f.Held() != 0 {
+		t.Errorf("after Release: count %d, held %d", f.Count(), f.Held())
 	}
 }

@@ -18,6 +18,13 @@ type Faults struct {
 	seen     map[string]int
 	dups     int
 	requests int
+	// holdAfter is how many more sends pass before sends are held (-1:
+	// none are held; holding stays off until Hold); hold is closed by
+	// Release; held counts the sends waiting.
+	holding   bool
+	holdAfter int
+	hold      chan struct{}
+	held      int
 }
 
 // FailNext makes the next n requests fail with the HTTP status and, for
@@ -36,6 +43,60 @@ func (f *Faults) SetDelay(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.delay = d
+}
+
+// Hold makes the sends that follow the next after ones (Twilio's Create
+// Message, SendGrid's Mail Send; not the read endpoints) wait until
+// Release, so that a test can stop or kill the sender while they are on
+// the wire. A held send whose client goes away is still accepted and
+// recorded, as a provider that received the whole request does: only
+// the answer is lost.
+func (f *Faults) Hold(after int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.holding, f.holdAfter, f.hold = true, max(after, 0), make(chan struct{})
+}
+
+// Release lets the held sends through and stops holding.
+func (f *Faults) Release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.holding {
+		close(f.hold)
+	}
+	f.holding = false
+}
+
+// Held is how many sends are waiting for Release now.
+func (f *Faults) Held() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.held
+}
+
+// holdSend waits while sends are held (see Hold); r's body must have
+// been read.
+func (f *Faults) holdSend(r *http.Request) {
+	f.mu.Lock()
+	if !f.holding {
+		f.mu.Unlock()
+		return
+	}
+	if f.holdAfter > 0 {
+		f.holdAfter--
+		f.mu.Unlock()
+		return
+	}
+	ch := f.hold
+	f.held++
+	f.mu.Unlock()
+	select {
+	case <-ch:
+	case <-r.Context().Done():
+	}
+	f.mu.Lock()
+	f.held--
+	f.mu.Unlock()
 }
 
 // Duplicates is how many accepted messages repeated an outbox ID that an

@@ -7,7 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Mail is one email the fake SendGrid accepted.
@@ -21,6 +26,8 @@ type Mail struct {
 	// CustomArgs are the mail's custom_args, those of its first
 	// personalization merged over the top-level ones.
 	CustomArgs map[string]string
+	// Accepted is when the fake accepted it.
+	Accepted time.Time
 }
 
 // OutboxID is the carebook_message_id custom argument.
@@ -28,8 +35,13 @@ func (m Mail) OutboxID() string { return m.CustomArgs["carebook_message_id"] }
 
 // SendGrid is a fake of SendGrid's v3 Mail Send API: it serves
 // POST /v3/mail/send with a bearer API key, answers 202 with an
-// X-Message-Id header and records the mail. Point sendgrid.Config.Host at
-// URL.
+// X-Message-Id header and records the mail. It also serves the Email
+// Activity API's GET /v3/messages, newest first, for a query of terms
+// joined by AND, each unique_args['name']="value", to_email="address",
+// msg_id="id" or subject="text" (the forms SendGrid's query reference
+// gives), with limit (default 10, at most 1000); each message's msg_id is
+// its X-Message-Id followed by a dot and more, as SendGrid's are. Point
+// sendgrid.Config.Host at URL.
 type SendGrid struct {
 	Faults
 	apiKey string
@@ -44,6 +56,7 @@ func NewSendGrid(apiKey string) *SendGrid {
 	f := &SendGrid{apiKey: apiKey}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v3/mail/send", f.send)
+	mux.HandleFunc("GET /v3/messages", f.messages)
 	f.srv = httptest.NewServer(mux)
 	return f
 }
@@ -100,6 +113,7 @@ func (f *SendGrid) fail(w http.ResponseWriter, status int, msg string) {
 func (f *SendGrid) send(w http.ResponseWriter, r *http.Request) {
 	d := f.next()
 	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, 30<<20)) // before the delay, as in Twilio.createMessage
+	f.holdSend(r)
 	if !d.wait(r) {
 		return
 	}
@@ -122,9 +136,78 @@ func (f *SendGrid) send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.MessageID = fmt.Sprintf("fake%018x", f.seq.Add(1))
+	m.Accepted = time.Now().UTC()
 	f.record(m.OutboxID(), func() { f.mails = append(f.mails, m) })
 	w.Header().Set("X-Message-Id", m.MessageID)
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// activityTerm is one term of an Email Activity query.
+var activityTerm = regexp.MustCompile(`^\s*(unique_args\['([^']+)'\]|to_email|msg_id|subject)\s*=\s*"([^"]*)"\s*$`)
+
+// messages answers the Email Activity API's Filter all messages.
+func (f *SendGrid) messages(w http.ResponseWriter, r *http.Request) {
+	d := f.next()
+	if !d.wait(r) {
+		return
+	}
+	if r.Header.Get("Authorization") != "Bearer "+f.apiKey {
+		f.fail(w, http.StatusUnauthorized, "The provided authorization grant is invalid, expired, or revoked")
+		return
+	}
+	if d.status != 0 {
+		f.fail(w, d.status, "injected failure")
+		return
+	}
+	q := r.URL.Query()
+	limit := 10
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			f.fail(w, http.StatusBadRequest, "limit must be an integer from 1 to 1000")
+			return
+		}
+		limit = n
+	}
+	var terms [][]string
+	if v := q.Get("query"); v != "" {
+		for _, t := range strings.Split(v, " AND ") {
+			m := activityTerm.FindStringSubmatch(t)
+			if m == nil {
+				f.fail(w, http.StatusBadRequest, "invalid query term: "+t)
+				return
+			}
+			terms = append(terms, m[1:])
+		}
+	}
+	out := []map[string]any{}
+	mails := f.Mails()
+	for i := len(mails) - 1; i >= 0 && len(out) < limit; i-- {
+		m := mails[i]
+		msgID := m.MessageID + ".filterfake-1.0"
+		ok := true
+		for _, t := range terms {
+			switch {
+			case t[1] != "":
+				ok = ok && m.CustomArgs[t[1]] == t[2]
+			case t[0] == "to_email":
+				ok = ok && slices.Contains(m.To, t[2])
+			case t[0] == "msg_id":
+				ok = ok && msgID == t[2]
+			default:
+				ok = ok && m.Subject == t[2]
+			}
+		}
+		if ok {
+			to := ""
+			if len(m.To) > 0 {
+				to = m.To[0]
+			}
+			out = append(out, map[string]any{"from_email": m.From, "msg_id": msgID, "subject": m.Subject, "to_email": to,
+				"status": "delivered", "opens_count": 0, "clicks_count": 0, "last_event_time": m.Accepted.Format(time.RFC3339)})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": out})
 }
 
 // mail checks a body as SendGrid does (in part) and flattens it into a Mail;

@@ -17,7 +17,8 @@ var dispatchCases = []testCase{
 	{"ClaimDropsOptedOutSMS", testClaimDropsOptedOut},
 	{"MarkSendingNeedsToken", testMarkSending},
 	{"Record", testRecord},
-	{"ExpireSending", testExpireSending},
+	{"ClaimInDoubt", testClaimInDoubt},
+	{"ConcurrentClaimsInDoubtAreDisjoint", testConcurrentClaimsInDoubt},
 	{"ApplyDelivery", testApplyDelivery},
 	{"RememberWebhook", testRememberWebhook},
 	{"UseLink", testUseLink},
@@ -94,7 +95,7 @@ func testClaimLeaseExpiry(e *Env) {
 	e.ok(err, "MarkSending")
 	e.eq(moved, []uuid.UUID{m.ID}, "MarkSending under the live claim")
 	// Sending messages are never claimed again, even past their lease:
-	// ExpireSending deals with them.
+	// ClaimInDoubt deals with them.
 	e.eq(len(e.mustClaim(newID(), later.Add(time.Hour), 10)), 0, "Claim of a sending message")
 }
 
@@ -181,25 +182,97 @@ func testRecord(e *Env) {
 	e.ok(e.Store.Record(e.Ctx, token, nil), "Record(nil)")
 }
 
-func testExpireSending(e *Env) {
+func testClaimInDoubt(e *Env) {
 	f := e.MustFixture("Clinic")
 	early, late := e.Msg(f), e.Msg(f, due(T0.Add(time.Minute)))
 	e.MustEnqueue(early, late)
-	e.mustSending(T0, early)
+	old := e.mustSending(T0, early)
 	e.mustSending(T0.Add(time.Minute), late)
-	n, err := e.Store.ExpireSending(e.Ctx, T0.Add(lease))
-	e.ok(err, "ExpireSending")
-	e.eq(n, 0, "ExpireSending at the lease end")
-	n, err = e.Store.ExpireSending(e.Ctx, T0.Add(lease+time.Second))
-	e.ok(err, "ExpireSending")
-	e.eq(n, 1, "ExpireSending past one lease")
-	got := e.MustMessage(f.Practice.ID, early.ID)
-	e.eq(got.Status, notify.StatusDead, "Status of an expired send")
-	if got.LastError == "" {
-		e.T.Fatal("an expired send has no LastError")
+	claim := func(token uuid.UUID, at time.Time) []*notify.Message {
+		e.T.Helper()
+		got, err := e.Store.ClaimInDoubt(e.Ctx, token, at, 10, lease)
+		e.ok(err, "ClaimInDoubt")
+		return got
 	}
+	e.eq(len(claim(newID(), T0.Add(lease))), 0, "ClaimInDoubt at the lease end")
+	none, err := e.Store.ClaimInDoubt(e.Ctx, newID(), T0.Add(time.Hour), 0, lease)
+	e.ok(err, "ClaimInDoubt")
+	e.eq(len(none), 0, "ClaimInDoubt of none")
+	token := newID()
+	at := T0.Add(lease + time.Second)
+	got := claim(token, at)
+	e.eq(ids(got), []uuid.UUID{early.ID}, "ClaimInDoubt past one lease")
+	want := utcMessage(e.MustMessage(f.Practice.ID, early.ID))
+	e.eq(got[0], want, "message in doubt as stored")
+	e.eq([]any{got[0].Status, got[0].LeaseUntil, got[0].Attempts}, []any{notify.StatusSending, ptr(at.Add(lease).UTC()), 1},
+		"message in doubt (still sending, under a new lease)")
 	e.eq(e.MustMessage(f.Practice.ID, late.ID).Status, notify.StatusSending, "Status of a send within its lease")
-	e.eq(len(e.mustClaim(newID(), T0.Add(time.Hour), 10)), 0, "Claim after ExpireSending (never resent)")
+	e.eq(len(claim(newID(), at.Add(time.Second))), 0, "ClaimInDoubt within the new lease")
+	e.eq(len(e.mustClaim(newID(), T0.Add(time.Hour), 10)), 0, "Claim of messages in doubt (never resent by Claim)")
+	// The stopped dispatcher's late Record no longer applies; the new
+	// claimer's does.
+	e.ok(e.Store.Record(e.Ctx, old, []notify.Result{{ID: early.ID, Status: notify.StatusSent, ProviderID: "late", At: at}}), "Record under the old token")
+	e.eq(e.MustMessage(f.Practice.ID, early.ID).ProviderID, "", "ProviderID after a Record under the old token")
+	e.ok(e.Store.Record(e.Ctx, token, []notify.Result{{ID: early.ID, Status: notify.StatusPending, DueAt: at, At: at}}), "Record of a resend")
+	m := e.MustMessage(f.Practice.ID, early.ID)
+	e.eq([]any{m.Status, m.LeaseUntil}, []any{notify.StatusPending, (*time.Time)(nil)}, "message settled as not sent")
+	e.eq(ids(e.mustClaim(newID(), at, 10)), []uuid.UUID{early.ID}, "Claim of the message settled as not sent")
+	// A doubt not settled is taken again after the new lease.
+	later := at.Add(lease + time.Second)
+	again := newID()
+	e.eq(ids(claim(again, later)), []uuid.UUID{late.ID}, "ClaimInDoubt of the other message")
+	e.eq(len(claim(newID(), later.Add(lease))), 0, "ClaimInDoubt within its new lease")
+	e.eq(ids(claim(newID(), later.Add(lease+time.Second))), []uuid.UUID{late.ID}, "ClaimInDoubt after a doubt was left unsettled")
+	e.ok(e.Store.Record(e.Ctx, again, []notify.Result{{ID: late.ID, Status: notify.StatusSent, ProviderID: "SM1", At: later}}),
+		"Record under a token whose lease was taken over")
+	e.eq(e.MustMessage(f.Practice.ID, late.ID).Status, notify.StatusSending, "Status after a Record under a superseded token")
+}
+
+// testConcurrentClaimsInDoubt has 4 dispatchers settle 200 messages in
+// doubt at once: each message goes to exactly one.
+func testConcurrentClaimsInDoubt(e *Env) {
+	const total, workers, batch = 200, 4, 10
+	f := e.MustFixture("Clinic")
+	msgs := make([]*notify.Message, total)
+	for i := range msgs {
+		msgs[i] = e.Msg(f)
+	}
+	e.MustEnqueue(msgs...)
+	e.mustSending(T0, msgs...)
+	at := T0.Add(lease + time.Second)
+	var (
+		mu   sync.Mutex
+		seen = map[uuid.UUID]int{}
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; n <= total; n++ { // a broken store could hand out messages forever
+				got, err := e.Store.ClaimInDoubt(e.Ctx, newID(), at, batch, lease)
+				if err != nil {
+					e.T.Errorf("ClaimInDoubt: %v", err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range got {
+					seen[m.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	e.eq(len(seen), total, "messages in doubt claimed")
+	for id, n := range seen {
+		if n != 1 {
+			e.T.Errorf("message %s claimed in doubt %d times", id, n)
+		}
+	}
 }
 
 func testApplyDelivery(e *Env) {

@@ -55,7 +55,7 @@ type Sender struct {
 	timeout   time.Duration
 }
 
-var _ notify.Sender = (*Sender)(nil)
+var _ notify.Finder = (*Sender)(nil)
 
 // New checks cfg and returns a Sender.
 func New(cfg Config) (*Sender, error) {
@@ -135,6 +135,53 @@ func (s *Sender) Send(ctx context.Context, out notify.Outgoing) (notify.Receipt,
 		return notify.Receipt{}, notify.Permanent(e)
 	}
 	return notify.Receipt{}, e
+}
+
+// Find asks SendGrid's Email Activity API (GET /v3/messages, which needs
+// the account's additional email activity history and an API key allowed
+// to read it) for the mail whose custom argument carebook_message_id is
+// m's ID: found, its ProviderID is the msg_id up to its first dot (the
+// X-Message-Id that Send returned). A refusal (such as 401 or 403 for an
+// account or key without Email Activity) is permanent: SendGrid cannot be
+// asked; a 429, a 5xx or a network failure is temporary.
+//
+// The activity feed lags the sends by seconds to a few minutes, so a
+// dispatcher asks only after its lease (2 minutes by default).
+func (s *Sender) Find(ctx context.Context, m *notify.Message) (notify.Receipt, bool, error) {
+	if m == nil {
+		return notify.Receipt{}, false, notify.Permanent(errors.New("sendgrid: no message"))
+	}
+	req := sg.GetRequest(s.key, "/v3/messages", s.host)
+	req.Method = rest.Get
+	req.QueryParams = map[string]string{"limit": "10",
+		"query": fmt.Sprintf("unique_args['%s']=%q", ArgMessageID, m.ID.String())}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	res, err := s.client.SendWithContext(ctx, req)
+	if err != nil {
+		return notify.Receipt{}, false, fmt.Errorf("sendgrid: %w", err)
+	}
+	if res.StatusCode != http.StatusOK {
+		e := &Error{StatusCode: res.StatusCode, Message: errorMessage(res.Body)}
+		if outbound.PermanentStatus(res.StatusCode) {
+			return notify.Receipt{}, false, notify.Permanent(e)
+		}
+		return notify.Receipt{}, false, e
+	}
+	var b struct {
+		Messages []struct {
+			MsgID  string `json:"msg_id"`
+			Status string `json:"status"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal([]byte(res.Body), &b); err != nil {
+		return notify.Receipt{}, false, fmt.Errorf("sendgrid: the Email Activity answer: %w", err)
+	}
+	if len(b.Messages) == 0 {
+		return notify.Receipt{}, false, nil
+	}
+	id, _, _ := strings.Cut(b.Messages[0].MsgID, ".")
+	return notify.Receipt{ProviderID: id, Status: b.Messages[0].Status}, true, nil
 }
 
 // errorMessage reads the first message of a SendGrid error body, or the

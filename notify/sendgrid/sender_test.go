@@ -156,3 +156,34 @@ func BenchmarkSend(b *testing.B) {
 		}
 	})
 }
+
+// TestFind asks the fake SendGrid's Email Activity API about a mail it
+// has (by the carebook_message_id custom argument), one it has not, and
+// while it fails.
+func TestFind(t *testing.T) {
+	f, s := mustFake(t, time.Second)
+	ctx := context.Background()
+	sent := outgoing()
+	r, err := s.Send(ctx, sent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Send(ctx, outgoing()); err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := s.Find(ctx, sent.Message)
+	if err != nil || !found || got.ProviderID != r.ProviderID {
+		t.Errorf("Find of a sent mail = %+v, %v, %v; want %s", got, found, err, r.ProviderID)
+	}
+	if _, found, err := s.Find(ctx, outgoing().Message); err != nil || found {
+		t.Errorf("Find of an unsent mail = %v, %v; want not found", found, err)
+	}
+	f.FailNext(1, http.StatusServiceUnavailable, 0)
+	if _, _, err := s.Find(ctx, sent.Message); err == nil || notify.IsPermanent(err) {
+		t.Errorf("Find while SendGrid fails = %v, want a temporary error", err)
+	}
+	f.FailNext(1, http.StatusForbidden, 0)
+	if _, _, err := s.Find(ctx, sent.Message); !notify.IsPermanent(err) {
+		t.Errorf("Find refused = %v, want a permanent error", err)
+	}
+}

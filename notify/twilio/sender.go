@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/carebook/carebook/notify"
@@ -52,7 +53,7 @@ type Sender struct {
 	timeout   time.Duration
 }
 
-var _ notify.Sender = (*Sender)(nil)
+var _ notify.Finder = (*Sender)(nil)
 
 // New checks cfg and returns a Sender.
 func New(cfg Config) (*Sender, error) {
@@ -134,6 +135,50 @@ func (s *Sender) Send(ctx context.Context, out notify.Outgoing) (notify.Receipt,
 		return r, errors.New("twilio: answer without a message SID")
 	}
 	return r, nil
+}
+
+// findLimit is how many of Twilio's latest messages to a number Find reads.
+const findLimit = 200
+
+// Find asks Twilio's Messages list whether it has m: the messages to m.To
+// (twilio-go's ListMessage, newest first, up to 200), of which one created
+// on or after the day before m became due, outbound, with m's text as its
+// body, is m. Twilio keeps no outbox ID on a message (only the status
+// callback carries it, and a message whose callback came is no longer in
+// doubt), so the match is by number, time and text: a second message of
+// the same text to the same number in that window would be taken for m
+// (never sent twice; at worst not sent). The list is not filtered by
+// DateSent: a message still queued at Twilio has no date_sent yet, and
+// would be missed. Failures are as for Send: a permanent one means Twilio
+// refuses to be asked.
+func (s *Sender) Find(ctx context.Context, m *notify.Message) (notify.Receipt, bool, error) {
+	if m == nil || m.To == "" {
+		return notify.Receipt{}, false, notify.Permanent(errors.New("twilio: message without recipient"))
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	params := (&openapi.ListMessageParams{}).SetTo(m.To).SetPageSize(findLimit).SetLimit(findLimit)
+	list, err := openapi.NewApiServiceWithClient(s.client(ctx)).ListMessage(params)
+	if err != nil {
+		return notify.Receipt{}, false, classify(ctx, err)
+	}
+	since := m.DueAt.UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	for _, x := range list {
+		if x.Sid == nil || x.Body == nil || *x.Body != m.Text || (x.Direction != nil && !strings.HasPrefix(*x.Direction, "outbound")) {
+			continue
+		}
+		if x.DateCreated != nil {
+			if at, err := time.Parse(time.RFC1123Z, *x.DateCreated); err == nil && at.Before(since) {
+				continue
+			}
+		}
+		r := notify.Receipt{ProviderID: *x.Sid}
+		if x.Status != nil {
+			r.Status = *x.Status
+		}
+		return r, true, nil
+	}
+	return notify.Receipt{}, false, nil
 }
 
 // callbackFor is the status callback URL of m: the configured one with the

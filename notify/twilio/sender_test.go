@@ -161,3 +161,52 @@ func BenchmarkSend(b *testing.B) {
 		}
 	})
 }
+
+// TestFind asks the fake Twilio's Messages list, through twilio-go, about
+// a message it has, one it has not, one of the same text before the
+// window, and while it fails.
+func TestFind(t *testing.T) {
+	f, s := mustFake(t, time.Second)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sent := outgoing("+15005550001")
+	sent.Message.DueAt = now
+	// Other messages to the same number and to another, over more than
+	// one page of the list.
+	for i := range 60 {
+		o := outgoing("+15005550001")
+		o.Message.Text = "other " + string(rune('a'+i%26))
+		if _, err := s.Send(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.Send(ctx, sent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Send(ctx, outgoing("+15005550002")); err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := s.Find(ctx, sent.Message)
+	if err != nil || !found || got.ProviderID != r.ProviderID {
+		t.Errorf("Find of a sent message = %+v, %v, %v; want %s", got, found, err, r.ProviderID)
+	}
+	other := outgoing("+15005550001")
+	other.Message.Text, other.Message.DueAt = "never sent", now
+	if _, found, err := s.Find(ctx, other.Message); err != nil || found {
+		t.Errorf("Find of an unsent message = %v, %v; want not found", found, err)
+	}
+	old := *sent.Message
+	old.DueAt = now.AddDate(0, 0, 3) // its window starts after the one sent
+	if _, found, err := s.Find(ctx, &old); err != nil || found {
+		t.Errorf("Find of a message due after the one sent = %v, %v; want not found", found, err)
+	}
+	f.FailNext(1, 503, 20500)
+	if _, _, err := s.Find(ctx, sent.Message); err == nil || notify.IsPermanent(err) {
+		t.Errorf("Find while Twilio fails = %v, want a temporary error", err)
+	}
+	f.FailNext(1, 401, 20003)
+	if _, _, err := s.Find(ctx, sent.Message); !notify.IsPermanent(err) {
+		t.Errorf("Find refused = %v, want a permanent error", err)
+	}
+}

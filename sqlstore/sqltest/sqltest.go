@@ -72,6 +72,22 @@ func PostgresDSN(t testing.TB) string {
 // dropped at t.Cleanup.
 func Postgres(t testing.TB) *sqlstore.Store {
 	t.Helper()
+	dsn := PostgresDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("sqltest: open PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { s.Close() }) // runs before the drop
+	return s
+}
+
+// PostgresDatabase makes a new migrated PostgreSQL database, dropped (with
+// whatever is still connected to it) at t.Cleanup, and returns its DSN:
+// for tests that start processes of their own on it.
+func PostgresDatabase(t testing.TB) string {
+	t.Helper()
 	dsn := PostgresDSN(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -89,12 +105,7 @@ func Postgres(t testing.TB) *sqlstore.Store {
 			t.Errorf("sqltest: drop database %s: %v", name, err)
 		}
 	})
-	s, err := sqlstore.Open(ctx, withDatabase(dsn, name))
-	if err != nil {
-		t.Fatalf("sqltest: open PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() { s.Close() }) // runs before the drop
-	return s
+	return withDatabase(dsn, name)
 }
 
 // serverOrSkip returns the server at dsn, skipping t when it does not answer
