@@ -140,10 +140,16 @@ func (s *Sender) Send(ctx context.Context, out notify.Outgoing) (notify.Receipt,
 // findLimit is how many of Twilio's latest messages to a number Find reads.
 const findLimit = 200
 
+// findSkew is how far before a message's due time Find still looks, for
+// the difference between our clock and Twilio's: no attempt to send a
+// message starts before it is due.
+const findSkew = 10 * time.Minute
+
 // Find asks Twilio's Messages list whether it has m: the messages to m.To
 // (twilio-go's ListMessage, newest first, up to 200), of which one created
-// on or after the day before m became due, outbound, with m's text as its
-// body, is m. Twilio keeps no outbox ID on a message (only the status
+// since m became due (less findSkew), outbound, with m's text as its body,
+// is m: the same text sent earlier (the day-before reminder of the visit
+// that the 2-hour one repeats) is not taken for it. Twilio keeps no outbox ID on a message (only the status
 // callback carries it, and a message whose callback came is no longer in
 // doubt), so the match is by number, time and text: a second message of
 // the same text to the same number in that window would be taken for m
@@ -162,7 +168,7 @@ func (s *Sender) Find(ctx context.Context, m *notify.Message) (notify.Receipt, b
 	if err != nil {
 		return notify.Receipt{}, false, classify(ctx, err)
 	}
-	since := m.DueAt.UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	since := m.DueAt.UTC().Add(-findSkew)
 	for _, x := range list {
 		if x.Sid == nil || x.Body == nil || *x.Body != m.Text || (x.Direction != nil && !strings.HasPrefix(*x.Direction, "outbound")) {
 			continue
