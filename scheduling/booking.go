@@ -405,8 +405,9 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 }
 
 // lockedAppointment locks an appointment for the rest of transaction tx and
-// reads it. Lock order, everywhere: appointments first, then providers and
-// resources (the store takes those when it writes holds).
+// reads it. Lock order, everywhere: appointments first, then providers,
+// resources and patients, sorted together (the store takes those when it
+// writes holds).
 func lockedAppointment(ctx context.Context, tx Store, practice tenant.PracticeID, id AppointmentID) (*Appointment, error) {
 	if err := tx.Lock(ctx, id); err != nil {
 		return nil, err
