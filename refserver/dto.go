@@ -19,6 +19,8 @@ type policyJSON struct {
 	MinNoticeMinutes    int64 `json:"min_notice_minutes"`
 	MaxAdvanceMinutes   int64 `json:"max_advance_minutes"`
 	CancelCutoffMinutes int64 `json:"cancel_cutoff_minutes"`
+	ArrivalEarlyMinutes int64 `json:"arrival_early_minutes"`
+	ArrivalLateMinutes  int64 `json:"arrival_late_minutes"`
 }
 
 func policyOut(p tenant.BookingPolicy) policyJSON {
@@ -27,6 +29,8 @@ func policyOut(p tenant.BookingPolicy) policyJSON {
 		MinNoticeMinutes:    int64(p.MinNotice / time.Minute),
 		MaxAdvanceMinutes:   int64(p.MaxAdvance / time.Minute),
 		CancelCutoffMinutes: int64(p.CancelCutoff / time.Minute),
+		ArrivalEarlyMinutes: int64(p.ArrivalEarly / time.Minute),
+		ArrivalLateMinutes:  int64(p.ArrivalLate / time.Minute),
 	}
 }
 
@@ -44,6 +48,12 @@ func (p policyJSON) policyIn(prefix string) (tenant.BookingPolicy, error) {
 	if out.CancelCutoff, err = minutes(prefix+"cancel_cutoff_minutes", p.CancelCutoffMinutes); err != nil {
 		return out, err
 	}
+	if out.ArrivalEarly, err = minutes(prefix+"arrival_early_minutes", p.ArrivalEarlyMinutes); err != nil {
+		return out, err
+	}
+	if out.ArrivalLate, err = minutes(prefix+"arrival_late_minutes", p.ArrivalLateMinutes); err != nil {
+		return out, err
+	}
 	return out, nil
 }
 
@@ -52,6 +62,8 @@ var policyFields = map[string]string{
 	"policy.min_notice":    "min_notice_minutes",
 	"policy.max_advance":   "max_advance_minutes",
 	"policy.cancel_cutoff": "cancel_cutoff_minutes",
+	"policy.arrival_early": "arrival_early_minutes",
+	"policy.arrival_late":  "arrival_late_minutes",
 }
 
 // renamePolicyField rewrites the field of a policy validation error into the
@@ -227,13 +239,16 @@ type bookRequest struct {
 	VisitTypeID string  `json:"visit_type_id"`
 	Start       string  `json:"start"`
 	LocationID  *string `json:"location_id,omitempty"`
+	// AllowPatientOverlap books even if the patient has another visit then
+	// (staff only).
+	AllowPatientOverlap bool `json:"allow_patient_overlap,omitempty"`
 }
 
 // input converts the body into the domain's request, naming the field of a
 // malformed ID or time.
 func (b bookRequest) input() (scheduling.BookRequest, error) {
 	var (
-		out scheduling.BookRequest
+		out = scheduling.BookRequest{AllowPatientOverlap: b.AllowPatientOverlap}
 		err error
 	)
 	if out.PatientID, err = parseID("patient_id", b.PatientID); err != nil {
@@ -263,7 +278,7 @@ func (b bookRequest) input() (scheduling.BookRequest, error) {
 // the inverse of bookRequest.input.
 func bookRequestOf(in scheduling.BookRequest) bookRequest {
 	b := bookRequest{PatientID: in.PatientID.String(), ProviderID: in.ProviderID.String(),
-		VisitTypeID: in.VisitTypeID.String(), Start: in.Start.Format(time.RFC3339Nano)}
+		VisitTypeID: in.VisitTypeID.String(), Start: in.Start.Format(time.RFC3339Nano), AllowPatientOverlap: in.AllowPatientOverlap}
 	if in.LocationID != nil {
 		s := in.LocationID.String()
 		b.LocationID = &s
@@ -276,10 +291,13 @@ type rescheduleRequest struct {
 	ProviderID string `json:"provider_id"`
 	LocationID string `json:"location_id"`
 	Reason     string `json:"reason"`
+	// AllowPatientOverlap moves even if the patient has another visit at
+	// the new time (staff only).
+	AllowPatientOverlap bool `json:"allow_patient_overlap"`
 }
 
 func (b rescheduleRequest) input() (scheduling.RescheduleRequest, error) {
-	out := scheduling.RescheduleRequest{Reason: b.Reason}
+	out := scheduling.RescheduleRequest{Reason: b.Reason, AllowPatientOverlap: b.AllowPatientOverlap}
 	var err error
 	if b.Start == "" {
 		return out, errs.Invalid("refserver.reschedule", "start", "is required")

@@ -55,7 +55,8 @@ func decodeBook(body []byte) (scheduling.BookRequest, error) {
 }
 
 func sameBooking(a, b scheduling.BookRequest) bool {
-	if a.PatientID != b.PatientID || a.ProviderID != b.ProviderID || a.VisitTypeID != b.VisitTypeID || !a.Start.Equal(b.Start) {
+	if a.PatientID != b.PatientID || a.ProviderID != b.ProviderID || a.VisitTypeID != b.VisitTypeID || !a.Start.Equal(b.Start) ||
+		a.AllowPatientOverlap != b.AllowPatientOverlap {
 		return false
 	}
 	if (a.LocationID == nil) != (b.LocationID == nil) {

@@ -2,6 +2,7 @@ package scheduling
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -19,6 +20,9 @@ type BookRequest struct {
 	Start       time.Time
 	// LocationID, if set, requires the visit to be at that location.
 	LocationID *tenant.LocationID
+	// AllowPatientOverlap books the visit even if the patient has another
+	// at the same time (staff only; see Appointment.AllowPatientOverlap).
+	AllowPatientOverlap bool
 }
 
 // placement is where a visit fits: a block occurrence and a seat.
@@ -37,10 +41,13 @@ type placement struct {
 // may start at any minute inside a block and is confirmed at once.
 //
 // Errors: KindInvalid for missing or malformed fields and times in the past;
-// KindNotFound for IDs unknown to the practice (naming the field);
-// KindPreconditionFailed for a start outside every block, inside the notice,
-// beyond the advance, or a visit type not for this patient; KindConflict when
-// the time is taken. Nothing is written on error.
+// KindNotFound for IDs unknown to the practice (naming the field, the
+// patient's before any rule about the patient); KindForbidden naming
+// allow_patient_overlap when a patient asks for it; KindPreconditionFailed
+// for a start outside every block, inside the notice, beyond the advance, or
+// a visit type not for this patient; KindConflict naming start when the time
+// is taken or the patient has another visit then (ErrPatientBusy in its
+// chain). Nothing is written on error.
 func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookRequest) (*Appointment, error) {
 	const op = "scheduling.Book"
 	who, err := actorOf(ctx, op)
@@ -57,6 +64,9 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 	case in.Start.IsZero():
 		return nil, errs.Invalid(op, "start", "is required")
 	}
+	if err := checkOverlapWaiver(op, who, in.AllowPatientOverlap); err != nil {
+		return nil, err
+	}
 	pol, vt, err := s.policyAndVisitType(ctx, practice, in.VisitTypeID)
 	if err != nil {
 		return nil, err
@@ -70,12 +80,13 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 	if err := checkStart(op, who, pol, now, start); err != nil {
 		return nil, err
 	}
-	// One read: the calendar around the visit and the patient's history.
+	// One read: the calendar around the visit and the patient's history (and
+	// whether the patient is the practice's, before the audience rule).
 	holdStart, holdEnd := start.Add(-vt.BufferBefore), start.Add(vt.Duration+vt.BufferAfter)
 	blocks, holds, visits, err := s.store.BookingInputs(ctx, practice, prov.ID, vt.ResourceIDs, in.PatientID,
 		holdStart, holdEnd, start.AddDate(-establishedYears, 0, 0))
 	if err != nil {
-		return nil, err
+		return nil, withField(err, "patient_id")
 	}
 	kind := PatientKindOf(prov.ID, prov.Specialties, visits, in.PatientID, start)
 	if err := checkAudience(op, vt, kind); err != nil {
@@ -90,9 +101,10 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 		Start: start, End: start.Add(vt.Duration),
 		HoldStart: holdStart, HoldEnd: holdEnd,
 		Status: status, ResourceIDs: slices.Clone(nonNil(vt.ResourceIDs)), BookedBy: who.String(),
-		PatientKind: kind, CreatedAt: now, UpdatedAt: now,
+		PatientKind: kind, AllowPatientOverlap: in.AllowPatientOverlap, CreatedAt: now, UpdatedAt: now,
 	}
-	booked := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID, Action: "book", To: status, By: who.String(), At: now}
+	booked := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID, Action: "book", To: status, By: who.String(), At: now,
+		AllowPatientOverlap: in.AllowPatientOverlap}
 	if s.observer == nil {
 		return s.insertBooked(ctx, s.store, op, a, booked, vt, blocks, holds, in.LocationID, who.Kind == actor.Patient)
 	}
@@ -134,6 +146,9 @@ func (s *Service) insertBooked(ctx context.Context, st Store, op string, a *Appo
 		switch {
 		case err == nil:
 			return a, nil
+		case errors.Is(err, ErrPatientBusy):
+			// Another seat would not help.
+			return nil, conflictOnStart(op, err)
 		case errs.Is(err, errs.KindConflict) && attempt < p.block.Capacity:
 			continue
 		case errs.Is(err, errs.KindNotFound):
@@ -243,13 +258,29 @@ func (s *Service) resourceLocations(ctx context.Context, practice tenant.Practic
 	return m, nil
 }
 
-// conflictOnStart names the start field on a store conflict (the database's
-// constraint won a race that the locks should have prevented).
+// conflictOnStart names the start field on a store conflict: the time is
+// taken (the database's constraint won a race that the locks should have
+// prevented), or the patient has another visit then.
 func conflictOnStart(op string, err error) error {
-	if errs.Is(err, errs.KindConflict) {
+	switch {
+	case errors.Is(err, ErrPatientBusy):
+		return &errs.Error{Kind: errs.KindConflict, Op: op, Field: "start",
+			Msg: "the patient has another visit at this time (staff may book it anyway with allow_patient_overlap)", Err: err}
+	case errs.Is(err, errs.KindConflict):
 		return &errs.Error{Kind: errs.KindConflict, Op: op, Field: "start", Msg: "this time is already taken", Err: err}
 	}
 	return err
+}
+
+// checkOverlapWaiver refuses a patient's waiver of the rule that a patient is
+// in one visit at a time: only staff may book overlapping visits.
+func checkOverlapWaiver(op string, who actor.Actor, allow bool) error {
+	if allow && who.Kind == actor.Patient {
+		e := errs.E(errs.KindForbidden, op, "only the practice's staff may book a patient's overlapping visits")
+		e.Field = "allow_patient_overlap"
+		return e
+	}
+	return nil
 }
 
 // checkAudience refuses a visit type for new (or established) patients only
@@ -271,12 +302,17 @@ type RescheduleRequest struct {
 	// LocationID, if set, requires the new time to be at that location.
 	LocationID *tenant.LocationID
 	Reason     string
+	// AllowPatientOverlap moves the visit even if the patient has another at
+	// the new time (staff only). The waiver is for the new time: a move
+	// without it puts the visit back under the rule.
+	AllowPatientOverlap bool
 }
 
 // Reschedule moves a new or confirmed appointment to another time (and
 // optionally another provider) atomically: the old time is freed only if the
 // new one is taken. Patients must reschedule before the cancellation cut-off
-// and within the booking windows. Errors are those of Book, plus KindConflict
+// and within the booking windows; the patient's visits must not overlap
+// (unless staff waive it). Errors are those of Book, plus KindConflict
 // naming the status when the appointment is not new or confirmed.
 func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id AppointmentID, in RescheduleRequest) (*Appointment, error) {
 	const op = "scheduling.Reschedule"
@@ -288,6 +324,9 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 		return nil, errs.Invalid(op, "start", "is required")
 	}
 	if err := checkText(op, "reason", in.Reason, false, 500); err != nil {
+		return nil, err
+	}
+	if err := checkOverlapWaiver(op, who, in.AllowPatientOverlap); err != nil {
 		return nil, err
 	}
 	prac, err := s.tenants.GetPractice(ctx, practice)
@@ -326,7 +365,7 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 		if prov, err = tx.GetProvider(ctx, practice, newProv); err != nil {
 			return withField(err, "provider_id")
 		}
-		keys := append([]uuid.UUID{a.ProviderID, newProv}, a.ResourceIDs...)
+		keys := append([]uuid.UUID{a.ProviderID, newProv, a.PatientID}, a.ResourceIDs...)
 		if err := tx.Lock(ctx, sortedKeys(keys...)...); err != nil {
 			return err
 		}
@@ -348,9 +387,11 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 			return err
 		}
 		a.BlockID, a.LocationID, a.Seat, a.UpdatedAt = p.block.ID, p.block.LocationID, p.seat, now
+		a.AllowPatientOverlap = in.AllowPatientOverlap
 		out = a
 		c := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
-			Action: "reschedule", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: in.Reason, PrevStart: &prevStart}
+			Action: "reschedule", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: in.Reason, PrevStart: &prevStart,
+			AllowPatientOverlap: in.AllowPatientOverlap}
 		if err := conflictOnStart(op, tx.UpdateAppointment(ctx, a, c)); err != nil {
 			return err
 		}
@@ -364,8 +405,9 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 }
 
 // lockedAppointment locks an appointment for the rest of transaction tx and
-// reads it. Lock order, everywhere: appointments first, then providers and
-// resources (the store takes those when it writes holds).
+// reads it. Lock order, everywhere: appointments first, then providers,
+// resources and patients, sorted together (the store takes those when it
+// writes holds).
 func lockedAppointment(ctx context.Context, tx Store, practice tenant.PracticeID, id AppointmentID) (*Appointment, error) {
 	if err := tx.Lock(ctx, id); err != nil {
 		return nil, err
@@ -388,8 +430,10 @@ func checkCutoff(op string, who actor.Actor, pol tenant.BookingPolicy, now time.
 // when and why. Legal moves: new→confirmed, new→canceled,
 // confirmed→arrived, confirmed→canceled, confirmed→no-visit, arrived→out.
 // Patients may only cancel (before the cut-off); no-visit needs the start to
-// have passed. An illegal move fails with KindConflict naming the current
-// status in the error's Details.
+// have passed; arrived must be recorded inside the visit's arrival window
+// (see ArrivalWindow), else KindPreconditionFailed naming status, with the
+// window in the Details. An illegal move fails with KindConflict naming the
+// current status in the error's Details.
 func (s *Service) Transition(ctx context.Context, practice tenant.PracticeID, id AppointmentID, to Status, reason string) (*Appointment, error) {
 	const op = "scheduling.Transition"
 	who, err := actorOf(ctx, op)
@@ -429,6 +473,11 @@ func (s *Service) Transition(ctx context.Context, practice tenant.PracticeID, id
 			e := errs.E(errs.KindPreconditionFailed, op, "a no-visit can be recorded only once the visit's start has passed")
 			e.Field = "status"
 			return e
+		}
+		if to == StatusArrived {
+			if err := s.checkArrival(ctx, op, prac.Policy, now, a); err != nil {
+				return err
+			}
 		}
 		from := a.Status
 		a.Status, a.UpdatedAt = to, now
@@ -492,6 +541,7 @@ func (s *Service) MoveAppointments(ctx context.Context, practice tenant.Practice
 		keys := []uuid.UUID{src.ProviderID, dst.ProviderID}
 		for i, a := range appts {
 			ids[i] = a.ID
+			keys = append(keys, a.PatientID)
 			keys = append(keys, a.ResourceIDs...)
 		}
 		if err := tx.Lock(ctx, sortedKeys(ids...)...); err != nil {

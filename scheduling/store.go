@@ -2,6 +2,7 @@ package scheduling
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/carebook/carebook/tenant"
@@ -54,6 +55,12 @@ type AppointmentFilter struct {
 	Limit     int
 }
 
+// ErrPatientBusy is in the chain of the KindConflict error that
+// InsertAppointment and UpdateAppointment return when the appointment's
+// visit overlaps another visit of the same patient (see Store). Test for it
+// with errors.Is.
+var ErrPatientBusy = errors.New("the patient has another visit at that time")
+
 // Store keeps providers, resources, patients, visit types, blocks and
 // appointments. It is the one interface a storage adapter implements for
 // scheduling; scheduling/schedtest checks every implementation.
@@ -73,7 +80,7 @@ type Store interface {
 	// returns nil and rolling back otherwise. Called on a Store that is already
 	// bound to a transaction, it runs fn in that same transaction.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error
-	// Lock takes exclusive locks on keys (provider and resource IDs) that are
+	// Lock takes exclusive locks on keys (provider, resource and patient IDs) that are
 	// held until the transaction ends, so that concurrent bookings of the same
 	// provider or resource run one after the other, across processes. It must
 	// be called inside InTx; keys are locked in the order given, and callers
@@ -121,14 +128,20 @@ type Store interface {
 	// block, such as the seats of a group visit, share its resources). This
 	// rule is the last line against double booking: it holds between
 	// concurrent writers in any number of processes (on PostgreSQL, by
-	// exclusion constraints). It returns KindNotFound when the provider,
-	// patient or visit type is not the practice's. The history entries given
-	// are appended with it, all or nothing.
+	// exclusion constraints). With the same strength it returns KindConflict
+	// wrapping ErrPatientBusy when the visit itself, [Start, End), overlaps
+	// the visit of another active appointment of the same patient, unless one
+	// of the two has AllowPatientOverlap (the seats of a group visit are no
+	// exception, buffers do not count). Concurrent writers of one patient are
+	// serialized like those of one provider, so that they never deadlock. It
+	// returns KindNotFound when the provider, patient or visit type is not
+	// the practice's. The history entries given are appended with it, all or
+	// nothing.
 	InsertAppointment(ctx context.Context, a *Appointment, history ...*Change) error
 	// UpdateAppointment writes the provider, location, block, times, seat,
-	// status, resources and UpdatedAt of a stored appointment, under the same
-	// conflict rule as InsertAppointment, and appends the history entries
-	// given, all or nothing.
+	// status, resources, AllowPatientOverlap and UpdatedAt of a stored
+	// appointment, under the same conflict rules as InsertAppointment, and
+	// appends the history entries given, all or nothing.
 	UpdateAppointment(ctx context.Context, a *Appointment, history ...*Change) error
 	GetAppointment(ctx context.Context, practice tenant.PracticeID, id AppointmentID) (*Appointment, error)
 	ListAppointments(ctx context.Context, practice tenant.PracticeID, f AppointmentFilter) ([]*Appointment, error)
@@ -150,7 +163,8 @@ type Store interface {
 	SlotInputs(ctx context.Context, practice tenant.PracticeID, providers []ProviderID, resources []ResourceID, from, to time.Time) ([]*Block, Holds, error)
 	// BookingInputs returns, in one call, what placing a booking needs: the
 	// SlotInputs of one provider and its resources over [from, to), and the
-	// FinishedVisits of one patient in [visitsFrom, from).
+	// FinishedVisits of one patient in [visitsFrom, from). It returns
+	// KindNotFound when the patient is not the practice's, in the same call.
 	BookingInputs(ctx context.Context, practice tenant.PracticeID, provider ProviderID, resources []ResourceID, patient PatientID, from, to, visitsFrom time.Time) ([]*Block, Holds, []FinishedVisit, error)
 	// FinishedVisits returns the visits with status out of the given patients
 	// whose Start is in [from, to), each with its provider's specialties.

@@ -206,6 +206,12 @@ type Appointment struct {
 	Status      Status       `json:"status"`
 	ResourceIDs []ResourceID `json:"resource_ids"`
 	BookedBy    string       `json:"booked_by"` // actor, "kind:id"
+	// AllowPatientOverlap exempts the appointment from the rule that a
+	// patient is in one visit at a time: staff set it on purpose (a joint
+	// visit of two providers, say), it is recorded in the history, and an
+	// appointment that has it neither blocks nor is blocked by the patient's
+	// other appointments. The provider's and resources' rules still hold.
+	AllowPatientOverlap bool `json:"allow_patient_overlap,omitempty"`
 	// PatientKind is computed when read by the Service, never stored.
 	PatientKind PatientKind `json:"patient_kind,omitempty"`
 	CreatedAt   time.Time   `json:"created_at"`
@@ -217,7 +223,7 @@ type Change struct {
 	ID            uuid.UUID         `json:"id"`
 	PracticeID    tenant.PracticeID `json:"practice_id"`
 	AppointmentID AppointmentID     `json:"appointment_id"`
-	Action        string            `json:"action"` // book, confirm, reschedule, move, cancel, arrive, out, no-visit
+	Action        string            `json:"action"` // book, confirm, reschedule, move, cancel, arrive, out, no-visit, allow-patient-overlap
 	From          Status            `json:"from,omitempty"`
 	To            Status            `json:"to"`
 	By            string            `json:"by"` // actor, "kind:id"
@@ -225,6 +231,9 @@ type Change struct {
 	Reason        string            `json:"reason,omitempty"`
 	// PrevStart is the start before a reschedule or move, else nil.
 	PrevStart *time.Time `json:"prev_start,omitempty"`
+	// AllowPatientOverlap records that the change was made with the
+	// patient's overlap rule waived (see Appointment.AllowPatientOverlap).
+	AllowPatientOverlap bool `json:"allow_patient_overlap,omitempty"`
 }
 
 // Hold is time held by an active appointment: a provider's seat, or a resource.

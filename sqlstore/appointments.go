@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 )
 
@@ -50,8 +52,11 @@ type appointmentRow struct {
 	Status      string              `bun:"status"`
 	ResourceIDs jsonList[uuid.UUID] `bun:"resource_ids"`
 	BookedBy    string              `bun:"booked_by"`
-	CreatedAt   utcTime             `bun:"created_at"`
-	UpdatedAt   utcTime             `bun:"updated_at"`
+	// AllowPatientOverlap keeps the row out of the patient's overlap rule
+	// (appointments_patient_no_overlap on PostgreSQL).
+	AllowPatientOverlap bool    `bun:"allow_patient_overlap"`
+	CreatedAt           utcTime `bun:"created_at"`
+	UpdatedAt           utcTime `bun:"updated_at"`
 }
 
 func newAppointmentRow(a *scheduling.Appointment) *appointmentRow {
@@ -73,6 +78,8 @@ func newAppointmentRow(a *scheduling.Appointment) *appointmentRow {
 		BookedBy:    a.BookedBy,
 		CreatedAt:   utc(a.CreatedAt),
 		UpdatedAt:   utc(a.UpdatedAt),
+
+		AllowPatientOverlap: a.AllowPatientOverlap,
 	}
 }
 
@@ -95,6 +102,8 @@ func (r *appointmentRow) appointment() *scheduling.Appointment {
 		BookedBy:    r.BookedBy,
 		CreatedAt:   r.CreatedAt.Time(),
 		UpdatedAt:   r.UpdatedAt.Time(),
+
+		AllowPatientOverlap: r.AllowPatientOverlap,
 	}
 }
 
@@ -160,13 +169,15 @@ func (s *Store) resourceRowsSQL(a *scheduling.Appointment) string {
 // it must run in the IMMEDIATE transaction that then writes a, and returns
 // KindConflict if a's hold overlaps another active hold of its provider in
 // the same seat or in another block, or of one of its resources by an
-// appointment of another block.
+// appointment of another block, or if a's visit overlaps another active
+// visit of its patient (neither allowing the overlap; an empty visit
+// overlaps nothing, as an empty tstzrange).
 func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appointment) error {
 	if !a.Status.Holds() {
 		return nil
 	}
 	from, to, floor := utc(a.HoldStart), utc(a.HoldEnd), utc(a.HoldStart.Add(-MaxHold))
-	var seat, resource bool
+	var seat, resource, patient bool
 	q := `SELECT EXISTS (SELECT 1 FROM appointments
 	WHERE practice_id = ? AND provider_id = ? AND (seat = ? OR block_id <> ?) AND status IN (?)
 	AND hold_start < ? AND hold_start > ? AND hold_end > ? AND id <> ?)`
@@ -179,7 +190,18 @@ func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appoi
 	} else {
 		q += `, 0 = 1`
 	}
-	if err := s.idb.QueryRowContext(ctx, q, args...).Scan(&seat, &resource); err != nil {
+	if !a.AllowPatientOverlap && a.End.After(a.Start) {
+		// A visit lies within its hold, so it starts less than MaxHold
+		// before it ends: this bounds the scan of appointments_patient_start.
+		q += `, EXISTS (SELECT 1 FROM appointments
+	WHERE practice_id = ? AND patient_id = ? AND status IN (?) AND NOT allow_patient_overlap
+	AND start_at < ? AND start_at > ? AND end_at > ? AND end_at > start_at AND id <> ?)`
+		args = append(args, a.PracticeID, a.PatientID, bun.List(activeStatuses),
+			utc(a.End), utc(a.Start.Add(-MaxHold)), utc(a.Start), a.ID)
+	} else {
+		q += `, 0 = 1`
+	}
+	if err := s.idb.QueryRowContext(ctx, q, args...).Scan(&seat, &resource, &patient); err != nil {
 		return failure(op, "appointment", err)
 	}
 	switch {
@@ -187,8 +209,34 @@ func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appoi
 		return takenConflict(op, "the provider's seat")
 	case resource:
 		return takenConflict(op, "a resource")
+	case patient:
+		return patientBusy(op, nil)
 	}
 	return nil
+}
+
+// patientConstraint is the exclusion constraint of a patient's visits on
+// PostgreSQL.
+const patientConstraint = "appointments_patient_no_overlap"
+
+// patientBusy is the error of an appointment whose visit overlaps another
+// of its patient's; cause is the database's error, if any.
+func patientBusy(op string, cause error) error {
+	err := scheduling.ErrPatientBusy
+	if cause != nil {
+		err = fmt.Errorf("%w: %w", scheduling.ErrPatientBusy, cause)
+	}
+	return errs.Wrap(errs.KindConflict, op, "the patient has another visit at that time", err)
+}
+
+// appointmentFailure is failure for the writes of appointments: it tells
+// the patient's overlap (by the constraint's name) from a taken time.
+func appointmentFailure(op string, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == pgExclusionViolation && pe.ConstraintName == patientConstraint {
+		return patientBusy(op, err)
+	}
+	return failure(op, "appointment", err)
 }
 
 // InsertAppointment stores a new appointment with its resources. When its
@@ -223,7 +271,7 @@ func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment
 		// that a conflict leaves the transaction usable (see writeSavepoint).
 		sp := s.writeSavepoint()
 		_, err := s.idb.ExecContext(ctx, sp+lockSQL(holdKeys(a))+stmts)
-		return s.undoWrite(ctx, sp, failure(op, "appointment", err))
+		return s.undoWrite(ctx, sp, appointmentFailure(op, err))
 	}
 	return s.atomic(ctx, func(tx *Store) error {
 		if err := tx.checkOverlap(ctx, op, a); err != nil {
@@ -234,10 +282,13 @@ func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment
 	})
 }
 
-// holdKeys returns the lock keys of what a holds: its provider and its
-// resources, sorted, as the Service's callers of Lock sort them.
+// holdKeys returns the lock keys of what a holds: its provider, its
+// resources and its patient, sorted, as the Service's callers of Lock sort
+// them. Locking the patient makes concurrent writers of one patient queue
+// too (two overlapping inserts that each wait in the other's constraint
+// check would deadlock).
 func holdKeys(a *scheduling.Appointment) []uuid.UUID {
-	keys := append([]uuid.UUID{a.ProviderID}, a.ResourceIDs...)
+	keys := append([]uuid.UUID{a.ProviderID, a.PatientID}, a.ResourceIDs...)
 	slices.SortFunc(keys, func(x, y uuid.UUID) int { return bytes.Compare(x[:], y[:]) })
 	return slices.Compact(keys)
 }
@@ -259,7 +310,7 @@ func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment
 		}
 		update := tx.idb.NewUpdate().Model(newAppointmentRow(a)).
 			Column("provider_id", "location_id", "block_id", "start_at", "end_at", "hold_start",
-				"hold_end", "seat", "status", "resource_ids", "updated_at").
+				"hold_end", "seat", "status", "resource_ids", "allow_patient_overlap", "updated_at").
 			WherePK().String()
 		if tx.dialect == Postgres {
 			// As in InsertAppointment: queue behind writers of the same
@@ -267,6 +318,9 @@ func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment
 			update = sp + lockSQL(holdKeys(a)) + update
 		}
 		res, err := tx.idb.ExecContext(ctx, update)
+		if err != nil {
+			return appointmentFailure(op, err)
+		}
 		if err := affected(op, "appointment", res, err); err != nil {
 			return err
 		}
@@ -391,6 +445,7 @@ type changeRow struct {
 	At            utcTime   `bun:"at"`
 	Reason        string    `bun:"reason"`
 	PrevStart     *utcTime  `bun:"prev_start"`
+	AllowOverlap  bool      `bun:"allow_patient_overlap"`
 }
 
 // AppendChange adds c to its appointment's history. The appointment must
@@ -412,6 +467,7 @@ func newChangeRow(c *scheduling.Change) *changeRow {
 		At:            utc(c.At),
 		Reason:        c.Reason,
 		PrevStart:     optTime(c.PrevStart),
+		AllowOverlap:  c.AllowPatientOverlap,
 	}
 }
 
@@ -449,6 +505,8 @@ func (s *Store) ListChanges(ctx context.Context, practice tenant.PracticeID, id 
 			At:            r.At.Time(),
 			Reason:        r.Reason,
 			PrevStart:     r.PrevStart.timePtr(),
+
+			AllowPatientOverlap: r.AllowOverlap,
 		}
 	}
 	return out, nil
@@ -615,11 +673,20 @@ func (s *Store) SlotInputs(ctx context.Context, practice tenant.PracticeID, prov
 }
 
 // BookingInputs returns SlotInputs for one provider and its resources over
-// [from, to) and the FinishedVisits of patient in [visitsFrom, from): on
-// PostgreSQL in one round trip, on SQLite in two queries.
+// [from, to) and the FinishedVisits of patient in [visitsFrom, from), or
+// KindNotFound if patient is not the practice's: on PostgreSQL in one round
+// trip, on SQLite in three queries.
 func (s *Store) BookingInputs(ctx context.Context, practice tenant.PracticeID, provider scheduling.ProviderID, resources []scheduling.ResourceID, patient scheduling.PatientID, from, to, visitsFrom time.Time) ([]*scheduling.Block, scheduling.Holds, []scheduling.FinishedVisit, error) {
 	const op = "sqlstore.BookingInputs"
 	if s.dialect != Postgres {
+		var known bool
+		if err := s.idb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE practice_id = ? AND id = ?)`,
+			practice, patient).Scan(&known); err != nil {
+			return nil, scheduling.Holds{}, nil, failure(op, "patient", err)
+		}
+		if !known {
+			return nil, scheduling.Holds{}, nil, errs.NotFound(op, "patient")
+		}
 		blocks, h, err := s.SlotInputs(ctx, practice, []scheduling.ProviderID{provider}, resources, from, to)
 		if err != nil {
 			return nil, scheduling.Holds{}, nil, err
@@ -632,11 +699,18 @@ func (s *Store) BookingInputs(ctx context.Context, practice tenant.PracticeID, p
 		return nil, scheduling.Holds{}, nil, failure(op, "slot input", err)
 	}
 	visits := []scheduling.FinishedVisit{}
+	known := false
 	for _, r := range rows {
-		if r.Kind == 3 {
+		switch r.Kind {
+		case 3:
 			visits = append(visits, scheduling.FinishedVisit{PatientID: r.ID, ProviderID: r.OwnerID,
 				Specialties: slice(r.ExDates), Start: r.HoldStart.Time()})
+		case 4:
+			known = true
 		}
+	}
+	if !known {
+		return nil, scheduling.Holds{}, nil, errs.NotFound(op, "patient")
 	}
 	slices.SortFunc(visits, func(a, b scheduling.FinishedVisit) int { return a.Start.Compare(b.Start) })
 	blocks, h := slotResults(practice, rows)

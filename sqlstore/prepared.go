@@ -45,7 +45,8 @@ func uuidTexts(ids []uuid.UUID) []string {
 // blocks, and for BookingInputs $8 a patient (or NULL) and $9 the start of
 // its visits: those rows are kind 3, with the patient as id, the provider as
 // owner_id, the start as hold_start and the provider's specialties in the
-// exdates column.
+// exdates column; and one row of kind 4 (with the patient as id) if the
+// patient is the practice's.
 const pgSlotQuery = `SELECT 2 AS kind, b.id, NULL::uuid AS owner_id, b.id AS block_id, b.capacity AS seat,
 	b.start_at AS hold_start, b.end_at AS hold_end, b.provider_id, b.location_id, b.time_zone, b.rrule,
 	b.exdates, b.overrides, b.span_end, b.created_at, b.updated_at
@@ -70,7 +71,12 @@ SELECT 3, a.patient_id, a.provider_id, a.block_id, 0, a.start_at, a.start_at,
 FROM appointments AS a
 JOIN providers AS p ON p.practice_id = a.practice_id AND p.id = a.provider_id
 WHERE a.practice_id = $1 AND a.patient_id = $8::uuid AND a.start_at >= $9 AND a.start_at < $4
-	AND a.status = 'out'`
+	AND a.status = 'out'
+UNION ALL
+SELECT 4, p.id, NULL, p.id, 0, $4, $4,
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM patients AS p
+WHERE p.practice_id = $1 AND p.id = $8::uuid`
 
 func (s *Store) pgSlotRows(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time, withBlocks bool, patient *scheduling.PatientID, visitsFrom time.Time) ([]slotRow, error) {
 	if !from.Before(to) {

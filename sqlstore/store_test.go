@@ -254,7 +254,12 @@ func TestConflicts(t *testing.T) {
 		wantKind(t, s.InsertAppointment(ctx, b), errs.KindConflict, "same room, other block")
 		wantKind(t, s.InsertAppointment(ctx, b), errs.KindConflict, "no room, other block: the provider is busy")
 		b.ResourceIDs, b.BlockID = []uuid.UUID{}, a.BlockID
-		ok(t, s.InsertAppointment(ctx, b), "other seat, no room")
+		wantKind(t, s.InsertAppointment(ctx, b), errs.KindConflict, "other seat, no room: the patient is busy")
+		other := *f.pat
+		other.ID = newID()
+		ok(t, s.CreatePatient(ctx, &other), "CreatePatient")
+		b.PatientID = other.ID
+		ok(t, s.InsertAppointment(ctx, b), "other seat, no room, another patient")
 		ok(t, s.InsertAppointment(ctx, f.appt(at(0, 15, 30), true)), "adjacent")
 		wantKind(t, s.InsertAppointment(ctx, a), errs.KindConflict, "duplicate ID")
 

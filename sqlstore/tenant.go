@@ -26,6 +26,8 @@ type practiceRow struct {
 	MinNoticeUS    micros    `bun:"min_notice_us"`
 	MaxAdvanceUS   micros    `bun:"max_advance_us"`
 	CancelCutoffUS micros    `bun:"cancel_cutoff_us"`
+	ArrivalEarlyUS micros    `bun:"arrival_early_us"`
+	ArrivalLateUS  micros    `bun:"arrival_late_us"`
 	CreatedAt      utcTime   `bun:"created_at"`
 }
 
@@ -39,6 +41,8 @@ func (r *practiceRow) practice() *tenant.Practice {
 			MinNotice:    r.MinNoticeUS.Duration(),
 			MaxAdvance:   r.MaxAdvanceUS.Duration(),
 			CancelCutoff: r.CancelCutoffUS.Duration(),
+			ArrivalEarly: r.ArrivalEarlyUS.Duration(),
+			ArrivalLate:  r.ArrivalLateUS.Duration(),
 		},
 		CreatedAt: r.CreatedAt.Time(),
 	}
@@ -107,6 +111,8 @@ func (s *Store) CreatePractice(ctx context.Context, p *tenant.Practice) error {
 		MinNoticeUS:    us(p.Policy.MinNotice),
 		MaxAdvanceUS:   us(p.Policy.MaxAdvance),
 		CancelCutoffUS: us(p.Policy.CancelCutoff),
+		ArrivalEarlyUS: us(p.Policy.ArrivalEarly),
+		ArrivalLateUS:  us(p.Policy.ArrivalLate),
 		CreatedAt:      utc(p.CreatedAt),
 	}
 	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
@@ -144,6 +150,8 @@ func (s *Store) UpdatePolicy(ctx context.Context, id tenant.PracticeID, p tenant
 		Set("min_notice_us = ?", us(p.MinNotice)).
 		Set("max_advance_us = ?", us(p.MaxAdvance)).
 		Set("cancel_cutoff_us = ?", us(p.CancelCutoff)).
+		Set("arrival_early_us = ?", us(p.ArrivalEarly)).
+		Set("arrival_late_us = ?", us(p.ArrivalLate)).
 		Where("id = ?", id).Exec(ctx)
 	return affected(op, "practice", res, err)
 }

@@ -104,8 +104,9 @@ func (s *Service) SetPolicy(ctx context.Context, id PracticeID, p BookingPolicy)
 	return nil
 }
 
-// Validate checks that no duration is negative and that MaxAdvance, when set,
-// leaves room after MinNotice.
+// Validate checks that no duration is negative, that MaxAdvance, when set,
+// leaves room after MinNotice, and that the arrival window's edges are at
+// most MaxArrivalWindow.
 func (p BookingPolicy) Validate(op string) error {
 	switch {
 	case p.MinNotice < 0:
@@ -118,6 +119,10 @@ func (p BookingPolicy) Validate(op string) error {
 		return errs.Invalid(op, "policy.max_advance", "must be longer than min_notice")
 	case p.MaxAdvance > 5*366*24*time.Hour:
 		return errs.Invalid(op, "policy.max_advance", "must be at most five years")
+	case p.ArrivalEarly < 0 || p.ArrivalEarly > MaxArrivalWindow:
+		return errs.Invalid(op, "policy.arrival_early", "must be between 0 (from the start of the visit's day) and 24 hours")
+	case p.ArrivalLate < 0 || p.ArrivalLate > MaxArrivalWindow:
+		return errs.Invalid(op, "policy.arrival_late", "must be between 0 (until the end of the visit's day) and 24 hours")
 	}
 	return nil
 }

@@ -46,10 +46,25 @@ type BookingPolicy struct {
 	MaxAdvance time.Duration `json:"-"`
 	// CancelCutoff is how long before a visit a patient can still cancel or move it.
 	CancelCutoff time.Duration `json:"-"`
+	// ArrivalEarly is how long before a visit's start the front desk can
+	// record the patient's arrival. 0, the default, allows it from the start
+	// of the visit's local day (midnight where the visit takes place), so
+	// that an early patient is checked in but not one who comes on the wrong
+	// day.
+	ArrivalEarly time.Duration `json:"-"`
+	// ArrivalLate is how long after a visit's end its arrival can still be
+	// recorded. 0, the default, allows it until the end of the visit's local
+	// day (or the visit's end, if later), so that the desk can catch up on
+	// the day's arrivals until closing.
+	ArrivalLate time.Duration `json:"-"`
 }
 
+// MaxArrivalWindow bounds ArrivalEarly and ArrivalLate.
+const MaxArrivalWindow = 24 * time.Hour
+
 // DefaultPolicy is the policy of a practice that sets none: requests wait for the
-// front desk, two hours' notice, 90 days ahead, cancel up to 24 hours before.
+// front desk, two hours' notice, 90 days ahead, cancel up to 24 hours before,
+// arrivals recorded on the visit's day.
 var DefaultPolicy = BookingPolicy{
 	MinNotice:    2 * time.Hour,
 	MaxAdvance:   90 * 24 * time.Hour,

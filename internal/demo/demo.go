@@ -164,13 +164,17 @@ const pastOffset = -14 * 24 * time.Hour
 
 // seeder holds what the seeding steps share.
 type seeder struct {
-	tenants  *tenant.Service
-	sched    *scheduling.Service // on the engine's clock
-	past     *scheduling.Service // on a clock two weeks behind
-	ny       *time.Location
-	today    time.Time // midnight of the clock's local date
-	practice tenant.PracticeID
-	staff    context.Context // carries the staff actor
+	tenants *tenant.Service
+	sched   *scheduling.Service // on the engine's clock
+	past    *scheduling.Service // on a clock two weeks behind
+	// then records a past visit's arrival and end at their time, on its
+	// clock (arrival is recorded only around the visit).
+	then      *scheduling.Service
+	thenClock *clock.Fixed
+	ny        *time.Location
+	today     time.Time // midnight of the clock's local date
+	practice  tenant.PracticeID
+	staff     context.Context // carries the staff actor
 }
 
 // day returns local time hh:mm, n days from today.
@@ -184,13 +188,16 @@ func seed(ctx context.Context, tx *sqlstore.Store, c clock.Clock, ids clock.IDSo
 		return uuid.Nil, err
 	}
 	now := c.Now().In(ny)
+	thenClock := clock.NewFixed(now)
 	s := &seeder{
-		tenants: tenant.NewService(tx, c, ids),
-		sched:   scheduling.NewService(tx, tx, c, ids),
-		past:    scheduling.NewService(tx, tx, offsetClock{c, pastOffset}, ids),
-		ny:      ny,
-		today:   time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ny),
-		staff:   actor.With(ctx, actor.Actor{Kind: actor.Staff, ID: "demo-seed"}),
+		then:      scheduling.NewService(tx, tx, thenClock, ids),
+		thenClock: thenClock,
+		tenants:   tenant.NewService(tx, c, ids),
+		sched:     scheduling.NewService(tx, tx, c, ids),
+		past:      scheduling.NewService(tx, tx, offsetClock{c, pastOffset}, ids),
+		ny:        ny,
+		today:     time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ny),
+		staff:     actor.With(ctx, actor.Actor{Kind: actor.Staff, ID: "demo-seed"}),
 	}
 
 	// The group has a fixed ID (the marker), so it is written to the store
@@ -352,8 +359,12 @@ func (s *seeder) clinic(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, to := range []scheduling.Status{scheduling.StatusArrived, scheduling.StatusOut} {
-			if _, err := s.past.Transition(s.staff, pr, a.ID, to, ""); err != nil {
+		for _, step := range []struct {
+			to scheduling.Status
+			at time.Time
+		}{{scheduling.StatusArrived, a.Start.Add(-10 * time.Minute)}, {scheduling.StatusOut, a.End}} {
+			s.thenClock.Set(step.at)
+			if _, err := s.then.Transition(s.staff, pr, a.ID, step.to, ""); err != nil {
 				return err
 			}
 		}

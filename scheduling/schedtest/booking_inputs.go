@@ -1,11 +1,13 @@
 package schedtest
 
 import (
+	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/scheduling"
 )
 
 var bookingInputCases = []testCase{
 	{"BookingInputs", testBookingInputs},
+	{"BookingInputsUnknownPatient", testBookingInputsUnknownPatient},
 }
 
 // testBookingInputs checks that BookingInputs answers as SlotInputs for one
@@ -40,4 +42,20 @@ func testBookingInputs(e *env) {
 		e.t.Fatalf("fixture: %d finished visits before the window, want 1", len(wantVisits))
 	}
 	assertEqual(e.t, wantVisits, visits, "BookingInputs visits")
+}
+
+// testBookingInputsUnknownPatient checks that BookingInputs refuses, with
+// KindNotFound, a patient who is not the practice's: a random ID and another
+// practice's patient, even where the calendar holds appointments.
+func testBookingInputsUnknownPatient(e *env) {
+	w := e.mustFixture("Elm Street Clinic")
+	q := e.mustFixture("Oak Street Clinic")
+	e.mustAppt(w, tm(1, 9, 0))
+	from, to := tm(1, 0, 0), tm(2, 0, 0)
+	for name, id := range map[string]scheduling.PatientID{"random": newID(), "other practice's": q.pat.ID} {
+		_, _, _, err := e.s.BookingInputs(e.ctx, w.p.ID, w.prov.ID, nil, id, from, to, tm(-1000, 0, 0))
+		wantErrKind(e.t, "BookingInputs("+name+" patient)", err, errs.KindNotFound)
+	}
+	_, _, _, err := e.s.BookingInputs(e.ctx, w.p.ID, w.prov.ID, nil, w.pat.ID, from, to, tm(-1000, 0, 0))
+	e.ok(err, "BookingInputs(the practice's patient)")
 }

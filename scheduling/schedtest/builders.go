@@ -328,3 +328,17 @@ func withProvider(p *scheduling.Provider, b *scheduling.Block) func(*scheduling.
 func withPatient(p *scheduling.Patient) func(*scheduling.Appointment) {
 	return func(a *scheduling.Appointment) { a.PatientID = p.ID }
 }
+
+// apptApart is appt with a patient of its own (unless mods set one), for
+// tests of the provider's and resources' rules, which the patient's rule
+// (one visit at a time) must not decide.
+func (e *env) apptApart(w *fixture, start time.Time, mods ...func(*scheduling.Appointment)) *scheduling.Appointment {
+	e.t.Helper()
+	return e.appt(w, start, append([]func(*scheduling.Appointment){withPatient(e.mustPatient(w.p.ID))}, mods...)...)
+}
+
+// mustApptApart builds and stores an appointment with a patient of its own.
+func (e *env) mustApptApart(w *fixture, start time.Time, mods ...func(*scheduling.Appointment)) *scheduling.Appointment {
+	e.t.Helper()
+	return e.mustInsert(e.apptApart(w, start, mods...))
+}

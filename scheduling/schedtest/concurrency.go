@@ -68,7 +68,7 @@ func testConcurrentBookingWithLock(e *env) {
 	r1 := e.mustResource(w.p.ID, w.loc.ID, "Room 1", scheduling.Room)
 	appts := make([]*scheduling.Appointment, racers)
 	for i := range appts {
-		appts[i] = e.appt(w, tm(1, 9, 0), withResources(r1.ID))
+		appts[i] = e.apptApart(w, tm(1, 9, 0), withResources(r1.ID))
 	}
 	keys := sortedKeys(w.prov.ID, r1.ID)
 	e.race(func(i int) error {
@@ -101,7 +101,7 @@ func testConcurrentInsertSameSeat(e *env) {
 	w := e.mustFixture("Elm Street Clinic")
 	appts := make([]*scheduling.Appointment, racers)
 	for i := range appts {
-		appts[i] = e.appt(w, tm(1, 9, 0))
+		appts[i] = e.apptApart(w, tm(1, 9, 0))
 	}
 	e.race(func(i int) error { return e.s.InsertAppointment(e.ctx, appts[i]) })
 	e.wantOneActive(w)
@@ -115,7 +115,7 @@ func testConcurrentInsertSameResource(e *env) {
 	appts := make([]*scheduling.Appointment, racers)
 	for i := range appts {
 		p, b := e.mustProviderIn(w)
-		appts[i] = e.appt(w, tm(1, 9, 0), withProvider(p, b), withResources(r1.ID))
+		appts[i] = e.apptApart(w, tm(1, 9, 0), withProvider(p, b), withResources(r1.ID))
 	}
 	e.race(func(i int) error { return e.s.InsertAppointment(e.ctx, appts[i]) })
 	e.wantOneActive(w)

@@ -39,49 +39,49 @@ func (e *env) wantUnchanged(what string, a *scheduling.Appointment) {
 
 func testConflictSameProviderSeat(e *env) {
 	w := e.mustFixture("Elm Street Clinic")
-	e.mustAppt(w, tm(1, 9, 0))
+	e.mustApptApart(w, tm(1, 9, 0))
 
-	e.wantInsertConflict("same provider, seat and time", e.appt(w, tm(1, 9, 0)))
-	e.wantInsertConflict("overlapping the end", e.appt(w, tm(1, 9, 15)))
-	e.wantInsertConflict("overlapping the start", e.appt(w, tm(1, 8, 45)))
-	e.wantInsertConflict("inside", e.appt(w, tm(1, 9, 10), withSpan(tm(1, 9, 10), 10*time.Minute, 0, 0)))
-	e.wantInsertConflict("around", e.appt(w, tm(1, 8, 0), withSpan(tm(1, 8, 0), 3*time.Hour, 0, 0)))
+	e.wantInsertConflict("same provider, seat and time", e.apptApart(w, tm(1, 9, 0)))
+	e.wantInsertConflict("overlapping the end", e.apptApart(w, tm(1, 9, 15)))
+	e.wantInsertConflict("overlapping the start", e.apptApart(w, tm(1, 8, 45)))
+	e.wantInsertConflict("inside", e.apptApart(w, tm(1, 9, 10), withSpan(tm(1, 9, 10), 10*time.Minute, 0, 0)))
+	e.wantInsertConflict("around", e.apptApart(w, tm(1, 8, 0), withSpan(tm(1, 8, 0), 3*time.Hour, 0, 0)))
 	for _, s := range []scheduling.Status{scheduling.StatusNew, scheduling.StatusArrived, scheduling.StatusOut} {
-		e.wantInsertConflict("status "+string(s), e.appt(w, tm(1, 9, 0), withStatus(s)))
+		e.wantInsertConflict("status "+string(s), e.apptApart(w, tm(1, 9, 0), withStatus(s)))
 	}
 	// The rule is per provider and seat, whatever the block.
 	other := e.mustBlock(w.p.ID, w.prov.ID, w.loc.ID)
-	e.wantInsertConflict("other block of the same provider", e.appt(w, tm(1, 9, 0),
+	e.wantInsertConflict("other block of the same provider", e.apptApart(w, tm(1, 9, 0),
 		func(a *scheduling.Appointment) { a.BlockID = other.ID }))
 	// Buffers count: the visits do not overlap, the holds do.
-	e.wantInsertConflict("holds overlap through buffers", e.appt(w, tm(1, 9, 40),
+	e.wantInsertConflict("holds overlap through buffers", e.apptApart(w, tm(1, 9, 40),
 		withSpan(tm(1, 9, 40), 30*time.Minute, 15*time.Minute, 0)))
 }
 
 func testConflictDifferentSeatOrProvider(e *env) {
 	w := e.mustFixture("Elm Street Clinic")
 	prov2, blk2 := e.mustProviderIn(w)
-	e.mustAppt(w, tm(1, 9, 0))
-	e.mustAppt(w, tm(1, 9, 0), withSeat(2))
-	e.wantInsertConflict("seat 2 taken too", e.appt(w, tm(1, 9, 15), withSeat(2)))
+	e.mustApptApart(w, tm(1, 9, 0))
+	e.mustApptApart(w, tm(1, 9, 0), withSeat(2))
+	e.wantInsertConflict("seat 2 taken too", e.apptApart(w, tm(1, 9, 15), withSeat(2)))
 	// A provider busy in one block is busy in all: a free seat number in
 	// another block does not help.
 	other := e.mustBlock(w.p.ID, w.prov.ID, w.loc.ID)
-	e.wantInsertConflict("same provider, another block", e.appt(w, tm(1, 9, 15), withSeat(3), withProvider(w.prov, other)))
-	e.mustAppt(w, tm(1, 9, 30), withSeat(3), withProvider(w.prov, other)) // touching is fine
+	e.wantInsertConflict("same provider, another block", e.apptApart(w, tm(1, 9, 15), withSeat(3), withProvider(w.prov, other)))
+	e.mustApptApart(w, tm(1, 9, 30), withSeat(3), withProvider(w.prov, other)) // touching is fine
 	// The provider, patient and visit type must be the practice's.
 	for name, mod := range map[string]func(*scheduling.Appointment){
 		"unknown patient":    func(a *scheduling.Appointment) { a.PatientID = newID() },
 		"unknown provider":   func(a *scheduling.Appointment) { a.ProviderID = newID() },
 		"unknown visit type": func(a *scheduling.Appointment) { a.VisitTypeID = newID() },
 	} {
-		a := e.appt(w, tm(3, 9, 0), mod)
+		a := e.apptApart(w, tm(3, 9, 0), mod)
 		if err := e.s.InsertAppointment(e.ctx, a); errs.KindOf(err) != errs.KindNotFound {
 			e.t.Errorf("InsertAppointment(%s) = %v, want KindNotFound", name, err)
 		}
 	}
-	e.mustAppt(w, tm(1, 9, 0), withProvider(prov2, blk2))
-	e.wantInsertConflict("other provider, once booked", e.appt(w, tm(1, 9, 0), withProvider(prov2, blk2)))
+	e.mustApptApart(w, tm(1, 9, 0), withProvider(prov2, blk2))
+	e.wantInsertConflict("other provider, once booked", e.apptApart(w, tm(1, 9, 0), withProvider(prov2, blk2)))
 	// Another practice's calendar is its own.
 	q := e.mustFixture("Oak Street Clinic")
 	e.mustAppt(q, tm(1, 9, 0))
@@ -90,28 +90,28 @@ func testConflictDifferentSeatOrProvider(e *env) {
 func testConflictAdjacent(e *env) {
 	w := e.mustFixture("Elm Street Clinic")
 	// Holds are half-open: [8:55, 9:40) and [9:40, 10:25) touch, no overlap.
-	e.mustAppt(w, tm(1, 9, 0), withSpan(tm(1, 9, 0), 30*time.Minute, 5*time.Minute, 10*time.Minute))
-	e.mustAppt(w, tm(1, 9, 45), withSpan(tm(1, 9, 45), 30*time.Minute, 5*time.Minute, 10*time.Minute))
-	e.mustAppt(w, tm(1, 8, 25), withSpan(tm(1, 8, 25), 30*time.Minute, 0, 0))
-	e.wantInsertConflict("one minute into the next hold", e.appt(w, tm(1, 10, 24), withSpan(tm(1, 10, 24), 30*time.Minute, 0, 0)))
-	e.mustAppt(w, tm(1, 10, 25), withSpan(tm(1, 10, 25), 30*time.Minute, 0, 0))
+	e.mustApptApart(w, tm(1, 9, 0), withSpan(tm(1, 9, 0), 30*time.Minute, 5*time.Minute, 10*time.Minute))
+	e.mustApptApart(w, tm(1, 9, 45), withSpan(tm(1, 9, 45), 30*time.Minute, 5*time.Minute, 10*time.Minute))
+	e.mustApptApart(w, tm(1, 8, 25), withSpan(tm(1, 8, 25), 30*time.Minute, 0, 0))
+	e.wantInsertConflict("one minute into the next hold", e.apptApart(w, tm(1, 10, 24), withSpan(tm(1, 10, 24), 30*time.Minute, 0, 0)))
+	e.mustApptApart(w, tm(1, 10, 25), withSpan(tm(1, 10, 25), 30*time.Minute, 0, 0))
 }
 
 func testConflictInactive(e *env) {
 	w := e.mustFixture("Elm Street Clinic")
 	// Canceled and no-visit appointments hold nothing, not even against
 	// each other.
-	e.mustAppt(w, tm(1, 9, 0), withStatus(scheduling.StatusCanceled))
-	e.mustAppt(w, tm(1, 9, 0), withStatus(scheduling.StatusNoVisit))
-	e.mustAppt(w, tm(1, 9, 0), withStatus(scheduling.StatusCanceled))
-	e.mustAppt(w, tm(1, 9, 0))
+	e.mustApptApart(w, tm(1, 9, 0), withStatus(scheduling.StatusCanceled))
+	e.mustApptApart(w, tm(1, 9, 0), withStatus(scheduling.StatusNoVisit))
+	e.mustApptApart(w, tm(1, 9, 0), withStatus(scheduling.StatusCanceled))
+	e.mustApptApart(w, tm(1, 9, 0))
 	// Inactive appointments can be written over active ones.
-	e.mustAppt(w, tm(1, 9, 0), withStatus(scheduling.StatusCanceled))
-	e.mustAppt(w, tm(1, 9, 15), withStatus(scheduling.StatusNoVisit))
+	e.mustApptApart(w, tm(1, 9, 0), withStatus(scheduling.StatusCanceled))
+	e.mustApptApart(w, tm(1, 9, 15), withStatus(scheduling.StatusNoVisit))
 	// Every active status holds.
 	for i, s := range scheduling.ActiveStatuses {
-		e.mustAppt(w, tm(2, 9+i, 0), withStatus(s))
-		e.wantInsertConflict("over "+string(s), e.appt(w, tm(2, 9+i, 0), withStatus(scheduling.StatusConfirmed)))
+		e.mustApptApart(w, tm(2, 9+i, 0), withStatus(s))
+		e.wantInsertConflict("over "+string(s), e.apptApart(w, tm(2, 9+i, 0), withStatus(scheduling.StatusConfirmed)))
 	}
 }
 
@@ -121,29 +121,29 @@ func testConflictResource(e *env) {
 	prov3, blk3 := e.mustProviderIn(w)
 	r1 := e.mustResource(w.p.ID, w.loc.ID, "Room 1", scheduling.Room)
 	r2 := e.mustResource(w.p.ID, w.loc.ID, "Room 2", scheduling.Room)
-	e.mustAppt(w, tm(1, 9, 0), withResources(r1.ID))
+	e.mustApptApart(w, tm(1, 9, 0), withResources(r1.ID))
 
-	e.wantInsertConflict("resource held by another provider", e.appt(w, tm(1, 9, 15), withProvider(prov2, blk2), withResources(r1.ID)))
-	e.wantInsertConflict("one of the resources held", e.appt(w, tm(1, 9, 15), withProvider(prov2, blk2), withResources(r2.ID, r1.ID)))
-	e.mustAppt(w, tm(1, 9, 15), withProvider(prov2, blk2), withResources(r2.ID))
-	e.wantInsertConflict("second resource held now", e.appt(w, tm(1, 9, 20), withProvider(prov3, blk3), withResources(r2.ID)))
-	e.mustAppt(w, tm(1, 9, 30), withProvider(prov3, blk3), withResources(r1.ID)) // touching
+	e.wantInsertConflict("resource held by another provider", e.apptApart(w, tm(1, 9, 15), withProvider(prov2, blk2), withResources(r1.ID)))
+	e.wantInsertConflict("one of the resources held", e.apptApart(w, tm(1, 9, 15), withProvider(prov2, blk2), withResources(r2.ID, r1.ID)))
+	e.mustApptApart(w, tm(1, 9, 15), withProvider(prov2, blk2), withResources(r2.ID))
+	e.wantInsertConflict("second resource held now", e.apptApart(w, tm(1, 9, 20), withProvider(prov3, blk3), withResources(r2.ID)))
+	e.mustApptApart(w, tm(1, 9, 30), withProvider(prov3, blk3), withResources(r1.ID)) // touching
 	// Buffers count for resources too.
-	e.wantInsertConflict("resource hold through buffer", e.appt(w, tm(1, 10, 5), withProvider(prov2, blk2),
+	e.wantInsertConflict("resource hold through buffer", e.apptApart(w, tm(1, 10, 5), withProvider(prov2, blk2),
 		withResources(r1.ID), withSpan(tm(1, 10, 5), 30*time.Minute, 10*time.Minute, 0)))
 
 	// The seats of one block share its resources (a group visit in one room);
 	// another block's appointment may not use them.
-	e.mustAppt(w, tm(1, 16, 0), withResources(r1.ID))
-	e.mustAppt(w, tm(1, 16, 0), withSeat(2), withResources(r1.ID))
-	e.wantInsertConflict("resource held, other block of the provider", e.appt(w, tm(1, 16, 0), withSeat(3),
+	e.mustApptApart(w, tm(1, 16, 0), withResources(r1.ID))
+	e.mustApptApart(w, tm(1, 16, 0), withSeat(2), withResources(r1.ID))
+	e.wantInsertConflict("resource held, other block of the provider", e.apptApart(w, tm(1, 16, 0), withSeat(3),
 		withProvider(w.prov, e.mustBlock(w.p.ID, w.prov.ID, w.loc.ID)), withResources(r1.ID)))
 
 	// A canceled holder frees the resource, and a canceled newcomer takes none.
-	e.mustAppt(w, tm(1, 14, 0), withResources(r1.ID), withStatus(scheduling.StatusCanceled))
-	e.mustAppt(w, tm(1, 14, 0), withProvider(prov2, blk2), withResources(r1.ID))
-	e.mustAppt(w, tm(1, 14, 0), withProvider(prov3, blk3), withResources(r1.ID), withStatus(scheduling.StatusCanceled))
-	e.mustAppt(w, tm(1, 14, 0), withProvider(prov3, blk3), withResources(r1.ID), withStatus(scheduling.StatusNoVisit))
+	e.mustApptApart(w, tm(1, 14, 0), withResources(r1.ID), withStatus(scheduling.StatusCanceled))
+	e.mustApptApart(w, tm(1, 14, 0), withProvider(prov2, blk2), withResources(r1.ID))
+	e.mustApptApart(w, tm(1, 14, 0), withProvider(prov3, blk3), withResources(r1.ID), withStatus(scheduling.StatusCanceled))
+	e.mustApptApart(w, tm(1, 14, 0), withProvider(prov3, blk3), withResources(r1.ID), withStatus(scheduling.StatusNoVisit))
 }
 
 func testConflictFailedInsert(e *env) {
@@ -152,12 +152,12 @@ func testConflictFailedInsert(e *env) {
 	r1 := e.mustResource(w.p.ID, w.loc.ID, "Room 1", scheduling.Room)
 	r2 := e.mustResource(w.p.ID, w.loc.ID, "Room 2", scheduling.Room)
 	r3 := e.mustResource(w.p.ID, w.loc.ID, "Room 3", scheduling.Room)
-	held := e.mustAppt(w, tm(1, 9, 0), withResources(r1.ID))
+	held := e.mustApptApart(w, tm(1, 9, 0), withResources(r1.ID))
 
 	// Rejected for r1: r2 must not stay held.
-	e.wantInsertConflict("resource conflict", e.appt(w, tm(1, 9, 0), withProvider(prov2, blk2), withResources(r2.ID, r1.ID)))
+	e.wantInsertConflict("resource conflict", e.apptApart(w, tm(1, 9, 0), withProvider(prov2, blk2), withResources(r2.ID, r1.ID)))
 	// Rejected for the provider's seat: r3 must not stay held.
-	e.wantInsertConflict("seat conflict", e.appt(w, tm(1, 9, 0), withResources(r3.ID)))
+	e.wantInsertConflict("seat conflict", e.apptApart(w, tm(1, 9, 0), withResources(r3.ID)))
 
 	for _, r := range []*scheduling.Resource{r2, r3} {
 		list, err := e.s.ListAppointments(e.ctx, w.p.ID, scheduling.AppointmentFilter{ResourceID: &r.ID})
@@ -173,17 +173,17 @@ func testConflictFailedInsert(e *env) {
 	e.ok(err, "ListAppointments")
 	wantIDs(e.t, "ListAppointments after rejected inserts", list, held.ID)
 
-	e.mustAppt(w, tm(1, 9, 0), withProvider(prov2, blk2), withResources(r2.ID, r3.ID))
+	e.mustApptApart(w, tm(1, 9, 0), withProvider(prov2, blk2), withResources(r2.ID, r3.ID))
 }
 
 func testConflictUpdate(e *env) {
 	w := e.mustFixture("Elm Street Clinic")
 	prov2, blk2 := e.mustProviderIn(w)
 	r1 := e.mustResource(w.p.ID, w.loc.ID, "Room 1", scheduling.Room)
-	e.mustAppt(w, tm(1, 9, 0), withResources(r1.ID))
-	b := e.mustAppt(w, tm(1, 10, 0))
-	c := e.mustAppt(w, tm(1, 9, 0), withProvider(prov2, blk2))
-	d := e.mustAppt(w, tm(1, 11, 0), withStatus(scheduling.StatusCanceled))
+	e.mustApptApart(w, tm(1, 9, 0), withResources(r1.ID))
+	b := e.mustApptApart(w, tm(1, 10, 0))
+	c := e.mustApptApart(w, tm(1, 9, 0), withProvider(prov2, blk2))
+	d := e.mustApptApart(w, tm(1, 11, 0), withStatus(scheduling.StatusCanceled))
 
 	moved := *b
 	withSpan(tm(1, 9, 15), 30*time.Minute, 0, 0)(&moved)
@@ -225,14 +225,14 @@ func testConflictUpdateCancelFrees(e *env) {
 	r1 := e.mustResource(w.p.ID, w.loc.ID, "Room 1", scheduling.Room)
 	for i, s := range []scheduling.Status{scheduling.StatusCanceled, scheduling.StatusNoVisit} {
 		start := tm(1+i, 9, 0)
-		a := e.mustAppt(w, start, withResources(r1.ID))
-		e.wantInsertConflict("before "+string(s), e.appt(w, start, withProvider(prov2, blk2), withResources(r1.ID)))
+		a := e.mustApptApart(w, start, withResources(r1.ID))
+		e.wantInsertConflict("before "+string(s), e.apptApart(w, start, withProvider(prov2, blk2), withResources(r1.ID)))
 		upd := *a
 		upd.Status = s
 		upd.UpdatedAt = e.ts()
 		e.ok(e.s.UpdateAppointment(e.ctx, &upd), "UpdateAppointment(%s)", s)
 		// The seat and the resource are free again; the appointment stays.
-		e.mustAppt(w, start, withResources(r1.ID))
+		e.mustApptApart(w, start, withResources(r1.ID))
 		e.wantUnchanged("after "+string(s), &upd)
 		// Now it cannot come back.
 		react := upd
@@ -246,7 +246,7 @@ func testConflictUpdateCancelFrees(e *env) {
 func testConflictUpdateSelf(e *env) {
 	w := e.mustFixture("Elm Street Clinic")
 	r1 := e.mustResource(w.p.ID, w.loc.ID, "Room 1", scheduling.Room)
-	a := e.mustAppt(w, tm(1, 9, 0), withResources(r1.ID))
+	a := e.mustApptApart(w, tm(1, 9, 0), withResources(r1.ID))
 
 	unchanged := *a
 	unchanged.UpdatedAt = e.ts()
@@ -259,6 +259,6 @@ func testConflictUpdateSelf(e *env) {
 	e.wantUnchanged("after move onto its own time", &moved)
 
 	// Its old time is free, its new time is held.
-	e.mustAppt(w, tm(1, 8, 40), withSpan(tm(1, 8, 40), 30*time.Minute, 0, 0), withResources(r1.ID))
-	e.wantInsertConflict("new time is held", e.appt(w, tm(1, 9, 30), withSeat(2), withProvider(w.prov, e.mustBlock(w.p.ID, w.prov.ID, w.loc.ID)), withResources(r1.ID)))
+	e.mustApptApart(w, tm(1, 8, 40), withSpan(tm(1, 8, 40), 30*time.Minute, 0, 0), withResources(r1.ID))
+	e.wantInsertConflict("new time is held", e.apptApart(w, tm(1, 9, 30), withSeat(2), withProvider(w.prov, e.mustBlock(w.p.ID, w.prov.ID, w.loc.ID)), withResources(r1.ID)))
 }

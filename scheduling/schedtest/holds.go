@@ -74,14 +74,14 @@ func testHolds(e *env) {
 	r3 := e.mustResource(w.p.ID, w.loc.ID, "Room 3", scheduling.Room)
 	rq := e.mustResource(q.p.ID, q.loc.ID, "Room 1", scheduling.Room)
 
-	h1 := e.mustAppt(w, tm(1, 9, 0), withResources(r1.ID, r2.ID), withSpan(tm(1, 9, 0), 30*time.Minute, 10*time.Minute, 10*time.Minute))
-	h2 := e.mustAppt(w, tm(1, 8, 0), withSeat(2), withResources(r1.ID), withStatus(scheduling.StatusNew))
-	h3 := e.mustAppt(w, tm(1, 10, 0), withProvider(prov2, blk2), withResources(r2.ID), withStatus(scheduling.StatusArrived))
-	e.mustAppt(w, tm(1, 11, 0), withResources(r1.ID), withStatus(scheduling.StatusCanceled))
-	e.mustAppt(w, tm(1, 12, 0), withResources(r2.ID), withStatus(scheduling.StatusNoVisit))
-	h6 := e.mustAppt(w, tm(1, 13, 0), withResources(r1.ID), withStatus(scheduling.StatusOut))
-	h7 := e.mustAppt(w, tm(1, 9, 0), withProvider(prov3, blk3), withResources(r3.ID))
-	e.mustAppt(w, tm(2, 9, 0), withResources(r1.ID))
+	h1 := e.mustApptApart(w, tm(1, 9, 0), withResources(r1.ID, r2.ID), withSpan(tm(1, 9, 0), 30*time.Minute, 10*time.Minute, 10*time.Minute))
+	h2 := e.mustApptApart(w, tm(1, 8, 0), withSeat(2), withResources(r1.ID), withStatus(scheduling.StatusNew))
+	h3 := e.mustApptApart(w, tm(1, 10, 0), withProvider(prov2, blk2), withResources(r2.ID), withStatus(scheduling.StatusArrived))
+	e.mustApptApart(w, tm(1, 11, 0), withResources(r1.ID), withStatus(scheduling.StatusCanceled))
+	e.mustApptApart(w, tm(1, 12, 0), withResources(r2.ID), withStatus(scheduling.StatusNoVisit))
+	h6 := e.mustApptApart(w, tm(1, 13, 0), withResources(r1.ID), withStatus(scheduling.StatusOut))
+	h7 := e.mustApptApart(w, tm(1, 9, 0), withProvider(prov3, blk3), withResources(r3.ID))
+	e.mustApptApart(w, tm(2, 9, 0), withResources(r1.ID))
 	e.mustAppt(q, tm(1, 9, 0), withResources(rq.ID))
 
 	provs := []scheduling.ProviderID{w.prov.ID, prov2.ID}

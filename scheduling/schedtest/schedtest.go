@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	all = append(all, listCases...)
 	all = append(all, appointmentCases...)
 	all = append(all, conflictCases...)
+	all = append(all, patientCases...)
 	all = append(all, txCases...)
 	all = append(all, holdCases...)
 	all = append(all, bookingInputCases...)

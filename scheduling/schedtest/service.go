@@ -38,6 +38,11 @@ func RunService(t *testing.T, open func(t *testing.T) Stores) {
 		{"ConcurrentOneProvider", testConcurrentProvider},
 		{"ConcurrentSharedRoom", testConcurrentRoom},
 		{"ConcurrentGroupSeats", testConcurrentSeats},
+		{"UnknownPatientBeforeAudience", testUnknownPatient},
+		{"PatientOneVisitAtATime", testPatientOneVisitAtATime},
+		{"RescheduleKeepsPatientRule", testReschedulePatient},
+		{"ArrivalWindow", testArrivalWindow},
+		{"ConcurrentOnePatient", testConcurrentPatient},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newWorld(t, open(t))) })
@@ -239,6 +244,7 @@ func testServiceTransitions(t *testing.T, w *world) {
 		t.Errorf("patient confirming: %v, want forbidden", err)
 	}
 	steps := []scheduling.Status{scheduling.StatusConfirmed, scheduling.StatusArrived, scheduling.StatusOut}
+	w.clock.Set(w.at(1, "08:50")) // arrival is recorded on the visit's day
 	for _, st := range steps {
 		got, err := w.svc.Transition(w.staff, w.practice.ID, a.ID, st, "")
 		if err != nil || got.Status != st {
@@ -380,7 +386,8 @@ func testMoveThenDelete(t *testing.T, w *world) {
 	a := w.mustBook(w.staff, w.at(2, "09:00"))
 	b := w.mustBook(w.self, w.at(3, "11:00"))
 	// The other provider is busy on the 3rd at 11:00: nothing moves.
-	blocker := w.mustBook(w.staff, w.at(3, "11:00"), func(r *scheduling.BookRequest) { r.ProviderID = other.ID })
+	someone := w.newPatient("Alan", "Turing")
+	blocker := w.mustBook(w.staff, w.at(3, "11:00"), func(r *scheduling.BookRequest) { r.ProviderID = other.ID; r.PatientID = someone.ID })
 	_, err := w.svc.MoveAppointments(w.staff, w.practice.ID, w.block.ID, dst.ID, "Dr. away")
 	wantKind(t, err, errs.KindConflict, "to_block_id")
 	if got := must(w.svc.Appointment(w.ctx, w.practice.ID, a.ID))(t); got.ProviderID != w.prov.ID {
@@ -567,8 +574,17 @@ func testConcurrentSeats(t *testing.T, w *world) {
 	room := must(w.svc.CreateResource(w.ctx, w.practice.ID, scheduling.NewResource{LocationID: w.location.ID, Name: "Community room", Kind: scheduling.Room}))(t)
 	class := must(w.svc.CreateVisitType(w.ctx, w.practice.ID, scheduling.NewVisitType{Name: "Diabetes class", Duration: time.Hour,
 		ResourceIDs: []scheduling.ResourceID{room.ID}}))(t)
-	won := race(t, 64, func(i int) (*scheduling.Appointment, error) {
-		return w.book(w.staff, w.at(2, "14:00"), func(r *scheduling.BookRequest) { r.ProviderID = coach.ID; r.VisitTypeID = class.ID })
+	// Each racer books another patient: one patient takes one seat at most.
+	pats := make([]*scheduling.Patient, 64)
+	for i := range pats {
+		pats[i] = w.newPatient("Pat", fmt.Sprintf("No. %d", i))
+	}
+	won := race(t, len(pats), func(i int) (*scheduling.Appointment, error) {
+		return w.book(w.staff, w.at(2, "14:00"), func(r *scheduling.BookRequest) {
+			r.ProviderID = coach.ID
+			r.VisitTypeID = class.ID
+			r.PatientID = pats[i].ID
+		})
 	})
 	if len(won) != 3 {
 		t.Fatalf("%d seats taken in a 3-seat block, want 3", len(won))
