@@ -164,7 +164,7 @@ func testBadBookings(t *testing.T, e *testEnv) {
 	e.t = t
 
 	// A body that is not JSON at all.
-	e.problem(e.do("POST", f.base+"/appointments", raw(`{}`), withHeader("Content-Type", "text/plain")), 400, "Content-Type")
+	e.problem(e.do("POST", f.base+"/appointments", raw(`{}`), withHeader("Content-Type", "text/plain")), 415, "Content-Type")
 
 	// An illegal transition names the current status.
 	id := str(taken, "id")

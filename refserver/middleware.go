@@ -191,7 +191,5 @@ func parseActor(v string) (actor.Actor, error) {
 // problemWithoutServer answers a non-internal error from a middleware that
 // has no Server at hand.
 func problemWithoutServer(w http.ResponseWriter, r *http.Request, err error) {
-	p := problemFor(err)
-	p.Instance, p.RequestID = r.URL.Path, requestIDFrom(r.Context())
-	writeJSON(w, p.Status, "application/problem+json", p)
+	writeProblem(w, r, problemFor(err))
 }
