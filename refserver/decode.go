@@ -188,6 +188,8 @@ func pathID(r *http.Request, name string) (uuid.UUID, error) {
 }
 
 // parseTime parses an RFC 3339 time, naming field in errors. "" is the zero time.
+// The time must fall in the years 1 to 9999 in UTC: PostgreSQL has no year
+// 0, and JSON (RFC 3339) no year past 9999.
 func parseTime(field, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -195,6 +197,9 @@ func parseTime(field, s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return time.Time{}, errs.Invalid("refserver.parseTime", field, "must be an RFC 3339 time such as 2030-01-31T09:00:00Z")
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return time.Time{}, errs.Invalid("refserver.parseTime", field, "must fall in the years 1 to 9999 (UTC)")
 	}
 	return t, nil
 }

@@ -239,3 +239,20 @@ func TestUnauthenticatedAnswersChallenge(t *testing.T) {
 		t.Errorf("no actor: WWW-Authenticate = %q, want %q", got, challenge)
 	}
 }
+
+// TestTimesOutOfRange refuses times outside the years 1 to 9999 (UTC),
+// which PostgreSQL (no year 0) or JSON (no year past 9999) cannot carry,
+// naming the field, on SQLite and PostgreSQL.
+func TestTimesOutOfRange(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		e := newEnv(t, st)
+		f := e.setup("Clinic")
+		book := f.bookBody("9999-12-31T23:59:59-10:00")
+		e.refuseAll(t, st, as(staff), []badInput{
+			{"blocks from the year 0", "GET", f.base + "/blocks?from=0000-01-01T00:00:00Z&to=9999-12-31T23:59:59Z", nil, 400, "from"},
+			{"usage from the year 0", "GET", f.base + "/notify/usage?from=0000-06-01T00:00:00Z&to=2030-01-01T00:00:00Z", nil, 400, "from"},
+			{"audit from before the year 1 in UTC", "GET", f.base + "/audit?from=0001-01-01T00:00:00%2B01:00", nil, 400, "from"},
+			{"booking past 9999 in UTC", "POST", f.base + "/appointments", book, 400, "start"},
+		})
+	})
+}

@@ -23,6 +23,8 @@ const (
 	// server does not check.
 	pgUntranslatableCharacter  = "22P05"
 	pgCharacterNotInRepertoire = "22021"
+	// A time outside PostgreSQL's range (such as the year 0).
+	pgDatetimeFieldOverflow = "22008"
 )
 
 // failure translates a database error of operation op into carebook's
@@ -33,7 +35,8 @@ const (
 //   - unique or exclusion violation: KindConflict;
 //   - foreign key violation: KindNotFound (a referenced record is missing);
 //   - check violation: KindInvalid;
-//   - text PostgreSQL cannot store (NUL, invalid UTF-8): KindInvalid;
+//   - text PostgreSQL cannot store (NUL, invalid UTF-8), a time outside
+//     its range: KindInvalid;
 //   - anything else is wrapped with op.
 //
 // SQLite stores NUL and invalid UTF-8 in text without an error, so it has
@@ -58,6 +61,8 @@ func failure(op, what string, err error) error {
 			return errs.Wrap(errs.KindInvalid, op, what+" breaks a rule of the schema", err)
 		case pgUntranslatableCharacter, pgCharacterNotInRepertoire:
 			return errs.Wrap(errs.KindInvalid, op, what+" holds a NUL character or text that is not UTF-8", err)
+		case pgDatetimeFieldOverflow:
+			return errs.Wrap(errs.KindInvalid, op, what+" holds a time out of range", err)
 		}
 	}
 	var se *sqlite.Error

@@ -17,6 +17,7 @@ func TestFailureTranslatesByCode(t *testing.T) {
 		"23514": errs.KindInvalid,
 		"22P05": errs.KindInvalid,
 		"22021": errs.KindInvalid,
+		"22008": errs.KindInvalid,
 		"42601": errs.KindInternal, // a syntax error is the server's bug
 		"57P01": errs.KindInternal,
 	} {

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/scheduling"
@@ -24,4 +25,13 @@ func TestUnstorableTextIsInvalid(t *testing.T) {
 	if len(ps) != 1 {
 		t.Fatalf("%d providers, want the fixture's only", len(ps))
 	}
+}
+
+// TestTimeOutOfRangeIsInvalid reads with a time PostgreSQL cannot hold (the
+// year 0, SQLSTATE 22008): KindInvalid, not an internal error.
+func TestTimeOutOfRangeIsInvalid(t *testing.T) {
+	s := sqltest.Postgres(t)
+	f := mustFixture(t, s)
+	_, err := s.ListBlocks(context.Background(), f.p.ID, scheduling.BlockFilter{From: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)})
+	wantKind(t, err, errs.KindInvalid, "ListBlocks from the year 0")
 }
