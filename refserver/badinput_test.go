@@ -232,6 +232,7 @@ func TestOtherPractice(t *testing.T) {
 	// The actor header must be well formed.
 	e.problem(e.do("GET", a.base, nil, as("admin:root")), 400, ActorHeader)
 	e.problem(e.do("GET", a.base, nil, as("staff:")), 400, ActorHeader)
+	e.problem(e.do("GET", a.base, nil, as("staff:caf\xe9")), 400, ActorHeader)
 	if res := e.do("GET", a.base, nil, as("")); res.status != http.StatusOK {
 		t.Fatalf("no actor: %d", res.status)
 	}

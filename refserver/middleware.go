@@ -182,7 +182,7 @@ func ActorFromHeader(next http.Handler) http.Handler {
 func parseActor(v string) (actor.Actor, error) {
 	kind, id, ok := strings.Cut(v, ":")
 	a := actor.Actor{Kind: actor.Kind(kind), ID: id}
-	if !ok || (a.Kind != actor.Staff && a.Kind != actor.Patient) || !a.Valid() || len(id) > 200 || strings.ContainsAny(id, " \t") {
+	if !ok || (a.Kind != actor.Staff && a.Kind != actor.Patient) || !a.Valid() || len(id) > 200 || strings.ContainsAny(id, " \t") || textFault(id) != "" {
 		return a, errs.Invalid("refserver.actor", ActorHeader, "must be staff:<id> or patient:<id>")
 	}
 	return a, nil
