@@ -24,6 +24,7 @@ const (
 	KindPreconditionFailed             // a rule of the practice or the calendar refuses it
 	KindRateLimited                    // too many requests
 	KindTooLarge                       // the request body is too big
+	KindUnsupportedMedia               // the request body is in a format the operation does not take
 )
 
 var kindNames = [...]string{
@@ -36,6 +37,7 @@ var kindNames = [...]string{
 	KindPreconditionFailed: "precondition_failed",
 	KindRateLimited:        "rate_limited",
 	KindTooLarge:           "too_large",
+	KindUnsupportedMedia:   "unsupported_media_type",
 }
 
 // String returns the kind's stable snake_case name, used in API answers.

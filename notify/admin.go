@@ -177,8 +177,15 @@ func (s *Service) Preferences(ctx context.Context, practice tenant.PracticeID, p
 	return s.store.Preferences(ctx, practice, patient)
 }
 
-// ConsentHistory returns a patient's consent changes, oldest first.
+// ConsentHistory returns a patient's consent changes, oldest first;
+// KindNotFound if the patient is not the practice's (an unknown patient
+// has no history rather than an empty one).
 func (s *Service) ConsentHistory(ctx context.Context, practice tenant.PracticeID, patient uuid.UUID) ([]*ConsentChange, error) {
+	// Preferences answers KindNotFound for a patient the practice does not
+	// have; patients are never deleted, so the two reads agree.
+	if _, err := s.store.Preferences(ctx, practice, patient); err != nil {
+		return nil, err
+	}
 	return s.store.ConsentHistory(ctx, practice, patient)
 }
 

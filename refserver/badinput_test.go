@@ -164,7 +164,7 @@ func testBadBookings(t *testing.T, e *testEnv) {
 	e.t = t
 
 	// A body that is not JSON at all.
-	e.problem(e.do("POST", f.base+"/appointments", raw(`{}`), withHeader("Content-Type", "text/plain")), 400, "Content-Type")
+	e.problem(e.do("POST", f.base+"/appointments", raw(`{}`), withHeader("Content-Type", "text/plain")), 415, "Content-Type")
 
 	// An illegal transition names the current status.
 	id := str(taken, "id")
@@ -232,6 +232,7 @@ func TestOtherPractice(t *testing.T) {
 	// The actor header must be well formed.
 	e.problem(e.do("GET", a.base, nil, as("admin:root")), 400, ActorHeader)
 	e.problem(e.do("GET", a.base, nil, as("staff:")), 400, ActorHeader)
+	e.problem(e.do("GET", a.base, nil, as("staff:caf\xe9")), 400, ActorHeader)
 	if res := e.do("GET", a.base, nil, as("")); res.status != http.StatusOK {
 		t.Fatalf("no actor: %d", res.status)
 	}

@@ -19,14 +19,20 @@ import (
 const DefaultMaxBodyBytes = 1 << 20
 
 // decodeJSON reads r's body, which must be application/json, at most limit
-// bytes and exactly one JSON value, into dst, refusing unknown fields. Its
-// errors are *errs.Error naming the field at fault.
+// bytes and exactly one JSON value, into dst, refusing unknown fields and
+// what checkJSON refuses. Its errors are *errs.Error naming the field at
+// fault: KindUnsupportedMedia for a body of another Content-Type (or of a
+// charset other than UTF-8), KindTooLarge past limit, KindInvalid else.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
 	const op = "refserver.decode"
 	ct := r.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if ct == "" || err != nil || mt != "application/json" {
-		return errs.Invalid(op, "Content-Type", "the request body must be application/json")
+	if ct == "" && r.ContentLength == 0 {
+		return errs.Invalid(op, "", "the request body is empty")
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if cs, ok := params["charset"]; err != nil || mt != "application/json" || (ok && !strings.EqualFold(cs, "utf-8")) {
+		return &errs.Error{Kind: errs.KindUnsupportedMedia, Op: op, Field: "Content-Type",
+			Msg: "the request body must be application/json (UTF-8)"}
 	}
 	if r.ContentLength > limit {
 		return &errs.Error{Kind: errs.KindTooLarge, Op: op, Msg: "the request body exceeds " + strconv.FormatInt(limit, 10) + " bytes"}
@@ -35,10 +41,14 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) er
 }
 
 // decodeBody decodes exactly one JSON value from body into dst, refusing
-// unknown fields.
+// unknown fields, then checks it with checkJSON.
 func decodeBody(body io.Reader, dst any) error {
 	const op = "refserver.decode"
-	dec := json.NewDecoder(body)
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return jsonError(op, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(op, err)
@@ -47,7 +57,7 @@ func decodeBody(body io.Reader, dst any) error {
 	var extra json.RawMessage
 	switch err := dec.Decode(&extra); {
 	case errors.Is(err, io.EOF):
-		return nil
+		return checkJSON(b)
 	case err == nil:
 		return errs.Invalid(op, "", "the body must hold exactly one JSON value")
 	default:
@@ -87,7 +97,7 @@ func jsonError(op string, err error) error {
 		if uerr != nil {
 			f = name
 		}
-		return errs.Invalid(op, f, "unknown field")
+		return errs.Invalid(op, printable(f), "unknown field")
 	}
 	return errs.Wrap(errs.KindInvalid, op, "the request body could not be read", err)
 }
@@ -178,6 +188,8 @@ func pathID(r *http.Request, name string) (uuid.UUID, error) {
 }
 
 // parseTime parses an RFC 3339 time, naming field in errors. "" is the zero time.
+// The time must fall in the years 1 to 9999 in UTC: PostgreSQL has no year
+// 0, and JSON (RFC 3339) no year past 9999.
 func parseTime(field, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -185,6 +197,9 @@ func parseTime(field, s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return time.Time{}, errs.Invalid("refserver.parseTime", field, "must be an RFC 3339 time such as 2030-01-31T09:00:00Z")
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return time.Time{}, errs.Invalid("refserver.parseTime", field, "must fall in the years 1 to 9999 (UTC)")
 	}
 	return t, nil
 }

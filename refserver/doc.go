@@ -8,17 +8,21 @@
 // (application/problem+json), mapping each errs.Kind to one HTTP status:
 //
 //	invalid 400, unauthenticated 401, forbidden 403, not_found 404,
-//	conflict 409, too_large 413, precondition_failed 422, rate_limited 429,
-//	internal 500
+//	conflict 409, too_large 413, unsupported_media_type 415,
+//	precondition_failed 422, rate_limited 429, internal 500
+//
+// A 401 carries the challenge WWW-Authenticate: Bearer realm="carebook".
 //
 // The problem's extension members are field (the input at fault), kind (the
 // errs.Kind name), details (errs.Error.Details) and request_id. Internal
 // errors are logged and never shown.
 //
-// Request bodies must be application/json, at most 1 MiB, exactly one JSON
-// value, and hold no unknown field. Durations are whole minutes
-// (duration_minutes, min_notice_minutes, ...), times are RFC 3339, IDs are
-// UUIDs in canonical form.
+// Request bodies must be application/json (else 415), at most 1 MiB,
+// exactly one JSON value, and hold no unknown field and no member twice
+// (names compared without regard to case). No string input, in a body, a
+// path or a query, may hold NUL or invalid UTF-8 (see text.go). Durations
+// are whole minutes (duration_minutes, min_notice_minutes, ...), times are
+// RFC 3339, IDs are UUIDs in canonical form.
 //
 // The acting actor.Actor is set by one middleware in front of every route,
 // Options.Authenticate. The default, ActorFromHeader, trusts the

@@ -182,7 +182,7 @@ func ActorFromHeader(next http.Handler) http.Handler {
 func parseActor(v string) (actor.Actor, error) {
 	kind, id, ok := strings.Cut(v, ":")
 	a := actor.Actor{Kind: actor.Kind(kind), ID: id}
-	if !ok || (a.Kind != actor.Staff && a.Kind != actor.Patient) || !a.Valid() || len(id) > 200 || strings.ContainsAny(id, " \t") {
+	if !ok || (a.Kind != actor.Staff && a.Kind != actor.Patient) || !a.Valid() || len(id) > 200 || strings.ContainsAny(id, " \t") || textFault(id) != "" {
 		return a, errs.Invalid("refserver.actor", ActorHeader, "must be staff:<id> or patient:<id>")
 	}
 	return a, nil
@@ -191,7 +191,5 @@ func parseActor(v string) (actor.Actor, error) {
 // problemWithoutServer answers a non-internal error from a middleware that
 // has no Server at hand.
 func problemWithoutServer(w http.ResponseWriter, r *http.Request, err error) {
-	p := problemFor(err)
-	p.Instance, p.RequestID = r.URL.Path, requestIDFrom(r.Context())
-	writeJSON(w, p.Status, "application/problem+json", p)
+	writeProblem(w, r, problemFor(err))
 }

@@ -72,7 +72,7 @@ func TestDocumentMatchesRouteTable(t *testing.T) {
 func TestKindTable(t *testing.T) {
 	want := map[errs.Kind]int{
 		errs.KindInvalid: 400, errs.KindUnauthenticated: 401, errs.KindForbidden: 403, errs.KindNotFound: 404,
-		errs.KindConflict: 409, errs.KindTooLarge: 413, errs.KindPreconditionFailed: 422,
+		errs.KindConflict: 409, errs.KindTooLarge: 413, errs.KindUnsupportedMedia: 415, errs.KindPreconditionFailed: 422,
 		errs.KindRateLimited: 429, errs.KindInternal: 500,
 	}
 	for k, st := range want {

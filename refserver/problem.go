@@ -16,6 +16,7 @@ var statusOf = map[errs.Kind]int{
 	errs.KindNotFound:           http.StatusNotFound,
 	errs.KindConflict:           http.StatusConflict,
 	errs.KindTooLarge:           http.StatusRequestEntityTooLarge,
+	errs.KindUnsupportedMedia:   http.StatusUnsupportedMediaType,
 	errs.KindPreconditionFailed: http.StatusUnprocessableEntity,
 	errs.KindRateLimited:        http.StatusTooManyRequests,
 	errs.KindInternal:           http.StatusInternalServerError,
@@ -71,10 +72,16 @@ func problemFor(err error) Problem {
 }
 
 // api adapts a handler that returns an error to http.Handler: the error is
-// answered as a problem document.
+// answered as a problem document. The request's path values and query
+// parameters are checked first (checkRequestText), for every route alike,
+// before authorization records them or a handler reads them.
 func (s *Server) api(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		err := checkRequestText(r)
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
 			s.problem(w, r, err)
 		}
 	})
@@ -84,13 +91,25 @@ func (s *Server) api(h func(http.ResponseWriter, *http.Request) error) http.Hand
 // with their cause; other kinds are the caller's doing and are not.
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemFor(err)
-	p.Instance = r.URL.Path
-	p.RequestID = requestIDFrom(r.Context())
 	if p.Status >= 500 {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("request_id", p.RequestID), slog.String("method", r.Method),
+			slog.String("request_id", requestIDFrom(r.Context())), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
+	writeProblem(w, r, p)
+}
+
+// authRealm is the realm of the WWW-Authenticate challenge of every 401.
+const authRealm = "carebook"
+
+// writeProblem answers p for r, with the headers its status calls for:
+// Retry-After on a 429, the Bearer challenge (RFC 6750) on a 401.
+func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+	p.Instance = r.URL.Path
+	p.RequestID = requestIDFrom(r.Context())
 	retryAfter(w, p)
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+authRealm+`"`)
+	}
 	writeJSON(w, p.Status, "application/problem+json", p)
 }

@@ -17,6 +17,14 @@ const (
 	pgExclusionViolation  = "23P01"
 	pgForeignKeyViolation = "23503"
 	pgCheckViolation      = "23514"
+	// Text PostgreSQL cannot store: NUL (in text, or \u0000 in jsonb) and
+	// bytes that are not UTF-8. The server refuses both before they reach a
+	// store; these are the second line, for embedders and for what the
+	// server does not check.
+	pgUntranslatableCharacter  = "22P05"
+	pgCharacterNotInRepertoire = "22021"
+	// A time outside PostgreSQL's range (such as the year 0).
+	pgDatetimeFieldOverflow = "22008"
 )
 
 // failure translates a database error of operation op into carebook's
@@ -27,7 +35,12 @@ const (
 //   - unique or exclusion violation: KindConflict;
 //   - foreign key violation: KindNotFound (a referenced record is missing);
 //   - check violation: KindInvalid;
+//   - text PostgreSQL cannot store (NUL, invalid UTF-8), a time outside
+//     its range: KindInvalid;
 //   - anything else is wrapped with op.
+//
+// SQLite stores NUL and invalid UTF-8 in text without an error, so it has
+// no code to translate for them.
 func failure(op, what string, err error) error {
 	if err == nil {
 		return nil
@@ -46,6 +59,10 @@ func failure(op, what string, err error) error {
 			return errs.Wrap(errs.KindNotFound, op, "a record "+what+" refers to was not found", err)
 		case pgCheckViolation:
 			return errs.Wrap(errs.KindInvalid, op, what+" breaks a rule of the schema", err)
+		case pgUntranslatableCharacter, pgCharacterNotInRepertoire:
+			return errs.Wrap(errs.KindInvalid, op, what+" holds a NUL character or text that is not UTF-8", err)
+		case pgDatetimeFieldOverflow:
+			return errs.Wrap(errs.KindInvalid, op, what+" holds a time out of range", err)
 		}
 	}
 	var se *sqlite.Error
