@@ -30,7 +30,7 @@ run: build
 	./bin/refserver serve -dsn "sqlite:$(DB)" -addr "$(ADDR)" -migrate -demo
 
 test: check-go
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout=30m ./...
 
 bench: check-go
 	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCH_COUNT) -benchtime=$(BENCH_TIME) -timeout=60m ./... | tee bench.txt
