@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/scheduling"
@@ -45,6 +46,24 @@ type Store struct {
 	idb     bun.IDB // db, or the transaction the Store is bound to
 	inTx    bool
 	dialect Dialect
+	// writer, on SQLite, admits one transaction of the process at a time:
+	// writers wait their turn here, in order, rather than poll SQLite's
+	// write lock under its busy timeout, where an unlucky one can wait
+	// past the timeout while others keep taking the lock. nil on
+	// PostgreSQL.
+	writer chan struct{}
+}
+
+// writerWait bounds how long a SQLite transaction waits for its turn.
+const writerWait = time.Minute
+
+// newStore returns the Store of db in dialect d.
+func newStore(db *bun.DB, d Dialect) *Store {
+	s := &Store{db: db, idb: db, dialect: d}
+	if d == SQLite {
+		s.writer = make(chan struct{}, 1)
+	}
+	return s
 }
 
 // Open connects to the database named by dsn:
@@ -117,7 +136,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	return &Store{db: db, idb: db, dialect: d}, nil
+	return newStore(db, d), nil
 }
 
 // OpenDB returns a Store over db, whose dialect must be PostgreSQL or SQLite.
@@ -134,7 +153,7 @@ func OpenDB(db *bun.DB) (*Store, error) {
 	default:
 		return nil, errs.Invalid("sqlstore.OpenDB", "db", "unsupported dialect "+db.Dialect().Name().String())
 	}
-	return &Store{db: db, idb: db, dialect: d}, nil
+	return newStore(db, d), nil
 }
 
 // Close closes the database. It must not be called on a Store bound to a
@@ -162,13 +181,28 @@ func (s *Store) Ping(ctx context.Context) error {
 // RunInTx runs fn in one transaction with a Store bound to it, committing if
 // fn returns nil and rolling back otherwise. On a Store already bound to a
 // transaction it runs fn in that transaction. On SQLite the transaction
-// begins IMMEDIATE, so it holds the write lock from its first statement.
+// begins IMMEDIATE, so it holds the write lock from its first statement,
+// and the transactions of one process take turns, first come first served
+// (waiting at most a minute, then failing).
 func (s *Store) RunInTx(ctx context.Context, fn func(ctx context.Context, tx *Store) error) error {
 	if s.inTx {
 		return fn(ctx, s)
 	}
+	if s.writer != nil {
+		t := time.NewTimer(writerWait)
+		select {
+		case s.writer <- struct{}{}:
+			t.Stop()
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+			return errs.E(errs.KindInternal, "sqlstore.RunInTx", "the database is busy: no turn to write within "+writerWait.String())
+		}
+		defer func() { <-s.writer }()
+	}
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, &Store{db: s.db, idb: tx, inTx: true, dialect: s.dialect})
+		return fn(ctx, &Store{db: s.db, idb: tx, inTx: true, dialect: s.dialect, writer: s.writer})
 	})
 }
 
