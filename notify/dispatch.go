@@ -362,13 +362,31 @@ func (d *Dispatcher) sendBatch(ctx context.Context, token uuid.UUID, msgs []*Mes
 // even when the dispatcher is being stopped).
 func (d *Dispatcher) recordAll(ctx context.Context, token uuid.UUID, results <-chan Result) error {
 	ctx = context.WithoutCancel(ctx)
-	var err error
+	var (
+		mu  sync.Mutex
+		err error
+		wg  sync.WaitGroup
+		// Two statements at once at most: one commits while the next
+		// fills.
+		turns = make(chan struct{}, 2)
+	)
 	buf := make([]Result, 0, 4*d.cfg.Group)
 	flush := func() {
-		if len(buf) > 0 {
-			err = errors.Join(err, d.store.Record(ctx, token, buf))
-			buf = buf[:0]
+		if len(buf) == 0 {
+			return
 		}
+		rec := buf
+		buf = make([]Result, 0, 4*d.cfg.Group)
+		turns <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-turns; wg.Done() }()
+			if e := d.store.Record(ctx, token, rec); e != nil {
+				mu.Lock()
+				err = errors.Join(err, e)
+				mu.Unlock()
+			}
+		}()
 	}
 	for r := range results {
 		if buf = append(buf, r); len(buf) == cap(buf) {
@@ -376,6 +394,7 @@ func (d *Dispatcher) recordAll(ctx context.Context, token uuid.UUID, results <-c
 		}
 	}
 	flush()
+	wg.Wait()
 	return err
 }
 
