@@ -170,8 +170,9 @@ func (s *Store) resourceRowsSQL(a *scheduling.Appointment) string {
 // KindConflict if a's hold overlaps another active hold of its provider in
 // the same seat or in another block, or of one of its resources by an
 // appointment of another block, or if a's visit overlaps another active
-// visit of its patient (neither allowing the overlap; an empty visit
-// overlaps nothing, as an empty tstzrange).
+// visit of its patient (unless a allows the overlap; a visit that allows it
+// still keeps later ones that do not off its time; an empty visit overlaps
+// nothing, as an empty tstzrange).
 func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appointment) error {
 	if !a.Status.Holds() {
 		return nil
@@ -194,10 +195,16 @@ func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appoi
 		// A visit lies within its hold, so it starts less than MaxHold
 		// before it ends: this bounds the scan of appointments_patient_start.
 		q += `, EXISTS (SELECT 1 FROM appointments
-	WHERE practice_id = ? AND patient_id = ? AND status IN (?) AND NOT allow_patient_overlap
-	AND start_at < ? AND start_at > ? AND end_at > ? AND end_at > start_at AND id <> ?)`
+	WHERE practice_id = ? AND patient_id = ? AND status IN (?)
+	AND start_at < ? AND start_at > ? AND end_at > ? AND end_at > start_at AND id <> ?
+	AND (NOT allow_patient_overlap OR NOT EXISTS (SELECT 1 FROM appointments
+		WHERE practice_id = ? AND id = ? AND start_at = ? AND end_at = ? AND status IN (?))))`
+		// A visit that allows an overlap keeps later ones off its time,
+		// but not the stored visit it came over, while that visit keeps
+		// its time (a status change): carebook_patient_free on PostgreSQL.
 		args = append(args, a.PracticeID, a.PatientID, bun.List(activeStatuses),
-			utc(a.End), utc(a.Start.Add(-MaxHold)), utc(a.Start), a.ID)
+			utc(a.End), utc(a.Start.Add(-MaxHold)), utc(a.Start), a.ID,
+			a.PracticeID, a.ID, utc(a.Start), utc(a.End), bun.List(activeStatuses))
 	} else {
 		q += `, 0 = 1`
 	}
@@ -270,7 +277,7 @@ func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment
 		// Inside a caller's transaction, the batch runs in a savepoint, so
 		// that a conflict leaves the transaction usable (see writeSavepoint).
 		sp := s.writeSavepoint()
-		_, err := s.idb.ExecContext(ctx, sp+lockSQL(holdKeys(a))+stmts)
+		_, err := s.idb.ExecContext(ctx, sp+lockSQL(holdKeys(a))+s.patientFreeSQL(a)+stmts)
 		return s.undoWrite(ctx, sp, appointmentFailure(op, err))
 	}
 	return s.atomic(ctx, func(tx *Store) error {
@@ -280,6 +287,20 @@ func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment
 		_, err := tx.idb.ExecContext(ctx, stmts)
 		return failure(op, "appointment", err)
 	})
+}
+
+// patientFreeSQL is the statement that refuses a's visit, on PostgreSQL,
+// when it overlaps an active visit of its patient that allows the overlap
+// (outside the exclusion constraint, which sees only visits that keep the
+// rule): it runs under the patient's advisory lock, before the write, and
+// fails as the constraint does. "" when a allows the overlap itself, holds
+// no time, or is empty.
+func (s *Store) patientFreeSQL(a *scheduling.Appointment) string {
+	if a.AllowPatientOverlap || !a.Status.Holds() || !a.End.After(a.Start) {
+		return ""
+	}
+	return s.idb.NewRaw("SELECT carebook_patient_free(?, ?, ?, ?, ?)",
+		a.PracticeID, a.PatientID, utc(a.Start), utc(a.End), a.ID).String() + ";\n"
 }
 
 // holdKeys returns the lock keys of what a holds: its provider, its
@@ -315,7 +336,7 @@ func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment
 		if tx.dialect == Postgres {
 			// As in InsertAppointment: queue behind writers of the same
 			// provider and resources. The result is the UPDATE's.
-			update = sp + lockSQL(holdKeys(a)) + update
+			update = sp + lockSQL(holdKeys(a)) + tx.patientFreeSQL(a) + update
 		}
 		res, err := tx.idb.ExecContext(ctx, update)
 		if err != nil {

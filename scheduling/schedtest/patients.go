@@ -87,18 +87,36 @@ func testPatientOverlapAllowed(e *env) {
 	if !got.AllowPatientOverlap {
 		e.t.Errorf("AllowPatientOverlap not stored: %+v", got)
 	}
-	// b neither blocks nor is blocked: 09:40 overlaps b only.
-	e.mustAppt(w, tm(1, 9, 40), withProvider(prov3, blk3))
+	// b may overlap a, but still keeps a visit that does not allow it off
+	// its time: 09:40 overlaps b only.
+	e.wantPatientBusy("over the visit that allows an overlap", e.appt(w, tm(1, 9, 40), withProvider(prov3, blk3)))
+	// Another visit that allows it may overlap both.
+	e.mustAppt(w, tm(1, 9, 40), withProvider(prov3, blk3), allow)
+	// a keeps its time: b, which came over it, does not refuse a's changes.
+	same := *a
+	same.UpdatedAt = e.ts()
+	e.ok(e.s.UpdateAppointment(e.ctx, &same), "UpdateAppointment(a at its own time)")
+	// A visit moved onto b's time is refused like a new one.
+	prov4, blk4 := e.mustProviderIn(w)
+	c := e.mustAppt(w, tm(1, 11, 0), withProvider(prov4, blk4))
+	onto := *c
+	withSpan(tm(1, 9, 30), 30*time.Minute, 0, 0)(&onto)
+	onto.UpdatedAt = e.ts()
+	if err := e.s.UpdateAppointment(e.ctx, &onto); !errors.Is(err, scheduling.ErrPatientBusy) {
+		e.t.Errorf("move onto the visit that allows an overlap: err = %v, want ErrPatientBusy", err)
+	}
 	// a still blocks a third visit that does not allow it.
 	e.wantPatientBusy("over the visit that keeps the rule", e.appt(w, tm(1, 9, 0), withProvider(prov3, blk3)))
 	// The provider's rule is not waived.
 	e.wantInsertConflict("provider busy, overlap allowed", e.apptApart(w, tm(1, 9, 0), allow))
-	// Nor is a's own: only a row that allows it leaves the rule.
+	// Allowing it on a stored visit is a change like any other; a new visit
+	// over it still has to allow it too.
 	upd := *a
 	upd.AllowPatientOverlap, upd.UpdatedAt = true, e.ts()
 	e.ok(e.s.UpdateAppointment(e.ctx, &upd), "UpdateAppointment(allow)")
 	e.wantUnchanged("after allowing", &upd)
-	e.mustAppt(w, tm(1, 9, 0), withProvider(prov3, blk3), withSpan(tm(1, 9, 0), 10*time.Minute, 0, 0))
+	e.wantPatientBusy("over a visit allowed afterwards", e.appt(w, tm(1, 9, 0), withProvider(prov3, blk3), withSpan(tm(1, 9, 0), 10*time.Minute, 0, 0)))
+	e.mustAppt(w, tm(1, 9, 0), withProvider(prov3, blk3), withSpan(tm(1, 9, 0), 10*time.Minute, 0, 0), allow)
 }
 
 // testPatientOverlapUpdate: moving a visit onto another of the patient's is a
