@@ -191,6 +191,17 @@ func TestDispatcherStoppedMidBatch(t *testing.T) {
 						assert.Positive(t, ds.Found, "sends in doubt found at the provider: %+v", ds)
 						assert.Positive(t, ds.Resent, "marked messages the provider never got: %+v", ds)
 					}
+					if !tc.crash {
+						// What the stopped dispatcher marked and put back
+						// unsent did not use up an attempt.
+						all, err := c.e.Notify.Messages(context.Background(), c.practice, notify.MessageFilter{Limit: 1000})
+						require.NoError(t, err)
+						for _, m := range all {
+							if m.Channel == notify.SMS {
+								assert.Equal(t, 1, m.Attempts, "attempts of %s", m.ID)
+							}
+						}
+					}
 					return
 				}
 				// Of unknown fate: at most the sends in flight, the group

@@ -237,6 +237,12 @@ func (d *Dispatcher) settleOne(ctx context.Context, m *Message) *Result {
 	}
 }
 
+// handout is a message given to a worker, marked sending at at.
+type handout struct {
+	m  *Message
+	at time.Time
+}
+
 // marked is a group of messages marked sending at at.
 type marked struct {
 	msgs []*Message
@@ -273,12 +279,12 @@ func (d *Dispatcher) sendBatch(ctx context.Context, token uuid.UUID, msgs []*Mes
 			st.Dead++
 		}
 	}
-	// release puts marked messages that were not handed out back to
-	// pending, due at once.
-	release := func(ms []*Message) {
+	// release puts marked messages that were not sent back to pending,
+	// due at once, and gives back the attempt marking counted.
+	release := func(ms ...*Message) {
 		now := d.clock.Now().UTC()
 		for _, m := range ms {
-			results <- Result{ID: m.ID, Status: StatusPending, DueAt: now, At: now}
+			results <- Result{ID: m.ID, Status: StatusPending, DueAt: now, At: now, Unsent: true}
 		}
 	}
 
@@ -312,20 +318,30 @@ func (d *Dispatcher) sendBatch(ctx context.Context, token uuid.UUID, msgs []*Mes
 			select {
 			case groups <- mg:
 			case <-ctx.Done():
-				release(mg.msgs)
+				release(mg.msgs...)
 				return
 			}
 		}
 	}()
 
-	next := make(chan *Message)
+	next := make(chan handout)
 	var wg sync.WaitGroup
 	for range min(d.cfg.Concurrency, len(msgs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for m := range next {
-				if r, done := d.send(ctx, m); done {
+			for h := range next {
+				// Checked as the send starts, not as it is handed out: a
+				// send that could outlast its sending lease is not made,
+				// since another dispatcher may settle the message once
+				// the lease ends. The margin is one SendTimeout beyond
+				// the send's own, for clocks that differ between replicas.
+				if ctx.Err() != nil || d.clock.Now().Add(2*d.cfg.SendTimeout).After(h.at.Add(d.cfg.Lease)) {
+					release(h.m)
+					continue
+				}
+				h.m.Attempts++
+				if r, done := d.send(ctx, h.m); done {
 					tally(r)
 					results <- r
 				}
@@ -334,19 +350,15 @@ func (d *Dispatcher) sendBatch(ctx context.Context, token uuid.UUID, msgs []*Mes
 	}
 	for g := range groups {
 		for i, m := range g.msgs {
-			// A message whose sending lease would end before its send
-			// could is not sent: another dispatcher may be settling it.
-			if ctx.Err() != nil || d.clock.Now().Add(d.cfg.SendTimeout).After(g.at.Add(d.cfg.Lease-d.cfg.SendTimeout)) {
-				release(g.msgs[i:])
+			if ctx.Err() != nil {
+				release(g.msgs[i:]...)
 				break
 			}
-			m.Attempts++
 			select {
-			case next <- m:
+			case next <- handout{m, g.at}:
 				continue
 			case <-ctx.Done():
-				m.Attempts--
-				release(g.msgs[i:])
+				release(g.msgs[i:]...)
 			}
 			break
 		}
@@ -411,7 +423,10 @@ func (d *Dispatcher) send(ctx context.Context, m *Message) (r Result, done bool)
 		err = fmt.Errorf("%w %s", errNoSender, m.Channel)
 	} else {
 		out := Outgoing{Message: m}
-		if set, serr := d.settingsOf(ctx, m.PracticeID); serr == nil {
+		// The settings' read counts within the send's time, so that the
+		// send cannot outlast the lease check made before it.
+		sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+		if set, serr := d.settingsOf(sctx, m.PracticeID); serr == nil {
 			out.FromName = set.EmailFromName
 			if m.Channel == SMS {
 				out.From = set.SMSFrom
@@ -419,7 +434,6 @@ func (d *Dispatcher) send(ctx context.Context, m *Message) (r Result, done bool)
 				out.From = set.EmailFrom
 			}
 		}
-		sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
 		rc, err = s.Send(sctx, out)
 		cancel()
 	}

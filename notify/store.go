@@ -91,7 +91,8 @@ type Store interface {
 	// Record stores results of sends; each applies only to a message that
 	// is StatusSending under token. A sent result sets SentAt and
 	// ProviderID; a pending one sets DueAt and clears the claim; a dead one
-	// keeps the error.
+	// keeps the error. An Unsent result (pending) also takes back the
+	// attempt MarkSending counted.
 	Record(ctx context.Context, token uuid.UUID, results []Result) error
 	// ClaimInDoubt takes up to limit messages left StatusSending past their
 	// lease (a dispatcher stopped between marking them and recording their

@@ -126,6 +126,10 @@ type Result struct {
 	Error      string
 	DueAt      time.Time
 	At         time.Time
+	// Unsent says that the message was marked sending but never handed to
+	// its sender (a dispatcher stopping, or a lease too short to send in):
+	// the attempt MarkSending counted is given back.
+	Unsent bool
 }
 
 // Delivery is a provider's report on a message's fate (a status callback).

@@ -146,10 +146,12 @@ func (s *Store) MarkSending(ctx context.Context, token uuid.UUID, ids []uuid.UUI
 
 // recordSet is what Record writes from v, its table of results: the status
 // and error, the provider's ID on a sent message, the new due time on a
-// pending one; the claim and lease end.
+// pending one, the attempt given back by an unsent one; the claim and
+// lease end.
 const recordSet = `status = v.status, last_error = v.error,
 	provider_id = CASE WHEN v.status = 'sent' THEN v.provider_id ELSE m.provider_id END,
 	due_at = COALESCE(v.due_at, m.due_at), sent_at = COALESCE(v.sent_at, m.sent_at),
+	attempts = CASE WHEN v.unsent = 1 AND m.attempts > 0 THEN m.attempts - 1 ELSE m.attempts END,
 	claim_token = NULL, lease_until = NULL, updated_at = v.at`
 
 // Record stores results of sends in one statement (UPDATE ... FROM a table
@@ -172,10 +174,14 @@ func (s *Store) Record(ctx context.Context, token uuid.UUID, results []notify.Re
 		default:
 			return errs.Invalid(op, "status", "a send's result is sent, pending or dead, not "+string(r.Status))
 		}
-		rows[i] = []any{r.ID, string(r.Status), r.ProviderID, r.Error, due, sent, utc(r.At)}
+		unsent := 0
+		if r.Unsent {
+			unsent = 1
+		}
+		rows[i] = []any{r.ID, string(r.Status), r.ProviderID, r.Error, due, sent, utc(r.At), unsent}
 	}
 	from, args := s.valuesTable("v", []valuesColumn{{"id", "uuid"}, {"status", "text"}, {"provider_id", "text"},
-		{"error", "text"}, {"due_at", "timestamptz"}, {"sent_at", "timestamptz"}, {"at", "timestamptz"}}, rows)
+		{"error", "text"}, {"due_at", "timestamptz"}, {"sent_at", "timestamptz"}, {"at", "timestamptz"}, {"unsent", "integer"}}, rows)
 	args = append(args, string(notify.StatusSending), token)
 	_, err := s.idb.ExecContext(ctx, `UPDATE notify_messages AS m SET `+recordSet+`
 FROM `+from+` WHERE m.id = v.id AND m.status = ? AND m.claim_token = ?`, args...)

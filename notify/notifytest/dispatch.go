@@ -150,10 +150,10 @@ func testMarkSending(e *Env) {
 
 func testRecord(e *Env) {
 	f := e.MustFixture("Clinic")
-	sent, retry, dead := e.Msg(f), e.Msg(f), e.Msg(f)
+	sent, retry, dead, unsent := e.Msg(f), e.Msg(f), e.Msg(f), e.Msg(f)
 	stray := e.Msg(f, due(T0.Add(time.Hour)))
-	e.MustEnqueue(sent, retry, dead, stray)
-	token := e.mustSending(T0, sent, retry, dead)
+	e.MustEnqueue(sent, retry, dead, unsent, stray)
+	token := e.mustSending(T0, sent, retry, dead, unsent)
 	at := T0.Add(2 * time.Second)
 	next := T0.Add(10 * time.Minute)
 	e.ok(e.Store.Record(e.Ctx, newID(), []notify.Result{{ID: sent.ID, Status: notify.StatusSent, ProviderID: "x", At: at}}),
@@ -163,9 +163,13 @@ func testRecord(e *Env) {
 		{ID: sent.ID, Status: notify.StatusSent, ProviderID: "SM123", At: at},
 		{ID: retry.ID, Status: notify.StatusPending, Error: "rate limited", DueAt: next, At: at},
 		{ID: dead.ID, Status: notify.StatusDead, Error: "invalid number", At: at},
+		{ID: unsent.ID, Status: notify.StatusPending, DueAt: next.Add(time.Hour), At: at, Unsent: true},
 		{ID: stray.ID, Status: notify.StatusSent, ProviderID: "SM999", At: at}, // not sending: ignored
 	}), "Record")
-	got := e.MustMessage(f.Practice.ID, sent.ID)
+	got := e.MustMessage(f.Practice.ID, unsent.ID)
+	e.eq([]any{got.Status, got.DueAt, got.Attempts}, []any{notify.StatusPending, next.Add(time.Hour).UTC(), 0},
+		"a message marked and never sent: pending, its attempt given back")
+	got = e.MustMessage(f.Practice.ID, sent.ID)
 	e.eq([]any{got.Status, got.ProviderID, got.SentAt, got.Attempts}, []any{notify.StatusSent, "SM123", ptr(at.UTC()), 1}, "sent message")
 	got = e.MustMessage(f.Practice.ID, retry.ID)
 	e.eq([]any{got.Status, got.DueAt, got.LastError, got.SentAt}, []any{notify.StatusPending, next.UTC(), "rate limited", (*time.Time)(nil)}, "retried message")
