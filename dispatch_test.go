@@ -121,12 +121,18 @@ type finder struct {
 	// be reached.
 	findErr atomic.Pointer[error]
 	finds   atomic.Int64
+	// findHidden, when set and true, hides every send from Find: the
+	// provider's records are behind.
+	findHidden *atomic.Bool
 }
 
 func (f *finder) Find(ctx context.Context, m *notify.Message) (notify.Receipt, bool, error) {
 	f.finds.Add(1)
 	if err := f.findErr.Load(); err != nil {
 		return notify.Receipt{}, false, *err
+	}
+	if f.findHidden != nil && f.findHidden.Load() {
+		return notify.Receipt{}, false, nil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -405,4 +411,66 @@ func TestDispatcherRetriesAndDeadLetters(t *testing.T) {
 	p, err = c.e.Notify.Message(ctx, c.practice, permanent)
 	require.NoError(t, err)
 	assert.Equal(t, notify.StatusSent, p.Status)
+}
+
+// lagging is a Finder whose provider's records show a send only after lag.
+type lagging struct {
+	*finder
+	lag time.Duration
+}
+
+func (l lagging) RecordLag() time.Duration { return l.lag }
+
+// TestDispatcherWaitsForLaggingRecords: a message in doubt that a
+// LaggingFinder does not find is not sent again until the provider's
+// records have had RecordLag to show it; a send that shows up meanwhile is
+// settled as sent, with no second send.
+func TestDispatcherWaitsForLaggingRecords(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newClinic(t, st)
+		store := c.e.Notify.Store()
+		ctx := context.Background()
+		ids := c.fill(t, 2)
+		now := c.clk.Now().UTC()
+		const lease = time.Minute
+		token := uuid.New()
+		claimed, err := store.Claim(ctx, token, now, 10, lease)
+		require.NoError(t, err)
+		require.Len(t, claimed, 2)
+		_, err = store.MarkSending(ctx, token, ids, now, lease)
+		require.NoError(t, err)
+		// A stopped dispatcher had both on the wire; the provider took the
+		// first, but its records do not show it yet.
+		f := lagging{finder: &finder{recorder: newRecorder(notify.SMS)}, lag: 10 * time.Minute}
+		var first *notify.Message
+		for _, m := range claimed {
+			if m.ID == ids[0] {
+				first = m
+			}
+		}
+		hidden := atomic.Bool{}
+		hidden.Store(true)
+		f.findHidden = &hidden
+		_, err = f.recorder.Send(ctx, notify.Outgoing{Message: first})
+		require.NoError(t, err)
+		d := c.e.NewDispatcher(notify.DispatcherConfig{Lease: lease}, f)
+
+		c.clk.Advance(lease + time.Second)
+		s, err := d.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, notify.Stats{InDoubt: 2}, s, "not found within the lag: both stay in doubt")
+		_, dups := f.sent()
+		assert.Zero(t, dups)
+
+		// The records catch up: the first is found; the second, still not
+		// found once the lag has passed, is sent again, once.
+		hidden.Store(false)
+		c.clk.Advance(10 * time.Minute)
+		s, err = d.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, notify.Stats{InDoubt: 2, Found: 1, Resent: 1, Claimed: 1, Sent: 1}, s)
+		msgs, dups := f.sent()
+		assert.Zero(t, dups, "no message reached the provider twice")
+		assert.Len(t, msgs, 2)
+	})
 }

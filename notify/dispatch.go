@@ -232,9 +232,12 @@ func (d *Dispatcher) settleOne(ctx context.Context, m *Message) *Result {
 		return nil
 	case found:
 		return &Result{ID: m.ID, Status: StatusSent, ProviderID: rc.ProviderID, At: now}
-	default:
-		return &Result{ID: m.ID, Status: StatusPending, Error: notFoundResent, DueAt: now, At: now}
 	}
+	if lf, ok := f.(LaggingFinder); ok && now.Sub(m.UpdatedAt) < lf.RecordLag() {
+		// Not found yet: the provider's records may still be behind.
+		return nil
+	}
+	return &Result{ID: m.ID, Status: StatusPending, Error: notFoundResent, DueAt: now, At: now}
 }
 
 // handout is a message given to a worker, marked sending at at.

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Outgoing is a message handed to a Sender.
@@ -62,6 +63,16 @@ type Sender interface {
 type Finder interface {
 	Sender
 	Find(ctx context.Context, m *Message) (rc Receipt, found bool, err error)
+}
+
+// LaggingFinder is a Finder whose provider's records show a send only
+// after a while (SendGrid's Email Activity lags its sends by up to
+// minutes): a message it does not find is taken as never sent only once
+// RecordLag has passed since the message was marked sending; until then it
+// stays in doubt and is asked about again after the next lease.
+type LaggingFinder interface {
+	Finder
+	RecordLag() time.Duration
 }
 
 // PermanentError marks a send failure that must not be retried.

@@ -98,7 +98,9 @@ type Store interface {
 	// lease (a dispatcher stopped between marking them and recording their
 	// sends: each may or may not have reached the provider), earliest lease
 	// end first, under token with LeaseUntil = now+lease; they stay
-	// StatusSending, so that Record under token settles them, and a doubt
+	// StatusSending, with UpdatedAt still the time they were marked sending
+	// (so that a LaggingFinder's wait can be told), so that Record under
+	// token settles them, and a doubt
 	// that cannot be settled now is taken again after the new lease.
 	// Concurrent callers never get the same message (FOR UPDATE SKIP LOCKED
 	// on PostgreSQL). It never resends or changes anything else by itself.

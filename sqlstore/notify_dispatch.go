@@ -245,9 +245,10 @@ func (s *Store) valuesTable(alias string, cols []valuesColumn, rows [][]any) (st
 // its lease ended before now (the argument).
 const inDoubt = `status = 'sending' AND lease_until < ?`
 
-// pgClaimInDoubt is ClaimInDoubt on PostgreSQL, one statement. Arguments:
-// now, limit, token, lease end, now.
-const pgClaimInDoubt = `UPDATE notify_messages AS m SET claim_token = ?, lease_until = ?, updated_at = ?
+// pgClaimInDoubt is ClaimInDoubt on PostgreSQL, one statement; it leaves
+// updated_at, the time the message was marked sending. Arguments: token,
+// lease end, now, limit.
+const pgClaimInDoubt = `UPDATE notify_messages AS m SET claim_token = ?, lease_until = ?
 FROM (SELECT id FROM notify_messages WHERE ` + inDoubt + `
 	ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED) AS p
 WHERE m.id = p.id
@@ -266,7 +267,7 @@ func (s *Store) ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time
 	t, until := utc(now), utc(now.Add(lease))
 	var err error
 	if s.dialect == Postgres {
-		err = s.idb.NewRaw(pgClaimInDoubt, token, until, t, t, limit).Scan(ctx, &rows)
+		err = s.idb.NewRaw(pgClaimInDoubt, token, until, t, limit).Scan(ctx, &rows)
 	} else {
 		err = s.atomic(ctx, func(tx *Store) error {
 			ids := []uuid.UUID{}
@@ -275,7 +276,7 @@ func (s *Store) ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time
 				return err
 			}
 			_, err := tx.idb.NewUpdate().Table("notify_messages").
-				Set("claim_token = ?", token).Set("lease_until = ?", until).Set("updated_at = ?", t).
+				Set("claim_token = ?", token).Set("lease_until = ?", until).
 				Where("id IN (?)", bun.List(ids)).Returning("*").Exec(ctx, &rows)
 			return err
 		})

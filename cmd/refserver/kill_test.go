@@ -76,6 +76,9 @@ func TestKillMidDispatch(t *testing.T) {
 		"TWILIO_ACCOUNT_SID=" + killTwilioSID, "TWILIO_AUTH_TOKEN=" + killTwilioToken, "TWILIO_FROM=+12025550100",
 		"TWILIO_BASE_URL=" + tw.URL(), "SENDGRID_API_KEY=" + killSendGridKey, "SENDGRID_FROM=desk@riverside.example",
 		"SENDGRID_BASE_URL=" + sg.URL(), "CAREBOOK_DISPATCH_EVERY=50ms", "CAREBOOK_DISPATCH_LEASE=4s",
+		// The fake's Email Activity shows a send at once: no lag to wait
+		// out (TestDispatcherWaitsForLaggingRecords covers the wait).
+		"SENDGRID_ACTIVITY_LAG=1s",
 	}
 	a := startServe(t, bin, "a", env)
 	waitFor(t, 30*time.Second, "every worker of the first process held at the providers", func() bool {

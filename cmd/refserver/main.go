@@ -26,6 +26,7 @@ import (
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/notify/sendgrid"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/tenant"
 	"github.com/go-co-op/gocron/v2"
@@ -109,7 +110,8 @@ const (
 // otherwise.
 func DefaultConfig() Config {
 	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession,
-		AuditArchive: "audit-archive", AuditExportEvery: 15 * time.Minute, Notify: NotifyConfig{DispatchEvery: 5 * time.Second, DispatchLease: 2 * time.Minute}}
+		AuditArchive: "audit-archive", AuditExportEvery: 15 * time.Minute, Notify: NotifyConfig{DispatchEvery: 5 * time.Second, DispatchLease: 2 * time.Minute,
+			SendGridActivityLag: sendgrid.DefaultActivityLag}}
 }
 
 // Main is the program: ParseFlags reads the configuration, Run opens the

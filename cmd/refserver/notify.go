@@ -54,6 +54,10 @@ type NotifyConfig struct {
 	// takes them over, settling those in doubt with the provider: a
 	// replica killed mid-send delays its messages this long.
 	DispatchLease time.Duration
+	// SendGridActivityLag (SENDGRID_ACTIVITY_LAG) is how long SendGrid's
+	// Email Activity may lag a send: an email in doubt that it does not
+	// show is sent again only after this long.
+	SendGridActivityLag time.Duration
 }
 
 // linkKeyFile is the name of the generated link key, beside the database.
@@ -73,6 +77,7 @@ var notifyEnvVars = []envVar{
 	{"link-key", "CAREBOOK_LINK_KEY", "base64 key (32+ bytes) signing email links (default: " + linkKeyFile + " beside a SQLite database)"},
 	{"dispatch-every", "CAREBOOK_DISPATCH_EVERY", "how often serve sends due messages"},
 	{"dispatch-lease", "CAREBOOK_DISPATCH_LEASE", "how long a replica holds the messages it claimed or is sending before another takes them over"},
+	{"sendgrid-activity-lag", "SENDGRID_ACTIVITY_LAG", "how long SendGrid's Email Activity may lag a send: an email in doubt it does not show is sent again only after this"},
 }
 
 // notifyFlags reads the notification settings from the environment into
@@ -87,7 +92,7 @@ func notifyFlags(fs *flag.FlagSet, cfg *NotifyConfig, getenv func(string) string
 		}
 		fs.StringVar(dst, v.flag, *dst, "")
 	}
-	for i, dst := range []*time.Duration{&cfg.DispatchEvery, &cfg.DispatchLease} {
+	for i, dst := range []*time.Duration{&cfg.DispatchEvery, &cfg.DispatchLease, &cfg.SendGridActivityLag} {
 		v := notifyEnvVars[len(strs)+i]
 		if s := getenv(v.env); s != "" {
 			d, err := time.ParseDuration(s)
@@ -108,6 +113,9 @@ func (c NotifyConfig) check() error {
 	}
 	if c.DispatchLease <= 0 {
 		return fmt.Errorf("-dispatch-lease / CAREBOOK_DISPATCH_LEASE = %v; want a positive duration", c.DispatchLease)
+	}
+	if c.SendGridActivityLag <= 0 {
+		return fmt.Errorf("-sendgrid-activity-lag / SENDGRID_ACTIVITY_LAG = %v; want a positive duration", c.SendGridActivityLag)
 	}
 	for _, u := range []struct{ name, v string }{{"-twilio-base-url / TWILIO_BASE_URL", c.TwilioBaseURL},
 		{"-sendgrid-base-url / SENDGRID_BASE_URL", c.SendGridBaseURL}} {
@@ -172,7 +180,8 @@ func (m *Main) senders() ([]notify.Sender, error) {
 		out = append(out, refserver.NewLogSender(m.logger, notify.SMS))
 	}
 	if c.SendGridAPIKey != "" {
-		s, err := sendgrid.New(sendgrid.Config{APIKey: c.SendGridAPIKey, DefaultFrom: c.SendGridFrom, Host: c.SendGridBaseURL})
+		s, err := sendgrid.New(sendgrid.Config{APIKey: c.SendGridAPIKey, DefaultFrom: c.SendGridFrom, Host: c.SendGridBaseURL,
+			ActivityLag: c.SendGridActivityLag})
 		if err != nil {
 			return nil, err
 		}

@@ -152,7 +152,7 @@ func TestNotifyFlags(t *testing.T) {
 	m.Stderr = &bytes.Buffer{}
 	m.Getenv = env(map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "tok", "TWILIO_FROM": "+12025550100",
 		"SENDGRID_API_KEY": "SG.x", "SENDGRID_EVENT_PUBLIC_KEY": "pk", "CAREBOOK_PUBLIC_URL": "https://clinic.example",
-		"TWILIO_BASE_URL": "https://api.dublin.ie1.twilio.com", "SENDGRID_BASE_URL": "https://api.eu.sendgrid.com", "CAREBOOK_DISPATCH_LEASE": "30s"})
+		"TWILIO_BASE_URL": "https://api.dublin.ie1.twilio.com", "SENDGRID_BASE_URL": "https://api.eu.sendgrid.com", "CAREBOOK_DISPATCH_LEASE": "30s", "SENDGRID_ACTIVITY_LAG": "3m"})
 	if err := m.ParseFlags([]string{"-sendgrid-from", "desk@clinic.example", "-twilio-from", "+12025550199",
 		"-sendgrid-base-url", "http://127.0.0.1:9"}); err != nil {
 		t.Fatal(err)
@@ -160,7 +160,8 @@ func TestNotifyFlags(t *testing.T) {
 	c := m.Config.Notify
 	if c.TwilioAccountSID != "AC1" || c.TwilioAuthToken != "tok" || c.TwilioFrom != "+12025550199" || c.SendGridAPIKey != "SG.x" ||
 		c.SendGridFrom != "desk@clinic.example" || c.SendGridEventKey != "pk" || c.PublicURL != "https://clinic.example" || c.DispatchEvery != 5*time.Second ||
-		c.TwilioBaseURL != "https://api.dublin.ie1.twilio.com" || c.SendGridBaseURL != "http://127.0.0.1:9" || c.DispatchLease != 30*time.Second {
+		c.TwilioBaseURL != "https://api.dublin.ie1.twilio.com" || c.SendGridBaseURL != "http://127.0.0.1:9" || c.DispatchLease != 30*time.Second ||
+		c.SendGridActivityLag != 3*time.Minute {
 		t.Errorf("notify config = %+v", c)
 	}
 	for _, args := range [][]string{
@@ -171,6 +172,7 @@ func TestNotifyFlags(t *testing.T) {
 		{"-twilio-base-url", "api.twilio.com"},
 		{"-sendgrid-base-url", "ftp://api.sendgrid.com"},
 		{"-dispatch-lease", "0s"},
+		{"-sendgrid-activity-lag", "-1s"},
 	} {
 		m := NewMain()
 		m.Stderr = &bytes.Buffer{}

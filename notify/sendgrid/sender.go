@@ -45,6 +45,10 @@ type Config struct {
 	// Timeout bounds one Send (default 10s); the caller's ctx may end it
 	// sooner.
 	Timeout time.Duration
+	// ActivityLag is how long after a send the Email Activity may still
+	// not show it (default DefaultActivityLag): a mail in doubt that Find
+	// does not find is sent again only after it.
+	ActivityLag time.Duration
 }
 
 // Sender sends email through SendGrid. It is safe for concurrent use.
@@ -53,9 +57,10 @@ type Sender struct {
 	from      *mail.Email
 	client    *rest.Client
 	timeout   time.Duration
+	lag       time.Duration
 }
 
-var _ notify.Finder = (*Sender)(nil)
+var _ notify.LaggingFinder = (*Sender)(nil)
 
 // New checks cfg and returns a Sender.
 func New(cfg Config) (*Sender, error) {
@@ -69,6 +74,9 @@ func New(cfg Config) (*Sender, error) {
 	}
 	if s.timeout <= 0 {
 		s.timeout = 10 * time.Second
+	}
+	if s.lag = cfg.ActivityLag; s.lag <= 0 {
+		s.lag = DefaultActivityLag
 	}
 	if cfg.DefaultFrom != "" {
 		s.from = mail.NewEmail(cfg.DefaultFromName, cfg.DefaultFrom)
@@ -145,8 +153,9 @@ func (s *Sender) Send(ctx context.Context, out notify.Outgoing) (notify.Receipt,
 // account or key without Email Activity) is permanent: SendGrid cannot be
 // asked; a 429, a 5xx or a network failure is temporary.
 //
-// The activity feed lags the sends by seconds to a few minutes, so a
-// dispatcher asks only after its lease (2 minutes by default).
+// The activity feed lags the sends by seconds to a few minutes: the
+// Sender is a notify.LaggingFinder, so a mail it does not find is sent
+// again only Config.ActivityLag after it was marked sending.
 func (s *Sender) Find(ctx context.Context, m *notify.Message) (notify.Receipt, bool, error) {
 	if m == nil {
 		return notify.Receipt{}, false, notify.Permanent(errors.New("sendgrid: no message"))
@@ -183,6 +192,13 @@ func (s *Sender) Find(ctx context.Context, m *notify.Message) (notify.Receipt, b
 	id, _, _ := strings.Cut(b.Messages[0].MsgID, ".")
 	return notify.Receipt{ProviderID: id, Status: b.Messages[0].Status}, true, nil
 }
+
+// DefaultActivityLag is how long after a send SendGrid's Email Activity may
+// still not show it, unless Config.ActivityLag says otherwise.
+const DefaultActivityLag = 10 * time.Minute
+
+// RecordLag returns the Sender's activity lag (notify.LaggingFinder).
+func (s *Sender) RecordLag() time.Duration { return s.lag }
 
 // errorMessage reads the first message of a SendGrid error body, or the
 // body's start when it is not one.

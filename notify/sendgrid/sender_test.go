@@ -187,3 +187,17 @@ func TestFind(t *testing.T) {
 		t.Errorf("Find refused = %v, want a permanent error", err)
 	}
 }
+
+// TestRecordLag: the Sender waits out SendGrid's activity lag before a
+// mail it does not find is sent again; Config.ActivityLag sets it.
+func TestRecordLag(t *testing.T) {
+	for cfg, want := range map[time.Duration]time.Duration{0: sendgrid.DefaultActivityLag, time.Minute: time.Minute} {
+		s, err := sendgrid.New(sendgrid.Config{APIKey: "SG.x", ActivityLag: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.RecordLag(); got != want {
+			t.Errorf("ActivityLag %v: RecordLag = %v, want %v", cfg, got, want)
+		}
+	}
+}
