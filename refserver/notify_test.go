@@ -64,6 +64,19 @@ func newNotifyEnv(t *testing.T, st *sqlstore.Store) *notifyEnv {
 	return &notifyEnv{testEnv: &testEnv{t: t, clock: clk, engine: e, srv: srv}, signer: signer, links: links, logs: &bytes.Buffer{}}
 }
 
+// sentConfirmation books a visit for f's patient, dispatches its messages
+// and returns the ID of its confirmation on channel, which must be sent.
+func (e *notifyEnv) sentConfirmation(f fixture, channel string) string {
+	e.t.Helper()
+	e.ok(e.do("POST", f.base+"/appointments", f.bookBody("2030-03-12T09:00:00-04:00")), 201)
+	e.dispatch()
+	msgs := e.messages(f, "channel="+channel+"&kind=confirmed")
+	if len(msgs) != 1 || msgs[0]["status"] != "sent" {
+		e.t.Fatalf("confirmation = %v", msgs)
+	}
+	return str(msgs[0], "id")
+}
+
 // dispatch sends what is due through LogSenders, as `make run` does.
 func (e *notifyEnv) dispatch() notify.Stats {
 	e.t.Helper()
@@ -359,13 +372,7 @@ func TestSendGridEvents(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newNotifyEnv(t, st)
 		f := e.setup("Riverside")
-		e.ok(e.do("POST", f.base+"/appointments", f.bookBody("2030-03-12T09:00:00-04:00")), 201)
-		e.dispatch()
-		mail := e.messages(f, "channel=email&kind=confirmed")
-		if len(mail) != 1 || mail[0]["status"] != "sent" {
-			t.Fatalf("confirmation = %v", mail)
-		}
-		id := str(mail[0], "id")
+		id := e.sentConfirmation(f, "email")
 		payload, _ := json.Marshal([]map[string]any{{"event": "delivered", "email": "grace@example.com", "timestamp": testNow.Unix(),
 			"sg_message_id": "sg1.filter", "sendgrid_event_id": "ev1", sendgrid.ArgMessageID: id, sendgrid.ArgPracticeID: f.practice}})
 		send := func(body []byte, ts time.Time, sig string) resp {

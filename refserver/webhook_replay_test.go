@@ -151,13 +151,7 @@ func TestTwilioStatusReplays(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newNotifyEnv(t, st)
 		f := e.setup("Riverside")
-		e.ok(e.do("POST", f.base+"/appointments", f.bookBody("2030-03-12T09:00:00-04:00")), 201)
-		e.dispatch()
-		sms := e.messages(f, "channel=sms&kind=confirmed")
-		if len(sms) != 1 || sms[0]["status"] != "sent" {
-			t.Fatalf("confirmation = %v", sms)
-		}
-		id := str(sms[0], "id")
+		id := e.sentConfirmation(f, "sms")
 		path := "/webhooks/twilio/" + f.practice + "/status?m=" + id
 		sid := "SM" + strings.Repeat("c3", 16)
 		text := testPublicURL + path + "AccountSidAC1ApiVersion2010-04-01MessageSid" + sid + "MessageStatussentSmsSid" + sid + "SmsStatussent"
@@ -209,13 +203,7 @@ func TestSendGridReplays(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newNotifyEnv(t, st)
 		f := e.setup("Riverside")
-		e.ok(e.do("POST", f.base+"/appointments", f.bookBody("2030-03-12T09:00:00-04:00")), 201)
-		e.dispatch()
-		mail := e.messages(f, "channel=email&kind=confirmed")
-		if len(mail) != 1 || mail[0]["status"] != "sent" {
-			t.Fatalf("confirmation = %v", mail)
-		}
-		id := str(mail[0], "id")
+		id := e.sentConfirmation(f, "email")
 		batch := func(event string, at time.Time, extra map[string]any) []byte {
 			ev := map[string]any{"event": event, "email": "grace@example.com", "timestamp": at.Unix(),
 				"sg_message_id": "sg1.filter", sendgrid.ArgMessageID: id, sendgrid.ArgPracticeID: f.practice}

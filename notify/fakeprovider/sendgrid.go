@@ -110,19 +110,28 @@ func (f *SendGrid) fail(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": msg, "field": nil, "help": nil}}})
 }
 
+// admit applies fault d to a request, after its delay, then checks its API
+// key; false if it has been answered (or its client left).
+func (f *SendGrid) admit(w http.ResponseWriter, r *http.Request, d fault) bool {
+	if !d.wait(r) {
+		return false
+	}
+	if r.Header.Get("Authorization") != "Bearer "+f.apiKey {
+		f.fail(w, http.StatusUnauthorized, "The provided authorization grant is invalid, expired, or revoked")
+		return false
+	}
+	if d.status != 0 {
+		f.fail(w, d.status, "injected failure")
+		return false
+	}
+	return true
+}
+
 func (f *SendGrid) send(w http.ResponseWriter, r *http.Request) {
 	d := f.next()
 	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, 30<<20)) // before the delay, as in Twilio.createMessage
 	f.holdSend(r)
-	if !d.wait(r) {
-		return
-	}
-	if r.Header.Get("Authorization") != "Bearer "+f.apiKey {
-		f.fail(w, http.StatusUnauthorized, "The provided authorization grant is invalid, expired, or revoked")
-		return
-	}
-	if d.status != 0 {
-		f.fail(w, d.status, "injected failure")
+	if !f.admit(w, r, d) {
 		return
 	}
 	var b sgBody
@@ -147,16 +156,7 @@ var activityTerm = regexp.MustCompile(`^\s*(unique_args\['([^']+)'\]|to_email|ms
 
 // messages answers the Email Activity API's Filter all messages.
 func (f *SendGrid) messages(w http.ResponseWriter, r *http.Request) {
-	d := f.next()
-	if !d.wait(r) {
-		return
-	}
-	if r.Header.Get("Authorization") != "Bearer "+f.apiKey {
-		f.fail(w, http.StatusUnauthorized, "The provided authorization grant is invalid, expired, or revoked")
-		return
-	}
-	if d.status != 0 {
-		f.fail(w, d.status, "injected failure")
+	if !f.admit(w, r, f.next()) {
 		return
 	}
 	q := r.URL.Query()
