@@ -179,22 +179,12 @@ func (d *Dispatcher) settle(ctx context.Context, token uuid.UUID, doubt []*Messa
 		return nil
 	}
 	results := make([]*Result, len(doubt))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(d.cfg.Concurrency, len(doubt)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i] = d.settleOne(ctx, doubt[i])
-			}
-		}()
-	}
+	next, wait := workers(min(d.cfg.Concurrency, len(doubt)), func(i int) { results[i] = d.settleOne(ctx, doubt[i]) })
 	for i := range doubt {
 		next <- i
 	}
 	close(next)
-	wg.Wait()
+	wait()
 	rec := make([]Result, 0, len(doubt))
 	for _, r := range results {
 		if r == nil {
@@ -238,6 +228,23 @@ func (d *Dispatcher) settleOne(ctx context.Context, m *Message) *Result {
 		return nil
 	}
 	return &Result{ID: m.ID, Status: StatusPending, Error: notFoundResent, DueAt: now, At: now}
+}
+
+// workers starts n goroutines that call fn on each value sent on the
+// channel it returns; close the channel, then call wait.
+func workers[T any](n int, fn func(T)) (next chan<- T, wait func()) {
+	ch := make(chan T)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for v := range ch {
+				fn(v)
+			}
+		}()
+	}
+	return ch, wg.Wait
 }
 
 // handout is a message given to a worker, marked sending at at.
@@ -327,30 +334,22 @@ func (d *Dispatcher) sendBatch(ctx context.Context, token uuid.UUID, msgs []*Mes
 		}
 	}()
 
-	next := make(chan handout)
-	var wg sync.WaitGroup
-	for range min(d.cfg.Concurrency, len(msgs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for h := range next {
-				// Checked as the send starts, not as it is handed out: a
-				// send that could outlast its sending lease is not made,
-				// since another dispatcher may settle the message once
-				// the lease ends. The margin is one SendTimeout beyond
-				// the send's own, for clocks that differ between replicas.
-				if ctx.Err() != nil || d.clock.Now().Add(2*d.cfg.SendTimeout).After(h.at.Add(d.cfg.Lease)) {
-					release(h.m)
-					continue
-				}
-				h.m.Attempts++
-				if r, done := d.send(ctx, h.m); done {
-					tally(r)
-					results <- r
-				}
-			}
-		}()
-	}
+	next, wait := workers(min(d.cfg.Concurrency, len(msgs)), func(h handout) {
+		// Checked as the send starts, not as it is handed out: a
+		// send that could outlast its sending lease is not made,
+		// since another dispatcher may settle the message once
+		// the lease ends. The margin is one SendTimeout beyond
+		// the send's own, for clocks that differ between replicas.
+		if ctx.Err() != nil || d.clock.Now().Add(2*d.cfg.SendTimeout).After(h.at.Add(d.cfg.Lease)) {
+			release(h.m)
+			return
+		}
+		h.m.Attempts++
+		if r, done := d.send(ctx, h.m); done {
+			tally(r)
+			results <- r
+		}
+	})
 	for g := range groups {
 		for i, m := range g.msgs {
 			if ctx.Err() != nil {
@@ -367,7 +366,7 @@ func (d *Dispatcher) sendBatch(ctx context.Context, token uuid.UUID, msgs []*Mes
 		}
 	}
 	close(next)
-	wg.Wait()
+	wait()
 	close(results)
 	return st, errors.Join(markErr, <-recErr, ctx.Err())
 }

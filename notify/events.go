@@ -232,7 +232,7 @@ func (s *Service) render(ctx context.Context, memo templateMemo, practice uuid.U
 	if err != nil {
 		return nil, err
 	}
-	if !d.Start.IsZero() {
+	if t.Language != lang && !d.Start.IsZero() {
 		// The wording of the time follows the template's language: a
 		// language without templates falls back to English words, and
 		// takes English dates with them.

@@ -2,8 +2,6 @@ package refserver
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -24,15 +22,10 @@ import (
 	"github.com/google/uuid"
 )
 
-// twilioSignText is the X-Twilio-Signature of text as Twilio documents it:
-// the base64 HMAC-SHA1 of the text, keyed with the auth token. Tests write
-// the text out by hand: the URL Twilio called, then every parameter's key
-// and value, keys in sorted order, with no separator.
-func twilioSignText(text string) string {
-	mac := hmac.New(sha1.New, []byte(testTwilioToken))
-	mac.Write([]byte(text))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
+// twilioSignText is the X-Twilio-Signature of text, written out by hand in
+// the tests: the URL Twilio called, then every parameter's key and value,
+// keys in sorted order, with no separator.
+func twilioSignText(text string) string { return fakeprovider.SignTwilioText(testTwilioToken, text) }
 
 // postTwilio posts body, a form written out by hand, to a Twilio webhook
 // path with sig and, unless "", an I-Twilio-Idempotency-Token.

@@ -1,10 +1,7 @@
 package twilio_test
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -19,15 +16,10 @@ import (
 	"github.com/carebook/carebook/notify/twilio"
 )
 
-// signText is the X-Twilio-Signature of text as Twilio documents it: the
-// base64 HMAC-SHA1 of the text, keyed with the auth token. The text, written
-// out by hand in the tests, is the URL followed by every parameter's key
-// and value, keys in sorted order, with no separator.
-func signText(text string) string {
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(text))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
+// signText is the X-Twilio-Signature of text, written out by hand in the
+// tests: the URL followed by every parameter's key and value, keys in
+// sorted order, with no separator.
+func signText(text string) string { return fakeprovider.SignTwilioText(token, text) }
 
 // rawPost posts body, a form written out by hand, to hookURL with sig.
 func rawPost(body, sig string) *http.Request {
