@@ -430,6 +430,7 @@ func TestLinkPages(t *testing.T) {
 		cancel := link(notify.LinkCancel, str(ap, "id"), testNow.Add(time.Hour))
 		for range 2 {
 			page(e.post("GET", cancel, "", nil, nil), 200, `<form method="post"><button type="submit">Cancel my visit</button>`)
+			page(e.post("GET", cancel, "", nil, nil), 200, "Press the button to cancel your visit on Tuesday 12 March 2030 at 09:00")
 		}
 		if s := apStatus(); s != "confirmed" {
 			t.Fatalf("a GET changed the appointment: %v", s)

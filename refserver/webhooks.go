@@ -252,11 +252,12 @@ func (s *Server) showLink(w http.ResponseWriter, r *http.Request) error {
 		status, p := linkFailure(err)
 		return s.servePage(w, r, status, p)
 	}
+	when := visitWords(l.Facts)
 	switch l.Action {
 	case notify.LinkConfirm:
-		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Confirm your visit", Text: "Press the button to tell the practice you will come.", Button: "Confirm my visit"})
+		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Confirm your visit", Text: "Press the button to tell the practice you will come to " + when + ".", Button: "Confirm my visit"})
 	case notify.LinkCancel:
-		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Cancel your visit", Text: "Press the button to cancel your visit. This cannot be undone.", Button: "Cancel my visit"})
+		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Cancel your visit", Text: "Press the button to cancel " + when + ". This cannot be undone.", Button: "Cancel my visit"})
 	}
 	return s.servePage(w, r, http.StatusOK, linkPage{Title: "Unsubscribe", Text: "Press the button to stop receiving offers from the practice. Messages about your visits still come.", Button: "Unsubscribe"})
 }
@@ -274,17 +275,7 @@ func (s *Server) followLink(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.servePage(w, r, status, p)
 	}
-	when := "your visit"
-	if f := out.Facts; f != nil {
-		loc, lerr := time.LoadLocation(f.LocationZone)
-		if lerr != nil {
-			loc = time.UTC
-		}
-		when = "your visit on " + f.Start.In(loc).Format("Monday 2 January 2006 at 15:04")
-		if f.LocationName != "" {
-			when += " at " + f.LocationName
-		}
-	}
+	when := visitWords(out.Facts)
 	switch out.Action {
 	case notify.LinkConfirm:
 		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Thank you", Text: "We look forward to " + when + "."})
@@ -292,6 +283,24 @@ func (s *Server) followLink(w http.ResponseWriter, r *http.Request) error {
 		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Your visit is canceled", Text: "We have canceled " + when + "."})
 	}
 	return s.servePage(w, r, http.StatusOK, linkPage{Title: "You are unsubscribed", Text: "You will no longer receive offers from the practice."})
+}
+
+// visitWords names the visit of f for its patient: "your visit on Monday
+// 2 March 2026 at 10:00 at Main Street", in the location's time zone, or
+// "your visit" when f is nil.
+func visitWords(f *notify.Facts) string {
+	if f == nil {
+		return "your visit"
+	}
+	loc, err := time.LoadLocation(f.LocationZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	when := "your visit on " + f.Start.In(loc).Format("Monday 2 January 2006 at 15:04")
+	if f.LocationName != "" {
+		when += " at " + f.LocationName
+	}
+	return when
 }
 
 // linkFailure is the status and page of a link that could not be followed:
