@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/clock"
@@ -50,6 +49,7 @@ type Engine struct {
 	Logger *slog.Logger
 
 	identityConfig identity.Config
+	observers      []scheduling.Observer
 	store          *sqlstore.Store
 	links          *notify.Links
 	// optErr is an option's error, returned by New.
@@ -115,12 +115,26 @@ func wire(st *sqlstore.Store, opts ...Option) *Engine {
 		o(e)
 	}
 	e.Notify = e.newNotify(st)
-	e.Scheduling = scheduling.NewService(st, st, e.Clock, e.IDs, scheduling.WithObserver(notifyObserver{e.Notify}))
-	e.Tenants = tenant.NewService(st, e.Clock, e.IDs, tenant.OnPolicyChange(e.Scheduling.ForgetPolicy))
-	e.Identity = identity.NewService(st, e.Clock, e.IDs, e.identityConfig)
-	e.RBAC = rbac.NewService(st, st, e.Clock, e.IDs)
-	e.Audit = audit.NewService(st, e.Clock, e.IDs)
+	observers := []scheduling.Option{scheduling.WithObserver(notifyObserver{e.Notify})}
+	for _, o := range e.observers {
+		observers = append(observers, scheduling.WithObserver(o))
+	}
+	e.Scheduling = scheduling.NewService(st.Scheduling, st.Tenants, e.Clock, e.IDs, observers...)
+	e.Tenants = tenant.NewService(st.Tenants, e.Clock, e.IDs, tenant.OnPolicyChange(e.Scheduling.ForgetPolicy))
+	e.Identity = identity.NewService(st.Identity, e.Clock, e.IDs, e.identityConfig)
+	e.RBAC = rbac.NewService(st.RBAC, st.Tenants, e.Clock, e.IDs)
+	e.Audit = audit.NewService(st.Audit, e.Clock, e.IDs)
 	return e
+}
+
+// WithObserver adds o to the observers of appointment changes: it hears of
+// every booking, reschedule, move and status change in the change's
+// transaction (ctx carries it), after the outbox has taken the change's
+// messages, so that what it writes with ctx commits or rolls back with the
+// change; its error undoes the change. Billing and the directory hear of
+// appointments this way.
+func WithObserver(o scheduling.Observer) Option {
+	return func(e *Engine) { e.observers = append(e.observers, o) }
 }
 
 // Store returns the engine's store, for migrations and adapters.
@@ -132,61 +146,41 @@ func (e *Engine) Ready(ctx context.Context) error { return e.store.Ping(ctx) }
 // Close closes the database.
 func (e *Engine) Close() error { return e.store.Close() }
 
-// InTx runs fn in one database transaction, handing it an Engine whose
-// Tenants, Scheduling, Identity, RBAC and Audit services work in that
-// transaction: what fn writes through them, activity log entries included,
-// commits if fn returns nil and rolls back otherwise. The tx Engine has the
-// same clock, IDs, logger and identity Config; its Scheduling service caches
-// nothing (a cached read may not be what the transaction sees). It and its
-// Store must not be used after fn returns, nor closed. Slow work that
-// writes nothing (hashing a password: identity's Check and Prepare methods)
-// belongs before InTx, so that the transaction is short. Called on an Engine
-// already bound to a transaction, InTx runs fn in that transaction.
+// InTx runs fn in one database transaction, carried in the context fn
+// receives: whatever fn does through the Engine's services with that
+// context (or one derived from it), activity-log entries and outbox
+// messages included, commits if fn returns nil and rolls back otherwise.
+// Called with a context that already carries the engine's transaction, it
+// runs fn in that one. Caches are passed by inside a transaction (a read
+// there may be the transaction's own write). Slow work that writes nothing
+// (hashing a password: identity's Check and Prepare methods) belongs
+// before InTx, so that the transaction is short.
 //
 // On PostgreSQL an error inside the transaction aborts it, except a
 // conflict of InsertAppointment or UpdateAppointment, which sqlstore
 // confines to a savepoint, so that Book can retry another seat.
-func (e *Engine) InTx(ctx context.Context, fn func(ctx context.Context, tx *Engine) error) error {
-	return e.store.RunInTx(ctx, func(ctx context.Context, st *sqlstore.Store) error {
-		return fn(ctx, e.bind(st))
-	})
-}
-
-// bind returns an Engine whose services work through st, a store bound to
-// a transaction (see InTx).
-func (e *Engine) bind(st *sqlstore.Store) *Engine {
-	tx := &Engine{Clock: e.Clock, IDs: e.IDs, Logger: e.Logger, identityConfig: e.identityConfig, store: st}
-	tx.links = e.links
-	tx.Notify = e.Notify.Bind(st)
-	tx.Scheduling = scheduling.NewService(st, st, e.Clock, e.IDs, scheduling.WithCache(0), scheduling.WithObserver(notifyObserver{tx.Notify}))
-	// A policy set in the transaction makes the parent's cache forget the
-	// old one (harmless if the transaction then rolls back).
-	tx.Tenants = tenant.NewService(st, e.Clock, e.IDs, tenant.OnPolicyChange(e.Scheduling.ForgetPolicy))
-	tx.Identity = e.Identity.Bind(st)
-	tx.RBAC = e.RBAC.Bind(st, st)
-	tx.Audit = e.Audit.Bind(st)
-	return tx
+func (e *Engine) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return e.store.InTx(ctx, fn)
 }
 
 // CreateGroupWithAdmin creates a group of practices and grants account the
 // built-in group administrator role over it, in one transaction: the
 // bootstrap of a new tenant, when nobody holds staff.manage there yet to
-// grant it. createdBy names the actor (actor.Actor.String) on the grant.
-// Whoever calls it decides who may bootstrap; the reference server lets any
+// grant it. ctx's actor is recorded as the grant's CreatedBy. Whoever
+// calls it decides who may bootstrap; the reference server lets any
 // signed-in staff account.
-func (e *Engine) CreateGroupWithAdmin(ctx context.Context, name string, account identity.AccountID, createdBy string) (*tenant.Group, *rbac.Grant, error) {
+func (e *Engine) CreateGroupWithAdmin(ctx context.Context, name string, account identity.AccountID) (*tenant.Group, *rbac.Grant, error) {
 	var (
 		g     *tenant.Group
 		grant *rbac.Grant
 	)
-	err := e.store.RunInTx(ctx, func(ctx context.Context, tx *sqlstore.Store) error {
+	err := e.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		if g, err = tenant.NewService(tx, e.Clock, e.IDs).CreateGroup(ctx, name); err != nil {
+		if g, err = e.Tenants.CreateGroup(ctx, name); err != nil {
 			return err
 		}
-		grant = &rbac.Grant{ID: e.IDs.New(), AccountID: account, RoleID: rbac.GroupAdminID, Scope: rbac.GroupScope(g.ID),
-			CreatedAt: e.Clock.Now().UTC().Truncate(time.Microsecond), CreatedBy: createdBy}
-		return tx.CreateGrant(ctx, grant)
+		grant, err = e.RBAC.GrantAsSystem(ctx, rbac.NewGrant{AccountID: account, RoleID: rbac.GroupAdminID, Scope: rbac.GroupScope(g.ID)})
+		return err
 	})
 	if err != nil {
 		return nil, nil, err

@@ -93,7 +93,7 @@ func TestDispatchersRaceNoDuplicates(t *testing.T) {
 // crashable is the outbox as a dispatcher that dies sees it: once crashed,
 // none of its later writes reach the database.
 type crashable struct {
-	notify.Store
+	notify.Outbox
 	crashed atomic.Bool
 }
 
@@ -103,14 +103,14 @@ func (c *crashable) MarkSending(ctx context.Context, token uuid.UUID, ids []uuid
 	if c.crashed.Load() {
 		return nil, errCrashed
 	}
-	return c.Store.MarkSending(ctx, token, ids, now, lease)
+	return c.Outbox.MarkSending(ctx, token, ids, now, lease)
 }
 
 func (c *crashable) Record(ctx context.Context, token uuid.UUID, rs []notify.Result) error {
 	if c.crashed.Load() {
 		return errCrashed
 	}
-	return c.Store.Record(ctx, token, rs)
+	return c.Outbox.Record(ctx, token, rs)
 }
 
 // finder is a recorder that can also say whether it has a message, as a
@@ -163,7 +163,7 @@ func TestDispatcherStoppedMidBatch(t *testing.T) {
 				const n = 300
 				c.fill(t, n)
 				ctx, stop := context.WithCancel(context.Background())
-				store := &crashable{Store: c.e.Notify.Store()}
+				store := &crashable{Outbox: c.e.Store().Outbox}
 				var calls atomic.Int64
 				rec := newRecorder(notify.SMS)
 				var sms notify.Sender = rec
@@ -178,7 +178,7 @@ func TestDispatcherStoppedMidBatch(t *testing.T) {
 					return nil
 				}
 				cfg := notify.DispatcherConfig{Batch: 100, Concurrency: 5, Group: 10, Lease: time.Minute}
-				_, err := notify.NewDispatcher(store, c.clk, cfg, sms).Drain(ctx)
+				_, err := notify.NewDispatcher(store, c.e.Store().Notify, c.clk, cfg, sms).Drain(ctx)
 				require.ErrorIs(t, err, context.Canceled)
 
 				rec.fail = nil
@@ -280,7 +280,7 @@ func TestDispatcherTimedOutSendIsSettled(t *testing.T) {
 func TestDispatcherSettlesInDoubt(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		c := newClinic(t, st)
-		store := c.e.Notify.Store()
+		store, out := c.e.Store().Notify, c.e.Store().Outbox
 		ctx := context.Background()
 		ids := c.fill(t, 3)
 		now := c.clk.Now().UTC().Truncate(time.Microsecond)
@@ -292,10 +292,10 @@ func TestDispatcherSettlesInDoubt(t *testing.T) {
 		require.NoError(t, err)
 		const lease = time.Minute
 		token := uuid.New()
-		claimed, err := store.Claim(ctx, token, now, 10, lease)
+		claimed, err := out.Claim(ctx, token, now, 10, lease)
 		require.NoError(t, err)
 		require.Len(t, claimed, 4)
-		_, err = store.MarkSending(ctx, token, append(ids, email.ID), now, lease)
+		_, err = out.MarkSending(ctx, token, append(ids, email.ID), now, lease)
 		require.NoError(t, err)
 		// The stopped dispatcher got the first SMS to the provider.
 		sms := &finder{recorder: newRecorder(notify.SMS)}
@@ -428,16 +428,16 @@ func (l lagging) RecordLag() time.Duration { return l.lag }
 func TestDispatcherWaitsForLaggingRecords(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		c := newClinic(t, st)
-		store := c.e.Notify.Store()
 		ctx := context.Background()
+		out := c.e.Store().Outbox
 		ids := c.fill(t, 2)
 		now := c.clk.Now().UTC()
 		const lease = time.Minute
 		token := uuid.New()
-		claimed, err := store.Claim(ctx, token, now, 10, lease)
+		claimed, err := out.Claim(ctx, token, now, 10, lease)
 		require.NoError(t, err)
 		require.Len(t, claimed, 2)
-		_, err = store.MarkSending(ctx, token, ids, now, lease)
+		_, err = out.MarkSending(ctx, token, ids, now, lease)
 		require.NoError(t, err)
 		// A stopped dispatcher had both on the wire; the provider took the
 		// first, but its records do not show it yet.

@@ -59,7 +59,7 @@ func TestEngineWiresIdentityRBACAndAudit(t *testing.T) {
 	// RBAC: a bootstrapped practice admin grants front desk; the grantee may
 	// then book but not read charts.
 	admin := uuid.New()
-	if err := e.Store().CreateGrant(ctx, &rbac.Grant{ID: uuid.New(), AccountID: admin, RoleID: rbac.PracticeAdminID,
+	if err := e.Store().RBAC.CreateGrant(ctx, &rbac.Grant{ID: uuid.New(), AccountID: admin, RoleID: rbac.PracticeAdminID,
 		Scope: rbac.PracticeScope(g.ID, p.ID), CreatedAt: now, CreatedBy: "system:test"}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,7 @@ package carebook
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
@@ -30,12 +28,8 @@ func WithLinks(key []byte, baseURL string) Option {
 // in the change's transaction.
 type notifyObserver struct{ n *notify.Service }
 
-func (o notifyObserver) AppointmentChanged(ctx context.Context, tx scheduling.Store, a *scheduling.Appointment, c *scheduling.Change) error {
-	st, ok := tx.(*sqlstore.Store)
-	if !ok {
-		return errs.E(errs.KindInternal, "carebook.notify", fmt.Sprintf("scheduling store %T is not the engine's", tx))
-	}
-	return o.n.Bind(st).OnAppointment(ctx, notify.AppointmentEvent{PracticeID: a.PracticeID, AppointmentID: a.ID,
+func (o notifyObserver) AppointmentChanged(ctx context.Context, a *scheduling.Appointment, c *scheduling.Change) error {
+	return o.n.OnAppointment(ctx, notify.AppointmentEvent{PracticeID: a.PracticeID, AppointmentID: a.ID,
 		Action: c.Action, Status: string(a.Status), ChangeID: c.ID})
 }
 
@@ -43,18 +37,14 @@ func (o notifyObserver) AppointmentChanged(ctx context.Context, tx scheduling.St
 // links) through scheduling, in notify's transaction.
 type notifyAppointments struct{ e *Engine }
 
-func (n notifyAppointments) CancelAppointment(ctx context.Context, tx notify.Store, practice tenant.PracticeID, id uuid.UUID, reason string) error {
-	st, ok := tx.(*sqlstore.Store)
-	if !ok {
-		return errs.E(errs.KindInternal, "carebook.notify", fmt.Sprintf("notify store %T is not the engine's", tx))
-	}
-	_, err := n.e.bind(st).Scheduling.Cancel(ctx, practice, id, reason)
+func (n notifyAppointments) CancelAppointment(ctx context.Context, practice tenant.PracticeID, id uuid.UUID, reason string) error {
+	_, err := n.e.Scheduling.Cancel(ctx, practice, id, reason)
 	return err
 }
 
 // practiceName names a practice for notify.
 func (e *Engine) practiceName(ctx context.Context, id tenant.PracticeID) (string, error) {
-	p, err := e.store.GetPractice(ctx, id)
+	p, err := e.store.Tenants.GetPractice(ctx, id)
 	if err != nil {
 		return "", err
 	}
@@ -67,12 +57,12 @@ func (e *Engine) newNotify(st *sqlstore.Store) *notify.Service {
 	if e.links != nil {
 		opts = append(opts, notify.WithLinks(e.links))
 	}
-	return notify.NewService(st, e.Clock, e.IDs, opts...)
+	return notify.NewService(st.Notify, e.Clock, e.IDs, opts...)
 }
 
 // NewDispatcher returns an outbox dispatcher over the engine's store that
 // sends through senders (one per channel); run it with notify.Register on
 // a gocron scheduler, on as many replicas as you like.
 func (e *Engine) NewDispatcher(cfg notify.DispatcherConfig, senders ...notify.Sender) *notify.Dispatcher {
-	return notify.NewDispatcher(e.store, e.Clock, cfg, senders...)
+	return notify.NewDispatcher(e.store.Outbox, e.store.Notify, e.Clock, cfg, senders...)
 }

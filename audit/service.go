@@ -32,12 +32,6 @@ func NewService(store Store, c clock.Clock, ids clock.IDSource) *Service {
 	return &Service{store: store, clock: c, ids: ids}
 }
 
-// Bind returns a Service that appends through tx, a Store bound to the
-// caller's transaction, so that its entries commit or roll back with it.
-func (s *Service) Bind(tx Store) *Service {
-	return &Service{store: tx, clock: s.clock, ids: s.ids}
-}
-
 // Record validates e, gives it an ID and the clock's time, and appends it
 // (see Store.Append). It returns the stored entry, with Seq and hashes set.
 // Bad input is refused with an *errs.Error of KindInvalid naming the field,

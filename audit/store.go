@@ -68,12 +68,14 @@ type Export struct {
 // Store too (by type assertion), and its Append commits or rolls back with
 // the scheduling change.
 type Store interface {
-	// AuditTx runs fn in one transaction with a Store bound to it,
-	// committing if fn returns nil and rolling back otherwise. Called on a
-	// Store already bound to a transaction, it runs fn in that transaction.
-	// (It is not named InTx so that one type can implement this Store and
-	// scheduling.Store.)
-	AuditTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error
+	// InTx runs fn in one transaction, carried in the context fn receives:
+	// every method called with that context runs in the transaction, which
+	// commits if fn returns nil and rolls back otherwise. Called with a
+	// context that already carries a transaction, it runs fn in that one.
+	// An adapter serving several domains over one database shares its
+	// transactions between them: the change of one domain and another's
+	// writes made with the same context commit together.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 
 	// Append adds e, already validated and with ID and At set, at the end of
 	// its practice's chain. It takes the practice's append lock (held until

@@ -71,11 +71,11 @@ func (s *Service) FinishRegistration(ctx context.Context, p *PendingAccount) (*A
 	a := p.account
 	v := &Verification{TokenHash: hash, AccountID: a.ID, CreatedAt: a.CreatedAt,
 		ExpiresAt: a.CreatedAt.Add(s.cfg.VerificationTTL)}
-	err = s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.CreateAccount(ctx, a); err != nil {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.CreateAccount(ctx, a); err != nil {
 			return fieldOfConflict(err, p.email, p.phone)
 		}
-		return tx.CreateVerification(ctx, v)
+		return s.store.CreateVerification(ctx, v)
 	})
 	if err != nil {
 		return nil, "", err
@@ -98,14 +98,14 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*Account, erro
 		return nil, err
 	}
 	var a *Account
-	err = s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.UseVerification(ctx, hash, now); err != nil {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.UseVerification(ctx, hash, now); err != nil {
 			return tokenUsed(op, err)
 		}
-		if err := tx.SetEmailVerified(ctx, v.AccountID, now); err != nil {
+		if err := s.store.SetEmailVerified(ctx, v.AccountID, now); err != nil {
 			return err
 		}
-		a, err = tx.GetAccount(ctx, v.AccountID)
+		a, err = s.store.GetAccount(ctx, v.AccountID)
 		return err
 	})
 	if err != nil {
@@ -191,11 +191,11 @@ func (s *Service) FinishAcceptance(ctx context.Context, p *PendingAccount) (*Acc
 		return nil, nil, errs.E(errs.KindInternal, op, "not an invitation's account")
 	}
 	now := *a.EmailVerifiedAt
-	err := s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.AcceptInvitation(ctx, inv.PracticeID, inv.ID, a.ID, now); err != nil {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.AcceptInvitation(ctx, inv.PracticeID, inv.ID, a.ID, now); err != nil {
 			return tokenUsed(op, err)
 		}
-		if err := tx.CreateAccount(ctx, a); err != nil {
+		if err := s.store.CreateAccount(ctx, a); err != nil {
 			return fieldOfConflict(err, inv.Email, "")
 		}
 		return nil
@@ -261,11 +261,11 @@ func (s *Service) PreparePasswordChange(ctx context.Context, account AccountID, 
 // Service).
 func (s *Service) FinishPasswordChange(ctx context.Context, pc *PasswordChange, keep SessionID) error {
 	now := s.now()
-	return s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.SetPassword(ctx, pc.account, pc.hash, now); err != nil {
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.SetPassword(ctx, pc.account, pc.hash, now); err != nil {
 			return err
 		}
-		_, err := tx.RevokeSessions(ctx, pc.account, keep, now)
+		_, err := s.store.RevokeSessions(ctx, pc.account, keep, now)
 		return err
 	})
 }

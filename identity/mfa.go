@@ -77,11 +77,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, account AccountID, code strin
 		codes[i] = newRecoveryCode()
 		hashes[i] = HashToken(normalizeRecoveryCode(codes[i]))
 	}
-	err := s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.Lock(ctx, account); err != nil {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.Lock(ctx, account); err != nil {
 			return err
 		}
-		a, err := tx.GetAccount(ctx, account)
+		a, err := s.store.GetAccount(ctx, account)
 		if err != nil {
 			return err
 		}
@@ -103,10 +103,10 @@ func (s *Service) ConfirmTOTP(ctx context.Context, account AccountID, code strin
 		if err != nil {
 			return err
 		}
-		if err := tx.SetTOTP(ctx, account, stored, true, step, now); err != nil {
+		if err := s.store.SetTOTP(ctx, account, stored, true, step, now); err != nil {
 			return err
 		}
-		return tx.ReplaceRecoveryCodes(ctx, account, hashes, now)
+		return s.store.ReplaceRecoveryCodes(ctx, account, hashes, now)
 	})
 	if err != nil {
 		return nil, err

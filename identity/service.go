@@ -115,17 +115,6 @@ type LoginRequest struct {
 // errSecondFactor marks a failed second factor inside a login's transaction.
 var errSecondFactor = errors.New("second factor refused")
 
-// Bind returns a Service that works through tx, a Store bound to the
-// caller's transaction, so that what it writes commits or rolls back with
-// it. Its InIdentityTx calls run in that transaction. The bound Service
-// shares the clock, IDs and Config of s; it must not be used after the
-// transaction ends.
-func (s *Service) Bind(tx Store) *Service {
-	b := *s
-	b.store = tx
-	return &b
-}
-
 // Login checks credentials and opens a session, returning its token (shown
 // only here) and the session: CheckLogin, then FinishLogin.
 //
@@ -214,11 +203,11 @@ func (s *Service) FinishLogin(ctx context.Context, at *LoginAttempt) (string, *S
 		sess    *Session
 		refusal error
 	)
-	err := s.store.InIdentityTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.Lock(ctx, at.account.ID); err != nil {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.Lock(ctx, at.account.ID); err != nil {
 			return err
 		}
-		acct, err := tx.GetAccount(ctx, at.account.ID)
+		acct, err := s.store.GetAccount(ctx, at.account.ID)
 		if err != nil {
 			return err
 		}
@@ -229,7 +218,7 @@ func (s *Service) FinishLogin(ctx context.Context, at *LoginAttempt) (string, *S
 		case at.refusal != nil:
 			refusal = at.refusal
 			if at.count {
-				return s.fail(ctx, tx, acct, now)
+				return s.fail(ctx, s.store, acct, now)
 			}
 			return nil
 		case acct.PasswordHash != at.account.PasswordHash:
@@ -245,19 +234,19 @@ func (s *Service) FinishLogin(ctx context.Context, at *LoginAttempt) (string, *S
 			if err != nil {
 				return err
 			}
-			field, err := secondFactor(ctx, tx, acct, secret, req, now)
+			field, err := secondFactor(ctx, s.store, acct, secret, req, now)
 			if errors.Is(err, errSecondFactor) {
 				refusal = badCredentials(op, field)
-				return s.fail(ctx, tx, acct, now)
+				return s.fail(ctx, s.store, acct, now)
 			}
 			if err != nil {
 				return err
 			}
-			if err := s.sealLegacySecret(ctx, tx, acct, secret, now); err != nil {
+			if err := s.sealLegacySecret(ctx, s.store, acct, secret, now); err != nil {
 				return err
 			}
 		}
-		tok, sess, refusal, err = s.openSession(ctx, tx, acct, req, now)
+		tok, sess, refusal, err = s.openSession(ctx, s.store, acct, req, now)
 		return err
 	})
 	if err != nil {
@@ -274,7 +263,7 @@ func (s *Service) FinishLogin(ctx context.Context, at *LoginAttempt) (string, *S
 // limit is returned as refusal, with nothing written.
 func (s *Service) openSession(ctx context.Context, tx Store, acct *Account, req LoginRequest, now time.Time) (tok string, sess *Session, refusal, err error) {
 	const op = "identity.Login"
-	pol, err := s.Bind(tx).SessionPolicy(ctx, acct.PracticeID)
+	pol, err := s.SessionPolicy(ctx, acct.PracticeID)
 	if err != nil {
 		return "", nil, nil, err
 	}

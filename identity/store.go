@@ -32,15 +32,18 @@ import (
 //   - Slices come back non-nil (empty when none) and in the documented order.
 //   - Times come back in UTC with at least microsecond precision.
 type Store interface {
-	// InIdentityTx runs fn in one transaction with a Store bound to it,
-	// committing if fn returns nil and rolling back otherwise. Called on a
-	// Store already bound to a transaction, it runs fn in that transaction.
-	// (It is not named InTx so that one adapter can serve several domains.)
-	InIdentityTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error
+	// InTx runs fn in one transaction, carried in the context fn receives:
+	// every method called with that context runs in the transaction, which
+	// commits if fn returns nil and rolls back otherwise. Called with a
+	// context that already carries a transaction, it runs fn in that one.
+	// An adapter serving several domains over one database shares its
+	// transactions between them: the change of one domain and another's
+	// writes made with the same context commit together.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	// Lock takes exclusive locks on keys (account IDs) held until the
 	// transaction ends, so that concurrent logins of one account run one
 	// after the other, across processes. It must be called inside
-	// InIdentityTx.
+	// InTx.
 	Lock(ctx context.Context, keys ...uuid.UUID) error
 
 	// CreateAccount stores a new account; KindConflict if its email or

@@ -93,9 +93,8 @@ func (s *Service) FollowLink(ctx context.Context, token string) (*LinkOutcome, e
 		return nil, err
 	}
 	out := &LinkOutcome{Action: l.Action}
-	err = s.store.InNotifyTx(ctx, func(ctx context.Context, tx Store) error {
-		b := s.Bind(tx)
-		if err := tx.UseLink(ctx, l.Practice, l.Nonce, b.now()); err != nil {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.UseLink(ctx, l.Practice, l.Nonce, s.now()); err != nil {
 			if errs.Is(err, errs.KindConflict) {
 				e := errs.Conflict(op, "this link was already used")
 				e.Field = "token"
@@ -105,18 +104,18 @@ func (s *Service) FollowLink(ctx context.Context, token string) (*LinkOutcome, e
 		}
 		switch l.Action {
 		case LinkUnsubscribe:
-			return b.setFlag(ctx, l.Practice, l.Subject, "marketing", false, "email:unsubscribe")
+			return s.setFlag(ctx, l.Practice, l.Subject, "marketing", false, "email:unsubscribe")
 		case LinkConfirm, LinkCancel:
-			f, err := tx.AppointmentFacts(ctx, l.Practice, l.Subject)
+			f, err := s.store.AppointmentFacts(ctx, l.Practice, l.Subject)
 			if err != nil {
 				return err
 			}
 			out.Facts = f
-			if err := linkRefusal(op, l.Action, f, b.now()); err != nil {
+			if err := linkRefusal(op, l.Action, f, s.now()); err != nil {
 				return err
 			}
 			if l.Action == LinkCancel {
-				return b.cancelAsPatient(ctx, f, "canceled from an email link")
+				return s.cancelAsPatient(ctx, f, "canceled from an email link")
 			}
 			return nil
 		}
@@ -202,8 +201,8 @@ func (s *Service) UpdatePreferences(ctx context.Context, practice tenant.Practic
 		return Preferences{}, errs.Invalid(op, "language", "is not a BCP 47 language tag")
 	}
 	var out Preferences
-	err := s.store.InNotifyTx(ctx, func(ctx context.Context, tx Store) error {
-		p, err := tx.Preferences(ctx, practice, patient)
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		p, err := s.store.Preferences(ctx, practice, patient)
 		if err != nil {
 			return err
 		}
@@ -228,14 +227,14 @@ func (s *Service) UpdatePreferences(ctx context.Context, practice tenant.Practic
 		}
 		p.UpdatedAt = now
 		out = p
-		if err := tx.PutPreferences(ctx, p, changes); err != nil {
+		if err := s.store.PutPreferences(ctx, p, changes); err != nil {
 			return err
 		}
 		if p.SMSOptOut || !p.SMS {
-			_, err = tx.Drop(ctx, practice, DropFilter{PatientID: &patient, Channel: SMS}, "the patient turned SMS off", now)
+			_, err = s.store.Drop(ctx, practice, DropFilter{PatientID: &patient, Channel: SMS}, "the patient turned SMS off", now)
 		}
 		if err == nil && !p.Email {
-			_, err = tx.Drop(ctx, practice, DropFilter{PatientID: &patient, Channel: Email}, "the patient turned email off", now)
+			_, err = s.store.Drop(ctx, practice, DropFilter{PatientID: &patient, Channel: Email}, "the patient turned email off", now)
 		}
 		return err
 	})

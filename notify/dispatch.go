@@ -92,9 +92,10 @@ func (s *Stats) add(o Stats) {
 // in any number of processes, may share one database: claims never
 // overlap, and a message whose send may have started is never sent again
 // unless its provider says it has no record of it (see Finder and
-// Store.ClaimInDoubt).
+// Outbox.ClaimInDoubt).
 type Dispatcher struct {
-	store   Store
+	store   Outbox
+	read    SettingsReader
 	clock   clock.Clock
 	senders map[Channel]Sender
 	cfg     DispatcherConfig
@@ -111,12 +112,19 @@ type cachedSettings struct {
 // settingsTTL is how long a dispatcher keeps a practice's sender addresses.
 const settingsTTL = time.Minute
 
-// NewDispatcher returns a Dispatcher over store that sends through senders,
+// SettingsReader reads a practice's notification settings: all a
+// Dispatcher needs of them (the senders' addresses and the quiet hours).
+// A notify Store is one.
+type SettingsReader interface {
+	Settings(ctx context.Context, practice tenant.PracticeID) (Settings, error)
+}
+
+// NewDispatcher returns a Dispatcher over the outbox that sends through senders,
 // one per channel. A message of a channel without a sender goes dead at
 // once, naming the channel.
-func NewDispatcher(store Store, c clock.Clock, cfg DispatcherConfig, senders ...Sender) *Dispatcher {
+func NewDispatcher(outbox Outbox, settings SettingsReader, c clock.Clock, cfg DispatcherConfig, senders ...Sender) *Dispatcher {
 	cfg.fill()
-	d := &Dispatcher{store: store, clock: c, senders: map[Channel]Sender{}, cfg: cfg, settings: map[tenant.PracticeID]cachedSettings{}}
+	d := &Dispatcher{store: outbox, read: settings, clock: c, senders: map[Channel]Sender{}, cfg: cfg, settings: map[tenant.PracticeID]cachedSettings{}}
 	for _, s := range senders {
 		d.senders[s.Channel()] = s
 	}
@@ -480,7 +488,7 @@ func (d *Dispatcher) settingsOf(ctx context.Context, p tenant.PracticeID) (Setti
 	if ok && now.Before(c.exp) {
 		return c.s, nil
 	}
-	s, err := d.store.Settings(ctx, p)
+	s, err := d.read.Settings(ctx, p)
 	if err != nil {
 		return s, err
 	}

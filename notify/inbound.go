@@ -76,27 +76,26 @@ func (s *Service) HandleSMS(ctx context.Context, in Inbound) (Reply, error) {
 		word = word[:i]
 	}
 	reply := Reply{Action: "none"}
-	err = s.store.InNotifyTx(ctx, func(ctx context.Context, tx Store) error {
-		b := s.Bind(tx)
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		if in.ProviderID != "" {
 			// A provider's retry or a replay of the same message: refused whole.
-			if err := tx.RememberWebhook(ctx, "sms", in.ProviderID, s.now()); err != nil {
+			if err := s.store.RememberWebhook(ctx, "sms", in.ProviderID, s.now()); err != nil {
 				return err
 			}
 		}
-		patients, err := tx.PatientsByPhone(ctx, in.PracticeID, phone)
+		patients, err := s.store.PatientsByPhone(ctx, in.PracticeID, phone)
 		if err != nil {
 			return err
 		}
 		if len(patients) == 0 {
 			reply.Text = replyUnknown
-			return b.recordReply(ctx, in, phone, nil, reply.Text)
+			return s.recordReply(ctx, in, phone, nil, reply.Text)
 		}
 		reply.PatientID = &patients[0]
-		if reply.Text, reply.Action, err = b.answer(ctx, op, in.PracticeID, patients, word); err != nil {
+		if reply.Text, reply.Action, err = s.answer(ctx, op, in.PracticeID, patients, word); err != nil {
 			return err
 		}
-		return b.recordReply(ctx, in, phone, &patients[0], reply.Text)
+		return s.recordReply(ctx, in, phone, &patients[0], reply.Text)
 	})
 	if err != nil {
 		return Reply{}, err
@@ -155,7 +154,7 @@ func (s *Service) cancelAsPatient(ctx context.Context, f *Facts, reason string) 
 		return errs.E(errs.KindInternal, "notify.cancel", "no Appointments to cancel through")
 	}
 	ctx = actor.With(ctx, actor.Actor{Kind: actor.Patient, ID: f.PatientID.String()})
-	return s.appts.CancelAppointment(ctx, s.store, f.PracticeID, f.AppointmentID, reason)
+	return s.appts.CancelAppointment(ctx, f.PracticeID, f.AppointmentID, reason)
 }
 
 // setOptOut sets a patient's SMS opt-out, records the consent change, and on

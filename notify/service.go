@@ -14,11 +14,11 @@ import (
 
 // Appointments is what notify asks of scheduling when a patient answers a
 // message: cancel an appointment as the patient (the context carries the
-// patient actor, so the practice's cut-off applies), inside tx, the
-// transaction notify works in. The root package wires it to
+// patient actor, so the practice's cut-off applies), in the transaction
+// ctx carries, the one notify works in. The root package wires it to
 // scheduling.Service.
 type Appointments interface {
-	CancelAppointment(ctx context.Context, tx Store, practice tenant.PracticeID, id uuid.UUID, reason string) error
+	CancelAppointment(ctx context.Context, practice tenant.PracticeID, id uuid.UUID, reason string) error
 }
 
 // Service writes messages to the outbox and answers patients' replies. It is
@@ -58,15 +58,6 @@ func NewService(store Store, c clock.Clock, ids clock.IDSource, opts ...Option) 
 		o(s)
 	}
 	return s
-}
-
-// Bind returns a Service that works through tx, a Store bound to the
-// caller's transaction, so that the messages it writes commit or roll back
-// with it.
-func (s *Service) Bind(tx Store) *Service {
-	b := *s
-	b.store = tx
-	return &b
 }
 
 // Store returns the Service's store.

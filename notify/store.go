@@ -40,14 +40,19 @@ type DropFilter struct {
 //     database.
 //   - Every method taking a practice is scoped by it: rows of another
 //     practice are never returned or changed, and an ID of another practice
-//     reads as KindNotFound. Claim, MarkSending, Record, ClaimInDoubt,
-//     ApplyDelivery and RememberWebhook serve every practice (the dispatcher
-//     and the providers' callbacks are not tenants).
+//     reads as KindNotFound. ApplyDelivery and RememberWebhook serve every
+//     practice (the providers' callbacks are not tenants), as does Outbox,
+//     the dispatcher's side, kept apart.
 //   - Times are stored with microsecond precision in UTC.
 type Store interface {
-	// InNotifyTx runs fn in one transaction with a Store bound to it; called
-	// on a bound Store it runs fn in the same transaction.
-	InNotifyTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error
+	// InTx runs fn in one transaction, carried in the context fn receives:
+	// every method called with that context runs in the transaction, which
+	// commits if fn returns nil and rolls back otherwise. Called with a
+	// context that already carries a transaction, it runs fn in that one.
+	// An adapter serving several domains over one database shares its
+	// transactions between them: the change of one domain and another's
+	// writes made with the same context commit together.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 
 	// Enqueue writes msgs (IDs, keys and times set by the caller). A message
 	// whose (practice, key) exists is skipped, unless the existing one is
@@ -77,34 +82,6 @@ type Store interface {
 	// channel (SMS and email; channels with none are left out).
 	Usage(ctx context.Context, practice tenant.PracticeID, from, to time.Time) ([]UsageCount, error)
 
-	// Claim takes up to limit SMS and email messages of any practice that
-	// are pending and due (DueAt <= now), or claimed with an expired lease,
-	// earliest due first, and marks them StatusClaimed under token with
-	// LeaseUntil = now+lease. Concurrent claimers never get the same message
-	// (FOR UPDATE SKIP LOCKED on PostgreSQL). An SMS message whose patient
-	// opted out of SMS is never returned: Claim drops it instead.
-	Claim(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*Message, error)
-	// MarkSending moves the messages among ids that are still claimed under
-	// token to StatusSending with LeaseUntil = now+lease and Attempts+1,
-	// and returns the IDs it moved: only those may be sent.
-	MarkSending(ctx context.Context, token uuid.UUID, ids []uuid.UUID, now time.Time, lease time.Duration) ([]uuid.UUID, error)
-	// Record stores results of sends; each applies only to a message that
-	// is StatusSending under token. A sent result sets SentAt and
-	// ProviderID; a pending one sets DueAt and clears the claim; a dead one
-	// keeps the error. An Unsent result (pending) also takes back the
-	// attempt MarkSending counted.
-	Record(ctx context.Context, token uuid.UUID, results []Result) error
-	// ClaimInDoubt takes up to limit messages left StatusSending past their
-	// lease (a dispatcher stopped between marking them and recording their
-	// sends: each may or may not have reached the provider), earliest lease
-	// end first, under token with LeaseUntil = now+lease; they stay
-	// StatusSending, with UpdatedAt still the time they were marked sending
-	// (so that a LaggingFinder's wait can be told), so that Record under
-	// token settles them, and a doubt
-	// that cannot be settled now is taken again after the new lease.
-	// Concurrent callers never get the same message (FOR UPDATE SKIP LOCKED
-	// on PostgreSQL). It never resends or changes anything else by itself.
-	ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*Message, error)
 	// ApplyDelivery applies a provider's status report to the message it
 	// names (by MessageID if set, else by Channel and ProviderID). A message
 	// not found is reported as false with no error. Sent, sending and dead
@@ -158,4 +135,39 @@ type Store interface {
 	// UseLink records the single use of a signed link's nonce; KindConflict
 	// if it was used before.
 	UseLink(ctx context.Context, practice tenant.PracticeID, nonce uuid.UUID, at time.Time) error
+}
+
+// Outbox is the dispatcher's side of the outbox: the only methods a
+// Dispatcher needs. They serve every practice. Record and the other
+// methods run each in their own transaction; none costs a round trip per
+// message. notifytest checks an Outbox together with its Store.
+type Outbox interface {
+	// Claim takes up to limit SMS and email messages of any practice that
+	// are pending and due (DueAt <= now), or claimed with an expired lease,
+	// earliest due first, and marks them StatusClaimed under token with
+	// LeaseUntil = now+lease. Concurrent claimers never get the same message
+	// (FOR UPDATE SKIP LOCKED on PostgreSQL). An SMS message whose patient
+	// opted out of SMS is never returned: Claim drops it instead.
+	Claim(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*Message, error)
+	// MarkSending moves the messages among ids that are still claimed under
+	// token to StatusSending with LeaseUntil = now+lease and Attempts+1,
+	// and returns the IDs it moved: only those may be sent.
+	MarkSending(ctx context.Context, token uuid.UUID, ids []uuid.UUID, now time.Time, lease time.Duration) ([]uuid.UUID, error)
+	// Record stores results of sends; each applies only to a message that
+	// is StatusSending under token. A sent result sets SentAt and
+	// ProviderID; a pending one sets DueAt and clears the claim; a dead one
+	// keeps the error. An Unsent result (pending) also takes back the
+	// attempt MarkSending counted.
+	Record(ctx context.Context, token uuid.UUID, results []Result) error
+	// ClaimInDoubt takes up to limit messages left StatusSending past their
+	// lease (a dispatcher stopped between marking them and recording their
+	// sends: each may or may not have reached the provider), earliest lease
+	// end first, under token with LeaseUntil = now+lease; they stay
+	// StatusSending, with UpdatedAt still the time they were marked sending
+	// (so that a LaggingFinder's wait can be told), so that Record under
+	// token settles them, and a doubt
+	// that cannot be settled now is taken again after the new lease.
+	// Concurrent callers never get the same message (FOR UPDATE SKIP LOCKED
+	// on PostgreSQL). It never resends or changes anything else by itself.
+	ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*Message, error)
 }

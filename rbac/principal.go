@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"context"
+	"strings"
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/tenant"
@@ -26,9 +27,11 @@ type Principal struct {
 	grants  []held
 }
 
-// held is one grant resolved: a scope and the permissions held there.
+// held is one grant resolved: a scope, the role granted there (uuid.Nil
+// for an API key) and the permissions it holds.
 type held struct {
 	scope Scope
+	role  RoleID
 	perms permSet
 }
 
@@ -49,7 +52,7 @@ func NewPrincipal(account AccountID, grants []*Grant, roles []*Role) (Principal,
 		if err != nil {
 			return Principal{}, err
 		}
-		p.grants = append(p.grants, held{scope: g.Scope, perms: perms})
+		p.grants = append(p.grants, held{scope: g.Scope, role: g.RoleID, perms: perms})
 	}
 	return p, nil
 }
@@ -101,6 +104,35 @@ func (p Principal) Account() AccountID { return p.account }
 
 // APIKey reports whether p is an API key's.
 func (p Principal) APIKey() bool { return p.apiKey }
+
+// RoleNames names the roles p acts in at t's practice, for the activity
+// log: "api_key" for an API key; else the built-in role names (or custom
+// role IDs) of p's grants inside the practice (at it, a location of it or a
+// patient of it) or over its group, in grant order; "none" without any.
+func (p Principal) RoleNames(t Target) string {
+	if p.apiKey {
+		return "api_key"
+	}
+	var names []string
+	for _, h := range p.grants {
+		in := h.scope.PracticeID == t.PracticeID
+		if h.scope.Kind == ScopeGroup {
+			in = h.scope.GroupID == t.GroupID
+		}
+		if !in {
+			continue
+		}
+		if b, ok := BuiltInRole(h.role); ok {
+			names = append(names, b.Name)
+		} else {
+			names = append(names, h.role.String())
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ",")
+}
 
 // Can reports whether p holds perm on t. Unknown permissions are never held.
 func (p Principal) Can(perm Permission, t Target) bool {

@@ -43,13 +43,6 @@ func NewService(store Store, tenants Tenants, c clock.Clock, ids clock.IDSource)
 	return &Service{store: store, tenants: tenants, clock: c, ids: ids}
 }
 
-// Bind returns a Service that works through store and tenants, bound to
-// the caller's transaction, so that the roles and grants it writes commit
-// or roll back with it. It must not be used after the transaction ends.
-func (s *Service) Bind(store Store, tenants Tenants) *Service {
-	return &Service{store: store, tenants: tenants, clock: s.clock, ids: s.ids}
-}
-
 func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
 
 // Authorize implements Authorizer with the package function Authorize.
@@ -321,6 +314,31 @@ func (s *Service) Grant(ctx context.Context, p Principal, in NewGrant) (*Grant, 
 		return nil, err
 	}
 	return g, nil
+}
+
+// GrantAsSystem grants in.RoleID to in.AccountID at in.Scope with no
+// granting principal: the bootstrap of a tenant (the first administrator
+// of a new group) and the grants of invitations that no account sent,
+// which only code embedding the engine makes. The grant itself is checked
+// as Grant checks it (the account and role are given, the role exists and
+// may be granted at the scope, the scope's practice, location or group
+// exists); only the granter's permissions are not, so callers decide who
+// may bootstrap. CreatedBy is ctx's actor, which is required.
+func (s *Service) GrantAsSystem(ctx context.Context, in NewGrant) (*Grant, error) {
+	group := in.Scope.GroupID
+	if in.Scope.Kind != ScopeGroup && in.Scope.PracticeID != uuid.Nil {
+		p, err := s.tenants.GetPractice(ctx, in.Scope.PracticeID)
+		if err != nil {
+			return nil, err
+		}
+		if group != uuid.Nil && group != p.GroupID {
+			return nil, errs.NotFound("rbac.Service.GrantAsSystem", "practice")
+		}
+		group = p.GroupID
+	}
+	// The system acts as one holding every permission over the group.
+	system := Principal{grants: []held{{scope: GroupScope(group), perms: mustSet(all[:]...)}}}
+	return s.Grant(ctx, system, in)
 }
 
 // Revoke deletes grant id of group on behalf of p, who must hold

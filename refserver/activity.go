@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
 )
@@ -120,8 +119,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = s.change(ctx, e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
-		return tx.Identity.FinishPasswordChange(ctx, pc, c.session.ID)
+	err = s.change(ctx, e, func(ctx context.Context, _ *audit.Entry) error {
+		return s.engine.Identity.FinishPasswordChange(ctx, pc, c.session.ID)
 	})
 	if err != nil {
 		return err

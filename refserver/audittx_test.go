@@ -24,11 +24,11 @@ func TestPatientDataWriteAndEntryShareATransaction(t *testing.T) {
 		"start": "2030-03-05T10:00:00-05:00"}
 	count := func() (appointments, patients int) {
 		t.Helper()
-		as, err := m.st.ListAppointments(ctx, m.practice, scheduling.AppointmentFilter{})
+		as, err := m.st.Scheduling.ListAppointments(ctx, m.practice, scheduling.AppointmentFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ps, err := m.st.ListPatients(ctx, m.practice, scheduling.PatientFilter{})
+		ps, err := m.st.Scheduling.ListPatients(ctx, m.practice, scheduling.PatientFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -145,11 +145,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		sess    *identity.Session
 		refusal error
 	)
-	err = s.engine.InTx(ctx, func(ctx context.Context, tx *carebook.Engine) error {
+	err = s.engine.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		tok, sess, err = tx.Identity.FinishLogin(ctx, at)
+		tok, sess, err = s.engine.Identity.FinishLogin(ctx, at)
 		if err == nil {
-			return record(ctx, tx, entryOf(r, sess.PracticeID, sess.AccountID, "login", "session", sess.ID.String(), audit.Allowed))
+			return record(ctx, s.engine, entryOf(r, sess.PracticeID, sess.AccountID, "login", "session", sess.ID.String(), audit.Allowed))
 		}
 		out, ok := refusalOutcome(err)
 		if !ok {
@@ -158,7 +158,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		// The refusal commits: the failure it counted and its entry.
 		refusal = err
 		a := at.Account()
-		return record(ctx, tx, entryOf(r, a.PracticeID, a.ID, "login.failed", "", "", out))
+		return record(ctx, s.engine, entryOf(r, a.PracticeID, a.ID, "login.failed", "", "", out))
 	})
 	if err != nil {
 		return err
@@ -204,12 +204,12 @@ func record(ctx context.Context, eng *carebook.Engine, e audit.Entry) error {
 // change runs fn, a change made through tx, and appends e, its activity
 // log entry, in one transaction: if either fails, both roll back. fn may
 // complete e with what it learns (the ID of what it created).
-func (s *Server) change(ctx context.Context, e audit.Entry, fn func(ctx context.Context, tx *carebook.Engine, e *audit.Entry) error) error {
-	return s.engine.InTx(ctx, func(ctx context.Context, tx *carebook.Engine) error {
-		if err := fn(ctx, tx, &e); err != nil {
+func (s *Server) change(ctx context.Context, e audit.Entry, fn func(ctx context.Context, e *audit.Entry) error) error {
+	return s.engine.InTx(ctx, func(ctx context.Context) error {
+		if err := fn(ctx, &e); err != nil {
 			return err
 		}
-		return record(ctx, tx, e)
+		return record(ctx, s.engine, e)
 	})
 }
 
@@ -240,8 +240,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "logout", "session", c.session.ID.String(), audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
-		return tx.Identity.Logout(ctx, c.token)
+	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+		return s.engine.Identity.Logout(ctx, c.token)
 	})
 	if err != nil {
 		return err
@@ -258,8 +258,8 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error 
 	}
 	var n int
 	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "logout.everywhere", "session", c.session.ID.String(), audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
-		n, err = tx.Identity.LogoutEverywhere(ctx, c.session.AccountID)
+	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+		n, err = s.engine.Identity.LogoutEverywhere(ctx, c.session.AccountID)
 		return err
 	})
 	if err != nil {
@@ -295,8 +295,8 @@ func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "session.revoke", "session", id.String(), audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
-		return tx.Identity.RevokeSession(ctx, c.session.AccountID, id)
+	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+		return s.engine.Identity.RevokeSession(ctx, c.session.AccountID, id)
 	})
 	if err != nil {
 		return err
@@ -335,8 +335,8 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 		tok string
 	)
 	e := entryOf(r, practice, uuid.Nil, "account.register", "account", "", audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, e *audit.Entry) error {
-		if a, tok, err = tx.Identity.FinishRegistration(ctx, pending); err != nil {
+	err = s.change(r.Context(), e, func(ctx context.Context, e *audit.Entry) error {
+		if a, tok, err = s.engine.Identity.FinishRegistration(ctx, pending); err != nil {
 			return err
 		}
 		e.Actor, e.ResourceID = a.ID.String(), a.ID.String()
@@ -418,47 +418,18 @@ type invitationOut struct {
 }
 
 // invite invites a staff member by email, on behalf of a signed-in account
-// holding staff.manage in the practice. The token goes to
+// holding staff.manage in the practice (Engine.Invite). The token goes to
 // Options.DeliverToken.
 func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
 	practice, err := practiceID(r)
 	if err != nil {
 		return err
 	}
-	sc, err := s.staffIn(r, practice, rbac.StaffManage)
-	if err != nil {
-		return err
-	}
-	c, p, pr, t := sc.c, sc.practice, sc.pr, sc.t
 	var in invitationRequest
 	if err := s.decode(w, r, &in); err != nil {
 		return err
 	}
-	role, err := invitedRole(r.Context(), s.engine.Store(), p, in.Role)
-	if err != nil {
-		return err
-	}
-	perms, err := s.rolePermissions(r.Context(), p, role)
-	if err != nil {
-		return err
-	}
-	for _, perm := range perms {
-		if !pr.Can(perm, t) {
-			return &errs.Error{Kind: errs.KindForbidden, Op: "refserver.invite", Field: "role", Msg: "the role grants " + string(perm) + ", which you do not hold here"}
-		}
-	}
-	var (
-		tok string
-		inv *identity.Invitation
-	)
-	e := entryOf(r, practice, c.session.AccountID, "invitation.create", "invitation", "", audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, e *audit.Entry) error {
-		if tok, inv, err = tx.Identity.CreateInvitation(ctx, practice, in.Email, in.Role, c.session.AccountID); err != nil {
-			return err
-		}
-		e.ResourceID = inv.ID.String()
-		return nil
-	})
+	tok, inv, err := s.engine.Invite(r.Context(), practice, in.Email, in.Role)
 	if err != nil {
 		return err
 	}
@@ -479,38 +450,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) error 
 	if err := s.decode(w, r, &in); err != nil {
 		return err
 	}
-	if in.Token == "" {
-		return errs.Invalid("refserver.acceptInvitation", "token", "is required")
-	}
-	if pending, err := s.engine.Store().InvitationByTokenHash(r.Context(), identity.HashToken(in.Token)); err == nil && pending.AcceptedAt == nil {
-		if err := s.mayGrantInvited(r.Context(), pending); err != nil {
-			return err
-		}
-	}
-	// Hashed before the transaction, which creates the account, grants its
-	// role and records both, or does none of it.
-	pending, err := s.engine.Identity.PrepareAcceptance(r.Context(), in.Token, in.Password)
-	if err != nil {
-		return err
-	}
-	var a *identity.Account
-	err = s.engine.InTx(r.Context(), func(ctx context.Context, tx *carebook.Engine) error {
-		acct, inv, err := tx.Identity.FinishAcceptance(ctx, pending)
-		if err != nil {
-			return err
-		}
-		if err := record(ctx, tx, entryOf(r, inv.PracticeID, acct.ID, "invitation.accept", "invitation", inv.ID.String(), audit.Allowed)); err != nil {
-			return err
-		}
-		a = acct
-		err = s.grantInvitedRole(ctx, tx, r, acct, inv)
-		if err != nil && errs.KindOf(err) != errs.KindInternal {
-			// The inviter lost the right since mayGrantInvited checked.
-			return &errs.Error{Kind: errs.KindPreconditionFailed, Op: "refserver.acceptInvitation", Field: "token",
-				Msg: "the invited role can no longer be granted; ask for a new invitation", Err: err}
-		}
-		return err
-	})
+	a, err := s.engine.AcceptInvitation(r.Context(), in.Token, in.Password)
 	if err != nil {
 		return err
 	}
@@ -544,8 +484,8 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	var codes []string
 	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "mfa.totp.enable", "account", c.session.AccountID.String(), audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
-		codes, err = tx.Identity.ConfirmTOTP(ctx, c.session.AccountID, in.Code)
+	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+		codes, err = s.engine.Identity.ConfirmTOTP(ctx, c.session.AccountID, in.Code)
 		return err
 	})
 	if err != nil {
@@ -601,8 +541,8 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 		k   *identity.APIKey
 	)
 	e := entryOf(r, practice, c.session.AccountID, "apikey.create", "api_key", "", audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, e *audit.Entry) error {
-		if key, k, err = tx.Identity.CreateAPIKey(ctx, practice, in.Name, in.Permissions, c.session.AccountID); err != nil {
+	err = s.change(r.Context(), e, func(ctx context.Context, e *audit.Entry) error {
+		if key, k, err = s.engine.Identity.CreateAPIKey(ctx, practice, in.Name, in.Permissions, c.session.AccountID); err != nil {
 			return err
 		}
 		e.ResourceID = k.ID.String()
@@ -633,8 +573,8 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e := entryOf(r, practice, sc.c.session.AccountID, "apikey.revoke", "api_key", id.String(), audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, tx *carebook.Engine, _ *audit.Entry) error {
-		return tx.Identity.RevokeAPIKey(ctx, practice, id)
+	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+		return s.engine.Identity.RevokeAPIKey(ctx, practice, id)
 	})
 	if err != nil {
 		return err

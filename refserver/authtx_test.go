@@ -62,7 +62,7 @@ func TestAuthChangesAndEntriesShareATransaction(t *testing.T) {
 		live := func(account identity.AccountID) func() int {
 			return func() int {
 				t.Helper()
-				ss, err := st.LiveSessions(ctx, account, a.clock.Now())
+				ss, err := st.Identity.LiveSessions(ctx, account, a.clock.Now())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -74,7 +74,7 @@ func TestAuthChangesAndEntriesShareATransaction(t *testing.T) {
 		}
 		failedLogins := func() int {
 			t.Helper()
-			acct, err := st.GetAccount(ctx, a.admin)
+			acct, err := st.Identity.GetAccount(ctx, a.admin)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,7 +157,7 @@ func TestAuthChangesAndEntriesShareATransaction(t *testing.T) {
 			res := atomic("role.create", count("rbac_roles", ""), 1, 201, post(a.base+"/roles",
 				map[string]any{"name": "scheduler", "permissions": []string{"calendar.read"}}, bearer(admin.token)))
 			role := str(a.ok(res, 201), "id")
-			desk, err := st.AccountByEmail(ctx, "desk@example.com")
+			desk, err := st.Identity.AccountByEmail(ctx, "desk@example.com")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/carebook/carebook"
-	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/rbac"
@@ -166,180 +164,135 @@ func (s *Server) authorized(rt route) func(http.ResponseWriter, *http.Request) e
 			}
 			return next(w, r)
 		}
-		pending, err := s.authorize(w, r, a, c)
+		ctx, permit, err := s.authorize(w, r, a, c)
 		if err != nil {
 			return err
 		}
-		if pending == nil {
+		r = r.WithContext(ctx)
+		if permit == nil {
 			return next(w, r)
 		}
-		r = r.WithContext(context.WithValue(r.Context(), pendingEntryKey{}, pending))
+		r = r.WithContext(context.WithValue(ctx, permitKey{}, permit))
 		err = next(w, r)
-		if !pending.taken {
-			// The handler failed before it wrote (bad input): the
-			// attempt is recorded as failed.
-			s.recordFailed(r, pending.entry)
-		}
+		// A handler that failed before it wrote (bad input) leaves the
+		// attempt logged as failed.
+		permit.Fail(ctx)
 		return err
 	}
 }
 
-// pendingEntry is the "allowed" activity log entry of a route that writes
-// patient data, in its request's context (under pendingEntryKey) until
-// writePatientData takes it.
-type pendingEntry struct {
-	entry audit.Entry
-	taken bool
-}
-
-// pendingEntryKey keys a request's *pendingEntry.
-type pendingEntryKey struct{}
-
-// recordFailed records e as a failed attempt, on its own; a failure to
-// record it is logged.
-func (s *Server) recordFailed(r *http.Request, e audit.Entry) {
-	e.Outcome = audit.Failed
-	if _, err := s.engine.Audit.Record(r.Context(), e); err != nil {
-		s.log.ErrorContext(r.Context(), "cannot record an access in the activity log",
-			"request_id", e.RequestID, "action", e.Action, "outcome", string(e.Outcome), "error", err)
-	}
-}
+// permitKey keys, in a request's context, the carebook.Permit of a route
+// that writes patient data, until writePatientData runs the write and logs
+// it.
+type permitKey struct{}
 
 // writePatientData runs write, the handler's service calls on a route that
-// writes patient data, and appends the route's "allowed" activity log entry
-// through tx.Audit, in one transaction: if either fails, both roll back. It
-// returns write's identification of the record written (a new
-// appointment's or patient's ID) which, when the route's path names none,
-// becomes the entry's ResourceID. When write fails, a "failed" entry is
-// recorded on its own (and its own failure only logged), so that the log
-// keeps the attempt. Without an entry pending (authorization skipped:
-// header mode, development and tests only) write runs on the engine
-// itself, outside a transaction of the handler's.
-func (s *Server) writePatientData(r *http.Request, write func(ctx context.Context, tx *carebook.Engine) (resourceID string, err error)) error {
-	const op = "refserver.writePatientData"
+// writes patient data, through the route's Permit: the write and its
+// "allowed" activity-log entry commit together, or neither does (see
+// carebook.Permit.Do). It returns write's identification of the record
+// written (a new appointment's or patient's ID) which, when the route's
+// path names none, becomes the entry's ResourceID. When write fails, a
+// "failed" entry is recorded on its own. Without a Permit (authorization
+// skipped: header mode, development and tests only) write runs on the
+// engine itself, outside a transaction of the handler's.
+func (s *Server) writePatientData(r *http.Request, write func(ctx context.Context) (resourceID string, err error)) error {
 	ctx := r.Context()
-	pending, ok := ctx.Value(pendingEntryKey{}).(*pendingEntry)
-	if !ok || pending.taken {
-		_, err := write(ctx, s.engine)
+	permit, ok := ctx.Value(permitKey{}).(*carebook.Permit)
+	if !ok {
+		_, err := write(ctx)
 		return err
 	}
-	pending.taken = true
-	var writeErr error
-	err := s.engine.InTx(ctx, func(ctx context.Context, tx *carebook.Engine) error {
-		id, err := write(ctx, tx)
-		if err != nil {
-			writeErr = err
-			return err
-		}
-		e := pending.entry
-		if e.ResourceID == "" {
-			e.ResourceID = clipString(id, 100)
-		}
-		if _, err := tx.Audit.Record(ctx, e); err != nil {
-			return errs.Wrap(errs.KindInternal, op, "cannot record the access in the activity log", err)
-		}
-		return nil
-	})
-	if writeErr != nil {
-		s.recordFailed(r, pending.entry)
-	}
-	return err
+	return permit.Do(ctx, write)
 }
 
-// authorize decides a member or permission route for c: 404 when the
-// target practice (or group) is not one c belongs to, 403 when c lacks the
-// permission there, and records the decision when the route is audited.
+// authorize decides a member or permission route for c through the
+// engine's guard (carebook.Engine.Authorize): 404 when the target practice
+// (or group) is not one c belongs to, 403 when c lacks the permission
+// there, each logged when the route is audited. It returns the request's
+// context carrying c as the caller.
 //
-// On a route that writes patient data (a.writes) it records nothing when it
-// allows: it returns the "allowed" entry for the handler to record in the
-// write's transaction (see writePatientData). Otherwise the entry it
-// returns is nil.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *credentials) (*pendingEntry, error) {
-	const op = "refserver.authorize"
+// On an audited route that reads, the "allowed" entry is written here,
+// before the handler runs. On one that writes patient data (a.writes) it
+// returns the Permit, whose entry the handler writes in the write's
+// transaction (see writePatientData); otherwise the Permit is nil.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *credentials) (context.Context, *carebook.Permit, error) {
 	ctx := r.Context()
 	pr, err := s.principal(r, c)
 	if err != nil {
-		return nil, err
+		return ctx, nil, err
 	}
+	caller := carebook.Caller{Actor: c.actor(), Principal: pr}
+	if c.session != nil {
+		caller.Home = c.session.PracticeID
+	}
+	ctx = carebook.WithCaller(ctx, caller)
 	body := s.peekBody(w, r, a)
-	perm := a.perm
+	acc := carebook.Access{Permission: a.perm, Action: a.action, ResourceType: a.resourceType}
+	if a.kind == accessMember {
+		acc.Permission, acc.Action = "", ""
+	}
 	if a.byStatus {
 		switch body.Status {
 		case "canceled":
-			perm = rbac.AppointmentCancel
+			acc.Permission = rbac.AppointmentCancel
 		case "confirmed":
-			perm = rbac.AppointmentConfirm
+			acc.Permission = rbac.AppointmentConfirm
 		}
 	}
 	if a.groupInBody {
-		gid, err := parseID("group_id", body.GroupID)
-		if err != nil {
-			return nil, err
+		if acc.GroupID, err = parseID("group_id", body.GroupID); err != nil {
+			return ctx, nil, err
 		}
-		if _, err := s.engine.Store().GetGroup(ctx, gid); err != nil {
-			return nil, err
-		}
-		return nil, s.engine.RBAC.Authorize(ctx, pr, perm, rbac.Target{GroupID: gid})
+		acc.Action = ""
+		_, err := s.engine.Authorize(ctx, acc)
+		return ctx, nil, err
 	}
-	pid, err := practiceID(r)
-	if err != nil {
-		return nil, err
+	if acc.PracticeID, err = practiceID(r); err != nil {
+		return ctx, nil, err
 	}
-	p, err := s.engine.Tenants.Practice(ctx, pid)
-	if err != nil {
-		return nil, err
-	}
-	t := rbac.Target{GroupID: p.GroupID, PracticeID: pid}
-	home := c.session != nil && c.session.PracticeID == pid
-	if !rbac.Member(pr, pid, p.GroupID) && !home {
-		// Another tenant's practice reads as unknown. An account of the
-		// practice without a grant there yet (a patient just registered, a
-		// staff member just invited) is no stranger: it gets 403.
-		s.recordDecision(r, c, a, t, audit.Denied)
-		return nil, errs.NotFound(op, "practice")
-	}
-	if a.kind == accessMember {
-		if !rbac.Member(pr, pid, p.GroupID) {
-			return nil, errs.E(errs.KindForbidden, op, "you hold no role in this practice yet")
-		}
-		return nil, nil
+	if a.resourceParam != "" {
+		acc.ResourceID = r.PathValue(a.resourceParam)
 	}
 	switch a.patient {
 	case patientInPath:
 		id, err := pathID(r, "patient")
 		if err != nil {
-			return nil, err
+			return ctx, nil, err
 		}
-		t.PatientID = &id
+		acc.PatientID = &id
 	case patientOfAppointment:
 		id, err := pathID(r, "appointment")
 		if err != nil {
-			return nil, err
+			return ctx, nil, err
 		}
-		ap, err := s.engine.Scheduling.Appointment(ctx, pid, id)
+		// The appointment is looked up only in a practice the caller is a
+		// member of: a stranger learns nothing of its IDs.
+		if _, err := s.engine.Authorize(ctx, carebook.Access{PracticeID: acc.PracticeID}); err != nil && errs.Is(err, errs.KindNotFound) {
+			_, err = s.engine.Authorize(ctx, acc) // logs the denial
+			return ctx, nil, err
+		}
+		ap, err := s.engine.Scheduling.Appointment(ctx, acc.PracticeID, id)
 		if err != nil {
-			return nil, err
+			return ctx, nil, err
 		}
-		t.PatientID = &ap.PatientID
+		acc.PatientID = &ap.PatientID
 	case patientInBody:
 		if id, err := uuid.Parse(body.PatientID); err == nil {
-			t.PatientID = &id
+			acc.PatientID = &id
 		}
 	}
-	if err := s.engine.RBAC.Authorize(ctx, pr, perm, t); err != nil {
-		s.recordDecision(r, c, a, t, audit.Denied)
-		return nil, err
+	permit, err := s.engine.Authorize(ctx, acc)
+	if err != nil {
+		return ctx, nil, err
 	}
 	switch {
-	case a.action == "":
+	case a.action == "" || a.kind == accessMember:
+		return ctx, nil, nil
 	case a.writes:
-		return &pendingEntry{entry: s.accessEntry(r, c, a, t, audit.Allowed)}, nil
-	default:
-		if err := s.recordAccess(r, c, a, t, audit.Allowed); err != nil {
-			return nil, errs.Wrap(errs.KindInternal, op, "cannot record the access in the activity log", err)
-		}
+		return ctx, permit, nil
 	}
-	return nil, nil
+	err = permit.Do(ctx, func(context.Context) (string, error) { return "", nil })
+	return ctx, nil, err
 }
 
 // principal is who c may act as: the grants of a session's account, or the
@@ -394,67 +347,4 @@ func (s *Server) peekBody(w http.ResponseWriter, r *http.Request, a access) peek
 		_ = json.Unmarshal(b, &out)
 	}
 	return out
-}
-
-// recordDecision records a decision on an audited route; a failure to
-// record a denial is logged, the denial stands.
-func (s *Server) recordDecision(r *http.Request, c *credentials, a access, t rbac.Target, out audit.Outcome) {
-	if a.action == "" {
-		return
-	}
-	if err := s.recordAccess(r, c, a, t, out); err != nil {
-		s.log.ErrorContext(r.Context(), "cannot record an access in the activity log",
-			"request_id", requestIDFrom(r.Context()), "action", a.action, "outcome", string(out), "error", err)
-	}
-}
-
-// recordAccess appends the activity log entry of one decision on an
-// audited route, in the target practice's log.
-func (s *Server) recordAccess(r *http.Request, c *credentials, a access, t rbac.Target, out audit.Outcome) error {
-	_, err := s.engine.Audit.Record(r.Context(), s.accessEntry(r, c, a, t, out))
-	return err
-}
-
-// accessEntry is the activity log entry of one decision on an audited
-// route, in the target practice's log.
-func (s *Server) accessEntry(r *http.Request, c *credentials, a access, t rbac.Target, out audit.Outcome) audit.Entry {
-	e := audit.Entry{PracticeID: t.PracticeID, Actor: c.actor().ID, Role: s.roleOf(r, c, t), Action: a.action,
-		ResourceType: a.resourceType, PatientID: t.PatientID, Outcome: out,
-		IP: clientIP(r), UserAgent: clipString(r.UserAgent(), 500), RequestID: requestIDFrom(r.Context())}
-	if a.resourceParam != "" {
-		e.ResourceID = clipString(r.PathValue(a.resourceParam), 100)
-	}
-	return e
-}
-
-// roleOf names the roles c acts in at t's practice, for the activity log:
-// "api_key", the built-in role names (or custom role IDs) of the account's
-// grants over the practice or its group, or "none".
-func (s *Server) roleOf(r *http.Request, c *credentials, t rbac.Target) string {
-	if c.key != nil {
-		return "api_key"
-	}
-	grants, err := s.engine.Store().ListAccountGrants(r.Context(), c.session.AccountID)
-	if err != nil {
-		return "unknown"
-	}
-	var names []string
-	for _, g := range grants {
-		in := g.Scope.PracticeID == t.PracticeID
-		if g.Scope.Kind == rbac.ScopeGroup {
-			in = g.Scope.GroupID == t.GroupID
-		}
-		if !in {
-			continue
-		}
-		if b, ok := rbac.BuiltInRole(g.RoleID); ok {
-			names = append(names, b.Name)
-		} else {
-			names = append(names, g.RoleID.String())
-		}
-	}
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ",")
 }

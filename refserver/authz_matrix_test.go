@@ -212,7 +212,7 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 
 func (m *matrixEnv) grant(account identity.AccountID, role rbac.RoleID, scope rbac.Scope) {
 	m.t.Helper()
-	if err := m.st.CreateGrant(context.Background(), &rbac.Grant{ID: uuid.New(), AccountID: account, RoleID: role,
+	if err := m.st.RBAC.CreateGrant(context.Background(), &rbac.Grant{ID: uuid.New(), AccountID: account, RoleID: role,
 		Scope: scope, CreatedAt: testNow, CreatedBy: "system:test"}); err != nil {
 		m.t.Fatal(err)
 	}
@@ -307,13 +307,13 @@ func (m *matrixEnv) cell(rt route, role string, f practiceIDs, other bool) resp 
 		pid := uuid.MustParse(f.practice)
 		role := &rbac.Role{ID: uuid.New(), Owner: rbac.PracticeOwner(m.group, pid), Name: "matrix " + uuid.NewString()[:8],
 			Permissions: []rbac.Permission{rbac.CalendarRead}, CreatedAt: testNow, CreatedBy: "system:test", UpdatedAt: testNow}
-		if err := m.st.CreateRole(ctx, role); err != nil {
+		if err := m.st.RBAC.CreateRole(ctx, role); err != nil {
 			m.t.Fatal(err)
 		}
 		g := &rbac.Grant{ID: uuid.New(), AccountID: m.spare, RoleID: role.ID, Scope: rbac.PracticeScope(m.group, pid),
 			CreatedAt: testNow, CreatedBy: "system:test"}
 		if strings.Contains(path, "{grant}") {
-			if err := m.st.CreateGrant(ctx, g); err != nil {
+			if err := m.st.RBAC.CreateGrant(ctx, g); err != nil {
 				m.t.Fatal(err)
 			}
 		}

@@ -52,7 +52,7 @@ func BenchmarkAuthOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := st.CreateGrant(ctx, &rbac.Grant{ID: uuid.New(), AccountID: acct.ID, RoleID: rbac.PracticeAdminID,
+	if err := st.RBAC.CreateGrant(ctx, &rbac.Grant{ID: uuid.New(), AccountID: acct.ID, RoleID: rbac.PracticeAdminID,
 		Scope: rbac.PracticeScope(g.ID, p.ID), CreatedAt: testNow, CreatedBy: "system:bench"}); err != nil {
 		b.Fatal(err)
 	}

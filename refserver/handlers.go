@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
@@ -89,7 +89,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if c := credentialsFrom(r.Context()); c != nil && c.session != nil {
-		g, _, err := s.engine.CreateGroupWithAdmin(r.Context(), in.Name, c.session.AccountID, c.actor().String())
+		g, _, err := s.engine.CreateGroupWithAdmin(actor.With(r.Context(), c.actor()), in.Name, c.session.AccountID)
 		if err != nil {
 			return err
 		}
@@ -311,9 +311,9 @@ func (s *Server) createPatient(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var p *scheduling.Patient
-	err = s.writePatientData(r, func(ctx context.Context, tx *carebook.Engine) (string, error) {
+	err = s.writePatientData(r, func(ctx context.Context) (string, error) {
 		var err error
-		if p, err = tx.Scheduling.CreatePatient(ctx, pid, in.input()); err != nil {
+		if p, err = s.engine.Scheduling.CreatePatient(ctx, pid, in.input()); err != nil {
 			return "", err
 		}
 		return p.ID.String(), nil
@@ -364,9 +364,9 @@ func (s *Server) updatePatient(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var p *scheduling.Patient
-	err = s.writePatientData(r, func(ctx context.Context, tx *carebook.Engine) (string, error) {
+	err = s.writePatientData(r, func(ctx context.Context) (string, error) {
 		var err error
-		p, err = tx.Scheduling.UpdatePatient(ctx, pid, id, in.input())
+		p, err = s.engine.Scheduling.UpdatePatient(ctx, pid, id, in.input())
 		return "", err
 	})
 	if err != nil {
@@ -583,9 +583,9 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var a *scheduling.Appointment
-	err = s.writePatientData(r, func(ctx context.Context, tx *carebook.Engine) (string, error) {
+	err = s.writePatientData(r, func(ctx context.Context) (string, error) {
 		var err error
-		if a, err = tx.Scheduling.Book(ctx, pid, in); err != nil {
+		if a, err = s.engine.Scheduling.Book(ctx, pid, in); err != nil {
 			return "", err
 		}
 		return a.ID.String(), nil
@@ -634,9 +634,9 @@ func (s *Server) reschedule(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var a *scheduling.Appointment
-	err = s.writePatientData(r, func(ctx context.Context, tx *carebook.Engine) (string, error) {
+	err = s.writePatientData(r, func(ctx context.Context) (string, error) {
 		var err error
-		a, err = tx.Scheduling.Reschedule(ctx, pid, id, rr)
+		a, err = s.engine.Scheduling.Reschedule(ctx, pid, id, rr)
 		return "", err
 	})
 	if err != nil {
@@ -658,9 +658,9 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) error {
 		return errs.Invalid("refserver.setStatus", "status", "is required")
 	}
 	var a *scheduling.Appointment
-	err = s.writePatientData(r, func(ctx context.Context, tx *carebook.Engine) (string, error) {
+	err = s.writePatientData(r, func(ctx context.Context) (string, error) {
 		var err error
-		a, err = tx.Scheduling.Transition(ctx, pid, id, scheduling.Status(in.Status), in.Reason)
+		a, err = s.engine.Scheduling.Transition(ctx, pid, id, scheduling.Status(in.Status), in.Reason)
 		return "", err
 	})
 	if err != nil {

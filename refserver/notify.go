@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/tenant"
@@ -419,9 +418,9 @@ func (s *Server) updatePreferences(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var p notify.Preferences
-	err = s.writePatientData(r, func(ctx context.Context, tx *carebook.Engine) (string, error) {
+	err = s.writePatientData(r, func(ctx context.Context) (string, error) {
 		var err error
-		p, err = tx.Notify.UpdatePreferences(ctx, pid, id, in)
+		p, err = s.engine.Notify.UpdatePreferences(ctx, pid, id, in)
 		return "", err
 	})
 	if err != nil {

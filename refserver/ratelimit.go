@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/errs"
 )
@@ -141,11 +142,15 @@ func retryAfter(w http.ResponseWriter, p Problem) {
 type clientIPKey struct{}
 
 // withClientIP puts the client address of each request in its context (see
-// clientAddr), for clientIP.
+// clientAddr), for clientIP, and the request as the engine logs it
+// (carebook.WithRequest: address, user agent, request ID). It runs inside
+// withRequestID.
 func (s *Server) withClientIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.opts.TrustedProxies)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
+		ctx := context.WithValue(r.Context(), clientIPKey{}, ip)
+		ctx = carebook.WithRequest(ctx, carebook.Request{IP: ip, UserAgent: r.UserAgent(), ID: requestIDFrom(ctx)})
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -85,7 +85,7 @@ func TestRolesAndGrants(t *testing.T) {
 	}
 	other := &rbac.Role{ID: uuid.New(), Owner: rbac.PracticeOwner(a.group, pb.ID), Name: "B's", Permissions: []rbac.Permission{rbac.CalendarRead},
 		CreatedAt: testNow, CreatedBy: "system:test", UpdatedAt: testNow}
-	if err := a.engine.Store().CreateRole(ctx, other); err != nil {
+	if err := a.engine.Store().RBAC.CreateRole(ctx, other); err != nil {
 		t.Fatal(err)
 	}
 	a.problem(a.do("DELETE", a.base+"/roles/"+other.ID.String(), nil, bearer(admin.token)), 404, "")

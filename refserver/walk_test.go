@@ -79,12 +79,12 @@ func newWalker(t *testing.T, st *sqlstore.Store) *walker {
 	}
 	role := &rbac.Role{ID: uuid.New(), Owner: rbac.PracticeOwner(a.group, a.practice), Name: "walk",
 		Permissions: []rbac.Permission{rbac.CalendarRead}, CreatedAt: testNow, CreatedBy: "system:test", UpdatedAt: testNow}
-	if err := st.CreateRole(ctx, role); err != nil {
+	if err := st.RBAC.CreateRole(ctx, role); err != nil {
 		t.Fatal(err)
 	}
 	grant := &rbac.Grant{ID: uuid.New(), AccountID: a.admin, RoleID: role.ID, Scope: rbac.PracticeScope(a.group, a.practice),
 		CreatedAt: testNow, CreatedBy: "system:test"}
-	if err := st.CreateGrant(ctx, grant); err != nil {
+	if err := st.RBAC.CreateGrant(ctx, grant); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.engine.Notify.PutTemplate(ctx, notify.Template{PracticeID: a.practice, Kind: notify.KindReminder,

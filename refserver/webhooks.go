@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/notify"
@@ -39,19 +38,15 @@ func webhookForbidden(op, msg string, cause error) error {
 }
 
 // rememberWebhook records the keys of a verified webhook request from
-// source in tx, the transaction that also acts on it: a key seen before is
+// source in the transaction ctx carries, which also acts on it: a key seen before is
 // a replay, refused with 403 and (the transaction rolled back) changing
 // nothing.
-func (s *Server) rememberWebhook(ctx context.Context, tx notify.Store, op, source string, keys ...string) error {
-	now := s.engine.Clock.Now().UTC()
-	for _, k := range keys {
-		if err := tx.RememberWebhook(ctx, source, k, now); errs.Is(err, errs.KindConflict) {
-			return webhookForbidden(op, "this request was already processed", err)
-		} else if err != nil {
-			return err
-		}
+func (s *Server) rememberWebhook(ctx context.Context, op, source string, keys ...string) error {
+	err := s.engine.Notify.RememberWebhook(ctx, source, keys...)
+	if errs.Is(err, errs.KindConflict) {
+		return webhookForbidden(op, "this request was already processed", err)
 	}
-	return nil
+	return err
 }
 
 // verifyTwilio checks r's X-Twilio-Signature over the URL Twilio called:
@@ -100,12 +95,12 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var answer notify.Reply
-	err = s.engine.InTx(r.Context(), func(ctx context.Context, tx *carebook.Engine) error {
-		if err := s.rememberWebhook(ctx, tx.Notify.Store(), op, twilioSource, signed.ReplayKeys()...); err != nil {
+	err = s.engine.InTx(r.Context(), func(ctx context.Context) error {
+		if err := s.rememberWebhook(ctx, op, twilioSource, signed.ReplayKeys()...); err != nil {
 			return err
 		}
 		var err error
-		answer, err = tx.Notify.HandleSMS(ctx, notify.Inbound{PracticeID: pid, From: in.From, Body: in.Body, ProviderID: in.MessageSID})
+		answer, err = s.engine.Notify.HandleSMS(ctx, notify.Inbound{PracticeID: pid, From: in.From, Body: in.Body, ProviderID: in.MessageSID})
 		if errs.Is(err, errs.KindConflict) {
 			return webhookForbidden(op, "this message was already processed", err)
 		}
@@ -120,7 +115,7 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 		if answer.PatientID != nil {
 			e.Actor, e.Role, e.PatientID = "patient:"+answer.PatientID.String(), "patient", answer.PatientID
 		}
-		_, err = tx.Audit.Record(ctx, e)
+		_, err = s.engine.Audit.Record(ctx, e)
 		return err
 	})
 	if err != nil {
@@ -147,18 +142,11 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.At = s.engine.Clock.Now().UTC()
-	err = s.engine.Notify.Store().InNotifyTx(r.Context(), func(ctx context.Context, tx notify.Store) error {
-		if err := s.rememberWebhook(ctx, tx, op, twilioSource, signed.ReplayKeys()...); err != nil {
+	err = s.engine.InTx(r.Context(), func(ctx context.Context) error {
+		if err := s.rememberWebhook(ctx, op, twilioSource, signed.ReplayKeys()...); err != nil {
 			return err
 		}
-		if d.MessageID != uuid.Nil {
-			if _, err := tx.Message(ctx, pid, d.MessageID); errs.Is(err, errs.KindNotFound) {
-				return nil
-			} else if err != nil {
-				return err
-			}
-		}
-		_, err := tx.ApplyDelivery(ctx, d)
+		_, err := s.engine.Notify.ApplyDelivery(ctx, pid, d)
 		return err
 	})
 	if err != nil {
@@ -189,15 +177,15 @@ func (s *Server) sendGridEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := s.engine.Clock.Now().UTC()
-	err = s.engine.Notify.Store().InNotifyTx(r.Context(), func(ctx context.Context, tx notify.Store) error {
-		if err := s.rememberWebhook(ctx, tx, op, "sendgrid", batch.Key); err != nil {
+	err = s.engine.InTx(r.Context(), func(ctx context.Context) error {
+		if err := s.rememberWebhook(ctx, op, "sendgrid", batch.Key); err != nil {
 			return err
 		}
 		for _, d := range ds {
 			if d.At.IsZero() {
 				d.At = now
 			}
-			if _, err := tx.ApplyDelivery(ctx, d); err != nil {
+			if _, err := s.engine.Notify.ApplyDelivery(ctx, uuid.Nil, d); err != nil {
 				return err
 			}
 		}

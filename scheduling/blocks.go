@@ -54,14 +54,14 @@ func (s *Service) CreateBlock(ctx context.Context, practice tenant.PracticeID, i
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.Lock(ctx, prov.ID); err != nil {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.Lock(ctx, prov.ID); err != nil {
 			return err
 		}
-		if err := s.checkNoOverlap(ctx, tx, op, b, rec); err != nil {
+		if err := s.checkNoOverlap(ctx, s.store, op, b, rec); err != nil {
 			return err
 		}
-		return tx.CreateBlock(ctx, b)
+		return s.store.CreateBlock(ctx, b)
 	})
 	if err != nil {
 		return nil, err
@@ -171,15 +171,15 @@ func firstOverlap(a, b []Occurrence) (time.Time, bool) {
 func (s *Service) UpdateBlock(ctx context.Context, practice tenant.PracticeID, id BlockID, in BlockInput) (*Block, error) {
 	const op = "scheduling.UpdateBlock"
 	var out *Block
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		old, err := tx.GetBlock(ctx, practice, id)
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		old, err := s.store.GetBlock(ctx, practice, id)
 		if err != nil {
 			return err
 		}
-		if err := tx.Lock(ctx, old.ProviderID); err != nil {
+		if err := s.store.Lock(ctx, old.ProviderID); err != nil {
 			return err
 		}
-		prov, err := tx.GetProvider(ctx, practice, old.ProviderID)
+		prov, err := s.store.GetProvider(ctx, practice, old.ProviderID)
 		if err != nil {
 			return err
 		}
@@ -189,10 +189,10 @@ func (s *Service) UpdateBlock(ctx context.Context, practice tenant.PracticeID, i
 		if err != nil {
 			return err
 		}
-		if err := s.checkNoOverlap(ctx, tx, op, &b, rec); err != nil {
+		if err := s.checkNoOverlap(ctx, s.store, op, &b, rec); err != nil {
 			return err
 		}
-		appts, err := s.futureAppointments(ctx, tx, practice, id)
+		appts, err := s.futureAppointments(ctx, s.store, practice, id)
 		if err != nil {
 			return err
 		}
@@ -205,7 +205,7 @@ func (s *Service) UpdateBlock(ctx context.Context, practice tenant.PracticeID, i
 		if len(displaced) > 0 {
 			return blockHolds(op, "the change would leave appointments outside the block; move them first", displaced)
 		}
-		if err := tx.UpdateBlock(ctx, &b); err != nil {
+		if err := s.store.UpdateBlock(ctx, &b); err != nil {
 			return err
 		}
 		out = &b
@@ -246,15 +246,15 @@ func (s *Service) futureAppointments(ctx context.Context, tx Store, practice ten
 // them, while the block holds active appointments that have not ended.
 func (s *Service) DeleteBlock(ctx context.Context, practice tenant.PracticeID, id BlockID) error {
 	const op = "scheduling.DeleteBlock"
-	return s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		b, err := tx.GetBlock(ctx, practice, id)
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		b, err := s.store.GetBlock(ctx, practice, id)
 		if err != nil {
 			return err
 		}
-		if err := tx.Lock(ctx, b.ProviderID); err != nil {
+		if err := s.store.Lock(ctx, b.ProviderID); err != nil {
 			return err
 		}
-		appts, err := s.futureAppointments(ctx, tx, practice, id)
+		appts, err := s.futureAppointments(ctx, s.store, practice, id)
 		if err != nil {
 			return err
 		}
@@ -265,7 +265,7 @@ func (s *Service) DeleteBlock(ctx context.Context, practice tenant.PracticeID, i
 			}
 			return blockHolds(op, "the block still holds appointments; move them first", d)
 		}
-		return tx.DeleteBlock(ctx, practice, id)
+		return s.store.DeleteBlock(ctx, practice, id)
 	})
 }
 

@@ -105,16 +105,16 @@ func (s *Service) Book(ctx context.Context, practice tenant.PracticeID, in BookR
 	}
 	booked := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID, Action: "book", To: status, By: who.String(), At: now,
 		AllowPatientOverlap: in.AllowPatientOverlap}
-	if s.observer == nil {
+	if len(s.observers) == 0 {
 		return s.insertBooked(ctx, s.store, op, a, booked, vt, blocks, holds, in.LocationID, who.Kind == actor.Patient)
 	}
 	var out *Appointment
-	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		if out, err = s.insertBooked(ctx, tx, op, a, booked, vt, blocks, holds, in.LocationID, who.Kind == actor.Patient); err != nil {
+		if out, err = s.insertBooked(ctx, s.store, op, a, booked, vt, blocks, holds, in.LocationID, who.Kind == actor.Patient); err != nil {
 			return err
 		}
-		return s.observe(ctx, tx, out, booked)
+		return s.observe(ctx, out, booked)
 	})
 	if err != nil {
 		return nil, err
@@ -340,8 +340,8 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 	}
 	var out *Appointment
 	var prov *Provider
-	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		a, err := lockedAppointment(ctx, tx, practice, id)
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		a, err := lockedAppointment(ctx, s.store, practice, id)
 		if err != nil {
 			return err
 		}
@@ -354,7 +354,7 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 		if err := checkCutoff(op, who, prac.Policy, now, a); err != nil {
 			return err
 		}
-		vt, err := tx.GetVisitType(ctx, practice, a.VisitTypeID)
+		vt, err := s.store.GetVisitType(ctx, practice, a.VisitTypeID)
 		if err != nil {
 			return err
 		}
@@ -362,11 +362,11 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 		if in.ProviderID != nil {
 			newProv = *in.ProviderID
 		}
-		if prov, err = tx.GetProvider(ctx, practice, newProv); err != nil {
+		if prov, err = s.store.GetProvider(ctx, practice, newProv); err != nil {
 			return withField(err, "provider_id")
 		}
 		keys := append([]uuid.UUID{a.ProviderID, newProv, a.PatientID}, a.ResourceIDs...)
-		if err := tx.Lock(ctx, sortedKeys(keys...)...); err != nil {
+		if err := s.store.Lock(ctx, sortedKeys(keys...)...); err != nil {
 			return err
 		}
 		if newProv != a.ProviderID {
@@ -382,7 +382,7 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 		a.ProviderID = newProv
 		a.Start, a.End = start, start.Add(a.End.Sub(a.Start))
 		a.HoldStart, a.HoldEnd = start.Add(-vt.BufferBefore), a.End.Add(vt.BufferAfter)
-		p, err := s.place(ctx, tx, op, a, vt, in.LocationID, who.Kind == actor.Patient)
+		p, err := s.place(ctx, s.store, op, a, vt, in.LocationID, who.Kind == actor.Patient)
 		if err != nil {
 			return err
 		}
@@ -392,10 +392,10 @@ func (s *Service) Reschedule(ctx context.Context, practice tenant.PracticeID, id
 		c := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
 			Action: "reschedule", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: in.Reason, PrevStart: &prevStart,
 			AllowPatientOverlap: in.AllowPatientOverlap}
-		if err := conflictOnStart(op, tx.UpdateAppointment(ctx, a, c)); err != nil {
+		if err := conflictOnStart(op, s.store.UpdateAppointment(ctx, a, c)); err != nil {
 			return err
 		}
-		return s.observe(ctx, tx, a, c)
+		return s.observe(ctx, a, c)
 	})
 	if err != nil {
 		return nil, err
@@ -452,8 +452,8 @@ func (s *Service) Transition(ctx context.Context, practice tenant.PracticeID, id
 	}
 	now := s.now()
 	var out *Appointment
-	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		a, err := lockedAppointment(ctx, tx, practice, id)
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		a, err := lockedAppointment(ctx, s.store, practice, id)
 		if err != nil {
 			return err
 		}
@@ -484,10 +484,10 @@ func (s *Service) Transition(ctx context.Context, practice tenant.PracticeID, id
 		out = a
 		c := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
 			Action: action, From: from, To: to, By: who.String(), At: now, Reason: reason}
-		if err := tx.UpdateAppointment(ctx, a, c); err != nil {
+		if err := s.store.UpdateAppointment(ctx, a, c); err != nil {
 			return err
 		}
-		return s.observe(ctx, tx, a, c)
+		return s.observe(ctx, a, c)
 	})
 	if err != nil {
 		return nil, err
@@ -520,18 +520,18 @@ func (s *Service) MoveAppointments(ctx context.Context, practice tenant.Practice
 	}
 	now := s.now()
 	var moved []*Appointment
-	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		src, err := tx.GetBlock(ctx, practice, from)
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		src, err := s.store.GetBlock(ctx, practice, from)
 		if err != nil {
 			return withField(err, "from_block_id")
 		}
-		dst, err := tx.GetBlock(ctx, practice, to)
+		dst, err := s.store.GetBlock(ctx, practice, to)
 		if err != nil {
 			return withField(err, "to_block_id")
 		}
 		filter := AppointmentFilter{BlockID: &from, Status: []Status{StatusNew, StatusConfirmed},
 			From: now, To: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}
-		appts, err := tx.ListAppointments(ctx, practice, filter)
+		appts, err := s.store.ListAppointments(ctx, practice, filter)
 		if err != nil {
 			return err
 		}
@@ -544,13 +544,13 @@ func (s *Service) MoveAppointments(ctx context.Context, practice tenant.Practice
 			keys = append(keys, a.PatientID)
 			keys = append(keys, a.ResourceIDs...)
 		}
-		if err := tx.Lock(ctx, sortedKeys(ids...)...); err != nil {
+		if err := s.store.Lock(ctx, sortedKeys(ids...)...); err != nil {
 			return err
 		}
-		if err := tx.Lock(ctx, sortedKeys(keys...)...); err != nil {
+		if err := s.store.Lock(ctx, sortedKeys(keys...)...); err != nil {
 			return err
 		}
-		if appts, err = tx.ListAppointments(ctx, practice, filter); err != nil {
+		if appts, err = s.store.ListAppointments(ctx, practice, filter); err != nil {
 			return err
 		}
 		var misfits []DisplacedAppointment
@@ -558,12 +558,12 @@ func (s *Service) MoveAppointments(ctx context.Context, practice tenant.Practice
 			if !a.Start.After(now) {
 				continue
 			}
-			vt, err := tx.GetVisitType(ctx, practice, a.VisitTypeID)
+			vt, err := s.store.GetVisitType(ctx, practice, a.VisitTypeID)
 			if err != nil {
 				return err
 			}
 			a.ProviderID = dst.ProviderID
-			p, err := s.place(ctx, tx, op, a, vt, &dst.LocationID, false)
+			p, err := s.place(ctx, s.store, op, a, vt, &dst.LocationID, false)
 			if err == nil && p.block.ID != dst.ID {
 				err = errs.Conflict(op, "does not fit")
 			}
@@ -572,9 +572,9 @@ func (s *Service) MoveAppointments(ctx context.Context, practice tenant.Practice
 				start := a.Start
 				c := &Change{ID: s.ids.New(), PracticeID: practice, AppointmentID: a.ID,
 					Action: "move", From: a.Status, To: a.Status, By: who.String(), At: now, Reason: reason, PrevStart: &start}
-				if err = tx.UpdateAppointment(ctx, a, c); err == nil {
+				if err = s.store.UpdateAppointment(ctx, a, c); err == nil {
 					// The observer's failure is no misfit: it fails the move.
-					if oerr := s.observe(ctx, tx, a, c); oerr != nil {
+					if oerr := s.observe(ctx, a, c); oerr != nil {
 						return oerr
 					}
 				}

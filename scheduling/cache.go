@@ -66,18 +66,13 @@ func store[K comparable, T any](c *refCache, m *map[K]cached[T], k K, v T, now t
 
 // cachedPolicy returns the practice's booking policy, cached.
 func (s *Service) cachedPolicy(ctx context.Context, practice tenant.PracticeID) (tenant.BookingPolicy, error) {
-	now := s.clock.Now()
-	if p, ok := lookup(&s.cache, &s.cache.policies, practice, now); ok {
-		return p, nil
-	}
-	prac, err := s.tenants.GetPractice(ctx, practice)
-	if err != nil {
-		return tenant.BookingPolicy{}, err
-	}
-	if s.cache.ttl > 0 {
-		store(&s.cache, &s.cache.policies, practice, prac.Policy, now)
-	}
-	return prac.Policy, nil
+	return cachedRow(ctx, s, &s.cache.policies, practice, func() (tenant.BookingPolicy, error) {
+		prac, err := s.tenants.GetPractice(ctx, practice)
+		if err != nil {
+			return tenant.BookingPolicy{}, err
+		}
+		return prac.Policy, nil
+	})
 }
 
 // cachedVisitType returns a visit type of the practice, cached. Callers
@@ -104,7 +99,15 @@ func (s *Service) cachedResource(ctx context.Context, practice tenant.PracticeID
 	})
 }
 
+// cachedRow returns the value of key in m, read (and kept) when it is not
+// there or has expired. Inside a transaction (ctx carries one) the cache is
+// passed by: what the transaction reads may be its own uncommitted write,
+// which must not reach other callers, and what it reads must be what its
+// snapshot holds.
 func cachedRow[K comparable, T any](ctx context.Context, s *Service, m *map[K]cached[T], key K, read func() (T, error)) (T, error) {
+	if s.store.HasTx(ctx) {
+		return read()
+	}
 	now := s.clock.Now()
 	if v, ok := lookup(&s.cache, m, key, now); ok {
 		return v, nil

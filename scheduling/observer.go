@@ -3,24 +3,39 @@ package scheduling
 import "context"
 
 // Observer hears of every change to an appointment inside the transaction
-// that makes it: what it writes through tx commits or rolls back with the
-// change, and an error it returns undoes the change. Package notify uses it
-// to put confirmations and reminders in its outbox atomically with the
-// booking.
+// that makes it: ctx carries that transaction, so what the observer writes
+// with ctx commits or rolls back with the change, and an error it returns
+// undoes the change. Package notify uses it to put confirmations and
+// reminders in its outbox atomically with the booking; billing and the
+// directory hear of the same changes.
 type Observer interface {
-	AppointmentChanged(ctx context.Context, tx Store, a *Appointment, c *Change) error
+	AppointmentChanged(ctx context.Context, a *Appointment, c *Change) error
 }
 
-// WithObserver makes the Service tell o of every appointment it books,
-// reschedules, moves or moves to another status. A Service with an observer
-// books in a transaction (Book alone needs none), so that the observer's
-// writes join the booking's.
-func WithObserver(o Observer) Option { return func(s *Service) { s.observer = o } }
+// ObserverFunc makes a function an Observer.
+type ObserverFunc func(ctx context.Context, a *Appointment, c *Change) error
 
-// observe tells the observer, if any, of a change written through tx.
-func (s *Service) observe(ctx context.Context, tx Store, a *Appointment, c *Change) error {
-	if s.observer == nil {
-		return nil
+// AppointmentChanged calls f.
+func (f ObserverFunc) AppointmentChanged(ctx context.Context, a *Appointment, c *Change) error {
+	return f(ctx, a, c)
+}
+
+// WithObserver adds o to the observers the Service tells of every
+// appointment it books, reschedules, moves or moves to another status, in
+// the order they were added; the first to fail undoes the change and the
+// later ones are not told. A Service with an observer books in a
+// transaction (Book alone needs none), so that the observers' writes join
+// the booking's.
+func WithObserver(o Observer) Option {
+	return func(s *Service) { s.observers = append(s.observers, o) }
+}
+
+// observe tells the observers of a change written in ctx's transaction.
+func (s *Service) observe(ctx context.Context, a *Appointment, c *Change) error {
+	for _, o := range s.observers {
+		if err := o.AppointmentChanged(ctx, a, c); err != nil {
+			return err
+		}
 	}
-	return s.observer.AppointmentChanged(ctx, tx, a, c)
+	return nil
 }

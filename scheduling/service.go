@@ -37,8 +37,8 @@ type Service struct {
 	clock   clock.Clock
 	ids     clock.IDSource
 	cache   refCache
-	// observer, if set, hears of appointment changes in their transaction.
-	observer Observer
+	// observers hear of appointment changes in their transaction.
+	observers []Observer
 }
 
 // NewService returns a Service over store.

@@ -76,10 +76,18 @@ var ErrPatientBusy = errors.New("the patient has another visit at that time")
 //   - Slices come back non-nil (empty when none) and in the documented order.
 //   - Times come back in UTC with at least microsecond precision.
 type Store interface {
-	// InTx runs fn in one transaction with a Store bound to it, committing if fn
-	// returns nil and rolling back otherwise. Called on a Store that is already
-	// bound to a transaction, it runs fn in that same transaction.
-	InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error
+	// InTx runs fn in one transaction, carried in the context fn receives:
+	// every method called with that context runs in the transaction, which
+	// commits if fn returns nil and rolls back otherwise. Called with a
+	// context that already carries a transaction, it runs fn in that one.
+	// An adapter serving several domains over one database shares its
+	// transactions between them: the change of one domain and another's
+	// writes made with the same context commit together.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	// HasTx reports whether ctx carries a transaction of this Store: what
+	// is read with it may not be committed, so the Service's cache neither
+	// serves nor keeps such reads.
+	HasTx(ctx context.Context) bool
 	// Lock takes exclusive locks on keys (provider, resource and patient IDs) that are
 	// held until the transaction ends, so that concurrent bookings of the same
 	// provider or resource run one after the other, across processes. It must

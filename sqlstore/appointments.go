@@ -146,7 +146,7 @@ func checkAppointment(op string, a *scheduling.Appointment) error {
 }
 
 // resourceRowsSQL returns the INSERT of a's resource rows, or "" if it has none.
-func (s *Store) resourceRowsSQL(a *scheduling.Appointment) string {
+func (s *Scheduling) resourceRowsSQL(a *scheduling.Appointment) string {
 	if len(a.ResourceIDs) == 0 {
 		return ""
 	}
@@ -162,7 +162,7 @@ func (s *Store) resourceRowsSQL(a *scheduling.Appointment) string {
 			Active:        a.Status.Holds(),
 		}
 	}
-	return s.idb.NewInsert().Model(&rows).String()
+	return s.db.NewInsert().Model(&rows).String()
 }
 
 // checkOverlap is SQLite's stand-in for PostgreSQL's exclusion constraints:
@@ -173,7 +173,7 @@ func (s *Store) resourceRowsSQL(a *scheduling.Appointment) string {
 // visit of its patient (unless a allows the overlap; a visit that allows it
 // still keeps later ones that do not off its time; an empty visit overlaps
 // nothing, as an empty tstzrange).
-func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appointment) error {
+func (s *Scheduling) checkOverlap(ctx context.Context, op string, a *scheduling.Appointment) error {
 	if !a.Status.Holds() {
 		return nil
 	}
@@ -208,7 +208,7 @@ func (s *Store) checkOverlap(ctx context.Context, op string, a *scheduling.Appoi
 	} else {
 		q += `, 0 = 1`
 	}
-	if err := s.idb.QueryRowContext(ctx, q, args...).Scan(&seat, &resource, &patient); err != nil {
+	if err := s.idb(ctx).QueryRowContext(ctx, q, args...).Scan(&seat, &resource, &patient); err != nil {
 		return failure(op, "appointment", err)
 	}
 	switch {
@@ -256,12 +256,12 @@ func appointmentFailure(op string, err error) error {
 // statement batch, atomic even outside InTx; inside InTx it runs in a
 // savepoint, rolled back on failure, so that a conflict leaves the
 // transaction usable.
-func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment, history ...*scheduling.Change) error {
+func (s *Scheduling) InsertAppointment(ctx context.Context, a *scheduling.Appointment, history ...*scheduling.Change) error {
 	const op = "sqlstore.InsertAppointment"
 	if err := checkAppointment(op, a); err != nil {
 		return err
 	}
-	stmts := s.idb.NewInsert().Model(newAppointmentRow(a)).String()
+	stmts := s.idb(ctx).NewInsert().Model(newAppointmentRow(a)).String()
 	if r := s.resourceRowsSQL(a); r != "" {
 		stmts += ";\n" + r
 	}
@@ -276,15 +276,15 @@ func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment
 		// do when each waits for the other).
 		// Inside a caller's transaction, the batch runs in a savepoint, so
 		// that a conflict leaves the transaction usable (see writeSavepoint).
-		sp := s.writeSavepoint()
-		_, err := s.idb.ExecContext(ctx, sp+lockSQL(holdKeys(a))+s.patientFreeSQL(a)+stmts)
+		sp := s.writeSavepoint(ctx)
+		_, err := s.idb(ctx).ExecContext(ctx, sp+lockSQL(holdKeys(a))+s.patientFreeSQL(a)+stmts)
 		return s.undoWrite(ctx, sp, appointmentFailure(op, err))
 	}
-	return s.atomic(ctx, func(tx *Store) error {
-		if err := tx.checkOverlap(ctx, op, a); err != nil {
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.checkOverlap(ctx, op, a); err != nil {
 			return err
 		}
-		_, err := tx.idb.ExecContext(ctx, stmts)
+		_, err := s.idb(ctx).ExecContext(ctx, stmts)
 		return failure(op, "appointment", err)
 	})
 }
@@ -295,11 +295,11 @@ func (s *Store) InsertAppointment(ctx context.Context, a *scheduling.Appointment
 // rule): it runs under the patient's advisory lock, before the write, and
 // fails as the constraint does. "" when a allows the overlap itself, holds
 // no time, or is empty.
-func (s *Store) patientFreeSQL(a *scheduling.Appointment) string {
+func (s *Scheduling) patientFreeSQL(a *scheduling.Appointment) string {
 	if a.AllowPatientOverlap || !a.Status.Holds() || !a.End.After(a.Start) {
 		return ""
 	}
-	return s.idb.NewRaw("SELECT carebook_patient_free(?, ?, ?, ?, ?)",
+	return s.db.NewRaw("SELECT carebook_patient_free(?, ?, ?, ?, ?)",
 		a.PracticeID, a.PatientID, utc(a.Start), utc(a.End), a.ID).String() + ";\n"
 }
 
@@ -317,43 +317,43 @@ func holdKeys(a *scheduling.Appointment) []uuid.UUID {
 // UpdateAppointment writes the provider, location, block, times, seat,
 // status, resources and UpdatedAt of a stored appointment, under the rule of
 // InsertAppointment; KindNotFound if there is none.
-func (s *Store) UpdateAppointment(ctx context.Context, a *scheduling.Appointment, history ...*scheduling.Change) error {
+func (s *Scheduling) UpdateAppointment(ctx context.Context, a *scheduling.Appointment, history ...*scheduling.Change) error {
 	const op = "sqlstore.UpdateAppointment"
 	if err := checkAppointment(op, a); err != nil {
 		return err
 	}
-	sp := s.writeSavepoint()
-	err := s.atomic(ctx, func(tx *Store) error {
-		if tx.dialect == SQLite {
-			if err := tx.checkOverlap(ctx, op, a); err != nil {
+	sp := s.writeSavepoint(ctx)
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		if s.dialect == SQLite {
+			if err := s.checkOverlap(ctx, op, a); err != nil {
 				return err
 			}
 		}
-		update := tx.idb.NewUpdate().Model(newAppointmentRow(a)).
+		update := s.idb(ctx).NewUpdate().Model(newAppointmentRow(a)).
 			Column("provider_id", "location_id", "block_id", "start_at", "end_at", "hold_start",
 				"hold_end", "seat", "status", "resource_ids", "allow_patient_overlap", "updated_at").
 			WherePK().String()
-		if tx.dialect == Postgres {
+		if s.dialect == Postgres {
 			// As in InsertAppointment: queue behind writers of the same
 			// provider and resources. The result is the UPDATE's.
-			update = sp + lockSQL(holdKeys(a)) + tx.patientFreeSQL(a) + update
+			update = sp + lockSQL(holdKeys(a)) + s.patientFreeSQL(a) + update
 		}
-		res, err := tx.idb.ExecContext(ctx, update)
+		res, err := s.idb(ctx).ExecContext(ctx, update)
 		if err != nil {
 			return appointmentFailure(op, err)
 		}
 		if err := affected(op, "appointment", res, err); err != nil {
 			return err
 		}
-		stmts := tx.idb.NewDelete().TableExpr("appointment_resources").
+		stmts := s.idb(ctx).NewDelete().TableExpr("appointment_resources").
 			Where("practice_id = ? AND appointment_id = ?", a.PracticeID, a.ID).String()
-		if r := tx.resourceRowsSQL(a); r != "" {
+		if r := s.resourceRowsSQL(a); r != "" {
 			stmts += ";\n" + r
 		}
-		if h := tx.changeRowsSQL(history); h != "" {
+		if h := s.changeRowsSQL(history); h != "" {
 			stmts += ";\n" + h
 		}
-		_, err = tx.idb.ExecContext(ctx, stmts)
+		_, err = s.idb(ctx).ExecContext(ctx, stmts)
 		return failure(op, "appointment", err)
 	})
 	return s.undoWrite(ctx, sp, err)
@@ -370,8 +370,8 @@ const savepointName = "carebook_write"
 // seat, could not even read; rolled back to the savepoint, the transaction
 // stays usable. On SQLite a failed statement undoes only itself, and outside
 // a caller's transaction the write has its own.
-func (s *Store) writeSavepoint() string {
-	if !s.inTx || s.dialect != Postgres {
+func (s *Scheduling) writeSavepoint(ctx context.Context) string {
+	if !s.HasTx(ctx) || s.dialect != Postgres {
 		return ""
 	}
 	return "SAVEPOINT " + savepointName + ";"
@@ -380,20 +380,20 @@ func (s *Store) writeSavepoint() string {
 // undoWrite rolls s's transaction back to the savepoint opened by sp (the
 // result of writeSavepoint) when the write failed with err, and returns err.
 // A write that succeeded keeps its savepoint: it ends with the transaction.
-func (s *Store) undoWrite(ctx context.Context, sp string, err error) error {
+func (s *Scheduling) undoWrite(ctx context.Context, sp string, err error) error {
 	if err == nil || sp == "" {
 		return err
 	}
-	if _, rerr := s.idb.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+savepointName); rerr != nil {
+	if _, rerr := s.idb(ctx).ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+savepointName); rerr != nil {
 		return fmt.Errorf("%w (and rolling back to savepoint %s failed, so the transaction is aborted: %v)", err, savepointName, rerr)
 	}
 	return err
 }
 
 // GetAppointment returns appointment id of practice, or KindNotFound.
-func (s *Store) GetAppointment(ctx context.Context, practice tenant.PracticeID, id scheduling.AppointmentID) (*scheduling.Appointment, error) {
+func (s *Scheduling) GetAppointment(ctx context.Context, practice tenant.PracticeID, id scheduling.AppointmentID) (*scheduling.Appointment, error) {
 	var row appointmentRow
-	if err := s.idb.NewSelect().Model(&row).
+	if err := s.idb(ctx).NewSelect().Model(&row).
 		Where("a.practice_id = ? AND a.id = ?", practice, id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetAppointment", "appointment", err)
 	}
@@ -402,9 +402,9 @@ func (s *Store) GetAppointment(ctx context.Context, practice tenant.PracticeID, 
 
 // ListAppointments returns the appointments of practice that pass f, by
 // Start (or by CreatedAt when f.ByCreated), then ID.
-func (s *Store) ListAppointments(ctx context.Context, practice tenant.PracticeID, f scheduling.AppointmentFilter) ([]*scheduling.Appointment, error) {
+func (s *Scheduling) ListAppointments(ctx context.Context, practice tenant.PracticeID, f scheduling.AppointmentFilter) ([]*scheduling.Appointment, error) {
 	var rows []appointmentRow
-	q := s.idb.NewSelect().Model(&rows).Where("a.practice_id = ?", practice)
+	q := s.idb(ctx).NewSelect().Model(&rows).Where("a.practice_id = ?", practice)
 	if len(f.IDs) > 0 {
 		q = q.Where("a.id IN (?)", bun.List(f.IDs))
 	}
@@ -471,8 +471,8 @@ type changeRow struct {
 
 // AppendChange adds c to its appointment's history. The appointment must
 // exist in c's practice (else KindNotFound).
-func (s *Store) AppendChange(ctx context.Context, c *scheduling.Change) error {
-	_, err := s.idb.NewInsert().Model(newChangeRow(c)).Exec(ctx)
+func (s *Scheduling) AppendChange(ctx context.Context, c *scheduling.Change) error {
+	_, err := s.idb(ctx).NewInsert().Model(newChangeRow(c)).Exec(ctx)
 	return failure("sqlstore.AppendChange", "change", err)
 }
 
@@ -493,7 +493,7 @@ func newChangeRow(c *scheduling.Change) *changeRow {
 }
 
 // changeRowsSQL returns the INSERT of history entries, or "" if none.
-func (s *Store) changeRowsSQL(history []*scheduling.Change) string {
+func (s *Scheduling) changeRowsSQL(history []*scheduling.Change) string {
 	if len(history) == 0 {
 		return ""
 	}
@@ -501,14 +501,14 @@ func (s *Store) changeRowsSQL(history []*scheduling.Change) string {
 	for i, c := range history {
 		rows[i] = newChangeRow(c)
 	}
-	return s.idb.NewInsert().Model(&rows).String()
+	return s.db.NewInsert().Model(&rows).String()
 }
 
 // ListChanges returns the history of appointment id, oldest first (by At,
 // then ID). An unknown appointment has an empty history.
-func (s *Store) ListChanges(ctx context.Context, practice tenant.PracticeID, id scheduling.AppointmentID) ([]*scheduling.Change, error) {
+func (s *Scheduling) ListChanges(ctx context.Context, practice tenant.PracticeID, id scheduling.AppointmentID) ([]*scheduling.Change, error) {
 	var rows []changeRow
-	if err := s.idb.NewSelect().Model(&rows).
+	if err := s.idb(ctx).NewSelect().Model(&rows).
 		Where("c.practice_id = ? AND c.appointment_id = ?", practice, id).
 		OrderExpr("c.at, c.id").Scan(ctx); err != nil {
 		return nil, failure("sqlstore.ListChanges", "change", err)
@@ -673,7 +673,7 @@ func slotResults(practice tenant.PracticeID, rows []slotRow) ([]*scheduling.Bloc
 // one per appointment of providers (OwnerID is the provider), and one per
 // appointment and resource of resources (OwnerID is the resource), each list
 // ordered by Start, then OwnerID, then appointment ID. It is one query.
-func (s *Store) Holds(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time) (scheduling.Holds, error) {
+func (s *Scheduling) Holds(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time) (scheduling.Holds, error) {
 	_, h, err := s.slotInputs(ctx, practice, providers, resources, from, to, false)
 	if err != nil {
 		return scheduling.Holds{}, failure("sqlstore.Holds", "hold", err)
@@ -685,7 +685,7 @@ func (s *Store) Holds(ctx context.Context, practice tenant.PracticeID, providers
 // that may overlap [from, to), as ListBlocks, and the holds of providers and
 // resources, as Holds. It is one query (one round trip) of index range
 // scans.
-func (s *Store) SlotInputs(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time) ([]*scheduling.Block, scheduling.Holds, error) {
+func (s *Scheduling) SlotInputs(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time) ([]*scheduling.Block, scheduling.Holds, error) {
 	blocks, h, err := s.slotInputs(ctx, practice, providers, resources, from, to, true)
 	if err != nil {
 		return nil, scheduling.Holds{}, failure("sqlstore.SlotInputs", "slot input", err)
@@ -697,11 +697,11 @@ func (s *Store) SlotInputs(ctx context.Context, practice tenant.PracticeID, prov
 // [from, to) and the FinishedVisits of patient in [visitsFrom, from), or
 // KindNotFound if patient is not the practice's: on PostgreSQL in one round
 // trip, on SQLite in three queries.
-func (s *Store) BookingInputs(ctx context.Context, practice tenant.PracticeID, provider scheduling.ProviderID, resources []scheduling.ResourceID, patient scheduling.PatientID, from, to, visitsFrom time.Time) ([]*scheduling.Block, scheduling.Holds, []scheduling.FinishedVisit, error) {
+func (s *Scheduling) BookingInputs(ctx context.Context, practice tenant.PracticeID, provider scheduling.ProviderID, resources []scheduling.ResourceID, patient scheduling.PatientID, from, to, visitsFrom time.Time) ([]*scheduling.Block, scheduling.Holds, []scheduling.FinishedVisit, error) {
 	const op = "sqlstore.BookingInputs"
 	if s.dialect != Postgres {
 		var known bool
-		if err := s.idb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE practice_id = ? AND id = ?)`,
+		if err := s.idb(ctx).QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE practice_id = ? AND id = ?)`,
 			practice, patient).Scan(&known); err != nil {
 			return nil, scheduling.Holds{}, nil, failure(op, "patient", err)
 		}
@@ -738,7 +738,7 @@ func (s *Store) BookingInputs(ctx context.Context, practice tenant.PracticeID, p
 	return blocks, h, visits, nil
 }
 
-func (s *Store) slotInputs(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time, withBlocks bool) ([]*scheduling.Block, scheduling.Holds, error) {
+func (s *Scheduling) slotInputs(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time, withBlocks bool) ([]*scheduling.Block, scheduling.Holds, error) {
 	var rows []slotRow
 	if s.dialect == Postgres {
 		var err error
@@ -746,7 +746,7 @@ func (s *Store) slotInputs(ctx context.Context, practice tenant.PracticeID, prov
 			return nil, scheduling.Holds{}, err
 		}
 	} else if query, args := slotQuery(practice, providers, resources, from, to, withBlocks); query != "" {
-		if err := s.idb.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+		if err := s.idb(ctx).NewRaw(query, args...).Scan(ctx, &rows); err != nil {
 			return nil, scheduling.Holds{}, err
 		}
 	}
@@ -756,7 +756,7 @@ func (s *Store) slotInputs(ctx context.Context, practice tenant.PracticeID, prov
 
 // FinishedVisits returns the visits with status out of patients whose Start
 // is in [from, to), by Start.
-func (s *Store) FinishedVisits(ctx context.Context, practice tenant.PracticeID, patients []scheduling.PatientID, from, to time.Time) ([]scheduling.FinishedVisit, error) {
+func (s *Scheduling) FinishedVisits(ctx context.Context, practice tenant.PracticeID, patients []scheduling.PatientID, from, to time.Time) ([]scheduling.FinishedVisit, error) {
 	out := []scheduling.FinishedVisit{}
 	if len(patients) == 0 {
 		return out, nil
@@ -771,7 +771,7 @@ func (s *Store) FinishedVisits(ctx context.Context, practice tenant.PracticeID, 
 		StartAt     utcTime          `bun:"start_at"`
 		Specialties jsonList[string] `bun:"specialties"`
 	}
-	err := s.idb.NewRaw(`SELECT a.patient_id, a.provider_id, a.start_at, p.specialties
+	err := s.idb(ctx).NewRaw(`SELECT a.patient_id, a.provider_id, a.start_at, p.specialties
 FROM appointments AS a
 JOIN providers AS p ON p.practice_id = a.practice_id AND p.id = a.provider_id
 WHERE a.practice_id = ? AND a.patient_id IN (?) AND a.start_at >= ? AND a.start_at < ? AND a.status = ?

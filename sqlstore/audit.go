@@ -13,10 +13,6 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// The Store is the activity log's store too: Append on a Store bound to a
-// transaction (by InTx, RunInTx or AuditTx) commits with that transaction.
-var _ audit.Store = (*Store)(nil)
-
 type auditEntryRow struct {
 	bun.BaseModel `bun:"table:audit_entries,alias:ae"`
 
@@ -102,19 +98,14 @@ func (r *auditExportRow) export() *audit.Export {
 	}
 }
 
-// AuditTx implements audit.Store with RunInTx.
-func (s *Store) AuditTx(ctx context.Context, fn func(ctx context.Context, tx audit.Store) error) error {
-	return s.RunInTx(ctx, func(ctx context.Context, tx *Store) error { return fn(ctx, tx) })
-}
-
 // Append adds e at the end of its practice's chain (see audit.Store). The
 // practice's row in audit_heads is the append lock: on PostgreSQL it is
 // locked FOR UPDATE until the transaction ends; on SQLite the IMMEDIATE
 // transaction already holds the database's one write lock.
-func (s *Store) Append(ctx context.Context, e *audit.Entry) error {
+func (s *Audit) Append(ctx context.Context, e *audit.Entry) error {
 	const op = "sqlstore.Append"
-	return s.atomic(ctx, func(tx *Store) error {
-		head, err := tx.lockAuditHead(ctx, e.PracticeID)
+	return s.InTx(ctx, func(ctx context.Context) error {
+		head, err := s.lockAuditHead(ctx, e.PracticeID)
 		if err != nil {
 			return failure(op, "practice", err)
 		}
@@ -137,10 +128,10 @@ func (s *Store) Append(ctx context.Context, e *audit.Entry) error {
 			PrevHash:     e.PrevHash,
 			Hash:         e.Hash,
 		}
-		if _, err := tx.idb.NewInsert().Model(row).Exec(ctx); err != nil {
+		if _, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx); err != nil {
 			return failure(op, "audit entry", err)
 		}
-		_, err = tx.idb.NewUpdate().Table("audit_heads").
+		_, err = s.idb(ctx).NewUpdate().Table("audit_heads").
 			Set("seq = ?", e.Seq).Set("hash = ?", e.Hash).Set("at = ?", utc(e.At)).
 			Where("practice_id = ?", e.PracticeID).Exec(ctx)
 		return failure(op, "audit head", err)
@@ -149,13 +140,13 @@ func (s *Store) Append(ctx context.Context, e *audit.Entry) error {
 
 // lockAuditHead makes sure practice has a head row and returns it, locked
 // until the transaction ends on PostgreSQL.
-func (s *Store) lockAuditHead(ctx context.Context, practice tenant.PracticeID) (*auditHeadRow, error) {
+func (s *Audit) lockAuditHead(ctx context.Context, practice tenant.PracticeID) (*auditHeadRow, error) {
 	empty := &auditHeadRow{PracticeID: practice, Hash: audit.ZeroHash, At: utc(time.Time{})}
-	if _, err := s.idb.NewInsert().Model(empty).On("CONFLICT (practice_id) DO NOTHING").Exec(ctx); err != nil {
+	if _, err := s.idb(ctx).NewInsert().Model(empty).On("CONFLICT (practice_id) DO NOTHING").Exec(ctx); err != nil {
 		return nil, err
 	}
 	var head auditHeadRow
-	q := s.idb.NewSelect().Model(&head).Where("ah.practice_id = ?", practice)
+	q := s.idb(ctx).NewSelect().Model(&head).Where("ah.practice_id = ?", practice)
 	if s.dialect == Postgres {
 		q = q.For("UPDATE")
 	}
@@ -166,9 +157,9 @@ func (s *Store) lockAuditHead(ctx context.Context, practice tenant.PracticeID) (
 }
 
 // Head returns the end of practice's chain (see audit.Store).
-func (s *Store) Head(ctx context.Context, practice tenant.PracticeID) (audit.Head, error) {
+func (s *Audit) Head(ctx context.Context, practice tenant.PracticeID) (audit.Head, error) {
 	var row auditHeadRow
-	err := s.idb.NewSelect().Model(&row).Where("ah.practice_id = ?", practice).Scan(ctx)
+	err := s.idb(ctx).NewSelect().Model(&row).Where("ah.practice_id = ?", practice).Scan(ctx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return audit.Head{Hash: audit.ZeroHash}, nil
@@ -181,9 +172,9 @@ func (s *Store) Head(ctx context.Context, practice tenant.PracticeID) (audit.Hea
 }
 
 // Query returns the entries of practice that match f, by Seq.
-func (s *Store) Query(ctx context.Context, practice tenant.PracticeID, f audit.Filter) ([]*audit.Entry, error) {
+func (s *Audit) Query(ctx context.Context, practice tenant.PracticeID, f audit.Filter) ([]*audit.Entry, error) {
 	rows := []auditEntryRow{}
-	q := s.idb.NewSelect().Model(&rows).Where("ae.practice_id = ?", practice)
+	q := s.idb(ctx).NewSelect().Model(&rows).Where("ae.practice_id = ?", practice)
 	if f.Actor != "" {
 		q = q.Where("ae.actor = ?", f.Actor)
 	}
@@ -221,9 +212,9 @@ func (s *Store) Query(ctx context.Context, practice tenant.PracticeID, f audit.F
 
 // ExportPractices returns the practices with entries, by ID, after the
 // cursor (see audit.Store).
-func (s *Store) ExportPractices(ctx context.Context, after tenant.PracticeID, limit int) ([]tenant.PracticeID, error) {
+func (s *Audit) ExportPractices(ctx context.Context, after tenant.PracticeID, limit int) ([]tenant.PracticeID, error) {
 	out := []tenant.PracticeID{}
-	q := s.idb.NewSelect().Model((*auditHeadRow)(nil)).Column("ah.practice_id").
+	q := s.idb(ctx).NewSelect().Model((*auditHeadRow)(nil)).Column("ah.practice_id").
 		Where("ah.seq > 0").OrderExpr("ah.practice_id")
 	if after != uuid.Nil {
 		q = q.Where("ah.practice_id > ?", after)
@@ -239,9 +230,9 @@ func (s *Store) ExportPractices(ctx context.Context, after tenant.PracticeID, li
 
 // ClaimExport claims practice's period with one INSERT ... ON CONFLICT DO
 // UPDATE that only takes over a stale, unfinished claim (see audit.Store).
-func (s *Store) ClaimExport(ctx context.Context, practice tenant.PracticeID, period, claimedAt, staleBefore time.Time) (bool, error) {
+func (s *Audit) ClaimExport(ctx context.Context, practice tenant.PracticeID, period, claimedAt, staleBefore time.Time) (bool, error) {
 	const op = "sqlstore.ClaimExport"
-	res, err := s.idb.ExecContext(ctx, `INSERT INTO audit_exports (practice_id, period, claimed_at) VALUES (?, ?, ?)
+	res, err := s.idb(ctx).ExecContext(ctx, `INSERT INTO audit_exports (practice_id, period, claimed_at) VALUES (?, ?, ?)
 ON CONFLICT (practice_id, period) DO UPDATE SET claimed_at = excluded.claimed_at
 WHERE audit_exports.done_at IS NULL AND audit_exports.claimed_at < ?`,
 		practice, utc(period), utc(claimedAt), utc(staleBefore))
@@ -256,12 +247,12 @@ WHERE audit_exports.done_at IS NULL AND audit_exports.claimed_at < ?`,
 }
 
 // CompleteExport records x as done (see audit.Store).
-func (s *Store) CompleteExport(ctx context.Context, x *audit.Export) error {
+func (s *Audit) CompleteExport(ctx context.Context, x *audit.Export) error {
 	const op = "sqlstore.CompleteExport"
 	if x.DoneAt == nil {
 		return errs.E(errs.KindInternal, op, "CompleteExport without DoneAt")
 	}
-	res, err := s.idb.NewUpdate().Table("audit_exports").
+	res, err := s.idb(ctx).NewUpdate().Table("audit_exports").
 		Set("done_at = ?", utc(*x.DoneAt)).
 		Set("file = ?", x.File).
 		Set("manifest_file = ?", x.ManifestFile).
@@ -288,9 +279,9 @@ func (s *Store) CompleteExport(ctx context.Context, x *audit.Export) error {
 }
 
 // GetExport returns the export of practice's period, or KindNotFound.
-func (s *Store) GetExport(ctx context.Context, practice tenant.PracticeID, period time.Time) (*audit.Export, error) {
+func (s *Audit) GetExport(ctx context.Context, practice tenant.PracticeID, period time.Time) (*audit.Export, error) {
 	var row auditExportRow
-	if err := s.idb.NewSelect().Model(&row).
+	if err := s.idb(ctx).NewSelect().Model(&row).
 		Where("ax.practice_id = ? AND ax.period = ?", practice, utc(period)).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetExport", "audit export", err)
 	}
@@ -299,9 +290,9 @@ func (s *Store) GetExport(ctx context.Context, practice tenant.PracticeID, perio
 
 // LastExport returns practice's done export with the latest period, or
 // KindNotFound.
-func (s *Store) LastExport(ctx context.Context, practice tenant.PracticeID) (*audit.Export, error) {
+func (s *Audit) LastExport(ctx context.Context, practice tenant.PracticeID) (*audit.Export, error) {
 	var row auditExportRow
-	if err := s.idb.NewSelect().Model(&row).
+	if err := s.idb(ctx).NewSelect().Model(&row).
 		Where("ax.practice_id = ? AND ax.done_at IS NOT NULL", practice).
 		OrderExpr("ax.period DESC").Limit(1).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.LastExport", "audit export", err)

@@ -9,7 +9,7 @@ import (
 )
 
 func auditStores(s *sqlstore.Store) audittest.Stores {
-	return audittest.Stores{Tenants: s, Audit: s}
+	return audittest.Stores{Tenants: s.Tenants, Audit: s.Audit}
 }
 
 func TestAuditConformanceSQLite(t *testing.T) {

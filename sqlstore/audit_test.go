@@ -7,7 +7,6 @@ import (
 
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/audit/audittest"
-	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/google/uuid"
@@ -97,20 +96,17 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 	}
 }
 
-// TestAuditAppendsInSchedulingTx checks the contract of audit.Store: the
-// Store that scheduling's InTx hands out appends audit entries in the same
-// transaction, so they commit or roll back with the scheduling change.
+// TestAuditAppendsInSchedulingTx checks the contract of audit.Store: an
+// entry appended with the context that scheduling's InTx hands out is in
+// the same transaction, so it commits or rolls back with the scheduling
+// change.
 func TestAuditAppendsInSchedulingTx(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		e, p, _ := auditEnv(t, s, 1)
 		boom := errors.New("boom")
 		record := func(fail error) error {
-			return s.InTx(t.Context(), func(ctx context.Context, tx scheduling.Store) error {
-				atx, ok := tx.(audit.Store)
-				if !ok {
-					t.Fatal("the scheduling tx Store is not an audit.Store")
-				}
-				if _, err := e.Service.Bind(atx).Record(ctx, audittest.Entry(p, "appointment.book")); err != nil {
+			return s.Scheduling.InTx(t.Context(), func(ctx context.Context) error {
+				if _, err := e.Service.Record(ctx, audittest.Entry(p, "appointment.book")); err != nil {
 					return err
 				}
 				return fail

@@ -68,15 +68,15 @@ func (r *blockRow) block() *scheduling.Block {
 }
 
 // CreateBlock stores b as given.
-func (s *Store) CreateBlock(ctx context.Context, b *scheduling.Block) error {
-	_, err := s.idb.NewInsert().Model(newBlockRow(b)).Exec(ctx)
+func (s *Scheduling) CreateBlock(ctx context.Context, b *scheduling.Block) error {
+	_, err := s.idb(ctx).NewInsert().Model(newBlockRow(b)).Exec(ctx)
 	return failure("sqlstore.CreateBlock", "block", err)
 }
 
 // GetBlock returns block id of practice, or KindNotFound.
-func (s *Store) GetBlock(ctx context.Context, practice tenant.PracticeID, id scheduling.BlockID) (*scheduling.Block, error) {
+func (s *Scheduling) GetBlock(ctx context.Context, practice tenant.PracticeID, id scheduling.BlockID) (*scheduling.Block, error) {
 	var row blockRow
-	if err := s.idb.NewSelect().Model(&row).
+	if err := s.idb(ctx).NewSelect().Model(&row).
 		Where("b.practice_id = ? AND b.id = ?", practice, id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetBlock", "block", err)
 	}
@@ -85,8 +85,8 @@ func (s *Store) GetBlock(ctx context.Context, practice tenant.PracticeID, id sch
 
 // UpdateBlock replaces every field of the stored block but ID, PracticeID,
 // ProviderID and CreatedAt; KindNotFound if there is none.
-func (s *Store) UpdateBlock(ctx context.Context, b *scheduling.Block) error {
-	res, err := s.idb.NewUpdate().Model(newBlockRow(b)).
+func (s *Scheduling) UpdateBlock(ctx context.Context, b *scheduling.Block) error {
+	res, err := s.idb(ctx).NewUpdate().Model(newBlockRow(b)).
 		Column("location_id", "time_zone", "start_at", "end_at", "rrule", "exdates",
 			"overrides", "capacity", "span_end", "updated_at").
 		WherePK().Exec(ctx)
@@ -96,14 +96,14 @@ func (s *Store) UpdateBlock(ctx context.Context, b *scheduling.Block) error {
 // DeleteBlock deletes block id of practice; KindNotFound if there is none.
 // It does not look at the block's appointments: keeping a block that still
 // holds bookings is the Service's rule.
-func (s *Store) DeleteBlock(ctx context.Context, practice tenant.PracticeID, id scheduling.BlockID) error {
-	res, err := s.idb.NewDelete().TableExpr("blocks").
+func (s *Scheduling) DeleteBlock(ctx context.Context, practice tenant.PracticeID, id scheduling.BlockID) error {
+	res, err := s.idb(ctx).NewDelete().TableExpr("blocks").
 		Where("practice_id = ? AND id = ?", practice, id).Exec(ctx)
 	return affected("sqlstore.DeleteBlock", "block", res, err)
 }
 
 // ListBlocks returns the blocks of practice that pass f, by Start, then ID.
-func (s *Store) ListBlocks(ctx context.Context, practice tenant.PracticeID, f scheduling.BlockFilter) ([]*scheduling.Block, error) {
+func (s *Scheduling) ListBlocks(ctx context.Context, practice tenant.PracticeID, f scheduling.BlockFilter) ([]*scheduling.Block, error) {
 	blocks, err := s.listBlocks(ctx, practice, f)
 	if err != nil {
 		return nil, failure("sqlstore.ListBlocks", "block", err)
@@ -111,9 +111,9 @@ func (s *Store) ListBlocks(ctx context.Context, practice tenant.PracticeID, f sc
 	return blocks, nil
 }
 
-func (s *Store) listBlocks(ctx context.Context, practice tenant.PracticeID, f scheduling.BlockFilter) ([]*scheduling.Block, error) {
+func (s *Scheduling) listBlocks(ctx context.Context, practice tenant.PracticeID, f scheduling.BlockFilter) ([]*scheduling.Block, error) {
 	var rows []blockRow
-	q := s.idb.NewSelect().Model(&rows).Where("b.practice_id = ?", practice)
+	q := s.idb(ctx).NewSelect().Model(&rows).Where("b.practice_id = ?", practice)
 	if len(f.ProviderIDs) > 0 {
 		q = q.Where("b.provider_id IN (?)", bun.List(f.ProviderIDs))
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 func stores(s *sqlstore.Store) schedtest.Stores {
-	return schedtest.Stores{Tenants: s, Scheduling: s}
+	return schedtest.Stores{Tenants: s.Tenants, Scheduling: s.Scheduling}
 }
 
 func TestConformanceSQLite(t *testing.T) {

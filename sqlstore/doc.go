@@ -1,7 +1,17 @@
 // Package sqlstore keeps carebook's records in PostgreSQL or SQLite through
-// github.com/uptrace/bun. One *Store implements tenant.Store and
-// scheduling.Store, so that work spanning domains commits in one transaction
-// (RunInTx, InTx).
+// github.com/uptrace/bun: one small store per domain (Tenants, Scheduling,
+// Identity, RBAC, Audit, Notify and the dispatcher's Outbox), each
+// implementing its domain's Store interface, all over one connection pool
+// and composed in a Store.
+//
+// Transactions travel in the context. InTx (on the Store or on any domain
+// store: they share it) begins one and hands its function a context that
+// carries it, under a key private to this package; every method of every
+// domain store called with that context, or one derived from it, runs in
+// the transaction. So work spanning domains (a booking, its outbox messages
+// and its activity-log entry) commits together, with no store bound to a
+// transaction and no type assertion. HasTx tells whether a context carries
+// one, so that caches above can keep out of transactions.
 //
 // Open picks the database from the DSN: "postgres://..." runs on PostgreSQL
 // 15+ through pgx (database/sql), "sqlite:<path>", "file:<path>" or

@@ -19,8 +19,8 @@ func TestUnstorableTextIsInvalid(t *testing.T) {
 	f := mustFixture(t, s)
 	p := *f.prov
 	p.ID, p.NPI, p.Specialties = newID(), "1234567893", []string{"cardi\x00logy"}
-	wantKind(t, s.CreateProvider(ctx, &p), errs.KindInvalid, "CreateProvider with a NUL in a specialty")
-	ps, err := s.ListProviders(ctx, f.p.ID, scheduling.ProviderFilter{})
+	wantKind(t, s.Scheduling.CreateProvider(ctx, &p), errs.KindInvalid, "CreateProvider with a NUL in a specialty")
+	ps, err := s.Scheduling.ListProviders(ctx, f.p.ID, scheduling.ProviderFilter{})
 	ok(t, err, "ListProviders")
 	if len(ps) != 1 {
 		t.Fatalf("%d providers, want the fixture's only", len(ps))
@@ -32,6 +32,6 @@ func TestUnstorableTextIsInvalid(t *testing.T) {
 func TestTimeOutOfRangeIsInvalid(t *testing.T) {
 	s := sqltest.Postgres(t)
 	f := mustFixture(t, s)
-	_, err := s.ListBlocks(context.Background(), f.p.ID, scheduling.BlockFilter{From: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)})
+	_, err := s.Scheduling.ListBlocks(context.Background(), f.p.ID, scheduling.BlockFilter{From: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)})
 	wantKind(t, err, errs.KindInvalid, "ListBlocks from the year 0")
 }

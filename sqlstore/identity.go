@@ -12,8 +12,6 @@ import (
 	"github.com/uptrace/bun"
 )
 
-var _ identity.Store = (*Store)(nil)
-
 type accountRow struct {
 	bun.BaseModel `bun:"table:accounts,alias:acc"`
 
@@ -146,14 +144,9 @@ func (r *apiKeyRow) apiKey() *identity.APIKey {
 	}
 }
 
-// InIdentityTx implements identity.Store with RunInTx.
-func (s *Store) InIdentityTx(ctx context.Context, fn func(ctx context.Context, tx identity.Store) error) error {
-	return s.RunInTx(ctx, func(ctx context.Context, tx *Store) error { return fn(ctx, tx) })
-}
-
 // CreateAccount stores a as given; KindConflict if its email or phone is
 // taken, KindNotFound if its practice does not exist.
-func (s *Store) CreateAccount(ctx context.Context, a *identity.Account) error {
+func (s *Identity) CreateAccount(ctx context.Context, a *identity.Account) error {
 	row := &accountRow{
 		ID: a.ID, Kind: string(a.Kind), PracticeID: a.PracticeID, Email: a.Email, Phone: a.Phone,
 		PasswordHash: a.PasswordHash, EmailVerifiedAt: optTime(a.EmailVerifiedAt),
@@ -161,26 +154,26 @@ func (s *Store) CreateAccount(ctx context.Context, a *identity.Account) error {
 		TOTPSecret: a.TOTPSecret, TOTPEnabled: a.TOTPEnabled, TOTPLastStep: a.TOTPLastStep,
 		CreatedAt: utc(a.CreatedAt), UpdatedAt: utc(a.UpdatedAt),
 	}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
 	return failure("sqlstore.CreateAccount", "account", err)
 }
 
-func (s *Store) accountWhere(ctx context.Context, op, where string, arg any) (*identity.Account, error) {
+func (s *Identity) accountWhere(ctx context.Context, op, where string, arg any) (*identity.Account, error) {
 	var row accountRow
-	if err := s.idb.NewSelect().Model(&row).Where(where, arg).Scan(ctx); err != nil {
+	if err := s.idb(ctx).NewSelect().Model(&row).Where(where, arg).Scan(ctx); err != nil {
 		return nil, failure(op, "account", err)
 	}
 	return row.account(), nil
 }
 
 // GetAccount returns the account id, or KindNotFound.
-func (s *Store) GetAccount(ctx context.Context, id identity.AccountID) (*identity.Account, error) {
+func (s *Identity) GetAccount(ctx context.Context, id identity.AccountID) (*identity.Account, error) {
 	return s.accountWhere(ctx, "sqlstore.GetAccount", "acc.id = ?", id)
 }
 
 // AccountByEmail returns the account with the lower-case email, or
 // KindNotFound.
-func (s *Store) AccountByEmail(ctx context.Context, email string) (*identity.Account, error) {
+func (s *Identity) AccountByEmail(ctx context.Context, email string) (*identity.Account, error) {
 	if email == "" {
 		return nil, errs.NotFound("sqlstore.AccountByEmail", "account")
 	}
@@ -188,7 +181,7 @@ func (s *Store) AccountByEmail(ctx context.Context, email string) (*identity.Acc
 }
 
 // AccountByPhone returns the account with the E.164 phone, or KindNotFound.
-func (s *Store) AccountByPhone(ctx context.Context, phone string) (*identity.Account, error) {
+func (s *Identity) AccountByPhone(ctx context.Context, phone string) (*identity.Account, error) {
 	if phone == "" {
 		return nil, errs.NotFound("sqlstore.AccountByPhone", "account")
 	}
@@ -196,14 +189,14 @@ func (s *Store) AccountByPhone(ctx context.Context, phone string) (*identity.Acc
 }
 
 // updateAccount sets columns of account id and its updated_at.
-func (s *Store) updateAccount(ctx context.Context, op string, id identity.AccountID, at time.Time, set func(q *bun.UpdateQuery) *bun.UpdateQuery) error {
-	q := s.idb.NewUpdate().Table("accounts").Set("updated_at = ?", utc(at)).Where("id = ?", id)
+func (s *Identity) updateAccount(ctx context.Context, op string, id identity.AccountID, at time.Time, set func(q *bun.UpdateQuery) *bun.UpdateQuery) error {
+	q := s.idb(ctx).NewUpdate().Table("accounts").Set("updated_at = ?", utc(at)).Where("id = ?", id)
 	res, err := set(q).Exec(ctx)
 	return affected(op, "account", res, err)
 }
 
 // SetLoginState writes an account's failure count and lock.
-func (s *Store) SetLoginState(ctx context.Context, id identity.AccountID, st identity.LoginState, at time.Time) error {
+func (s *Identity) SetLoginState(ctx context.Context, id identity.AccountID, st identity.LoginState, at time.Time) error {
 	return s.updateAccount(ctx, "sqlstore.SetLoginState", id, at, func(q *bun.UpdateQuery) *bun.UpdateQuery {
 		return q.Set("failed_logins = ?", st.FailedLogins).Set("lockouts = ?", st.Lockouts).
 			Set("locked_until = ?", timeArg(st.LockedUntil))
@@ -219,21 +212,21 @@ func timeArg(t *time.Time) any {
 }
 
 // SetPassword replaces an account's password hash.
-func (s *Store) SetPassword(ctx context.Context, id identity.AccountID, hash string, at time.Time) error {
+func (s *Identity) SetPassword(ctx context.Context, id identity.AccountID, hash string, at time.Time) error {
 	return s.updateAccount(ctx, "sqlstore.SetPassword", id, at, func(q *bun.UpdateQuery) *bun.UpdateQuery {
 		return q.Set("password_hash = ?", hash)
 	})
 }
 
 // SetEmailVerified records when an account's email was verified.
-func (s *Store) SetEmailVerified(ctx context.Context, id identity.AccountID, at time.Time) error {
+func (s *Identity) SetEmailVerified(ctx context.Context, id identity.AccountID, at time.Time) error {
 	return s.updateAccount(ctx, "sqlstore.SetEmailVerified", id, at, func(q *bun.UpdateQuery) *bun.UpdateQuery {
 		return q.Set("email_verified_at = ?", utc(at))
 	})
 }
 
 // SetTOTP writes an account's TOTP secret, switch and last accepted step.
-func (s *Store) SetTOTP(ctx context.Context, id identity.AccountID, secret string, enabled bool, lastStep int64, at time.Time) error {
+func (s *Identity) SetTOTP(ctx context.Context, id identity.AccountID, secret string, enabled bool, lastStep int64, at time.Time) error {
 	return s.updateAccount(ctx, "sqlstore.SetTOTP", id, at, func(q *bun.UpdateQuery) *bun.UpdateQuery {
 		return q.Set("totp_secret = ?", secret).Set("totp_enabled = ?", enabled).Set("totp_last_step = ?", lastStep)
 	})
@@ -241,9 +234,9 @@ func (s *Store) SetTOTP(ctx context.Context, id identity.AccountID, secret strin
 
 // UseTOTPStep advances an account's last accepted TOTP step to step, in one
 // conditional UPDATE; KindConflict if it is already there or beyond.
-func (s *Store) UseTOTPStep(ctx context.Context, id identity.AccountID, step int64) error {
+func (s *Identity) UseTOTPStep(ctx context.Context, id identity.AccountID, step int64) error {
 	const op = "sqlstore.UseTOTPStep"
-	res, err := s.idb.NewUpdate().Table("accounts").Set("totp_last_step = ?", step).
+	res, err := s.idb(ctx).NewUpdate().Table("accounts").Set("totp_last_step = ?", step).
 		Where("id = ?", id).Where("totp_last_step < ?", step).Exec(ctx)
 	return s.once(ctx, op, "account", res, err, "accounts", "id = ?", id)
 }
@@ -251,7 +244,7 @@ func (s *Store) UseTOTPStep(ctx context.Context, id identity.AccountID, step int
 // once checks the result of a conditional UPDATE that must touch one row:
 // none touched means KindConflict if a row matching where exists in table
 // (the condition failed: used already), else KindNotFound.
-func (s *Store) once(ctx context.Context, op, what string, res sql.Result, err error, table, where string, args ...any) error {
+func (s *Identity) once(ctx context.Context, op, what string, res sql.Result, err error, table, where string, args ...any) error {
 	if err != nil {
 		return failure(op, what, err)
 	}
@@ -262,7 +255,7 @@ func (s *Store) once(ctx context.Context, op, what string, res sql.Result, err e
 	if n > 0 {
 		return nil
 	}
-	exists, err := s.idb.NewSelect().Table(table).Where(where, args...).Exists(ctx)
+	exists, err := s.idb(ctx).NewSelect().Table(table).Where(where, args...).Exists(ctx)
 	if err != nil {
 		return failure(op, what, err)
 	}
@@ -273,10 +266,10 @@ func (s *Store) once(ctx context.Context, op, what string, res sql.Result, err e
 }
 
 // ReplaceRecoveryCodes swaps an account's recovery codes for hashes.
-func (s *Store) ReplaceRecoveryCodes(ctx context.Context, account identity.AccountID, hashes [][]byte, at time.Time) error {
+func (s *Identity) ReplaceRecoveryCodes(ctx context.Context, account identity.AccountID, hashes [][]byte, at time.Time) error {
 	const op = "sqlstore.ReplaceRecoveryCodes"
-	return s.atomic(ctx, func(tx *Store) error {
-		if _, err := tx.idb.NewDelete().Table("recovery_codes").Where("account_id = ?", account).Exec(ctx); err != nil {
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.idb(ctx).NewDelete().Table("recovery_codes").Where("account_id = ?", account).Exec(ctx); err != nil {
 			return failure(op, "recovery code", err)
 		}
 		if len(hashes) == 0 {
@@ -286,23 +279,23 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, account identity.Accou
 		for i, h := range hashes {
 			rows[i] = recoveryCodeRow{AccountID: account, CodeHash: h, CreatedAt: utc(at)}
 		}
-		_, err := tx.idb.NewInsert().Model(&rows).Exec(ctx)
+		_, err := s.idb(ctx).NewInsert().Model(&rows).Exec(ctx)
 		return failure(op, "recovery code", err)
 	})
 }
 
 // UseRecoveryCode marks an unused recovery code used, in one conditional
 // UPDATE; KindConflict if used already, KindNotFound if unknown.
-func (s *Store) UseRecoveryCode(ctx context.Context, account identity.AccountID, hash []byte, at time.Time) error {
+func (s *Identity) UseRecoveryCode(ctx context.Context, account identity.AccountID, hash []byte, at time.Time) error {
 	const op = "sqlstore.UseRecoveryCode"
-	res, err := s.idb.NewUpdate().Table("recovery_codes").Set("used_at = ?", utc(at)).
+	res, err := s.idb(ctx).NewUpdate().Table("recovery_codes").Set("used_at = ?", utc(at)).
 		Where("account_id = ?", account).Where("code_hash = ?", hash).Where("used_at IS NULL").Exec(ctx)
 	return s.once(ctx, op, "recovery code", res, err, "recovery_codes", "account_id = ? AND code_hash = ?", account, hash)
 }
 
 // CountRecoveryCodes returns how many unused recovery codes an account has.
-func (s *Store) CountRecoveryCodes(ctx context.Context, account identity.AccountID) (int, error) {
-	n, err := s.idb.NewSelect().Table("recovery_codes").
+func (s *Identity) CountRecoveryCodes(ctx context.Context, account identity.AccountID) (int, error) {
+	n, err := s.idb(ctx).NewSelect().Table("recovery_codes").
 		Where("account_id = ?", account).Where("used_at IS NULL").Count(ctx)
 	if err != nil {
 		return 0, failure("sqlstore.CountRecoveryCodes", "recovery code", err)
@@ -312,21 +305,21 @@ func (s *Store) CountRecoveryCodes(ctx context.Context, account identity.Account
 
 // CreateSession stores a session as given; KindNotFound if its account does
 // not exist.
-func (s *Store) CreateSession(ctx context.Context, x *identity.Session) error {
+func (s *Identity) CreateSession(ctx context.Context, x *identity.Session) error {
 	row := &sessionRow{
 		AccountID: x.AccountID, ID: x.ID, TokenHash: x.TokenHash, Kind: string(x.Kind), PracticeID: x.PracticeID,
 		Device: x.Device, IP: x.IP, UserAgent: x.UserAgent, NeedsMFAEnrollment: x.NeedsMFAEnrollment,
 		CreatedAt: utc(x.CreatedAt), LastUsedAt: utc(x.LastUsedAt), IdleTimeoutUS: us(x.IdleTimeout),
 		IdleExpiresAt: utc(x.IdleExpiresAt), ExpiresAt: utc(x.ExpiresAt), RevokedAt: optTime(x.RevokedAt),
 	}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
 	return failure("sqlstore.CreateSession", "session", err)
 }
 
 // SessionByTokenHash returns the session with the token hash, or KindNotFound.
-func (s *Store) SessionByTokenHash(ctx context.Context, hash []byte) (*identity.Session, error) {
+func (s *Identity) SessionByTokenHash(ctx context.Context, hash []byte) (*identity.Session, error) {
 	var row sessionRow
-	if err := s.idb.NewSelect().Model(&row).Where("ses.token_hash = ?", hash).Scan(ctx); err != nil {
+	if err := s.idb(ctx).NewSelect().Model(&row).Where("ses.token_hash = ?", hash).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.SessionByTokenHash", "session", err)
 	}
 	return row.session(), nil
@@ -334,9 +327,9 @@ func (s *Store) SessionByTokenHash(ctx context.Context, hash []byte) (*identity.
 
 // LiveSessions returns an account's unrevoked, unexpired sessions, least
 // recently used first.
-func (s *Store) LiveSessions(ctx context.Context, account identity.AccountID, now time.Time) ([]*identity.Session, error) {
+func (s *Identity) LiveSessions(ctx context.Context, account identity.AccountID, now time.Time) ([]*identity.Session, error) {
 	var rows []sessionRow
-	err := s.idb.NewSelect().Model(&rows).
+	err := s.idb(ctx).NewSelect().Model(&rows).
 		Where("ses.account_id = ?", account).Where("ses.revoked_at IS NULL").
 		Where("ses.expires_at > ?", utc(now)).Where("ses.idle_expires_at > ?", utc(now)).
 		OrderExpr("ses.last_used_at, ses.id").Scan(ctx)
@@ -351,8 +344,8 @@ func (s *Store) LiveSessions(ctx context.Context, account identity.AccountID, no
 }
 
 // TouchSession records a session's use.
-func (s *Store) TouchSession(ctx context.Context, account identity.AccountID, id identity.SessionID, at, idleExpiresAt time.Time) error {
-	res, err := s.idb.NewUpdate().Table("sessions").
+func (s *Identity) TouchSession(ctx context.Context, account identity.AccountID, id identity.SessionID, at, idleExpiresAt time.Time) error {
+	res, err := s.idb(ctx).NewUpdate().Table("sessions").
 		Set("last_used_at = ?", utc(at)).Set("idle_expires_at = ?", utc(idleExpiresAt)).
 		Where("account_id = ?", account).Where("id = ?", id).Exec(ctx)
 	return affected("sqlstore.TouchSession", "session", res, err)
@@ -360,16 +353,16 @@ func (s *Store) TouchSession(ctx context.Context, account identity.AccountID, id
 
 // RevokeSession revokes one unrevoked session of an account, or returns
 // KindNotFound.
-func (s *Store) RevokeSession(ctx context.Context, account identity.AccountID, id identity.SessionID, at time.Time) error {
-	res, err := s.idb.NewUpdate().Table("sessions").Set("revoked_at = ?", utc(at)).
+func (s *Identity) RevokeSession(ctx context.Context, account identity.AccountID, id identity.SessionID, at time.Time) error {
+	res, err := s.idb(ctx).NewUpdate().Table("sessions").Set("revoked_at = ?", utc(at)).
 		Where("account_id = ?", account).Where("id = ?", id).Where("revoked_at IS NULL").Exec(ctx)
 	return affected("sqlstore.RevokeSession", "session", res, err)
 }
 
 // RevokeSessions revokes every unrevoked session of an account but except.
-func (s *Store) RevokeSessions(ctx context.Context, account identity.AccountID, except identity.SessionID, at time.Time) (int, error) {
+func (s *Identity) RevokeSessions(ctx context.Context, account identity.AccountID, except identity.SessionID, at time.Time) (int, error) {
 	const op = "sqlstore.RevokeSessions"
-	res, err := s.idb.NewUpdate().Table("sessions").Set("revoked_at = ?", utc(at)).
+	res, err := s.idb(ctx).NewUpdate().Table("sessions").Set("revoked_at = ?", utc(at)).
 		Where("account_id = ?", account).Where("id <> ?", except).Where("revoked_at IS NULL").Exec(ctx)
 	if err != nil {
 		return 0, failure(op, "session", err)
@@ -382,9 +375,9 @@ func (s *Store) RevokeSessions(ctx context.Context, account identity.AccountID, 
 }
 
 // GetSessionPolicy returns a practice's session policy, or KindNotFound.
-func (s *Store) GetSessionPolicy(ctx context.Context, practice tenant.PracticeID) (*identity.SessionPolicy, error) {
+func (s *Identity) GetSessionPolicy(ctx context.Context, practice tenant.PracticeID) (*identity.SessionPolicy, error) {
 	var r sessionPolicyRow
-	if err := s.idb.NewSelect().Model(&r).Where("sp.practice_id = ?", practice).Scan(ctx); err != nil {
+	if err := s.idb(ctx).NewSelect().Model(&r).Where("sp.practice_id = ?", practice).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetSessionPolicy", "session policy", err)
 	}
 	return &identity.SessionPolicy{
@@ -398,7 +391,7 @@ func (s *Store) GetSessionPolicy(ctx context.Context, practice tenant.PracticeID
 
 // PutSessionPolicy creates or replaces a practice's session policy;
 // KindNotFound if the practice does not exist.
-func (s *Store) PutSessionPolicy(ctx context.Context, practice tenant.PracticeID, p identity.SessionPolicy, at time.Time) error {
+func (s *Identity) PutSessionPolicy(ctx context.Context, practice tenant.PracticeID, p identity.SessionPolicy, at time.Time) error {
 	row := &sessionPolicyRow{
 		PracticeID:  practice,
 		StaffIdleUS: us(p.Staff.Idle), StaffAbsoluteUS: us(p.Staff.Absolute),
@@ -407,7 +400,7 @@ func (s *Store) PutSessionPolicy(ctx context.Context, practice tenant.PracticeID
 		PatientDevices: p.Patient.Devices, PatientOnLimit: string(p.Patient.OnLimit),
 		RequireStaffMFA: p.RequireStaffMFA, UpdatedAt: utc(at),
 	}
-	_, err := s.idb.NewInsert().Model(row).
+	_, err := s.idb(ctx).NewInsert().Model(row).
 		On("CONFLICT (practice_id) DO UPDATE").
 		Set("staff_idle_us = EXCLUDED.staff_idle_us").
 		Set("staff_absolute_us = EXCLUDED.staff_absolute_us").
@@ -425,21 +418,21 @@ func (s *Store) PutSessionPolicy(ctx context.Context, practice tenant.PracticeID
 
 // CreateInvitation stores an invitation as given; KindNotFound if its
 // practice does not exist.
-func (s *Store) CreateInvitation(ctx context.Context, inv *identity.Invitation) error {
+func (s *Identity) CreateInvitation(ctx context.Context, inv *identity.Invitation) error {
 	row := &invitationRow{
 		PracticeID: inv.PracticeID, ID: inv.ID, Email: inv.Email, Role: inv.Role, InvitedBy: inv.InvitedBy,
 		TokenHash: inv.TokenHash, CreatedAt: utc(inv.CreatedAt), ExpiresAt: utc(inv.ExpiresAt),
 		AcceptedAt: optTime(inv.AcceptedAt), AccountID: inv.AccountID,
 	}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
 	return failure("sqlstore.CreateInvitation", "invitation", err)
 }
 
 // InvitationByTokenHash returns the invitation with the token hash, or
 // KindNotFound.
-func (s *Store) InvitationByTokenHash(ctx context.Context, hash []byte) (*identity.Invitation, error) {
+func (s *Identity) InvitationByTokenHash(ctx context.Context, hash []byte) (*identity.Invitation, error) {
 	var r invitationRow
-	if err := s.idb.NewSelect().Model(&r).Where("inv.token_hash = ?", hash).Scan(ctx); err != nil {
+	if err := s.idb(ctx).NewSelect().Model(&r).Where("inv.token_hash = ?", hash).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.InvitationByTokenHash", "invitation", err)
 	}
 	return &identity.Invitation{
@@ -451,8 +444,8 @@ func (s *Store) InvitationByTokenHash(ctx context.Context, hash []byte) (*identi
 
 // AcceptInvitation marks an unaccepted invitation accepted, in one
 // conditional UPDATE; KindConflict if accepted already.
-func (s *Store) AcceptInvitation(ctx context.Context, practice tenant.PracticeID, id identity.InvitationID, account identity.AccountID, at time.Time) error {
-	res, err := s.idb.NewUpdate().Table("invitations").
+func (s *Identity) AcceptInvitation(ctx context.Context, practice tenant.PracticeID, id identity.InvitationID, account identity.AccountID, at time.Time) error {
+	res, err := s.idb(ctx).NewUpdate().Table("invitations").
 		Set("accepted_at = ?", utc(at)).Set("account_id = ?", account).
 		Where("practice_id = ?", practice).Where("id = ?", id).Where("accepted_at IS NULL").Exec(ctx)
 	return s.once(ctx, "sqlstore.AcceptInvitation", "invitation", res, err,
@@ -461,18 +454,18 @@ func (s *Store) AcceptInvitation(ctx context.Context, practice tenant.PracticeID
 
 // CreateVerification stores a verification as given; KindNotFound if its
 // account does not exist.
-func (s *Store) CreateVerification(ctx context.Context, v *identity.Verification) error {
+func (s *Identity) CreateVerification(ctx context.Context, v *identity.Verification) error {
 	row := &verificationRow{TokenHash: v.TokenHash, AccountID: v.AccountID, CreatedAt: utc(v.CreatedAt),
 		ExpiresAt: utc(v.ExpiresAt), UsedAt: optTime(v.UsedAt)}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
 	return failure("sqlstore.CreateVerification", "verification", err)
 }
 
 // VerificationByTokenHash returns the verification with the token hash, or
 // KindNotFound.
-func (s *Store) VerificationByTokenHash(ctx context.Context, hash []byte) (*identity.Verification, error) {
+func (s *Identity) VerificationByTokenHash(ctx context.Context, hash []byte) (*identity.Verification, error) {
 	var r verificationRow
-	if err := s.idb.NewSelect().Model(&r).Where("ev.token_hash = ?", hash).Scan(ctx); err != nil {
+	if err := s.idb(ctx).NewSelect().Model(&r).Where("ev.token_hash = ?", hash).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.VerificationByTokenHash", "verification", err)
 	}
 	return &identity.Verification{TokenHash: r.TokenHash, AccountID: r.AccountID, CreatedAt: r.CreatedAt.Time(),
@@ -481,8 +474,8 @@ func (s *Store) VerificationByTokenHash(ctx context.Context, hash []byte) (*iden
 
 // UseVerification marks an unused verification used, in one conditional
 // UPDATE; KindConflict if used already.
-func (s *Store) UseVerification(ctx context.Context, hash []byte, at time.Time) error {
-	res, err := s.idb.NewUpdate().Table("email_verifications").Set("used_at = ?", utc(at)).
+func (s *Identity) UseVerification(ctx context.Context, hash []byte, at time.Time) error {
+	res, err := s.idb(ctx).NewUpdate().Table("email_verifications").Set("used_at = ?", utc(at)).
 		Where("token_hash = ?", hash).Where("used_at IS NULL").Exec(ctx)
 	return s.once(ctx, "sqlstore.UseVerification", "verification", res, err,
 		"email_verifications", "token_hash = ?", hash)
@@ -490,28 +483,28 @@ func (s *Store) UseVerification(ctx context.Context, hash []byte, at time.Time) 
 
 // CreateAPIKey stores a key as given; KindNotFound if its practice does not
 // exist.
-func (s *Store) CreateAPIKey(ctx context.Context, k *identity.APIKey) error {
+func (s *Identity) CreateAPIKey(ctx context.Context, k *identity.APIKey) error {
 	row := &apiKeyRow{
 		PracticeID: k.PracticeID, ID: k.ID, Name: k.Name, Permissions: list(k.Permissions),
 		SecretHash: k.SecretHash, CreatedBy: k.CreatedBy, CreatedAt: utc(k.CreatedAt), RevokedAt: optTime(k.RevokedAt),
 	}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
 	return failure("sqlstore.CreateAPIKey", "API key", err)
 }
 
 // APIKeyByID returns the key id, of whatever practice, or KindNotFound.
-func (s *Store) APIKeyByID(ctx context.Context, id identity.APIKeyID) (*identity.APIKey, error) {
+func (s *Identity) APIKeyByID(ctx context.Context, id identity.APIKeyID) (*identity.APIKey, error) {
 	var r apiKeyRow
-	if err := s.idb.NewSelect().Model(&r).Where("ak.id = ?", id).Scan(ctx); err != nil {
+	if err := s.idb(ctx).NewSelect().Model(&r).Where("ak.id = ?", id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.APIKeyByID", "API key", err)
 	}
 	return r.apiKey(), nil
 }
 
 // ListAPIKeys returns a practice's keys, oldest first.
-func (s *Store) ListAPIKeys(ctx context.Context, practice tenant.PracticeID) ([]*identity.APIKey, error) {
+func (s *Identity) ListAPIKeys(ctx context.Context, practice tenant.PracticeID) ([]*identity.APIKey, error) {
 	var rows []apiKeyRow
-	if err := s.idb.NewSelect().Model(&rows).Where("ak.practice_id = ?", practice).
+	if err := s.idb(ctx).NewSelect().Model(&rows).Where("ak.practice_id = ?", practice).
 		OrderExpr("ak.created_at, ak.id").Scan(ctx); err != nil {
 		return nil, failure("sqlstore.ListAPIKeys", "API key", err)
 	}
@@ -524,8 +517,8 @@ func (s *Store) ListAPIKeys(ctx context.Context, practice tenant.PracticeID) ([]
 
 // RevokeAPIKey revokes an unrevoked key of a practice, or returns
 // KindNotFound.
-func (s *Store) RevokeAPIKey(ctx context.Context, practice tenant.PracticeID, id identity.APIKeyID, at time.Time) error {
-	res, err := s.idb.NewUpdate().Table("api_keys").Set("revoked_at = ?", utc(at)).
+func (s *Identity) RevokeAPIKey(ctx context.Context, practice tenant.PracticeID, id identity.APIKeyID, at time.Time) error {
+	res, err := s.idb(ctx).NewUpdate().Table("api_keys").Set("revoked_at = ?", utc(at)).
 		Where("practice_id = ?", practice).Where("id = ?", id).Where("revoked_at IS NULL").Exec(ctx)
 	return affected("sqlstore.RevokeAPIKey", "API key", res, err)
 }

@@ -31,11 +31,11 @@ func Example_identityLogin() {
 		panic(err)
 	}
 	clk := clock.NewFixed(time.Date(2031, time.March, 10, 9, 0, 0, 0, time.UTC))
-	tenants := tenant.NewService(st, clk, clock.UUIDv7{})
+	tenants := tenant.NewService(st.Tenants, clk, clock.UUIDv7{})
 	g, _ := tenants.CreateGroup(ctx, "Harbor Health")
 	practice, _ := tenants.CreatePractice(ctx, tenant.NewPractice{GroupID: g.ID, Name: "Harbor Family Clinic"})
 
-	ids := identity.NewService(st, clk, clock.UUIDv7{}, identity.Config{})
+	ids := identity.NewService(st.Identity, clk, clock.UUIDv7{}, identity.Config{})
 	if _, _, err := ids.Register(ctx, identity.Registration{
 		PracticeID: practice.ID, Email: "ana@example.com", Password: "a long passphrase",
 	}); err != nil {

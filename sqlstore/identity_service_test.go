@@ -39,7 +39,7 @@ func newIDEnv(t testing.TB, st *sqlstore.Store, cfg identity.Config) *idEnv {
 	t.Helper()
 	ctx := context.Background()
 	c := clock.NewFixed(time.Date(2031, time.March, 10, 9, 0, 0, 0, time.UTC))
-	ten := tenant.NewService(st, c, clock.UUIDv7{})
+	ten := tenant.NewService(st.Tenants, c, clock.UUIDv7{})
 	g, err := ten.CreateGroup(ctx, "Group")
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func newIDEnv(t testing.TB, st *sqlstore.Store, cfg identity.Config) *idEnv {
 	if cfg.Argon2 == (identity.Argon2Params{}) {
 		cfg.Argon2 = fastArgon2
 	}
-	return &idEnv{t: t, ctx: ctx, svc: identity.NewService(st, c, clock.UUIDv7{}, cfg), clock: c, practice: p.ID, store: st}
+	return &idEnv{t: t, ctx: ctx, svc: identity.NewService(st.Identity, c, clock.UUIDv7{}, cfg), clock: c, practice: p.ID, store: st}
 }
 
 // staff creates a staff account through an invitation and returns it.

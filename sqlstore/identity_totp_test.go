@@ -66,7 +66,7 @@ func TestTOTPSecretSealedAtRest(t *testing.T) {
 		// A row from before keys: in clear, enabled.
 		b := e.staff("legacy@example.com")
 		const clear = "JBSWY3DPEHPK3PXP"
-		if err := st.SetTOTP(e.ctx, b.ID, clear, true, 0, e.clock.Now()); err != nil {
+		if err := st.Identity.SetTOTP(e.ctx, b.ID, clear, true, 0, e.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		login("legacy@example.com", clear)

@@ -38,7 +38,7 @@ func MigrationsFS(d Dialect) (fs.FS, error) {
 }
 
 func (s *Store) migrator() (*migrate.Migrator, error) {
-	sub, err := MigrationsFS(s.dialect)
+	sub, err := MigrationsFS(s.conn.dialect)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (s *Store) migrator() (*migrate.Migrator, error) {
 	if err := ms.Discover(sub); err != nil {
 		return nil, fmt.Errorf("sqlstore: discover migrations: %w", err)
 	}
-	return migrate.NewMigrator(s.db, ms,
+	return migrate.NewMigrator(s.conn.db, ms,
 		migrate.WithTableName(migrationsTable),
 		migrate.WithLocksTableName(migrationLocksTable),
 		migrate.WithMarkAppliedOnSuccess(true),
@@ -63,8 +63,8 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if s.dialect == Postgres {
-		conn, err := s.db.Conn(ctx)
+	if s.conn.dialect == Postgres {
+		conn, err := s.conn.db.Conn(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
@@ -101,7 +101,7 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 // advisory lock, so a lock row still present was left by a crashed migrator
 // and is cleared. On SQLite the lock is retried for up to migrateLockPatience.
 func (s *Store) lockMigrator(ctx context.Context, m *migrate.Migrator) error {
-	if s.dialect == Postgres {
+	if s.conn.dialect == Postgres {
 		if m.Lock(ctx) == nil {
 			return nil
 		}

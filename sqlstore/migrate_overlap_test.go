@@ -23,13 +23,13 @@ func TestPatientOverlapMigration(t *testing.T) {
 		f := mustFixture(t, s)
 		prov2 := *f.prov
 		prov2.ID, prov2.NPI = newID(), "1234567893"
-		ok(t, s.CreateProvider(ctx, &prov2), "CreateProvider")
+		ok(t, s.Scheduling.CreateProvider(ctx, &prov2), "CreateProvider")
 		blk2 := *f.blk
 		blk2.ID, blk2.ProviderID = newID(), prov2.ID
-		ok(t, s.CreateBlock(ctx, &blk2), "CreateBlock")
+		ok(t, s.Scheduling.CreateBlock(ctx, &blk2), "CreateBlock")
 		other := *f.pat
 		other.ID = newID()
-		ok(t, s.CreatePatient(ctx, &other), "CreatePatient")
+		ok(t, s.Scheduling.CreatePatient(ctx, &other), "CreatePatient")
 
 		// Booked in this order (created_at): the first keeps the rule.
 		mk := func(n int, start time.Time, mods ...func(*scheduling.Appointment)) *scheduling.Appointment {
@@ -39,7 +39,7 @@ func TestPatientOverlapMigration(t *testing.T) {
 			for _, m := range mods {
 				m(a)
 			}
-			ok(t, s.InsertAppointment(ctx, a), "InsertAppointment")
+			ok(t, s.Scheduling.InsertAppointment(ctx, a), "InsertAppointment")
 			return a
 		}
 		onProv2 := func(a *scheduling.Appointment) { a.ProviderID, a.BlockID = prov2.ID, blk2.ID }
@@ -57,13 +57,13 @@ func TestPatientOverlapMigration(t *testing.T) {
 		run(t, s, "20261201000300_patient_overlap.tx.up.sql")
 
 		for _, a := range []*scheduling.Appointment{first, second, third, canceled, touching, stranger} {
-			got, err := s.GetAppointment(ctx, f.p.ID, a.ID)
+			got, err := s.Scheduling.GetAppointment(ctx, f.p.ID, a.ID)
 			ok(t, err, "GetAppointment")
 			want := a.ID == second.ID || a.ID == third.ID
 			if got.AllowPatientOverlap != want {
 				t.Errorf("appointment booked %v: AllowPatientOverlap = %v, want %v", a.CreatedAt, got.AllowPatientOverlap, want)
 			}
-			h, err := s.ListChanges(ctx, f.p.ID, a.ID)
+			h, err := s.Scheduling.ListChanges(ctx, f.p.ID, a.ID)
 			ok(t, err, "ListChanges")
 			if want != (len(h) == 1) {
 				t.Errorf("appointment booked %v: history %+v", a.CreatedAt, h)
@@ -76,7 +76,7 @@ func TestPatientOverlapMigration(t *testing.T) {
 		// The rule holds now: a new visit over the first is refused.
 		a := f.appt(at(0, 15, 0), false)
 		a.ProviderID, a.BlockID, a.Seat = prov2.ID, blk2.ID, 2
-		if err := s.InsertAppointment(ctx, a); !errors.Is(err, scheduling.ErrPatientBusy) {
+		if err := s.Scheduling.InsertAppointment(ctx, a); !errors.Is(err, scheduling.ErrPatientBusy) {
 			t.Errorf("InsertAppointment over the first visit after the migration: %v, want ErrPatientBusy", err)
 		}
 	})

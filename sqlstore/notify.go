@@ -13,11 +13,6 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// The Store is notify's store too: messages enqueued on a Store bound to a
-// transaction (by InTx, RunInTx or InNotifyTx) commit with that transaction,
-// so a booking and its confirmation are written together or not at all.
-var _ notify.Store = (*Store)(nil)
-
 type messageRow struct {
 	bun.BaseModel `bun:"table:notify_messages,alias:m"`
 
@@ -106,11 +101,6 @@ func messages(rows []messageRow) []*notify.Message {
 	return out
 }
 
-// InNotifyTx implements notify.Store with RunInTx.
-func (s *Store) InNotifyTx(ctx context.Context, fn func(ctx context.Context, tx notify.Store) error) error {
-	return s.RunInTx(ctx, func(ctx context.Context, tx *Store) error { return fn(ctx, tx) })
-}
-
 // enqueueConflict is Enqueue's ON CONFLICT clause: a key taken by a dropped
 // message is revived with the new message's content and ID; any other is
 // skipped.
@@ -125,7 +115,7 @@ const enqueueConflict = `CONFLICT (practice_id, key) DO UPDATE SET id = excluded
 // Enqueue writes msgs in one multi-row INSERT ... ON CONFLICT (see
 // notify.Store). Of several messages of one call with the same practice and
 // key, the first is written.
-func (s *Store) Enqueue(ctx context.Context, msgs ...*notify.Message) (int, error) {
+func (s *Notify) Enqueue(ctx context.Context, msgs ...*notify.Message) (int, error) {
 	const op = "sqlstore.Enqueue"
 	type pk struct {
 		practice uuid.UUID
@@ -150,7 +140,7 @@ func (s *Store) Enqueue(ctx context.Context, msgs ...*notify.Message) (int, erro
 	if len(rows) == 0 {
 		return 0, nil
 	}
-	res, err := s.idb.NewInsert().Model(&rows).ModelTableExpr("notify_messages").
+	res, err := s.idb(ctx).NewInsert().Model(&rows).ModelTableExpr("notify_messages").
 		On(enqueueConflict+" WHERE notify_messages.status = ?", string(notify.StatusDropped)).Exec(ctx)
 	return rowsAffected(op, "message", res, err)
 }
@@ -169,12 +159,12 @@ func rowsAffected(op, what string, res sql.Result, err error) (int, error) {
 
 // Drop withdraws the practice's waiting messages that match f (see
 // notify.Store).
-func (s *Store) Drop(ctx context.Context, practice tenant.PracticeID, f notify.DropFilter, reason string, at time.Time) (int, error) {
+func (s *Notify) Drop(ctx context.Context, practice tenant.PracticeID, f notify.DropFilter, reason string, at time.Time) (int, error) {
 	const op = "sqlstore.Drop"
 	if f.AppointmentID == nil && f.PatientID == nil {
 		return 0, errs.Invalid(op, "filter", "Drop needs an appointment or a patient")
 	}
-	q := s.idb.NewUpdate().Table("notify_messages").
+	q := s.idb(ctx).NewUpdate().Table("notify_messages").
 		Set("status = ?", string(notify.StatusDropped)).Set("last_error = ?", reason).
 		Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", utc(at)).
 		Where("practice_id = ?", practice).
@@ -197,18 +187,18 @@ func (s *Store) Drop(ctx context.Context, practice tenant.PracticeID, f notify.D
 
 // Message returns one message of the practice, KindNotFound if it has none
 // with that ID.
-func (s *Store) Message(ctx context.Context, practice tenant.PracticeID, id uuid.UUID) (*notify.Message, error) {
+func (s *Notify) Message(ctx context.Context, practice tenant.PracticeID, id uuid.UUID) (*notify.Message, error) {
 	var row messageRow
-	if err := s.idb.NewSelect().Model(&row).Where("m.practice_id = ? AND m.id = ?", practice, id).Scan(ctx); err != nil {
+	if err := s.idb(ctx).NewSelect().Model(&row).Where("m.practice_id = ? AND m.id = ?", practice, id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.Message", "message", err)
 	}
 	return row.message(), nil
 }
 
 // Messages returns the practice's messages matching f, by ID.
-func (s *Store) Messages(ctx context.Context, practice tenant.PracticeID, f notify.MessageFilter) ([]*notify.Message, error) {
+func (s *Notify) Messages(ctx context.Context, practice tenant.PracticeID, f notify.MessageFilter) ([]*notify.Message, error) {
 	rows := []messageRow{}
-	q := s.idb.NewSelect().Model(&rows).Where("m.practice_id = ?", practice)
+	q := s.idb(ctx).NewSelect().Model(&rows).Where("m.practice_id = ?", practice)
 	if len(f.Status) > 0 {
 		q = q.Where("m.status IN (?)", bun.List(f.Status))
 	}
@@ -240,10 +230,10 @@ func (s *Store) Messages(ctx context.Context, practice tenant.PracticeID, f noti
 // transition moves one message of the practice from status from to what
 // set says, returning it. When no message moved it returns the message as
 // it is (ok false), or KindNotFound.
-func (s *Store) transition(ctx context.Context, op string, practice tenant.PracticeID, id uuid.UUID,
+func (s *Notify) transition(ctx context.Context, op string, practice tenant.PracticeID, id uuid.UUID,
 	from notify.Status, set func(q *bun.UpdateQuery) *bun.UpdateQuery) (m *notify.Message, ok bool, err error) {
 	rows := []messageRow{}
-	q := s.idb.NewUpdate().Table("notify_messages").
+	q := s.idb(ctx).NewUpdate().Table("notify_messages").
 		Where("practice_id = ? AND id = ? AND status = ?", practice, id, string(from))
 	if _, err := set(q).Returning("*").Exec(ctx, &rows); err != nil {
 		return nil, false, failure(op, "message", err)
@@ -260,7 +250,7 @@ func (s *Store) transition(ctx context.Context, op string, practice tenant.Pract
 
 // Retry makes a dead message pending again, due at at (see notify.Store).
 // Attempts are kept.
-func (s *Store) Retry(ctx context.Context, practice tenant.PracticeID, id uuid.UUID, at time.Time) (*notify.Message, error) {
+func (s *Notify) Retry(ctx context.Context, practice tenant.PracticeID, id uuid.UUID, at time.Time) (*notify.Message, error) {
 	const op = "sqlstore.Retry"
 	m, ok, err := s.transition(ctx, op, practice, id, notify.StatusDead, func(q *bun.UpdateQuery) *bun.UpdateQuery {
 		return q.Set("status = ?", string(notify.StatusPending)).Set("due_at = ?", utc(at)).
@@ -274,7 +264,7 @@ func (s *Store) Retry(ctx context.Context, practice tenant.PracticeID, id uuid.U
 
 // MarkRead marks an unread in-app message read; a read one is returned as
 // it is, and any other is KindConflict.
-func (s *Store) MarkRead(ctx context.Context, practice tenant.PracticeID, id uuid.UUID, at time.Time) (*notify.Message, error) {
+func (s *Notify) MarkRead(ctx context.Context, practice tenant.PracticeID, id uuid.UUID, at time.Time) (*notify.Message, error) {
 	const op = "sqlstore.MarkRead"
 	m, ok, err := s.transition(ctx, op, practice, id, notify.StatusUnread, func(q *bun.UpdateQuery) *bun.UpdateQuery {
 		return q.Set("status = ?", string(notify.StatusRead)).Set("updated_at = ?", utc(at))
@@ -286,8 +276,8 @@ func (s *Store) MarkRead(ctx context.Context, practice tenant.PracticeID, id uui
 }
 
 // ResolveRequests marks the unread in-app requests about an appointment read.
-func (s *Store) ResolveRequests(ctx context.Context, practice tenant.PracticeID, appointment uuid.UUID, at time.Time) (int, error) {
-	res, err := s.idb.NewUpdate().Table("notify_messages").
+func (s *Notify) ResolveRequests(ctx context.Context, practice tenant.PracticeID, appointment uuid.UUID, at time.Time) (int, error) {
+	res, err := s.idb(ctx).NewUpdate().Table("notify_messages").
 		Set("status = ?", string(notify.StatusRead)).Set("updated_at = ?", utc(at)).
 		Where("practice_id = ? AND appointment_id = ?", practice, appointment).
 		Where("channel = ? AND kind = ? AND status = ?",
@@ -297,8 +287,8 @@ func (s *Store) ResolveRequests(ctx context.Context, practice tenant.PracticeID,
 }
 
 // UnreadCount counts the practice's unread in-app messages.
-func (s *Store) UnreadCount(ctx context.Context, practice tenant.PracticeID) (int, error) {
-	n, err := s.idb.NewSelect().Model((*messageRow)(nil)).
+func (s *Notify) UnreadCount(ctx context.Context, practice tenant.PracticeID) (int, error) {
+	n, err := s.idb(ctx).NewSelect().Model((*messageRow)(nil)).
 		Where("m.practice_id = ? AND m.status = ? AND m.channel = ?",
 			practice, string(notify.StatusUnread), string(notify.InApp)).
 		Count(ctx)
@@ -310,9 +300,9 @@ func (s *Store) UnreadCount(ctx context.Context, practice tenant.PracticeID) (in
 
 // Usage counts the practice's SMS and email messages sent in [from, to),
 // by channel name.
-func (s *Store) Usage(ctx context.Context, practice tenant.PracticeID, from, to time.Time) ([]notify.UsageCount, error) {
+func (s *Notify) Usage(ctx context.Context, practice tenant.PracticeID, from, to time.Time) ([]notify.UsageCount, error) {
 	out := []notify.UsageCount{}
-	err := s.idb.NewSelect().Model((*messageRow)(nil)).
+	err := s.idb(ctx).NewSelect().Model((*messageRow)(nil)).
 		ColumnExpr("m.channel AS channel, count(*) AS count").
 		Where("m.practice_id = ? AND m.sent_at >= ? AND m.sent_at < ?", practice, utc(from), utc(to)).
 		Where("m.channel IN (?)", bun.List([]string{string(notify.SMS), string(notify.Email)})).
@@ -326,7 +316,7 @@ func (s *Store) Usage(ctx context.Context, practice tenant.PracticeID, from, to 
 
 // UseLink records the single use of a link's nonce; KindConflict if it was
 // used before, KindNotFound if the practice is unknown.
-func (s *Store) UseLink(ctx context.Context, practice tenant.PracticeID, nonce uuid.UUID, at time.Time) error {
+func (s *Notify) UseLink(ctx context.Context, practice tenant.PracticeID, nonce uuid.UUID, at time.Time) error {
 	return s.insertOnce(ctx, "sqlstore.UseLink", "the link was already used",
 		`INSERT INTO notify_link_uses (practice_id, nonce, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		practice, nonce, utc(at))
@@ -335,8 +325,8 @@ func (s *Store) UseLink(ctx context.Context, practice tenant.PracticeID, nonce u
 // insertOnce runs an INSERT ... ON CONFLICT DO NOTHING and turns a skipped
 // row into KindConflict with msg. Skipping instead of failing keeps a
 // PostgreSQL transaction usable after the conflict.
-func (s *Store) insertOnce(ctx context.Context, op, msg, query string, args ...any) error {
-	res, err := s.idb.ExecContext(ctx, query, args...)
+func (s *Notify) insertOnce(ctx context.Context, op, msg, query string, args ...any) error {
+	res, err := s.idb(ctx).ExecContext(ctx, query, args...)
 	n, err := rowsAffected(op, "record", res, err)
 	if err != nil {
 		return err

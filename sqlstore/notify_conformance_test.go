@@ -9,7 +9,7 @@ import (
 )
 
 func notifyStores(s *sqlstore.Store) notifytest.Stores {
-	return notifytest.Stores{Tenants: s, Scheduling: s, Notify: s}
+	return notifytest.Stores{Tenants: s.Tenants, Scheduling: s.Scheduling, Notify: s.Notify, Outbox: s.Outbox}
 }
 
 func TestNotifyConformanceSQLite(t *testing.T) {

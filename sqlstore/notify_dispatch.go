@@ -59,7 +59,7 @@ RETURNING m.*`
 // token (see notify.Store), earliest due first. On PostgreSQL it is one
 // statement with FOR UPDATE SKIP LOCKED; on SQLite three in one IMMEDIATE
 // transaction, which already excludes other claimers.
-func (s *Store) Claim(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*notify.Message, error) {
+func (s *Outbox) Claim(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*notify.Message, error) {
 	const op = "sqlstore.Claim"
 	if limit <= 0 {
 		return []*notify.Message{}, nil
@@ -68,11 +68,11 @@ func (s *Store) Claim(ctx context.Context, token uuid.UUID, now time.Time, limit
 	rows := []messageRow{}
 	var err error
 	if s.dialect == Postgres {
-		err = s.idb.NewRaw(pgClaim, t, t, limit, optedOutSMS, t, token, until, t).Scan(ctx, &rows)
+		err = s.idb(ctx).NewRaw(pgClaim, t, t, limit, optedOutSMS, t, token, until, t).Scan(ctx, &rows)
 	} else {
-		err = s.atomic(ctx, func(tx *Store) error {
+		err = s.InTx(ctx, func(ctx context.Context) error {
 			var err error
-			rows, err = tx.sqliteClaim(ctx, token, t, until, limit)
+			rows, err = s.sqliteClaim(ctx, token, t, until, limit)
 			return err
 		})
 	}
@@ -89,12 +89,12 @@ func (s *Store) Claim(ctx context.Context, token uuid.UUID, now time.Time, limit
 }
 
 // sqliteClaim is Claim's body on SQLite, run in a transaction.
-func (s *Store) sqliteClaim(ctx context.Context, token uuid.UUID, now, until utcTime, limit int) ([]messageRow, error) {
+func (s *Outbox) sqliteClaim(ctx context.Context, token uuid.UUID, now, until utcTime, limit int) ([]messageRow, error) {
 	picked := []struct {
 		ID    uuid.UUID `bun:"id"`
 		Opted bool      `bun:"opted"`
 	}{}
-	if err := s.idb.NewRaw(`SELECT m.id, (`+optedOut+`) AS opted FROM notify_messages AS m
+	if err := s.idb(ctx).NewRaw(`SELECT m.id, (`+optedOut+`) AS opted FROM notify_messages AS m
 WHERE `+claimable+` ORDER BY m.due_at, m.id LIMIT ?`, now, now, limit).Scan(ctx, &picked); err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ WHERE `+claimable+` ORDER BY m.due_at, m.id LIMIT ?`, now, now, limit).Scan(ctx,
 	}
 	rows := []messageRow{}
 	if len(drop) > 0 {
-		if _, err := s.idb.NewUpdate().Table("notify_messages").
+		if _, err := s.idb(ctx).NewUpdate().Table("notify_messages").
 			Set("status = ?", string(notify.StatusDropped)).Set("last_error = ?", optedOutSMS).
 			Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", now).
 			Where("id IN (?)", bun.List(drop)).Exec(ctx); err != nil {
@@ -118,7 +118,7 @@ WHERE `+claimable+` ORDER BY m.due_at, m.id LIMIT ?`, now, now, limit).Scan(ctx,
 	if len(claim) == 0 {
 		return rows, nil
 	}
-	_, err := s.idb.NewUpdate().Table("notify_messages").
+	_, err := s.idb(ctx).NewUpdate().Table("notify_messages").
 		Set("status = ?", string(notify.StatusClaimed)).Set("claim_token = ?", token).
 		Set("lease_until = ?", until).Set("updated_at = ?", now).
 		Where("id IN (?)", bun.List(claim)).Returning("*").Exec(ctx, &rows)
@@ -127,12 +127,12 @@ WHERE `+claimable+` ORDER BY m.due_at, m.id LIMIT ?`, now, now, limit).Scan(ctx,
 
 // MarkSending moves the messages among ids still claimed under token to
 // StatusSending, in one statement, and returns the IDs it moved, in order.
-func (s *Store) MarkSending(ctx context.Context, token uuid.UUID, ids []uuid.UUID, now time.Time, lease time.Duration) ([]uuid.UUID, error) {
+func (s *Outbox) MarkSending(ctx context.Context, token uuid.UUID, ids []uuid.UUID, now time.Time, lease time.Duration) ([]uuid.UUID, error) {
 	out := []uuid.UUID{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	_, err := s.idb.NewUpdate().Table("notify_messages").
+	_, err := s.idb(ctx).NewUpdate().Table("notify_messages").
 		Set("status = ?", string(notify.StatusSending)).Set("lease_until = ?", utc(now.Add(lease))).
 		Set("attempts = attempts + 1").Set("updated_at = ?", utc(now)).
 		Where("id IN (?) AND status = ? AND claim_token = ?", bun.List(ids), string(notify.StatusClaimed), token).
@@ -157,7 +157,7 @@ const recordSet = `status = v.status, last_error = v.error,
 // Record stores results of sends in one statement (UPDATE ... FROM a table
 // of the results); each applies only to a message that is StatusSending
 // under token.
-func (s *Store) Record(ctx context.Context, token uuid.UUID, results []notify.Result) error {
+func (s *Outbox) Record(ctx context.Context, token uuid.UUID, results []notify.Result) error {
 	const op = "sqlstore.Record"
 	if len(results) == 0 {
 		return nil
@@ -183,7 +183,7 @@ func (s *Store) Record(ctx context.Context, token uuid.UUID, results []notify.Re
 	from, args := s.valuesTable("v", []valuesColumn{{"id", "uuid"}, {"status", "text"}, {"provider_id", "text"},
 		{"error", "text"}, {"due_at", "timestamptz"}, {"sent_at", "timestamptz"}, {"at", "timestamptz"}, {"unsent", "integer"}}, rows)
 	args = append(args, string(notify.StatusSending), token)
-	_, err := s.idb.ExecContext(ctx, `UPDATE notify_messages AS m SET `+recordSet+`
+	_, err := s.idb(ctx).ExecContext(ctx, `UPDATE notify_messages AS m SET `+recordSet+`
 FROM `+from+` WHERE m.id = v.id AND m.status = ? AND m.claim_token = ?`, args...)
 	return failure(op, "message", err)
 }
@@ -195,7 +195,7 @@ type valuesColumn struct{ name, pgType string }
 // arguments: on PostgreSQL (VALUES (CAST(? AS type), ...), ...) AS
 // alias (columns); on SQLite, whose VALUES names its columns column1, ...,
 // a SELECT renaming them.
-func (s *Store) valuesTable(alias string, cols []valuesColumn, rows [][]any) (string, []any) {
+func (s *Outbox) valuesTable(alias string, cols []valuesColumn, rows [][]any) (string, []any) {
 	var b strings.Builder
 	args := make([]any, 0, len(cols)*len(rows))
 	b.WriteString("(")
@@ -258,7 +258,7 @@ RETURNING m.*`
 // under token (see notify.Store), on the index notify_messages_sending. On
 // PostgreSQL it is one statement with FOR UPDATE SKIP LOCKED; on SQLite two
 // in one IMMEDIATE transaction.
-func (s *Store) ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*notify.Message, error) {
+func (s *Outbox) ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*notify.Message, error) {
 	const op = "sqlstore.ClaimInDoubt"
 	rows := []messageRow{}
 	if limit <= 0 {
@@ -267,15 +267,15 @@ func (s *Store) ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time
 	t, until := utc(now), utc(now.Add(lease))
 	var err error
 	if s.dialect == Postgres {
-		err = s.idb.NewRaw(pgClaimInDoubt, token, until, t, limit).Scan(ctx, &rows)
+		err = s.idb(ctx).NewRaw(pgClaimInDoubt, token, until, t, limit).Scan(ctx, &rows)
 	} else {
-		err = s.atomic(ctx, func(tx *Store) error {
+		err = s.InTx(ctx, func(ctx context.Context) error {
 			ids := []uuid.UUID{}
-			if err := tx.idb.NewRaw(`SELECT id FROM notify_messages WHERE `+inDoubt+` ORDER BY lease_until, id LIMIT ?`,
+			if err := s.idb(ctx).NewRaw(`SELECT id FROM notify_messages WHERE `+inDoubt+` ORDER BY lease_until, id LIMIT ?`,
 				t, limit).Scan(ctx, &ids); err != nil || len(ids) == 0 {
 				return err
 			}
-			_, err := tx.idb.NewUpdate().Table("notify_messages").
+			_, err := s.idb(ctx).NewUpdate().Table("notify_messages").
 				Set("claim_token = ?", token).Set("lease_until = ?", until).
 				Where("id IN (?)", bun.List(ids)).Returning("*").Exec(ctx, &rows)
 			return err
@@ -286,53 +286,4 @@ func (s *Store) ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time
 	}
 	slices.SortFunc(rows, func(a, b messageRow) int { return bytes.Compare(a.ID[:], b.ID[:]) })
 	return messages(rows), nil
-}
-
-// ApplyDelivery applies a provider's status report (see notify.Store). A
-// report of a message that was not yet marked sent also sets its SentAt,
-// so that it counts in Usage.
-func (s *Store) ApplyDelivery(ctx context.Context, d notify.Delivery) (bool, error) {
-	const op = "sqlstore.ApplyDelivery"
-	switch d.Status {
-	case notify.StatusSent, notify.StatusDelivered, notify.StatusUndelivered:
-	default:
-		return false, errs.Invalid(op, "status", "a delivery report is sent, delivered or undelivered, not "+string(d.Status))
-	}
-	var where string
-	var args []any
-	switch {
-	case d.MessageID != uuid.Nil:
-		where, args = "id = ?", []any{d.MessageID}
-	case d.ProviderID != "":
-		where, args = "channel = ? AND provider_id = ? AND provider_id <> ''", []any{string(d.Channel), d.ProviderID}
-	default:
-		return false, errs.Invalid(op, "provider_id", "a delivery report names no message")
-	}
-	at := utc(d.At)
-	res, err := s.idb.NewUpdate().Table("notify_messages").
-		Set("status = ?", string(d.Status)).
-		Set("provider_id = CASE WHEN provider_id = '' THEN ? ELSE provider_id END", d.ProviderID).
-		Set("last_error = CASE WHEN ? = '' THEN last_error ELSE ? END", d.Error, d.Error).
-		Set("sent_at = COALESCE(sent_at, ?)", at).
-		Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", at).
-		Where(where, args...).
-		Where("status IN (?)", bun.List([]string{string(notify.StatusSent), string(notify.StatusSending), string(notify.StatusDead)})).
-		Exec(ctx)
-	n, err := rowsAffected(op, "message", res, err)
-	if err != nil || n > 0 {
-		return n > 0, err
-	}
-	found, err := s.idb.NewSelect().Table("notify_messages").Where(where, args...).Exists(ctx)
-	if err != nil {
-		return false, failure(op, "message", err)
-	}
-	return found, nil
-}
-
-// RememberWebhook records a processed webhook request; KindConflict if it
-// was recorded before (a replay).
-func (s *Store) RememberWebhook(ctx context.Context, source, key string, at time.Time) error {
-	return s.insertOnce(ctx, "sqlstore.RememberWebhook", "the webhook request was already processed",
-		`INSERT INTO notify_webhooks (source, key, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-		source, key, utc(at))
 }

@@ -29,9 +29,9 @@ type notifySettingsRow struct {
 
 // Settings returns the practice's notification settings, or
 // notify.DefaultSettings if it stored none.
-func (s *Store) Settings(ctx context.Context, practice tenant.PracticeID) (notify.Settings, error) {
+func (s *Notify) Settings(ctx context.Context, practice tenant.PracticeID) (notify.Settings, error) {
 	var row notifySettingsRow
-	err := s.idb.NewSelect().Model(&row).Where("ns.practice_id = ?", practice).Scan(ctx)
+	err := s.idb(ctx).NewSelect().Model(&row).Where("ns.practice_id = ?", practice).Scan(ctx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return notify.DefaultSettings(practice), nil
@@ -56,7 +56,7 @@ func (s *Store) Settings(ctx context.Context, practice tenant.PracticeID) (notif
 
 // PutSettings stores the practice's settings, replacing any; KindNotFound
 // if the practice is unknown.
-func (s *Store) PutSettings(ctx context.Context, st notify.Settings) error {
+func (s *Notify) PutSettings(ctx context.Context, st notify.Settings) error {
 	offsets := make(jsonList[int64], len(st.ReminderOffsets))
 	for i, d := range st.ReminderOffsets {
 		offsets[i] = int64(us(d))
@@ -76,8 +76,8 @@ func (s *Store) PutSettings(ctx context.Context, st notify.Settings) error {
 
 // upsert inserts row, or replaces every other column of the row with the
 // same key columns.
-func (s *Store) upsert(ctx context.Context, op, what string, row any, key ...string) error {
-	q := s.idb.NewInsert().Model(row)
+func (s *Notify) upsert(ctx context.Context, op, what string, row any, key ...string) error {
+	q := s.idb(ctx).NewInsert().Model(row)
 	keys := make(map[string]bool, len(key))
 	for _, k := range key {
 		keys[k] = true
@@ -133,9 +133,9 @@ func templateKey(practice tenant.PracticeID, kind notify.Kind, ch notify.Channel
 }
 
 // Template returns one of the practice's templates, KindNotFound if absent.
-func (s *Store) Template(ctx context.Context, practice tenant.PracticeID, kind notify.Kind, ch notify.Channel, language string) (*notify.Template, error) {
+func (s *Notify) Template(ctx context.Context, practice tenant.PracticeID, kind notify.Kind, ch notify.Channel, language string) (*notify.Template, error) {
 	var row notifyTemplateRow
-	q := s.idb.NewSelect().Model(&row).Where(templateWhere, templateKey(practice, kind, ch, language)...)
+	q := s.idb(ctx).NewSelect().Model(&row).Where(templateWhere, templateKey(practice, kind, ch, language)...)
 	if err := q.Scan(ctx); err != nil {
 		return nil, failure("sqlstore.Template", "template", err)
 	}
@@ -144,9 +144,9 @@ func (s *Store) Template(ctx context.Context, practice tenant.PracticeID, kind n
 
 // Templates lists the practice's own templates by kind, channel and
 // language.
-func (s *Store) Templates(ctx context.Context, practice tenant.PracticeID) ([]*notify.Template, error) {
+func (s *Notify) Templates(ctx context.Context, practice tenant.PracticeID) ([]*notify.Template, error) {
 	rows := []notifyTemplateRow{}
-	if err := s.idb.NewSelect().Model(&rows).Where("nt.practice_id = ?", practice).
+	if err := s.idb(ctx).NewSelect().Model(&rows).Where("nt.practice_id = ?", practice).
 		OrderExpr("nt.kind, nt.channel, nt.language").Scan(ctx); err != nil {
 		return nil, failure("sqlstore.Templates", "template", err)
 	}
@@ -159,7 +159,7 @@ func (s *Store) Templates(ctx context.Context, practice tenant.PracticeID) ([]*n
 
 // PutTemplate creates or replaces a template; KindNotFound if the practice
 // is unknown.
-func (s *Store) PutTemplate(ctx context.Context, t *notify.Template) error {
+func (s *Notify) PutTemplate(ctx context.Context, t *notify.Template) error {
 	row := &notifyTemplateRow{
 		PracticeID: t.PracticeID,
 		Kind:       string(t.Kind),
@@ -176,8 +176,8 @@ func (s *Store) PutTemplate(ctx context.Context, t *notify.Template) error {
 
 // DeleteTemplate removes one of the practice's templates, KindNotFound if
 // absent.
-func (s *Store) DeleteTemplate(ctx context.Context, practice tenant.PracticeID, kind notify.Kind, ch notify.Channel, language string) error {
-	res, err := s.idb.NewDelete().Table("notify_templates").
+func (s *Notify) DeleteTemplate(ctx context.Context, practice tenant.PracticeID, kind notify.Kind, ch notify.Channel, language string) error {
+	res, err := s.idb(ctx).NewDelete().Table("notify_templates").
 		Where(templateWhere, templateKey(practice, kind, ch, language)...).Exec(ctx)
 	return affected("sqlstore.DeleteTemplate", "template", res, err)
 }
@@ -198,7 +198,7 @@ type notifyPreferencesRow struct {
 // Preferences returns a patient's preferences, notify.DefaultPreferences if
 // they stored none, and KindNotFound if the patient is not the practice's:
 // one query, the patient LEFT JOIN its preferences.
-func (s *Store) Preferences(ctx context.Context, practice tenant.PracticeID, patient uuid.UUID) (notify.Preferences, error) {
+func (s *Notify) Preferences(ctx context.Context, practice tenant.PracticeID, patient uuid.UUID) (notify.Preferences, error) {
 	var row struct {
 		SMS       *bool    `bun:"sms"`
 		Email     bool     `bun:"email"`
@@ -207,7 +207,7 @@ func (s *Store) Preferences(ctx context.Context, practice tenant.PracticeID, pat
 		Marketing bool     `bun:"marketing"`
 		UpdatedAt *utcTime `bun:"updated_at"`
 	}
-	err := s.idb.NewRaw(`SELECT np.sms, COALESCE(np.email, TRUE) AS email,
+	err := s.idb(ctx).NewRaw(`SELECT np.sms, COALESCE(np.email, TRUE) AS email,
 	COALESCE(np.sms_opt_out, FALSE) AS sms_opt_out, COALESCE(np.language, '') AS language,
 	COALESCE(np.marketing, FALSE) AS marketing, np.updated_at
 FROM patients AS p
@@ -245,7 +245,7 @@ type consentChangeRow struct {
 
 // PutPreferences stores p and appends changes to the consent history, in
 // one transaction; KindNotFound if the patient is not the practice's.
-func (s *Store) PutPreferences(ctx context.Context, p notify.Preferences, changes []notify.ConsentChange) error {
+func (s *Notify) PutPreferences(ctx context.Context, p notify.Preferences, changes []notify.ConsentChange) error {
 	const op = "sqlstore.PutPreferences"
 	row := &notifyPreferencesRow{
 		PracticeID: p.PracticeID,
@@ -257,8 +257,8 @@ func (s *Store) PutPreferences(ctx context.Context, p notify.Preferences, change
 		Marketing:  p.Marketing,
 		UpdatedAt:  utc(p.UpdatedAt),
 	}
-	return s.atomic(ctx, func(tx *Store) error {
-		if err := tx.upsert(ctx, op, "patient", row, "practice_id", "patient_id"); err != nil {
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.upsert(ctx, op, "patient", row, "practice_id", "patient_id"); err != nil {
 			return err
 		}
 		if len(changes) == 0 {
@@ -274,16 +274,16 @@ func (s *Store) PutPreferences(ctx context.Context, p notify.Preferences, change
 				Field: c.Field, Value: c.Value, Source: c.Source, At: utc(c.At),
 			}
 		}
-		_, err := tx.idb.NewInsert().Model(&rows).Exec(ctx)
+		_, err := s.idb(ctx).NewInsert().Model(&rows).Exec(ctx)
 		return failure(op, "consent change", err)
 	})
 }
 
 // ConsentHistory returns a patient's consent changes, oldest first (then
 // by ID).
-func (s *Store) ConsentHistory(ctx context.Context, practice tenant.PracticeID, patient uuid.UUID) ([]*notify.ConsentChange, error) {
+func (s *Notify) ConsentHistory(ctx context.Context, practice tenant.PracticeID, patient uuid.UUID) ([]*notify.ConsentChange, error) {
 	rows := []consentChangeRow{}
-	if err := s.idb.NewSelect().Model(&rows).Where("cc.practice_id = ? AND cc.patient_id = ?", practice, patient).
+	if err := s.idb(ctx).NewSelect().Model(&rows).Where("cc.practice_id = ? AND cc.patient_id = ?", practice, patient).
 		OrderExpr("cc.at, cc.id").Scan(ctx); err != nil {
 		return nil, failure("sqlstore.ConsentHistory", "consent change", err)
 	}
@@ -366,9 +366,9 @@ func (r *factsRow) facts() *notify.Facts {
 // AppointmentFacts reads what messages about an appointment may say, in one
 // query; KindNotFound if the appointment is not the practice's. The
 // provider's name is "given family"; the street is line 1, then line 2.
-func (s *Store) AppointmentFacts(ctx context.Context, practice tenant.PracticeID, appointment uuid.UUID) (*notify.Facts, error) {
+func (s *Notify) AppointmentFacts(ctx context.Context, practice tenant.PracticeID, appointment uuid.UUID) (*notify.Facts, error) {
 	var row factsRow
-	if err := s.idb.NewRaw(factsQuery+`AND a.id = ?`, practice, appointment).Scan(ctx, &row); err != nil {
+	if err := s.idb(ctx).NewRaw(factsQuery+`AND a.id = ?`, practice, appointment).Scan(ctx, &row); err != nil {
 		return nil, failure("sqlstore.AppointmentFacts", "appointment", err)
 	}
 	return row.facts(), nil
@@ -377,13 +377,13 @@ func (s *Store) AppointmentFacts(ctx context.Context, practice tenant.PracticeID
 // NextAppointment returns the facts of the earliest new or confirmed
 // appointment of one of patients starting after after, KindNotFound if
 // there is none.
-func (s *Store) NextAppointment(ctx context.Context, practice tenant.PracticeID, patients []uuid.UUID, after time.Time) (*notify.Facts, error) {
+func (s *Notify) NextAppointment(ctx context.Context, practice tenant.PracticeID, patients []uuid.UUID, after time.Time) (*notify.Facts, error) {
 	const op = "sqlstore.NextAppointment"
 	if len(patients) == 0 {
 		return nil, errs.NotFound(op, "appointment")
 	}
 	var row factsRow
-	if err := s.idb.NewRaw(factsQuery+`AND a.patient_id IN (?) AND a.status IN ('new', 'confirmed') AND a.start_at > ?
+	if err := s.idb(ctx).NewRaw(factsQuery+`AND a.patient_id IN (?) AND a.status IN ('new', 'confirmed') AND a.start_at > ?
 ORDER BY a.start_at, a.id LIMIT 1`, practice, bun.List(patients), utc(after)).Scan(ctx, &row); err != nil {
 		return nil, failure(op, "appointment", err)
 	}
@@ -392,9 +392,9 @@ ORDER BY a.start_at, a.id LIMIT 1`, practice, bun.List(patients), utc(after)).Sc
 
 // PatientsByPhone returns the IDs of the practice's patients with that
 // phone, in ID order.
-func (s *Store) PatientsByPhone(ctx context.Context, practice tenant.PracticeID, phone string) ([]uuid.UUID, error) {
+func (s *Notify) PatientsByPhone(ctx context.Context, practice tenant.PracticeID, phone string) ([]uuid.UUID, error) {
 	out := []uuid.UUID{}
-	if err := s.idb.NewSelect().Table("patients").Column("id").
+	if err := s.idb(ctx).NewSelect().Table("patients").Column("id").
 		Where("practice_id = ? AND phone = ?", practice, phone).OrderExpr("id").
 		Scan(ctx, &out); err != nil {
 		return nil, failure("sqlstore.PatientsByPhone", "patient", err)
@@ -406,7 +406,7 @@ func (s *Store) PatientsByPhone(ctx context.Context, practice tenant.PracticeID,
 // marketing consent who can be reached on ch, by patient ID after the
 // cursor (see notify.Store). A Recipient's Language is the patient's
 // preferred one if set, else the patient record's.
-func (s *Store) MarketingAudience(ctx context.Context, practice tenant.PracticeID, ch notify.Channel, after uuid.UUID, limit int) ([]notify.Recipient, error) {
+func (s *Notify) MarketingAudience(ctx context.Context, practice tenant.PracticeID, ch notify.Channel, after uuid.UUID, limit int) ([]notify.Recipient, error) {
 	const op = "sqlstore.MarketingAudience"
 	var reach string
 	switch ch {
@@ -436,7 +436,7 @@ ORDER BY np.patient_id`
 		q += ` LIMIT ?`
 		args = append(args, limit)
 	}
-	if err := s.idb.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
+	if err := s.idb(ctx).NewRaw(q, args...).Scan(ctx, &rows); err != nil {
 		return nil, failure(op, "patient", err)
 	}
 	out := make([]notify.Recipient, len(rows))

@@ -20,9 +20,9 @@ import (
 
 // queryPrepared runs query as a cached prepared statement, in s's
 // transaction if it has one. PostgreSQL only.
-func (s *Store) queryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (s *Scheduling) queryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	args = append([]any{pgx.QueryExecModeCacheStatement}, args...)
-	switch db := s.idb.(type) {
+	switch db := s.idb(ctx).(type) {
 	case *bun.DB:
 		return db.DB.QueryContext(ctx, query, args...)
 	case bun.Tx:
@@ -78,7 +78,7 @@ SELECT 4, p.id, NULL, p.id, 0, $4, $4,
 FROM patients AS p
 WHERE p.practice_id = $1 AND p.id = $8::uuid`
 
-func (s *Store) pgSlotRows(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time, withBlocks bool, patient *scheduling.PatientID, visitsFrom time.Time) ([]slotRow, error) {
+func (s *Scheduling) pgSlotRows(ctx context.Context, practice tenant.PracticeID, providers []scheduling.ProviderID, resources []scheduling.ResourceID, from, to time.Time, withBlocks bool, patient *scheduling.PatientID, visitsFrom time.Time) ([]slotRow, error) {
 	if !from.Before(to) {
 		return nil, nil
 	}
@@ -121,7 +121,7 @@ WHERE a.practice_id = $1 AND a.patient_id = ANY($2::uuid[]) AND a.start_at >= $3
 	AND a.status = 'out'
 ORDER BY a.start_at, a.id`
 
-func (s *Store) pgFinishedVisits(ctx context.Context, practice tenant.PracticeID, patients []scheduling.PatientID, from, to time.Time) ([]scheduling.FinishedVisit, error) {
+func (s *Scheduling) pgFinishedVisits(ctx context.Context, practice tenant.PracticeID, patients []scheduling.PatientID, from, to time.Time) ([]scheduling.FinishedVisit, error) {
 	rows, err := s.queryPrepared(ctx, pgFinishedQuery, practice.String(), uuidTexts(patients), from.UTC(), to.UTC())
 	if err != nil {
 		return nil, err

@@ -14,8 +14,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-var _ rbac.Store = (*Store)(nil)
-
 type roleRow struct {
 	bun.BaseModel `bun:"table:rbac_roles,alias:r"`
 
@@ -89,24 +87,24 @@ func ownerWhere(owner rbac.Owner) (string, []any) {
 }
 
 // CreateRole stores the custom role r as given.
-func (s *Store) CreateRole(ctx context.Context, r *rbac.Role) error {
-	_, err := s.idb.NewInsert().Model(newRoleRow(r)).Exec(ctx)
+func (s *RBAC) CreateRole(ctx context.Context, r *rbac.Role) error {
+	_, err := s.idb(ctx).NewInsert().Model(newRoleRow(r)).Exec(ctx)
 	return failure("sqlstore.CreateRole", "role", err)
 }
 
 // GetRole returns the custom role id of owner, or KindNotFound.
-func (s *Store) GetRole(ctx context.Context, owner rbac.Owner, id rbac.RoleID) (*rbac.Role, error) {
+func (s *RBAC) GetRole(ctx context.Context, owner rbac.Owner, id rbac.RoleID) (*rbac.Role, error) {
 	var row roleRow
-	if err := ownedBy(s.idb.NewSelect().Model(&row), owner).Where("r.id = ?", id).Scan(ctx); err != nil {
+	if err := ownedBy(s.idb(ctx).NewSelect().Model(&row), owner).Where("r.id = ?", id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetRole", "role", err)
 	}
 	return row.role(), nil
 }
 
 // ListRoles returns the custom roles of owner by name, then ID.
-func (s *Store) ListRoles(ctx context.Context, owner rbac.Owner) ([]*rbac.Role, error) {
+func (s *RBAC) ListRoles(ctx context.Context, owner rbac.Owner) ([]*rbac.Role, error) {
 	var rows []roleRow
-	if err := ownedBy(s.idb.NewSelect().Model(&rows), owner).OrderExpr("r.name, r.id").Scan(ctx); err != nil {
+	if err := ownedBy(s.idb(ctx).NewSelect().Model(&rows), owner).OrderExpr("r.name, r.id").Scan(ctx); err != nil {
 		return nil, failure("sqlstore.ListRoles", "role", err)
 	}
 	out := make([]*rbac.Role, len(rows))
@@ -118,10 +116,10 @@ func (s *Store) ListRoles(ctx context.Context, owner rbac.Owner) ([]*rbac.Role, 
 
 // UpdateRole replaces the name, permissions and update time of role r.ID of
 // r.Owner.
-func (s *Store) UpdateRole(ctx context.Context, r *rbac.Role) error {
+func (s *RBAC) UpdateRole(ctx context.Context, r *rbac.Role) error {
 	row := newRoleRow(r)
 	where, args := ownerWhere(r.Owner)
-	res, err := s.idb.NewUpdate().Table("rbac_roles").
+	res, err := s.idb(ctx).NewUpdate().Table("rbac_roles").
 		Set("name = ?", row.Name).
 		Set("permissions = ?", row.Permissions).
 		Set("updated_at = ?", row.UpdatedAt).
@@ -130,10 +128,10 @@ func (s *Store) UpdateRole(ctx context.Context, r *rbac.Role) error {
 }
 
 // DeleteRole deletes custom role id of owner; KindConflict while granted.
-func (s *Store) DeleteRole(ctx context.Context, owner rbac.Owner, id rbac.RoleID) error {
+func (s *RBAC) DeleteRole(ctx context.Context, owner rbac.Owner, id rbac.RoleID) error {
 	const op = "sqlstore.DeleteRole"
 	where, args := ownerWhere(owner)
-	res, err := s.idb.NewDelete().Table("rbac_roles").Where("id = ?", id).Where(where, args...).Exec(ctx)
+	res, err := s.idb(ctx).NewDelete().Table("rbac_roles").Where("id = ?", id).Where(where, args...).Exec(ctx)
 	if isForeignKeyViolation(err) {
 		return errs.Wrap(errs.KindConflict, op, "the role is still granted", err)
 	}
@@ -217,15 +215,15 @@ func (r *grantRow) grant() *rbac.Grant {
 }
 
 // CreateGrant stores g as given.
-func (s *Store) CreateGrant(ctx context.Context, g *rbac.Grant) error {
-	_, err := s.idb.NewInsert().Model(newGrantRow(g)).Exec(ctx)
+func (s *RBAC) CreateGrant(ctx context.Context, g *rbac.Grant) error {
+	_, err := s.idb(ctx).NewInsert().Model(newGrantRow(g)).Exec(ctx)
 	return failure("sqlstore.CreateGrant", "grant", err)
 }
 
 // GetGrant returns grant id of group, or KindNotFound.
-func (s *Store) GetGrant(ctx context.Context, group tenant.GroupID, id rbac.GrantID) (*rbac.Grant, error) {
+func (s *RBAC) GetGrant(ctx context.Context, group tenant.GroupID, id rbac.GrantID) (*rbac.Grant, error) {
 	var row grantRow
-	if err := s.idb.NewSelect().Model(&row).
+	if err := s.idb(ctx).NewSelect().Model(&row).
 		Where("gr.group_id = ? AND gr.id = ?", group, id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetGrant", "grant", err)
 	}
@@ -233,9 +231,9 @@ func (s *Store) GetGrant(ctx context.Context, group tenant.GroupID, id rbac.Gran
 }
 
 // listGrants runs q and converts its rows.
-func (s *Store) listGrants(ctx context.Context, op string, where string, arg any) ([]*rbac.Grant, error) {
+func (s *RBAC) listGrants(ctx context.Context, op string, where string, arg any) ([]*rbac.Grant, error) {
 	var rows []grantRow
-	if err := s.idb.NewSelect().Model(&rows).Where(where, arg).OrderExpr("gr.id").Scan(ctx); err != nil {
+	if err := s.idb(ctx).NewSelect().Model(&rows).Where(where, arg).OrderExpr("gr.id").Scan(ctx); err != nil {
 		return nil, failure(op, "grant", err)
 	}
 	out := make([]*rbac.Grant, len(rows))
@@ -246,22 +244,22 @@ func (s *Store) listGrants(ctx context.Context, op string, where string, arg any
 }
 
 // ListAccountGrants returns every grant of account by ID.
-func (s *Store) ListAccountGrants(ctx context.Context, account rbac.AccountID) ([]*rbac.Grant, error) {
+func (s *RBAC) ListAccountGrants(ctx context.Context, account rbac.AccountID) ([]*rbac.Grant, error) {
 	return s.listGrants(ctx, "sqlstore.ListAccountGrants", "gr.account_id = ?", account)
 }
 
 // ListPracticeGrants returns the grants inside practice by ID.
-func (s *Store) ListPracticeGrants(ctx context.Context, practice tenant.PracticeID) ([]*rbac.Grant, error) {
+func (s *RBAC) ListPracticeGrants(ctx context.Context, practice tenant.PracticeID) ([]*rbac.Grant, error) {
 	return s.listGrants(ctx, "sqlstore.ListPracticeGrants", "gr.practice_id = ?", practice)
 }
 
 // ListGroupGrants returns the group-scope grants of group by ID.
-func (s *Store) ListGroupGrants(ctx context.Context, group tenant.GroupID) ([]*rbac.Grant, error) {
+func (s *RBAC) ListGroupGrants(ctx context.Context, group tenant.GroupID) ([]*rbac.Grant, error) {
 	return s.listGrants(ctx, "sqlstore.ListGroupGrants", "gr.group_id = ? AND gr.practice_id IS NULL", group)
 }
 
 // DeleteGrant deletes grant id of group, or returns KindNotFound.
-func (s *Store) DeleteGrant(ctx context.Context, group tenant.GroupID, id rbac.GrantID) error {
-	res, err := s.idb.NewDelete().Table("rbac_grants").Where("group_id = ? AND id = ?", group, id).Exec(ctx)
+func (s *RBAC) DeleteGrant(ctx context.Context, group tenant.GroupID, id rbac.GrantID) error {
+	res, err := s.idb(ctx).NewDelete().Table("rbac_grants").Where("group_id = ? AND id = ?", group, id).Exec(ctx)
 	return affected("sqlstore.DeleteGrant", "grant", res, err)
 }

@@ -28,7 +28,7 @@ func affected(op, what string, res sql.Result, err error) error {
 
 // jsonContains returns a condition that the JSON array in column holds the
 // string v.
-func (s *Store) jsonContains(q *bun.SelectQuery, column, v string) *bun.SelectQuery {
+func (s *Scheduling) jsonContains(q *bun.SelectQuery, column, v string) *bun.SelectQuery {
 	if s.dialect == Postgres {
 		doc, _ := list([]string{v}).Value()
 		return q.Where("? @> CAST(? AS jsonb)", bun.Safe(column), doc)
@@ -64,7 +64,7 @@ func (r *providerRow) provider() *scheduling.Provider {
 
 // CreateProvider stores p as given; KindConflict if its NPI is taken in the
 // practice.
-func (s *Store) CreateProvider(ctx context.Context, p *scheduling.Provider) error {
+func (s *Scheduling) CreateProvider(ctx context.Context, p *scheduling.Provider) error {
 	row := &providerRow{
 		PracticeID:  p.PracticeID,
 		ID:          p.ID,
@@ -75,14 +75,14 @@ func (s *Store) CreateProvider(ctx context.Context, p *scheduling.Provider) erro
 		LocationIDs: list(p.LocationIDs),
 		CreatedAt:   utc(p.CreatedAt),
 	}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
 	return failure("sqlstore.CreateProvider", "provider", err)
 }
 
 // GetProvider returns provider id of practice, or KindNotFound.
-func (s *Store) GetProvider(ctx context.Context, practice tenant.PracticeID, id scheduling.ProviderID) (*scheduling.Provider, error) {
+func (s *Scheduling) GetProvider(ctx context.Context, practice tenant.PracticeID, id scheduling.ProviderID) (*scheduling.Provider, error) {
 	var row providerRow
-	if err := s.idb.NewSelect().Model(&row).
+	if err := s.idb(ctx).NewSelect().Model(&row).
 		Where("p.practice_id = ? AND p.id = ?", practice, id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetProvider", "provider", err)
 	}
@@ -91,9 +91,9 @@ func (s *Store) GetProvider(ctx context.Context, practice tenant.PracticeID, id 
 
 // ListProviders returns the providers of practice that pass f, by family
 // name, given name, then ID.
-func (s *Store) ListProviders(ctx context.Context, practice tenant.PracticeID, f scheduling.ProviderFilter) ([]*scheduling.Provider, error) {
+func (s *Scheduling) ListProviders(ctx context.Context, practice tenant.PracticeID, f scheduling.ProviderFilter) ([]*scheduling.Provider, error) {
 	var rows []providerRow
-	q := s.idb.NewSelect().Model(&rows).Where("p.practice_id = ?", practice)
+	q := s.idb(ctx).NewSelect().Model(&rows).Where("p.practice_id = ?", practice)
 	if len(f.IDs) > 0 {
 		q = q.Where("p.id IN (?)", bun.List(f.IDs))
 	}
@@ -143,7 +143,7 @@ func (r *resourceRow) resource() *scheduling.Resource {
 }
 
 // CreateResource stores r as given.
-func (s *Store) CreateResource(ctx context.Context, r *scheduling.Resource) error {
+func (s *Scheduling) CreateResource(ctx context.Context, r *scheduling.Resource) error {
 	row := &resourceRow{
 		PracticeID: r.PracticeID,
 		ID:         r.ID,
@@ -152,14 +152,14 @@ func (s *Store) CreateResource(ctx context.Context, r *scheduling.Resource) erro
 		Kind:       string(r.Kind),
 		CreatedAt:  utc(r.CreatedAt),
 	}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
 	return failure("sqlstore.CreateResource", "resource", err)
 }
 
 // GetResource returns resource id of practice, or KindNotFound.
-func (s *Store) GetResource(ctx context.Context, practice tenant.PracticeID, id scheduling.ResourceID) (*scheduling.Resource, error) {
+func (s *Scheduling) GetResource(ctx context.Context, practice tenant.PracticeID, id scheduling.ResourceID) (*scheduling.Resource, error) {
 	var row resourceRow
-	if err := s.idb.NewSelect().Model(&row).
+	if err := s.idb(ctx).NewSelect().Model(&row).
 		Where("r.practice_id = ? AND r.id = ?", practice, id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetResource", "resource", err)
 	}
@@ -168,9 +168,9 @@ func (s *Store) GetResource(ctx context.Context, practice tenant.PracticeID, id 
 
 // ListResources returns the resources of practice, at location when it is
 // not nil, by name, then ID.
-func (s *Store) ListResources(ctx context.Context, practice tenant.PracticeID, location *tenant.LocationID) ([]*scheduling.Resource, error) {
+func (s *Scheduling) ListResources(ctx context.Context, practice tenant.PracticeID, location *tenant.LocationID) ([]*scheduling.Resource, error) {
 	var rows []resourceRow
-	q := s.idb.NewSelect().Model(&rows).Where("r.practice_id = ?", practice)
+	q := s.idb(ctx).NewSelect().Model(&rows).Where("r.practice_id = ?", practice)
 	if location != nil {
 		q = q.Where("r.location_id = ?", *location)
 	}
@@ -234,15 +234,15 @@ func (r *patientRow) patient() *scheduling.Patient {
 }
 
 // CreatePatient stores p as given.
-func (s *Store) CreatePatient(ctx context.Context, p *scheduling.Patient) error {
-	_, err := s.idb.NewInsert().Model(newPatientRow(p)).Exec(ctx)
+func (s *Scheduling) CreatePatient(ctx context.Context, p *scheduling.Patient) error {
+	_, err := s.idb(ctx).NewInsert().Model(newPatientRow(p)).Exec(ctx)
 	return failure("sqlstore.CreatePatient", "patient", err)
 }
 
 // GetPatient returns patient id of practice, or KindNotFound.
-func (s *Store) GetPatient(ctx context.Context, practice tenant.PracticeID, id scheduling.PatientID) (*scheduling.Patient, error) {
+func (s *Scheduling) GetPatient(ctx context.Context, practice tenant.PracticeID, id scheduling.PatientID) (*scheduling.Patient, error) {
 	var row patientRow
-	if err := s.idb.NewSelect().Model(&row).
+	if err := s.idb(ctx).NewSelect().Model(&row).
 		Where("pt.practice_id = ? AND pt.id = ?", practice, id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetPatient", "patient", err)
 	}
@@ -251,8 +251,8 @@ func (s *Store) GetPatient(ctx context.Context, practice tenant.PracticeID, id s
 
 // UpdatePatient replaces every field of the stored patient but ID,
 // PracticeID and CreatedAt; KindNotFound if there is none.
-func (s *Store) UpdatePatient(ctx context.Context, p *scheduling.Patient) error {
-	res, err := s.idb.NewUpdate().Model(newPatientRow(p)).
+func (s *Scheduling) UpdatePatient(ctx context.Context, p *scheduling.Patient) error {
+	res, err := s.idb(ctx).NewUpdate().Model(newPatientRow(p)).
 		Column("given_name", "family_name", "given_key", "family_key", "birth_date",
 			"phone", "email", "language", "updated_at").
 		WherePK().Exec(ctx)
@@ -269,9 +269,9 @@ func likePrefix(p string) string {
 // ListPatients returns the patients of practice that pass f, by family name,
 // given name, then ID. The name filter is a case-insensitive prefix (Unicode
 // lower case, computed by the store) of the given or family name.
-func (s *Store) ListPatients(ctx context.Context, practice tenant.PracticeID, f scheduling.PatientFilter) ([]*scheduling.Patient, error) {
+func (s *Scheduling) ListPatients(ctx context.Context, practice tenant.PracticeID, f scheduling.PatientFilter) ([]*scheduling.Patient, error) {
 	var rows []patientRow
-	q := s.idb.NewSelect().Model(&rows).Where("pt.practice_id = ?", practice)
+	q := s.idb(ctx).NewSelect().Model(&rows).Where("pt.practice_id = ?", practice)
 	if len(f.IDs) > 0 {
 		q = q.Where("pt.id IN (?)", bun.List(f.IDs))
 	}
@@ -337,7 +337,7 @@ func (r *visitTypeRow) visitType() *scheduling.VisitType {
 }
 
 // CreateVisitType stores v as given. Durations are kept to the microsecond.
-func (s *Store) CreateVisitType(ctx context.Context, v *scheduling.VisitType) error {
+func (s *Scheduling) CreateVisitType(ctx context.Context, v *scheduling.VisitType) error {
 	row := &visitTypeRow{
 		PracticeID:     v.PracticeID,
 		ID:             v.ID,
@@ -352,14 +352,14 @@ func (s *Store) CreateVisitType(ctx context.Context, v *scheduling.VisitType) er
 		Currency:       v.Currency,
 		CreatedAt:      utc(v.CreatedAt),
 	}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
 	return failure("sqlstore.CreateVisitType", "visit type", err)
 }
 
 // GetVisitType returns visit type id of practice, or KindNotFound.
-func (s *Store) GetVisitType(ctx context.Context, practice tenant.PracticeID, id scheduling.VisitTypeID) (*scheduling.VisitType, error) {
+func (s *Scheduling) GetVisitType(ctx context.Context, practice tenant.PracticeID, id scheduling.VisitTypeID) (*scheduling.VisitType, error) {
 	var row visitTypeRow
-	if err := s.idb.NewSelect().Model(&row).
+	if err := s.idb(ctx).NewSelect().Model(&row).
 		Where("vt.practice_id = ? AND vt.id = ?", practice, id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetVisitType", "visit type", err)
 	}
@@ -367,9 +367,9 @@ func (s *Store) GetVisitType(ctx context.Context, practice tenant.PracticeID, id
 }
 
 // ListVisitTypes returns the visit types of practice by name, then ID.
-func (s *Store) ListVisitTypes(ctx context.Context, practice tenant.PracticeID) ([]*scheduling.VisitType, error) {
+func (s *Scheduling) ListVisitTypes(ctx context.Context, practice tenant.PracticeID) ([]*scheduling.VisitType, error) {
 	var rows []visitTypeRow
-	if err := s.idb.NewSelect().Model(&rows).Where("vt.practice_id = ?", practice).
+	if err := s.idb(ctx).NewSelect().Model(&rows).Where("vt.practice_id = ?", practice).
 		OrderExpr("vt.name, vt.id").Scan(ctx); err != nil {
 		return nil, failure("sqlstore.ListVisitTypes", "visit type", err)
 	}

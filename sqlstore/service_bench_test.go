@@ -46,7 +46,7 @@ func npiFor(n int) string {
 // (local 09:00–17:00 on weekdays, or a whole day, 00:00–23:30, daily).
 func newClinic(ctx context.Context, st *sqlstore.Store, c clock.Clock, providers int, first time.Time, daily bool) (*clinic, error) {
 	ids := clock.UUIDv7{}
-	cl := &clinic{ten: tenant.NewService(st, c, ids), svc: scheduling.NewService(st, st, c, ids)}
+	cl := &clinic{ten: tenant.NewService(st.Tenants, c, ids), svc: scheduling.NewService(st.Scheduling, st.Tenants, c, ids)}
 	g, err := cl.ten.CreateGroup(ctx, "Bench Health")
 	if err != nil {
 		return nil, err
@@ -148,17 +148,17 @@ func BenchmarkOpenSlots(b *testing.B) {
 	if err := st.DB().NewSelect().Table("practices").Column("id").Limit(1).Scan(ctx, &practice); err != nil {
 		b.Fatal(err)
 	}
-	provs, err := st.ListProviders(ctx, practice, scheduling.ProviderFilter{Limit: 1000})
+	provs, err := st.Scheduling.ListProviders(ctx, practice, scheduling.ProviderFilter{Limit: 1000})
 	if err != nil || len(provs) == 0 {
 		b.Fatalf("providers: %d, %v", len(provs), err)
 	}
-	vts, err := st.ListVisitTypes(ctx, practice)
+	vts, err := st.Scheduling.ListVisitTypes(ctx, practice)
 	if err != nil || len(vts) != 1 {
 		b.Fatalf("visit types: %v", err)
 	}
 	// A Monday in the middle of the data, seen by the front desk.
 	now := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
-	svc := scheduling.NewService(st, st, clock.NewFixed(now), clock.UUIDv7{})
+	svc := scheduling.NewService(st.Scheduling, st.Tenants, clock.NewFixed(now), clock.UUIDv7{})
 	staff := actor.With(ctx, actor.Actor{Kind: actor.Staff, ID: "bench"})
 	from, to := now, now.AddDate(0, 0, 14)
 	var i int
@@ -265,7 +265,7 @@ WHERE b.practice_id = ?`, cl.visit.ID, first, cl.practice); err != nil {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "bookings/s")
 	})
 	// The raw rows go a year later, so they never meet the service's.
-	block, err := st.ListBlocks(ctx, cl.practice, scheduling.BlockFilter{})
+	block, err := st.Scheduling.ListBlocks(ctx, cl.practice, scheduling.BlockFilter{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/errs"
-	"github.com/carebook/carebook/scheduling"
-	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -21,11 +19,6 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
-)
-
-var (
-	_ tenant.Store     = (*Store)(nil)
-	_ scheduling.Store = (*Store)(nil)
 )
 
 // Dialect names a supported database.
@@ -37,14 +30,28 @@ const (
 	SQLite   Dialect = "sqlite"
 )
 
-// Store keeps carebook's records in PostgreSQL or SQLite. It implements
-// tenant.Store and scheduling.Store. A Store is safe for concurrent use; one
-// returned to a transaction function by InTx or RunInTx is bound to that
-// transaction and must not be used after the function returns.
+// Store is the composition of carebook's stores over one connection pool:
+// one small store per domain, each implementing its domain's Store
+// interface, all sharing the pool and the transaction carried in a context
+// (see InTx). A Store is safe for concurrent use.
 type Store struct {
+	conn *conn
+
+	Tenants    *Tenants    // tenant.Store
+	Scheduling *Scheduling // scheduling.Store
+	Identity   *Identity   // identity.Store
+	RBAC       *RBAC       // rbac.Store
+	Audit      *Audit      // audit.Store
+	Notify     *Notify     // notify.Store: settings, templates, consent, messages, webhooks
+	Outbox     *Outbox     // notify.Outbox: what the dispatcher claims and records
+}
+
+// conn is what every domain store shares: the pool, its dialect, and on
+// SQLite the queue of writers. Its exported methods (InTx, HasTx, Lock) are
+// promoted to every domain store, so that each satisfies its domain's
+// transaction method with the same transactions.
+type conn struct {
 	db      *bun.DB
-	idb     bun.IDB // db, or the transaction the Store is bound to
-	inTx    bool
 	dialect Dialect
 	// writer, on SQLite, admits one transaction of the process at a time:
 	// writers wait their turn here, in order, rather than poll SQLite's
@@ -54,16 +61,21 @@ type Store struct {
 	writer chan struct{}
 }
 
+// txKey is the context key of conn c's transaction: a key per pool, so that
+// a transaction of one database is never used for another's queries.
+type txKey struct{ c *conn }
+
 // writerWait bounds how long a SQLite transaction waits for its turn.
 const writerWait = time.Minute
 
 // newStore returns the Store of db in dialect d.
 func newStore(db *bun.DB, d Dialect) *Store {
-	s := &Store{db: db, idb: db, dialect: d}
+	c := &conn{db: db, dialect: d}
 	if d == SQLite {
-		s.writer = make(chan struct{}, 1)
+		c.writer = make(chan struct{}, 1)
 	}
-	return s
+	return &Store{conn: c, Tenants: &Tenants{c}, Scheduling: &Scheduling{c}, Identity: &Identity{c},
+		RBAC: &RBAC{c}, Audit: &Audit{c}, Notify: &Notify{c}, Outbox: &Outbox{c}}
 }
 
 // Open connects to the database named by dsn:
@@ -156,75 +168,96 @@ func OpenDB(db *bun.DB) (*Store, error) {
 	return newStore(db, d), nil
 }
 
-// Close closes the database. It must not be called on a Store bound to a
-// transaction.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database.
+func (s *Store) Close() error { return s.conn.db.Close() }
 
 // DB returns the underlying database, for composing other stores' queries.
-func (s *Store) DB() *bun.DB { return s.db }
+// Queries on it run outside any transaction; see IDB.
+func (s *Store) DB() *bun.DB { return s.conn.db }
 
-// IDB returns what s runs its queries on: the database, or the transaction s
-// is bound to.
-func (s *Store) IDB() bun.IDB { return s.idb }
+// IDB returns what queries run on in ctx: the transaction ctx carries (see
+// InTx), or the database.
+func (s *Store) IDB(ctx context.Context) bun.IDB { return s.conn.idb(ctx) }
 
 // Dialect returns the database s works on.
-func (s *Store) Dialect() Dialect { return s.dialect }
+func (s *Store) Dialect() Dialect { return s.conn.dialect }
 
 // Ping checks that the database answers, for readiness probes.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.conn.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlstore.Ping: %w", err)
 	}
 	return nil
 }
 
-// RunInTx runs fn in one transaction with a Store bound to it, committing if
-// fn returns nil and rolling back otherwise. On a Store already bound to a
-// transaction it runs fn in that transaction. On SQLite the transaction
-// begins IMMEDIATE, so it holds the write lock from its first statement,
-// and the transactions of one process take turns, first come first served
-// (waiting at most a minute, then failing).
-func (s *Store) RunInTx(ctx context.Context, fn func(ctx context.Context, tx *Store) error) error {
-	if s.inTx {
-		return fn(ctx, s)
+// InTx runs fn in one transaction, carried in the context fn receives:
+// every method of every domain store of s called with that context (or one
+// derived from it) runs in the transaction. It commits if fn returns nil
+// and rolls back otherwise. Called with a context that already carries a
+// transaction of this database, it runs fn in that transaction. On SQLite
+// the transaction begins IMMEDIATE, so it holds the write lock from its
+// first statement, and the transactions of one process take turns, first
+// come first served (waiting at most a minute, then failing).
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.conn.InTx(ctx, fn)
+}
+
+// HasTx reports whether ctx carries a transaction of s's database.
+func (s *Store) HasTx(ctx context.Context) bool { return s.conn.HasTx(ctx) }
+
+// InTx runs fn in one transaction carried in its context; see Store.InTx.
+func (c *conn) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if c.HasTx(ctx) {
+		return fn(ctx)
 	}
-	if s.writer != nil {
+	if c.writer != nil {
 		t := time.NewTimer(writerWait)
 		select {
-		case s.writer <- struct{}{}:
+		case c.writer <- struct{}{}:
 			t.Stop()
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
 		case <-t.C:
-			return errs.E(errs.KindInternal, "sqlstore.RunInTx", "the database is busy: no turn to write within "+writerWait.String())
+			return errs.E(errs.KindInternal, "sqlstore.InTx", "the database is busy: no turn to write within "+writerWait.String())
 		}
-		defer func() { <-s.writer }()
+		defer func() { <-c.writer }()
 	}
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, &Store{db: s.db, idb: tx, inTx: true, dialect: s.dialect, writer: s.writer})
+	return c.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(context.WithValue(ctx, txKey{c}, tx))
 	})
 }
 
-// InTx implements scheduling.Store with RunInTx.
-func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx scheduling.Store) error) error {
-	return s.RunInTx(ctx, func(ctx context.Context, tx *Store) error { return fn(ctx, tx) })
+// HasTx reports whether ctx carries a transaction of this database: reads
+// made with it may see writes not yet committed, so a cache must neither
+// serve nor keep them.
+func (c *conn) HasTx(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{c}).(bun.Tx)
+	return ok
+}
+
+// idb returns what queries run on in ctx: its transaction, or the pool.
+func (c *conn) idb(ctx context.Context) bun.IDB {
+	if tx, ok := ctx.Value(txKey{c}).(bun.Tx); ok {
+		return tx
+	}
+	return c.db
 }
 
 // Lock takes transaction-scoped exclusive locks on keys, in the order given.
 // On PostgreSQL each key becomes pg_advisory_xact_lock on LockKey(key). On
 // SQLite it does nothing, since an IMMEDIATE transaction already holds the
 // database's one write lock. It fails outside a transaction.
-func (s *Store) Lock(ctx context.Context, keys ...uuid.UUID) error {
+func (c *conn) Lock(ctx context.Context, keys ...uuid.UUID) error {
 	const op = "sqlstore.Lock"
-	if !s.inTx {
+	if !c.HasTx(ctx) {
 		return errs.E(errs.KindInternal, op, "Lock called outside InTx")
 	}
-	if s.dialect != Postgres || len(keys) == 0 {
+	if c.dialect != Postgres || len(keys) == 0 {
 		return nil
 	}
 	// One round trip; the statements run one after the other, in order.
-	if _, err := s.idb.ExecContext(ctx, lockSQL(keys)); err != nil {
+	if _, err := c.idb(ctx).ExecContext(ctx, lockSQL(keys)); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
@@ -246,12 +279,4 @@ func lockSQL(keys []uuid.UUID) string {
 // eight bytes xor its last eight, read big-endian.
 func LockKey(id uuid.UUID) int64 {
 	return int64(binary.BigEndian.Uint64(id[:8]) ^ binary.BigEndian.Uint64(id[8:]))
-}
-
-// atomic runs fn in s's transaction, or in a new one when s has none.
-func (s *Store) atomic(ctx context.Context, fn func(tx *Store) error) error {
-	if s.inTx {
-		return fn(s)
-	}
-	return s.RunInTx(ctx, func(_ context.Context, tx *Store) error { return fn(tx) })
 }

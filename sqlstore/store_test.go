@@ -64,35 +64,35 @@ func mustFixture(t testing.TB, s *sqlstore.Store) *fixture {
 	ctx := context.Background()
 	now := time.Date(2030, 1, 1, 12, 0, 0, 123456789, time.FixedZone("X", 3600))
 	g := &tenant.Group{ID: newID(), Name: "G", CreatedAt: now}
-	ok(t, s.CreateGroup(ctx, g), "CreateGroup")
+	ok(t, s.Tenants.CreateGroup(ctx, g), "CreateGroup")
 	f := &fixture{s: s}
 	f.p = &tenant.Practice{ID: newID(), GroupID: g.ID, Name: "P", Policy: tenant.DefaultPolicy, CreatedAt: now}
-	ok(t, s.CreatePractice(ctx, f.p), "CreatePractice")
+	ok(t, s.Tenants.CreatePractice(ctx, f.p), "CreatePractice")
 	f.loc = &tenant.Location{ID: newID(), PracticeID: f.p.ID, Name: "Main", TimeZone: "America/New_York",
 		Address: tenant.Address{Line1: "1 Main St", City: "Springfield", Country: "US"},
 		Geo:     tenant.GeoPoint{Lat: 40.7, Lng: -74}, CreatedAt: now}
-	ok(t, s.CreateLocation(ctx, f.loc), "CreateLocation")
+	ok(t, s.Tenants.CreateLocation(ctx, f.loc), "CreateLocation")
 	npiSeq.Lock()
 	npiSeq.n++
 	npi := 1000000000 + npiSeq.n
 	npiSeq.Unlock()
 	f.prov = &scheduling.Provider{ID: newID(), PracticeID: f.p.ID, NPI: itoa(npi), GivenName: "Ann", FamilyName: "Lee",
 		Specialties: []string{"cardiology"}, LocationIDs: []tenant.LocationID{f.loc.ID}, CreatedAt: now}
-	ok(t, s.CreateProvider(ctx, f.prov), "CreateProvider")
+	ok(t, s.Scheduling.CreateProvider(ctx, f.prov), "CreateProvider")
 	f.room = &scheduling.Resource{ID: newID(), PracticeID: f.p.ID, LocationID: f.loc.ID, Name: "Room 1",
 		Kind: scheduling.Room, CreatedAt: now}
-	ok(t, s.CreateResource(ctx, f.room), "CreateResource")
+	ok(t, s.Scheduling.CreateResource(ctx, f.room), "CreateResource")
 	f.pat = &scheduling.Patient{ID: newID(), PracticeID: f.p.ID, GivenName: "Émile", FamilyName: "Zola",
 		BirthDate: "1990-01-02", Phone: "+12025550143", CreatedAt: now, UpdatedAt: now}
-	ok(t, s.CreatePatient(ctx, f.pat), "CreatePatient")
+	ok(t, s.Scheduling.CreatePatient(ctx, f.pat), "CreatePatient")
 	f.vt = &scheduling.VisitType{ID: newID(), PracticeID: f.p.ID, Name: "Checkup", Duration: 30 * time.Minute,
 		BufferAfter: 5 * time.Minute, ResourceIDs: []scheduling.ResourceID{f.room.ID}, Audience: scheduling.AnyPatient,
 		PriceMinor: 5000, Currency: "USD", CreatedAt: now}
-	ok(t, s.CreateVisitType(ctx, f.vt), "CreateVisitType")
+	ok(t, s.Scheduling.CreateVisitType(ctx, f.vt), "CreateVisitType")
 	f.blk = &scheduling.Block{ID: newID(), PracticeID: f.p.ID, ProviderID: f.prov.ID, LocationID: f.loc.ID,
 		TimeZone: "America/New_York", Start: at(0, 14, 0), End: at(0, 22, 0), RRule: "FREQ=WEEKLY;BYDAY=MO",
 		ExDates: []string{}, Overrides: []scheduling.Override{}, Capacity: 2, CreatedAt: now, UpdatedAt: now}
-	ok(t, s.CreateBlock(ctx, f.blk), "CreateBlock")
+	ok(t, s.Scheduling.CreateBlock(ctx, f.blk), "CreateBlock")
 	return f
 }
 
@@ -133,7 +133,7 @@ func TestRoundTripUTC(t *testing.T) {
 		f := mustFixture(t, s)
 		want := time.Date(2030, 1, 1, 11, 0, 0, 123456000, time.UTC)
 
-		p, err := s.GetPractice(ctx, f.p.ID)
+		p, err := s.Tenants.GetPractice(ctx, f.p.ID)
 		ok(t, err, "GetPractice")
 		if !p.CreatedAt.Equal(want) || p.CreatedAt.Location() != time.UTC {
 			t.Errorf("CreatedAt = %v, want %v in UTC", p.CreatedAt, want)
@@ -141,19 +141,19 @@ func TestRoundTripUTC(t *testing.T) {
 		if p.Policy != tenant.DefaultPolicy {
 			t.Errorf("Policy = %+v, want %+v", p.Policy, tenant.DefaultPolicy)
 		}
-		b, err := s.GetBlock(ctx, f.p.ID, f.blk.ID)
+		b, err := s.Scheduling.GetBlock(ctx, f.p.ID, f.blk.ID)
 		ok(t, err, "GetBlock")
 		if !b.Start.Equal(f.blk.Start) || b.Start.Location() != time.UTC || b.SpanEnd != nil || b.Capacity != 2 {
 			t.Errorf("block = %+v", b)
 		}
-		vt, err := s.GetVisitType(ctx, f.p.ID, f.vt.ID)
+		vt, err := s.Scheduling.GetVisitType(ctx, f.p.ID, f.vt.ID)
 		ok(t, err, "GetVisitType")
 		if vt.Duration != 30*time.Minute || vt.BufferAfter != 5*time.Minute || len(vt.ResourceIDs) != 1 {
 			t.Errorf("visit type = %+v", vt)
 		}
 		a := f.appt(at(0, 15, 0), true)
-		ok(t, s.InsertAppointment(ctx, a), "InsertAppointment")
-		got, err := s.GetAppointment(ctx, f.p.ID, a.ID)
+		ok(t, s.Scheduling.InsertAppointment(ctx, a), "InsertAppointment")
+		got, err := s.Scheduling.GetAppointment(ctx, f.p.ID, a.ID)
 		ok(t, err, "GetAppointment")
 		if !got.HoldStart.Equal(a.HoldStart) || got.HoldStart.Location() != time.UTC ||
 			len(got.ResourceIDs) != 1 || got.ResourceIDs[0] != f.room.ID || got.Status != a.Status {
@@ -162,8 +162,8 @@ func TestRoundTripUTC(t *testing.T) {
 		prev := at(0, 14, 0)
 		c := &scheduling.Change{ID: newID(), PracticeID: f.p.ID, AppointmentID: a.ID, Action: "book",
 			To: scheduling.StatusConfirmed, By: "staff:x", At: day0, PrevStart: &prev}
-		ok(t, s.AppendChange(ctx, c), "AppendChange")
-		cs, err := s.ListChanges(ctx, f.p.ID, a.ID)
+		ok(t, s.Scheduling.AppendChange(ctx, c), "AppendChange")
+		cs, err := s.Scheduling.ListChanges(ctx, f.p.ID, a.ID)
 		ok(t, err, "ListChanges")
 		if len(cs) != 1 || cs[0].PrevStart == nil || !cs[0].PrevStart.Equal(prev) {
 			t.Errorf("changes = %+v", cs)
@@ -175,36 +175,36 @@ func TestFilters(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		f := mustFixture(t, s)
-		ps, err := s.ListProviders(ctx, f.p.ID, scheduling.ProviderFilter{Specialty: "cardiology", LocationID: &f.loc.ID})
+		ps, err := s.Scheduling.ListProviders(ctx, f.p.ID, scheduling.ProviderFilter{Specialty: "cardiology", LocationID: &f.loc.ID})
 		ok(t, err, "ListProviders")
 		if len(ps) != 1 {
 			t.Errorf("providers = %d, want 1", len(ps))
 		}
 		other := newID()
-		ps, err = s.ListProviders(ctx, f.p.ID, scheduling.ProviderFilter{LocationID: &other})
+		ps, err = s.Scheduling.ListProviders(ctx, f.p.ID, scheduling.ProviderFilter{LocationID: &other})
 		ok(t, err, "ListProviders other location")
 		if len(ps) != 0 {
 			t.Errorf("providers at other location = %d, want 0", len(ps))
 		}
-		pts, err := s.ListPatients(ctx, f.p.ID, scheduling.PatientFilter{Name: "émi"})
+		pts, err := s.Scheduling.ListPatients(ctx, f.p.ID, scheduling.PatientFilter{Name: "émi"})
 		ok(t, err, "ListPatients")
 		if len(pts) != 1 {
 			t.Errorf("patients by prefix = %d, want 1", len(pts))
 		}
-		pts, err = s.ListPatients(ctx, f.p.ID, scheduling.PatientFilter{Name: "%"})
+		pts, err = s.Scheduling.ListPatients(ctx, f.p.ID, scheduling.PatientFilter{Name: "%"})
 		ok(t, err, "ListPatients %")
 		if len(pts) != 0 {
 			t.Errorf("patients by %%: %d, want 0", len(pts))
 		}
 		a := f.appt(at(0, 15, 0), true)
-		ok(t, s.InsertAppointment(ctx, a), "InsertAppointment")
-		as, err := s.ListAppointments(ctx, f.p.ID, scheduling.AppointmentFilter{ResourceID: &f.room.ID,
+		ok(t, s.Scheduling.InsertAppointment(ctx, a), "InsertAppointment")
+		as, err := s.Scheduling.ListAppointments(ctx, f.p.ID, scheduling.AppointmentFilter{ResourceID: &f.room.ID,
 			From: at(0, 15, 29), To: at(0, 16, 0)})
 		ok(t, err, "ListAppointments")
 		if len(as) != 1 {
 			t.Errorf("appointments = %d, want 1", len(as))
 		}
-		bs, hs, err := s.SlotInputs(ctx, f.p.ID, []uuid.UUID{f.prov.ID}, []uuid.UUID{f.room.ID}, at(0, 0, 0), at(14, 0, 0))
+		bs, hs, err := s.Scheduling.SlotInputs(ctx, f.p.ID, []uuid.UUID{f.prov.ID}, []uuid.UUID{f.room.ID}, at(0, 0, 0), at(14, 0, 0))
 		ok(t, err, "SlotInputs")
 		if len(bs) != 1 || len(hs.Provider) != 1 || len(hs.Resource) != 1 || hs.Resource[0].OwnerID != f.room.ID ||
 			hs.Provider[0].BlockID != f.blk.ID || !hs.Resource[0].Start.Equal(a.HoldStart) {
@@ -218,22 +218,22 @@ func TestOtherPracticeNotFound(t *testing.T) {
 		ctx := context.Background()
 		f, g := mustFixture(t, s), mustFixture(t, s)
 		a := f.appt(at(0, 15, 0), false)
-		ok(t, s.InsertAppointment(ctx, a), "InsertAppointment")
-		_, err := s.GetProvider(ctx, g.p.ID, f.prov.ID)
+		ok(t, s.Scheduling.InsertAppointment(ctx, a), "InsertAppointment")
+		_, err := s.Scheduling.GetProvider(ctx, g.p.ID, f.prov.ID)
 		wantKind(t, err, errs.KindNotFound, "GetProvider")
-		_, err = s.GetLocation(ctx, g.p.ID, f.loc.ID)
+		_, err = s.Tenants.GetLocation(ctx, g.p.ID, f.loc.ID)
 		wantKind(t, err, errs.KindNotFound, "GetLocation")
-		_, err = s.GetAppointment(ctx, g.p.ID, a.ID)
+		_, err = s.Scheduling.GetAppointment(ctx, g.p.ID, a.ID)
 		wantKind(t, err, errs.KindNotFound, "GetAppointment")
-		wantKind(t, s.DeleteBlock(ctx, g.p.ID, f.blk.ID), errs.KindNotFound, "DeleteBlock")
+		wantKind(t, s.Scheduling.DeleteBlock(ctx, g.p.ID, f.blk.ID), errs.KindNotFound, "DeleteBlock")
 		moved := *a
 		moved.PracticeID = g.p.ID
-		wantKind(t, s.UpdateAppointment(ctx, &moved), errs.KindNotFound, "UpdateAppointment")
+		wantKind(t, s.Scheduling.UpdateAppointment(ctx, &moved), errs.KindNotFound, "UpdateAppointment")
 		pat := *f.pat
 		pat.PracticeID = g.p.ID
-		wantKind(t, s.UpdatePatient(ctx, &pat), errs.KindNotFound, "UpdatePatient")
-		wantKind(t, s.UpdatePolicy(ctx, newID(), tenant.DefaultPolicy), errs.KindNotFound, "UpdatePolicy")
-		h, err := s.Holds(ctx, g.p.ID, []uuid.UUID{f.prov.ID}, nil, at(0, 0, 0), at(1, 0, 0))
+		wantKind(t, s.Scheduling.UpdatePatient(ctx, &pat), errs.KindNotFound, "UpdatePatient")
+		wantKind(t, s.Tenants.UpdatePolicy(ctx, newID(), tenant.DefaultPolicy), errs.KindNotFound, "UpdatePolicy")
+		h, err := s.Scheduling.Holds(ctx, g.p.ID, []uuid.UUID{f.prov.ID}, nil, at(0, 0, 0), at(1, 0, 0))
 		ok(t, err, "Holds")
 		if len(h.Provider) != 0 {
 			t.Errorf("holds of other practice: %+v", h)
@@ -246,50 +246,50 @@ func TestConflicts(t *testing.T) {
 		ctx := context.Background()
 		f := mustFixture(t, s)
 		a := f.appt(at(0, 15, 0), true)
-		ok(t, s.InsertAppointment(ctx, a), "first")
+		ok(t, s.Scheduling.InsertAppointment(ctx, a), "first")
 
-		wantKind(t, s.InsertAppointment(ctx, f.appt(at(0, 15, 15), false)), errs.KindConflict, "same seat")
+		wantKind(t, s.Scheduling.InsertAppointment(ctx, f.appt(at(0, 15, 15), false)), errs.KindConflict, "same seat")
 		b := f.appt(at(0, 15, 15), true)
 		b.Seat, b.BlockID = 2, newID()
-		wantKind(t, s.InsertAppointment(ctx, b), errs.KindConflict, "same room, other block")
-		wantKind(t, s.InsertAppointment(ctx, b), errs.KindConflict, "no room, other block: the provider is busy")
+		wantKind(t, s.Scheduling.InsertAppointment(ctx, b), errs.KindConflict, "same room, other block")
+		wantKind(t, s.Scheduling.InsertAppointment(ctx, b), errs.KindConflict, "no room, other block: the provider is busy")
 		b.ResourceIDs, b.BlockID = []uuid.UUID{}, a.BlockID
-		wantKind(t, s.InsertAppointment(ctx, b), errs.KindConflict, "other seat, no room: the patient is busy")
+		wantKind(t, s.Scheduling.InsertAppointment(ctx, b), errs.KindConflict, "other seat, no room: the patient is busy")
 		other := *f.pat
 		other.ID = newID()
-		ok(t, s.CreatePatient(ctx, &other), "CreatePatient")
+		ok(t, s.Scheduling.CreatePatient(ctx, &other), "CreatePatient")
 		b.PatientID = other.ID
-		ok(t, s.InsertAppointment(ctx, b), "other seat, no room, another patient")
-		ok(t, s.InsertAppointment(ctx, f.appt(at(0, 15, 30), true)), "adjacent")
-		wantKind(t, s.InsertAppointment(ctx, a), errs.KindConflict, "duplicate ID")
+		ok(t, s.Scheduling.InsertAppointment(ctx, b), "other seat, no room, another patient")
+		ok(t, s.Scheduling.InsertAppointment(ctx, f.appt(at(0, 15, 30), true)), "adjacent")
+		wantKind(t, s.Scheduling.InsertAppointment(ctx, a), errs.KindConflict, "duplicate ID")
 
 		canceled := f.appt(at(0, 15, 0), true)
 		canceled.Status = scheduling.StatusCanceled
-		ok(t, s.InsertAppointment(ctx, canceled), "canceled over a taken time")
+		ok(t, s.Scheduling.InsertAppointment(ctx, canceled), "canceled over a taken time")
 		canceled.Status = scheduling.StatusNew
-		wantKind(t, s.UpdateAppointment(ctx, canceled), errs.KindConflict, "revive over a taken time")
+		wantKind(t, s.Scheduling.UpdateAppointment(ctx, canceled), errs.KindConflict, "revive over a taken time")
 
 		a.Status = scheduling.StatusCanceled
-		ok(t, s.UpdateAppointment(ctx, a), "cancel")
-		ok(t, s.UpdateAppointment(ctx, canceled), "revive after cancel")
+		ok(t, s.Scheduling.UpdateAppointment(ctx, a), "cancel")
+		ok(t, s.Scheduling.UpdateAppointment(ctx, canceled), "revive after cancel")
 
 		long := f.appt(at(3, 0, 0), false)
 		long.HoldEnd = long.HoldStart.Add(sqlstore.MaxHold + time.Minute)
-		wantKind(t, s.InsertAppointment(ctx, long), errs.KindInvalid, "hold too long")
+		wantKind(t, s.Scheduling.InsertAppointment(ctx, long), errs.KindInvalid, "hold too long")
 
 		dup := *f.prov
 		dup.ID = newID()
-		wantKind(t, s.CreateProvider(ctx, &dup), errs.KindConflict, "duplicate NPI")
+		wantKind(t, s.Scheduling.CreateProvider(ctx, &dup), errs.KindConflict, "duplicate NPI")
 	})
 }
 
 func TestLockOutsideTx(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
-		if err := s.Lock(context.Background(), newID()); err == nil {
+		if err := s.Scheduling.Lock(context.Background(), newID()); err == nil {
 			t.Fatal("Lock outside InTx: no error")
 		}
-		err := s.InTx(context.Background(), func(ctx context.Context, tx scheduling.Store) error {
-			return tx.Lock(ctx, newID(), newID())
+		err := s.InTx(context.Background(), func(ctx context.Context) error {
+			return s.Scheduling.Lock(ctx, newID(), newID())
 		})
 		ok(t, err, "Lock in InTx")
 	})
@@ -312,18 +312,18 @@ func TestConcurrentBooking(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				a := f.appt(at(0, 15, 0), true)
-				errc <- s.InTx(ctx, func(ctx context.Context, tx scheduling.Store) error {
-					if err := tx.Lock(ctx, f.prov.ID, f.room.ID); err != nil {
+				errc <- s.InTx(ctx, func(ctx context.Context) error {
+					if err := s.Scheduling.Lock(ctx, f.prov.ID, f.room.ID); err != nil {
 						return err
 					}
-					h, err := tx.Holds(ctx, f.p.ID, []uuid.UUID{f.prov.ID}, nil, a.HoldStart, a.HoldEnd)
+					h, err := s.Scheduling.Holds(ctx, f.p.ID, []uuid.UUID{f.prov.ID}, nil, a.HoldStart, a.HoldEnd)
 					if err != nil {
 						return err
 					}
 					if len(h.Provider) > 0 {
 						return errs.Conflict("test", "taken")
 					}
-					return tx.InsertAppointment(ctx, a)
+					return s.Scheduling.InsertAppointment(ctx, a)
 				})
 			}()
 		}
@@ -355,8 +355,8 @@ func TestLockBlocks(t *testing.T) {
 	first.Add(1)
 	go func() {
 		defer first.Done()
-		err := s.InTx(ctx, func(ctx context.Context, tx scheduling.Store) error {
-			if err := tx.Lock(ctx, key); err != nil {
+		err := s.InTx(ctx, func(ctx context.Context) error {
+			if err := s.Scheduling.Lock(ctx, key); err != nil {
 				return err
 			}
 			close(locked)
@@ -370,7 +370,7 @@ func TestLockBlocks(t *testing.T) {
 	<-locked
 	got := make(chan error, 1)
 	go func() {
-		got <- s.InTx(ctx, func(ctx context.Context, tx scheduling.Store) error { return tx.Lock(ctx, key) })
+		got <- s.InTx(ctx, func(ctx context.Context) error { return s.Scheduling.Lock(ctx, key) })
 	}()
 	select {
 	case err := <-got:
@@ -421,31 +421,31 @@ func TestConflictInTxLeavesTxUsable(t *testing.T) {
 		taken := f.appt(at(0, 15, 15), true)
 		revived := f.appt(at(0, 15, 0), true)
 		revived.Status = scheduling.StatusCanceled
-		err := s.RunInTx(ctx, func(ctx context.Context, tx *sqlstore.Store) error {
-			ok(t, tx.InsertAppointment(ctx, a), "first")
-			ok(t, tx.InsertAppointment(ctx, revived), "canceled over a taken time")
-			wantKind(t, tx.InsertAppointment(ctx, taken), errs.KindConflict, "insert over a taken time")
-			if _, err := tx.GetAppointment(ctx, f.p.ID, a.ID); err != nil {
+		err := s.InTx(ctx, func(ctx context.Context) error {
+			ok(t, s.Scheduling.InsertAppointment(ctx, a), "first")
+			ok(t, s.Scheduling.InsertAppointment(ctx, revived), "canceled over a taken time")
+			wantKind(t, s.Scheduling.InsertAppointment(ctx, taken), errs.KindConflict, "insert over a taken time")
+			if _, err := s.Scheduling.GetAppointment(ctx, f.p.ID, a.ID); err != nil {
 				t.Fatalf("read after a conflicting insert: %v", err)
 			}
 			revived.Status = scheduling.StatusNew
-			wantKind(t, tx.UpdateAppointment(ctx, revived), errs.KindConflict, "revive over a taken time")
-			ok(t, tx.InsertAppointment(ctx, c), "insert after two conflicts")
+			wantKind(t, s.Scheduling.UpdateAppointment(ctx, revived), errs.KindConflict, "revive over a taken time")
+			ok(t, s.Scheduling.InsertAppointment(ctx, c), "insert after two conflicts")
 			revived.Start, revived.End = at(0, 17, 0), at(0, 17, 30)
 			revived.HoldStart, revived.HoldEnd = revived.Start, revived.End
 			revived.Status = scheduling.StatusConfirmed
-			ok(t, tx.UpdateAppointment(ctx, revived), "update after two conflicts")
+			ok(t, s.Scheduling.UpdateAppointment(ctx, revived), "update after two conflicts")
 			return nil
 		})
 		ok(t, err, "commit")
 		for _, want := range []*scheduling.Appointment{a, c, revived} {
-			got, err := s.GetAppointment(ctx, f.p.ID, want.ID)
+			got, err := s.Scheduling.GetAppointment(ctx, f.p.ID, want.ID)
 			ok(t, err, "GetAppointment after commit")
 			if got.Status != want.Status || !got.Start.Equal(want.Start) {
 				t.Errorf("appointment %s = %s at %v, want %s at %v", want.ID, got.Status, got.Start, want.Status, want.Start)
 			}
 		}
-		if _, err := s.GetAppointment(ctx, f.p.ID, taken.ID); errs.KindOf(err) != errs.KindNotFound {
+		if _, err := s.Scheduling.GetAppointment(ctx, f.p.ID, taken.ID); errs.KindOf(err) != errs.KindNotFound {
 			t.Errorf("the conflicting appointment: err %v, want not found", err)
 		}
 	})

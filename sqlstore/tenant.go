@@ -86,23 +86,23 @@ func (r *locationRow) location() *tenant.Location {
 }
 
 // CreateGroup stores g as given.
-func (s *Store) CreateGroup(ctx context.Context, g *tenant.Group) error {
+func (s *Tenants) CreateGroup(ctx context.Context, g *tenant.Group) error {
 	row := &groupRow{ID: g.ID, Name: g.Name, CreatedAt: utc(g.CreatedAt)}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
 	return failure("sqlstore.CreateGroup", "group", err)
 }
 
 // GetGroup returns the group id, or KindNotFound.
-func (s *Store) GetGroup(ctx context.Context, id tenant.GroupID) (*tenant.Group, error) {
+func (s *Tenants) GetGroup(ctx context.Context, id tenant.GroupID) (*tenant.Group, error) {
 	var row groupRow
-	if err := s.idb.NewSelect().Model(&row).Where("g.id = ?", id).Scan(ctx); err != nil {
+	if err := s.idb(ctx).NewSelect().Model(&row).Where("g.id = ?", id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetGroup", "group", err)
 	}
 	return &tenant.Group{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt.Time()}, nil
 }
 
 // CreatePractice stores p as given. Its group must exist (else KindNotFound).
-func (s *Store) CreatePractice(ctx context.Context, p *tenant.Practice) error {
+func (s *Tenants) CreatePractice(ctx context.Context, p *tenant.Practice) error {
 	row := &practiceRow{
 		ID:             p.ID,
 		GroupID:        p.GroupID,
@@ -115,23 +115,23 @@ func (s *Store) CreatePractice(ctx context.Context, p *tenant.Practice) error {
 		ArrivalLateUS:  us(p.Policy.ArrivalLate),
 		CreatedAt:      utc(p.CreatedAt),
 	}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
 	return failure("sqlstore.CreatePractice", "practice", err)
 }
 
 // GetPractice returns the practice id, or KindNotFound.
-func (s *Store) GetPractice(ctx context.Context, id tenant.PracticeID) (*tenant.Practice, error) {
+func (s *Tenants) GetPractice(ctx context.Context, id tenant.PracticeID) (*tenant.Practice, error) {
 	var row practiceRow
-	if err := s.idb.NewSelect().Model(&row).Where("p.id = ?", id).Scan(ctx); err != nil {
+	if err := s.idb(ctx).NewSelect().Model(&row).Where("p.id = ?", id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetPractice", "practice", err)
 	}
 	return row.practice(), nil
 }
 
 // ListPractices returns the practices of group by name, then ID.
-func (s *Store) ListPractices(ctx context.Context, group tenant.GroupID) ([]*tenant.Practice, error) {
+func (s *Tenants) ListPractices(ctx context.Context, group tenant.GroupID) ([]*tenant.Practice, error) {
 	var rows []practiceRow
-	if err := s.idb.NewSelect().Model(&rows).Where("p.group_id = ?", group).
+	if err := s.idb(ctx).NewSelect().Model(&rows).Where("p.group_id = ?", group).
 		OrderExpr("p.name, p.id").Scan(ctx); err != nil {
 		return nil, failure("sqlstore.ListPractices", "practice", err)
 	}
@@ -143,9 +143,9 @@ func (s *Store) ListPractices(ctx context.Context, group tenant.GroupID) ([]*ten
 }
 
 // UpdatePolicy replaces the booking policy of practice id.
-func (s *Store) UpdatePolicy(ctx context.Context, id tenant.PracticeID, p tenant.BookingPolicy) error {
+func (s *Tenants) UpdatePolicy(ctx context.Context, id tenant.PracticeID, p tenant.BookingPolicy) error {
 	const op = "sqlstore.UpdatePolicy"
-	res, err := s.idb.NewUpdate().Table("practices").
+	res, err := s.idb(ctx).NewUpdate().Table("practices").
 		Set("auto_confirm = ?", p.AutoConfirm).
 		Set("min_notice_us = ?", us(p.MinNotice)).
 		Set("max_advance_us = ?", us(p.MaxAdvance)).
@@ -157,7 +157,7 @@ func (s *Store) UpdatePolicy(ctx context.Context, id tenant.PracticeID, p tenant
 }
 
 // CreateLocation stores l as given.
-func (s *Store) CreateLocation(ctx context.Context, l *tenant.Location) error {
+func (s *Tenants) CreateLocation(ctx context.Context, l *tenant.Location) error {
 	row := &locationRow{
 		PracticeID: l.PracticeID,
 		ID:         l.ID,
@@ -173,14 +173,14 @@ func (s *Store) CreateLocation(ctx context.Context, l *tenant.Location) error {
 		Lng:        l.Geo.Lng,
 		CreatedAt:  utc(l.CreatedAt),
 	}
-	_, err := s.idb.NewInsert().Model(row).Exec(ctx)
+	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
 	return failure("sqlstore.CreateLocation", "location", err)
 }
 
 // GetLocation returns location id of practice, or KindNotFound.
-func (s *Store) GetLocation(ctx context.Context, practice tenant.PracticeID, id tenant.LocationID) (*tenant.Location, error) {
+func (s *Tenants) GetLocation(ctx context.Context, practice tenant.PracticeID, id tenant.LocationID) (*tenant.Location, error) {
 	var row locationRow
-	if err := s.idb.NewSelect().Model(&row).
+	if err := s.idb(ctx).NewSelect().Model(&row).
 		Where("l.practice_id = ? AND l.id = ?", practice, id).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.GetLocation", "location", err)
 	}
@@ -188,9 +188,9 @@ func (s *Store) GetLocation(ctx context.Context, practice tenant.PracticeID, id 
 }
 
 // ListLocations returns the locations of practice by name, then ID.
-func (s *Store) ListLocations(ctx context.Context, practice tenant.PracticeID) ([]*tenant.Location, error) {
+func (s *Tenants) ListLocations(ctx context.Context, practice tenant.PracticeID) ([]*tenant.Location, error) {
 	var rows []locationRow
-	if err := s.idb.NewSelect().Model(&rows).Where("l.practice_id = ?", practice).
+	if err := s.idb(ctx).NewSelect().Model(&rows).Where("l.practice_id = ?", practice).
 		OrderExpr("l.name, l.id").Scan(ctx); err != nil {
 		return nil, failure("sqlstore.ListLocations", "location", err)
 	}

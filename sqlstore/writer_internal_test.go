@@ -29,10 +29,10 @@ func TestSQLiteWritersTakeTurns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.db.ExecContext(ctx, "CREATE TABLE counter (n INTEGER NOT NULL)"); err != nil {
+	if _, err := s.DB().ExecContext(ctx, "CREATE TABLE counter (n INTEGER NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.ExecContext(ctx, "INSERT INTO counter (n) VALUES (0)"); err != nil {
+	if _, err := s.DB().ExecContext(ctx, "INSERT INTO counter (n) VALUES (0)"); err != nil {
 		t.Fatal(err)
 	}
 	const writers, each = 16, 40
@@ -43,12 +43,12 @@ func TestSQLiteWritersTakeTurns(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range each {
-				errc <- s.RunInTx(ctx, func(ctx context.Context, tx *Store) error {
+				errc <- s.InTx(ctx, func(ctx context.Context) error {
 					var n int
-					if err := tx.idb.QueryRowContext(ctx, "SELECT n FROM counter").Scan(&n); err != nil {
+					if err := s.IDB(ctx).QueryRowContext(ctx, "SELECT n FROM counter").Scan(&n); err != nil {
 						return err
 					}
-					_, err := tx.idb.ExecContext(ctx, "UPDATE counter SET n = ?", n+1)
+					_, err := s.IDB(ctx).ExecContext(ctx, "UPDATE counter SET n = ?", n+1)
 					return err
 				})
 			}
@@ -65,7 +65,7 @@ func TestSQLiteWritersTakeTurns(t *testing.T) {
 		}
 	}
 	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT n FROM counter").Scan(&n); err != nil {
+	if err := s.DB().QueryRowContext(ctx, "SELECT n FROM counter").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != writers*each || failed > 0 {
@@ -85,7 +85,7 @@ func TestSQLiteWriterWaitEndsWithContext(t *testing.T) {
 	inside, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error)
 	go func() {
-		done <- s.RunInTx(ctx, func(context.Context, *Store) error {
+		done <- s.InTx(ctx, func(context.Context) error {
 			close(inside)
 			<-release
 			return nil
@@ -94,14 +94,14 @@ func TestSQLiteWriterWaitEndsWithContext(t *testing.T) {
 	<-inside
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := s.RunInTx(cctx, func(context.Context, *Store) error { return errors.New("ran without a turn") }); !errors.Is(err, context.Canceled) {
+	if err := s.InTx(cctx, func(context.Context) error { return errors.New("ran without a turn") }); !errors.Is(err, context.Canceled) {
 		t.Errorf("waiting with an ended context = %v, want context.Canceled", err)
 	}
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RunInTx(ctx, func(context.Context, *Store) error { return nil }); err != nil {
+	if err := s.InTx(ctx, func(context.Context) error { return nil }); err != nil {
 		t.Errorf("after both: %v", err)
 	}
 }

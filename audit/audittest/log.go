@@ -176,16 +176,16 @@ func testQueryFilters(e *Env) {
 
 func testTxCommitsTogether(e *Env) {
 	p := e.MustPractice()
-	err := e.Store.AuditTx(e.Ctx, func(ctx context.Context, tx audit.Store) error {
-		svc := e.Service.Bind(tx)
+	err := e.Store.InTx(e.Ctx, func(ctx context.Context) error {
+		svc := e.Service
 		for range 2 {
 			if _, err := svc.Record(ctx, Entry(p, "appointment.book")); err != nil {
 				return err
 			}
 		}
-		// Nested AuditTx runs in the same transaction.
-		return tx.AuditTx(ctx, func(ctx context.Context, tx audit.Store) error {
-			_, err := e.Service.Bind(tx).Record(ctx, Entry(p, "appointment.book"))
+		// A nested InTx runs in the same transaction.
+		return e.Store.InTx(ctx, func(ctx context.Context) error {
+			_, err := e.Service.Record(ctx, Entry(p, "appointment.book"))
 			return err
 		})
 	})
@@ -204,14 +204,14 @@ func testTxRollbackLeavesNoTrace(e *Env) {
 	p := e.MustPractice()
 	e.MustRecord(p, "login", 1)
 	boom := errors.New("boom")
-	err := e.Store.AuditTx(e.Ctx, func(ctx context.Context, tx audit.Store) error {
-		if _, err := e.Service.Bind(tx).Record(ctx, Entry(p, "appointment.book")); err != nil {
+	err := e.Store.InTx(e.Ctx, func(ctx context.Context) error {
+		if _, err := e.Service.Record(ctx, Entry(p, "appointment.book")); err != nil {
 			return err
 		}
 		return boom
 	})
 	if !errors.Is(err, boom) {
-		e.T.Fatalf("AuditTx = %v, want boom", err)
+		e.T.Fatalf("InTx = %v, want boom", err)
 	}
 	if got := e.MustQuery(p, audit.Filter{}); len(got) != 1 {
 		e.T.Fatalf("%d entries after rollback, want 1", len(got))
@@ -282,8 +282,8 @@ func appendAll(e *Env, practices []uuid.UUID) {
 func testVerifyReadsPages(e *Env) {
 	p := e.MustPractice()
 	const n = 620
-	err := e.Store.AuditTx(e.Ctx, func(ctx context.Context, tx audit.Store) error {
-		svc := e.Service.Bind(tx)
+	err := e.Store.InTx(e.Ctx, func(ctx context.Context) error {
+		svc := e.Service
 		for range n {
 			if _, err := svc.Record(ctx, Entry(p, "patient.read")); err != nil {
 				return err

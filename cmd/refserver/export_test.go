@@ -53,7 +53,7 @@ func TestServeExportsTheActivityLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Now().UTC().Add(-48 * time.Hour)
-	if err := m.engine.Store().Append(ctx, &audit.Entry{ID: uuid.New(), PracticeID: p.ID, At: at, Actor: audit.SystemActor("test"),
+	if err := m.engine.Store().Audit.Append(ctx, &audit.Entry{ID: uuid.New(), PracticeID: p.ID, At: at, Actor: audit.SystemActor("test"),
 		Action: "test.entry", Outcome: audit.Allowed}); err != nil {
 		t.Fatal(err)
 	}

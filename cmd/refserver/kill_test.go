@@ -101,7 +101,7 @@ func TestKillMidDispatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	before := statusCounts(t, st, practice)
+	before := statusCounts(t, st.Notify, practice)
 	t.Logf("after the kill: %v; %d accepted by the providers", before, accepted)
 	// In doubt: what the providers have (unrecorded sends, and those in
 	// flight) and what was marked sending ahead of the sends; claimed: the
@@ -115,7 +115,7 @@ func TestKillMidDispatch(t *testing.T) {
 	startServe(t, bin, "b", env)
 	var after map[notify.Status]int
 	waitFor(t, 40*time.Second, "every message settled", func() bool {
-		after = statusCounts(t, st, practice)
+		after = statusCounts(t, st.Notify, practice)
 		return after[notify.StatusPending]+after[notify.StatusClaimed]+after[notify.StatusSending] == 0
 	})
 	t.Logf("after the second process: %v (%v in all)", after, time.Since(start))
@@ -130,7 +130,7 @@ func TestKillMidDispatch(t *testing.T) {
 	for _, m := range sg.Mails() {
 		got[m.OutboxID()]++
 	}
-	msgs := outboxMessages(t, st, practice)
+	msgs := outboxMessages(t, st.Notify, practice)
 	lost, twice := 0, 0
 	for _, m := range msgs {
 		switch got[m.ID.String()] {

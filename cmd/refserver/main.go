@@ -545,7 +545,7 @@ func (m *Main) startExport(s gocron.Scheduler) error {
 	if err != nil {
 		return err
 	}
-	x := audit.NewExporter(m.engine.Store(), archive, m.engine.Clock)
+	x := audit.NewExporter(m.engine.Store().Audit, archive, m.engine.Clock)
 	logger := m.logger
 	_, err = audit.Register(s, x, cfg.AuditExportEvery, gocron.WithEventListeners(
 		gocron.AfterJobRunsWithError(func(_ uuid.UUID, name string, err error) {

@@ -2,10 +2,10 @@
 // storage adapter runs it against each database it supports; an adapter
 // that passes keeps every promise made in the doc comment of identity.Store.
 //
-// The suite needs practices to hang records on. When the store under test
-// also implements tenant.Store (as sqlstore's does), the suite creates them
-// through it; otherwise it uses fresh random practice IDs, and the store
-// must accept them.
+// The suite needs practices to hang records on. When open also returns a
+// tenant.Store over the same database (as sqlstore's Tenants), the suite
+// creates them through it; otherwise (nil) it uses fresh random practice
+// IDs, and the store must accept them.
 package identitytest
 
 import (
@@ -25,18 +25,19 @@ import (
 
 // Run runs the conformance suite. Each subtest calls open to get a store on
 // a fresh, empty, migrated database; open should register its own clean-up
-// with t.Cleanup and fail t if it cannot open the store.
-func Run(t *testing.T, open func(t *testing.T) identity.Store) {
+// with t.Cleanup and fail t if it cannot open the store. It may return a
+// tenant.Store on the same database, or nil (see the package comment).
+func Run(t *testing.T, open func(t *testing.T) (identity.Store, tenant.Store)) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := open(t)
+			st, ts := open(t)
 			if st == nil {
 				t.Fatal("open returned a nil store")
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			t.Cleanup(cancel)
-			c.fn(&env{t: t, ctx: ctx, s: st})
+			c.fn(&env{t: t, ctx: ctx, s: st, ts: ts})
 		})
 	}
 }
@@ -65,7 +66,8 @@ type env struct {
 	t   *testing.T
 	ctx context.Context
 	s   identity.Store
-	n   int // counter for unique emails, phones and hashes
+	ts  tenant.Store // nil: practices are random IDs
+	n   int          // counter for unique emails, phones and hashes
 }
 
 // t0 is when the suite's records are made: not UTC, so that a store that
@@ -77,8 +79,8 @@ func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 // practice returns a practice ID that the store accepts.
 func (e *env) practice() tenant.PracticeID {
 	e.t.Helper()
-	ts, ok := e.s.(tenant.Store)
-	if !ok {
+	ts := e.ts
+	if ts == nil {
 		return newID()
 	}
 	g := &tenant.Group{ID: newID(), Name: "Group", CreatedAt: t0}
@@ -181,7 +183,7 @@ func testAccounts(e *env) {
 	e.ok("CreateAccount(no email)", e.s.CreateAccount(e.ctx, noEmail))
 	_, err = e.s.AccountByEmail(e.ctx, "")
 	e.wantKind(`AccountByEmail("")`, err, errs.KindNotFound)
-	if _, ok := e.s.(tenant.Store); ok {
+	if e.ts != nil {
 		bad := &identity.Account{ID: newID(), Kind: identity.Patient, PracticeID: newID(), Email: "x@example.com",
 			PasswordHash: "x", CreatedAt: t0, UpdatedAt: t0}
 		e.wantKind("CreateAccount(unknown practice)", e.s.CreateAccount(e.ctx, bad), errs.KindNotFound)
@@ -474,23 +476,23 @@ func testAPIKeys(e *env) {
 func testTxRollback(e *env) {
 	a := e.account(e.practice())
 	boom := fmt.Errorf("boom")
-	err := e.s.InIdentityTx(e.ctx, func(ctx context.Context, tx identity.Store) error {
-		if err := tx.Lock(ctx, a.ID); err != nil {
+	err := e.s.InTx(e.ctx, func(ctx context.Context) error {
+		if err := e.s.Lock(ctx, a.ID); err != nil {
 			return err
 		}
-		if err := tx.SetPassword(ctx, a.ID, "rolled-back", t0); err != nil {
+		if err := e.s.SetPassword(ctx, a.ID, "rolled-back", t0); err != nil {
 			return err
 		}
 		// A nested call runs in the same transaction.
-		return tx.InIdentityTx(ctx, func(ctx context.Context, tx identity.Store) error {
-			if err := tx.SetEmailVerified(ctx, a.ID, t0); err != nil {
+		return e.s.InTx(ctx, func(ctx context.Context) error {
+			if err := e.s.SetEmailVerified(ctx, a.ID, t0); err != nil {
 				return err
 			}
 			return boom
 		})
 	})
 	if err != boom {
-		e.t.Fatalf("InIdentityTx = %v, want the function's error", err)
+		e.t.Fatalf("InTx = %v, want the function's error", err)
 	}
 	got, err := e.s.GetAccount(e.ctx, a.ID)
 	e.ok("GetAccount", err)

@@ -17,7 +17,6 @@ import (
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/errs"
-	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
@@ -72,19 +71,19 @@ type Result struct {
 func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 	st := e.Store()
 	var out Result
-	err := st.RunInTx(ctx, func(ctx context.Context, tx *sqlstore.Store) error {
-		p, err := find(ctx, tx)
+	err := st.InTx(ctx, func(ctx context.Context) error {
+		p, err := find(ctx, st.Tenants)
 		if err != nil || p != nil {
 			if p != nil {
 				out.PracticeID = p.ID
 			}
 			return err
 		}
-		id, err := seed(ctx, tx, e.Clock, e.IDs)
+		id, err := seed(ctx, st, e.Clock, e.IDs)
 		if err != nil {
 			return err
 		}
-		pw, err := admin(ctx, tx, e.Clock, e.IDs, id)
+		pw, err := admin(ctx, e, id)
 		if err != nil {
 			return err
 		}
@@ -93,7 +92,7 @@ func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 	})
 	if errs.Is(err, errs.KindConflict) {
 		// Another process may have seeded at the same time and won the race.
-		if p, ferr := find(ctx, st); ferr == nil && p != nil {
+		if p, ferr := find(ctx, st.Tenants); ferr == nil && p != nil {
 			return Result{PracticeID: p.ID}, nil
 		}
 	}
@@ -105,25 +104,24 @@ func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 
 // admin creates the demo administrator (invited by nobody, accepted at
 // once) with a fresh random password, grants it practice_admin over
-// practice, and returns the password.
-func admin(ctx context.Context, tx *sqlstore.Store, c clock.Clock, ids clock.IDSource, practice tenant.PracticeID) (string, error) {
+// practice through rbac, and returns the password; in ctx's transaction.
+func admin(ctx context.Context, e *carebook.Engine, practice tenant.PracticeID) (string, error) {
 	var b [18]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
 	pw := base64.RawURLEncoding.EncodeToString(b[:])
-	idn := identity.NewService(tx, c, ids, identity.Config{})
-	tok, _, err := idn.CreateInvitation(ctx, practice, AdminEmail, rbac.PracticeAdmin, uuid.Nil)
+	tok, _, err := e.Identity.CreateInvitation(ctx, practice, AdminEmail, rbac.PracticeAdmin, uuid.Nil)
 	if err != nil {
 		return "", err
 	}
-	a, _, err := idn.AcceptInvitation(ctx, tok, pw)
+	a, _, err := e.Identity.AcceptInvitation(ctx, tok, pw)
 	if err != nil {
 		return "", err
 	}
-	g := &rbac.Grant{ID: ids.New(), AccountID: a.ID, RoleID: rbac.PracticeAdminID, Scope: rbac.PracticeScope(GroupID(), practice),
-		CreatedAt: c.Now().UTC().Truncate(time.Microsecond), CreatedBy: "staff:demo-seed"}
-	if err := tx.CreateGrant(ctx, g); err != nil {
+	seeder := actor.With(ctx, actor.Actor{Kind: actor.Staff, ID: "demo-seed"})
+	if _, err := e.RBAC.GrantAsSystem(seeder, rbac.NewGrant{AccountID: a.ID, RoleID: rbac.PracticeAdminID,
+		Scope: rbac.PracticeScope(GroupID(), practice)}); err != nil {
 		return "", err
 	}
 	return pw, nil
@@ -182,7 +180,7 @@ func (s *seeder) day(n, hh, mm int) time.Time {
 	return time.Date(s.today.Year(), s.today.Month(), s.today.Day()+n, hh, mm, 0, 0, s.ny)
 }
 
-func seed(ctx context.Context, tx *sqlstore.Store, c clock.Clock, ids clock.IDSource) (tenant.PracticeID, error) {
+func seed(ctx context.Context, st *sqlstore.Store, c clock.Clock, ids clock.IDSource) (tenant.PracticeID, error) {
 	ny, err := time.LoadLocation(zone)
 	if err != nil {
 		return uuid.Nil, err
@@ -190,11 +188,11 @@ func seed(ctx context.Context, tx *sqlstore.Store, c clock.Clock, ids clock.IDSo
 	now := c.Now().In(ny)
 	thenClock := clock.NewFixed(now)
 	s := &seeder{
-		then:      scheduling.NewService(tx, tx, thenClock, ids),
+		then:      scheduling.NewService(st.Scheduling, st.Tenants, thenClock, ids),
 		thenClock: thenClock,
-		tenants:   tenant.NewService(tx, c, ids),
-		sched:     scheduling.NewService(tx, tx, c, ids),
-		past:      scheduling.NewService(tx, tx, offsetClock{c, pastOffset}, ids),
+		tenants:   tenant.NewService(st.Tenants, c, ids),
+		sched:     scheduling.NewService(st.Scheduling, st.Tenants, c, ids),
+		past:      scheduling.NewService(st.Scheduling, st.Tenants, offsetClock{c, pastOffset}, ids),
 		ny:        ny,
 		today:     time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ny),
 		staff:     actor.With(ctx, actor.Actor{Kind: actor.Staff, ID: "demo-seed"}),
@@ -202,9 +200,9 @@ func seed(ctx context.Context, tx *sqlstore.Store, c clock.Clock, ids clock.IDSo
 
 	// The group has a fixed ID (the marker), so it is written to the store
 	// as the Service would write it.
-	if _, err := tx.GetGroup(ctx, GroupID()); errs.Is(err, errs.KindNotFound) {
+	if _, err := st.Tenants.GetGroup(ctx, GroupID()); errs.Is(err, errs.KindNotFound) {
 		g := &tenant.Group{ID: GroupID(), Name: GroupName, CreatedAt: c.Now().UTC()}
-		if err := tx.CreateGroup(ctx, g); err != nil {
+		if err := st.Tenants.CreateGroup(ctx, g); err != nil {
 			return uuid.Nil, err
 		}
 	} else if err != nil {

@@ -52,14 +52,14 @@ func mustCount(t *testing.T, e *carebook.Engine, p tenant.PracticeID) counts {
 		}
 		return n
 	}
-	c.Practices = must(lenOf(st.ListPractices(ctx, demo.GroupID())))
-	c.Locations = must(lenOf(st.ListLocations(ctx, p)))
-	c.Providers = must(lenOf(st.ListProviders(ctx, p, scheduling.ProviderFilter{})))
-	c.Resources = must(lenOf(st.ListResources(ctx, p, nil)))
-	c.VisitTypes = must(lenOf(st.ListVisitTypes(ctx, p)))
-	c.Blocks = must(lenOf(st.ListBlocks(ctx, p, scheduling.BlockFilter{})))
-	c.Patients = must(lenOf(st.ListPatients(ctx, p, scheduling.PatientFilter{})))
-	appts, err := st.ListAppointments(ctx, p, scheduling.AppointmentFilter{})
+	c.Practices = must(lenOf(st.Tenants.ListPractices(ctx, demo.GroupID())))
+	c.Locations = must(lenOf(st.Tenants.ListLocations(ctx, p)))
+	c.Providers = must(lenOf(st.Scheduling.ListProviders(ctx, p, scheduling.ProviderFilter{})))
+	c.Resources = must(lenOf(st.Scheduling.ListResources(ctx, p, nil)))
+	c.VisitTypes = must(lenOf(st.Scheduling.ListVisitTypes(ctx, p)))
+	c.Blocks = must(lenOf(st.Scheduling.ListBlocks(ctx, p, scheduling.BlockFilter{})))
+	c.Patients = must(lenOf(st.Scheduling.ListPatients(ctx, p, scheduling.PatientFilter{})))
+	appts, err := st.Scheduling.ListAppointments(ctx, p, scheduling.AppointmentFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

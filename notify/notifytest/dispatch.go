@@ -31,7 +31,7 @@ const lease = 5 * time.Minute
 // mustClaim claims up to limit messages at now under token.
 func (e *Env) mustClaim(token uuid.UUID, now time.Time, limit int) []*notify.Message {
 	e.T.Helper()
-	got, err := e.Store.Claim(e.Ctx, token, now, limit, lease)
+	got, err := e.Outbox.Claim(e.Ctx, token, now, limit, lease)
 	e.ok(err, "Claim")
 	return got
 }
@@ -43,7 +43,7 @@ func (e *Env) mustSending(now time.Time, msgs ...*notify.Message) uuid.UUID {
 	token := newID()
 	got := e.mustClaim(token, now, 1000)
 	e.eq(sortedIDs(got), sortedIDs(msgs), "claimed IDs")
-	moved, err := e.Store.MarkSending(e.Ctx, token, ids(msgs), now, lease)
+	moved, err := e.Outbox.MarkSending(e.Ctx, token, ids(msgs), now, lease)
 	e.ok(err, "MarkSending")
 	e.eq(moved, sortedIDs(msgs), "MarkSending")
 	return token
@@ -88,10 +88,10 @@ func testClaimLeaseExpiry(e *Env) {
 	got := e.mustClaim(second, later, 10)
 	e.eq(ids(got), []uuid.UUID{m.ID}, "Claim after the lease expired")
 	e.eq(got[0].LeaseUntil, ptr(later.Add(lease).UTC()), "LeaseUntil of the second claim")
-	moved, err := e.Store.MarkSending(e.Ctx, first, []uuid.UUID{m.ID}, later, lease)
+	moved, err := e.Outbox.MarkSending(e.Ctx, first, []uuid.UUID{m.ID}, later, lease)
 	e.ok(err, "MarkSending")
 	e.eq(moved, []uuid.UUID{}, "MarkSending under the expired claim")
-	moved, err = e.Store.MarkSending(e.Ctx, second, []uuid.UUID{m.ID}, later, lease)
+	moved, err = e.Outbox.MarkSending(e.Ctx, second, []uuid.UUID{m.ID}, later, lease)
 	e.ok(err, "MarkSending")
 	e.eq(moved, []uuid.UUID{m.ID}, "MarkSending under the live claim")
 	// Sending messages are never claimed again, even past their lease:
@@ -128,21 +128,21 @@ func testMarkSending(e *Env) {
 	e.MustEnqueue(a, b, c)
 	token := newID()
 	e.eq(len(e.mustClaim(token, T0, 10)), 2, "Claim")
-	moved, err := e.Store.MarkSending(e.Ctx, newID(), []uuid.UUID{a.ID, b.ID}, T0, lease)
+	moved, err := e.Outbox.MarkSending(e.Ctx, newID(), []uuid.UUID{a.ID, b.ID}, T0, lease)
 	e.ok(err, "MarkSending")
 	e.eq(moved, []uuid.UUID{}, "MarkSending under another token")
 	now := T0.Add(time.Second)
-	moved, err = e.Store.MarkSending(e.Ctx, token, []uuid.UUID{a.ID, c.ID, newID()}, now, lease)
+	moved, err = e.Outbox.MarkSending(e.Ctx, token, []uuid.UUID{a.ID, c.ID, newID()}, now, lease)
 	e.ok(err, "MarkSending")
 	e.eq(moved, []uuid.UUID{a.ID}, "MarkSending of one claimed, one pending and one unknown")
 	got := e.MustMessage(f.Practice.ID, a.ID)
 	e.eq(got.Status, notify.StatusSending, "Status")
 	e.eq(got.Attempts, 1, "Attempts")
 	e.eq(got.LeaseUntil, ptr(now.Add(lease).UTC()), "LeaseUntil")
-	moved, err = e.Store.MarkSending(e.Ctx, token, []uuid.UUID{a.ID}, now, lease)
+	moved, err = e.Outbox.MarkSending(e.Ctx, token, []uuid.UUID{a.ID}, now, lease)
 	e.ok(err, "MarkSending again")
 	e.eq(moved, []uuid.UUID{}, "MarkSending of a sending message")
-	moved, err = e.Store.MarkSending(e.Ctx, token, nil, now, lease)
+	moved, err = e.Outbox.MarkSending(e.Ctx, token, nil, now, lease)
 	e.ok(err, "MarkSending(nil)")
 	e.eq(len(moved), 0, "MarkSending of none")
 	e.eq(e.MustMessage(f.Practice.ID, b.ID).Status, notify.StatusClaimed, "Status of the message not marked")
@@ -156,10 +156,10 @@ func testRecord(e *Env) {
 	token := e.mustSending(T0, sent, retry, dead, unsent)
 	at := T0.Add(2 * time.Second)
 	next := T0.Add(10 * time.Minute)
-	e.ok(e.Store.Record(e.Ctx, newID(), []notify.Result{{ID: sent.ID, Status: notify.StatusSent, ProviderID: "x", At: at}}),
+	e.ok(e.Outbox.Record(e.Ctx, newID(), []notify.Result{{ID: sent.ID, Status: notify.StatusSent, ProviderID: "x", At: at}}),
 		"Record under another token")
 	e.eq(e.MustMessage(f.Practice.ID, sent.ID).Status, notify.StatusSending, "Status after Record under another token")
-	e.ok(e.Store.Record(e.Ctx, token, []notify.Result{
+	e.ok(e.Outbox.Record(e.Ctx, token, []notify.Result{
 		{ID: sent.ID, Status: notify.StatusSent, ProviderID: "SM123", At: at},
 		{ID: retry.ID, Status: notify.StatusPending, Error: "rate limited", DueAt: next, At: at},
 		{ID: dead.ID, Status: notify.StatusDead, Error: "invalid number", At: at},
@@ -180,10 +180,10 @@ func testRecord(e *Env) {
 	// The retried message is claimable again at its new due time, and a
 	// late Record of the old send does not touch it.
 	e.eq(len(e.mustClaim(newID(), next.Add(-time.Microsecond), 10)), 0, "Claim before the new due time")
-	e.ok(e.Store.Record(e.Ctx, token, []notify.Result{{ID: retry.ID, Status: notify.StatusSent, ProviderID: "late", At: at}}), "late Record")
+	e.ok(e.Outbox.Record(e.Ctx, token, []notify.Result{{ID: retry.ID, Status: notify.StatusSent, ProviderID: "late", At: at}}), "late Record")
 	e.eq(e.MustMessage(f.Practice.ID, retry.ID).Status, notify.StatusPending, "Status after a late Record")
 	e.eq(ids(e.mustClaim(newID(), next, 10)), []uuid.UUID{retry.ID}, "Claim at the new due time")
-	e.ok(e.Store.Record(e.Ctx, token, nil), "Record(nil)")
+	e.ok(e.Outbox.Record(e.Ctx, token, nil), "Record(nil)")
 }
 
 func testClaimInDoubt(e *Env) {
@@ -194,12 +194,12 @@ func testClaimInDoubt(e *Env) {
 	e.mustSending(T0.Add(time.Minute), late)
 	claim := func(token uuid.UUID, at time.Time) []*notify.Message {
 		e.T.Helper()
-		got, err := e.Store.ClaimInDoubt(e.Ctx, token, at, 10, lease)
+		got, err := e.Outbox.ClaimInDoubt(e.Ctx, token, at, 10, lease)
 		e.ok(err, "ClaimInDoubt")
 		return got
 	}
 	e.eq(len(claim(newID(), T0.Add(lease))), 0, "ClaimInDoubt at the lease end")
-	none, err := e.Store.ClaimInDoubt(e.Ctx, newID(), T0.Add(time.Hour), 0, lease)
+	none, err := e.Outbox.ClaimInDoubt(e.Ctx, newID(), T0.Add(time.Hour), 0, lease)
 	e.ok(err, "ClaimInDoubt")
 	e.eq(len(none), 0, "ClaimInDoubt of none")
 	token := newID()
@@ -215,9 +215,9 @@ func testClaimInDoubt(e *Env) {
 	e.eq(len(e.mustClaim(newID(), T0.Add(time.Hour), 10)), 0, "Claim of messages in doubt (never resent by Claim)")
 	// The stopped dispatcher's late Record no longer applies; the new
 	// claimer's does.
-	e.ok(e.Store.Record(e.Ctx, old, []notify.Result{{ID: early.ID, Status: notify.StatusSent, ProviderID: "late", At: at}}), "Record under the old token")
+	e.ok(e.Outbox.Record(e.Ctx, old, []notify.Result{{ID: early.ID, Status: notify.StatusSent, ProviderID: "late", At: at}}), "Record under the old token")
 	e.eq(e.MustMessage(f.Practice.ID, early.ID).ProviderID, "", "ProviderID after a Record under the old token")
-	e.ok(e.Store.Record(e.Ctx, token, []notify.Result{{ID: early.ID, Status: notify.StatusPending, DueAt: at, At: at}}), "Record of a resend")
+	e.ok(e.Outbox.Record(e.Ctx, token, []notify.Result{{ID: early.ID, Status: notify.StatusPending, DueAt: at, At: at}}), "Record of a resend")
 	m := e.MustMessage(f.Practice.ID, early.ID)
 	e.eq([]any{m.Status, m.LeaseUntil}, []any{notify.StatusPending, (*time.Time)(nil)}, "message settled as not sent")
 	e.eq(ids(e.mustClaim(newID(), at, 10)), []uuid.UUID{early.ID}, "Claim of the message settled as not sent")
@@ -227,7 +227,7 @@ func testClaimInDoubt(e *Env) {
 	e.eq(ids(claim(again, later)), []uuid.UUID{late.ID}, "ClaimInDoubt of the other message")
 	e.eq(len(claim(newID(), later.Add(lease))), 0, "ClaimInDoubt within its new lease")
 	e.eq(ids(claim(newID(), later.Add(lease+time.Second))), []uuid.UUID{late.ID}, "ClaimInDoubt after a doubt was left unsettled")
-	e.ok(e.Store.Record(e.Ctx, again, []notify.Result{{ID: late.ID, Status: notify.StatusSent, ProviderID: "SM1", At: later}}),
+	e.ok(e.Outbox.Record(e.Ctx, again, []notify.Result{{ID: late.ID, Status: notify.StatusSent, ProviderID: "SM1", At: later}}),
 		"Record under a token whose lease was taken over")
 	e.eq(e.MustMessage(f.Practice.ID, late.ID).Status, notify.StatusSending, "Status after a Record under a superseded token")
 }
@@ -254,7 +254,7 @@ func testConcurrentClaimsInDoubt(e *Env) {
 		go func() {
 			defer wg.Done()
 			for n := 0; n <= total; n++ { // a broken store could hand out messages forever
-				got, err := e.Store.ClaimInDoubt(e.Ctx, newID(), at, batch, lease)
+				got, err := e.Outbox.ClaimInDoubt(e.Ctx, newID(), at, batch, lease)
 				if err != nil {
 					e.T.Errorf("ClaimInDoubt: %v", err)
 					return
@@ -286,7 +286,7 @@ func testApplyDelivery(e *Env) {
 	e.MustEnqueue(byID, byRef, email, dead, pending)
 	token := e.mustSending(T0, byID, byRef, email, dead)
 	at := T0.Add(time.Second)
-	e.ok(e.Store.Record(e.Ctx, token, []notify.Result{
+	e.ok(e.Outbox.Record(e.Ctx, token, []notify.Result{
 		{ID: byID.ID, Status: notify.StatusSent, ProviderID: "SM1", At: at},
 		{ID: byRef.ID, Status: notify.StatusSent, ProviderID: "SM2", At: at},
 		{ID: email.ID, Status: notify.StatusSent, ProviderID: "SM2", At: at}, // same ref, other channel
@@ -331,13 +331,13 @@ func testRememberWebhook(e *Env) {
 	// a failure of the database).
 	f := e.MustFixture("Clinic")
 	m := e.Msg(f)
-	e.ok(e.Store.InNotifyTx(e.Ctx, func(ctx context.Context, tx notify.Store) error {
-		if err := tx.RememberWebhook(ctx, "twilio", "sig-1", T0); !errs.Is(err, errs.KindConflict) {
+	e.ok(e.Store.InTx(e.Ctx, func(ctx context.Context) error {
+		if err := e.Store.RememberWebhook(ctx, "twilio", "sig-1", T0); !errs.Is(err, errs.KindConflict) {
 			e.T.Errorf("replay in a transaction: %v, want KindConflict", err)
 		}
-		_, err := tx.Enqueue(ctx, m)
+		_, err := e.Store.Enqueue(ctx, m)
 		return err
-	}), "InNotifyTx")
+	}), "InTx")
 	e.MustMessage(f.Practice.ID, m.ID)
 }
 
@@ -383,7 +383,7 @@ func testConcurrentClaims(e *Env) {
 			defer wg.Done()
 			token := newID()
 			for {
-				got, err := e.Store.Claim(ctx, token, T0, batch, lease)
+				got, err := e.Outbox.Claim(ctx, token, T0, batch, lease)
 				if err != nil {
 					errc <- err
 					cancel()

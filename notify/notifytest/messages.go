@@ -70,7 +70,7 @@ func testEnqueueIdempotent(e *Env) {
 func (e *Env) setStatus(f *Fixture, m *notify.Message, st notify.Status) {
 	e.T.Helper()
 	token := newID()
-	claimed, err := e.Store.Claim(e.Ctx, token, m.DueAt, 1000, time.Minute)
+	claimed, err := e.Outbox.Claim(e.Ctx, token, m.DueAt, 1000, time.Minute)
 	e.ok(err, "Claim")
 	var rest []notify.Result
 	found := false
@@ -89,7 +89,7 @@ func (e *Env) setStatus(f *Fixture, m *notify.Message, st notify.Status) {
 		return
 	}
 	all := append([]notify.Result{}, rest...)
-	_, err = e.Store.MarkSending(e.Ctx, token, ids(claimed), m.DueAt, time.Minute)
+	_, err = e.Outbox.MarkSending(e.Ctx, token, ids(claimed), m.DueAt, time.Minute)
 	e.ok(err, "MarkSending")
 	if st != notify.StatusSending {
 		r := notify.Result{ID: m.ID, Status: st, At: m.DueAt, DueAt: m.DueAt}
@@ -100,7 +100,7 @@ func (e *Env) setStatus(f *Fixture, m *notify.Message, st notify.Status) {
 		}
 		all = append(all, r)
 	}
-	e.ok(e.Store.Record(e.Ctx, token, all), "Record")
+	e.ok(e.Outbox.Record(e.Ctx, token, all), "Record")
 }
 
 // releaseOthers puts back messages setStatus claimed by the way.
@@ -113,9 +113,9 @@ func (e *Env) releaseOthers(token uuid.UUID, rest []notify.Result) {
 	for i, r := range rest {
 		ids[i] = r.ID
 	}
-	_, err := e.Store.MarkSending(e.Ctx, token, ids, T0, time.Minute)
+	_, err := e.Outbox.MarkSending(e.Ctx, token, ids, T0, time.Minute)
 	e.ok(err, "MarkSending")
-	e.ok(e.Store.Record(e.Ctx, token, rest), "Record")
+	e.ok(e.Outbox.Record(e.Ctx, token, rest), "Record")
 }
 
 func testEnqueueRevivesDropped(e *Env) {
@@ -283,7 +283,7 @@ func testRetry(e *Env) {
 	e.wantKind(err, errs.KindConflict, "Retry of a pending message")
 	_, err = e.Store.Retry(e.Ctx, f.Practice.ID, newID(), later)
 	e.wantKind(err, errs.KindNotFound, "Retry of an unknown message")
-	claimed, err := e.Store.Claim(e.Ctx, newID(), later, 10, time.Minute)
+	claimed, err := e.Outbox.Claim(e.Ctx, newID(), later, 10, time.Minute)
 	e.ok(err, "Claim")
 	e.eq(ids(claimed), []uuid.UUID{dead.ID}, "Claim after Retry")
 }
@@ -360,26 +360,26 @@ func testUsage(e *Env) {
 func testTx(e *Env) {
 	f := e.MustFixture("Clinic")
 	kept, lost := e.Msg(f), e.Msg(f)
-	e.ok(e.Store.InNotifyTx(e.Ctx, func(ctx context.Context, tx notify.Store) error {
-		if _, err := tx.Enqueue(ctx, kept); err != nil {
+	e.ok(e.Store.InTx(e.Ctx, func(ctx context.Context) error {
+		if _, err := e.Store.Enqueue(ctx, kept); err != nil {
 			return err
 		}
 		// Nested calls run in the same transaction.
-		return tx.InNotifyTx(ctx, func(ctx context.Context, tx notify.Store) error {
-			_, err := tx.Message(ctx, f.Practice.ID, kept.ID)
+		return e.Store.InTx(ctx, func(ctx context.Context) error {
+			_, err := e.Store.Message(ctx, f.Practice.ID, kept.ID)
 			return err
 		})
-	}), "InNotifyTx")
+	}), "InTx")
 	e.MustMessage(f.Practice.ID, kept.ID)
 	boom := errors.New("boom")
-	err := e.Store.InNotifyTx(e.Ctx, func(ctx context.Context, tx notify.Store) error {
-		if _, err := tx.Enqueue(ctx, lost); err != nil {
+	err := e.Store.InTx(e.Ctx, func(ctx context.Context) error {
+		if _, err := e.Store.Enqueue(ctx, lost); err != nil {
 			return err
 		}
 		return boom
 	})
 	if !errors.Is(err, boom) {
-		e.T.Fatalf("InNotifyTx = %v, want %v", err, boom)
+		e.T.Fatalf("InTx = %v, want %v", err, boom)
 	}
 	_, err = e.Store.Message(e.Ctx, f.Practice.ID, lost.ID)
 	e.wantKind(err, errs.KindNotFound, "a message of a rolled back transaction")

@@ -26,8 +26,10 @@ type Stores struct {
 	// appointments messages are about.
 	Tenants    tenant.Store
 	Scheduling scheduling.Store
-	// Notify is the store under test.
+	// Notify and Outbox, the dispatcher's side of it, are the stores
+	// under test, over the same database.
 	Notify notify.Store
+	Outbox notify.Outbox
 }
 
 // Run runs the conformance suite. Each subtest calls open to get stores on a
@@ -68,6 +70,7 @@ type Env struct {
 	Tenants    tenant.Store
 	Scheduling scheduling.Store
 	Store      notify.Store
+	Outbox     notify.Outbox
 	npis       int
 	keys       int
 }
@@ -75,12 +78,12 @@ type Env struct {
 // NewEnv returns an Env over st for t.
 func NewEnv(t *testing.T, st Stores) *Env {
 	t.Helper()
-	if st.Tenants == nil || st.Scheduling == nil || st.Notify == nil {
+	if st.Tenants == nil || st.Scheduling == nil || st.Notify == nil || st.Outbox == nil {
 		t.Fatal("notifytest: open returned nil stores")
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	t.Cleanup(cancel)
-	return &Env{T: t, Ctx: ctx, Tenants: st.Tenants, Scheduling: st.Scheduling, Store: st.Notify}
+	return &Env{T: t, Ctx: ctx, Tenants: st.Tenants, Scheduling: st.Scheduling, Store: st.Notify, Outbox: st.Outbox}
 }
 
 // ok fails the test if err is not nil.

@@ -26,10 +26,10 @@ type testCase struct {
 
 // Run runs the conformance suite. Each subtest calls open to get a Store on
 // a fresh, empty, migrated database; open should register its own clean-up
-// with t.Cleanup and fail t if it cannot open the store. The Store must also
-// implement tenant.Store on the same database (as sqlstore's does), so that
-// the suite can create the groups, practices and locations it needs.
-func Run(t *testing.T, open func(t *testing.T) rbac.Store) {
+// with t.Cleanup and fail t if it cannot open the store. It returns a
+// tenant.Store on the same database too (as sqlstore's Tenants), through
+// which the suite creates the groups, practices and locations it needs.
+func Run(t *testing.T, open func(t *testing.T) (rbac.Store, tenant.Store)) {
 	t.Helper()
 	var all []testCase
 	all = append(all, storeCases...)
@@ -37,7 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) rbac.Store) {
 	all = append(all, escalationCases...)
 	for _, c := range all {
 		t.Run(c.name, func(t *testing.T) {
-			c.fn(newEnv(t, open(t)))
+			st, ten := open(t)
+			c.fn(newEnv(t, st, ten))
 		})
 	}
 }
@@ -58,14 +59,10 @@ const testTimeout = 2 * time.Minute
 // who is the actor the suite acts as.
 var who = actor.Actor{Kind: actor.Staff, ID: "rbactest"}
 
-func newEnv(t *testing.T, st rbac.Store) *env {
+func newEnv(t *testing.T, st rbac.Store, ten tenant.Store) *env {
 	t.Helper()
-	if st == nil {
+	if st == nil || ten == nil {
 		t.Fatal("open returned a nil store")
-	}
-	ten, ok := st.(tenant.Store)
-	if !ok {
-		t.Fatalf("%T does not implement tenant.Store", st)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	t.Cleanup(cancel)

@@ -73,11 +73,11 @@ func testConcurrentBookingWithLock(e *env) {
 	keys := sortedKeys(w.prov.ID, r1.ID)
 	e.race(func(i int) error {
 		a := appts[i]
-		return e.s.InTx(e.ctx, func(ctx context.Context, tx scheduling.Store) error {
-			if err := tx.Lock(ctx, keys...); err != nil {
+		return e.s.InTx(e.ctx, func(ctx context.Context) error {
+			if err := e.s.Lock(ctx, keys...); err != nil {
 				return err
 			}
-			h, err := tx.Holds(ctx, a.PracticeID, []scheduling.ProviderID{a.ProviderID}, a.ResourceIDs, a.HoldStart, a.HoldEnd)
+			h, err := e.s.Holds(ctx, a.PracticeID, []scheduling.ProviderID{a.ProviderID}, a.ResourceIDs, a.HoldStart, a.HoldEnd)
 			if err != nil {
 				return err
 			}
@@ -89,7 +89,7 @@ func testConcurrentBookingWithLock(e *env) {
 			if len(h.Resource) > 0 {
 				return errs.Conflict("schedtest.book", "resource taken")
 			}
-			return tx.InsertAppointment(ctx, a)
+			return e.s.InsertAppointment(ctx, a)
 		})
 	})
 	e.wantOneActive(w)

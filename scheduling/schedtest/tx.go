@@ -17,6 +17,7 @@ var txCases = []testCase{
 	{"TxRollback", testTxRollback},
 	{"TxRollbackAfterConflict", testTxRollbackAfterConflict},
 	{"TxNested", testTxNested},
+	{"TxContext", testTxContext},
 	{"TxLock", testTxLock},
 	{"TxLockSerializes", testTxLockSerializes},
 }
@@ -27,16 +28,16 @@ func testTxCommit(e *env) {
 	w := e.mustFixture("Elm Street Clinic")
 	p := e.newProvider(w.p.ID)
 	a := e.appt(w, tm(1, 9, 0))
-	err := e.s.InTx(e.ctx, func(ctx context.Context, tx scheduling.Store) error {
-		if err := tx.CreateProvider(ctx, p); err != nil {
+	err := e.s.InTx(e.ctx, func(ctx context.Context) error {
+		if err := e.s.CreateProvider(ctx, p); err != nil {
 			return err
 		}
-		got, err := tx.GetProvider(ctx, w.p.ID, p.ID)
+		got, err := e.s.GetProvider(ctx, w.p.ID, p.ID)
 		if err != nil {
 			return err
 		}
 		same(e.t, "GetProvider inside the transaction", got, p)
-		return tx.InsertAppointment(ctx, a)
+		return e.s.InsertAppointment(ctx, a)
 	})
 	e.ok(err, "InTx")
 	got, err := e.s.GetProvider(e.ctx, w.p.ID, p.ID)
@@ -56,13 +57,13 @@ func testTxRollback(e *env) {
 		To: scheduling.StatusConfirmed, By: "staff:desk", At: e.ts()}
 	upd := *w.pat
 	upd.GivenName = "Rolled Back"
-	err := e.s.InTx(e.ctx, func(ctx context.Context, tx scheduling.Store) error {
+	err := e.s.InTx(e.ctx, func(ctx context.Context) error {
 		for _, err := range []error{
-			tx.CreateProvider(ctx, p),
-			tx.InsertAppointment(ctx, a),
-			tx.AppendChange(ctx, c),
-			tx.UpdatePatient(ctx, &upd),
-			tx.DeleteBlock(ctx, w.blk.ID, newID()), // ignored: not found
+			e.s.CreateProvider(ctx, p),
+			e.s.InsertAppointment(ctx, a),
+			e.s.AppendChange(ctx, c),
+			e.s.UpdatePatient(ctx, &upd),
+			e.s.DeleteBlock(ctx, w.blk.ID, newID()), // ignored: not found
 		} {
 			if err != nil && errs.KindOf(err) != errs.KindNotFound {
 				return err
@@ -91,7 +92,7 @@ func testTxRollback(e *env) {
 	e.mustInsert(e.appt(w, tm(1, 9, 0), withResources(r1.ID)))
 
 	// The kind of fn's error survives the rollback.
-	err = e.s.InTx(e.ctx, func(ctx context.Context, tx scheduling.Store) error {
+	err = e.s.InTx(e.ctx, func(ctx context.Context) error {
 		return errs.Conflict("schedtest", "taken")
 	})
 	wantErrKind(e.t, "InTx returning a conflict", err, errs.KindConflict)
@@ -102,11 +103,11 @@ func testTxRollbackAfterConflict(e *env) {
 	e.mustAppt(w, tm(1, 9, 0))
 	first := e.appt(w, tm(2, 9, 0))
 	clash := e.appt(w, tm(1, 9, 0))
-	err := e.s.InTx(e.ctx, func(ctx context.Context, tx scheduling.Store) error {
-		if err := tx.InsertAppointment(ctx, first); err != nil {
+	err := e.s.InTx(e.ctx, func(ctx context.Context) error {
+		if err := e.s.InsertAppointment(ctx, first); err != nil {
 			return err
 		}
-		return tx.InsertAppointment(ctx, clash)
+		return e.s.InsertAppointment(ctx, clash)
 	})
 	wantErrKind(e.t, "InTx with a conflicting insert", err, errs.KindConflict)
 	_, err = e.s.GetAppointment(e.ctx, w.p.ID, first.ID)
@@ -119,21 +120,21 @@ func testTxNested(e *env) {
 	w := e.mustFixture("Elm Street Clinic")
 	outerP, innerP := e.newProvider(w.p.ID), e.newProvider(w.p.ID)
 	nested := func(outcome error) error {
-		return e.s.InTx(e.ctx, func(ctx context.Context, tx scheduling.Store) error {
-			if err := tx.CreateProvider(ctx, outerP); err != nil {
+		return e.s.InTx(e.ctx, func(ctx context.Context) error {
+			if err := e.s.CreateProvider(ctx, outerP); err != nil {
 				return err
 			}
-			err := tx.InTx(ctx, func(ctx context.Context, inner scheduling.Store) error {
+			err := e.s.InTx(ctx, func(ctx context.Context) error {
 				// Same transaction: the outer write is visible here.
-				if _, err := inner.GetProvider(ctx, w.p.ID, outerP.ID); err != nil {
+				if _, err := e.s.GetProvider(ctx, w.p.ID, outerP.ID); err != nil {
 					return err
 				}
-				return inner.CreateProvider(ctx, innerP)
+				return e.s.CreateProvider(ctx, innerP)
 			})
 			if err != nil {
 				return err
 			}
-			if _, err := tx.GetProvider(ctx, w.p.ID, innerP.ID); err != nil {
+			if _, err := e.s.GetProvider(ctx, w.p.ID, innerP.ID); err != nil {
 				return err
 			}
 			return outcome
@@ -157,12 +158,46 @@ func testTxNested(e *env) {
 	}
 
 	// An inner error reaches the outer fn.
-	err := e.s.InTx(e.ctx, func(ctx context.Context, tx scheduling.Store) error {
-		return tx.InTx(ctx, func(context.Context, scheduling.Store) error { return errBoom })
+	err := e.s.InTx(e.ctx, func(ctx context.Context) error {
+		return e.s.InTx(ctx, func(context.Context) error { return errBoom })
 	})
 	if !errors.Is(err, errBoom) {
 		e.t.Errorf("inner InTx error: got %v, want fn's error", err)
 	}
+}
+
+// testTxContext checks that the transaction is the context's: a write made
+// with the transaction's context is not seen with another context until
+// it commits, HasTx tells the two apart, and a context derived from the
+// transaction's still carries it.
+func testTxContext(e *env) {
+	w := e.mustFixture("Elm Street Clinic")
+	p := e.newProvider(w.p.ID)
+	if e.s.HasTx(e.ctx) {
+		e.t.Errorf("HasTx outside InTx = true")
+	}
+	err := e.s.InTx(e.ctx, func(ctx context.Context) error {
+		if !e.s.HasTx(ctx) {
+			e.t.Errorf("HasTx inside InTx = false")
+		}
+		if err := e.s.CreateProvider(ctx, p); err != nil {
+			return err
+		}
+		derived, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if _, err := e.s.GetProvider(derived, w.p.ID, p.ID); err != nil {
+			e.t.Errorf("GetProvider with a context derived from the transaction's: %v", err)
+		}
+		// Another context reads outside the transaction: the write is not
+		// committed yet.
+		_, err := e.s.GetProvider(e.ctx, w.p.ID, p.ID)
+		wantErrKind(e.t, "GetProvider outside the open transaction", err, errs.KindNotFound)
+		return nil
+	})
+	e.ok(err, "InTx")
+	got, err := e.s.GetProvider(e.ctx, w.p.ID, p.ID)
+	e.ok(err, "GetProvider after commit")
+	same(e.t, "GetProvider after commit", got, p)
 }
 
 func sortedKeys(keys ...uuid.UUID) []uuid.UUID {
@@ -181,24 +216,24 @@ func testTxLock(e *env) {
 	w := e.mustFixture("Elm Street Clinic")
 	r1 := e.mustResource(w.p.ID, w.loc.ID, "Room 1", scheduling.Room)
 	a := e.appt(w, tm(1, 9, 0), withResources(r1.ID))
-	err := e.s.InTx(e.ctx, func(ctx context.Context, tx scheduling.Store) error {
-		if err := tx.Lock(ctx); err != nil {
+	err := e.s.InTx(e.ctx, func(ctx context.Context) error {
+		if err := e.s.Lock(ctx); err != nil {
 			return err
 		}
-		if err := tx.Lock(ctx, sortedKeys(w.prov.ID, r1.ID)...); err != nil {
+		if err := e.s.Lock(ctx, sortedKeys(w.prov.ID, r1.ID)...); err != nil {
 			return err
 		}
-		if err := tx.Lock(ctx, newID()); err != nil {
+		if err := e.s.Lock(ctx, newID()); err != nil {
 			return err
 		}
-		return tx.InsertAppointment(ctx, a)
+		return e.s.InsertAppointment(ctx, a)
 	})
 	e.ok(err, "InTx with Lock")
 	e.wantUnchanged("after InTx with Lock", a)
 
 	// The locks end with the transaction: the keys can be taken again.
-	err = e.s.InTx(e.ctx, func(ctx context.Context, tx scheduling.Store) error {
-		return tx.Lock(ctx, sortedKeys(w.prov.ID, r1.ID)...)
+	err = e.s.InTx(e.ctx, func(ctx context.Context) error {
+		return e.s.Lock(ctx, sortedKeys(w.prov.ID, r1.ID)...)
 	})
 	e.ok(err, "InTx locking the same keys again")
 }
@@ -216,8 +251,8 @@ func testTxLockSerializes(e *env) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		err1 = e.s.InTx(e.ctx, func(ctx context.Context, tx scheduling.Store) error {
-			if err := tx.Lock(ctx, key); err != nil {
+		err1 = e.s.InTx(e.ctx, func(ctx context.Context) error {
+			if err := e.s.Lock(ctx, key); err != nil {
 				close(locked)
 				return err
 			}
@@ -234,8 +269,8 @@ func testTxLockSerializes(e *env) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		err2 = e.s.InTx(e.ctx, func(ctx context.Context, tx scheduling.Store) error {
-			if err := tx.Lock(ctx, key); err != nil {
+		err2 = e.s.InTx(e.ctx, func(ctx context.Context) error {
+			if err := e.s.Lock(ctx, key); err != nil {
 				return err
 			}
 			acquired.Store(true)

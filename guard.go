@@ -1,0 +1,260 @@
+package carebook
+
+import (
+	"context"
+
+	"github.com/carebook/carebook/actor"
+	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/rbac"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+)
+
+// The access guard: the one place that decides whether the caller in a
+// context may do an operation on a practice's data and writes the
+// activity-log entry of that decision, the "allowed" one in the
+// transaction of the operation itself. The reference server goes through
+// it for every route that declares a permission; an embedder goes through
+// it with Guard, or with the guarded reads below (Patient), so that
+// patient data is never read or written through the Engine without an
+// entry.
+
+// Caller is who asks the Engine for an operation: set it on the context
+// with WithCaller.
+type Caller struct {
+	// Actor names the caller in the activity log and in what services
+	// record (an appointment's history, a grant's CreatedBy).
+	Actor actor.Actor
+	// Principal is what the caller may do: the grants of an account
+	// (RBAC.Principal) or an API key's permissions
+	// (rbac.PrincipalForAPIKey).
+	Principal rbac.Principal
+	// Home is the practice of the caller's own account, if any: an account
+	// of the practice that holds no grant there yet (a patient who just
+	// registered) is refused with 403, where a stranger gets 404.
+	Home tenant.PracticeID
+}
+
+// Request says where a call came from, for the activity log: set it on the
+// context with WithRequest. Its fields may be empty.
+type Request struct {
+	IP        string
+	UserAgent string
+	ID        string // the request's ID, as logged
+}
+
+type (
+	callerKey  struct{} // keys a context's *Caller
+	requestKey struct{} // keys a context's *Request
+)
+
+// WithRequest returns ctx carrying r.
+func WithRequest(ctx context.Context, r Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, &r)
+}
+
+// RequestFrom returns the Request ctx carries, or the zero Request.
+func RequestFrom(ctx context.Context) Request {
+	if r, ok := ctx.Value(requestKey{}).(*Request); ok {
+		return *r
+	}
+	return Request{}
+}
+
+// Entry returns an activity-log entry of practice by actor with the
+// request's IP, user agent and ID filled in from ctx (see WithRequest),
+// for the caller to complete.
+func Entry(ctx context.Context, practice tenant.PracticeID, actor, action, resourceType, resourceID string, out audit.Outcome) audit.Entry {
+	r := RequestFrom(ctx)
+	return audit.Entry{PracticeID: practice, Actor: actor, Action: action, ResourceType: resourceType,
+		ResourceID: clip(resourceID, 100), Outcome: out, IP: r.IP, UserAgent: clip(r.UserAgent, 500), RequestID: r.ID}
+}
+
+// WithCaller returns ctx carrying c, and c.Actor as its actor.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(actor.With(ctx, c.Actor), callerKey{}, &c)
+}
+
+// CallerFrom returns the Caller ctx carries.
+func CallerFrom(ctx context.Context) (*Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(*Caller)
+	return c, ok
+}
+
+// Access is one operation asked for: a permission over a practice (or a
+// patient of it), and how the activity log names it.
+type Access struct {
+	// Permission is what the operation needs; empty asks only that the
+	// caller hold some grant in the practice (a member).
+	Permission rbac.Permission
+	// PracticeID is the practice the operation acts in. When it is the
+	// nil ID, the target is GroupID itself (creating a practice in a
+	// group).
+	PracticeID tenant.PracticeID
+	GroupID    tenant.GroupID
+	// PatientID, when set, is the patient the operation acts on, so that a
+	// patient's self grant covers only their own record.
+	PatientID *uuid.UUID
+	// Action (such as "patient.read"), ResourceType and ResourceID name the
+	// operation in the activity log; an empty Action logs nothing.
+	Action, ResourceType, ResourceID string
+}
+
+// Permit is an access the guard allowed and has not logged yet: Do runs
+// the operation and logs it.
+type Permit struct {
+	e      *Engine
+	entry  audit.Entry
+	logged bool
+}
+
+// Authorize decides a for the caller in ctx. Without a caller it is
+// KindUnauthenticated. A practice that is unknown, or that the caller is
+// no member of (and not at home in), is KindNotFound, so that another
+// tenant's IDs do not leak; a permission the caller lacks is
+// KindForbidden. Both denials are logged (when a has an Action) before
+// Authorize returns. An allowed access is logged by the Permit's Do, in the
+// operation's transaction.
+func (e *Engine) Authorize(ctx context.Context, a Access) (*Permit, error) {
+	const op = "carebook.Authorize"
+	c, ok := CallerFrom(ctx)
+	if !ok {
+		return nil, errs.E(errs.KindUnauthenticated, op, "no caller: the context carries no principal (carebook.WithCaller)")
+	}
+	if a.PracticeID == uuid.Nil {
+		if a.GroupID == uuid.Nil {
+			return nil, errs.Invalid(op, "practice_id", "the access names no practice or group")
+		}
+		if _, err := e.store.Tenants.GetGroup(ctx, a.GroupID); err != nil {
+			return nil, err
+		}
+		if err := e.RBAC.Authorize(ctx, c.Principal, a.Permission, rbac.Target{GroupID: a.GroupID}); err != nil {
+			return nil, err
+		}
+		return &Permit{e: e, logged: true}, nil
+	}
+	p, err := e.Tenants.Practice(ctx, a.PracticeID)
+	if err != nil {
+		return nil, err
+	}
+	t := rbac.Target{GroupID: p.GroupID, PracticeID: p.ID, PatientID: a.PatientID}
+	pm := &Permit{e: e, logged: a.Action == "",
+		entry: Entry(ctx, p.ID, c.Actor.ID, a.Action, a.ResourceType, a.ResourceID, audit.Allowed)}
+	pm.entry.Role, pm.entry.PatientID = c.Principal.RoleNames(t), a.PatientID
+	member := rbac.Member(c.Principal, p.ID, p.GroupID)
+	if !member && c.Home != p.ID {
+		pm.deny(ctx)
+		return nil, errs.NotFound(op, "practice")
+	}
+	if a.Permission == "" {
+		if !member {
+			return nil, errs.E(errs.KindForbidden, op, "you hold no role in this practice yet")
+		}
+		return pm, nil
+	}
+	if err := e.RBAC.Authorize(ctx, c.Principal, a.Permission, t); err != nil {
+		pm.deny(ctx)
+		return nil, err
+	}
+	return pm, nil
+}
+
+// Guard authorizes a for the caller in ctx (see Authorize) and runs fn in
+// one transaction with the access's "allowed" entry (see Permit.Do).
+func (e *Engine) Guard(ctx context.Context, a Access, fn func(ctx context.Context) (resourceID string, err error)) error {
+	pm, err := e.Authorize(ctx, a)
+	if err != nil {
+		return err
+	}
+	return pm.Do(ctx, fn)
+}
+
+// Do runs fn, the allowed operation, and appends the access's "allowed"
+// entry in one transaction: if either fails, both roll back. fn returns
+// the ID of what it wrote, which becomes the entry's ResourceID when the
+// access named none (a new appointment). When fn fails, the attempt is
+// logged as "failed" on its own and fn's error returned. A Permit logs
+// once: a second Do runs fn without an entry.
+func (pm *Permit) Do(ctx context.Context, fn func(ctx context.Context) (resourceID string, err error)) error {
+	if pm.logged {
+		_, err := fn(ctx)
+		return err
+	}
+	pm.logged = true
+	var fnErr error
+	err := pm.e.InTx(ctx, func(ctx context.Context) error {
+		id, err := fn(ctx)
+		if err != nil {
+			fnErr = err
+			return err
+		}
+		entry := pm.entry
+		if entry.ResourceID == "" {
+			entry.ResourceID = clip(id, 100)
+		}
+		if _, err := pm.e.Audit.Record(ctx, entry); err != nil {
+			return errs.Wrap(errs.KindInternal, "carebook.Permit.Do", "cannot record the access in the activity log", err)
+		}
+		return nil
+	})
+	if fnErr != nil {
+		pm.record(ctx, audit.Failed)
+	}
+	return err
+}
+
+// Fail logs the access as a failed attempt, unless it was logged: the
+// operation was refused before it ran (bad input).
+func (pm *Permit) Fail(ctx context.Context) {
+	if !pm.logged {
+		pm.logged = true
+		pm.record(ctx, audit.Failed)
+	}
+}
+
+// deny logs the access as denied (when it has an Action).
+func (pm *Permit) deny(ctx context.Context) {
+	if !pm.logged {
+		pm.logged = true
+		pm.record(ctx, audit.Denied)
+	}
+}
+
+// record appends the entry with outcome out, on its own: a denial or a
+// failure stands even if its entry cannot be written, which is logged.
+func (pm *Permit) record(ctx context.Context, out audit.Outcome) {
+	e := pm.entry
+	e.Outcome = out
+	if _, err := pm.e.Audit.Record(context.WithoutCancel(ctx), e); err != nil {
+		pm.e.Logger.ErrorContext(ctx, "cannot record an access in the activity log",
+			"request_id", e.RequestID, "action", e.Action, "outcome", string(out), "error", err)
+	}
+}
+
+// Patient returns a patient of practice for the caller in ctx, who needs
+// patient.contact.read over that patient; the read and its "patient.read"
+// entry commit together (see Guard).
+func (e *Engine) Patient(ctx context.Context, practice tenant.PracticeID, id scheduling.PatientID) (*scheduling.Patient, error) {
+	var p *scheduling.Patient
+	err := e.Guard(ctx, Access{Permission: rbac.PatientContactRead, PracticeID: practice, PatientID: &id,
+		Action: "patient.read", ResourceType: "patient", ResourceID: id.String()},
+		func(ctx context.Context) (string, error) {
+			var err error
+			p, err = e.Scheduling.Patient(ctx, practice, id)
+			return id.String(), err
+		})
+	return p, err
+}
+
+// clip returns s cut to at most n bytes, on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,162 @@
+package carebook_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/actor"
+	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/rbac"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/sqlstore"
+	"github.com/carebook/carebook/sqlstore/sqltest"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+)
+
+// callerWith returns a context carrying a Caller whose account holds role
+// at scope, as an embedder builds it from its own sign-in.
+func callerWith(t *testing.T, c *clinic, role rbac.RoleID, scope rbac.Scope) context.Context {
+	t.Helper()
+	account := uuid.New()
+	_, err := c.e.RBAC.GrantAsSystem(c.staff, rbac.NewGrant{AccountID: account, RoleID: role, Scope: scope})
+	require.NoError(t, err)
+	pr, err := c.e.RBAC.Principal(c.staff, account)
+	require.NoError(t, err)
+	ctx := carebook.WithRequest(context.Background(), carebook.Request{IP: "192.0.2.7", UserAgent: "embedder", ID: "req-1"})
+	return carebook.WithCaller(ctx, carebook.Caller{Actor: actor.Actor{Kind: actor.Staff, ID: account.String()}, Principal: pr})
+}
+
+// entries returns the practice's activity-log entries of action.
+func entries(t *testing.T, c *clinic, action string) []*audit.Entry {
+	t.Helper()
+	got, err := c.e.Audit.Query(c.staff, c.practice, audit.Filter{Action: action})
+	require.NoError(t, err)
+	return got
+}
+
+// TestGuardLogsEmbeddersPatientReads: a patient read through the Engine
+// with a caller in the context writes its entry (allowed, naming the
+// patient, the caller and the caller's role); without a caller it is
+// refused and writes nothing; a caller without the permission, or of
+// another practice, is refused and the denial is logged.
+func TestGuardLogsEmbeddersPatientReads(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newClinic(t, st)
+		p, err := c.e.Tenants.Practice(c.staff, c.practice)
+		require.NoError(t, err)
+		desk := callerWith(t, c, rbac.FrontDeskID, rbac.PracticeScope(p.GroupID, p.ID))
+
+		got, err := c.e.Patient(desk, c.practice, c.patient.ID)
+		require.NoError(t, err)
+		require.Equal(t, c.patient.ID, got.ID)
+		reads := entries(t, c, "patient.read")
+		require.Len(t, reads, 1)
+		e := reads[0]
+		require.Equal(t, audit.Allowed, e.Outcome)
+		require.Equal(t, c.patient.ID, *e.PatientID)
+		require.Equal(t, c.patient.ID.String(), e.ResourceID)
+		require.Equal(t, rbac.FrontDesk, e.Role)
+		require.Equal(t, "192.0.2.7", e.IP)
+		require.Equal(t, "req-1", e.RequestID)
+		who, _ := carebook.CallerFrom(desk)
+		require.Equal(t, who.Actor.ID, e.Actor)
+
+		// No caller: refused, nothing read, nothing logged.
+		_, err = c.e.Patient(context.Background(), c.practice, c.patient.ID)
+		require.Equal(t, errs.KindUnauthenticated, errs.KindOf(err))
+		_, err = c.e.Patient(c.staff, c.practice, c.patient.ID) // an actor is no caller
+		require.Equal(t, errs.KindUnauthenticated, errs.KindOf(err))
+		require.Len(t, entries(t, c, "patient.read"), 1)
+
+		// Another patient's self grant does not reach this patient: 403,
+		// and the denial is logged.
+		other, err := c.e.Scheduling.CreatePatient(c.staff, c.practice, schedulingPatient("Alan", "Turing"))
+		require.NoError(t, err)
+		self := callerWith(t, c, rbac.PatientRoleID, rbac.SelfScope(p.GroupID, p.ID, other.ID))
+		_, err = c.e.Patient(self, c.practice, c.patient.ID)
+		require.Equal(t, errs.KindForbidden, errs.KindOf(err))
+		if _, err := c.e.Patient(self, c.practice, other.ID); err != nil {
+			t.Fatalf("a patient reading their own record: %v", err)
+		}
+
+		// A caller of another practice learns nothing: 404, logged as
+		// denied in the practice asked about.
+		g2, err := c.e.Tenants.CreateGroup(c.staff, "Elsewhere Health")
+		require.NoError(t, err)
+		p2, err := c.e.Tenants.CreatePractice(c.staff, tenant.NewPractice{GroupID: g2.ID, Name: "Elsewhere"})
+		require.NoError(t, err)
+		stranger := callerWith(t, c, rbac.PracticeAdminID, rbac.PracticeScope(g2.ID, p2.ID))
+		_, err = c.e.Patient(stranger, c.practice, c.patient.ID)
+		require.Equal(t, errs.KindNotFound, errs.KindOf(err))
+
+		var outcomes []audit.Outcome
+		for _, e := range entries(t, c, "patient.read") {
+			outcomes = append(outcomes, e.Outcome)
+		}
+		require.Equal(t, []audit.Outcome{audit.Allowed, audit.Denied, audit.Allowed, audit.Denied}, outcomes)
+	})
+}
+
+// TestGuardWriteAndEntryCommitTogether: Guard's operation and its entry
+// are one transaction; an operation that fails leaves a "failed" entry and
+// nothing of its own.
+func TestGuardWriteAndEntryCommitTogether(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newClinic(t, st)
+		p, err := c.e.Tenants.Practice(c.staff, c.practice)
+		require.NoError(t, err)
+		desk := callerWith(t, c, rbac.FrontDeskID, rbac.PracticeScope(p.GroupID, p.ID))
+		access := carebook.Access{Permission: rbac.AppointmentBook, PracticeID: c.practice, PatientID: &c.patient.ID,
+			Action: "appointment.book", ResourceType: "appointment"}
+		start := c.at(3, 3, 10, 0)
+		var booked uuid.UUID
+		err = c.e.Guard(desk, access, func(ctx context.Context) (string, error) {
+			a, err := c.e.Scheduling.Book(ctx, c.practice, bookRequest(c, start))
+			if err != nil {
+				return "", err
+			}
+			booked = a.ID
+			return a.ID.String(), nil
+		})
+		require.NoError(t, err)
+		got := entries(t, c, "appointment.book")
+		require.Len(t, got, 1)
+		require.Equal(t, booked.String(), got[0].ResourceID)
+		require.Equal(t, audit.Allowed, got[0].Outcome)
+
+		// The same time again conflicts: the booking is not written, and the
+		// attempt is logged as failed, not allowed.
+		err = c.e.Guard(desk, access, func(ctx context.Context) (string, error) {
+			_, err := c.e.Scheduling.Book(ctx, c.practice, bookRequest(c, start))
+			return "", err
+		})
+		require.Equal(t, errs.KindConflict, errs.KindOf(err))
+		got = entries(t, c, "appointment.book")
+		require.Len(t, got, 2)
+		require.Equal(t, audit.Failed, got[1].Outcome)
+		list, err := c.e.Store().Scheduling.ListAppointments(c.staff, c.practice, schedulingFilter(start))
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+	})
+}
+
+// schedulingPatient is a new patient's details.
+func schedulingPatient(given, family string) scheduling.PatientInput {
+	return scheduling.PatientInput{GivenName: given, FamilyName: family, BirthDate: "1990-06-23", Language: "en"}
+}
+
+// bookRequest books the clinic's patient at start.
+func bookRequest(c *clinic, start time.Time) scheduling.BookRequest {
+	return scheduling.BookRequest{PatientID: c.patient.ID, ProviderID: c.provider, VisitTypeID: c.vt, Start: start}
+}
+
+// schedulingFilter keeps the appointments that overlap the half hour from
+// start.
+func schedulingFilter(start time.Time) scheduling.AppointmentFilter {
+	return scheduling.AppointmentFilter{From: start, To: start.Add(30 * time.Minute)}
+}

@@ -1,0 +1,53 @@
+package sqlstore
+
+import (
+	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/identity"
+	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/rbac"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/tenant"
+)
+
+// The domain stores. Each is a view of one pool (conn) and keeps one
+// domain's tables; its InTx, HasTx and Lock are the pool's, so a
+// transaction begun through any of them is the transaction of all of them:
+// a booking, its outbox messages and its activity-log entry, written
+// through three stores with the context InTx hands out, commit together.
+var (
+	_ tenant.Store     = (*Tenants)(nil)
+	_ scheduling.Store = (*Scheduling)(nil)
+	_ identity.Store   = (*Identity)(nil)
+	_ rbac.Store       = (*RBAC)(nil)
+	_ audit.Store      = (*Audit)(nil)
+	_ notify.Store     = (*Notify)(nil)
+	_ notify.Outbox    = (*Outbox)(nil)
+)
+
+// Tenants keeps groups, practices and their locations (tenant.Store).
+type Tenants struct{ *conn }
+
+// Scheduling keeps providers, resources, patients, visit types, blocks and
+// appointments with their history (scheduling.Store).
+type Scheduling struct{ *conn }
+
+// Identity keeps accounts, sessions, MFA, invitations, email verifications
+// and API keys (identity.Store).
+type Identity struct{ *conn }
+
+// RBAC keeps custom roles and grants (rbac.Store).
+type RBAC struct{ *conn }
+
+// Audit keeps the activity log: its entries, each practice's chain head and
+// the exports to cold storage (audit.Store).
+type Audit struct{ *conn }
+
+// Notify keeps notification settings, templates, patients' preferences and
+// consent, the outbox's messages as staff see them, delivery reports and
+// the webhook replay memory (notify.Store).
+type Notify struct{ *conn }
+
+// Outbox is the dispatcher's side of the outbox: claiming due messages,
+// marking them sending, recording results and settling those left in doubt
+// (notify.Outbox).
+type Outbox struct{ *conn }
