@@ -222,7 +222,7 @@ func validateAnswer(r *http.Request, res resp) error {
 }
 
 // npi makes a valid NPI from nine digits.
-func npi(t *testing.T, nine string) string {
+func npi(t testing.TB, nine string) string {
 	for d := '0'; d <= '9'; d++ {
 		if s := nine + string(d); scheduling.ValidNPI(s) {
 			return s
