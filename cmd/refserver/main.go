@@ -28,6 +28,7 @@ import (
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/notify/sendgrid"
 	"github.com/carebook/carebook/refserver"
+	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/tenant"
 	"github.com/go-co-op/gocron/v2"
 	"github.com/google/uuid"
@@ -255,6 +256,9 @@ func (m *Main) ParseFlags(args []string) error {
 	if cfg.DSN == "" {
 		return errors.New("the DSN is empty; set -dsn or CAREBOOK_DSN")
 	}
+	if _, err := sqlstore.ParseDSN(cfg.DSN); err != nil {
+		return fmt.Errorf("-dsn / CAREBOOK_DSN: %w", err)
+	}
 	if cfg.Auth != authHeader && cfg.Auth != authSession {
 		return fmt.Errorf("-auth / CAREBOOK_AUTH = %q; want header or session", cfg.Auth)
 	}
@@ -296,27 +300,11 @@ func defaultArchive(dsn string) string {
 // sqliteDir is the directory of a SQLite database file, "" for PostgreSQL
 // and in-memory databases.
 func sqliteDir(dsn string) string {
-	path, _ := sqliteFile(dsn)
-	if path == "" {
+	d, err := sqlstore.ParseDSN(dsn)
+	if err != nil || d.Dialect != sqlstore.SQLite || d.InMemory() {
 		return ""
 	}
-	return filepath.Dir(path)
-}
-
-// sqliteFile returns the path of the SQLite database file dsn names, "" for
-// an in-memory one; ok is false when dsn is not SQLite.
-func sqliteFile(dsn string) (path string, ok bool) {
-	if !strings.HasPrefix(dsn, "sqlite:") && !strings.HasPrefix(dsn, "file:") && !strings.HasSuffix(dsn, ".db") {
-		return "", false
-	}
-	path = strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	if strings.Contains(path, ":memory:") {
-		path = ""
-	}
-	return path, true
+	return filepath.Dir(d.Path)
 }
 
 // secretKey returns the key that seals secrets at rest, and where it came
@@ -329,15 +317,18 @@ func secretKey(cfg Config) (*identity.StaticKey, string, error) {
 		k, err := identity.ParseStaticKey("secret_key", cfg.SecretKey)
 		return k, "-secret-key", err
 	}
-	path, ok := sqliteFile(cfg.DSN)
-	if !ok {
+	dsn, err := sqlstore.ParseDSN(cfg.DSN)
+	if err != nil {
+		return nil, "", err
+	}
+	if dsn.Dialect != sqlstore.SQLite {
 		return nil, "", errors.New("PostgreSQL needs -secret-key or CAREBOOK_SECRET_KEY (the base64 of 32 random bytes, such as from openssl rand -base64 32)")
 	}
-	if path == "" {
+	if dsn.InMemory() {
 		k, err := identity.NewStaticKey(randomKey())
 		return k, "made for this in-memory run", err
 	}
-	file := path + ".key"
+	file := dsn.Path + ".key"
 	b, err := keyFile(file)
 	if err != nil {
 		return nil, "", fmt.Errorf("the secret key file: %w", err)
