@@ -226,7 +226,8 @@ func TestHelpListsEnvironment(t *testing.T) {
 	if err := m.ParseFlags([]string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, v := range envVars {
+	cfg := DefaultConfig()
+	for _, v := range options(&cfg) {
 		if !strings.Contains(usage.String(), "-"+v.flag) || !strings.Contains(usage.String(), v.env) {
 			t.Errorf("usage lacks -%s / %s:\n%s", v.flag, v.env, usage.String())
 		}
