@@ -30,7 +30,6 @@ import (
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/tenant"
 	"github.com/go-co-op/gocron/v2"
-	"github.com/google/uuid"
 )
 
 func main() {
@@ -110,7 +109,7 @@ const (
 // otherwise.
 func DefaultConfig() Config {
 	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession,
-		AuditArchive: "audit-archive", AuditExportEvery: 15 * time.Minute, Notify: NotifyConfig{DispatchEvery: 5 * time.Second, DispatchLease: 2 * time.Minute,
+		AuditArchive: "audit-archive", AuditExportEvery: carebook.DefaultAuditExportEvery, Notify: NotifyConfig{DispatchEvery: carebook.DefaultDispatchEvery, DispatchLease: 2 * time.Minute,
 			SendGridActivityLag: sendgrid.DefaultActivityLag}}
 }
 
@@ -432,50 +431,38 @@ func closeListener(ln net.Listener) {
 	}
 }
 
-// startJobs starts the scheduler of serve's jobs: the outbox dispatch, and
-// the activity log export into Config.AuditArchive unless that is "".
+// startJobs starts the scheduler of serve's jobs (Engine.RegisterJobs):
+// the outbox dispatch, and the activity log export into
+// Config.AuditArchive unless that is "". A run's failure is logged; the
+// next run tries again.
 func (m *Main) startJobs() error {
+	cfg := m.Config
+	senders, err := m.senders()
+	if err != nil {
+		return err
+	}
+	jobs := carebook.JobsConfig{Senders: senders, Dispatcher: notify.DispatcherConfig{Lease: cfg.Notify.DispatchLease},
+		DispatchEvery: cfg.Notify.DispatchEvery, AuditExportEvery: cfg.AuditExportEvery, Logger: m.logger}
+	if cfg.AuditArchive == "" {
+		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
+	} else {
+		archive, err := audit.NewDirArchive(cfg.AuditArchive)
+		if err != nil {
+			return err
+		}
+		jobs.AuditArchive = archive
+	}
 	s, err := gocron.NewScheduler(gocron.WithLocation(time.UTC))
 	if err != nil {
 		return fmt.Errorf("start the scheduler: %w", err)
 	}
-	if err := m.startExport(s); err != nil {
-		s.Shutdown()
-		return err
-	}
-	if err := m.startDispatch(s); err != nil {
+	registered, err := m.engine.RegisterJobs(s, jobs)
+	if err != nil {
 		s.Shutdown()
 		return err
 	}
 	s.Start()
-	m.scheduler = s
-	return nil
-}
-
-// startExport adds the activity log export job to s, unless
-// Config.AuditArchive is "". A run's failure is logged; the next run tries
-// again.
-func (m *Main) startExport(s gocron.Scheduler) error {
-	cfg := m.Config
-	if cfg.AuditArchive == "" {
-		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
-		return nil
-	}
-	archive, err := audit.NewDirArchive(cfg.AuditArchive)
-	if err != nil {
-		return err
-	}
-	x := audit.NewExporter(m.engine.Store(), archive, m.engine.Clock)
-	logger := m.logger
-	_, err = audit.Register(s, x, cfg.AuditExportEvery, gocron.WithEventListeners(
-		gocron.AfterJobRunsWithError(func(_ uuid.UUID, name string, err error) {
-			logger.Error("the activity log export failed; the next run tries again", "job", name, "error", err)
-		}),
-	))
-	if err != nil {
-		return err
-	}
-	m.exporter = x
+	m.scheduler, m.exporter, m.dispatcher = s, registered.Exporter, registered.Dispatcher
 	return nil
 }
 

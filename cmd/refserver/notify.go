@@ -16,8 +16,6 @@ import (
 	"github.com/carebook/carebook/notify/twilio"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/tenant"
-	"github.com/go-co-op/gocron/v2"
-	"github.com/google/uuid"
 )
 
 // NotifyConfig is how serve sends messages and takes the providers'
@@ -223,21 +221,4 @@ func (m *Main) webhookOptions(opts *refserver.Options, publicURL string) error {
 		opts.SendGridEvents = v
 	}
 	return nil
-}
-
-// startDispatch adds the outbox dispatch job to s. A run's failure is
-// logged; the next run tries again.
-func (m *Main) startDispatch(s gocron.Scheduler) error {
-	senders, err := m.senders()
-	if err != nil {
-		return err
-	}
-	m.dispatcher = m.engine.NewDispatcher(notify.DispatcherConfig{Lease: m.Config.Notify.DispatchLease}, senders...)
-	logger := m.logger
-	_, err = notify.Register(s, m.dispatcher, m.Config.Notify.DispatchEvery, gocron.WithEventListeners(
-		gocron.AfterJobRunsWithError(func(_ uuid.UUID, name string, err error) {
-			logger.Error("sending messages failed; the next run tries again", "job", name, "error", err)
-		}),
-	))
-	return err
 }
