@@ -5,14 +5,12 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/carebook/carebook/errs"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -96,47 +94,23 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		sqldb *sql.DB
 		d     Dialect
 	)
-	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		cfg, err := pgx.ParseConfig(dsn)
-		if err != nil {
-			return nil, errs.Wrap(errs.KindInvalid, op, "bad PostgreSQL DSN", err)
-		}
-		if !strings.Contains(dsn, "default_query_exec_mode=") {
-			cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
-		}
-		sqldb = stdlib.OpenDB(*cfg)
+	p, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	switch d = p.Dialect; d {
+	case Postgres:
+		sqldb = stdlib.OpenDB(*p.Postgres)
 		sqldb.SetMaxIdleConns(16)
-		d = Postgres
-	case strings.HasPrefix(dsn, "sqlite:"), strings.HasPrefix(dsn, "file:"), strings.HasSuffix(dsn, ".db"):
-		path, params := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:"), ""
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			path, params = path[:i], path[i+1:]
-		}
-		if path == "" {
-			return nil, errs.Invalid(op, "dsn", "SQLite DSN names no file")
-		}
-		q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-			"&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		if params != "" {
-			if _, err := url.ParseQuery(params); err != nil {
-				return nil, errs.Wrap(errs.KindInvalid, op, "bad SQLite DSN parameters", err)
-			}
-			q += "&" + params
-		}
-		var err error
-		sqldb, err = sql.Open("sqlite", "file:"+path+"?"+q)
-		if err != nil {
+	case SQLite:
+		if sqldb, err = sql.Open("sqlite", p.driverDSN()); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
-		if path == ":memory:" {
+		if p.InMemory() {
 			// Every connection would get its own empty database.
 			sqldb.SetMaxOpenConns(1)
 		}
 		sqldb.SetMaxIdleConns(8)
-		d = SQLite
-	default:
-		return nil, errs.Invalid(op, "dsn", "DSN is neither postgres:// nor sqlite:, file: or *.db")
 	}
 	var db *bun.DB
 	if d == Postgres {

@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -28,9 +27,9 @@ import (
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/notify/sendgrid"
 	"github.com/carebook/carebook/refserver"
+	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/tenant"
 	"github.com/go-co-op/gocron/v2"
-	"github.com/google/uuid"
 )
 
 func main() {
@@ -110,7 +109,7 @@ const (
 // otherwise.
 func DefaultConfig() Config {
 	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession,
-		AuditArchive: "audit-archive", AuditExportEvery: 15 * time.Minute, Notify: NotifyConfig{DispatchEvery: 5 * time.Second, DispatchLease: 2 * time.Minute,
+		AuditArchive: "audit-archive", AuditExportEvery: carebook.DefaultAuditExportEvery, Notify: NotifyConfig{DispatchEvery: carebook.DefaultDispatchEvery, DispatchLease: 2 * time.Minute,
 			SendGridActivityLag: sendgrid.DefaultActivityLag}}
 }
 
@@ -124,9 +123,10 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	// Getenv reads the environment; os.Getenv by default.
 	Getenv func(string) string
-	// LookupEnv, when set, tells a variable set empty from an unset one
-	// (CAREBOOK_AUDIT_ARCHIVE="" turns the export off). When nil, Getenv is
-	// read and an empty variable counts as unset.
+	// LookupEnv, when set, reads the environment instead of Getenv, telling
+	// a variable set empty from an unset one (CAREBOOK_AUDIT_ARCHIVE=""
+	// turns the export off). When nil, Getenv is read and an empty variable
+	// counts as unset.
 	LookupEnv func(string) (string, bool)
 
 	engine       *carebook.Engine
@@ -148,27 +148,10 @@ func NewMain() *Main {
 	return &Main{Config: DefaultConfig(), Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 }
 
-// envVar is one flag's environment variable.
-type envVar struct{ flag, env, help string }
-
-var envVars = []envVar{
-	{"addr", "CAREBOOK_ADDR", "address to listen on (serve)"},
-	{"dsn", "CAREBOOK_DSN", "database: postgres://... or sqlite:PATH"},
-	{"migrate", "CAREBOOK_MIGRATE", "run migrations on start (serve, demo)"},
-	{"demo", "CAREBOOK_DEMO", "seed the demo clinic on start unless it exists (serve)"},
-	{"log-level", "CAREBOOK_LOG_LEVEL", "log level: debug, info, warn or error"},
-	{"auth", "CAREBOOK_AUTH", "authentication: session, or header (trusts X-Carebook-Actor; development only)"},
-	{"tls-cert", "CAREBOOK_TLS_CERT", "PEM certificate file: serve HTTPS (with -tls-key)"},
-	{"tls-key", "CAREBOOK_TLS_KEY", "PEM private key file of -tls-cert"},
-	{"audit-archive", "CAREBOOK_AUDIT_ARCHIVE", "directory for the activity log export; empty turns it off (default: audit-archive beside a SQLite database)"},
-	{"audit-export-every", "CAREBOOK_AUDIT_EXPORT_EVERY", "how often the activity log export runs (serve)"},
-	{"secret-key", "CAREBOOK_SECRET_KEY", "base64 of the 32-byte key sealing secrets at rest (default: PATH.key beside a SQLite database, made if missing)"},
-	{"trusted-proxies", "CAREBOOK_TRUSTED_PROXIES", "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For names the client (serve)"},
-}
-
 // ParseFlags reads the subcommand and flags from args (without the program
 // name), each flag defaulting to its environment variable and then to
-// DefaultConfig. It returns flag.ErrHelp after printing usage for -h.
+// DefaultConfig, as the table of options says. It returns flag.ErrHelp
+// after printing usage for -h.
 func (m *Main) ParseFlags(args []string) error {
 	cfg := DefaultConfig()
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -179,81 +162,22 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("unknown command %q; want serve, migrate or demo", args[0])
 		}
 	}
-	// Environment first, so that flags override it.
-	getenv := m.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	if v := getenv("CAREBOOK_ADDR"); v != "" {
-		cfg.Addr = v
-	}
-	if v := getenv("CAREBOOK_DSN"); v != "" {
-		cfg.DSN = v
-	}
-	for _, b := range []struct {
-		env string
-		dst *bool
-	}{{"CAREBOOK_MIGRATE", &cfg.Migrate}, {"CAREBOOK_DEMO", &cfg.Demo}} {
-		if v := getenv(b.env); v != "" {
-			x, err := strconv.ParseBool(v)
-			if err != nil {
-				return fmt.Errorf("%s=%q is not a boolean", b.env, v)
-			}
-			*b.dst = x
-		}
-	}
-	if v := getenv("CAREBOOK_LOG_LEVEL"); v != "" {
-		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			return fmt.Errorf("CAREBOOK_LOG_LEVEL=%q: want debug, info, warn or error", v)
-		}
-	}
-
-	if v := getenv("CAREBOOK_AUTH"); v != "" {
-		cfg.Auth = v
-	}
-	cfg.TLSCert, cfg.TLSKey = getenv("CAREBOOK_TLS_CERT"), getenv("CAREBOOK_TLS_KEY")
-	cfg.TrustedProxies = getenv("CAREBOOK_TRUSTED_PROXIES")
-	cfg.SecretKey = getenv("CAREBOOK_SECRET_KEY")
-	archive, archiveSet := getenv("CAREBOOK_AUDIT_ARCHIVE"), false
-	if m.LookupEnv != nil {
-		archive, archiveSet = m.LookupEnv("CAREBOOK_AUDIT_ARCHIVE")
-	} else {
-		archiveSet = archive != ""
-	}
-	if v := getenv("CAREBOOK_AUDIT_EXPORT_EVERY"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("CAREBOOK_AUDIT_EXPORT_EVERY=%q is not a duration such as 15m", v)
-		}
-		cfg.AuditExportEvery = d
-	}
+	opts := options(&cfg)
 	fs := flag.NewFlagSet("refserver", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "")
-	fs.StringVar(&cfg.DSN, "dsn", cfg.DSN, "")
-	fs.BoolVar(&cfg.Migrate, "migrate", cfg.Migrate, "")
-	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "")
-	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "")
-	fs.StringVar(&cfg.Auth, "auth", cfg.Auth, "")
-	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "")
-	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "")
-	fs.StringVar(&archive, "audit-archive", archive, "")
-	fs.DurationVar(&cfg.AuditExportEvery, "audit-export-every", cfg.AuditExportEvery, "")
-	if err := notifyFlags(fs, &cfg.Notify, getenv); err != nil {
+	fs.Usage = func() { usage(fs, opts) }
+	set, err := parseOptions(fs, opts, args, m.lookupEnv())
+	if err != nil {
 		return err
 	}
-	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "")
-	fs.StringVar(&cfg.SecretKey, "secret-key", cfg.SecretKey, "")
-	fs.Usage = func() { m.usage(fs) }
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	fs.Visit(func(f *flag.Flag) { archiveSet = archiveSet || f.Name == "audit-archive" })
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if cfg.DSN == "" {
 		return errors.New("the DSN is empty; set -dsn or CAREBOOK_DSN")
+	}
+	if _, err := sqlstore.ParseDSN(cfg.DSN); err != nil {
+		return fmt.Errorf("-dsn / CAREBOOK_DSN: %w", err)
 	}
 	if cfg.Auth != authHeader && cfg.Auth != authSession {
 		return fmt.Errorf("-auth / CAREBOOK_AUTH = %q; want header or session", cfg.Auth)
@@ -275,8 +199,7 @@ func (m *Main) ParseFlags(args []string) error {
 	if err := cfg.Notify.check(); err != nil {
 		return err
 	}
-	cfg.AuditArchive = archive
-	if !archiveSet {
+	if !set["audit-archive"] {
 		cfg.AuditArchive = defaultArchive(cfg.DSN)
 	}
 	m.Config = cfg
@@ -296,27 +219,11 @@ func defaultArchive(dsn string) string {
 // sqliteDir is the directory of a SQLite database file, "" for PostgreSQL
 // and in-memory databases.
 func sqliteDir(dsn string) string {
-	path, _ := sqliteFile(dsn)
-	if path == "" {
+	d, err := sqlstore.ParseDSN(dsn)
+	if err != nil || d.Dialect != sqlstore.SQLite || d.InMemory() {
 		return ""
 	}
-	return filepath.Dir(path)
-}
-
-// sqliteFile returns the path of the SQLite database file dsn names, "" for
-// an in-memory one; ok is false when dsn is not SQLite.
-func sqliteFile(dsn string) (path string, ok bool) {
-	if !strings.HasPrefix(dsn, "sqlite:") && !strings.HasPrefix(dsn, "file:") && !strings.HasSuffix(dsn, ".db") {
-		return "", false
-	}
-	path = strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	if strings.Contains(path, ":memory:") {
-		path = ""
-	}
-	return path, true
+	return filepath.Dir(d.Path)
 }
 
 // secretKey returns the key that seals secrets at rest, and where it came
@@ -329,15 +236,18 @@ func secretKey(cfg Config) (*identity.StaticKey, string, error) {
 		k, err := identity.ParseStaticKey("secret_key", cfg.SecretKey)
 		return k, "-secret-key", err
 	}
-	path, ok := sqliteFile(cfg.DSN)
-	if !ok {
+	dsn, err := sqlstore.ParseDSN(cfg.DSN)
+	if err != nil {
+		return nil, "", err
+	}
+	if dsn.Dialect != sqlstore.SQLite {
 		return nil, "", errors.New("PostgreSQL needs -secret-key or CAREBOOK_SECRET_KEY (the base64 of 32 random bytes, such as from openssl rand -base64 32)")
 	}
-	if path == "" {
+	if dsn.InMemory() {
 		k, err := identity.NewStaticKey(randomKey())
 		return k, "made for this in-memory run", err
 	}
-	file := path + ".key"
+	file := dsn.Path + ".key"
 	b, err := keyFile(file)
 	if err != nil {
 		return nil, "", fmt.Errorf("the secret key file: %w", err)
@@ -367,7 +277,24 @@ func randomKey() []byte {
 	return b
 }
 
-func (m *Main) usage(fs *flag.FlagSet) {
+// lookupEnv returns how ParseFlags reads the environment: LookupEnv, else
+// Getenv (os.Getenv when nil) with an empty variable unset.
+func (m *Main) lookupEnv() func(string) (string, bool) {
+	if m.LookupEnv != nil {
+		return m.LookupEnv
+	}
+	getenv := m.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return func(k string) (string, bool) {
+		v := getenv(k)
+		return v, v != ""
+	}
+}
+
+// usage prints -h: the commands, and the options' table.
+func usage(fs *flag.FlagSet, opts []option) {
 	w := fs.Output()
 	fmt.Fprint(w, `Usage: refserver [serve|migrate|demo] [flags]
 
@@ -378,15 +305,7 @@ Commands:
 
 Flags (each falls back to its environment variable):
 `)
-	for _, v := range append(envVars[:len(envVars):len(envVars)], notifyEnvVars...) {
-		// A flag whose help says its default itself, or that has none, is
-		// not given a second one.
-		def := ""
-		if f := fs.Lookup(v.flag); f.DefValue != "" && !strings.Contains(v.help, "(default") {
-			def = fmt.Sprintf(" (default %q)", f.DefValue)
-		}
-		fmt.Fprintf(w, "  -%-18s %-27s %s%s\n", v.flag, v.env, v.help, def)
-	}
+	printOptions(w, fs, opts)
 }
 
 // Run opens the engine and runs the command. For serve it returns once the
@@ -512,50 +431,38 @@ func closeListener(ln net.Listener) {
 	}
 }
 
-// startJobs starts the scheduler of serve's jobs: the outbox dispatch, and
-// the activity log export into Config.AuditArchive unless that is "".
+// startJobs starts the scheduler of serve's jobs (Engine.RegisterJobs):
+// the outbox dispatch, and the activity log export into
+// Config.AuditArchive unless that is "". A run's failure is logged; the
+// next run tries again.
 func (m *Main) startJobs() error {
+	cfg := m.Config
+	senders, err := m.senders()
+	if err != nil {
+		return err
+	}
+	jobs := carebook.JobsConfig{Senders: senders, Dispatcher: notify.DispatcherConfig{Lease: cfg.Notify.DispatchLease},
+		DispatchEvery: cfg.Notify.DispatchEvery, AuditExportEvery: cfg.AuditExportEvery, Logger: m.logger}
+	if cfg.AuditArchive == "" {
+		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
+	} else {
+		archive, err := audit.NewDirArchive(cfg.AuditArchive)
+		if err != nil {
+			return err
+		}
+		jobs.AuditArchive = archive
+	}
 	s, err := gocron.NewScheduler(gocron.WithLocation(time.UTC))
 	if err != nil {
 		return fmt.Errorf("start the scheduler: %w", err)
 	}
-	if err := m.startExport(s); err != nil {
-		s.Shutdown()
-		return err
-	}
-	if err := m.startDispatch(s); err != nil {
+	registered, err := m.engine.RegisterJobs(s, jobs)
+	if err != nil {
 		s.Shutdown()
 		return err
 	}
 	s.Start()
-	m.scheduler = s
-	return nil
-}
-
-// startExport adds the activity log export job to s, unless
-// Config.AuditArchive is "". A run's failure is logged; the next run tries
-// again.
-func (m *Main) startExport(s gocron.Scheduler) error {
-	cfg := m.Config
-	if cfg.AuditArchive == "" {
-		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
-		return nil
-	}
-	archive, err := audit.NewDirArchive(cfg.AuditArchive)
-	if err != nil {
-		return err
-	}
-	x := audit.NewExporter(m.engine.Store().Audit, archive, m.engine.Clock)
-	logger := m.logger
-	_, err = audit.Register(s, x, cfg.AuditExportEvery, gocron.WithEventListeners(
-		gocron.AfterJobRunsWithError(func(_ uuid.UUID, name string, err error) {
-			logger.Error("the activity log export failed; the next run tries again", "job", name, "error", err)
-		}),
-	))
-	if err != nil {
-		return err
-	}
-	m.exporter = x
+	m.scheduler, m.exporter, m.dispatcher = s, registered.Exporter, registered.Dispatcher
 	return nil
 }
 

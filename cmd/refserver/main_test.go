@@ -196,6 +196,8 @@ func TestParseFlags(t *testing.T) {
 			func(c Config) bool { return c.TrustedProxies == "10.0.0.0/8, 192.168.1.1" }, ""},
 		{"trusted proxies flag beats environment", []string{"-trusted-proxies", "fd00::/8"}, map[string]string{"CAREBOOK_TRUSTED_PROXIES": "10.0.0.0/8"},
 			func(c Config) bool { return c.TrustedProxies == "fd00::/8" }, ""},
+		{"bad dsn", []string{"-dsn", "mysql://x"}, nil, nil, "-dsn / CAREBOOK_DSN"},
+		{"bad sqlite parameters", nil, map[string]string{"CAREBOOK_DSN": "sqlite:x.db?a=%zz"}, nil, "CAREBOOK_DSN"},
 		{"bad trusted proxy", []string{"-trusted-proxies", "10.0.0.0/8,proxy.example"}, nil, nil, "CAREBOOK_TRUSTED_PROXIES"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -224,7 +226,8 @@ func TestHelpListsEnvironment(t *testing.T) {
 	if err := m.ParseFlags([]string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, v := range envVars {
+	cfg := DefaultConfig()
+	for _, v := range options(&cfg) {
 		if !strings.Contains(usage.String(), "-"+v.flag) || !strings.Contains(usage.String(), v.env) {
 			t.Errorf("usage lacks -%s / %s:\n%s", v.flag, v.env, usage.String())
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -17,8 +16,6 @@ import (
 	"github.com/carebook/carebook/notify/twilio"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/tenant"
-	"github.com/go-co-op/gocron/v2"
-	"github.com/google/uuid"
 )
 
 // NotifyConfig is how serve sends messages and takes the providers'
@@ -62,49 +59,6 @@ type NotifyConfig struct {
 
 // linkKeyFile is the name of the generated link key, beside the database.
 const linkKeyFile = "carebook-link.key"
-
-// notifyEnvVars are the notification flags and their environment variables.
-var notifyEnvVars = []envVar{
-	{"public-url", "CAREBOOK_PUBLIC_URL", "public base URL: email links and Twilio signatures (default: the address served)"},
-	{"twilio-account-sid", "TWILIO_ACCOUNT_SID", "Twilio account SID: send SMS through Twilio (else they are logged)"},
-	{"twilio-auth-token", "TWILIO_AUTH_TOKEN", "Twilio auth token: sends SMS and checks Twilio's webhooks"},
-	{"twilio-from", "TWILIO_FROM", "default SMS sender number, E.164"},
-	{"twilio-base-url", "TWILIO_BASE_URL", "Twilio API base URL, for a regional edge or a test double; empty is https://api.twilio.com"},
-	{"sendgrid-api-key", "SENDGRID_API_KEY", "SendGrid API key: send email through SendGrid (else they are logged)"},
-	{"sendgrid-from", "SENDGRID_FROM", "default email sender address"},
-	{"sendgrid-event-key", "SENDGRID_EVENT_PUBLIC_KEY", "SendGrid signed event webhook verification key (base64)"},
-	{"sendgrid-base-url", "SENDGRID_BASE_URL", "SendGrid API base URL, e.g. https://api.eu.sendgrid.com or a test double; empty is https://api.sendgrid.com"},
-	{"link-key", "CAREBOOK_LINK_KEY", "base64 key (32+ bytes) signing email links (default: " + linkKeyFile + " beside a SQLite database)"},
-	{"dispatch-every", "CAREBOOK_DISPATCH_EVERY", "how often serve sends due messages"},
-	{"dispatch-lease", "CAREBOOK_DISPATCH_LEASE", "how long a replica holds the messages it claimed or is sending before another takes them over"},
-	{"sendgrid-activity-lag", "SENDGRID_ACTIVITY_LAG", "how long SendGrid's Email Activity may lag a send: an email in doubt it does not show is sent again only after this"},
-}
-
-// notifyFlags reads the notification settings from the environment into
-// cfg, and registers their flags on fs over them.
-func notifyFlags(fs *flag.FlagSet, cfg *NotifyConfig, getenv func(string) string) error {
-	strs := []*string{&cfg.PublicURL, &cfg.TwilioAccountSID, &cfg.TwilioAuthToken, &cfg.TwilioFrom, &cfg.TwilioBaseURL,
-		&cfg.SendGridAPIKey, &cfg.SendGridFrom, &cfg.SendGridEventKey, &cfg.SendGridBaseURL, &cfg.LinkKey}
-	for i, dst := range strs {
-		v := notifyEnvVars[i]
-		if s := getenv(v.env); s != "" {
-			*dst = s
-		}
-		fs.StringVar(dst, v.flag, *dst, "")
-	}
-	for i, dst := range []*time.Duration{&cfg.DispatchEvery, &cfg.DispatchLease, &cfg.SendGridActivityLag} {
-		v := notifyEnvVars[len(strs)+i]
-		if s := getenv(v.env); s != "" {
-			d, err := time.ParseDuration(s)
-			if err != nil {
-				return fmt.Errorf("%s=%q is not a duration such as 5s", v.env, s)
-			}
-			*dst = d
-		}
-		fs.DurationVar(dst, v.flag, *dst, "")
-	}
-	return nil
-}
 
 // check validates a parsed NotifyConfig.
 func (c NotifyConfig) check() error {
@@ -267,21 +221,4 @@ func (m *Main) webhookOptions(opts *refserver.Options, publicURL string) error {
 		opts.SendGridEvents = v
 	}
 	return nil
-}
-
-// startDispatch adds the outbox dispatch job to s. A run's failure is
-// logged; the next run tries again.
-func (m *Main) startDispatch(s gocron.Scheduler) error {
-	senders, err := m.senders()
-	if err != nil {
-		return err
-	}
-	m.dispatcher = m.engine.NewDispatcher(notify.DispatcherConfig{Lease: m.Config.Notify.DispatchLease}, senders...)
-	logger := m.logger
-	_, err = notify.Register(s, m.dispatcher, m.Config.Notify.DispatchEvery, gocron.WithEventListeners(
-		gocron.AfterJobRunsWithError(func(_ uuid.UUID, name string, err error) {
-			logger.Error("sending messages failed; the next run tries again", "job", name, "error", err)
-		}),
-	))
-	return err
 }

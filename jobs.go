@@ -1,0 +1,128 @@
+package carebook
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/notify"
+	"github.com/go-co-op/gocron/v2"
+	"github.com/google/uuid"
+)
+
+// The intervals of RegisterJobs's jobs when JobsConfig leaves them 0.
+const (
+	DefaultDispatchEvery    = 5 * time.Second
+	DefaultAuditExportEvery = 15 * time.Minute
+)
+
+// JobsConfig says which periodic jobs RegisterJobs puts on a scheduler and
+// how they run. A job is on when what it works with is given, so the zero
+// JobsConfig registers none.
+type JobsConfig struct {
+	// Senders send the outbox's messages, one per channel. With any, the
+	// dispatch job (notify.JobName) drains the outbox every DispatchEvery:
+	// it sends the messages due and settles the sends left in doubt (by a
+	// replica stopped mid-send) once their lease has run out. With none
+	// the dispatch is off.
+	Senders []notify.Sender
+	// Dispatcher tunes the dispatcher (lease, batch, workers, retries);
+	// its zero fields take notify's defaults.
+	Dispatcher notify.DispatcherConfig
+	// DispatchEvery is how often the dispatch runs; 0 is
+	// DefaultDispatchEvery.
+	DispatchEvery time.Duration
+	// AuditArchive is the cold storage that the export job (audit.JobName)
+	// ships the closed days of the activity log to, every
+	// AuditExportEvery; nil turns the export off.
+	AuditArchive audit.Archive
+	// AuditExportEvery is how often the export runs; 0 is
+	// DefaultAuditExportEvery.
+	AuditExportEvery time.Duration
+	// Logger logs each failed run at level Error (the next run tries
+	// again); nil is the Engine's logger.
+	Logger *slog.Logger
+	// JobOptions are given to every job after RegisterJobs's own (its name,
+	// one run at a time, the logging of failures), such as event listeners
+	// for metrics; an AfterJobRunsWithError among them replaces the
+	// logging.
+	JobOptions []gocron.JobOption
+}
+
+// Jobs are what RegisterJobs put on a scheduler.
+type Jobs struct {
+	// Dispatcher is the dispatch job's worker, nil when the job is off;
+	// its Drain dispatches at once.
+	Dispatcher *notify.Dispatcher
+	// Exporter is the export job's worker, nil when the job is off.
+	Exporter *audit.Exporter
+	// Scheduled are the jobs registered: the dispatch, then the export.
+	Scheduled []gocron.Job
+}
+
+// RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
+// the outbox dispatch and the activity log export. The caller starts s
+// (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
+// it down before closing the Engine. Every replica may run the same jobs:
+// rows are claimed in the database, so nothing is sent or exported twice.
+// A negative interval is an error of errs.KindInvalid naming it; on any
+// error the jobs already added are removed from s.
+func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error) {
+	const op = "carebook.RegisterJobs"
+	if cfg.DispatchEvery < 0 {
+		return nil, errs.Invalid(op, "dispatch_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.AuditExportEvery < 0 {
+		return nil, errs.Invalid(op, "audit_export_every", "want a positive interval, or 0 for the default")
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = e.Logger
+	}
+	jobs := &Jobs{}
+	if len(cfg.Senders) > 0 {
+		d := e.NewDispatcher(cfg.Dispatcher, cfg.Senders...)
+		j, err := notify.Register(s, d, interval(cfg.DispatchEvery, DefaultDispatchEvery),
+			jobOptions(cfg, logger, "sending messages failed; the next run tries again")...)
+		if err != nil {
+			return nil, jobs.remove(s, err)
+		}
+		jobs.Dispatcher, jobs.Scheduled = d, append(jobs.Scheduled, j)
+	}
+	if cfg.AuditArchive != nil {
+		x := audit.NewExporter(e.store.Audit, cfg.AuditArchive, e.Clock)
+		j, err := audit.Register(s, x, interval(cfg.AuditExportEvery, DefaultAuditExportEvery),
+			jobOptions(cfg, logger, "the activity log export failed; the next run tries again")...)
+		if err != nil {
+			return nil, jobs.remove(s, err)
+		}
+		jobs.Exporter, jobs.Scheduled = x, append(jobs.Scheduled, j)
+	}
+	return jobs, nil
+}
+
+// interval is every, or def when every is 0.
+func interval(every, def time.Duration) time.Duration {
+	if every == 0 {
+		return def
+	}
+	return every
+}
+
+// jobOptions are a job's options: the logging of its failures as msg,
+// then cfg's.
+func jobOptions(cfg JobsConfig, logger *slog.Logger, msg string) []gocron.JobOption {
+	logFailure := gocron.AfterJobRunsWithError(func(_ uuid.UUID, name string, err error) {
+		logger.Error(msg, "job", name, "error", err)
+	})
+	return append([]gocron.JobOption{gocron.WithEventListeners(logFailure)}, cfg.JobOptions...)
+}
+
+// remove takes j's jobs off s, and returns err.
+func (j *Jobs) remove(s gocron.Scheduler, err error) error {
+	for _, job := range j.Scheduled {
+		_ = s.RemoveJob(job.ID()) // it was just added
+	}
+	return err
+}
