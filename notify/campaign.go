@@ -62,7 +62,7 @@ func (s *Service) SendCampaign(ctx context.Context, practice tenant.PracticeID, 
 	total := 0
 	var after uuid.UUID
 	// The practice's name and its templates are read once per campaign.
-	memo := templateMemo{}
+	memo := newTemplateMemo()
 	var name string
 	if s.practiceName != nil {
 		if name, err = s.practiceName(ctx, practice); err != nil {
@@ -95,7 +95,7 @@ func (s *Service) SendCampaign(ctx context.Context, practice tenant.PracticeID, 
 }
 
 // campaignMessage renders c for one recipient of the practice named name.
-func (s *Service) campaignMessage(ctx context.Context, memo templateMemo, practice tenant.PracticeID, name string, c Campaign, r Recipient, due time.Time) (*Message, error) {
+func (s *Service) campaignMessage(ctx context.Context, memo *templateMemo, practice tenant.PracticeID, name string, c Campaign, r Recipient, due time.Time) (*Message, error) {
 	d := TemplateData{Practice: name, Patient: PatientName{r.GivenName, r.FamilyName}, Text: c.Text}
 	if c.Channel == Email && s.links != nil {
 		d.UnsubscribeURL = s.links.URL(Link{Action: LinkUnsubscribe, Practice: practice, Subject: r.PatientID,

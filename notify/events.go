@@ -74,7 +74,7 @@ func (s *Service) OnAppointment(ctx context.Context, ev AppointmentEvent) error 
 	var msgs []*Message
 	// One event reads the patient's preferences and each template once,
 	// however many messages (reminders) it writes.
-	memo := &renderMemo{templates: templateMemo{}}
+	memo := &renderMemo{templates: newTemplateMemo()}
 	add := func(kind Kind, key string, due time.Time) error {
 		m, err := s.appointmentMessages(ctx, memo, f, kind, key, due)
 		msgs = append(msgs, m...)
@@ -198,12 +198,19 @@ func cancelClosed(f *Facts, t time.Time) bool {
 // renderMemo keeps what the messages of one event share.
 type renderMemo struct {
 	prefs     *Preferences // the patient's, once read
-	templates templateMemo
+	templates *templateMemo
 }
 
 // templateMemo keeps the templates one piece of work has looked up, by
-// kind, channel and language.
-type templateMemo map[defaultKey]*Template
+// kind, channel and language, and the practice's own templates, read once
+// (one query, not one per kind and channel).
+type templateMemo struct {
+	found  map[defaultKey]*Template
+	custom map[defaultKey]*Template // nil until read
+}
+
+// newTemplateMemo returns an empty memo.
+func newTemplateMemo() *templateMemo { return &templateMemo{found: map[defaultKey]*Template{}} }
 
 // factsData is what templates may say about the appointment of f, its
 // time worded for language in the location's zone.
@@ -217,16 +224,32 @@ func factsData(f *Facts, language string) TemplateData {
 
 // render makes a message of kind on ch in language from d with the
 // practice's template, looked up once per memo.
-func (s *Service) render(ctx context.Context, memo templateMemo, practice uuid.UUID, kind Kind, ch Channel, lang string, d TemplateData) (*Message, error) {
+func (s *Service) render(ctx context.Context, memo *templateMemo, practice uuid.UUID, kind Kind, ch Channel, lang string, d TemplateData) (*Message, error) {
 	const op = "notify.render"
 	k := defaultKey{kind, ch, lang}
-	t, ok := memo[k]
+	t, ok := memo.found[k]
 	if !ok {
+		if memo.custom == nil {
+			list, err := s.store.Templates(ctx, practice)
+			if err != nil {
+				return nil, err
+			}
+			memo.custom = make(map[defaultKey]*Template, len(list))
+			for _, t := range list {
+				memo.custom[defaultKey{t.Kind, t.Channel, t.Language}] = t
+			}
+		}
 		var err error
-		if t, err = s.template(ctx, practice, kind, ch, lang); err != nil {
+		t, err = chooseTemplate(kind, ch, lang, func(l string) (*Template, error) {
+			if t, ok := memo.custom[defaultKey{kind, ch, l}]; ok {
+				return t, nil
+			}
+			return nil, errs.NotFound(op, "template")
+		})
+		if err != nil {
 			return nil, err
 		}
-		memo[k] = t
+		memo.found[k] = t
 	}
 	c, err := s.compiledFor(op, t)
 	if err != nil {

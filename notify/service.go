@@ -82,6 +82,15 @@ func (s *Service) compiledFor(op string, t *Template) (*compiled, error) {
 // template returns the template a message uses: the practice's own in the
 // language, in its base language, or the default.
 func (s *Service) template(ctx context.Context, practice tenant.PracticeID, kind Kind, ch Channel, language string) (*Template, error) {
+	return chooseTemplate(kind, ch, language, func(l string) (*Template, error) {
+		return s.store.Template(ctx, practice, kind, ch, l)
+	})
+}
+
+// chooseTemplate returns the practice's template of kind on ch in
+// language, else in its base language ("es" for "es-MX"), as find finds
+// them (KindNotFound when the practice has none), else the default.
+func chooseTemplate(kind Kind, ch Channel, language string, find func(language string) (*Template, error)) (*Template, error) {
 	langs := []string{language}
 	if b := baseLanguage(language); b != strings.ToLower(language) {
 		langs = append(langs, b)
@@ -90,7 +99,7 @@ func (s *Service) template(ctx context.Context, practice tenant.PracticeID, kind
 		if l == "" {
 			continue
 		}
-		t, err := s.store.Template(ctx, practice, kind, ch, l)
+		t, err := find(l)
 		if err == nil {
 			return t, nil
 		}

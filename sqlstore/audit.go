@@ -128,32 +128,41 @@ func (s *Audit) Append(ctx context.Context, e *audit.Entry) error {
 			PrevHash:     e.PrevHash,
 			Hash:         e.Hash,
 		}
-		if _, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx); err != nil {
-			return failure(op, "audit entry", err)
-		}
-		_, err = s.idb(ctx).NewUpdate().Table("audit_heads").
-			Set("seq = ?", e.Seq).Set("hash = ?", e.Hash).Set("at = ?", utc(e.At)).
-			Where("practice_id = ?", e.PracticeID).Exec(ctx)
-		return failure(op, "audit head", err)
+		// The entry and the new head go in one round trip: the head's lock
+		// is held until commit, so every round trip under it is one that
+		// the practice's other writers wait for.
+		db := s.idb(ctx)
+		stmts := db.NewInsert().Model(row).String() + ";\n" +
+			db.NewUpdate().Table("audit_heads").
+				Set("seq = ?", e.Seq).Set("hash = ?", e.Hash).Set("at = ?", utc(e.At)).
+				Where("practice_id = ?", e.PracticeID).String()
+		_, err = db.ExecContext(ctx, stmts)
+		return failure(op, "audit entry", err)
 	})
 }
 
 // lockAuditHead makes sure practice has a head row and returns it, locked
 // until the transaction ends on PostgreSQL.
+// The row is made on the practice's first entry; later appends find it
+// with one statement.
 func (s *Audit) lockAuditHead(ctx context.Context, practice tenant.PracticeID) (*auditHeadRow, error) {
+	read := func() (*auditHeadRow, error) {
+		var head auditHeadRow
+		q := s.idb(ctx).NewSelect().Model(&head).Where("ah.practice_id = ?", practice)
+		if s.dialect == Postgres {
+			q = q.For("UPDATE")
+		}
+		return &head, q.Scan(ctx)
+	}
+	head, err := read()
+	if !errors.Is(err, sql.ErrNoRows) {
+		return head, err
+	}
 	empty := &auditHeadRow{PracticeID: practice, Hash: audit.ZeroHash, At: utc(time.Time{})}
 	if _, err := s.idb(ctx).NewInsert().Model(empty).On("CONFLICT (practice_id) DO NOTHING").Exec(ctx); err != nil {
 		return nil, err
 	}
-	var head auditHeadRow
-	q := s.idb(ctx).NewSelect().Model(&head).Where("ah.practice_id = ?", practice)
-	if s.dialect == Postgres {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, err
-	}
-	return &head, nil
+	return read()
 }
 
 // Head returns the end of practice's chain (see audit.Store).

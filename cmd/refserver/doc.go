@@ -14,9 +14,12 @@
 // -tls-key (CAREBOOK_TLS_CERT, CAREBOOK_TLS_KEY) serve answers HTTPS, and
 // every answer carries Strict-Transport-Security.
 //
-// While serve serves, a gocron scheduler in UTC exports the closed days of
-// the activity log to -audit-archive (CAREBOOK_AUDIT_ARCHIVE; audit-archive
-// beside a SQLite database unless set, "" for none) every
-// -audit-export-every (CAREBOOK_AUDIT_EXPORT_EVERY, 15m); Close stops it
-// after the run in progress.
+// While serve serves, a gocron scheduler in UTC runs the engine's periodic
+// jobs (carebook.Engine.RegisterJobs): the outbox dispatch every
+// -dispatch-every (CAREBOOK_DISPATCH_EVERY, 5s), which also settles sends
+// left in doubt, and the export of the activity log's closed days to
+// -audit-archive (CAREBOOK_AUDIT_ARCHIVE; audit-archive beside a SQLite
+// database unless set, "" for none) every -audit-export-every
+// (CAREBOOK_AUDIT_EXPORT_EVERY, 15m). Close stops them after the runs in
+// progress.
 package main
