@@ -43,6 +43,7 @@ lint: check-go
 
 fuzz: check-go
 	$(GO) test -run='^$$' -fuzz=FuzzExpandRRule -fuzztime=30s ./scheduling/
+	$(GO) test -run='^$$' -fuzz=FuzzParseDSN -fuzztime=30s ./sqlstore/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeBookRequest -fuzztime=30s ./refserver/
 	$(GO) test -run='^$$' -fuzz='^FuzzOpenAPIWalk$$' -fuzztime=60s ./refserver/
 	CAREBOOK_WALK=full $(GO) test -count=1 -run='^TestOpenAPIWalk$$' -timeout=30m ./refserver/
