@@ -248,6 +248,24 @@ func (e *Engine) Patient(ctx context.Context, practice tenant.PracticeID, id sch
 	return p, err
 }
 
+// Book books a visit in practice for the caller in ctx, who needs
+// appointment.book over the patient; the booking, its outbox messages and
+// its "appointment.book" entry commit together (see Guard).
+func (e *Engine) Book(ctx context.Context, practice tenant.PracticeID, in scheduling.BookRequest) (*scheduling.Appointment, error) {
+	var a *scheduling.Appointment
+	patient := in.PatientID
+	err := e.Guard(ctx, Access{Permission: rbac.AppointmentBook, PracticeID: practice, PatientID: &patient,
+		Action: "appointment.book", ResourceType: "appointment"},
+		func(ctx context.Context) (string, error) {
+			var err error
+			if a, err = e.Scheduling.Book(ctx, practice, in); err != nil {
+				return "", err
+			}
+			return a.ID.String(), nil
+		})
+	return a, err
+}
+
 // clip returns s cut to at most n bytes, on a rune boundary.
 func clip(s string, n int) string {
 	if len(s) <= n {

@@ -142,6 +142,17 @@ func TestGuardWriteAndEntryCommitTogether(t *testing.T) {
 		list, err := c.e.Store().Scheduling.ListAppointments(c.staff, c.practice, schedulingFilter(start))
 		require.NoError(t, err)
 		require.Len(t, list, 1)
+
+		// Engine.Book is the same path: refused without a caller, logged
+		// with one.
+		later := start.Add(time.Hour)
+		_, err = c.e.Book(c.staff, c.practice, bookRequest(c, later))
+		require.Equal(t, errs.KindUnauthenticated, errs.KindOf(err))
+		a, err := c.e.Book(desk, c.practice, bookRequest(c, later))
+		require.NoError(t, err)
+		got = entries(t, c, "appointment.book")
+		require.Len(t, got, 3)
+		require.Equal(t, a.ID.String(), got[2].ResourceID)
 	})
 }
 
