@@ -61,12 +61,9 @@ type Export struct {
 //   - Slices come back non-nil (empty when none), ordered by Seq.
 //   - Times come back in UTC with microsecond precision.
 //
-// An implementation that also implements other domains' Stores on one type
-// (as *sqlstore.Store implements tenant.Store and scheduling.Store) binds
-// every one of them to the transaction it hands to a transaction function:
-// the value that scheduling.Store.InTx passes to its function is an audit
-// Store too (by type assertion), and its Append commits or rolls back with
-// the scheduling change.
+// An implementation that also implements other domains' Stores over one
+// database shares their transactions (see InTx): an entry appended with
+// the context of a scheduling change commits or rolls back with it.
 type Store interface {
 	// InTx runs fn in one transaction, carried in the context fn receives:
 	// every method called with that context runs in the transaction, which
@@ -82,9 +79,9 @@ type Store interface {
 	// the transaction ends, so appends of one practice run one after the
 	// other, across processes, and appends of different practices do not
 	// wait for each other), reads the Head, calls e.Seal(head.Seq+1,
-	// head.Hash, head.At) and stores e and the new head, all or nothing. On a
-	// Store bound to a transaction it runs in that transaction; otherwise in
-	// its own. It returns KindNotFound if the practice does not exist and
+	// head.Hash, head.At) and stores e and the new head, all or nothing. With
+	// a context carrying a transaction it runs in that transaction;
+	// otherwise in its own. It returns KindNotFound if the practice does not exist and
 	// KindConflict on a duplicate ID.
 	Append(ctx context.Context, e *Entry) error
 	// Head returns the end of practice's chain, as recorded by Append; for a
