@@ -3,15 +3,23 @@
 // document served at /api/openapi.json, with /healthz, /readyz and Prometheus
 // metrics at /metrics.
 //
-// Every route is registered in one table (see routes.go). Handlers return an
-// error; one adapter answers errors as RFC 9457 problem documents
-// (application/problem+json), mapping each errs.Kind to one HTTP status:
+// Every route is registered in one table (see routes.go), as an API route
+// or a page route. Handlers return an error; one renderer (render.go)
+// answers it: on an API route as an RFC 9457 problem document
+// (application/problem+json), on a page route (the pages of email links)
+// as an HTML page on the shared layout (templates/), and on a route that
+// serves both, or a request that matches no route, by Accept (HTML only to
+// a client that prefers text/html to JSON). One table maps each errs.Kind
+// to its HTTP status:
 //
 //	invalid 400, unauthenticated 401, forbidden 403, not_found 404,
 //	conflict 409, too_large 413, unsupported_media_type 415,
 //	precondition_failed 422, rate_limited 429, internal 500
 //
 // A 401 carries the challenge WWW-Authenticate: Bearer realm="carebook".
+// A page answers a failure of ours with 503 and Retry-After instead of
+// 500; a PageError words an error for people and may name a status no kind
+// does (410 for an expired link).
 //
 // The problem's extension members are field (the input at fault), kind (the
 // errs.Kind name), details (errs.Error.Details) and request_id. Internal

@@ -50,6 +50,7 @@ func (s *Server) instrument(rt route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if i := infoFrom(r.Context()); i != nil {
 			i.route = rt.pattern
+			i.kind, i.kindKnown = s.kinds[rt.method+" "+rt.pattern], true
 		}
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}

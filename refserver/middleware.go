@@ -27,6 +27,11 @@ const RequestIDHeader = "X-Request-ID"
 type reqInfo struct {
 	id    string
 	route string // the pattern of the matched route, once known
+	// kind is the kind of the matched route, once kindKnown.
+	kind      routeKind
+	kindKnown bool
+	// srv answers the errors of middleware that has no Server at hand.
+	srv *Server
 }
 
 type reqInfoKey struct{}
@@ -48,7 +53,7 @@ var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // withRequestID takes the caller's X-Request-ID when it is short and plain,
 // or makes one, and echoes it in the answer.
-func withRequestID(next http.Handler) http.Handler {
+func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(RequestIDHeader)
 		if !safeRequestID.MatchString(id) {
@@ -57,7 +62,7 @@ func withRequestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set(RequestIDHeader, id)
-		ctx := context.WithValue(r.Context(), reqInfoKey{}, &reqInfo{id: id})
+		ctx := context.WithValue(r.Context(), reqInfoKey{}, &reqInfo{id: id, srv: s})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -151,7 +156,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
 				slog.String("request_id", requestIDFrom(r.Context())),
 				slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
-			s.problem(w, r, errs.E(errs.KindInternal, "refserver", "panic"))
+			s.fail(w, r, errs.E(errs.KindInternal, "refserver", "panic"))
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -189,7 +194,12 @@ func parseActor(v string) (actor.Actor, error) {
 }
 
 // problemWithoutServer answers a non-internal error from a middleware that
-// has no Server at hand.
+// has no Server at hand, through the renderer of the Server serving r
+// (see Server.fail), or as a problem document outside one.
 func problemWithoutServer(w http.ResponseWriter, r *http.Request, err error) {
+	if i := infoFrom(r.Context()); i != nil && i.srv != nil {
+		i.srv.fail(w, r, err)
+		return
+	}
 	writeProblem(w, r, problemFor(err))
 }

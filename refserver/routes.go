@@ -22,7 +22,11 @@ const practicePrefix = "/api/v1/practices/{practice}"
 
 // routes is the route table: every route the server answers, and nothing
 // else. The OpenAPI document must describe exactly these (see openapi_test.go).
-func (s *Server) routes() []route {
+func (s *Server) routes() []route { return append(s.apiRoutes(), s.pageRoutes()...) }
+
+// apiRoutes are the routes that answer JSON, and their errors as problem
+// documents.
+func (s *Server) apiRoutes() []route {
 	p := practicePrefix
 	return []route{
 		{"GET", "/healthz", s.healthz, "Tell that the process is alive", public()},
@@ -122,6 +126,13 @@ func (s *Server) routes() []route {
 		{"POST", "/webhooks/twilio/{practice}/sms", s.twilioSMS, "Twilio: an inbound SMS, answered with TwiML", signed()},
 		{"POST", "/webhooks/twilio/{practice}/status", s.twilioStatus, "Twilio: a message status callback", signed()},
 		{"POST", "/webhooks/sendgrid/events", s.sendGridEvents, "SendGrid: the signed event webhook", signed()},
+	}
+}
+
+// pageRoutes are the routes that answer HTML pages, and their errors as an
+// HTML page (see render.go).
+func (s *Server) pageRoutes() []route {
+	return []route{
 		{"GET", "/l/{token}", s.showLink, "The page of an email link: what it does, and a button", signed()},
 		{"POST", "/l/{token}", s.followLink, "Follow an email link: confirm, cancel or unsubscribe", signed()},
 	}

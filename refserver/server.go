@@ -69,6 +69,9 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 	openapi []byte
+	// kinds is what each route answers (JSON, pages or either), by its
+	// method and pattern; a route not named is an API route.
+	kinds map[string]routeKind
 	// twilio checks Twilio's webhooks; nil without Options.TwilioAuthToken.
 	twilio *twilio.Validator
 	limits *attemptLimits
@@ -86,7 +89,7 @@ func New(engine *carebook.Engine, opts Options) *Server {
 		opts.Authenticate = ActorFromHeader
 		opts.SkipAuthorization = true
 	}
-	s := &Server{engine: engine, opts: opts, log: opts.Logger, mux: http.NewServeMux(), metrics: newMetrics(), openapi: openAPIDocument(),
+	s := &Server{engine: engine, opts: opts, log: opts.Logger, mux: http.NewServeMux(), metrics: newMetrics(), openapi: openAPIDocument(), kinds: map[string]routeKind{},
 		limits: newAttemptLimits(opts.RateLimit, func() clock.Clock { return engine.Clock })}
 	if s.log == nil {
 		s.log = engine.Logger
@@ -98,8 +101,11 @@ func New(engine *carebook.Engine, opts Options) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	for _, rt := range s.routes() {
-		s.mux.Handle(rt.method+" "+rt.pattern, s.instrument(rt, s.api(s.authorized(rt))))
+	for _, rt := range s.apiRoutes() {
+		s.handle(rt, apiRoute)
+	}
+	for _, rt := range s.pageRoutes() {
+		s.handle(rt, pageRoute)
 	}
 	// The chain, outermost first. Authenticate is the one swappable link.
 	var h http.Handler = http.HandlerFunc(s.dispatch)
@@ -108,9 +114,18 @@ func New(engine *carebook.Engine, opts Options) *Server {
 	h = securityHeaders(h)
 	h = s.accessLog(h)
 	h = s.withClientIP(h)
-	h = withRequestID(h)
+	h = s.withRequestID(h)
 	s.handler = h
 	return s
+}
+
+// handle registers rt, a route of kind k, behind its authorization, the
+// renderer and its metrics.
+func (s *Server) handle(rt route, k routeKind) {
+	if k != apiRoute {
+		s.kinds[rt.method+" "+rt.pattern] = k
+	}
+	s.mux.Handle(rt.method+" "+rt.pattern, s.instrument(rt, s.api(s.authorized(rt))))
 }
 
 // ServeHTTP serves one request through the middleware chain.
@@ -137,11 +152,11 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.observe("unmatched", r.Method, status, 0)
 	p := Problem{Type: ProblemTypePrefix + "not_found", Title: http.StatusText(status), Status: status,
-		Kind: "not_found", Detail: "no such route", Instance: r.URL.Path, RequestID: requestIDFrom(r.Context())}
+		Kind: "not_found", Detail: "no such route"}
 	if status == http.StatusMethodNotAllowed {
 		p.Type, p.Kind, p.Detail = ProblemTypePrefix+"method_not_allowed", "method_not_allowed", "the route does not allow "+r.Method
 	}
-	writeJSON(w, status, "application/problem+json", p)
+	answerProblem(w, r, bothRoute, p, nil)
 }
 
 // headerProbe records what the mux would answer without sending it.

@@ -1,9 +1,7 @@
 package refserver
 
 import (
-	"bytes"
 	"context"
-	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -201,34 +199,26 @@ func (s *Server) sendGridEvents(w http.ResponseWriter, r *http.Request) error {
 // The pages of signed links. A GET only describes the action and offers a
 // button (mail scanners fetch links); the POST of that button acts.
 
-// linkPage is what a link page says.
+// linkPage is what a link page says (templates/link.html).
 type linkPage struct {
 	Title, Text string
 	// Button, when set, is the label of the form that POSTs the link.
 	Button string
 }
 
-var linkTemplate = template.Must(template.New("link").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>{{.Title}}</title></head>
-<body><main><h1>{{.Title}}</h1><p>{{.Text}}</p>{{if .Button}}
-<form method="post"><button type="submit">{{.Button}}</button></form>{{end}}</main></body></html>
-`))
-
-// servePage answers a link page with status.
-func (s *Server) servePage(w http.ResponseWriter, r *http.Request, status int, p linkPage) error {
-	var b bytes.Buffer
-	if err := linkTemplate.Execute(&b, p); err != nil {
-		return errs.Wrap(errs.KindInternal, "refserver.servePage", "cannot render a page", err)
+// linkPages is the page of links, on the shared layout.
+var linkPages = func() pages {
+	p, err := parsePages(templateFS, "templates/link.html")
+	if err != nil {
+		panic("refserver: the embedded link page does not parse: " + err.Error())
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(b.Bytes())
-	return nil
-}
+	return p
+}()
 
-// invalidLink is the page of a link that is not one of ours.
-var invalidLink = linkPage{Title: "This link is not valid", Text: "Please use the link in your message exactly as it is, or contact the practice."}
+// servePage answers a link page with 200.
+func (s *Server) servePage(w http.ResponseWriter, p linkPage) error {
+	return renderPage(w, http.StatusOK, linkPages, "link.html", p)
+}
 
 // showLink describes what following the link will do, and changes
 // nothing; a link whose action would now be refused (the visit is past
@@ -237,40 +227,32 @@ var invalidLink = linkPage{Title: "This link is not valid", Text: "Please use th
 func (s *Server) showLink(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.engine.Notify.CheckLink(r.Context(), r.PathValue("token"))
 	if err != nil {
-		status, p := linkFailure(err)
-		return s.servePage(w, r, status, p)
+		return linkError(err)
 	}
 	when := visitWords(l.Facts)
 	switch l.Action {
 	case notify.LinkConfirm:
-		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Confirm your visit", Text: "Press the button to tell the practice you will come to " + when + ".", Button: "Confirm my visit"})
+		return s.servePage(w, linkPage{Title: "Confirm your visit", Text: "Press the button to tell the practice you will come to " + when + ".", Button: "Confirm my visit"})
 	case notify.LinkCancel:
-		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Cancel your visit", Text: "Press the button to cancel " + when + ". This cannot be undone.", Button: "Cancel my visit"})
+		return s.servePage(w, linkPage{Title: "Cancel your visit", Text: "Press the button to cancel " + when + ". This cannot be undone.", Button: "Cancel my visit"})
 	}
-	return s.servePage(w, r, http.StatusOK, linkPage{Title: "Unsubscribe", Text: "Press the button to stop receiving offers from the practice. Messages about your visits still come.", Button: "Unsubscribe"})
+	return s.servePage(w, linkPage{Title: "Unsubscribe", Text: "Press the button to stop receiving offers from the practice. Messages about your visits still come.", Button: "Unsubscribe"})
 }
 
 // followLink does what the link says, once, and answers a page.
 func (s *Server) followLink(w http.ResponseWriter, r *http.Request) error {
 	out, err := s.engine.Notify.FollowLink(r.Context(), r.PathValue("token"))
 	if err != nil {
-		status, p := linkFailure(err)
-		if status >= 500 {
-			s.log.ErrorContext(r.Context(), "a signed link failed", "request_id", requestIDFrom(r.Context()), "error", err)
-		}
-		if status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", "60")
-		}
-		return s.servePage(w, r, status, p)
+		return linkError(err)
 	}
 	when := visitWords(out.Facts)
 	switch out.Action {
 	case notify.LinkConfirm:
-		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Thank you", Text: "We look forward to " + when + "."})
+		return s.servePage(w, linkPage{Title: "Thank you", Text: "We look forward to " + when + "."})
 	case notify.LinkCancel:
-		return s.servePage(w, r, http.StatusOK, linkPage{Title: "Your visit is canceled", Text: "We have canceled " + when + "."})
+		return s.servePage(w, linkPage{Title: "Your visit is canceled", Text: "We have canceled " + when + "."})
 	}
-	return s.servePage(w, r, http.StatusOK, linkPage{Title: "You are unsubscribed", Text: "You will no longer receive offers from the practice."})
+	return s.servePage(w, linkPage{Title: "You are unsubscribed", Text: "You will no longer receive offers from the practice."})
 }
 
 // visitWords names the visit of f for its patient: "your visit on Monday
@@ -291,19 +273,25 @@ func visitWords(f *notify.Facts) string {
 	return when
 }
 
-// linkFailure is the status and page of a link that could not be followed:
-// 403 forged, 410 expired, 409 used (or the visit can no longer change),
-// 422 too late to cancel, 404 the visit is gone, and 503 for a failure of
-// ours, never a 500.
-func linkFailure(err error) (int, linkPage) {
+// linkError words the failure of a link for its page; the renderer
+// answers it (a page route's errors are pages). The kind gives the status,
+// as everywhere: 403 forged, 409 used, 422 too late to cancel, 404 the
+// visit is gone, and, a page's rule, 503 for a failure of ours. Two
+// failures read differently on a link: an expired token is 410 Gone (no
+// kind names it), and an action the visit's status refuses (KindInvalid
+// from scheduling: the visit was canceled or seen) is a conflict with the
+// visit, 409, not bad input of the patient's.
+func linkError(err error) error {
+	const op = "refserver.link"
 	onToken := errs.FieldOf(err) == "token"
+	contact := "Please contact the practice."
 	switch k := errs.KindOf(err); {
 	case k == errs.KindForbidden:
-		return http.StatusForbidden, invalidLink
+		return &PageError{Title: "This link is not valid", Text: "Please use the link in your message exactly as it is, or contact the practice.", Err: err}
 	case k == errs.KindPreconditionFailed && onToken:
-		return http.StatusGone, linkPage{Title: "This link has expired", Text: "Please contact the practice."}
+		return &PageError{Status: http.StatusGone, Title: "This link has expired", Text: contact, Err: err}
 	case k == errs.KindConflict && onToken:
-		return http.StatusConflict, linkPage{Title: "This link was already used", Text: "It works only once. Please contact the practice if anything is unclear."}
+		return &PageError{Title: "This link was already used", Text: "It works only once. Please contact the practice if anything is unclear.", Err: err}
 	case k == errs.KindPreconditionFailed:
 		text := "Your visit is too soon to cancel online. Please call the practice."
 		if e, ok := errs.As(err); ok {
@@ -311,13 +299,14 @@ func linkFailure(err error) (int, linkPage) {
 				text = "Online cancellation closes " + wordDuration(d.CancelCutoff) + " before the visit, and that time has passed. Please call the practice to cancel."
 			}
 		}
-		return http.StatusUnprocessableEntity, linkPage{Title: "Too late to cancel online", Text: text}
+		return &PageError{Title: "Too late to cancel online", Text: text, Err: err}
 	case k == errs.KindConflict, k == errs.KindInvalid:
-		return http.StatusConflict, linkPage{Title: "This visit can no longer be changed online", Text: "Please contact the practice."}
+		return &PageError{Title: "This visit can no longer be changed online", Text: contact,
+			Err: &errs.Error{Kind: errs.KindConflict, Op: op, Msg: "the visit can no longer change", Err: err}}
 	case k == errs.KindNotFound:
-		return http.StatusNotFound, linkPage{Title: "We could not find this visit", Text: "Please contact the practice."}
+		return &PageError{Title: "We could not find this visit", Text: contact, Err: err}
 	}
-	return http.StatusServiceUnavailable, linkPage{Title: "Something went wrong", Text: "Please try again in a minute."}
+	return err
 }
 
 // wordDuration words a cut-off for patients: "24 hours", "90 minutes",
