@@ -24,23 +24,20 @@ type auditPage struct {
 // time (after is the last Seq of the previous page).
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	const op = "refserver.listAudit"
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r)
-	f := audit.Filter{Actor: q.str("actor"), PatientID: q.id("patient_id"), Action: q.str("action"),
-		Outcome: audit.Outcome(q.str("outcome")), From: q.time("from"), To: q.time("to"),
-		Limit: q.int("limit", audit.DefaultLimit, 1, audit.MaxLimit)}
-	if v := q.str("after"); v != "" {
+	req := s.request(w, r)
+	pid := req.practice()
+	f := audit.Filter{Actor: req.str("actor"), PatientID: req.id("patient_id"), Action: req.str("action"),
+		Outcome: audit.Outcome(req.str("outcome")), From: req.time("from"), To: req.time("to"),
+		Limit: req.int("limit", audit.DefaultLimit, 1, audit.MaxLimit)}
+	if v := req.str("after"); v != "" {
 		n, perr := strconv.ParseInt(v, 10, 64)
 		if perr != nil || n < 0 {
-			q.fail(errs.Invalid(op, "after", "must be the non-negative seq of the last entry of the previous page"))
+			req.fail(errs.Invalid(op, "after", "must be the non-negative seq of the last entry of the previous page"))
 		}
 		f.AfterSeq = n
 	}
-	if q.err != nil {
-		return q.err
+	if req.err != nil {
+		return req.err
 	}
 	entries, err := s.engine.Audit.Query(r.Context(), pid, f)
 	if err != nil {
@@ -68,9 +65,10 @@ type auditVerification struct {
 // verifyAudit walks the practice's hash chain and answers whether it is
 // whole.
 func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid := req.practice()
+	if req.err != nil {
+		return req.err
 	}
 	b, err := s.engine.Audit.Verify(r.Context(), pid)
 	if err != nil {
@@ -92,13 +90,11 @@ type passwordChangeRequest struct {
 // recorded in the account's practice's log as "password.change".
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	const op = "refserver.changePassword"
-	c, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	c := req.signedIn()
 	var in passwordChangeRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	if in.OldPassword == "" {
 		return errs.Invalid(op, "old_password", "is required")
@@ -119,12 +115,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = s.change(ctx, e, func(ctx context.Context, _ *audit.Entry) error {
+	return req.noContent(s.change(ctx, e, func(ctx context.Context, _ *audit.Entry) error {
 		return s.engine.Identity.FinishPasswordChange(ctx, pc, c.session.ID)
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	}))
 }

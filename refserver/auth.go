@@ -106,9 +106,10 @@ func accountOf(a *identity.Account) accountOut {
 // body, and sets the session and CSRF cookies for browsers.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	const op = "refserver.login"
+	req := s.request(w, r)
 	var in loginRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	ident := in.Email
 	switch {
@@ -234,29 +235,43 @@ func (s *Server) signedIn(r *http.Request) (*credentials, error) {
 	return c, nil
 }
 
+// signedIn is the session the request was authenticated with (see
+// Server.signedIn), or nil with the error kept.
+func (q *request) signedIn() *credentials {
+	if q.err != nil {
+		return nil
+	}
+	c, err := q.s.signedIn(q.r)
+	q.fail(err)
+	return c
+}
+
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.signedIn(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	c := req.signedIn()
+	if req.err != nil {
+		return req.err
 	}
 	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "logout", "session", c.session.ID.String(), audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+	err := s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
 		return s.engine.Identity.Logout(ctx, c.token)
 	})
-	if err != nil {
-		return err
+	if err == nil {
+		clearAuthCookies(w, r)
 	}
-	clearAuthCookies(w, r)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return req.noContent(err)
 }
 
 func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.signedIn(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	c := req.signedIn()
+	if req.err != nil {
+		return req.err
 	}
-	var n int
+	var (
+		n   int
+		err error
+	)
 	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "logout.everywhere", "session", c.session.ID.String(), audit.Allowed)
 	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
 		n, err = s.engine.Identity.LogoutEverywhere(ctx, c.session.AccountID)
@@ -270,9 +285,10 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.signedIn(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	c := req.signedIn()
+	if req.err != nil {
+		return req.err
 	}
 	live, err := s.engine.Identity.ListSessions(r.Context(), c.session.AccountID)
 	if err != nil {
@@ -286,26 +302,19 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "session")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	c, id := req.signedIn(), req.path("session")
+	if req.err != nil {
+		return req.err
 	}
 	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "session.revoke", "session", id.String(), audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+	err := s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
 		return s.engine.Identity.RevokeSession(ctx, c.session.AccountID, id)
 	})
-	if err != nil {
-		return err
-	}
-	if id == c.session.ID {
+	if err == nil && id == c.session.ID {
 		clearAuthCookies(w, r)
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return req.noContent(err)
 }
 
 type registrationRequest struct {
@@ -317,13 +326,11 @@ type registrationRequest struct {
 // register signs a patient up with a practice. The verification token goes
 // to Options.DeliverToken, never into the answer.
 func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
-	practice, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	practice := req.existingPractice()
 	var in registrationRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	// Hashed before the transaction, which then only writes.
 	pending, err := s.engine.Identity.PrepareRegistration(r.Context(), identity.Registration{PracticeID: practice, Email: in.Email, Phone: in.Phone, Password: in.Password})
@@ -360,9 +367,10 @@ type tokenRequest struct {
 }
 
 func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) error {
+	req := s.request(w, r)
 	var in tokenRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	if in.Token == "" {
 		return errs.Invalid("refserver.verifyEmail", "token", "is required")
@@ -402,6 +410,16 @@ func (s *Server) staffIn(r *http.Request, practice tenant.PracticeID, perm rbac.
 	return sc, s.engine.RBAC.Authorize(ctx, sc.pr, perm, sc.t)
 }
 
+// staffIn is Server.staffIn for the request, keeping its error.
+func (q *request) staffIn(practice tenant.PracticeID, perm rbac.Permission) *staffCall {
+	if q.err != nil {
+		return nil
+	}
+	sc, err := q.s.staffIn(q.r, practice, perm)
+	q.fail(err)
+	return sc
+}
+
 type invitationRequest struct {
 	Email string `json:"email"`
 	Role  string `json:"role"`
@@ -421,13 +439,11 @@ type invitationOut struct {
 // holding staff.manage in the practice (Engine.Invite). The token goes to
 // Options.DeliverToken.
 func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
-	practice, err := practiceID(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	practice := req.practice()
 	var in invitationRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	tok, inv, err := s.engine.Invite(r.Context(), practice, in.Email, in.Role)
 	if err != nil {
@@ -446,9 +462,10 @@ type acceptRequest struct {
 }
 
 func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
+	req := s.request(w, r)
 	var in acceptRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	a, err := s.engine.AcceptInvitation(r.Context(), in.Token, in.Password)
 	if err != nil {
@@ -458,15 +475,12 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) enrollTOTP(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.signedIn(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	c := req.signedIn()
+	if req.err != nil {
+		return req.err
 	}
-	en, err := s.engine.Identity.EnrollTOTP(r.Context(), c.session.AccountID)
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, en)
+	return req.ok(s.engine.Identity.EnrollTOTP(r.Context(), c.session.AccountID))
 }
 
 type codeRequest struct {
@@ -474,15 +488,16 @@ type codeRequest struct {
 }
 
 func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	c := req.signedIn()
 	var in codeRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
-	var codes []string
+	var (
+		codes []string
+		err   error
+	)
 	e := entryOf(r, c.session.PracticeID, c.session.AccountID, "mfa.totp.enable", "account", c.session.AccountID.String(), audit.Allowed)
 	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
 		codes, err = s.engine.Identity.ConfirmTOTP(ctx, c.session.AccountID, in.Code)
@@ -514,19 +529,14 @@ type apiKeyOut struct {
 // The key is answered once.
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	const op = "refserver.createAPIKey"
-	practice, err := practiceID(r)
-	if err != nil {
-		return err
-	}
-	sc, err := s.staffIn(r, practice, rbac.APIKeyManage)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	practice := req.practice()
+	sc := req.staffIn(practice, rbac.APIKeyManage)
+	var in apiKeyRequest
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	c, pr, t := sc.c, sc.pr, sc.t
-	var in apiKeyRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
-	}
 	for _, name := range in.Permissions {
 		p, err := rbac.ParsePermission(name)
 		if err != nil {
@@ -539,6 +549,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	var (
 		key string
 		k   *identity.APIKey
+		err error
 	)
 	e := entryOf(r, practice, c.session.AccountID, "apikey.create", "api_key", "", audit.Allowed)
 	err = s.change(r.Context(), e, func(ctx context.Context, e *audit.Entry) error {
@@ -564,23 +575,16 @@ func apiKeyOf(k *identity.APIKey) apiKeyOut {
 }
 
 func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
-	practice, id, err := practiceAnd(r, "key")
-	if err != nil {
-		return err
-	}
-	sc, err := s.staffIn(r, practice, rbac.APIKeyManage)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	practice, id := req.practice(), req.path("key")
+	sc := req.staffIn(practice, rbac.APIKeyManage)
+	if req.err != nil {
+		return req.err
 	}
 	e := entryOf(r, practice, sc.c.session.AccountID, "apikey.revoke", "api_key", id.String(), audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+	return req.noContent(s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
 		return s.engine.Identity.RevokeAPIKey(ctx, practice, id)
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	}))
 }
 
 // setAuthCookies sets the session cookie (HttpOnly) and the CSRF cookie

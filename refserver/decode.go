@@ -215,13 +215,21 @@ func minutes(field string, m int64) (time.Duration, error) {
 }
 
 // query reads the query string of a request, collecting errors that name the
-// parameter at fault; the first error wins.
+// parameter at fault; the first error wins. The query string is parsed on
+// first use.
 type query struct {
+	r   *http.Request
 	v   map[string][]string
 	err error
 }
 
-func newQuery(r *http.Request) *query { return &query{v: r.URL.Query()} }
+// values returns the parsed query string.
+func (q *query) values() map[string][]string {
+	if q.v == nil {
+		q.v = q.r.URL.Query()
+	}
+	return q.v
+}
 
 func (q *query) fail(err error) {
 	if q.err == nil {
@@ -231,7 +239,7 @@ func (q *query) fail(err error) {
 
 // str returns the parameter's first value.
 func (q *query) str(name string) string {
-	if vs := q.v[name]; len(vs) > 0 {
+	if vs := q.values()[name]; len(vs) > 0 {
 		return vs[0]
 	}
 	return ""
@@ -240,7 +248,7 @@ func (q *query) str(name string) string {
 // list returns every value of a repeatable parameter, also split at commas.
 func (q *query) list(name string) []string {
 	var out []string
-	for _, v := range q.v[name] {
+	for _, v := range q.values()[name] {
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				out = append(out, s)
@@ -252,6 +260,13 @@ func (q *query) list(name string) []string {
 
 func (q *query) id(name string) *uuid.UUID {
 	id, err := optID(name, q.str(name))
+	q.fail(err)
+	return id
+}
+
+// requiredID parses a parameter that must be a UUID.
+func (q *query) requiredID(name string) uuid.UUID {
+	id, err := parseID(name, q.str(name))
 	q.fail(err)
 	return id
 }

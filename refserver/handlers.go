@@ -52,27 +52,6 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any) error {
 // practiceID parses the {practice} path value.
 func practiceID(r *http.Request) (tenant.PracticeID, error) { return pathID(r, "practice") }
 
-// existingPractice parses {practice} and checks that it exists, for routes
-// whose service would otherwise answer an unknown practice with an empty list.
-func (s *Server) existingPractice(r *http.Request) (tenant.PracticeID, error) {
-	id, err := practiceID(r)
-	if err != nil {
-		return id, err
-	}
-	_, err = s.engine.Tenants.Practice(r.Context(), id)
-	return id, err
-}
-
-// practiceAnd parses {practice} and one more UUID path value.
-func practiceAnd(r *http.Request, name string) (tenant.PracticeID, uuid.UUID, error) {
-	p, err := practiceID(r)
-	if err != nil {
-		return p, uuid.Nil, err
-	}
-	id, err := pathID(r, name)
-	return p, id, err
-}
-
 func created(w http.ResponseWriter, location string, v any) error {
 	w.Header().Set("Location", location)
 	return reply(w, http.StatusCreated, v)
@@ -84,9 +63,10 @@ func created(w http.ResponseWriter, location string, v any) error {
 // account becomes the group's administrator by a grant written in the same
 // transaction: this is how a new tenant bootstraps itself.
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
+	req := s.request(w, r)
 	var in groupRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	if c := credentialsFrom(r.Context()); c != nil && c.session != nil {
 		g, _, err := s.engine.CreateGroupWithAdmin(actor.With(r.Context(), c.actor()), in.Name, c.session.AccountID)
@@ -103,21 +83,17 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createPractice(w http.ResponseWriter, r *http.Request) error {
+	req := s.request(w, r)
 	var in practiceRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
-	}
-	gid, err := parseID("group_id", in.GroupID)
-	if err != nil {
-		return err
-	}
-	np := tenant.NewPractice{GroupID: gid, Name: in.Name}
-	if in.Policy != nil {
+	req.body(&in)
+	np := tenant.NewPractice{GroupID: req.bodyID("group_id", in.GroupID), Name: in.Name}
+	if in.Policy != nil && req.err == nil {
 		pol, err := in.Policy.policyIn("policy.")
-		if err != nil {
-			return err
-		}
+		req.check(err)
 		np.Policy = &pol
+	}
+	if req.err != nil {
+		return req.err
 	}
 	p, err := s.engine.Tenants.CreatePractice(r.Context(), np)
 	if err != nil {
@@ -127,9 +103,10 @@ func (s *Server) createPractice(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getPractice(w http.ResponseWriter, r *http.Request) error {
-	id, err := practiceID(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	id := req.practice()
+	if req.err != nil {
+		return req.err
 	}
 	p, err := s.engine.Tenants.Practice(r.Context(), id)
 	if err != nil {
@@ -139,13 +116,12 @@ func (s *Server) getPractice(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) setPolicy(w http.ResponseWriter, r *http.Request) error {
-	id, err := practiceID(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	id := req.practice()
 	var in policyJSON
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	req.body(&in)
+	if req.err != nil {
+		return req.err
 	}
 	pol, err := in.policyIn("")
 	if err != nil {
@@ -162,26 +138,25 @@ func (s *Server) setPolicy(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createLocation(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.practice()
 	var in locationRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	l, err := s.engine.Tenants.CreateLocation(r.Context(), pid, tenant.NewLocation{
 		Name: in.Name, TimeZone: in.TimeZone, Address: in.Address, Geo: in.Geo})
 	if err != nil {
 		return err
 	}
-	return created(w, r.URL.Path+"/"+l.ID.String(), l)
+	return req.created(l.ID, l)
 }
 
 func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	if req.err != nil {
+		return req.err
 	}
 	ls, err := s.engine.Tenants.Locations(r.Context(), pid)
 	if err != nil {
@@ -191,27 +166,23 @@ func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getLocation(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "location")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("location")
+	if req.err != nil {
+		return req.err
 	}
-	l, err := s.engine.Tenants.Location(r.Context(), pid, id)
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, l)
+	return req.ok(s.engine.Tenants.Location(r.Context(), pid, id))
 }
 
 // Providers and resources.
 
 func (s *Server) createProvider(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.practice()
 	var in providerRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	req.body(&in)
+	if req.err != nil {
+		return req.err
 	}
 	locs, err := parseIDs("location_ids", in.LocationIDs)
 	if err != nil {
@@ -222,7 +193,7 @@ func (s *Server) createProvider(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return created(w, r.URL.Path+"/"+p.ID.String(), p)
+	return req.created(p.ID, p)
 }
 
 // pageLimit is the default and the largest page of paginated lists.
@@ -232,15 +203,12 @@ const (
 )
 
 func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r)
-	f := scheduling.ProviderFilter{LocationID: q.id("location_id"), Specialty: q.str("specialty"),
-		After: q.id("after"), Limit: q.int("limit", defaultPage, 1, maxPage)}
-	if q.err != nil {
-		return q.err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	f := scheduling.ProviderFilter{LocationID: req.id("location_id"), Specialty: req.str("specialty"),
+		After: req.id("after"), Limit: req.int("limit", defaultPage, 1, maxPage)}
+	if req.err != nil {
+		return req.err
 	}
 	ps, err := s.engine.Scheduling.Providers(r.Context(), pid, f)
 	if err != nil {
@@ -250,29 +218,22 @@ func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getProvider(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "provider")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("provider")
+	if req.err != nil {
+		return req.err
 	}
-	p, err := s.engine.Scheduling.Provider(r.Context(), pid, id)
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, p)
+	return req.ok(s.engine.Scheduling.Provider(r.Context(), pid, id))
 }
 
 func (s *Server) createResource(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.practice()
 	var in resourceRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
-	}
-	lid, err := parseID("location_id", in.LocationID)
-	if err != nil {
-		return err
+	req.body(&in)
+	lid := req.bodyID("location_id", in.LocationID)
+	if req.err != nil {
+		return req.err
 	}
 	res, err := s.engine.Scheduling.CreateResource(r.Context(), pid, scheduling.NewResource{
 		LocationID: lid, Name: in.Name, Kind: scheduling.ResourceKind(in.Kind)})
@@ -283,14 +244,11 @@ func (s *Server) createResource(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listResources(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r)
-	loc := q.id("location_id")
-	if q.err != nil {
-		return q.err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	loc := req.id("location_id")
+	if req.err != nil {
+		return req.err
 	}
 	rs, err := s.engine.Scheduling.Resources(r.Context(), pid, loc)
 	if err != nil {
@@ -302,16 +260,14 @@ func (s *Server) listResources(w http.ResponseWriter, r *http.Request) error {
 // Patients.
 
 func (s *Server) createPatient(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.practice()
 	var in patientRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	var p *scheduling.Patient
-	err = s.writePatientData(r, func(ctx context.Context) (string, error) {
+	err := s.writePatientData(r, func(ctx context.Context) (string, error) {
 		var err error
 		if p, err = s.engine.Scheduling.CreatePatient(ctx, pid, in.input()); err != nil {
 			return "", err
@@ -321,19 +277,16 @@ func (s *Server) createPatient(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return created(w, r.URL.Path+"/"+p.ID.String(), p)
+	return req.created(p.ID, p)
 }
 
 func (s *Server) listPatients(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r)
-	f := scheduling.PatientFilter{Name: q.str("name"), Phone: q.str("phone"), Email: q.str("email"),
-		After: q.id("after"), Limit: q.int("limit", defaultPage, 1, maxPage)}
-	if q.err != nil {
-		return q.err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	f := scheduling.PatientFilter{Name: req.str("name"), Phone: req.str("phone"), Email: req.str("email"),
+		After: req.id("after"), Limit: req.int("limit", defaultPage, 1, maxPage)}
+	if req.err != nil {
+		return req.err
 	}
 	ps, err := s.engine.Scheduling.Patients(r.Context(), pid, f)
 	if err != nil {
@@ -343,48 +296,38 @@ func (s *Server) listPatients(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getPatient(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "patient")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("patient")
+	if req.err != nil {
+		return req.err
 	}
-	p, err := s.engine.Scheduling.Patient(r.Context(), pid, id)
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, p)
+	return req.ok(s.engine.Scheduling.Patient(r.Context(), pid, id))
 }
 
 func (s *Server) updatePatient(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "patient")
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("patient")
 	var in patientRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	var p *scheduling.Patient
-	err = s.writePatientData(r, func(ctx context.Context) (string, error) {
+	err := s.writePatientData(r, func(ctx context.Context) (string, error) {
 		var err error
 		p, err = s.engine.Scheduling.UpdatePatient(ctx, pid, id, in.input())
 		return "", err
 	})
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, p)
+	return req.ok(p, err)
 }
 
 // Visit types.
 
 func (s *Server) createVisitType(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.practice()
 	var in visitTypeRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	nv, err := in.input()
 	if err != nil {
@@ -394,13 +337,14 @@ func (s *Server) createVisitType(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return created(w, r.URL.Path+"/"+v.ID.String(), visitTypeOut(v))
+	return req.created(v.ID, visitTypeOut(v))
 }
 
 func (s *Server) listVisitTypes(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	if req.err != nil {
+		return req.err
 	}
 	vs, err := s.engine.Scheduling.VisitTypes(r.Context(), pid)
 	if err != nil {
@@ -414,9 +358,10 @@ func (s *Server) listVisitTypes(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getVisitType(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "visit_type")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("visit_type")
+	if req.err != nil {
+		return req.err
 	}
 	v, err := s.engine.Scheduling.VisitType(r.Context(), pid, id)
 	if err != nil {
@@ -428,17 +373,13 @@ func (s *Server) getVisitType(w http.ResponseWriter, r *http.Request) error {
 // Availability.
 
 func (s *Server) createBlock(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.practice()
 	var in blockRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
-	}
-	prov, err := parseID("provider_id", in.ProviderID)
-	if err != nil {
-		return err
+	req.body(&in)
+	prov := req.bodyID("provider_id", in.ProviderID)
+	if req.err != nil {
+		return req.err
 	}
 	bi, err := in.input()
 	if err != nil {
@@ -448,19 +389,16 @@ func (s *Server) createBlock(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return created(w, r.URL.Path+"/"+b.ID.String(), b)
+	return req.created(b.ID, b)
 }
 
 func (s *Server) listBlocks(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r)
-	f := scheduling.BlockFilter{ProviderIDs: q.ids("provider_id"), LocationID: q.id("location_id"),
-		From: q.time("from"), To: q.time("to")}
-	if q.err != nil {
-		return q.err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	f := scheduling.BlockFilter{ProviderIDs: req.ids("provider_id"), LocationID: req.id("location_id"),
+		From: req.time("from"), To: req.time("to")}
+	if req.err != nil {
+		return req.err
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
 		return errs.Invalid("refserver.listBlocks", "to", "must be after from")
@@ -473,25 +411,20 @@ func (s *Server) listBlocks(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getBlock(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "block")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("block")
+	if req.err != nil {
+		return req.err
 	}
-	b, err := s.engine.Scheduling.Block(r.Context(), pid, id)
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, b)
+	return req.ok(s.engine.Scheduling.Block(r.Context(), pid, id))
 }
 
 func (s *Server) updateBlock(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "block")
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("block")
 	var in blockRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	if in.ProviderID != "" {
 		return errs.Invalid("refserver.updateBlock", "provider_id", "a block's provider cannot change; move its appointments to a block of the other provider")
@@ -500,37 +433,26 @@ func (s *Server) updateBlock(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.engine.Scheduling.UpdateBlock(r.Context(), pid, id, bi)
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, b)
+	return req.ok(s.engine.Scheduling.UpdateBlock(r.Context(), pid, id, bi))
 }
 
 func (s *Server) deleteBlock(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "block")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("block")
+	if req.err != nil {
+		return req.err
 	}
-	if err := s.engine.Scheduling.DeleteBlock(r.Context(), pid, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return req.noContent(s.engine.Scheduling.DeleteBlock(r.Context(), pid, id))
 }
 
 func (s *Server) moveAppointments(w http.ResponseWriter, r *http.Request) error {
-	pid, from, err := practiceAnd(r, "block")
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid, from := req.practice(), req.path("block")
 	var in moveRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
-	}
-	to, err := parseID("to_block_id", in.ToBlockID)
-	if err != nil {
-		return err
+	req.body(&in)
+	to := req.bodyID("to_block_id", in.ToBlockID)
+	if req.err != nil {
+		return req.err
 	}
 	moved, err := s.engine.Scheduling.MoveAppointments(r.Context(), pid, from, to, in.Reason)
 	if err != nil {
@@ -541,18 +463,13 @@ func (s *Server) moveAppointments(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) listSlots(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r)
-	sq := scheduling.SlotQuery{ProviderIDs: q.ids("provider_id"), LocationID: q.id("location_id"),
-		From: q.time("from"), To: q.time("to")}
-	vt, err := parseID("visit_type_id", q.str("visit_type_id"))
-	q.fail(err)
-	sq.VisitTypeID = vt
-	if q.err != nil {
-		return q.err
+	req := s.request(w, r)
+	pid := req.practice()
+	sq := scheduling.SlotQuery{ProviderIDs: req.ids("provider_id"), LocationID: req.id("location_id"),
+		From: req.time("from"), To: req.time("to")}
+	sq.VisitTypeID = req.requiredID("visit_type_id")
+	if req.err != nil {
+		return req.err
 	}
 	slots, err := s.engine.Scheduling.OpenSlots(r.Context(), pid, sq)
 	if err != nil {
@@ -574,9 +491,10 @@ func decodeBookRequest(w http.ResponseWriter, r *http.Request, limit int64) (sch
 }
 
 func (s *Server) book(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid := req.practice()
+	if req.err != nil {
+		return req.err
 	}
 	in, err := decodeBookRequest(w, r, s.opts.MaxBodyBytes)
 	if err != nil {
@@ -593,25 +511,23 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return created(w, r.URL.Path+"/"+a.ID.String(), a)
+	return req.created(a.ID, a)
 }
 
 func (s *Server) getAppointment(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "appointment")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("appointment")
+	if req.err != nil {
+		return req.err
 	}
-	a, err := s.engine.Scheduling.Appointment(r.Context(), pid, id)
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, a)
+	return req.ok(s.engine.Scheduling.Appointment(r.Context(), pid, id))
 }
 
 func (s *Server) appointmentHistory(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "appointment")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("appointment")
+	if req.err != nil {
+		return req.err
 	}
 	cs, err := s.engine.Scheduling.History(r.Context(), pid, id)
 	if err != nil {
@@ -621,13 +537,11 @@ func (s *Server) appointmentHistory(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) reschedule(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "appointment")
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("appointment")
 	var in rescheduleRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	rr, err := in.input()
 	if err != nil {
@@ -639,45 +553,34 @@ func (s *Server) reschedule(w http.ResponseWriter, r *http.Request) error {
 		a, err = s.engine.Scheduling.Reschedule(ctx, pid, id, rr)
 		return "", err
 	})
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, a)
+	return req.ok(a, err)
 }
 
 func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "appointment")
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("appointment")
 	var in statusRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	if in.Status == "" {
 		return errs.Invalid("refserver.setStatus", "status", "is required")
 	}
 	var a *scheduling.Appointment
-	err = s.writePatientData(r, func(ctx context.Context) (string, error) {
+	err := s.writePatientData(r, func(ctx context.Context) (string, error) {
 		var err error
 		a, err = s.engine.Scheduling.Transition(ctx, pid, id, scheduling.Status(in.Status), in.Reason)
 		return "", err
 	})
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, a)
+	return req.ok(a, err)
 }
 
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r)
-	limit := q.int("limit", defaultPage, 1, maxPage)
-	if q.err != nil {
-		return q.err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	limit := req.int("limit", defaultPage, 1, maxPage)
+	if req.err != nil {
+		return req.err
 	}
 	es, err := s.engine.Scheduling.Requests(r.Context(), pid, limit)
 	if err != nil {
@@ -687,18 +590,15 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) calendar(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r)
-	cq := scheduling.CalendarQuery{From: q.time("from"), To: q.time("to"), LocationID: q.id("location_id"),
-		ProviderID: q.id("provider_id"), ResourceID: q.id("resource_id")}
-	for _, st := range q.list("status") {
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	cq := scheduling.CalendarQuery{From: req.time("from"), To: req.time("to"), LocationID: req.id("location_id"),
+		ProviderID: req.id("provider_id"), ResourceID: req.id("resource_id")}
+	for _, st := range req.list("status") {
 		cq.Status = append(cq.Status, scheduling.Status(st))
 	}
-	if q.err != nil {
-		return q.err
+	if req.err != nil {
+		return req.err
 	}
 	es, err := s.engine.Scheduling.Calendar(r.Context(), pid, cq)
 	if err != nil {

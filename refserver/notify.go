@@ -124,9 +124,10 @@ var messageStatuses = map[notify.Status]bool{
 // Settings.
 
 func (s *Server) getNotifySettings(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	if req.err != nil {
+		return req.err
 	}
 	set, err := s.engine.Notify.Settings(r.Context(), pid)
 	if err != nil {
@@ -136,14 +137,12 @@ func (s *Server) getNotifySettings(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) putNotifySettings(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.existingPractice()
 	def := settingsOut(notify.DefaultSettings(pid))
 	in := settingsRequest{ReminderOffsetsMinutes: def.ReminderOffsetsMinutes, QuietStart: def.QuietStart, QuietEnd: def.QuietEnd}
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	set, err := in.input(pid)
 	if err != nil {
@@ -158,9 +157,10 @@ func (s *Server) putNotifySettings(w http.ResponseWriter, r *http.Request) error
 // Templates.
 
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	if req.err != nil {
+		return req.err
 	}
 	ts, err := s.engine.Notify.Templates(r.Context(), pid)
 	if err != nil {
@@ -183,60 +183,44 @@ func checkKindChannel(k notify.Kind, ch notify.Channel) error {
 
 // templateKey reads a template's {kind}, {channel} and {language} path
 // values, refusing unknown kinds and channels.
-func templateKey(r *http.Request) (notify.Kind, notify.Channel, string, error) {
-	k, ch := notify.Kind(r.PathValue("kind")), notify.Channel(r.PathValue("channel"))
-	return k, ch, r.PathValue("language"), checkKindChannel(k, ch)
+func (q *request) templateKey() (notify.Kind, notify.Channel, string) {
+	k, ch := notify.Kind(q.r.PathValue("kind")), notify.Channel(q.r.PathValue("channel"))
+	if q.err == nil {
+		q.fail(checkKindChannel(k, ch))
+	}
+	return k, ch, q.r.PathValue("language")
 }
 
 func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
-	kind, ch, lang, err := templateKey(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	kind, ch, lang := req.templateKey()
 	var in templateRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
-	t, err := s.engine.Notify.PutTemplate(r.Context(), notify.Template{PracticeID: pid, Kind: kind, Channel: ch, Language: lang,
-		Subject: in.Subject, Text: in.Text, HTML: in.HTML})
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, t)
+	return req.ok(s.engine.Notify.PutTemplate(r.Context(), notify.Template{PracticeID: pid, Kind: kind, Channel: ch, Language: lang,
+		Subject: in.Subject, Text: in.Text, HTML: in.HTML}))
 }
 
 func (s *Server) deleteTemplate(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	kind, ch, lang := req.templateKey()
+	if req.err != nil {
+		return req.err
 	}
-	kind, ch, lang, err := templateKey(r)
-	if err != nil {
-		return err
-	}
-	if err := s.engine.Notify.DeleteTemplate(r.Context(), pid, kind, ch, lang); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return req.noContent(s.engine.Notify.DeleteTemplate(r.Context(), pid, kind, ch, lang))
 }
 
 func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.existingPractice()
 	var in previewRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
-	}
-	appt, err := optID("appointment_id", in.AppointmentID)
-	if err != nil {
-		return err
+	req.body(&in)
+	appt := req.bodyOptID("appointment_id", in.AppointmentID)
+	if req.err != nil {
+		return req.err
 	}
 	t := notify.Template{PracticeID: pid, Kind: notify.Kind(in.Kind), Channel: notify.Channel(in.Channel), Language: in.Language,
 		Subject: in.Subject, Text: in.Text, HTML: in.HTML}
@@ -255,24 +239,21 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request) error {
 // listMessages answers one page of the practice's messages matching f, as
 // narrowed by the query (filters names the parameters the route takes).
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, f notify.MessageFilter, filters bool) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r)
-	f.After, f.Limit = q.id("after"), q.int("limit", notify.DefaultLimit, 1, notify.MaxLimit)
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	f.After, f.Limit = req.id("after"), req.int("limit", notify.DefaultLimit, 1, notify.MaxLimit)
 	if filters {
-		for _, st := range q.list("status") {
+		for _, st := range req.list("status") {
 			if !messageStatuses[notify.Status(st)] {
-				q.fail(errs.Invalid("refserver.listMessages", "status", "unknown status "+strconv.Quote(st)))
+				req.fail(errs.Invalid("refserver.listMessages", "status", "unknown status "+strconv.Quote(st)))
 			}
 			f.Status = append(f.Status, notify.Status(st))
 		}
-		f.Channel, f.Kind = notify.Channel(q.str("channel")), notify.Kind(q.str("kind"))
-		f.PatientID, f.AppointmentID = q.id("patient_id"), q.id("appointment_id")
+		f.Channel, f.Kind = notify.Channel(req.str("channel")), notify.Kind(req.str("kind"))
+		f.PatientID, f.AppointmentID = req.id("patient_id"), req.id("appointment_id")
 	}
-	if q.err != nil {
-		return q.err
+	if req.err != nil {
+		return req.err
 	}
 	ms, err := s.engine.Notify.Messages(r.Context(), pid, f)
 	if err != nil {
@@ -293,15 +274,12 @@ func (s *Server) listDeadLetters(w http.ResponseWriter, r *http.Request) error {
 // of the {practice}.
 func (s *Server) messageAction(w http.ResponseWriter, r *http.Request,
 	act func(ctx context.Context, practice tenant.PracticeID, id uuid.UUID) (*notify.Message, error)) error {
-	pid, id, err := practiceAnd(r, "message")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("message")
+	if req.err != nil {
+		return req.err
 	}
-	m, err := act(r.Context(), pid, id)
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, m)
+	return req.ok(act(r.Context(), pid, id))
 }
 
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) error {
@@ -317,15 +295,12 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) notifyUsage(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r)
-	from, to := q.time("from"), q.time("to")
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	from, to := req.time("from"), req.time("to")
 	switch {
-	case q.err != nil:
-		return q.err
+	case req.err != nil:
+		return req.err
 	case from.IsZero():
 		return errs.Invalid("refserver.notifyUsage", "from", "is required")
 	case to.IsZero():
@@ -339,21 +314,13 @@ func (s *Server) notifyUsage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) sendCampaign(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.existingPractice()
 	var in campaignRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
-	}
-	id, err := parseID("id", in.ID)
-	if err != nil {
-		return err
-	}
-	at, err := parseTime("send_at", in.SendAt)
-	if err != nil {
-		return err
+	req.body(&in)
+	id, at := req.bodyID("id", in.ID), req.bodyTime("send_at", in.SendAt)
+	if req.err != nil {
+		return req.err
 	}
 	n, err := s.engine.Notify.SendCampaign(r.Context(), pid, notify.Campaign{ID: id, Channel: notify.Channel(in.Channel),
 		Text: in.Text, TimeZone: in.TimeZone, SendAt: at})
@@ -366,14 +333,11 @@ func (s *Server) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 // The front desk inbox.
 
 func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r)
-	unread, after, limit := q.bool("unread"), q.id("after"), q.int("limit", notify.DefaultLimit, 1, notify.MaxLimit)
-	if q.err != nil {
-		return q.err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	unread, after, limit := req.bool("unread"), req.id("after"), req.int("limit", notify.DefaultLimit, 1, notify.MaxLimit)
+	if req.err != nil {
+		return req.err
 	}
 	ms, err := s.engine.Notify.Inbox(r.Context(), pid, unread, after, limit)
 	if err != nil {
@@ -383,9 +347,10 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) inboxCount(w http.ResponseWriter, r *http.Request) error {
-	pid, err := s.existingPractice(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	if req.err != nil {
+		return req.err
 	}
 	n, err := s.engine.Notify.UnreadCount(r.Context(), pid)
 	if err != nil {
@@ -397,42 +362,35 @@ func (s *Server) inboxCount(w http.ResponseWriter, r *http.Request) error {
 // A patient's preferences.
 
 func (s *Server) getPreferences(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "patient")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("patient")
+	if req.err != nil {
+		return req.err
 	}
-	p, err := s.engine.Notify.Preferences(r.Context(), pid, id)
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, p)
+	return req.ok(s.engine.Notify.Preferences(r.Context(), pid, id))
 }
 
 func (s *Server) updatePreferences(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "patient")
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("patient")
 	var in notify.PreferencesUpdate
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	var p notify.Preferences
-	err = s.writePatientData(r, func(ctx context.Context) (string, error) {
+	err := s.writePatientData(r, func(ctx context.Context) (string, error) {
 		var err error
 		p, err = s.engine.Notify.UpdatePreferences(ctx, pid, id, in)
 		return "", err
 	})
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, p)
+	return req.ok(p, err)
 }
 
 func (s *Server) consentHistory(w http.ResponseWriter, r *http.Request) error {
-	pid, id, err := practiceAnd(r, "patient")
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("patient")
+	if req.err != nil {
+		return req.err
 	}
 	cs, err := s.engine.Notify.ConsentHistory(r.Context(), pid, id)
 	if err != nil {

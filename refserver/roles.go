@@ -27,25 +27,22 @@ type acting struct {
 	practice *tenant.Practice
 }
 
-func (s *Server) actingIn(r *http.Request) (*acting, error) {
-	pid, err := practiceID(r)
-	if err != nil {
-		return nil, err
+// actingIn reads the request's {practice} and signed-in account, keeping
+// the first error.
+func (q *request) actingIn() *acting {
+	pid, c := q.practice(), q.signedIn()
+	if q.err != nil {
+		return nil
 	}
-	c, err := s.signedIn(r)
+	ctx := actor.With(q.r.Context(), c.actor())
+	p, err := q.s.engine.Tenants.Practice(ctx, pid)
 	if err != nil {
-		return nil, err
+		q.fail(err)
+		return nil
 	}
-	ctx := actor.With(r.Context(), c.actor())
-	p, err := s.engine.Tenants.Practice(ctx, pid)
-	if err != nil {
-		return nil, err
-	}
-	pr, err := s.principal(r, c)
-	if err != nil {
-		return nil, err
-	}
-	return &acting{ctx: ctx, pr: pr, practice: p}, nil
+	pr, err := q.s.principal(q.r, c)
+	q.fail(err)
+	return &acting{ctx: ctx, pr: pr, practice: p}
 }
 
 func (a *acting) owner() rbac.Owner { return rbac.PracticeOwner(a.practice.GroupID, a.practice.ID) }
@@ -56,9 +53,10 @@ type roleRequest struct {
 }
 
 func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.actingIn(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	a := req.actingIn()
+	if req.err != nil {
+		return req.err
 	}
 	custom, err := s.engine.RBAC.ListRoles(a.ctx, a.pr, a.owner())
 	if err != nil {
@@ -70,13 +68,11 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) createRole(w http.ResponseWriter, r *http.Request) error {
 	const op = "refserver.createRole"
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.practice()
 	var in roleRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
+	if req.body(&in); req.err != nil {
+		return req.err
 	}
 	perms := make([]rbac.Permission, 0, len(in.Permissions))
 	for _, name := range in.Permissions {
@@ -94,19 +90,12 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("role")
+	if req.err != nil {
+		return req.err
 	}
-	id, err := pathID(r, "role")
-	if err != nil {
-		return err
-	}
-	if err := s.engine.DeleteRole(r.Context(), pid, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return req.noContent(s.engine.DeleteRole(r.Context(), pid, id))
 }
 
 // grantRequest grants a role (by ID, or by name: a built-in name or a
@@ -123,9 +112,10 @@ type grantRequest struct {
 }
 
 func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.actingIn(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	a := req.actingIn()
+	if req.err != nil {
+		return req.err
 	}
 	gs, err := s.engine.RBAC.ListPracticeGrants(a.ctx, a.pr, a.practice.ID)
 	if err != nil {
@@ -135,47 +125,34 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
-	}
+	req := s.request(w, r)
+	pid := req.practice()
 	var in grantRequest
-	if err := s.decode(w, r, &in); err != nil {
-		return err
-	}
-	req := carebook.GrantRequest{Role: in.Role, Scope: rbac.ScopeKind(in.Scope)}
-	if req.AccountID, err = parseID("account_id", in.AccountID); err != nil {
-		return err
-	}
+	req.body(&in)
+	g := carebook.GrantRequest{Role: in.Role, Scope: rbac.ScopeKind(in.Scope), AccountID: req.bodyID("account_id", in.AccountID)}
 	for _, f := range []struct {
 		name, text string
 		dst        *uuid.UUID
-	}{{"role_id", in.RoleID, &req.RoleID}, {"location_id", in.LocationID, &req.LocationID}, {"patient_id", in.PatientID, &req.PatientID}} {
-		if f.text != "" {
-			if *f.dst, err = parseID(f.name, f.text); err != nil {
-				return err
-			}
+	}{{"role_id", in.RoleID, &g.RoleID}, {"location_id", in.LocationID, &g.LocationID}, {"patient_id", in.PatientID, &g.PatientID}} {
+		if id := req.bodyOptID(f.name, f.text); id != nil {
+			*f.dst = *id
 		}
 	}
-	g, err := s.engine.GrantRole(r.Context(), pid, req)
+	if req.err != nil {
+		return req.err
+	}
+	grant, err := s.engine.GrantRole(r.Context(), pid, g)
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusCreated, g)
+	return reply(w, http.StatusCreated, grant)
 }
 
 func (s *Server) deleteGrant(w http.ResponseWriter, r *http.Request) error {
-	pid, err := practiceID(r)
-	if err != nil {
-		return err
+	req := s.request(w, r)
+	pid, id := req.practice(), req.path("grant")
+	if req.err != nil {
+		return req.err
 	}
-	id, err := pathID(r, "grant")
-	if err != nil {
-		return err
-	}
-	if err := s.engine.RevokeGrant(r.Context(), pid, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return req.noContent(s.engine.RevokeGrant(r.Context(), pid, id))
 }

@@ -69,8 +69,9 @@ func (s *Server) twilioPractice(w http.ResponseWriter, r *http.Request) (tenant.
 	if err != nil {
 		return tenant.PracticeID{}, twilio.Signed{}, err
 	}
-	pid, err := s.existingPractice(r)
-	return pid, signed, err
+	req := s.request(w, r)
+	pid := req.existingPractice()
+	return pid, signed, req.err
 }
 
 // twilioSource is the replay memory's source of every Twilio webhook.
