@@ -27,9 +27,11 @@ const RequestIDHeader = "X-Request-ID"
 type reqInfo struct {
 	id    string
 	route string // the pattern of the matched route, once known
-	// kind is the kind of the matched route, once kindKnown.
-	kind      routeKind
-	kindKnown bool
+	// matched tells that the request matches a route of the Server, of
+	// kind and access (SessionAuth reads which routes are open).
+	matched bool
+	kind    routeKind
+	access  Access
 	// srv answers the errors of middleware that has no Server at hand.
 	srv *Server
 }
@@ -41,8 +43,8 @@ func infoFrom(ctx context.Context) *reqInfo {
 	return i
 }
 
-// requestIDFrom returns the ID of the request being served, or "".
-func requestIDFrom(ctx context.Context) string {
+// RequestID returns the ID of the request being served, or "".
+func RequestID(ctx context.Context) string {
 	if i := infoFrom(ctx); i != nil {
 		return i.id
 	}
@@ -62,7 +64,11 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set(RequestIDHeader, id)
-		ctx := context.WithValue(r.Context(), reqInfoKey{}, &reqInfo{id: id, srv: s})
+		info := &reqInfo{id: id, srv: s}
+		if ri, ok := s.route(r); ok {
+			info.matched, info.kind, info.access = true, ri.kind, ri.access
+		}
+		ctx := context.WithValue(r.Context(), reqInfoKey{}, info)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -116,7 +122,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			route = i.route
 		}
 		s.log.LogAttrs(r.Context(), level, "http request",
-			slog.String("request_id", requestIDFrom(r.Context())),
+			slog.String("request_id", RequestID(r.Context())),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
 			slog.Int("status", sw.code()), slog.Int64("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
@@ -154,7 +160,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				panic(v)
 			}
 			s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
-				slog.String("request_id", requestIDFrom(r.Context())),
+				slog.String("request_id", RequestID(r.Context())),
 				slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
 			s.fail(w, r, errs.E(errs.KindInternal, "refserver", "panic"))
 		}()

@@ -98,7 +98,7 @@ const authRealm = "carebook"
 // Retry-After on a 429, the Bearer challenge (RFC 6750) on a 401.
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	p.Instance = r.URL.Path
-	p.RequestID = requestIDFrom(r.Context())
+	p.RequestID = RequestID(r.Context())
 	retryAfter(w, p)
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+authRealm+`"`)

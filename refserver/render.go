@@ -70,12 +70,15 @@ var templateFS embed.FS
 // templates "title" and "main", which the layout's "layout" places.
 var layout = template.Must(template.ParseFS(templateFS, "templates/layout.html"))
 
-// pages is a set of HTML pages on the shared layout, by file name.
-type pages map[string]*template.Template
+// Pages is a set of HTML pages on the shared layout, by file name. A
+// page's file defines the templates "title" and "main", which the layout
+// places; the layout is the core's (templates/layout.html), so that every
+// module's pages look alike.
+type Pages map[string]*template.Template
 
-// parsePages parses each named file of fsys as one page on the layout.
-func parsePages(fsys fs.FS, names ...string) (pages, error) {
-	out := make(pages, len(names))
+// ParsePages parses each named file of fsys as one page on the layout.
+func ParsePages(fsys fs.FS, names ...string) (Pages, error) {
+	out := make(Pages, len(names))
 	for _, name := range names {
 		t, err := template.Must(layout.Clone()).ParseFS(fsys, name)
 		if err != nil {
@@ -87,18 +90,18 @@ func parsePages(fsys fs.FS, names ...string) (pages, error) {
 }
 
 // corePages are the core's own pages: the error page.
-var corePages = func() pages {
-	p, err := parsePages(templateFS, "templates/error.html")
+var corePages = func() Pages {
+	p, err := ParsePages(templateFS, "templates/error.html")
 	if err != nil {
 		panic("refserver: the embedded error page does not parse: " + err.Error())
 	}
 	return p
 }()
 
-// renderPage answers the page name of ps, filled with data, with status.
+// RenderPage answers the page name of ps, filled with data, with status.
 // The page is rendered before anything is written, so that a failure can
-// still be answered.
-func renderPage(w http.ResponseWriter, status int, ps pages, name string, data any) error {
+// still be answered (the error is KindInternal).
+func RenderPage(w http.ResponseWriter, status int, ps Pages, name string, data any) error {
 	t, ok := ps[name]
 	if !ok {
 		return errs.E(errs.KindInternal, "refserver.renderPage", "no page "+name)
@@ -126,7 +129,7 @@ type errorPage struct {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errs.KindOf(err) == errs.KindInternal {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("request_id", requestIDFrom(r.Context())), slog.String("method", r.Method),
+			slog.String("request_id", RequestID(r.Context())), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
 	answerError(w, r, s.kindOf(r), err)
@@ -146,7 +149,7 @@ func answerProblem(w http.ResponseWriter, r *http.Request, k routeKind, p Proble
 		writeProblem(w, r, p)
 		return
 	}
-	page := errorPage{Status: p.Status, Title: http.StatusText(p.Status), Text: p.Detail, RequestID: requestIDFrom(r.Context())}
+	page := errorPage{Status: p.Status, Title: http.StatusText(p.Status), Text: p.Detail, RequestID: RequestID(r.Context())}
 	if pe != nil && pe.Title != "" {
 		page.Title, page.Text = pe.Title, pe.Text
 	}
@@ -161,7 +164,7 @@ func answerProblem(w http.ResponseWriter, r *http.Request, k routeKind, p Proble
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+authRealm+`"`)
 	}
-	if err := renderPage(w, page.Status, corePages, "error.html", page); err != nil {
+	if err := RenderPage(w, page.Status, corePages, "error.html", page); err != nil {
 		// The embedded page always renders; if it ever does not, say so plainly.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(page.Status)
@@ -169,17 +172,14 @@ func answerProblem(w http.ResponseWriter, r *http.Request, k routeKind, p Proble
 	}
 }
 
-// kindOf is the kind of the route r matched, once the route is known; a
-// request that has matched none (yet, or at all) answers by Accept, unless
-// its pattern tells otherwise.
+// kindOf is the kind of the route r matches; a request that matches none
+// answers by Accept.
 func (s *Server) kindOf(r *http.Request) routeKind {
-	if i := infoFrom(r.Context()); i != nil && i.kindKnown {
+	if i := infoFrom(r.Context()); i != nil && i.matched {
 		return i.kind
 	}
-	if _, pattern := s.mux.Handler(r); pattern != "" {
-		if k, ok := s.kinds[pattern]; ok {
-			return k
-		}
+	if ri, ok := s.route(r); ok {
+		return ri.kind
 	}
 	return bothRoute
 }

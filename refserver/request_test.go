@@ -31,20 +31,22 @@ func TestRequestFirstErrorWins(t *testing.T) {
 			r.Header.Set("Content-Type", "application/json")
 			r.SetPathValue("practice", c.practice)
 			r.SetPathValue("block", c.block)
-			req := e.srv.request(httptest.NewRecorder(), r)
-			pid, block := req.practice(), req.path("block")
-			var in moveRequest
-			req.body(&in)
-			to := req.bodyID("to_block_id", in.ToBlockID)
-			limit := req.int("limit", 10, 1, 100)
+			req := e.srv.Request(httptest.NewRecorder(), r)
+			pid, block := req.Practice(), req.Path("block")
+			var in struct {
+				ToBlockID string `json:"to_block_id"`
+			}
+			req.Body(&in)
+			to := req.BodyID("to_block_id", in.ToBlockID)
+			limit := req.Int("limit", 10, 1, 100)
 			if c.field == "" {
-				if req.err != nil || pid.String() != good || block.String() != good || to.String() != good || limit != 5 {
-					t.Fatalf("err = %v; %v %v %v %d", req.err, pid, block, to, limit)
+				if req.Err != nil || pid.String() != good || block.String() != good || to.String() != good || limit != 5 {
+					t.Fatalf("err = %v; %v %v %v %d", req.Err, pid, block, to, limit)
 				}
 				return
 			}
-			if !errs.Is(req.err, errs.KindInvalid) || errs.FieldOf(req.err) != c.field {
-				t.Fatalf("err = %v, want an invalid %s", req.err, c.field)
+			if !errs.Is(req.Err, errs.KindInvalid) || errs.FieldOf(req.Err) != c.field {
+				t.Fatalf("err = %v, want an invalid %s", req.Err, c.field)
 			}
 			if c.field == "practice" && in.ToBlockID != "" {
 				t.Errorf("the body was read after the first error: %+v", in)
