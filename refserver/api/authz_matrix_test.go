@@ -418,6 +418,37 @@ func TestEveryRouteDeclaresAccess(t *testing.T) {
 	}
 }
 
+// TestMFAEnrollmentReachesOnlySignedInRoutes: a staff session of a
+// practice that requires MFA, before it has enrolled, is refused (403
+// naming totp_code) on every route the table marks neither SignedInOnly
+// nor Public nor Signed, and reaches the SignedInOnly ones.
+func TestMFAEnrollmentReachesOnlySignedInRoutes(t *testing.T) {
+	a := newAuthEnv(t, sqltest.SQLite(t))
+	a.srv = newServer(a.engine, refserver.Options{Authenticate: refserver.SessionAuth(a.engine.Identity), RateLimit: refserver.RateLimit{PerIP: -1, PerAccount: -1}})
+	pol := identity.DefaultSessionPolicy
+	pol.RequireStaffMFA = true
+	if err := a.engine.Identity.SetSessionPolicy(context.Background(), a.practice, pol); err != nil {
+		t.Fatal(err)
+	}
+	s := a.login("admin@example.com", password)
+	if s.session["needs_mfa_enrollment"] != true {
+		t.Fatalf("session = %v, want one that needs MFA enrollment", s.session)
+	}
+	for _, rt := range a.srv.Routes() {
+		key, access := rt.Method+" "+rt.Pattern, rt.Access.String()
+		if access == "public" || access == "signed" || sessionEnders[key] {
+			continue
+		}
+		path := strings.NewReplacer("{practice}", a.practice.String(), "{session}", uuid.NewString()).Replace(rt.Pattern)
+		path = regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(path, uuid.NewString())
+		res := a.do(rt.Method, path, nil, bearer(s.token))
+		refused := res.status == http.StatusForbidden && strings.Contains(string(res.body), `"field":"totp_code"`)
+		if want := access != "signed-in"; refused != want {
+			t.Errorf("%s (%s) before MFA enrollment: %d %s, want refused = %v", key, access, res.status, res.body, want)
+		}
+	}
+}
+
 // TestPatientDataAccessIsAudited checks that reading a patient writes an
 // allowed entry, and that a denied read writes a denied one.
 func TestPatientDataAccessIsAudited(t *testing.T) {

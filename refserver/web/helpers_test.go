@@ -2,10 +2,13 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +18,10 @@ import (
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/refserver/api"
 	"github.com/carebook/carebook/sqlstore"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
 )
 
 // testNow is the fixed time of every test: Monday 4 March 2030, 10:00 in New York.
@@ -84,7 +91,54 @@ func (e *testEnv) post(method, target, contentType string, body []byte, header h
 	for k, vs := range header {
 		r.Header[k] = vs
 	}
-	return e.serve(r)
+	res := e.serve(r)
+	if err := e.validate(r, res); err != nil {
+		e.t.Fatalf("%v\nbody: %s", err, res.body)
+	}
+	return res
+}
+
+// The OpenAPI document the server serves, loaded once per test binary.
+var doc struct {
+	once   sync.Once
+	router routers.Router
+	err    error
+}
+
+// validate checks an answer (status, content type, body) against the
+// operation of the document the server serves (package api's), as the
+// API's tests check theirs.
+func (e *testEnv) validate(r *http.Request, res resp) error {
+	doc.once.Do(func() {
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		got := e.serve(httptest.NewRequest("GET", "/api/openapi.json", nil))
+		d, err := openapi3.NewLoader().LoadFromData(got.body)
+		if err == nil {
+			err = d.Validate(context.Background())
+		}
+		if err == nil {
+			doc.router, err = legacy.NewRouter(d)
+		}
+		doc.err = err
+	})
+	if doc.err != nil {
+		return fmt.Errorf("OpenAPI document: %w", doc.err)
+	}
+	route, params, err := doc.router.FindRoute(r)
+	if err != nil {
+		return fmt.Errorf("%s %s: not in the document: %w", r.Method, r.URL.Path, err)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route},
+		Status:                 res.status,
+		Header:                 res.header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	in.SetBodyBytes(res.body)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		return fmt.Errorf("%s %s answered %d, which the document does not allow: %w", r.Method, r.URL.Path, res.status, err)
+	}
+	return nil
 }
 
 func (e *testEnv) serve(r *http.Request) resp {
