@@ -44,9 +44,9 @@ lint: check-go
 fuzz: check-go
 	$(GO) test -run='^$$' -fuzz=FuzzExpandRRule -fuzztime=30s ./scheduling/
 	$(GO) test -run='^$$' -fuzz=FuzzParseDSN -fuzztime=30s ./sqlstore/
-	$(GO) test -run='^$$' -fuzz=FuzzDecodeBookRequest -fuzztime=30s ./refserver/
-	$(GO) test -run='^$$' -fuzz='^FuzzOpenAPIWalk$$' -fuzztime=60s ./refserver/
-	CAREBOOK_WALK=full $(GO) test -count=1 -run='^TestOpenAPIWalk$$' -timeout=30m ./refserver/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeBookRequest -fuzztime=30s ./refserver/api/
+	$(GO) test -run='^$$' -fuzz='^FuzzOpenAPIWalk$$' -fuzztime=60s ./refserver/api/
+	CAREBOOK_WALK=full $(GO) test -count=1 -run='^TestOpenAPIWalk$$' -timeout=30m ./refserver/api/
 
 examples: check-go
 	@for d in examples/*/; do echo "== $$d"; $(GO) run ./$$d || exit 1; done

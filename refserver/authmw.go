@@ -3,7 +3,6 @@ package refserver
 import (
 	"context"
 	"crypto/subtle"
-	"net"
 	"net/http"
 	"strings"
 
@@ -29,43 +28,43 @@ const (
 // key: "apikey:<key id>", of kind actor.System.
 const APIKeyActorPrefix = "apikey:"
 
-// credentials is who a request proved to be: a session (with its token) or
-// an API key.
-type credentials struct {
-	session *identity.Session
-	token   string
-	key     *identity.APIKey
-	cookie  bool // the session came in the cookie, not the Authorization header
+// Credentials are who a request proved to be: a session (with its token)
+// or an API key.
+type Credentials struct {
+	Session *identity.Session
+	Token   string
+	Key     *identity.APIKey
+	Cookie  bool // the session came in the cookie, not the Authorization header
 	// principal is read once per request (Server.principal) and shared by
 	// the route's authorization and its handler.
 	principal *rbac.Principal
 }
 
-// actor is the actor.Actor the credentials act as.
-func (c *credentials) actor() actor.Actor {
-	if c.key != nil {
-		return actor.Actor{Kind: actor.System, ID: APIKeyActorPrefix + c.key.ID.String()}
+// Actor is the actor.Actor the credentials act as.
+func (c *Credentials) Actor() actor.Actor {
+	if c.Key != nil {
+		return actor.Actor{Kind: actor.System, ID: APIKeyActorPrefix + c.Key.ID.String()}
 	}
 	k := actor.Patient
-	if c.session.Kind == identity.Staff {
+	if c.Session.Kind == identity.Staff {
 		k = actor.Staff
 	}
-	return actor.Actor{Kind: k, ID: c.session.AccountID.String()}
+	return actor.Actor{Kind: k, ID: c.Session.AccountID.String()}
 }
 
 type credentialsKey struct{}
 
-// credentialsFrom returns the credentials SessionAuth put in ctx, or nil.
-func credentialsFrom(ctx context.Context) *credentials {
-	c, _ := ctx.Value(credentialsKey{}).(*credentials)
+// CredentialsFrom returns the credentials SessionAuth put in ctx, or nil.
+func CredentialsFrom(ctx context.Context) *Credentials {
+	c, _ := ctx.Value(credentialsKey{}).(*Credentials)
 	return c
 }
 
 // SessionFrom returns the session a request served behind SessionAuth was
 // authenticated with, if it was one.
 func SessionFrom(ctx context.Context) (*identity.Session, bool) {
-	if c := credentialsFrom(ctx); c != nil && c.session != nil {
-		return c.session, true
+	if c := CredentialsFrom(ctx); c != nil && c.Session != nil {
+		return c.Session, true
 	}
 	return nil, false
 }
@@ -73,8 +72,8 @@ func SessionFrom(ctx context.Context) (*identity.Session, bool) {
 // APIKeyFrom returns the API key a request served behind SessionAuth was
 // authenticated with, if it was one.
 func APIKeyFrom(ctx context.Context) (*identity.APIKey, bool) {
-	if c := credentialsFrom(ctx); c != nil && c.key != nil {
-		return c.key, true
+	if c := CredentialsFrom(ctx); c != nil && c.Key != nil {
+		return c.Key, true
 	}
 	return nil, false
 }
@@ -85,7 +84,7 @@ func APIKeyFrom(ctx context.Context) (*identity.APIKey, bool) {
 // revoked credentials are KindUnauthenticated; a state-changing request
 // authenticated by the cookie whose CSRFHeader does not equal CSRFCookie is
 // KindForbidden.
-func authenticateRequest(r *http.Request, ids *identity.Service) (*credentials, error) {
+func authenticateRequest(r *http.Request, ids *identity.Service) (*Credentials, error) {
 	const op = "refserver.authenticate"
 	ctx := r.Context()
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -99,13 +98,13 @@ func authenticateRequest(r *http.Request, ids *identity.Service) (*credentials, 
 			if err != nil {
 				return nil, err
 			}
-			return &credentials{key: k}, nil
+			return &Credentials{Key: k}, nil
 		}
 		sess, err := ids.Authenticate(ctx, tok)
 		if err != nil {
 			return nil, err
 		}
-		return &credentials{session: sess, token: tok}, nil
+		return &Credentials{Session: sess, Token: tok}, nil
 	}
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
@@ -119,7 +118,7 @@ func authenticateRequest(r *http.Request, ids *identity.Service) (*credentials, 
 		return nil, &errs.Error{Kind: errs.KindForbidden, Op: op, Field: CSRFHeader,
 			Msg: "a request signed in by cookie must echo the " + CSRFCookie + " cookie in " + CSRFHeader}
 	}
-	return &credentials{session: sess, token: c.Value, cookie: true}, nil
+	return &Credentials{Session: sess, Token: c.Value, Cookie: true}, nil
 }
 
 // safeMethod reports whether method changes nothing, so that it needs no
@@ -143,51 +142,19 @@ func csrfMatches(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(h)) == 1
 }
 
-// publicRoutes are the routes SessionAuth lets through without credentials:
-// the operational ones, the auth endpoints that come before a session, and
-// the signed ones (webhooks and email links).
-var publicRoutes = []string{
-	"POST /webhooks/twilio/{practice}/sms",
-	"POST /webhooks/twilio/{practice}/status",
-	"POST /webhooks/sendgrid/events",
-	"GET /l/{token}",
-	"POST /l/{token}",
-	"GET /healthz",
-	"GET /readyz",
-	"GET /metrics",
-	"GET /api/openapi.json",
-	"POST /api/v1/auth/login",
-	"POST " + practicePrefix + "/registrations",
-	"POST /api/v1/auth/verify-email",
-	"POST /api/v1/auth/invitations/accept",
-}
-
-// mfaEnrollmentRoutes are the routes a session that must enroll in MFA may
-// reach before it has.
-var mfaEnrollmentRoutes = []string{
-	"POST /api/v1/auth/mfa/totp",
-	"POST /api/v1/auth/mfa/totp/confirm",
-	"POST /api/v1/auth/logout",
-	"POST /api/v1/auth/logout-everywhere",
-	"GET /api/v1/auth/sessions",
-	"DELETE /api/v1/auth/sessions/{session}",
-	"POST /api/v1/auth/password",
-}
-
-// matcher tells whether a request matches one of a few route patterns.
-type matcher struct{ mux *http.ServeMux }
-
-func newMatcher(patterns []string) matcher {
-	m := matcher{http.NewServeMux()}
-	for _, p := range patterns {
-		m.mux.Handle(p, http.NotFoundHandler())
+// routeOpen reports whether the route r matches is open without
+// credentials (its access is public or signed), and whether a session
+// that must still enroll in MFA may reach it (signed-in routes: the MFA,
+// logout, session and password routes). Both are read from the route
+// table, which the Server put in r's context; outside a Server no route is
+// open.
+func routeOpen(r *http.Request) (open, enrolling bool) {
+	i := infoFrom(r.Context())
+	if i == nil || !i.matched {
+		return false, false
 	}
-	return m
-}
-
-func (m matcher) match(r *http.Request) bool {
-	_, pattern := m.mux.Handler(r)
-	return pattern != ""
+	k := i.access.kind
+	return k == accessPublic || k == accessSigned, k == accessSignedIn
 }
 
 // SessionAuth returns a middleware for Options.Authenticate that
@@ -197,16 +164,18 @@ func (m matcher) match(r *http.Request) bool {
 // X-CSRF-Token (else 403). It puts the actor in the context: staff or
 // patient with the account ID for a session, actor.System with
 // "apikey:<id>" for an API key. Unknown, expired and revoked credentials,
-// and requests without any, get 401, except on the operational routes and
-// the auth endpoints that come before a session (login, registration,
-// email verification, invitation acceptance), which pass with the actor of
-// valid credentials or with none. A session that must still enroll in MFA
-// reaches only the MFA, logout and session routes (else 403).
+// and requests without any, get 401, except on the routes the route table
+// marks Public or Signed (the operational routes, the auth endpoints that
+// come before a session: login, registration, email verification,
+// invitation acceptance; webhooks and email links), which pass with the
+// actor of valid credentials or with none. A session that must still
+// enroll in MFA reaches only the routes marked SignedInOnly (the MFA,
+// logout, session and password routes; else 403). It must run inside a
+// Server (as Options.Authenticate), which tells it the route.
 func SessionAuth(ids *identity.Service) func(http.Handler) http.Handler {
-	public, enrolling := newMatcher(publicRoutes), newMatcher(mfaEnrollmentRoutes)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			open := public.match(r)
+			open, enrolling := routeOpen(r)
 			c, err := authenticateRequest(r, ids)
 			switch {
 			case open && (err != nil || c == nil):
@@ -218,33 +187,34 @@ func SessionAuth(ids *identity.Service) func(http.Handler) http.Handler {
 			case c == nil:
 				problemWithoutServer(w, r, errs.E(errs.KindUnauthenticated, "refserver.SessionAuth", "sign in, or send a session token or API key"))
 				return
-			case c.session != nil && c.session.NeedsMFAEnrollment && !open && !enrolling.match(r):
+			case c.Session != nil && c.Session.NeedsMFAEnrollment && !open && !enrolling:
 				problemWithoutServer(w, r, &errs.Error{Kind: errs.KindForbidden, Op: "refserver.SessionAuth", Field: "totp_code",
 					Msg: "your practice requires two-factor authentication: enroll first"})
 				return
 			}
 			ctx := context.WithValue(r.Context(), credentialsKey{}, c)
-			next.ServeHTTP(w, r.WithContext(actor.With(ctx, c.actor())))
+			next.ServeHTTP(w, r.WithContext(actor.With(ctx, c.Actor())))
 		})
 	}
 }
 
-// loopbackHost reports whether host (a Host header, with or without port)
-// names the loopback interface.
-func loopbackHost(host string) bool {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+// SignedIn returns the session r was authenticated with: from SessionAuth,
+// or (behind another Authenticate) from r's own credentials. API keys do
+// not do here (KindUnauthenticated).
+func (s *Server) SignedIn(r *http.Request) (*Credentials, error) {
+	const op = "refserver.signedIn"
+	c := CredentialsFrom(r.Context())
+	if c == nil {
+		var err error
+		if c, err = authenticateRequest(r, s.engine.Identity); err != nil {
+			return nil, err
+		}
 	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
+	switch {
+	case c == nil:
+		return nil, errs.E(errs.KindUnauthenticated, op, "sign in first")
+	case c.Session == nil:
+		return nil, errs.E(errs.KindUnauthenticated, op, "this route needs a signed-in account, not an API key")
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// secureCookies reports whether cookies set in answer to r must be Secure:
-// always, except for plain http to the loopback interface (development).
-func secureCookies(r *http.Request) bool {
-	return r.TLS != nil || !loopbackHost(r.Host)
+	return c, nil
 }

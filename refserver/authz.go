@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/errs"
@@ -52,23 +55,25 @@ const (
 	accessSigned
 )
 
-// patientSource tells where a route names the patient it acts on, which
+// PatientSource tells where a route names the patient it acts on, which
 // becomes the PatientID of the rbac.Target, so that a patient's self grant
 // covers only their own record.
-type patientSource int
+type PatientSource int
 
 const (
-	noPatient            patientSource = iota
-	patientInPath                      // the {patient} path value
-	patientOfAppointment               // the patient of the {appointment} path value
-	patientInBody                      // the "patient_id" member of the JSON body
+	noPatient            PatientSource = iota
+	PatientInPath                      // the {patient} path value
+	PatientOfAppointment               // the patient of the {appointment} path value
+	PatientInBody                      // the "patient_id" member of the JSON body
 )
 
-// access is what one route needs.
-type access struct {
+// Access is what one route needs, declared in its route table entry by
+// one of the constructors below (the zero value is a route nobody
+// classified, which New refuses).
+type Access struct {
 	kind    accessKind
 	perm    rbac.Permission
-	patient patientSource
+	patient PatientSource
 	// groupInBody: the target is the group named by the body's "group_id"
 	// (the route has no {practice}).
 	groupInBody bool
@@ -82,43 +87,56 @@ type access struct {
 	action, resourceType, resourceParam string
 	// writes: the audited route writes patient data (its method is not
 	// GET), so its "allowed" entry is recorded by the handler, in the
-	// transaction of the write (see Server.writePatientData); a read's is
+	// transaction of the write (see Server.WritePatientData); a read's is
 	// recorded before the handler runs.
 	writes bool
 }
 
-func public() access       { return access{kind: accessPublic} }
-func signedInOnly() access { return access{kind: accessSignedIn} }
-func bootstrap() access    { return access{kind: accessBootstrap} }
-func member() access       { return access{kind: accessMember} }
-func signed() access       { return access{kind: accessSigned} }
+// Public routes need no credentials (health, metrics, the document, and
+// the auth endpoints that come before a session).
+func Public() Access { return Access{kind: accessPublic} }
 
-// needs is a route that needs perm over its practice (or group).
-func needs(perm rbac.Permission) access { return access{kind: accessPermission, perm: perm} }
+// SignedInOnly routes need a session and no permission: they act on the
+// signed-in account itself (logout, sessions, MFA, password).
+func SignedInOnly() Access { return Access{kind: accessSignedIn} }
 
-// practiceCreation is creating a practice: practice.manage over the group
+// Bootstrap routes need a signed-in staff account and no grant (creating a
+// group).
+func Bootstrap() Access { return Access{kind: accessBootstrap} }
+
+// Member routes need any grant in the route's {practice}.
+func Member() Access { return Access{kind: accessMember} }
+
+// Signed routes take no session: the request proves itself by a signature
+// the handler checks, or by a signed token in its path.
+func Signed() Access { return Access{kind: accessSigned} }
+
+// Needs is a route that needs perm over its practice (or group).
+func Needs(perm rbac.Permission) Access { return Access{kind: accessPermission, perm: perm} }
+
+// PracticeCreation is creating a practice: practice.manage over the group
 // named by the body's "group_id", which the group administrator holds.
-func practiceCreation() access {
-	return access{kind: accessPermission, perm: rbac.PracticeManage, groupInBody: true}
+func PracticeCreation() Access {
+	return Access{kind: accessPermission, perm: rbac.PracticeManage, groupInBody: true}
 }
 
-// statusChange is changing an appointment's status: the permission follows
+// StatusChange is changing an appointment's status: the permission follows
 // the new status (see access.byStatus), over the appointment's patient.
-func statusChange() access {
-	return access{kind: accessPermission, perm: rbac.AppointmentStatus, byStatus: true, patient: patientOfAppointment}
+func StatusChange() Access {
+	return Access{kind: accessPermission, perm: rbac.AppointmentStatus, byStatus: true, patient: PatientOfAppointment}
 }
 
-// of names the patient the route acts on.
-func (a access) of(src patientSource) access { a.patient = src; return a }
+// Of names the patient the route acts on.
+func (a Access) Of(src PatientSource) Access { a.patient = src; return a }
 
-// audited records every decision on the route in the activity log.
-func (a access) audited(action, resourceType, resourceParam string) access {
+// Audited records every decision on the route in the activity log.
+func (a Access) Audited(action, resourceType, resourceParam string) Access {
 	a.action, a.resourceType, a.resourceParam = action, resourceType, resourceParam
 	return a
 }
 
 // String names the access for test messages.
-func (a access) String() string {
+func (a Access) String() string {
 	switch a.kind {
 	case accessPublic:
 		return "public"
@@ -136,19 +154,37 @@ func (a access) String() string {
 	return "unset"
 }
 
-// authorized wraps rt's handler with the check rt.access asks for.
-func (s *Server) authorized(rt route) func(http.ResponseWriter, *http.Request) error {
-	a, next := rt.access, rt.handle
-	if a.kind == accessUnset || (a.kind == accessPermission && !a.perm.Valid()) {
-		panic("refserver: route " + rt.method + " " + rt.pattern + " declares no valid access")
+// CheckAccess says what is wrong with rt's access, or nil: a route must
+// declare one (a permission or a marker), a permission must be known, and
+// a route that needs a permission or membership must name the {practice}
+// it is checked in (or, creating a practice, take the group from its
+// body). New panics on a route CheckAccess refuses.
+func CheckAccess(rt Route) error {
+	a, key := rt.Access, rt.Method+" "+rt.Pattern
+	switch {
+	case a.kind == accessUnset:
+		return errors.New(key + " declares no access: give it a permission (Needs) or a marker")
+	case a.kind == accessPermission && !a.perm.Valid():
+		return errors.New(key + " needs an unknown permission " + strconv.Quote(string(a.perm)))
+	case (a.kind == accessPermission || a.kind == accessMember) && !a.groupInBody && !slices.Contains(wildcards(rt.Pattern), "practice"):
+		return errors.New(key + " needs " + a.String() + " but names no {practice}")
 	}
-	a.writes = a.action != "" && rt.method != http.MethodGet
+	return nil
+}
+
+// authorized wraps rt's handler with the check rt.Access asks for.
+func (s *Server) authorized(rt Route) func(http.ResponseWriter, *http.Request) error {
+	a, next := rt.Access, rt.Handle
+	if err := CheckAccess(rt); err != nil {
+		panic("refserver: route " + err.Error())
+	}
+	a.writes = a.action != "" && rt.Method != http.MethodGet
 	if a.kind == accessPublic || a.kind == accessSigned {
 		return next
 	}
 	return func(w http.ResponseWriter, r *http.Request) error {
 		const op = "refserver.authorize"
-		c := credentialsFrom(r.Context())
+		c := CredentialsFrom(r.Context())
 		if c == nil {
 			if s.opts.SkipAuthorization {
 				return next(w, r)
@@ -159,7 +195,7 @@ func (s *Server) authorized(rt route) func(http.ResponseWriter, *http.Request) e
 		case accessSignedIn:
 			return next(w, r)
 		case accessBootstrap:
-			if c.session == nil || c.session.Kind != identity.Staff {
+			if c.Session == nil || c.Session.Kind != identity.Staff {
 				return errs.E(errs.KindForbidden, op, "only a signed-in staff account may do this")
 			}
 			return next(w, r)
@@ -182,11 +218,11 @@ func (s *Server) authorized(rt route) func(http.ResponseWriter, *http.Request) e
 }
 
 // permitKey keys, in a request's context, the carebook.Permit of a route
-// that writes patient data, until writePatientData runs the write and logs
+// that writes patient data, until WritePatientData runs the write and logs
 // it.
 type permitKey struct{}
 
-// writePatientData runs write, the handler's service calls on a route that
+// WritePatientData runs write, the handler's service calls on a route that
 // writes patient data, through the route's Permit: the write and its
 // "allowed" activity-log entry commit together, or neither does (see
 // carebook.Permit.Do). It returns write's identification of the record
@@ -195,7 +231,7 @@ type permitKey struct{}
 // "failed" entry is recorded on its own. Without a Permit (authorization
 // skipped: header mode, development and tests only) write runs on the
 // engine itself, outside a transaction of the handler's.
-func (s *Server) writePatientData(r *http.Request, write func(ctx context.Context) (resourceID string, err error)) error {
+func (s *Server) WritePatientData(r *http.Request, write func(ctx context.Context) (resourceID string, err error)) error {
 	ctx := r.Context()
 	permit, ok := ctx.Value(permitKey{}).(*carebook.Permit)
 	if !ok {
@@ -214,16 +250,16 @@ func (s *Server) writePatientData(r *http.Request, write func(ctx context.Contex
 // On an audited route that reads, the "allowed" entry is written here,
 // before the handler runs. On one that writes patient data (a.writes) it
 // returns the Permit, whose entry the handler writes in the write's
-// transaction (see writePatientData); otherwise the Permit is nil.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *credentials) (context.Context, *carebook.Permit, error) {
+// transaction (see WritePatientData); otherwise the Permit is nil.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a Access, c *Credentials) (context.Context, *carebook.Permit, error) {
 	ctx := r.Context()
-	pr, err := s.principal(r, c)
+	pr, err := s.Principal(r, c)
 	if err != nil {
 		return ctx, nil, err
 	}
-	caller := carebook.Caller{Actor: c.actor(), Principal: pr}
-	if c.session != nil {
-		caller.Home = c.session.PracticeID
+	caller := carebook.Caller{Actor: c.Actor(), Principal: pr}
+	if c.Session != nil {
+		caller.Home = c.Session.PracticeID
 	}
 	ctx = carebook.WithCaller(ctx, caller)
 	body := s.peekBody(w, r, a)
@@ -240,7 +276,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *
 		}
 	}
 	if a.groupInBody {
-		if acc.GroupID, err = parseID("group_id", body.GroupID); err != nil {
+		if acc.GroupID, err = ParseID("group_id", body.GroupID); err != nil {
 			return ctx, nil, err
 		}
 		acc.Action = ""
@@ -254,13 +290,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *
 		acc.ResourceID = r.PathValue(a.resourceParam)
 	}
 	switch a.patient {
-	case patientInPath:
+	case PatientInPath:
 		id, err := pathID(r, "patient")
 		if err != nil {
 			return ctx, nil, err
 		}
 		acc.PatientID = &id
-	case patientOfAppointment:
+	case PatientOfAppointment:
 		id, err := pathID(r, "appointment")
 		if err != nil {
 			return ctx, nil, err
@@ -276,7 +312,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *
 			return ctx, nil, err
 		}
 		acc.PatientID = &ap.PatientID
-	case patientInBody:
+	case PatientInBody:
 		if id, err := uuid.Parse(body.PatientID); err == nil {
 			acc.PatientID = &id
 		}
@@ -295,9 +331,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a access, c *
 	return ctx, nil, err
 }
 
-// principal is who c may act as: the grants of a session's account, or the
+// Principal is who c may act as: the grants of a session's account, or the
 // permissions of an API key over its practice. It is read once per request.
-func (s *Server) principal(r *http.Request, c *credentials) (rbac.Principal, error) {
+func (s *Server) Principal(r *http.Request, c *Credentials) (rbac.Principal, error) {
 	if c.principal != nil {
 		return *c.principal, nil
 	}
@@ -308,19 +344,19 @@ func (s *Server) principal(r *http.Request, c *credentials) (rbac.Principal, err
 	return pr, err
 }
 
-func (s *Server) readPrincipal(r *http.Request, c *credentials) (rbac.Principal, error) {
-	if c.key == nil {
-		return s.engine.RBAC.Principal(r.Context(), c.session.AccountID)
+func (s *Server) readPrincipal(r *http.Request, c *Credentials) (rbac.Principal, error) {
+	if c.Key == nil {
+		return s.engine.RBAC.Principal(r.Context(), c.Session.AccountID)
 	}
-	perms := make([]rbac.Permission, 0, len(c.key.Permissions))
-	for _, name := range c.key.Permissions {
+	perms := make([]rbac.Permission, 0, len(c.Key.Permissions))
+	for _, name := range c.Key.Permissions {
 		p, err := rbac.ParsePermission(name)
 		if err != nil {
-			return rbac.Principal{}, errs.Wrap(errs.KindInternal, "refserver.principal", "API key "+c.key.ID.String()+" holds an unknown permission", err)
+			return rbac.Principal{}, errs.Wrap(errs.KindInternal, "refserver.principal", "API key "+c.Key.ID.String()+" holds an unknown permission", err)
 		}
 		perms = append(perms, p)
 	}
-	return rbac.PrincipalForAPIKey(c.key.PracticeID, perms)
+	return rbac.PrincipalForAPIKey(c.Key.PracticeID, perms)
 }
 
 // peekedBody is what authorization reads of a request body.
@@ -333,9 +369,9 @@ type peekedBody struct {
 // peekBody reads the members of r's JSON body that authorization needs, and puts the
 // body back for the handler, which validates it in full. A body that is
 // not JSON reads as empty here: the handler refuses it.
-func (s *Server) peekBody(w http.ResponseWriter, r *http.Request, a access) peekedBody {
+func (s *Server) peekBody(w http.ResponseWriter, r *http.Request, a Access) peekedBody {
 	var out peekedBody
-	if (a.patient != patientInBody && !a.groupInBody && !a.byStatus) || r.Body == nil {
+	if (a.patient != PatientInBody && !a.groupInBody && !a.byStatus) || r.Body == nil {
 		return out
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1))

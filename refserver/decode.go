@@ -12,18 +12,19 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 )
 
 // DefaultMaxBodyBytes bounds a request body unless Options.MaxBodyBytes says otherwise.
 const DefaultMaxBodyBytes = 1 << 20
 
-// decodeJSON reads r's body, which must be application/json, at most limit
+// DecodeJSON reads r's body, which must be application/json, at most limit
 // bytes and exactly one JSON value, into dst, refusing unknown fields and
 // what checkJSON refuses. Its errors are *errs.Error naming the field at
 // fault: KindUnsupportedMedia for a body of another Content-Type (or of a
 // charset other than UTF-8), KindTooLarge past limit, KindInvalid else.
-func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
+func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
 	const op = "refserver.decode"
 	ct := r.Header.Get("Content-Type")
 	if ct == "" && r.ContentLength == 0 {
@@ -138,15 +139,15 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	w.Write(buf.Bytes())
 }
 
-// reply answers v as application/json.
-func reply(w http.ResponseWriter, status int, v any) error {
+// Reply answers v as application/json with status.
+func Reply(w http.ResponseWriter, status int, v any) error {
 	writeJSON(w, status, "application/json", v)
 	return nil
 }
 
-// parseID parses a UUID in canonical form (8-4-4-4-12 hex digits); field names
-// the input in errors.
-func parseID(field, s string) (uuid.UUID, error) {
+// ParseID parses a UUID in canonical form (8-4-4-4-12 hex digits); field
+// names the input in errors.
+func ParseID(field, s string) (uuid.UUID, error) {
 	if s == "" {
 		return uuid.Nil, errs.Invalid("refserver.parseID", field, "is required")
 	}
@@ -157,23 +158,23 @@ func parseID(field, s string) (uuid.UUID, error) {
 	return id, nil
 }
 
-// optID parses an optional UUID: "" gives nil.
-func optID(field, s string) (*uuid.UUID, error) {
+// OptID parses an optional UUID: "" gives nil.
+func OptID(field, s string) (*uuid.UUID, error) {
 	if s == "" {
 		return nil, nil
 	}
-	id, err := parseID(field, s)
+	id, err := ParseID(field, s)
 	if err != nil {
 		return nil, err
 	}
 	return &id, nil
 }
 
-// parseIDs parses a list of UUIDs, naming field in errors.
-func parseIDs(field string, in []string) ([]uuid.UUID, error) {
+// ParseIDs parses a list of UUIDs, naming field in errors.
+func ParseIDs(field string, in []string) ([]uuid.UUID, error) {
 	out := make([]uuid.UUID, 0, len(in))
 	for _, s := range in {
-		id, err := parseID(field, s)
+		id, err := ParseID(field, s)
 		if err != nil {
 			return nil, err
 		}
@@ -184,13 +185,13 @@ func parseIDs(field string, in []string) ([]uuid.UUID, error) {
 
 // pathID parses the path value name of r as a UUID.
 func pathID(r *http.Request, name string) (uuid.UUID, error) {
-	return parseID(name, r.PathValue(name))
+	return ParseID(name, r.PathValue(name))
 }
 
-// parseTime parses an RFC 3339 time, naming field in errors. "" is the zero time.
+// ParseTime parses an RFC 3339 time, naming field in errors. "" is the zero time.
 // The time must fall in the years 1 to 9999 in UTC: PostgreSQL has no year
 // 0, and JSON (RFC 3339) no year past 9999.
-func parseTime(field, s string) (time.Time, error) {
+func ParseTime(field, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
@@ -204,9 +205,9 @@ func parseTime(field, s string) (time.Time, error) {
 	return t, nil
 }
 
-// minutes converts whole minutes into a duration, refusing values so large
+// Minutes converts whole minutes into a duration, refusing values so large
 // that they would overflow; the services check the real bounds.
-func minutes(field string, m int64) (time.Duration, error) {
+func Minutes(field string, m int64) (time.Duration, error) {
 	const max = 100 * 366 * 24 * 60 // a century
 	if m > max || m < -max {
 		return 0, errs.Invalid("refserver.minutes", field, "is out of range")
@@ -214,83 +215,5 @@ func minutes(field string, m int64) (time.Duration, error) {
 	return time.Duration(m) * time.Minute, nil
 }
 
-// query reads the query string of a request, collecting errors that name the
-// parameter at fault; the first error wins.
-type query struct {
-	v   map[string][]string
-	err error
-}
-
-func newQuery(r *http.Request) *query { return &query{v: r.URL.Query()} }
-
-func (q *query) fail(err error) {
-	if q.err == nil {
-		q.err = err
-	}
-}
-
-// str returns the parameter's first value.
-func (q *query) str(name string) string {
-	if vs := q.v[name]; len(vs) > 0 {
-		return vs[0]
-	}
-	return ""
-}
-
-// list returns every value of a repeatable parameter, also split at commas.
-func (q *query) list(name string) []string {
-	var out []string
-	for _, v := range q.v[name] {
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
-}
-
-func (q *query) id(name string) *uuid.UUID {
-	id, err := optID(name, q.str(name))
-	q.fail(err)
-	return id
-}
-
-func (q *query) ids(name string) []uuid.UUID {
-	ids, err := parseIDs(name, q.list(name))
-	q.fail(err)
-	return ids
-}
-
-func (q *query) time(name string) time.Time {
-	t, err := parseTime(name, q.str(name))
-	q.fail(err)
-	return t
-}
-
-// int parses an integer parameter in [lo, hi]; absent gives def.
-func (q *query) int(name string, def, lo, hi int) int {
-	s := q.str(name)
-	if s == "" {
-		return def
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi {
-		q.fail(errs.Invalid("refserver.query", name, "must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi)))
-		return def
-	}
-	return n
-}
-
-// bool parses a boolean parameter (true, false, 1, 0); absent is false.
-func (q *query) bool(name string) bool {
-	s := q.str(name)
-	if s == "" {
-		return false
-	}
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		q.fail(errs.Invalid("refserver.query", name, "must be true or false"))
-	}
-	return b
-}
+// practiceID parses the {practice} path value.
+func practiceID(r *http.Request) (tenant.PracticeID, error) { return pathID(r, "practice") }

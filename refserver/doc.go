@@ -1,17 +1,37 @@
-// Package refserver is carebook's reference HTTP server: a JSON API under
-// /api/v1 over the services of a carebook.Engine, described by an OpenAPI 3.1
-// document served at /api/openapi.json, with /healthz, /readyz and Prometheus
-// metrics at /metrics.
+// Package refserver is the core of carebook's reference HTTP server over a
+// carebook.Engine: the Server, its middleware (request IDs, access logs,
+// security headers, panics, client addresses), authentication
+// (SessionAuth), per-route authorization through the engine's guard, the
+// route and access table types, one error renderer, and typed readers of
+// a request's input (Request). It serves /healthz, /readyz and Prometheus
+// metrics at /metrics itself; modules add the rest:
 //
-// Every route is registered in one table (see routes.go). Handlers return an
-// error; one adapter answers errors as RFC 9457 problem documents
-// (application/problem+json), mapping each errs.Kind to one HTTP status:
+//	srv := refserver.New(engine, opts, api.Module, web.Module)
+//
+// where package refserver/api is the JSON API under /api/v1 (with its
+// webhooks and its OpenAPI 3.1 document at /api/openapi.json) and package
+// refserver/web the pages (for now those of email links). A Module adds its
+// routes through the Router New hands it, so that neither imports the
+// other and the core imports neither; New without modules serves only the
+// operational routes.
+//
+// Every route is an entry of a route table (Route: method, pattern,
+// handler, summary and Access), added as an API route or a page route. Handlers return an error; one renderer (render.go)
+// answers it: on an API route as an RFC 9457 problem document
+// (application/problem+json), on a page route (the pages of email links)
+// as an HTML page on the shared layout (templates/), and on a route that
+// serves both, or a request that matches no route, by Accept (HTML only to
+// a client that prefers text/html to JSON). One table maps each errs.Kind
+// to its HTTP status:
 //
 //	invalid 400, unauthenticated 401, forbidden 403, not_found 404,
 //	conflict 409, too_large 413, unsupported_media_type 415,
 //	precondition_failed 422, rate_limited 429, internal 500
 //
 // A 401 carries the challenge WWW-Authenticate: Bearer realm="carebook".
+// A page answers a failure of ours with 503 and Retry-After instead of
+// 500; a PageError words an error for people and may name a status no kind
+// does (410 for an expired link).
 //
 // The problem's extension members are field (the input at fault), kind (the
 // errs.Kind name), details (errs.Error.Details) and request_id. Internal
@@ -29,26 +49,18 @@
 // X-Carebook-Actor header ("staff:<id>" or "patient:<id>"); it is meant for
 // development and tests only. SessionAuth is the real authentication.
 //
-// Authorization is declared per route in the route table (the access field:
-// a permission, or a marker: public, signed-in, member, bootstrap) and
+// Authorization is declared per route in the route table (Access: a
+// permission, or a marker: Public, SignedInOnly, Member, Bootstrap, Signed;
+// SessionAuth reads the same table to know which routes are open) and
 // enforced in one wrapper (authz.go) for requests SessionAuth authenticated:
 // a {practice} the caller holds no grant in answers 404, a missing
 // permission 403; a patient's self grant covers only its own patient record
 // and appointments. Routes on patient data record every decision, allowed
 // or denied, in the practice's activity log. Behind ActorFromHeader
 // (Options.SkipAuthorization) NOTHING IS AUTHORIZED: development only.
-// Roles and grants of a practice are managed under /roles and /grants
-// through rbac.Service, which refuses privilege escalation; accepting a
-// staff invitation grants its role (front_desk, practice_admin or a custom
-// role of the practice) at practice scope, on behalf of the inviter. Each
-// change, like each sign-in, sign-out and change of credentials, is written
-// to the practice's activity log in the change's own transaction: if the
-// entry cannot be appended, nothing changes. Sign-in and password-change
-// attempts are rate limited per client address and per account
-// (Options.RateLimit); the client address is read from X-Forwarded-For only
-// behind Options.TrustedProxies.
-// Creating a group is a bootstrap: any signed-in staff account may, and
-// becomes the group's administrator in the same transaction.
+// Sign-in and password-change attempts are rate limited per client address
+// and per account (Options.RateLimit, Server.CheckAttempt); the client
+// address is read from X-Forwarded-For only behind Options.TrustedProxies.
 //
 // A Server is safe for concurrent use and keeps no state between requests
 // beyond its metrics and its rate-limit counters, so any number of replicas

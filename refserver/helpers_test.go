@@ -1,38 +1,23 @@
 package refserver
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/clock"
-	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
 )
 
-// testNow is the fixed time of every test: Monday 4 March 2030, 10:00 in New York.
+// testNow is the fixed time of the core's tests.
 var testNow = time.Date(2030, 3, 4, 15, 0, 0, 0, time.UTC)
 
-const (
-	staff   = "staff:desk-1"
-	patient = "patient:p-1"
-)
+const staff = "staff:desk-1"
 
-// testEnv is a Server over an Engine on a fresh database, with a fixed clock
-// and every answer checked against the OpenAPI document.
+// testEnv is a Server with no module (only the core's routes and those a
+// test adds) over an Engine on a fresh database, with a fixed clock.
 type testEnv struct {
 	t      *testing.T
 	clock  *clock.Fixed
@@ -52,233 +37,6 @@ type resp struct {
 	status int
 	header http.Header
 	body   []byte
-}
-
-// reqOpt changes a request before it is sent.
-type reqOpt func(*http.Request)
-
-// as sets the acting actor; "" sends none.
-func as(a string) reqOpt {
-	return func(r *http.Request) {
-		if a == "" {
-			r.Header.Del(ActorHeader)
-		} else {
-			r.Header.Set(ActorHeader, a)
-		}
-	}
-}
-
-func withHeader(k, v string) reqOpt { return func(r *http.Request) { r.Header.Set(k, v) } }
-
-// raw is a request body sent as it is.
-type raw string
-
-// do sends a request through the whole handler stack as staff (unless an
-// option says otherwise). A body that is not raw is encoded as JSON.
-func (e *testEnv) do(method, path string, body any, opts ...reqOpt) resp {
-	e.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case raw:
-		rd = strings.NewReader(string(b))
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	r := httptest.NewRequest(method, path, rd)
-	if rd != nil {
-		r.Header.Set("Content-Type", "application/json")
-	}
-	r.Header.Set(ActorHeader, staff)
-	for _, o := range opts {
-		o(r)
-	}
-	w := httptest.NewRecorder()
-	e.srv.ServeHTTP(w, r)
-	res := resp{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
-	checkAgainstDocument(e.t, r, res)
-	return res
-}
-
-// ok decodes a successful answer into a map, failing unless its status is want.
-func (e *testEnv) ok(res resp, want int) map[string]any {
-	e.t.Helper()
-	if res.status != want {
-		e.t.Fatalf("status = %d, want %d; body: %s", res.status, want, res.body)
-	}
-	var m map[string]any
-	if len(res.body) > 0 {
-		if err := json.Unmarshal(res.body, &m); err != nil {
-			e.t.Fatalf("answer is not a JSON object: %v: %s", err, res.body)
-		}
-	}
-	return m
-}
-
-// problem checks that res is a problem document with status and field, and
-// returns it.
-func (e *testEnv) problem(res resp, status int, field string) Problem {
-	e.t.Helper()
-	if res.status != status {
-		e.t.Fatalf("status = %d, want %d; body: %s", res.status, status, res.body)
-	}
-	if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
-		e.t.Fatalf("Content-Type = %q, want application/problem+json", ct)
-	}
-	var p Problem
-	if err := json.Unmarshal(res.body, &p); err != nil {
-		e.t.Fatalf("problem: %v: %s", err, res.body)
-	}
-	if p.Status != status || p.Field != field || p.Title == "" || !strings.HasPrefix(p.Type, ProblemTypePrefix+p.Kind) {
-		e.t.Fatalf("problem = %+v, want status %d and field %q", p, status, field)
-	}
-	return p
-}
-
-// items returns the items of a list answer.
-func (e *testEnv) items(res resp) []any {
-	e.t.Helper()
-	m := e.ok(res, http.StatusOK)
-	it, ok := m["items"].([]any)
-	if !ok {
-		e.t.Fatalf("no items in %s", res.body)
-	}
-	return it
-}
-
-// count returns how many items a GET of path lists.
-func (e *testEnv) count(path string) int {
-	e.t.Helper()
-	return len(e.items(e.do("GET", path, nil)))
-}
-
-// The OpenAPI document, loaded once per test binary.
-var doc struct {
-	once   sync.Once
-	t      *openapi3.T
-	router routers.Router
-	err    error
-}
-
-func loadDocument() (*openapi3.T, routers.Router, error) {
-	doc.once.Do(func() {
-		// The pages of links and the TwiML of webhooks are checked as text.
-		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
-		openapi3filter.RegisterBodyDecoder("text/xml", openapi3filter.PlainBodyDecoder)
-		l := openapi3.NewLoader()
-		d, err := l.LoadFromData(openAPIDocument())
-		if err != nil {
-			doc.err = err
-			return
-		}
-		if err := d.Validate(context.Background()); err != nil {
-			doc.err = err
-			return
-		}
-		doc.t = d
-		doc.router, doc.err = legacy.NewRouter(d)
-	})
-	return doc.t, doc.router, doc.err
-}
-
-// checkAgainstDocument fails t unless validateAnswer accepts the answer.
-func checkAgainstDocument(t *testing.T, r *http.Request, res resp) {
-	t.Helper()
-	if err := validateAnswer(r, res); err != nil {
-		t.Fatalf("%v\nbody: %s", err, res.body)
-	}
-}
-
-// validateAnswer validates an answer (status, content type, body) against
-// the operation the OpenAPI document gives for the request. An answer to a
-// route the document lacks must be a 404 or 405.
-func validateAnswer(r *http.Request, res resp) error {
-	_, router, err := loadDocument()
-	if err != nil {
-		return fmt.Errorf("OpenAPI document: %w", err)
-	}
-	route, params, err := router.FindRoute(r)
-	if err != nil {
-		if res.status != http.StatusNotFound && res.status != http.StatusMethodNotAllowed {
-			return fmt.Errorf("%s %s: not in the document (%v), yet answered %d", r.Method, r.URL.Path, err, res.status)
-		}
-		return nil
-	}
-	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route},
-		Status:                 res.status,
-		Header:                 res.header,
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-	}
-	in.SetBodyBytes(res.body)
-	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		return fmt.Errorf("%s %s answered %d, which the document does not allow: %w", r.Method, r.URL.Path, res.status, err)
-	}
-	return nil
-}
-
-// npi makes a valid NPI from nine digits.
-func npi(t testing.TB, nine string) string {
-	for d := '0'; d <= '9'; d++ {
-		if s := nine + string(d); scheduling.ValidNPI(s) {
-			return s
-		}
-	}
-	t.Fatalf("no check digit for %s", nine)
-	return ""
-}
-
-// str reads a string member of a decoded answer.
-func str(m map[string]any, key string) string {
-	s, _ := m[key].(string)
-	return s
-}
-
-// fixture is a practice set up through the API: a location in New York, a
-// provider working there on Tuesdays and Thursdays 09:00 to 12:00, a visit
-// type of 30 minutes and a patient.
-type fixture struct {
-	practice, location, provider, visitType, block, patient string
-	base                                                    string // /api/v1/practices/{practice}
-}
-
-func (e *testEnv) setup(name string) fixture {
-	e.t.Helper()
-	var f fixture
-	g := e.ok(e.do("POST", "/api/v1/groups", map[string]any{"name": name + " group"}), 201)
-	p := e.ok(e.do("POST", "/api/v1/practices", map[string]any{"group_id": g["id"], "name": name}), 201)
-	f.practice = str(p, "id")
-	f.base = "/api/v1/practices/" + f.practice
-	l := e.ok(e.do("POST", f.base+"/locations", map[string]any{"name": "Main street", "time_zone": "America/New_York",
-		"address": map[string]any{"line1": "1 Main St", "city": "New York", "region": "NY", "country": "US"},
-		"geo":     map[string]any{"lat": 40.7, "lng": -74.0}}), 201)
-	f.location = str(l, "id")
-	pr := e.ok(e.do("POST", f.base+"/providers", map[string]any{"npi": "1234567893", "given_name": "Ada", "family_name": "Lovelace",
-		"specialties": []string{"family-medicine"}, "location_ids": []string{f.location}}), 201)
-	f.provider = str(pr, "id")
-	v := e.ok(e.do("POST", f.base+"/visit-types", map[string]any{"name": "Check-up", "duration_minutes": 30}), 201)
-	f.visitType = str(v, "id")
-	b := e.ok(e.do("POST", f.base+"/blocks", map[string]any{"provider_id": f.provider, "location_id": f.location,
-		"start": "2030-03-05T09:00:00-05:00", "end": "2030-03-05T12:00:00-05:00", "rrule": "FREQ=WEEKLY;BYDAY=TU,TH"}), 201)
-	f.block = str(b, "id")
-	pt := e.ok(e.do("POST", f.base+"/patients", map[string]any{"given_name": "Grace", "family_name": "Hopper",
-		"birth_date": "1980-12-09", "phone": "+12025550143", "email": "grace@example.com"}), 201)
-	f.patient = str(pt, "id")
-	return f
-}
-
-// bookBody is a booking of the fixture's patient with its provider.
-func (f fixture) bookBody(start string) map[string]any {
-	return map[string]any{"patient_id": f.patient, "provider_id": f.provider, "visit_type_id": f.visitType, "start": start}
-}
-
-// calendarPath is the calendar of the fixture's first week.
-func (f fixture) calendarPath() string {
-	return f.base + "/calendar?from=2030-03-04T00:00:00Z&to=2030-03-11T00:00:00Z"
 }
 
 func httptestRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

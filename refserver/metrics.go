@@ -46,20 +46,20 @@ func (m *metrics) observe(route, method string, status int, d time.Duration) {
 // instrument wraps one route's handler: it tells the access log the route
 // and counts and times the request under the route's pattern. A panic is
 // counted as a 500 before it travels on to the recovery middleware.
-func (s *Server) instrument(rt route, next http.Handler) http.Handler {
+func (s *Server) instrument(rt Route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if i := infoFrom(r.Context()); i != nil {
-			i.route = rt.pattern
+			i.route = rt.Pattern
 		}
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			status := sw.code()
 			if v := recover(); v != nil {
-				s.metrics.observe(rt.pattern, rt.method, http.StatusInternalServerError, time.Since(start))
+				s.metrics.observe(rt.Pattern, rt.Method, http.StatusInternalServerError, time.Since(start))
 				panic(v)
 			}
-			s.metrics.observe(rt.pattern, rt.method, status, time.Since(start))
+			s.metrics.observe(rt.Pattern, rt.Method, status, time.Since(start))
 		}()
 		next.ServeHTTP(sw, r)
 	})

@@ -27,6 +27,13 @@ const RequestIDHeader = "X-Request-ID"
 type reqInfo struct {
 	id    string
 	route string // the pattern of the matched route, once known
+	// matched tells that the request matches a route of the Server, of
+	// kind and access (SessionAuth reads which routes are open).
+	matched bool
+	kind    routeKind
+	access  Access
+	// srv answers the errors of middleware that has no Server at hand.
+	srv *Server
 }
 
 type reqInfoKey struct{}
@@ -36,8 +43,8 @@ func infoFrom(ctx context.Context) *reqInfo {
 	return i
 }
 
-// requestIDFrom returns the ID of the request being served, or "".
-func requestIDFrom(ctx context.Context) string {
+// RequestID returns the ID of the request being served, or "".
+func RequestID(ctx context.Context) string {
 	if i := infoFrom(ctx); i != nil {
 		return i.id
 	}
@@ -48,7 +55,7 @@ var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // withRequestID takes the caller's X-Request-ID when it is short and plain,
 // or makes one, and echoes it in the answer.
-func withRequestID(next http.Handler) http.Handler {
+func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(RequestIDHeader)
 		if !safeRequestID.MatchString(id) {
@@ -57,7 +64,11 @@ func withRequestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set(RequestIDHeader, id)
-		ctx := context.WithValue(r.Context(), reqInfoKey{}, &reqInfo{id: id})
+		info := &reqInfo{id: id, srv: s}
+		if ri, ok := s.route(r); ok {
+			info.matched, info.kind, info.access = true, ri.kind, ri.access
+		}
+		ctx := context.WithValue(r.Context(), reqInfoKey{}, info)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -111,7 +122,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			route = i.route
 		}
 		s.log.LogAttrs(r.Context(), level, "http request",
-			slog.String("request_id", requestIDFrom(r.Context())),
+			slog.String("request_id", RequestID(r.Context())),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
 			slog.Int("status", sw.code()), slog.Int64("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
@@ -149,9 +160,9 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				panic(v)
 			}
 			s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
-				slog.String("request_id", requestIDFrom(r.Context())),
+				slog.String("request_id", RequestID(r.Context())),
 				slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
-			s.problem(w, r, errs.E(errs.KindInternal, "refserver", "panic"))
+			s.fail(w, r, errs.E(errs.KindInternal, "refserver", "panic"))
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -189,7 +200,12 @@ func parseActor(v string) (actor.Actor, error) {
 }
 
 // problemWithoutServer answers a non-internal error from a middleware that
-// has no Server at hand.
+// has no Server at hand, through the renderer of the Server serving r
+// (see Server.fail), or as a problem document outside one.
 func problemWithoutServer(w http.ResponseWriter, r *http.Request, err error) {
+	if i := infoFrom(r.Context()); i != nil && i.srv != nil {
+		i.srv.fail(w, r, err)
+		return
+	}
 	writeProblem(w, r, problemFor(err))
 }

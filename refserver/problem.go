@@ -1,7 +1,7 @@
 package refserver
 
 import (
-	"log/slog"
+	"errors"
 	"net/http"
 
 	"github.com/carebook/carebook/errs"
@@ -52,6 +52,10 @@ type Problem struct {
 func problemFor(err error) Problem {
 	k := errs.KindOf(err)
 	status := HTTPStatus(k)
+	var pe *PageError
+	if errors.As(err, &pe) && pe.Status != 0 {
+		status = pe.Status
+	}
 	p := Problem{Type: ProblemTypePrefix + k.String(), Title: http.StatusText(status), Status: status, Kind: k.String()}
 	if k == errs.KindInternal {
 		p.Detail = "an internal error occurred; it has been logged"
@@ -72,7 +76,7 @@ func problemFor(err error) Problem {
 }
 
 // api adapts a handler that returns an error to http.Handler: the error is
-// answered as a problem document. The request's path values and query
+// answered by the renderer (Server.fail), as a problem document or a page. The request's path values and query
 // parameters are checked first (checkRequestText), for every route alike,
 // before authorization records them or a handler reads them.
 func (s *Server) api(h func(http.ResponseWriter, *http.Request) error) http.Handler {
@@ -82,21 +86,9 @@ func (s *Server) api(h func(http.ResponseWriter, *http.Request) error) http.Hand
 			err = h(w, r)
 		}
 		if err != nil {
-			s.problem(w, r, err)
+			s.fail(w, r, err)
 		}
 	})
-}
-
-// problem answers err as application/problem+json. Internal errors are logged
-// with their cause; other kinds are the caller's doing and are not.
-func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
-	p := problemFor(err)
-	if p.Status >= 500 {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("request_id", requestIDFrom(r.Context())), slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.Any("error", err))
-	}
-	writeProblem(w, r, p)
 }
 
 // authRealm is the realm of the WWW-Authenticate challenge of every 401.
@@ -106,7 +98,7 @@ const authRealm = "carebook"
 // Retry-After on a 429, the Bearer challenge (RFC 6750) on a 401.
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	p.Instance = r.URL.Path
-	p.RequestID = requestIDFrom(r.Context())
+	p.RequestID = RequestID(r.Context())
 	retryAfter(w, p)
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+authRealm+`"`)

@@ -113,7 +113,7 @@ func newAttemptLimits(l RateLimit, c func() clock.Clock) *attemptLimits {
 func (a *attemptLimits) check(r *http.Request, account string) error {
 	const op = "refserver.rateLimit"
 	now := a.clock().Now()
-	ok, wait := a.perIP.allow(clientIP(r), now)
+	ok, wait := a.perIP.allow(ClientIP(r), now)
 	if ok && account != "" {
 		ok, wait = a.perAccount.allow(strings.ToLower(strings.TrimSpace(account)), now)
 	}
@@ -142,21 +142,21 @@ func retryAfter(w http.ResponseWriter, p Problem) {
 type clientIPKey struct{}
 
 // withClientIP puts the client address of each request in its context (see
-// clientAddr), for clientIP, and the request as the engine logs it
+// clientAddr), for ClientIP, and the request as the engine logs it
 // (carebook.WithRequest: address, user agent, request ID). It runs inside
 // withRequestID.
 func (s *Server) withClientIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.opts.TrustedProxies)
 		ctx := context.WithValue(r.Context(), clientIPKey{}, ip)
-		ctx = carebook.WithRequest(ctx, carebook.Request{IP: ip, UserAgent: r.UserAgent(), ID: requestIDFrom(ctx)})
+		ctx = carebook.WithRequest(ctx, carebook.Request{IP: ip, UserAgent: r.UserAgent(), ID: RequestID(ctx)})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// clientIP is the address r came from, as withClientIP found it, or the
+// ClientIP is the address r came from, as withClientIP found it, or the
 // host of r.RemoteAddr when r did not pass through it.
-func clientIP(r *http.Request) string {
+func ClientIP(r *http.Request) string {
 	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
 		return ip
 	}
@@ -238,4 +238,13 @@ func ParseTrustedProxies(field, list string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+// CheckAttempt counts a sign-in or password-change attempt of r naming
+// account (an identifier or an account ID, "" for none) against
+// Options.RateLimit, and answers KindRateLimited, with the seconds to wait
+// in Details["retry_after_seconds"] (and the answer's Retry-After), when
+// r's address or the account is over its limit.
+func (s *Server) CheckAttempt(r *http.Request, account string) error {
+	return s.limits.check(r, account)
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/notify/sendgrid"
-	"github.com/carebook/carebook/notify/twilio"
+	"github.com/carebook/carebook/tenant"
 )
 
 // Options tune a Server. The zero value is ready to use.
@@ -68,14 +68,24 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	handler http.Handler
-	openapi []byte
-	// twilio checks Twilio's webhooks; nil without Options.TwilioAuthToken.
-	twilio *twilio.Validator
+	// table is every route, in the order added; routes is each one's
+	// kind and access by its method and pattern (the mux's pattern).
+	table  []Route
+	routes map[string]routeInfo
 	limits *attemptLimits
 }
 
-// New returns a Server over engine. The engine stays the caller's to close.
-func New(engine *carebook.Engine, opts Options) *Server {
+// routeInfo is what the server knows of a route, by its pattern.
+type routeInfo struct {
+	kind   routeKind
+	access Access
+}
+
+// New returns a Server over engine, answering its own operational routes
+// (/healthz, /readyz, /metrics) and those each module adds: the reference
+// server is New(engine, opts, api.Module, web.Module). The engine stays the
+// caller's to close.
+func New(engine *carebook.Engine, opts Options, modules ...Module) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -86,20 +96,18 @@ func New(engine *carebook.Engine, opts Options) *Server {
 		opts.Authenticate = ActorFromHeader
 		opts.SkipAuthorization = true
 	}
-	s := &Server{engine: engine, opts: opts, log: opts.Logger, mux: http.NewServeMux(), metrics: newMetrics(), openapi: openAPIDocument(),
+	s := &Server{engine: engine, opts: opts, log: opts.Logger, mux: http.NewServeMux(), metrics: newMetrics(), routes: map[string]routeInfo{},
 		limits: newAttemptLimits(opts.RateLimit, func() clock.Clock { return engine.Clock })}
 	if s.log == nil {
 		s.log = engine.Logger
 	}
-	if opts.TwilioAuthToken != "" {
-		v := twilio.NewValidator(opts.TwilioAuthToken)
-		s.twilio = &v
-	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	for _, rt := range s.routes() {
-		s.mux.Handle(rt.method+" "+rt.pattern, s.instrument(rt, s.api(s.authorized(rt))))
+	rt := &Router{s: s}
+	rt.API(s.coreRoutes()...)
+	for _, m := range modules {
+		m(rt)
 	}
 	// The chain, outermost first. Authenticate is the one swappable link.
 	var h http.Handler = http.HandlerFunc(s.dispatch)
@@ -108,9 +116,34 @@ func New(engine *carebook.Engine, opts Options) *Server {
 	h = securityHeaders(h)
 	h = s.accessLog(h)
 	h = s.withClientIP(h)
-	h = withRequestID(h)
+	h = s.withRequestID(h)
 	s.handler = h
 	return s
+}
+
+// handle registers rt, a route of kind k, behind its authorization, the
+// renderer and its metrics.
+func (s *Server) handle(rt Route, k routeKind) {
+	key := rt.Method + " " + rt.Pattern
+	s.routes[key] = routeInfo{kind: k, access: rt.Access}
+	s.table = append(s.table, rt)
+	s.mux.Handle(key, s.instrument(rt, s.api(s.authorized(rt))))
+}
+
+// Engine returns the engine the Server serves.
+func (s *Server) Engine() *carebook.Engine { return s.engine }
+
+// Options returns the Server's options, defaults filled in.
+func (s *Server) Options() Options { return s.opts }
+
+// Logger returns the Server's logger.
+func (s *Server) Logger() *slog.Logger { return s.log }
+
+// route returns what the server knows of the route r matches, if any.
+func (s *Server) route(r *http.Request) (routeInfo, bool) {
+	_, pattern := s.mux.Handler(r)
+	ri, ok := s.routes[pattern]
+	return ri, ok
 }
 
 // ServeHTTP serves one request through the middleware chain.
@@ -137,11 +170,11 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.observe("unmatched", r.Method, status, 0)
 	p := Problem{Type: ProblemTypePrefix + "not_found", Title: http.StatusText(status), Status: status,
-		Kind: "not_found", Detail: "no such route", Instance: r.URL.Path, RequestID: requestIDFrom(r.Context())}
+		Kind: "not_found", Detail: "no such route"}
 	if status == http.StatusMethodNotAllowed {
 		p.Type, p.Kind, p.Detail = ProblemTypePrefix+"method_not_allowed", "method_not_allowed", "the route does not allow "+r.Method
 	}
-	writeJSON(w, status, "application/problem+json", p)
+	answerProblem(w, r, bothRoute, p, nil)
 }
 
 // headerProbe records what the mux would answer without sending it.
@@ -199,4 +232,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		err = serr
 	}
 	return err
+}
+
+// Token kinds of a TokenMessage.
+const (
+	TokenEmailVerification = "email_verification"
+	TokenInvitation        = "invitation"
+)
+
+// TokenMessage is a one-time token for Options.DeliverToken to send to the
+// person it belongs to: an email verification or a staff invitation.
+type TokenMessage struct {
+	Kind       string // TokenEmailVerification or TokenInvitation
+	PracticeID tenant.PracticeID
+	To         string // the email (or, for a phone-only patient, the phone)
+	Token      string
 }

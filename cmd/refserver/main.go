@@ -27,6 +27,8 @@ import (
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/notify/sendgrid"
 	"github.com/carebook/carebook/refserver"
+	"github.com/carebook/carebook/refserver/api"
+	"github.com/carebook/carebook/refserver/web"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/tenant"
 	"github.com/go-co-op/gocron/v2"
@@ -389,7 +391,7 @@ func (m *Main) Run(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	srv := refserver.New(e, opts)
+	srv := refserver.New(e, opts, api.Module, web.Module)
 	sctx, cancel := context.WithCancel(ctx)
 	m.stopServe, m.served = cancel, make(chan error, 1)
 	go func() { m.served <- srv.Serve(sctx, ln) }()

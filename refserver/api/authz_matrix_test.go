@@ -1,0 +1,488 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/identity"
+	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/rbac"
+	"github.com/carebook/carebook/refserver"
+	"github.com/carebook/carebook/sqlstore"
+	"github.com/carebook/carebook/sqlstore/sqltest"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+)
+
+// verdict is the expected class of an answer.
+type verdict byte
+
+const (
+	allowed   verdict = 'A' // neither 401, 403 nor 404, and no 5xx: the handler decides
+	forbidden verdict = 'F' // 403
+	notfound  verdict = 'N' // 404
+)
+
+// The roles of the matrix, in the order of a matrixRow's columns.
+var matrixRoles = []string{"group_admin", "practice_admin_A", "front_desk_A", "patient_P1"}
+
+// matrixRow is what each role gets on one route. onA has five verdicts:
+// group admin, practice admin of A, front desk of A, the patient acting on
+// P1 (itself), the patient acting on P2 (another patient of A; on routes
+// that name no patient it is the same request again). onB has four, one a
+// role, on practice B (the patient acting on PB). Routes without
+// {practice} take onB with the same IDs as onA.
+type matrixRow struct {
+	onA, onB string
+}
+
+// authzMatrix is the authorization matrix: one row per route of the route
+// table, keyed "METHOD pattern" with p for the practice prefix. A route
+// without a row fails TestAuthorizationMatrix.
+var authzMatrix = map[string]matrixRow{
+	"GET /healthz":                                 {"AAAAA", "AAAA"},
+	"GET /readyz":                                  {"AAAAA", "AAAA"},
+	"GET /metrics":                                 {"AAAAA", "AAAA"},
+	"GET /api/openapi.json":                        {"AAAAA", "AAAA"},
+	"POST /api/v1/auth/login":                      {"AAAAA", "AAAA"},
+	"POST /api/v1/auth/logout":                     {"AAAAA", "AAAA"},
+	"POST /api/v1/auth/logout-everywhere":          {"AAAAA", "AAAA"},
+	"GET /api/v1/auth/sessions":                    {"AAAAA", "AAAA"},
+	"DELETE /api/v1/auth/sessions/{session}":       {"AAAAA", "AAAA"},
+	"POST /api/v1/auth/verify-email":               {"AAAAA", "AAAA"},
+	"POST /api/v1/auth/invitations/accept":         {"AAAAA", "AAAA"},
+	"POST /api/v1/auth/mfa/totp":                   {"AAAAA", "AAAA"},
+	"POST /api/v1/auth/mfa/totp/confirm":           {"AAAAA", "AAAA"},
+	"POST /api/v1/auth/password":                   {"AAAAA", "AAAA"},
+	"POST p/registrations":                         {"AAAAA", "AAAA"},
+	"POST p/invitations":                           {"AAFFF", "ANNN"},
+	"POST p/api-keys":                              {"AAFFF", "ANNN"},
+	"DELETE p/api-keys/{key}":                      {"AAFFF", "ANNN"},
+	"GET p/roles":                                  {"AAFFF", "ANNN"},
+	"POST p/roles":                                 {"AAFFF", "ANNN"},
+	"DELETE p/roles/{role}":                        {"AAFFF", "ANNN"},
+	"GET p/grants":                                 {"AAFFF", "ANNN"},
+	"POST p/grants":                                {"AAFFF", "ANNN"},
+	"DELETE p/grants/{grant}":                      {"AAFFF", "ANNN"},
+	"GET p/audit":                                  {"AAFFF", "ANNN"},
+	"GET p/audit/verify":                           {"AAFFF", "ANNN"},
+	"POST /api/v1/groups":                          {"AAAFF", "AAAF"},
+	"POST /api/v1/practices":                       {"AFFFF", "AFFF"},
+	"GET p":                                        {"AAAAA", "ANNN"},
+	"PUT p/policy":                                 {"AAFFF", "ANNN"},
+	"POST p/locations":                             {"AAFFF", "ANNN"},
+	"GET p/locations":                              {"AAAAA", "ANNN"},
+	"GET p/locations/{location}":                   {"AAAAA", "ANNN"},
+	"POST p/providers":                             {"AAFFF", "ANNN"},
+	"GET p/providers":                              {"AAAAA", "ANNN"},
+	"GET p/providers/{provider}":                   {"AAAAA", "ANNN"},
+	"POST p/resources":                             {"AAFFF", "ANNN"},
+	"GET p/resources":                              {"AAAFF", "ANNN"},
+	"POST p/patients":                              {"AAAFF", "ANNN"},
+	"GET p/patients":                               {"AAAFF", "ANNN"},
+	"GET p/patients/{patient}":                     {"AAAAF", "ANNN"},
+	"PUT p/patients/{patient}":                     {"AAAAF", "ANNN"},
+	"POST p/visit-types":                           {"AAFFF", "ANNN"},
+	"GET p/visit-types":                            {"AAAAA", "ANNN"},
+	"GET p/visit-types/{visit_type}":               {"AAAAA", "ANNN"},
+	"POST p/blocks":                                {"AAFFF", "ANNN"},
+	"GET p/blocks":                                 {"AAAFF", "ANNN"},
+	"GET p/blocks/{block}":                         {"AAAFF", "ANNN"},
+	"PUT p/blocks/{block}":                         {"AAFFF", "ANNN"},
+	"DELETE p/blocks/{block}":                      {"AAFFF", "ANNN"},
+	"POST p/blocks/{block}/move-appointments":      {"AAFFF", "ANNN"},
+	"GET p/slots":                                  {"AAAAA", "ANNN"},
+	"POST p/appointments":                          {"AAAAF", "ANNN"},
+	"GET p/appointments/{appointment}":             {"AAAAF", "ANNN"},
+	"GET p/appointments/{appointment}/history":     {"AAAAF", "ANNN"},
+	"POST p/appointments/{appointment}/reschedule": {"AAAAF", "ANNN"},
+	"POST p/appointments/{appointment}/status":     {"AAAAF", "ANNN"},
+	"GET p/requests":                               {"AAAFF", "ANNN"},
+	"GET p/calendar":                               {"AAAFF", "ANNN"},
+
+	"GET p/notify/settings":                                 {"AAFFF", "ANNN"},
+	"PUT p/notify/settings":                                 {"AAFFF", "ANNN"},
+	"GET p/notify/templates":                                {"AAFFF", "ANNN"},
+	"PUT p/notify/templates/{kind}/{channel}/{language}":    {"AAFFF", "ANNN"},
+	"DELETE p/notify/templates/{kind}/{channel}/{language}": {"AAFFF", "ANNN"},
+	"POST p/notify/templates/preview":                       {"AAFFF", "ANNN"},
+	"GET p/notify/messages":                                 {"AAFFF", "ANNN"},
+	"GET p/notify/messages/{message}":                       {"AAFFF", "ANNN"},
+	"POST p/notify/messages/{message}/retry":                {"AAFFF", "ANNN"},
+	"GET p/notify/dead-letters":                             {"AAFFF", "ANNN"},
+	"GET p/notify/usage":                                    {"AAFFF", "ANNN"},
+	"POST p/notify/campaigns":                               {"AAFFF", "ANNN"},
+	"GET p/inbox":                                           {"AAAFF", "ANNN"},
+	"GET p/inbox/count":                                     {"AAAFF", "ANNN"},
+	"POST p/inbox/{message}/read":                           {"AAAFF", "ANNN"},
+	"GET p/patients/{patient}/preferences":                  {"AAAAF", "ANNN"},
+	"PATCH p/patients/{patient}/preferences":                {"AAAAF", "ANNN"},
+	"GET p/patients/{patient}/consent-history":              {"AAAAF", "ANNN"},
+	// Signed routes ignore sessions: without a provider's signature or a
+	// valid link token every role is refused alike.
+	"POST /webhooks/twilio/{practice}/sms":    {"FFFFF", "FFFF"},
+	"POST /webhooks/twilio/{practice}/status": {"FFFFF", "FFFF"},
+	"POST /webhooks/sendgrid/events":          {"FFFFF", "FFFF"},
+	"GET /l/{token}":                          {"FFFFF", "FFFF"},
+	"POST /l/{token}":                         {"FFFFF", "FFFF"},
+}
+
+// matrixKey is a route's key in authzMatrix.
+func matrixKey(rt refserver.Route) string {
+	return rt.Method + " " + strings.Replace(rt.Pattern, refserver.PracticePrefix, "p", 1)
+}
+
+// practiceIDs are the IDs of one practice's fixture; patient and
+// appointment are the patient's own, otherPatient and otherAppointment
+// another patient's.
+type practiceIDs struct {
+	practice, location, provider, visitType, block string
+	patient, appointment                           string
+	otherPatient, otherAppointment                 string
+	// message is a message of the practice's outbox (about the first
+	// booking).
+	message string
+}
+
+// matrixEnv is an authEnv with practices A and B in one group, an account
+// per role and their sessions.
+type matrixEnv struct {
+	*authEnv
+	st       *sqlstore.Store
+	a, b     practiceIDs
+	emails   map[string]string  // role => email
+	spare    identity.AccountID // a staff account of A with no role
+	sessions map[string]signedIn
+}
+
+func newMatrixEnv(t *testing.T) *matrixEnv {
+	t.Helper()
+	ctx := context.Background()
+	st := sqltest.SQLite(t)
+	m := &matrixEnv{authEnv: newAuthEnv(t, st), st: st, emails: map[string]string{}, sessions: map[string]signedIn{}}
+	pb, err := m.engine.Tenants.CreatePractice(ctx, tenant.NewPractice{GroupID: m.group, Name: "Harbor Cardiology"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Staff accounts are made by the engine, granted only what each column
+	// holds.
+	staffAccount := func(email string, role rbac.RoleID, scope rbac.Scope) {
+		tok, _, err := m.engine.Identity.CreateInvitation(ctx, m.practice, email, "staff", uuid.Nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acct, _, err := m.engine.Identity.AcceptInvitation(ctx, tok, password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.grant(acct.ID, role, scope)
+	}
+	m.emails["practice_admin_A"] = "admin@example.com"
+	m.emails["group_admin"] = "group@example.com"
+	staffAccount("group@example.com", rbac.GroupAdminID, rbac.GroupScope(m.group))
+	m.emails["front_desk_A"] = "desk@example.com"
+	staffAccount("desk@example.com", rbac.FrontDeskID, rbac.PracticeScope(m.group, m.practice))
+	tok, _, err := m.engine.Identity.CreateInvitation(ctx, m.practice, "spare@example.com", "staff", uuid.Nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spare, _, err := m.engine.Identity.AcceptInvitation(ctx, tok, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.spare = spare.ID
+
+	ga := bearer(m.token("group_admin"))
+	m.a = m.fixture(m.practice.String(), ga, true)
+	m.b = m.fixture(pb.ID.String(), ga, false)
+
+	m.emails["patient_P1"] = "p1@example.com"
+	acct, tok, err := m.engine.Identity.Register(ctx, identity.Registration{PracticeID: m.practice, Email: "p1@example.com", Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.engine.Identity.VerifyEmail(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	m.grant(acct.ID, rbac.PatientRoleID, rbac.SelfScope(m.group, m.practice, uuid.MustParse(m.a.patient)))
+	return m
+}
+
+func (m *matrixEnv) grant(account identity.AccountID, role rbac.RoleID, scope rbac.Scope) {
+	m.t.Helper()
+	if err := m.st.RBAC.CreateGrant(context.Background(), &rbac.Grant{ID: uuid.New(), AccountID: account, RoleID: role,
+		Scope: scope, CreatedAt: testNow, CreatedBy: "system:test"}); err != nil {
+		m.t.Fatal(err)
+	}
+}
+
+// token is role's session token, signing in when it has none.
+func (m *matrixEnv) token(role string) string {
+	m.t.Helper()
+	s, ok := m.sessions[role]
+	if !ok {
+		s = m.login(m.emails[role], password)
+		m.sessions[role] = s
+	}
+	return s.token
+}
+
+// fixture sets a practice up through the API: a location, a provider, a
+// visit type, a block, and two patients with an appointment each (one when
+// two is false).
+func (m *matrixEnv) fixture(practice string, who reqOpt, two bool) practiceIDs {
+	m.t.Helper()
+	base := "/api/v1/practices/" + practice
+	f := practiceIDs{practice: practice}
+	l := m.ok(m.do("POST", base+"/locations", map[string]any{"name": "Main street", "time_zone": "America/New_York",
+		"address": map[string]any{"line1": "1 Main St", "city": "New York", "region": "NY", "country": "US"},
+		"geo":     map[string]any{"lat": 40.7, "lng": -74.0}}, who), 201)
+	f.location = str(l, "id")
+	pr := m.ok(m.do("POST", base+"/providers", map[string]any{"npi": "1234567893", "given_name": "Ada", "family_name": "Lovelace",
+		"specialties": []string{"family-medicine"}, "location_ids": []string{f.location}}, who), 201)
+	f.provider = str(pr, "id")
+	v := m.ok(m.do("POST", base+"/visit-types", map[string]any{"name": "Check-up", "duration_minutes": 30}, who), 201)
+	f.visitType = str(v, "id")
+	b := m.ok(m.do("POST", base+"/blocks", map[string]any{"provider_id": f.provider, "location_id": f.location,
+		"start": "2030-03-05T09:00:00-05:00", "end": "2030-03-05T12:00:00-05:00", "rrule": "FREQ=WEEKLY;BYDAY=TU,TH"}, who), 201)
+	f.block = str(b, "id")
+	patientAndVisit := func(name, phone, start string) (string, string) {
+		pt := m.ok(m.do("POST", base+"/patients", map[string]any{"given_name": name, "family_name": "Hopper",
+			"birth_date": "1980-12-09", "phone": phone}, who), 201)
+		ap := m.ok(m.do("POST", base+"/appointments", map[string]any{"patient_id": str(pt, "id"), "provider_id": f.provider,
+			"visit_type_id": f.visitType, "start": start}, who), 201)
+		return str(pt, "id"), str(ap, "id")
+	}
+	f.patient, f.appointment = patientAndVisit("Grace", "+12025550143", "2030-03-05T09:00:00-05:00")
+	f.otherPatient, f.otherAppointment = f.patient, f.appointment
+	if two {
+		f.otherPatient, f.otherAppointment = patientAndVisit("Alan", "+12025550144", "2030-03-05T09:30:00-05:00")
+	}
+	msgs, err := m.engine.Notify.Messages(context.Background(), uuid.MustParse(practice), notify.MessageFilter{Limit: 1})
+	if err != nil || len(msgs) == 0 {
+		m.t.Fatalf("no message in the fixture's outbox: %v", err)
+	}
+	f.message = msgs[0].ID.String()
+	return f
+}
+
+// sessionEnding routes end the session they are sent with (or all of the
+// account's): each cell signs in afresh and forgets the session after.
+var sessionEnding = map[string]bool{
+	"POST /api/v1/auth/logout":               true,
+	"POST /api/v1/auth/logout-everywhere":    true,
+	"DELETE /api/v1/auth/sessions/{session}": true,
+}
+
+// cell sends one request of the matrix: rt as role, over the IDs of f,
+// acting on f's own patient unless other.
+func (m *matrixEnv) cell(rt refserver.Route, role string, f practiceIDs, other bool) resp {
+	m.t.Helper()
+	patient, appointment := f.patient, f.appointment
+	if other {
+		patient, appointment = f.otherPatient, f.otherAppointment
+	}
+	key := matrixKey(rt)
+	tok := m.token(role)
+	path := rt.Pattern
+	if sessionEnding[key] {
+		s := m.login(m.emails[role], password)
+		tok = s.token
+		path = strings.Replace(path, "{session}", str(s.session, "id"), 1)
+		delete(m.sessions, role)
+	}
+	if strings.Contains(path, "{key}") {
+		_, k, err := m.engine.Identity.CreateAPIKey(context.Background(), uuid.MustParse(f.practice), "matrix", nil, m.admin)
+		if err != nil {
+			m.t.Fatal(err)
+		}
+		path = strings.Replace(path, "{key}", k.ID.String(), 1)
+	}
+	if strings.Contains(path, "{role}") || strings.Contains(path, "{grant}") {
+		// A fresh custom role of the practice, and a grant of it to an
+		// account outside the matrix, for each cell to delete.
+		ctx := context.Background()
+		pid := uuid.MustParse(f.practice)
+		role := &rbac.Role{ID: uuid.New(), Owner: rbac.PracticeOwner(m.group, pid), Name: "matrix " + uuid.NewString()[:8],
+			Permissions: []rbac.Permission{rbac.CalendarRead}, CreatedAt: testNow, CreatedBy: "system:test", UpdatedAt: testNow}
+		if err := m.st.RBAC.CreateRole(ctx, role); err != nil {
+			m.t.Fatal(err)
+		}
+		g := &rbac.Grant{ID: uuid.New(), AccountID: m.spare, RoleID: role.ID, Scope: rbac.PracticeScope(m.group, pid),
+			CreatedAt: testNow, CreatedBy: "system:test"}
+		if strings.Contains(path, "{grant}") {
+			if err := m.st.RBAC.CreateGrant(ctx, g); err != nil {
+				m.t.Fatal(err)
+			}
+		}
+		path = strings.NewReplacer("{role}", role.ID.String(), "{grant}", g.ID.String()).Replace(path)
+	}
+	if strings.Contains(path, "{kind}") {
+		// A template of the practice for each cell to delete.
+		if _, err := m.engine.Notify.PutTemplate(context.Background(), notify.Template{PracticeID: uuid.MustParse(f.practice),
+			Kind: notify.KindReminder, Channel: notify.SMS, Language: "en", Text: "See you {{.When}}"}); err != nil {
+			m.t.Fatal(err)
+		}
+	}
+	path = strings.NewReplacer("{practice}", f.practice, "{location}", f.location, "{provider}", f.provider,
+		"{visit_type}", f.visitType, "{block}", f.block, "{patient}", patient, "{appointment}", appointment,
+		"{message}", f.message, "{kind}", "reminder", "{channel}", "sms", "{language}", "en", "{token}", "not-a-link").Replace(path)
+	// Bodies carry what authorization reads and one unknown member, so that
+	// an allowed request stops at the handler's 400 and changes nothing.
+	var body any
+	if rt.Method == http.MethodPost || rt.Method == http.MethodPut || rt.Method == http.MethodPatch {
+		body = map[string]any{"patient_id": patient, "group_id": m.group.String(), "status": "canceled", "matrix": true}
+	}
+	if key == "POST /api/v1/auth/logout" || key == "POST /api/v1/auth/logout-everywhere" || key == "POST /api/v1/auth/mfa/totp" {
+		body = nil
+	}
+	return m.do(rt.Method, path, body, bearer(tok))
+}
+
+func (v verdict) holds(status int) bool {
+	switch v {
+	case forbidden:
+		return status == http.StatusForbidden
+	case notfound:
+		return status == http.StatusNotFound
+	}
+	return status < 500 && status != http.StatusUnauthorized && status != http.StatusForbidden && status != http.StatusNotFound
+}
+
+// TestAuthorizationMatrix sends every route of the route table as every
+// role, to its own practice and to another, and to its own patient and to
+// another, behind SessionAuth, and checks each answer's class.
+func TestAuthorizationMatrix(t *testing.T) {
+	m := newMatrixEnv(t)
+	for _, rt := range m.srv.Routes() {
+		key := matrixKey(rt)
+		row, ok := authzMatrix[key]
+		if !ok {
+			t.Errorf("%s: no row in authzMatrix", key)
+			continue
+		}
+		if len(row.onA) != len(matrixRoles)+1 || len(row.onB) != len(matrixRoles) {
+			t.Errorf("%s: malformed row %+v", key, row)
+			continue
+		}
+		check := func(role, where string, want verdict, res resp) {
+			t.Helper()
+			if !want.holds(res.status) {
+				t.Errorf("%s as %s on %s: status %d, want %c; body: %s", key, role, where, res.status, want, res.body)
+			}
+		}
+		for i, role := range matrixRoles {
+			check(role, "A", verdict(row.onA[i]), m.cell(rt, role, m.a, false))
+			check(role, "B", verdict(row.onB[i]), m.cell(rt, role, m.b, false))
+		}
+		check("patient_P1", "A/P2", verdict(row.onA[len(matrixRoles)]), m.cell(rt, "patient_P1", m.a, true))
+	}
+	for key := range authzMatrix {
+		found := false
+		for _, rt := range m.srv.Routes() {
+			found = found || matrixKey(rt) == key
+		}
+		if !found {
+			t.Errorf("authzMatrix row %s names no route", key)
+		}
+	}
+}
+
+// TestEveryRouteDeclaresAccess fails when a route is added to the table
+// without a permission or a marker (refserver.CheckAccess, which New also
+// enforces), and checks that SessionAuth, which reads the route table,
+// refuses a request without credentials exactly on the routes that are
+// neither public nor signed.
+func TestEveryRouteDeclaresAccess(t *testing.T) {
+	a := newAuthEnv(t, sqltest.SQLite(t))
+	a.srv = newServer(a.engine, refserver.Options{Authenticate: refserver.SessionAuth(a.engine.Identity), RateLimit: refserver.RateLimit{PerIP: -1, PerAccount: -1}})
+	for _, rt := range a.srv.Routes() {
+		key := rt.Method + " " + rt.Pattern
+		if err := refserver.CheckAccess(rt); err != nil {
+			t.Error(err)
+		}
+		if rt.Access.String() == "unset" {
+			t.Errorf("%s declares no access", key)
+		}
+		path := strings.NewReplacer("{practice}", uuid.NewString(), "{session}", uuid.NewString(), "{token}", "x").Replace(rt.Pattern)
+		path = regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(path, uuid.NewString())
+		res := a.do(rt.Method, path, nil, as(""))
+		open := rt.Access.String() == "public" || rt.Access.String() == "signed"
+		if got := res.status == http.StatusUnauthorized && res.header.Get("WWW-Authenticate") != ""; got == open {
+			t.Errorf("%s (%s) without credentials: %d %s", key, rt.Access, res.status, res.body)
+		}
+	}
+}
+
+// TestMFAEnrollmentReachesOnlySignedInRoutes: a staff session of a
+// practice that requires MFA, before it has enrolled, is refused (403
+// naming totp_code) on every route the table marks neither SignedInOnly
+// nor Public nor Signed, and reaches the SignedInOnly ones.
+func TestMFAEnrollmentReachesOnlySignedInRoutes(t *testing.T) {
+	a := newAuthEnv(t, sqltest.SQLite(t))
+	a.srv = newServer(a.engine, refserver.Options{Authenticate: refserver.SessionAuth(a.engine.Identity), RateLimit: refserver.RateLimit{PerIP: -1, PerAccount: -1}})
+	pol := identity.DefaultSessionPolicy
+	pol.RequireStaffMFA = true
+	if err := a.engine.Identity.SetSessionPolicy(context.Background(), a.practice, pol); err != nil {
+		t.Fatal(err)
+	}
+	s := a.login("admin@example.com", password)
+	if s.session["needs_mfa_enrollment"] != true {
+		t.Fatalf("session = %v, want one that needs MFA enrollment", s.session)
+	}
+	for _, rt := range a.srv.Routes() {
+		key, access := rt.Method+" "+rt.Pattern, rt.Access.String()
+		if access == "public" || access == "signed" || sessionEnders[key] {
+			continue
+		}
+		path := strings.NewReplacer("{practice}", a.practice.String(), "{session}", uuid.NewString()).Replace(rt.Pattern)
+		path = regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(path, uuid.NewString())
+		res := a.do(rt.Method, path, nil, bearer(s.token))
+		refused := res.status == http.StatusForbidden && strings.Contains(string(res.body), `"field":"totp_code"`)
+		if want := access != "signed-in"; refused != want {
+			t.Errorf("%s (%s) before MFA enrollment: %d %s, want refused = %v", key, access, res.status, res.body, want)
+		}
+	}
+}
+
+// TestPatientDataAccessIsAudited checks that reading a patient writes an
+// allowed entry, and that a denied read writes a denied one.
+func TestPatientDataAccessIsAudited(t *testing.T) {
+	m := newMatrixEnv(t)
+	base := "/api/v1/practices/" + m.a.practice
+	m.ok(m.do("GET", base+"/patients/"+m.a.patient, nil, bearer(m.token("front_desk_A")), withHeader("User-Agent", "matrix-test"),
+		withHeader(refserver.RequestIDHeader, "req-allowed")), 200)
+	m.problem(m.do("GET", base+"/patients/"+m.a.otherPatient, nil, bearer(m.token("patient_P1")), withHeader(refserver.RequestIDHeader, "req-denied")), 403, "")
+
+	got := m.entries("patient.read")
+	if len(got) != 2 {
+		t.Fatalf("patient.read entries = %d, want 2: %+v", len(got), got)
+	}
+	ok, denied := got[0], got[1]
+	if ok.Outcome != audit.Allowed || ok.RequestID != "req-allowed" || ok.UserAgent != "matrix-test" || ok.Role != "front_desk" ||
+		ok.ResourceType != "patient" || ok.ResourceID != m.a.patient || ok.PatientID == nil || ok.PatientID.String() != m.a.patient || ok.IP == "" {
+		t.Errorf("allowed entry = %+v", ok)
+	}
+	if denied.Outcome != audit.Denied || denied.RequestID != "req-denied" || denied.Role != "patient" ||
+		denied.PatientID == nil || denied.PatientID.String() != m.a.otherPatient {
+		t.Errorf("denied entry = %+v", denied)
+	}
+	// A stranger's probe of another practice is refused as not found, and
+	// logged there as denied.
+	m.problem(m.do("GET", "/api/v1/practices/"+m.b.practice+"/patients/"+m.b.patient, nil, bearer(m.token("front_desk_A"))), 404, "")
+	b, err := m.engine.Audit.Query(context.Background(), uuid.MustParse(m.b.practice), audit.Filter{Action: "patient.read"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != 1 || b[0].Outcome != audit.Denied {
+		t.Errorf("entries in B = %+v", b)
+	}
+	// The group admin who set the fixture up booked through the log too.
+	if n := len(m.entries("appointment.book")); n != 2 {
+		t.Errorf("appointment.book entries in A = %d, want 2", n)
+	}
+}
