@@ -224,12 +224,23 @@ func (pm *Permit) deny(ctx context.Context) {
 
 // record appends the entry with outcome out, on its own: a denial or a
 // failure stands even if its entry cannot be written, which is logged.
+// Decided inside a transaction (the reference server runs a write request
+// in one), the entry is written once that has ended, so that the rollback
+// which follows a denial or a failure does not take it back.
 func (pm *Permit) record(ctx context.Context, out audit.Outcome) {
 	e := pm.entry
 	e.Outcome = out
+	if pm.e.store.AfterTx(ctx, func(ctx context.Context) { pm.write(ctx, e) }) {
+		return
+	}
+	pm.write(ctx, e)
+}
+
+// write appends e on its own, logging a failure.
+func (pm *Permit) write(ctx context.Context, e audit.Entry) {
 	if _, err := pm.e.Audit.Record(context.WithoutCancel(ctx), e); err != nil {
 		pm.e.Logger.ErrorContext(ctx, "cannot record an access in the activity log",
-			"request_id", e.RequestID, "action", e.Action, "outcome", string(out), "error", err)
+			"request_id", e.RequestID, "action", e.Action, "outcome", string(e.Outcome), "error", err)
 	}
 }
 

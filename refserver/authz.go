@@ -200,21 +200,91 @@ func (s *Server) authorized(rt Route) func(http.ResponseWriter, *http.Request) e
 			}
 			return next(w, r)
 		}
-		ctx, permit, err := s.authorize(w, r, a, c)
+		if a.writes {
+			return s.authorizedWrite(w, r, a, c, next)
+		}
+		ctx, _, err := s.authorize(w, r, a, c)
 		if err != nil {
 			return err
 		}
-		r = r.WithContext(ctx)
-		if permit == nil {
-			return next(w, r)
+		return next(w, r.WithContext(ctx))
+	}
+}
+
+// authorizedWrite serves a route that writes patient data in one database
+// transaction, so that such a request (a booking) commits once: the reads
+// of its authorization (the caller's grants, the practice, an
+// appointment's patient), the handler's write and its "allowed"
+// activity-log entry commit together or not at all. The handler's answer
+// is held until the commit; a failed commit answers its error instead. The
+// entries of a denial or of a failed attempt are written once the
+// transaction has ended (see carebook.Permit), so that its rollback does
+// not take them back. Only the session's lookup (SessionAuth) comes
+// before, on its own.
+func (s *Server) authorizedWrite(w http.ResponseWriter, r *http.Request, a Access, c *Credentials, next func(http.ResponseWriter, *http.Request) error) error {
+	held := &heldResponse{header: w.Header().Clone()}
+	err := s.engine.InTx(r.Context(), func(ctx context.Context) error {
+		// authorize may put the body it peeked at back on the request: the
+		// handler gets that request.
+		r := r.WithContext(ctx)
+		ctx, permit, err := s.authorize(held, r, a, c)
+		if err != nil {
+			return err
 		}
-		r = r.WithContext(context.WithValue(ctx, permitKey{}, permit))
-		err = next(w, r)
+		err = next(held, r.WithContext(context.WithValue(ctx, permitKey{}, permit)))
 		// A handler that failed before it wrote (bad input) leaves the
 		// attempt logged as failed.
 		permit.Fail(ctx)
 		return err
+	})
+	if err != nil {
+		return err
 	}
+	held.send(w)
+	return nil
+}
+
+// heldResponse holds a handler's answer (status, headers and body) while
+// its request's transaction is open, so that nothing reaches the client
+// before the commit.
+type heldResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+// Header returns the held headers.
+func (h *heldResponse) Header() http.Header { return h.header }
+
+// WriteHeader holds the first status written.
+func (h *heldResponse) WriteHeader(code int) {
+	if h.status == 0 {
+		h.status = code
+	}
+}
+
+// Write holds b, after a 200 if no status was written.
+func (h *heldResponse) Write(b []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	return h.body.Write(b)
+}
+
+// send passes the held answer to w; an answer never written stays so.
+func (h *heldResponse) send(w http.ResponseWriter) {
+	dst := w.Header()
+	for k := range dst {
+		if _, ok := h.header[k]; !ok {
+			delete(dst, k)
+		}
+	}
+	for k, v := range h.header {
+		dst[k] = v
+	}
+	if h.status == 0 {
+		return
+	}
+	w.WriteHeader(h.status)
+	_, _ = w.Write(h.body.Bytes())
 }
 
 // permitKey keys, in a request's context, the carebook.Permit of a route

@@ -59,9 +59,16 @@ type conn struct {
 	writer chan struct{}
 }
 
-// txKey is the context key of conn c's transaction: a key per pool, so that
-// a transaction of one database is never used for another's queries.
+// txKey is the context key of conn c's transaction (a *txState): a key per
+// pool, so that a transaction of one database is never used for another's
+// queries.
 type txKey struct{ c *conn }
+
+// txState is an open transaction and what is to run once it has ended.
+type txState struct {
+	tx    bun.Tx
+	after []func(ctx context.Context)
+}
 
 // writerWait bounds how long a SQLite transaction waits for its turn.
 const writerWait = time.Minute
@@ -184,6 +191,18 @@ func (c *conn) InTx(ctx context.Context, fn func(ctx context.Context) error) err
 	if c.HasTx(ctx) {
 		return fn(ctx)
 	}
+	st := &txState{}
+	err := c.runTx(ctx, st, fn)
+	// After the commit or rollback, and after the SQLite writer's turn is
+	// given back: what runs here may take a turn of its own.
+	for _, f := range st.after {
+		f(ctx)
+	}
+	return err
+}
+
+// runTx runs fn in the new transaction st, on SQLite in the writers' turn.
+func (c *conn) runTx(ctx context.Context, st *txState, fn func(ctx context.Context) error) error {
 	if c.writer != nil {
 		t := time.NewTimer(writerWait)
 		select {
@@ -197,23 +216,38 @@ func (c *conn) InTx(ctx context.Context, fn func(ctx context.Context) error) err
 		}
 		defer func() { <-c.writer }()
 	}
-	return c.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(context.WithValue(ctx, txKey{c}, tx))
+	return c.db.RunInTx(ctx, nil, func(txCtx context.Context, tx bun.Tx) error {
+		st.tx = tx
+		return fn(context.WithValue(txCtx, txKey{c}, st))
 	})
+}
+
+// AfterTx makes fn run once the transaction ctx carries has ended,
+// committed or rolled back, with the context that transaction was begun
+// with (which carries none): for what must be written whatever becomes of
+// the transaction, such as the activity-log entry of a denial decided
+// inside it. It reports false, and runs nothing, when ctx carries no
+// transaction of s's database.
+func (s *Store) AfterTx(ctx context.Context, fn func(ctx context.Context)) bool {
+	st, ok := ctx.Value(txKey{s.conn}).(*txState)
+	if ok {
+		st.after = append(st.after, fn)
+	}
+	return ok
 }
 
 // HasTx reports whether ctx carries a transaction of this database: reads
 // made with it may see writes not yet committed, so a cache must neither
 // serve nor keep them.
 func (c *conn) HasTx(ctx context.Context) bool {
-	_, ok := ctx.Value(txKey{c}).(bun.Tx)
+	_, ok := ctx.Value(txKey{c}).(*txState)
 	return ok
 }
 
 // idb returns what queries run on in ctx: its transaction, or the pool.
 func (c *conn) idb(ctx context.Context) bun.IDB {
-	if tx, ok := ctx.Value(txKey{c}).(bun.Tx); ok {
-		return tx
+	if st, ok := ctx.Value(txKey{c}).(*txState); ok {
+		return st.tx
 	}
 	return c.db
 }
