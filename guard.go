@@ -97,6 +97,11 @@ type Access struct {
 	// PatientID, when set, is the patient the operation acts on, so that a
 	// patient's self grant covers only their own record.
 	PatientID *uuid.UUID
+	// AppointmentID, when set and PatientID is not, names the appointment
+	// whose patient the operation acts on. It is looked up only once the
+	// caller is known to be of the practice, so a stranger learns nothing
+	// of its IDs; an unknown one is KindNotFound.
+	AppointmentID *uuid.UUID
 	// Action (such as "patient.read"), ResourceType and ResourceID name the
 	// operation in the activity log; an empty Action logs nothing.
 	Action, ResourceType, ResourceID string
@@ -153,6 +158,13 @@ func (e *Engine) Authorize(ctx context.Context, a Access) (*Permit, error) {
 			return nil, errs.E(errs.KindForbidden, op, "you hold no role in this practice yet")
 		}
 		return pm, nil
+	}
+	if a.AppointmentID != nil && a.PatientID == nil {
+		ap, err := e.Scheduling.Appointment(ctx, p.ID, *a.AppointmentID)
+		if err != nil {
+			return nil, err
+		}
+		t.PatientID, pm.entry.PatientID = &ap.PatientID, &ap.PatientID
 	}
 	if err := e.RBAC.Authorize(ctx, c.Principal, a.Permission, t); err != nil {
 		pm.deny(ctx)

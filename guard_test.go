@@ -143,6 +143,24 @@ func TestGuardWriteAndEntryCommitTogether(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, list, 1)
 
+		// An access named by its appointment acts on that appointment's
+		// patient: another patient's self grant does not reach it.
+		other, err := c.e.Scheduling.CreatePatient(c.staff, c.practice, schedulingPatient("Alan", "Turing"))
+		require.NoError(t, err)
+		self := callerWith(t, c, rbac.PatientRoleID, rbac.SelfScope(p.GroupID, p.ID, other.ID))
+		read := carebook.Access{Permission: rbac.AppointmentRead, PracticeID: c.practice, AppointmentID: &booked,
+			Action: "appointment.read", ResourceType: "appointment"}
+		_, err = c.e.Authorize(self, read)
+		require.Equal(t, errs.KindForbidden, errs.KindOf(err))
+		pm, err := c.e.Authorize(desk, read)
+		require.NoError(t, err)
+		require.NoError(t, pm.Do(desk, func(context.Context) (string, error) { return "", nil }))
+		reads := entries(t, c, "appointment.read")
+		require.Len(t, reads, 2)
+		require.Equal(t, audit.Denied, reads[0].Outcome)
+		require.Equal(t, c.patient.ID, *reads[0].PatientID)
+		require.Equal(t, audit.Allowed, reads[1].Outcome)
+
 		// Engine.Book is the same path: refused without a caller, logged
 		// with one.
 		later := start.Add(time.Hour)

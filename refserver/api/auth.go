@@ -176,8 +176,7 @@ func refusalOutcome(err error) (out audit.Outcome, ok bool) {
 // entryOf is the activity log entry of r: account did action to the
 // resource of kind typ and ID id (none if typ is "") in practice.
 func entryOf(r *http.Request, practice tenant.PracticeID, account identity.AccountID, action, typ, id string, out audit.Outcome) audit.Entry {
-	return audit.Entry{PracticeID: practice, Actor: account.String(), Action: action, ResourceType: typ, ResourceID: id,
-		Outcome: out, IP: refserver.ClientIP(r), UserAgent: clipString(r.UserAgent(), 500), RequestID: refserver.RequestID(r.Context())}
+	return carebook.Entry(r.Context(), practice, account.String(), action, typ, id, out)
 }
 
 // record appends e to the activity log through eng: the Engine of the
@@ -565,17 +564,6 @@ func newCSRFToken() string {
 	var b [32]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// clipString cuts s to at most n bytes, on a rune boundary.
-func clipString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
 
 // loopbackHost reports whether host (a Host header, with or without port)

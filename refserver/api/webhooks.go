@@ -5,12 +5,12 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/notify/sendgrid"
 	"github.com/carebook/carebook/notify/twilio"
-	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 )
@@ -107,9 +107,8 @@ func (s *server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 		}
 		// The patient the number matched acts (a cancel, a STOP); an
 		// unknown number is recorded as the webhook.
-		e := audit.Entry{PracticeID: pid, Actor: "twilio", Role: "webhook", Action: "notify.sms_inbound." + answer.Action,
-			ResourceType: "sms", ResourceID: clipString(in.MessageSID, 100), Outcome: audit.Allowed,
-			IP: refserver.ClientIP(r), UserAgent: clipString(r.UserAgent(), 500), RequestID: refserver.RequestID(ctx)}
+		e := carebook.Entry(ctx, pid, "twilio", "notify.sms_inbound."+answer.Action, "sms", in.MessageSID, audit.Allowed)
+		e.Role = "webhook"
 		if answer.PatientID != nil {
 			e.Actor, e.Role, e.PatientID = "patient:"+answer.PatientID.String(), "patient", answer.PatientID
 		}
