@@ -60,13 +60,26 @@ func (sc *staffCaller) entry(ctx context.Context, action, typ string) audit.Entr
 	return en
 }
 
-// record appends en in ctx's transaction: if it fails, the change it
+// Log appends en, the activity-log entry of a change, in the transaction
+// ctx carries (see Change): if it fails (KindInternal), the change it
 // records rolls back with it.
-func (e *Engine) record(ctx context.Context, en audit.Entry) error {
+func (e *Engine) Log(ctx context.Context, en audit.Entry) error {
 	if _, err := e.Audit.Record(ctx, en); err != nil {
-		return errs.Wrap(errs.KindInternal, "carebook.record", "cannot record the change in the activity log", err)
+		return errs.Wrap(errs.KindInternal, "carebook.Log", "cannot record the change in the activity log", err)
 	}
 	return nil
+}
+
+// Change runs fn, a change, and appends en, its activity-log entry, in one
+// transaction: if either fails, both roll back. fn may complete en with
+// what it learns (the ID of what it created).
+func (e *Engine) Change(ctx context.Context, en audit.Entry, fn func(ctx context.Context, en *audit.Entry) error) error {
+	return e.InTx(ctx, func(ctx context.Context) error {
+		if err := fn(ctx, &en); err != nil {
+			return err
+		}
+		return e.Log(ctx, en)
+	})
 }
 
 // customRoleNamed returns the custom role of practice p named name, or
@@ -148,7 +161,7 @@ func (e *Engine) Invite(ctx context.Context, practice tenant.PracticeID, email, 
 			return err
 		}
 		en := Entry(ctx, practice, sc.Principal.Account().String(), "invitation.create", "invitation", inv.ID.String(), audit.Allowed)
-		return e.record(ctx, en)
+		return e.Log(ctx, en)
 	})
 	if err != nil {
 		return "", nil, err
@@ -184,7 +197,7 @@ func (e *Engine) AcceptInvitation(ctx context.Context, token, password string) (
 		if err != nil {
 			return err
 		}
-		if err := e.record(ctx, Entry(ctx, inv.PracticeID, a.ID.String(), "invitation.accept", "invitation", inv.ID.String(), audit.Allowed)); err != nil {
+		if err := e.Log(ctx, Entry(ctx, inv.PracticeID, a.ID.String(), "invitation.accept", "invitation", inv.ID.String(), audit.Allowed)); err != nil {
 			return err
 		}
 		acct = a
@@ -233,7 +246,7 @@ func (e *Engine) grantInvited(ctx context.Context, acct *identity.Account, inv *
 			return err
 		}
 	}
-	return e.record(ctx, Entry(ctx, p.ID, who, "grant.create", "grant", g.ID.String(), audit.Allowed))
+	return e.Log(ctx, Entry(ctx, p.ID, who, "grant.create", "grant", g.ID.String(), audit.Allowed))
 }
 
 // mayGrantInvited checks, before an invitation is accepted, that its role
@@ -423,13 +436,9 @@ func (e *Engine) DeleteRole(ctx context.Context, practice tenant.PracticeID, id 
 // staffChange runs fn, a change the caller makes in its practice, and
 // appends its entry (ResourceID: what fn returns) in one transaction.
 func (e *Engine) staffChange(ctx context.Context, sc *staffCaller, action, typ string, fn func(ctx context.Context) (string, error)) error {
-	en := sc.entry(ctx, action, typ)
-	return e.InTx(ctx, func(ctx context.Context) error {
+	return e.Change(ctx, sc.entry(ctx, action, typ), func(ctx context.Context, en *audit.Entry) error {
 		id, err := fn(ctx)
-		if err != nil {
-			return err
-		}
 		en.ResourceID = clip(id, 100)
-		return e.record(ctx, en)
+		return err
 	})
 }

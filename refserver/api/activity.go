@@ -109,14 +109,14 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	pc, err := s.engine.Identity.PreparePasswordChange(ctx, c.Session.AccountID, in.OldPassword, in.NewPassword)
 	if errs.Is(err, errs.KindUnauthenticated) {
 		e.Outcome = audit.Failed
-		if rerr := record(ctx, s.engine, e); rerr != nil {
+		if rerr := s.engine.Log(ctx, e); rerr != nil {
 			s.log.ErrorContext(ctx, "cannot record a failed password change", "request_id", refserver.RequestID(ctx), "error", rerr)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	return req.NoContent(s.change(ctx, e, func(ctx context.Context, _ *audit.Entry) error {
+	return req.NoContent(s.engine.Change(ctx, e, func(ctx context.Context, _ *audit.Entry) error {
 		return s.engine.Identity.FinishPasswordChange(ctx, pc, c.Session.ID)
 	}))
 }

@@ -138,7 +138,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 		var err error
 		tok, sess, err = s.engine.Identity.FinishLogin(ctx, at)
 		if err == nil {
-			return record(ctx, s.engine, entryOf(r, sess.PracticeID, sess.AccountID, "login", "session", sess.ID.String(), audit.Allowed))
+			return s.engine.Log(ctx, entryOf(r, sess.PracticeID, sess.AccountID, "login", "session", sess.ID.String(), audit.Allowed))
 		}
 		out, ok := refusalOutcome(err)
 		if !ok {
@@ -147,7 +147,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 		// The refusal commits: the failure it counted and its entry.
 		refusal = err
 		a := at.Account()
-		return record(ctx, s.engine, entryOf(r, a.PracticeID, a.ID, "login.failed", "", "", out))
+		return s.engine.Log(ctx, entryOf(r, a.PracticeID, a.ID, "login.failed", "", "", out))
 	})
 	if err != nil {
 		return err
@@ -179,28 +179,6 @@ func entryOf(r *http.Request, practice tenant.PracticeID, account identity.Accou
 	return carebook.Entry(r.Context(), practice, account.String(), action, typ, id, out)
 }
 
-// record appends e to the activity log through eng: the Engine of the
-// transaction of the change e records (see change), so that both commit or
-// neither does.
-func record(ctx context.Context, eng *carebook.Engine, e audit.Entry) error {
-	if _, err := eng.Audit.Record(ctx, e); err != nil {
-		return errs.Wrap(errs.KindInternal, "refserver.record", "cannot record the change in the activity log", err)
-	}
-	return nil
-}
-
-// change runs fn, a change made through tx, and appends e, its activity
-// log entry, in one transaction: if either fails, both roll back. fn may
-// complete e with what it learns (the ID of what it created).
-func (s *server) change(ctx context.Context, e audit.Entry, fn func(ctx context.Context, e *audit.Entry) error) error {
-	return s.engine.InTx(ctx, func(ctx context.Context) error {
-		if err := fn(ctx, &e); err != nil {
-			return err
-		}
-		return record(ctx, s.engine, e)
-	})
-}
-
 func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
 	req := s.srv.Request(w, r)
 	c := req.SignedIn()
@@ -208,7 +186,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
 		return req.Err
 	}
 	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "logout", "session", c.Session.ID.String(), audit.Allowed)
-	err := s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+	err := s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
 		return s.engine.Identity.Logout(ctx, c.Token)
 	})
 	if err == nil {
@@ -228,7 +206,7 @@ func (s *server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error 
 		err error
 	)
 	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "logout.everywhere", "session", c.Session.ID.String(), audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+	err = s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
 		n, err = s.engine.Identity.LogoutEverywhere(ctx, c.Session.AccountID)
 		return err
 	})
@@ -263,7 +241,7 @@ func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) error {
 		return req.Err
 	}
 	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "session.revoke", "session", id.String(), audit.Allowed)
-	err := s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+	err := s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
 		return s.engine.Identity.RevokeSession(ctx, c.Session.AccountID, id)
 	})
 	if err == nil && id == c.Session.ID {
@@ -297,7 +275,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 		tok string
 	)
 	e := entryOf(r, practice, uuid.Nil, "account.register", "account", "", audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, e *audit.Entry) error {
+	err = s.engine.Change(r.Context(), e, func(ctx context.Context, e *audit.Entry) error {
 		if a, tok, err = s.engine.Identity.FinishRegistration(ctx, pending); err != nil {
 			return err
 		}
@@ -454,7 +432,7 @@ func (s *server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 		err   error
 	)
 	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "mfa.totp.enable", "account", c.Session.AccountID.String(), audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+	err = s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
 		codes, err = s.engine.Identity.ConfirmTOTP(ctx, c.Session.AccountID, in.Code)
 		return err
 	})
@@ -507,7 +485,7 @@ func (s *server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 		err error
 	)
 	e := entryOf(r, practice, c.Session.AccountID, "apikey.create", "api_key", "", audit.Allowed)
-	err = s.change(r.Context(), e, func(ctx context.Context, e *audit.Entry) error {
+	err = s.engine.Change(r.Context(), e, func(ctx context.Context, e *audit.Entry) error {
 		if key, k, err = s.engine.Identity.CreateAPIKey(ctx, practice, in.Name, in.Permissions, c.Session.AccountID); err != nil {
 			return err
 		}
@@ -537,7 +515,7 @@ func (s *server) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
 		return req.Err
 	}
 	e := entryOf(r, practice, sc.c.Session.AccountID, "apikey.revoke", "api_key", id.String(), audit.Allowed)
-	return req.NoContent(s.change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
+	return req.NoContent(s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
 		return s.engine.Identity.RevokeAPIKey(ctx, practice, id)
 	}))
 }
