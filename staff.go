@@ -442,3 +442,51 @@ func (e *Engine) staffChange(ctx context.Context, sc *staffCaller, action, typ s
 		return err
 	})
 }
+
+// CreateAPIKey issues an API key of practice named name, on behalf of the
+// caller, an account holding apikey.manage there, with permissions it
+// holds there itself (else KindForbidden, field "permissions"; an unknown
+// one is KindInvalid). The key and its "apikey.create" entry commit
+// together; the key is returned only here.
+func (e *Engine) CreateAPIKey(ctx context.Context, practice tenant.PracticeID, name string, permissions []string) (string, *identity.APIKey, error) {
+	const op = "carebook.CreateAPIKey"
+	sc, err := e.staffIn(ctx, op, practice, rbac.APIKeyManage)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, p := range permissions {
+		perm, err := rbac.ParsePermission(p)
+		if err != nil {
+			return "", nil, errs.Invalid(op, "permissions", "unknown permission "+p)
+		}
+		if !sc.Principal.Can(perm, sc.target) {
+			return "", nil, &errs.Error{Kind: errs.KindForbidden, Op: op, Field: "permissions", Msg: "you do not hold " + p + " here"}
+		}
+	}
+	var (
+		key string
+		k   *identity.APIKey
+	)
+	err = e.staffChange(ctx, sc, "apikey.create", "api_key", func(ctx context.Context) (string, error) {
+		if key, k, err = e.Identity.CreateAPIKey(ctx, practice, name, permissions, sc.Principal.Account()); err != nil {
+			return "", err
+		}
+		return k.ID.String(), nil
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return key, k, nil
+}
+
+// RevokeAPIKey revokes an API key of practice on behalf of the caller, an
+// account holding apikey.manage there, with its "apikey.revoke" entry.
+func (e *Engine) RevokeAPIKey(ctx context.Context, practice tenant.PracticeID, id identity.APIKeyID) error {
+	sc, err := e.staffIn(ctx, "carebook.RevokeAPIKey", practice, rbac.APIKeyManage)
+	if err != nil {
+		return err
+	}
+	return e.staffChange(ctx, sc, "apikey.revoke", "api_key", func(ctx context.Context) (string, error) {
+		return id.String(), e.Identity.RevokeAPIKey(ctx, practice, id)
+	})
+}

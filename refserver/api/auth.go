@@ -14,7 +14,6 @@ import (
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
-	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
@@ -315,44 +314,6 @@ func (s *server) verifyEmail(w http.ResponseWriter, r *http.Request) error {
 	return refserver.Reply(w, http.StatusOK, accountOf(a))
 }
 
-// staffCall is the signed-in account of a request acting in a practice
-// where it holds the permission the handler needs.
-type staffCall struct {
-	c        *refserver.Credentials
-	practice *tenant.Practice
-	pr       rbac.Principal
-	t        rbac.Target // the practice, as an authorization target
-}
-
-// staffIn checks that the request's signed-in account holds perm over
-// practice, and returns it with its principal and the practice; its error
-// is kept in req.
-func (s *server) staffIn(req *refserver.Request, practice tenant.PracticeID, perm rbac.Permission) *staffCall {
-	if req.Err != nil {
-		return nil
-	}
-	sc, err := s.staffCallIn(req.HTTP(), practice, perm)
-	req.Fail(err)
-	return sc
-}
-
-func (s *server) staffCallIn(r *http.Request, practice tenant.PracticeID, perm rbac.Permission) (*staffCall, error) {
-	c, err := s.srv.SignedIn(r)
-	if err != nil {
-		return nil, err
-	}
-	ctx := r.Context()
-	p, err := s.engine.Tenants.Practice(ctx, practice)
-	if err != nil {
-		return nil, err
-	}
-	sc := &staffCall{c: c, practice: p, t: rbac.Target{GroupID: p.GroupID, PracticeID: practice}}
-	if sc.pr, err = s.srv.Principal(r, c); err != nil {
-		return nil, err
-	}
-	return sc, s.engine.RBAC.Authorize(ctx, sc.pr, perm, sc.t)
-}
-
 type invitationRequest struct {
 	Email string `json:"email"`
 	Role  string `json:"role"`
@@ -461,37 +422,13 @@ type apiKeyOut struct {
 // account holding apikey.manage there, with permissions it holds itself.
 // The key is answered once.
 func (s *server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
-	const op = "refserver.createAPIKey"
 	req := s.srv.Request(w, r)
 	practice := req.Practice()
-	sc := s.staffIn(req, practice, rbac.APIKeyManage)
 	var in apiKeyRequest
 	if req.Body(&in); req.Err != nil {
 		return req.Err
 	}
-	c, pr, t := sc.c, sc.pr, sc.t
-	for _, name := range in.Permissions {
-		p, err := rbac.ParsePermission(name)
-		if err != nil {
-			return errs.Invalid(op, "permissions", "unknown permission "+name)
-		}
-		if !pr.Can(p, t) {
-			return &errs.Error{Kind: errs.KindForbidden, Op: op, Field: "permissions", Msg: "you do not hold " + name + " here"}
-		}
-	}
-	var (
-		key string
-		k   *identity.APIKey
-		err error
-	)
-	e := entryOf(r, practice, c.Session.AccountID, "apikey.create", "api_key", "", audit.Allowed)
-	err = s.engine.Change(r.Context(), e, func(ctx context.Context, e *audit.Entry) error {
-		if key, k, err = s.engine.Identity.CreateAPIKey(ctx, practice, in.Name, in.Permissions, c.Session.AccountID); err != nil {
-			return err
-		}
-		e.ResourceID = k.ID.String()
-		return nil
-	})
+	key, k, err := s.engine.CreateAPIKey(r.Context(), practice, in.Name, in.Permissions)
 	if err != nil {
 		return err
 	}
@@ -510,14 +447,10 @@ func apiKeyOf(k *identity.APIKey) apiKeyOut {
 func (s *server) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
 	req := s.srv.Request(w, r)
 	practice, id := req.Practice(), req.Path("key")
-	sc := s.staffIn(req, practice, rbac.APIKeyManage)
 	if req.Err != nil {
 		return req.Err
 	}
-	e := entryOf(r, practice, sc.c.Session.AccountID, "apikey.revoke", "api_key", id.String(), audit.Allowed)
-	return req.NoContent(s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
-		return s.engine.Identity.RevokeAPIKey(ctx, practice, id)
-	}))
+	return req.NoContent(s.engine.RevokeAPIKey(r.Context(), practice, id))
 }
 
 // setAuthCookies sets the session cookie (HttpOnly) and the CSRF cookie
