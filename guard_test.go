@@ -66,6 +66,13 @@ func TestGuardLogsEmbeddersPatientReads(t *testing.T) {
 		who, _ := carebook.CallerFrom(desk)
 		require.Equal(t, who.Actor.ID, e.Actor)
 
+		// An access naming no practice or group is bad input, named.
+		_, err = c.e.Authorize(desk, carebook.Access{Permission: rbac.PatientContactRead})
+		require.Equal(t, errs.KindInvalid, errs.KindOf(err))
+		var fe *errs.Error
+		require.ErrorAs(t, err, &fe)
+		require.Equal(t, "practice_id", fe.Field)
+
 		// No caller: refused, nothing read, nothing logged.
 		_, err = c.e.Patient(context.Background(), c.practice, c.patient.ID)
 		require.Equal(t, errs.KindUnauthenticated, errs.KindOf(err))
