@@ -17,7 +17,7 @@ BENCH_TIME    ?= 1s
 CAREBOOK_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export CAREBOOK_TEST_POSTGRES
 
-.PHONY: run test bench lint fuzz examples check-go build clean
+.PHONY: run test bench lint fuzz examples check-go check-browser build clean
 
 check-go:
 	@command -v $(GO) >/dev/null || { echo "Go $(GO_MIN)+ is needed: https://go.dev/dl/"; exit 1; }
@@ -29,7 +29,14 @@ build: check-go
 run: build
 	./bin/refserver serve -dsn "sqlite:$(DB)" -addr "$(ADDR)" -migrate -demo
 
-test: check-go
+# The pages' browser tests drive Debian's Chromium; without it they skip,
+# unless CAREBOOK_REQUIRE_BROWSER=1 (CI), which makes its absence an error.
+check-browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$CAREBOOK_REQUIRE_BROWSER" = 1 ]; then echo "the browser tests need Chromium: apt-get install chromium (CAREBOOK_REQUIRE_BROWSER=1)"; exit 1; fi; \
+		echo "note: no chromium on PATH, the browser tests will skip (apt-get install chromium to run them)"; }
+
+test: check-go check-browser
 	$(GO) test -race -count=1 -timeout=30m ./...
 
 bench: check-go

@@ -2,9 +2,15 @@ package refserver
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
+	"mime"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/errs"
@@ -20,8 +26,16 @@ const (
 	// which echo it in CSRFHeader (double submit).
 	CSRFCookie = "carebook_csrf"
 	// CSRFHeader must equal CSRFCookie on every state-changing request
-	// authenticated by the session cookie.
+	// authenticated by the session cookie...
 	CSRFHeader = "X-CSRF-Token"
+	// CSRFField is the form field that may carry it instead, for HTML forms
+	// posted without JavaScript.
+	CSRFField = "csrf_token"
+	// SignInPath is the page a signed-out visitor of a page is sent to.
+	SignInPath = "/signin"
+	// MFAEnrollPath is the page a staff session that must still enroll
+	// in two-factor authentication is sent to from every other page.
+	MFAEnrollPath = "/account/mfa"
 )
 
 // APIKeyActorPrefix starts the actor.Actor ID of a request made with an API
@@ -131,15 +145,31 @@ func safeMethod(method string) bool {
 	return false
 }
 
-// csrfMatches reports whether r's CSRFHeader equals its CSRFCookie, both
-// present.
+// csrfMatches reports whether r's CSRFHeader (or, in a posted form, its
+// CSRFField) equals its CSRFCookie, both present.
 func csrfMatches(r *http.Request) bool {
 	c, err := r.Cookie(CSRFCookie)
 	h := r.Header.Get(CSRFHeader)
+	if h == "" && isForm(r) {
+		h = r.PostFormValue(CSRFField)
+	}
 	if err != nil || c.Value == "" || h == "" {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(h)) == 1
+}
+
+// isForm reports whether r's body is an HTML form. Its body is bounded
+// (1 MiB) before anything parses it.
+func isForm(r *http.Request) bool {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
+		return false
+	}
+	if r.PostForm == nil {
+		r.Body = http.MaxBytesReader(nil, r.Body, DefaultMaxBodyBytes)
+	}
+	return true
 }
 
 // routeOpen reports whether the route r matches is open without
@@ -181,11 +211,17 @@ func SessionAuth(ids *identity.Service) func(http.Handler) http.Handler {
 			case open && (err != nil || c == nil):
 				next.ServeHTTP(w, r)
 				return
+			case onPage(r) && (c == nil || errs.KindOf(err) == errs.KindUnauthenticated):
+				toSignIn(w, r, err != nil)
+				return
 			case err != nil:
 				problemWithoutServer(w, r, err)
 				return
 			case c == nil:
 				problemWithoutServer(w, r, errs.E(errs.KindUnauthenticated, "refserver.SessionAuth", "sign in, or send a session token or API key"))
+				return
+			case c.Session != nil && c.Session.NeedsMFAEnrollment && !open && !enrolling && onPage(r):
+				http.Redirect(w, r, MFAEnrollPath, http.StatusSeeOther)
 				return
 			case c.Session != nil && c.Session.NeedsMFAEnrollment && !open && !enrolling:
 				problemWithoutServer(w, r, &errs.Error{Kind: errs.KindForbidden, Op: "refserver.SessionAuth", Field: "totp_code",
@@ -196,6 +232,33 @@ func SessionAuth(ids *identity.Service) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(actor.With(ctx, c.Actor())))
 		})
 	}
+}
+
+// onPage reports whether r is for a page route.
+func onPage(r *http.Request) bool {
+	i := infoFrom(r.Context())
+	return i != nil && i.matched && i.kind == pageRoute
+}
+
+// toSignIn sends the visitor of a page who is not signed in to the
+// sign-in page, which brings them back to where they were going (a GET's
+// own path; a form's page is not replayed). ended tells that their
+// session cookie no longer signs in (it expired after inactivity, or was
+// revoked): the cookies are cleared and the page says so.
+func toSignIn(w http.ResponseWriter, r *http.Request, ended bool) {
+	q := url.Values{}
+	if r.Method == http.MethodGet && r.URL.Path != "/" {
+		q.Set("next", r.URL.RequestURI())
+	}
+	if ended {
+		ClearSessionCookies(w, r)
+		q.Set("ended", "1")
+	}
+	to := SignInPath
+	if len(q) > 0 {
+		to += "?" + q.Encode()
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 // SignedIn returns the session r was authenticated with: from SessionAuth,
@@ -217,4 +280,52 @@ func (s *Server) SignedIn(r *http.Request) (*Credentials, error) {
 		return nil, errs.E(errs.KindUnauthenticated, op, "this route needs a signed-in account, not an API key")
 	}
 	return c, nil
+}
+
+// SetSessionCookies sets the session cookie (HttpOnly) carrying token and
+// a new CSRF cookie (readable by scripts, echoed in CSRFHeader or a form's
+// CSRFField), both SameSite=Lax, expiring at expires, and Secure unless r
+// is plain http to the loopback interface. It returns the CSRF token.
+func SetSessionCookies(w http.ResponseWriter, r *http.Request, token string, expires time.Time) string {
+	csrf := NewCSRFToken()
+	secure := secureCookies(r)
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", Expires: expires,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: csrf, Path: "/", Expires: expires,
+		Secure: secure, SameSite: http.SameSiteLaxMode})
+	return csrf
+}
+
+// ClearSessionCookies tells the browser to forget both cookies.
+func ClearSessionCookies(w http.ResponseWriter, r *http.Request) {
+	secure := secureCookies(r)
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Path: "/", MaxAge: -1, Secure: secure, SameSite: http.SameSiteLaxMode})
+}
+
+// NewCSRFToken returns a new random CSRF token (256 bits, base64url).
+func NewCSRFToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// loopbackHost reports whether host (a Host header, with or without port)
+// names the loopback interface.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// secureCookies reports whether cookies set in answer to r must be Secure:
+// always, except for plain http to the loopback interface (development).
+func secureCookies(r *http.Request) bool {
+	return r.TLS != nil || !loopbackHost(r.Host)
 }

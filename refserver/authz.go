@@ -434,6 +434,10 @@ func (s *Server) peekBody(w http.ResponseWriter, r *http.Request, a Access) peek
 	if (a.patient != PatientInBody && !a.groupInBody && !a.byStatus) || r.Body == nil {
 		return out
 	}
+	if isForm(r) {
+		// A page's form: the handler reads the same parsed form.
+		return peekedBody{PatientID: r.PostFormValue("patient_id"), GroupID: r.PostFormValue("group_id"), Status: r.PostFormValue("status")}
+	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1))
 	r.Body = struct {
 		io.Reader

@@ -68,7 +68,7 @@ var templateFS embed.FS
 
 // layout is the shared layout of every page: a page's file defines the
 // templates "title" and "main", which the layout's "layout" places.
-var layout = template.Must(template.ParseFS(templateFS, "templates/layout.html"))
+var layout = template.Must(template.New("layout.html").Funcs(Funcs).ParseFS(templateFS, "templates/layout.html"))
 
 // Pages is a set of HTML pages on the shared layout, by file name. A
 // page's file defines the templates "title" and "main", which the layout
@@ -78,10 +78,24 @@ type Pages map[string]*template.Template
 
 // ParsePages parses each named file of fsys as one page on the layout.
 func ParsePages(fsys fs.FS, names ...string) (Pages, error) {
+	return ParsePagesWith(fsys, nil, nil, names...)
+}
+
+// ParsePagesWith parses each named file of fsys as one page on the layout,
+// with the template functions funcs besides Funcs, and with the files of
+// fsys that the patterns shared match (partials every page uses; they may
+// define the layout's blocks "lang" and "header") parsed into each page.
+func ParsePagesWith(fsys fs.FS, funcs template.FuncMap, shared []string, names ...string) (Pages, error) {
 	out := make(Pages, len(names))
 	for _, name := range names {
-		t, err := template.Must(layout.Clone()).ParseFS(fsys, name)
-		if err != nil {
+		t := template.Must(layout.Clone()).Funcs(funcs)
+		var err error
+		for _, pat := range shared {
+			if t, err = t.ParseFS(fsys, pat); err != nil {
+				return nil, err
+			}
+		}
+		if t, err = t.ParseFS(fsys, name); err != nil {
 			return nil, err
 		}
 		out[name[strings.LastIndexByte(name, '/')+1:]] = t

@@ -67,7 +67,7 @@ func TestErrorPage(t *testing.T) {
 		r := httptest.NewRequest("GET", "/test-page/missing", nil)
 		r.Header.Set("Accept", accept)
 		res := e.serve(r)
-		isPage(t, res, 404, "<title>Not Found</title>", "<h1>Not Found</h1>",
+		isPage(t, res, 404, "<title>Not Found · carebook</title>", "<h1>Not Found</h1>",
 			"no visit &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co", "Request "+res.header.Get(RequestIDHeader))
 		if strings.Contains(string(res.body), "<script>") {
 			t.Errorf("the message is not escaped: %s", res.body)

@@ -65,6 +65,13 @@ func (s *Server) coreRoutes() []Route {
 	}
 }
 
+// assetRoutes serve the pages' stylesheet and script (see assets.go).
+func (s *Server) assetRoutes() []Route {
+	return []Route{
+		route("GET", "/static/{hash}/{file}", s.serveAsset, "A stylesheet or script of the pages", Public()),
+	}
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return Reply(w, http.StatusOK, map[string]string{"status": "ok"})
 }
@@ -95,4 +102,11 @@ func Created(w http.ResponseWriter, location string, v any) error {
 // route is a Route entry of a table.
 func route(method, pattern string, h func(http.ResponseWriter, *http.Request) error, summary string, a Access) Route {
 	return Route{Method: method, Pattern: pattern, Handle: h, Summary: summary, Access: a}
+}
+
+// IsPage reports whether rt is a page route of s (added with
+// Router.Pages): one that answers HTML, and its errors as pages.
+func (s *Server) IsPage(rt Route) bool {
+	ri, ok := s.routes[rt.Method+" "+rt.Pattern]
+	return ok && ri.kind == pageRoute
 }

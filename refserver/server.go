@@ -106,6 +106,7 @@ func New(engine *carebook.Engine, opts Options, modules ...Module) *Server {
 	}
 	rt := &Router{s: s}
 	rt.API(s.coreRoutes()...)
+	rt.Pages(s.assetRoutes()...)
 	for _, m := range modules {
 		m(rt)
 	}

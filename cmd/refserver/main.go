@@ -475,11 +475,18 @@ func (m *Main) seed(ctx context.Context) error {
 	}
 	m.demoPractice = res.PracticeID
 	fmt.Fprintf(m.Stdout, "carebook demo practice %s\n", res.PracticeID)
-	if res.AdminPassword != "" {
-		// Shown once: the database keeps only its hash.
-		fmt.Fprintf(m.Stdout, "demo admin: %s / %s\n", demo.AdminEmail, res.AdminPassword)
-	} else {
-		fmt.Fprintf(m.Stdout, "demo admin: %s (its password was shown on first start)\n", demo.AdminEmail)
+	accounts := []struct{ who, email, password string }{
+		{"demo admin", demo.AdminEmail, res.AdminPassword},
+		{"demo front desk", demo.FrontDeskEmail, res.FrontDeskPassword},
+		{"demo patient", demo.PatientEmail, res.PatientPassword},
+	}
+	for _, a := range accounts {
+		if a.password != "" {
+			// Shown once: the database keeps only its hash.
+			fmt.Fprintf(m.Stdout, "%s: %s / %s\n", a.who, a.email, a.password)
+		} else {
+			fmt.Fprintf(m.Stdout, "%s: %s (its password was shown on first start)\n", a.who, a.email)
+		}
 	}
 	return nil
 }

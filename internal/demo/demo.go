@@ -17,6 +17,7 @@ import (
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
@@ -53,8 +54,14 @@ func Seed(ctx context.Context, e *carebook.Engine) (tenant.PracticeID, error) {
 	return r.PracticeID, err
 }
 
-// AdminEmail is the sign-in of the demo practice's administrator.
-const AdminEmail = "admin@riverside.example"
+// The sign-ins of the demo accounts: the practice's administrator, a front
+// desk clerk, and a patient (Olivia Bennett, a seeded patient, whose
+// account is linked to her record by a self grant).
+const (
+	AdminEmail     = "admin@riverside.example"
+	FrontDeskEmail = "desk@riverside.example"
+	PatientEmail   = "olivia.bennett@example.com"
+)
 
 // Result is what SeedWithAdmin did.
 type Result struct {
@@ -63,6 +70,9 @@ type Result struct {
 	// this call created the demo clinic: it is not stored anywhere else, so
 	// the caller shows it once. Empty when the clinic already existed.
 	AdminPassword string
+	// FrontDeskPassword and PatientPassword are those of FrontDeskEmail and
+	// PatientEmail, likewise.
+	FrontDeskPassword, PatientPassword string
 }
 
 // SeedWithAdmin is Seed that also creates, with the clinic and in the same
@@ -83,12 +93,15 @@ func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 		if err != nil {
 			return err
 		}
-		pw, err := admin(ctx, e, id)
-		if err != nil {
+		out.PracticeID = id
+		if out.AdminPassword, err = staff(ctx, e, id, AdminEmail, rbac.PracticeAdmin, rbac.PracticeAdminID); err != nil {
 			return err
 		}
-		out = Result{PracticeID: id, AdminPassword: pw}
-		return nil
+		if out.FrontDeskPassword, err = staff(ctx, e, id, FrontDeskEmail, rbac.FrontDesk, rbac.FrontDeskID); err != nil {
+			return err
+		}
+		out.PatientPassword, err = patientAccount(ctx, e, id)
+		return err
 	})
 	if errs.Is(err, errs.KindConflict) {
 		// Another process may have seeded at the same time and won the race.
@@ -102,16 +115,30 @@ func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 	return out, nil
 }
 
-// admin creates the demo administrator (invited by nobody, accepted at
-// once) with a fresh random password, grants it practice_admin over
-// practice through rbac, and returns the password; in ctx's transaction.
-func admin(ctx context.Context, e *carebook.Engine, practice tenant.PracticeID) (string, error) {
+// password is a fresh random password of 24 characters (crypto/rand).
+func password() (string, error) {
 	var b [18]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	pw := base64.RawURLEncoding.EncodeToString(b[:])
-	tok, _, err := e.Identity.CreateInvitation(ctx, practice, AdminEmail, rbac.PracticeAdmin, uuid.Nil)
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// seederCtx is ctx acting as the demo's seeder.
+func seederCtx(ctx context.Context) context.Context {
+	return actor.With(ctx, actor.Actor{Kind: actor.Staff, ID: "demo-seed"})
+}
+
+// staff creates a demo staff account email (invited by nobody, accepted
+// at once) with a fresh random password, grants it the built-in role
+// (name, id) over practice through rbac, and returns the password; in
+// ctx's transaction.
+func staff(ctx context.Context, e *carebook.Engine, practice tenant.PracticeID, email, name string, id rbac.RoleID) (string, error) {
+	pw, err := password()
+	if err != nil {
+		return "", err
+	}
+	tok, _, err := e.Identity.CreateInvitation(ctx, practice, email, name, uuid.Nil)
 	if err != nil {
 		return "", err
 	}
@@ -119,9 +146,38 @@ func admin(ctx context.Context, e *carebook.Engine, practice tenant.PracticeID) 
 	if err != nil {
 		return "", err
 	}
-	seeder := actor.With(ctx, actor.Actor{Kind: actor.Staff, ID: "demo-seed"})
-	if _, err := e.RBAC.GrantAsSystem(seeder, rbac.NewGrant{AccountID: a.ID, RoleID: rbac.PracticeAdminID,
+	if _, err := e.RBAC.GrantAsSystem(seederCtx(ctx), rbac.NewGrant{AccountID: a.ID, RoleID: id,
 		Scope: rbac.PracticeScope(GroupID(), practice)}); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+// patientAccount registers PatientEmail as a patient of practice with a
+// fresh random password, verifies its email, links it by a self grant to
+// the seeded patient with that email, and returns the password; in ctx's
+// transaction.
+func patientAccount(ctx context.Context, e *carebook.Engine, practice tenant.PracticeID) (string, error) {
+	pw, err := password()
+	if err != nil {
+		return "", err
+	}
+	pts, err := e.Scheduling.Patients(ctx, practice, scheduling.PatientFilter{Email: PatientEmail, Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(pts) != 1 {
+		return "", fmt.Errorf("no seeded patient %s", PatientEmail)
+	}
+	a, tok, err := e.Register(seederCtx(ctx), identity.Registration{PracticeID: practice, Email: PatientEmail, Password: pw})
+	if err != nil {
+		return "", err
+	}
+	if _, err := e.Identity.VerifyEmail(ctx, tok); err != nil {
+		return "", err
+	}
+	if _, err := e.RBAC.GrantAsSystem(seederCtx(ctx), rbac.NewGrant{AccountID: a.ID, RoleID: rbac.PatientRoleID,
+		Scope: rbac.SelfScope(GroupID(), practice, pts[0].ID)}); err != nil {
 		return "", err
 	}
 	return pw, nil

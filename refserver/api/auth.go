@@ -2,12 +2,8 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"log/slog"
-	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/carebook/carebook"
@@ -113,63 +109,15 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := s.srv.CheckAttempt(r, ident); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	// The password is checked (argon2id, tens of milliseconds) before the
-	// transaction opens, so that no transaction is held across the hash.
-	at, err := s.engine.Identity.CheckLogin(ctx, identity.LoginRequest{
+	tok, sess, err := s.engine.Login(r.Context(), identity.LoginRequest{
 		Identifier: ident, Password: in.Password, TOTPCode: in.TOTPCode, RecoveryCode: in.RecoveryCode,
 		Device: in.Device, IP: refserver.ClientIP(r), UserAgent: r.UserAgent(),
 	})
 	if err != nil {
 		return err
 	}
-	if at.Account() == nil {
-		// No account, no practice to log in: the refusal writes nothing.
-		_, _, err := s.engine.Identity.FinishLogin(ctx, at)
-		return err
-	}
-	var (
-		tok     string
-		sess    *identity.Session
-		refusal error
-	)
-	err = s.engine.InTx(ctx, func(ctx context.Context) error {
-		var err error
-		tok, sess, err = s.engine.Identity.FinishLogin(ctx, at)
-		if err == nil {
-			return s.engine.Log(ctx, entryOf(r, sess.PracticeID, sess.AccountID, "login", "session", sess.ID.String(), audit.Allowed))
-		}
-		out, ok := refusalOutcome(err)
-		if !ok {
-			return err
-		}
-		// The refusal commits: the failure it counted and its entry.
-		refusal = err
-		a := at.Account()
-		return s.engine.Log(ctx, entryOf(r, a.PracticeID, a.ID, "login.failed", "", "", out))
-	})
-	if err != nil {
-		return err
-	}
-	if refusal != nil {
-		return refusal
-	}
-	csrf := newCSRFToken()
-	setAuthCookies(w, r, tok, csrf, sess.ExpiresAt)
+	csrf := refserver.SetSessionCookies(w, r, tok, sess.ExpiresAt)
 	return refserver.Reply(w, http.StatusOK, loginResponse{Token: tok, CSRFToken: csrf, Session: sessionOf(sess, true)})
-}
-
-// refusalOutcome is the outcome a refused login is recorded with: failed
-// for wrong credentials, denied for a lock or the device limit. ok is false
-// for any other error, which is no refusal.
-func refusalOutcome(err error) (out audit.Outcome, ok bool) {
-	switch errs.KindOf(err) {
-	case errs.KindUnauthenticated:
-		return audit.Failed, true
-	case errs.KindRateLimited, errs.KindPreconditionFailed:
-		return audit.Denied, true
-	}
-	return "", false
 }
 
 // entryOf is the activity log entry of r: account did action to the
@@ -184,12 +132,9 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
 	if req.Err != nil {
 		return req.Err
 	}
-	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "logout", "session", c.Session.ID.String(), audit.Allowed)
-	err := s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
-		return s.engine.Identity.Logout(ctx, c.Token)
-	})
+	err := s.engine.Logout(r.Context(), c.Token, c.Session)
 	if err == nil {
-		clearAuthCookies(w, r)
+		refserver.ClearSessionCookies(w, r)
 	}
 	return req.NoContent(err)
 }
@@ -212,7 +157,7 @@ func (s *server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	clearAuthCookies(w, r)
+	refserver.ClearSessionCookies(w, r)
 	return refserver.Reply(w, http.StatusOK, map[string]int{"revoked": n})
 }
 
@@ -244,7 +189,7 @@ func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) error {
 		return s.engine.Identity.RevokeSession(ctx, c.Session.AccountID, id)
 	})
 	if err == nil && id == c.Session.ID {
-		clearAuthCookies(w, r)
+		refserver.ClearSessionCookies(w, r)
 	}
 	return req.NoContent(err)
 }
@@ -264,23 +209,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 	if req.Body(&in); req.Err != nil {
 		return req.Err
 	}
-	// Hashed before the transaction, which then only writes.
-	pending, err := s.engine.Identity.PrepareRegistration(r.Context(), identity.Registration{PracticeID: practice, Email: in.Email, Phone: in.Phone, Password: in.Password})
-	if err != nil {
-		return err
-	}
-	var (
-		a   *identity.Account
-		tok string
-	)
-	e := entryOf(r, practice, uuid.Nil, "account.register", "account", "", audit.Allowed)
-	err = s.engine.Change(r.Context(), e, func(ctx context.Context, e *audit.Entry) error {
-		if a, tok, err = s.engine.Identity.FinishRegistration(ctx, pending); err != nil {
-			return err
-		}
-		e.Actor, e.ResourceID = a.ID.String(), a.ID.String()
-		return nil
-	})
+	a, tok, err := s.engine.Register(r.Context(), identity.Registration{PracticeID: practice, Email: in.Email, Phone: in.Phone, Password: in.Password})
 	if err != nil {
 		return err
 	}
@@ -451,48 +380,4 @@ func (s *server) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
 		return req.Err
 	}
 	return req.NoContent(s.engine.RevokeAPIKey(r.Context(), practice, id))
-}
-
-// setAuthCookies sets the session cookie (HttpOnly) and the CSRF cookie
-// (readable by scripts), both SameSite=Lax and Secure unless r is plain
-// http to the loopback interface.
-func setAuthCookies(w http.ResponseWriter, r *http.Request, token, csrf string, expires time.Time) {
-	secure := secureCookies(r)
-	http.SetCookie(w, &http.Cookie{Name: refserver.SessionCookie, Value: token, Path: "/", Expires: expires,
-		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
-	http.SetCookie(w, &http.Cookie{Name: refserver.CSRFCookie, Value: csrf, Path: "/", Expires: expires,
-		Secure: secure, SameSite: http.SameSiteLaxMode})
-}
-
-// clearAuthCookies tells the browser to forget both cookies.
-func clearAuthCookies(w http.ResponseWriter, r *http.Request) {
-	secure := secureCookies(r)
-	http.SetCookie(w, &http.Cookie{Name: refserver.SessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
-	http.SetCookie(w, &http.Cookie{Name: refserver.CSRFCookie, Path: "/", MaxAge: -1, Secure: secure, SameSite: http.SameSiteLaxMode})
-}
-
-func newCSRFToken() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// loopbackHost reports whether host (a Host header, with or without port)
-// names the loopback interface.
-func loopbackHost(host string) bool {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// secureCookies reports whether cookies set in answer to r must be Secure:
-// always, except for plain http to the loopback interface (development).
-func secureCookies(r *http.Request) bool {
-	return r.TLS != nil || !loopbackHost(r.Host)
 }

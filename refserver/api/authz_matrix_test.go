@@ -358,7 +358,7 @@ func (v verdict) holds(status int) bool {
 // another, behind SessionAuth, and checks each answer's class.
 func TestAuthorizationMatrix(t *testing.T) {
 	m := newMatrixEnv(t)
-	for _, rt := range m.srv.Routes() {
+	for _, rt := range documented(m.srv) {
 		key := matrixKey(rt)
 		row, ok := authzMatrix[key]
 		if !ok {
@@ -383,7 +383,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	for key := range authzMatrix {
 		found := false
-		for _, rt := range m.srv.Routes() {
+		for _, rt := range documented(m.srv) {
 			found = found || matrixKey(rt) == key
 		}
 		if !found {
@@ -400,7 +400,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 func TestEveryRouteDeclaresAccess(t *testing.T) {
 	a := newAuthEnv(t, sqltest.SQLite(t))
 	a.srv = newServer(a.engine, refserver.Options{Authenticate: refserver.SessionAuth(a.engine.Identity), RateLimit: refserver.RateLimit{PerIP: -1, PerAccount: -1}})
-	for _, rt := range a.srv.Routes() {
+	for _, rt := range documented(a.srv) {
 		key := rt.Method + " " + rt.Pattern
 		if err := refserver.CheckAccess(rt); err != nil {
 			t.Error(err)
@@ -434,7 +434,7 @@ func TestMFAEnrollmentReachesOnlySignedInRoutes(t *testing.T) {
 	if s.session["needs_mfa_enrollment"] != true {
 		t.Fatalf("session = %v, want one that needs MFA enrollment", s.session)
 	}
-	for _, rt := range a.srv.Routes() {
+	for _, rt := range documented(a.srv) {
 		key, access := rt.Method+" "+rt.Pattern, rt.Access.String()
 		if access == "public" || access == "signed" || sessionEnders[key] {
 			continue

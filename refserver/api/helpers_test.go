@@ -256,3 +256,17 @@ func newRequest(method, path string) *http.Request { return httptest.NewRequest(
 func newServer(e *carebook.Engine, opts refserver.Options) *refserver.Server {
 	return refserver.New(e, opts, Module, web.Module)
 }
+
+// documented are the routes of srv that the OpenAPI document describes and
+// these tests walk: the JSON API's, and the pages of email links (part of
+// the notification contract). The web app's pages are tested in
+// refserver/web, with their own authorization matrix.
+func documented(srv *refserver.Server) []refserver.Route {
+	var out []refserver.Route
+	for _, rt := range srv.Routes() {
+		if !srv.IsPage(rt) || strings.HasPrefix(rt.Pattern, "/l/") {
+			out = append(out, rt)
+		}
+	}
+	return out
+}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"embed"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,26 +15,17 @@ import (
 
 // linkPage is what a link page says (templates/link.html).
 type linkPage struct {
-	Title, Text string
+	*view
+	Text string
 	// Button, when set, is the label of the form that POSTs the link.
 	Button string
 }
 
-//go:embed templates/*.html
-var templateFS embed.FS
-
-// linkPages is the page of links, on the core's shared layout.
-var linkPages = func() refserver.Pages {
-	p, err := refserver.ParsePages(templateFS, "templates/link.html")
-	if err != nil {
-		panic("web: the embedded link page does not parse: " + err.Error())
-	}
-	return p
-}()
-
-// servePage answers a link page with 200.
-func (s *pages) servePage(w http.ResponseWriter, p linkPage) error {
-	return refserver.RenderPage(w, http.StatusOK, linkPages, "link.html", p)
+// servePage answers a link page titled title with 200.
+func (s *pages) servePage(w http.ResponseWriter, r *http.Request, title string, p linkPage) error {
+	p.view = s.newView(r, "link.title")
+	p.Title = title
+	return s.render(w, http.StatusOK, "link.html", &p)
 }
 
 // showLink describes what following the link will do, and changes
@@ -50,11 +40,11 @@ func (s *pages) showLink(w http.ResponseWriter, r *http.Request) error {
 	when := visitWords(l.Facts)
 	switch l.Action {
 	case notify.LinkConfirm:
-		return s.servePage(w, linkPage{Title: "Confirm your visit", Text: "Press the button to tell the practice you will come to " + when + ".", Button: "Confirm my visit"})
+		return s.servePage(w, r, "Confirm your visit", linkPage{Text: "Press the button to tell the practice you will come to " + when + ".", Button: "Confirm my visit"})
 	case notify.LinkCancel:
-		return s.servePage(w, linkPage{Title: "Cancel your visit", Text: "Press the button to cancel " + when + ". This cannot be undone.", Button: "Cancel my visit"})
+		return s.servePage(w, r, "Cancel your visit", linkPage{Text: "Press the button to cancel " + when + ". This cannot be undone.", Button: "Cancel my visit"})
 	}
-	return s.servePage(w, linkPage{Title: "Unsubscribe", Text: "Press the button to stop receiving offers from the practice. Messages about your visits still come.", Button: "Unsubscribe"})
+	return s.servePage(w, r, "Unsubscribe", linkPage{Text: "Press the button to stop receiving offers from the practice. Messages about your visits still come.", Button: "Unsubscribe"})
 }
 
 // followLink does what the link says, once, and answers a page.
@@ -66,11 +56,11 @@ func (s *pages) followLink(w http.ResponseWriter, r *http.Request) error {
 	when := visitWords(out.Facts)
 	switch out.Action {
 	case notify.LinkConfirm:
-		return s.servePage(w, linkPage{Title: "Thank you", Text: "We look forward to " + when + "."})
+		return s.servePage(w, r, "Thank you", linkPage{Text: "We look forward to " + when + "."})
 	case notify.LinkCancel:
-		return s.servePage(w, linkPage{Title: "Your visit is canceled", Text: "We have canceled " + when + "."})
+		return s.servePage(w, r, "Your visit is canceled", linkPage{Text: "We have canceled " + when + "."})
 	}
-	return s.servePage(w, linkPage{Title: "You are unsubscribed", Text: "You will no longer receive offers from the practice."})
+	return s.servePage(w, r, "You are unsubscribed", linkPage{Text: "You will no longer receive offers from the practice."})
 }
 
 // visitWords names the visit of f for its patient: "your visit on Monday

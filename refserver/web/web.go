@@ -1,15 +1,25 @@
 // Package web holds carebook's pages, served by a refserver.Server beside
-// the JSON API: for now the pages behind the signed links of emails
-// (/l/{token}), which confirm or cancel a visit or unsubscribe. Pages are
-// html/template files embedded in the package (templates/), each on the
-// core's shared layout, and a page route's errors are answered by the
-// core's renderer as an HTML page (refserver.PageError words them).
+// the JSON API, over the same Engine operations and the same authorization
+// (each page route declares its access in the route table, and the
+// platform's guard writes the same activity-log entries): sign-in, the
+// patients' booking and visits, the front desk's calendar and queue, the
+// administrators' setup pages, and the pages behind the signed links of
+// emails (/l/{token}).
+//
+// Pages are html/template files embedded in the package (templates/), each
+// on the core's shared layout with this package's header and navigation
+// (templates/shell.html); errors are answered by the core's renderer as an
+// HTML page. Every page and form works without JavaScript; the core's
+// script only swaps the page's main part in place. Forms carry the CSRF
+// token in a hidden field. Strings are in one catalog per language
+// (strings_en.go, strings_es.go).
 //
 // Add the pages to a server with refserver.New(engine, opts, api.Module,
 // web.Module).
 package web
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/carebook/carebook"
@@ -19,16 +29,31 @@ import (
 // pages serves the pages over one engine.
 type pages struct {
 	engine *carebook.Engine
+	srv    *refserver.Server
+	log    *slog.Logger
+	opts   refserver.Options
 }
 
 // Module adds the pages to the Server being built.
 func Module(rt *refserver.Router) {
-	s := &pages{engine: rt.Server().Engine()}
+	srv := rt.Server()
+	s := &pages{engine: srv.Engine(), srv: srv, log: srv.Logger(), opts: srv.Options()}
 	rt.Pages(s.routes()...)
 }
 
-// routes is the route table of the pages.
+// routes is the route table of the pages, area by area.
 func (s *pages) routes() []refserver.Route {
+	var out []refserver.Route
+	for _, area := range [][]refserver.Route{
+		s.linkRoutes(), s.signInRoutes(), s.accountRoutes(), s.patientRoutes(), s.deskRoutes(), s.adminRoutes(), s.staffRoutes(),
+	} {
+		out = append(out, area...)
+	}
+	return out
+}
+
+// linkRoutes are the pages of the signed links of emails.
+func (s *pages) linkRoutes() []refserver.Route {
 	return []refserver.Route{
 		route("GET", "/l/{token}", s.showLink, "The page of an email link: what it does, and a button", refserver.Signed()),
 		route("POST", "/l/{token}", s.followLink, "Follow an email link: confirm, cancel or unsubscribe", refserver.Signed()),

@@ -1,0 +1,202 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// Browser tests drive Debian's Chromium, headless, from go test. Without
+// Chromium they skip, unless CAREBOOK_REQUIRE_BROWSER=1 (CI), which makes
+// them fail instead. Screenshots of the pages a walk passes through are
+// saved under $CAREBOOK_SCREENSHOTS (default: carebook-screenshots in the
+// system's temp dir), one folder per test, for a reviewer to look at.
+
+// envRequireBrowser makes a missing browser a failure.
+const envRequireBrowser = "CAREBOOK_REQUIRE_BROWSER"
+
+// chromium is the browser's path: $CAREBOOK_CHROMIUM, else chromium on
+// PATH, else Debian's /usr/bin/chromium.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CAREBOOK_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "/usr/bin/chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv(envRequireBrowser) == "1" {
+		t.Fatalf("no Chromium: install Debian's chromium (apt-get install chromium), or unset %s", envRequireBrowser)
+	}
+	t.Skip("no Chromium on this machine: browser tests skipped (set " + envRequireBrowser + "=1 to fail instead)")
+	return ""
+}
+
+// browser is one headless Chromium tab on the app, with JavaScript on or
+// off.
+type browser struct {
+	t    *testing.T
+	a    *app
+	ctx  context.Context
+	dir  string
+	shot int
+	js   bool
+}
+
+// newBrowser starts a fresh Chromium (its own profile, so its own
+// cookies) at 1280×900, with JavaScript off when js is false.
+func (a *app) newBrowser(js bool) *browser {
+	t := a.t
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	if !js {
+		err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := os.Getenv("CAREBOOK_SCREENSHOTS")
+	if root == "" {
+		root = filepath.Join(os.TempDir(), "carebook-screenshots")
+	}
+	dir := filepath.Join(root, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &browser{t: t, a: a, ctx: ctx, dir: dir, js: js}
+}
+
+// do runs steps, failing the test on error.
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// get runs an action that returns a value, failing the test on error.
+func get[T any](b *browser, act chromedp.Action[T]) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, act)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return v
+}
+
+// open loads path of the app and waits for its main part.
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(b.a.http.URL+path), chromedp.WaitVisible(chromedp.ID("main")))
+}
+
+// text is the visible text of the page's main part.
+func (b *browser) text() string {
+	b.t.Helper()
+	return get(b, chromedp.Text(chromedp.ID("main")))
+}
+
+// path is the path (and query) the tab shows.
+func (b *browser) path() string {
+	b.t.Helper()
+	return strings.TrimPrefix(get(b, chromedp.Location()), b.a.http.URL)
+}
+
+// sees fails unless the page's main part shows every one of texts.
+func (b *browser) sees(texts ...string) {
+	b.t.Helper()
+	got := b.text()
+	for _, s := range texts {
+		if !strings.Contains(got, s) {
+			b.t.Fatalf("%s: the page does not show %q; it shows:\n%s", b.path(), s, got)
+		}
+	}
+}
+
+// fill types value into the input named name, replacing what it held.
+func (b *browser) fill(name, value string) {
+	b.t.Helper()
+	sel := chromedp.CSS(`[name="` + name + `"]`)
+	b.do(chromedp.Clear(sel), chromedp.SendKeys(sel, value))
+}
+
+// choose selects value in the select named name.
+func (b *browser) choose(name, value string) {
+	b.t.Helper()
+	b.do(chromedp.SetValue(chromedp.CSS(`select[name="`+name+`"]`), value))
+}
+
+// click clicks the element sel (a CSS selector, or an XPath query when it
+// starts with "/") and waits for the page it leads to: a full load
+// without JavaScript, the script's swap of the main part with it.
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	clickIt := chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)
+	if strings.HasPrefix(sel, "/") {
+		clickIt = chromedp.Click(chromedp.Search(sel), chromedp.NodeVisible)
+	}
+	if b.js {
+		b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("main").dataset.old = "1"`),
+			clickIt, chromedp.WaitReady(chromedp.CSS(`#main:not([data-old])`)))
+		return
+	}
+	get(b, chromedp.WaitEvent(cdppage.LoadEventFired, func(cdppage.EventLoadEventFired) bool { return true }, clickIt))
+	b.do(chromedp.WaitReady(chromedp.ID("main")))
+}
+
+// button clicks the button whose text is label.
+func (b *browser) button(label string) {
+	b.t.Helper()
+	b.click(`//button[normalize-space(.)="` + label + `"]`)
+}
+
+// screenshot saves the whole page as <n>-<name>.png in the test's folder.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	png := get(b, chromedp.FullScreenshot(100))
+	b.shot++
+	p := filepath.Join(b.dir, fmt.Sprintf("%02d-%s.png", b.shot, name))
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot %s", p)
+}
+
+// signIn signs the browser in as email, at the sign-in page.
+func (b *browser) signIn(email, password string) {
+	b.t.Helper()
+	b.open("/signin")
+	b.fill("email", email)
+	b.fill("password", password)
+	b.button(catalogs["en"]["signin.submit"])
+}

@@ -1,0 +1,42 @@
+package web
+
+import (
+	"testing"
+
+	"github.com/carebook/carebook/internal/demo"
+	"github.com/carebook/carebook/sqlstore/sqltest"
+)
+
+// TestBrowserSignIn: in Chromium, with JavaScript off and on, a wrong
+// password shows the message next to the field, and the right one signs
+// the front desk in; signing out comes back to the sign-in page.
+func TestBrowserSignIn(t *testing.T) {
+	for _, js := range []bool{false, true} {
+		name := "js-off"
+		if js {
+			name = "js-on"
+		}
+		t.Run(name, func(t *testing.T) {
+			a := newApp(t, sqltest.SQLite(t))
+			b := a.newBrowser(js)
+			b.open("/")
+			b.sees("Sign in")
+			b.screenshot("signin")
+			b.fill("email", demo.FrontDeskEmail)
+			b.fill("password", "wrong password")
+			b.button("Sign in")
+			b.sees("The email or the password is not right.")
+			b.screenshot("signin-refused")
+			b.fill("password", a.demo.FrontDeskPassword)
+			b.button("Sign in")
+			if got := b.path(); got != a.base()+"/calendar" {
+				t.Fatalf("signed in at %s, want the calendar", got)
+			}
+			b.open("/account")
+			b.sees(demo.FrontDeskEmail)
+			b.screenshot("account")
+			b.button("Sign out")
+			b.sees("Sign in")
+		})
+	}
+}
