@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/carebook/carebook/errs"
@@ -368,10 +369,45 @@ func (r *factsRow) facts() *notify.Facts {
 // provider's name is "given family"; the street is line 1, then line 2.
 func (s *Notify) AppointmentFacts(ctx context.Context, practice tenant.PracticeID, appointment uuid.UUID) (*notify.Facts, error) {
 	var row factsRow
-	if err := s.idb(ctx).NewRaw(factsQuery+`AND a.id = ?`, practice, appointment).Scan(ctx, &row); err != nil {
+	var err error
+	if s.dialect == Postgres {
+		err = s.pgAppointmentFacts(ctx, practice, appointment, &row)
+	} else {
+		err = s.idb(ctx).NewRaw(factsQuery+`AND a.id = ?`, practice, appointment).Scan(ctx, &row)
+	}
+	if err != nil {
 		return nil, failure("sqlstore.AppointmentFacts", "appointment", err)
 	}
 	return row.facts(), nil
+}
+
+// pgFactsQuery is AppointmentFacts' query on PostgreSQL, of fixed text (see
+// queryPrepared): every booking and change reads it for its messages, and
+// planning its six-table join costs some ten times running it. $1 is the
+// practice, $2 the appointment.
+var pgFactsQuery = strings.Replace(factsQuery, "?", "$1", 1) + `AND a.id = $2`
+
+// pgAppointmentFacts reads pgFactsQuery's one row into row, or
+// sql.ErrNoRows.
+func (s *Notify) pgAppointmentFacts(ctx context.Context, practice tenant.PracticeID, appointment uuid.UUID, row *factsRow) error {
+	rows, err := s.queryPrepared(ctx, pgFactsQuery, practice.String(), appointment.String())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(&row.PracticeID, &row.PracticeName, &row.CancelCutoffUS, &row.AppointmentID, &row.Status,
+		&row.Start, &row.End, &row.PatientID, &row.GivenName, &row.FamilyName, &row.Phone, &row.Email, &row.Language,
+		&row.ProviderGiven, &row.ProviderFamily, &row.VisitTypeName,
+		&row.LocationName, &row.LocationZone, &row.Line1, &row.Line2, &row.City); err != nil {
+		return err
+	}
+	return rows.Close()
 }
 
 // NextAppointment returns the facts of the earliest new or confirmed
