@@ -87,7 +87,9 @@ type Store interface {
 	// of the appends and exactly as Seal would; e then keeps Seq 0 and no
 	// hashes, and the entry is not seen by Head or Query until the commit.
 	// Appended on its own, e comes back sealed. It returns KindNotFound if
-	// the practice does not exist and KindConflict on a duplicate ID.
+	// the practice does not exist and KindConflict on a duplicate ID (with
+	// the sealing deferred, a duplicate of a sealed entry fails the commit
+	// instead).
 	Append(ctx context.Context, e *Entry) error
 	// Head returns the end of practice's chain, as recorded by Append; for a
 	// practice without entries, Seq 0 and ZeroHash.
