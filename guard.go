@@ -277,6 +277,12 @@ func (e *Engine) Patient(ctx context.Context, practice tenant.PracticeID, id sch
 func (e *Engine) Book(ctx context.Context, practice tenant.PracticeID, in scheduling.BookRequest) (*scheduling.Appointment, error) {
 	var a *scheduling.Appointment
 	patient := in.PatientID
+	if !e.store.HasTx(ctx) {
+		// The transaction is the guard's, and nothing is written in it
+		// before the booking: the policy, visit type and provider may come
+		// from the booking cache.
+		ctx = scheduling.CacheInTx(ctx)
+	}
 	err := e.Guard(ctx, Access{Permission: rbac.AppointmentBook, PracticeID: practice, PatientID: &patient,
 		Action: "appointment.book", ResourceType: "appointment"},
 		func(ctx context.Context) (string, error) {

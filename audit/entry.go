@@ -98,7 +98,8 @@ func (e *Entry) Validate() error {
 // Seal links e to its chain: it sets Seq and PrevHash, raises At to prevAt
 // if it was earlier (so that At never decreases along a chain), truncates At
 // to the microsecond in UTC, and sets Hash. Stores call it under the
-// practice's append lock.
+// practice's append lock (or do the same in the database: sqlstore's
+// carebook_audit_hash on PostgreSQL is ComputeHash).
 func (e *Entry) Seal(seq int64, prevHash string, prevAt time.Time) {
 	e.Seq = seq
 	e.PrevHash = prevHash

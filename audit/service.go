@@ -33,7 +33,8 @@ func NewService(store Store, c clock.Clock, ids clock.IDSource) *Service {
 }
 
 // Record validates e, gives it an ID and the clock's time, and appends it
-// (see Store.Append). It returns the stored entry, with Seq and hashes set.
+// (see Store.Append). It returns the stored entry, with Seq and hashes set
+// (unless the store seals it when the transaction in ctx commits).
 // Bad input is refused with an *errs.Error of KindInvalid naming the field,
 // and nothing is written.
 func (s *Service) Record(ctx context.Context, e Entry) (*Entry, error) {

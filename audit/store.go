@@ -78,11 +78,18 @@ type Store interface {
 	// its practice's chain. It takes the practice's append lock (held until
 	// the transaction ends, so appends of one practice run one after the
 	// other, across processes, and appends of different practices do not
-	// wait for each other), reads the Head, calls e.Seal(head.Seq+1,
-	// head.Hash, head.At) and stores e and the new head, all or nothing. With
-	// a context carrying a transaction it runs in that transaction;
-	// otherwise in its own. It returns KindNotFound if the practice does not exist and
-	// KindConflict on a duplicate ID.
+	// wait for each other), reads the Head, seals e as e.Seal(head.Seq+1,
+	// head.Hash, head.At) does and stores e and the new head, all or nothing.
+	// With a context carrying a transaction it runs in that transaction;
+	// otherwise in its own. An implementation may defer the sealing to the
+	// commit of the caller's transaction, taking the lock only then (so that
+	// the lock is held for the commit alone), provided it seals in the order
+	// of the appends and exactly as Seal would; e then keeps Seq 0 and no
+	// hashes, and the entry is not seen by Head or Query until the commit.
+	// Appended on its own, e comes back sealed. It returns KindNotFound if
+	// the practice does not exist and KindConflict on a duplicate ID (with
+	// the sealing deferred, a duplicate of a sealed entry fails the commit
+	// instead).
 	Append(ctx context.Context, e *Entry) error
 	// Head returns the end of practice's chain, as recorded by Append; for a
 	// practice without entries, Seq 0 and ZeroHash.

@@ -74,7 +74,7 @@ func (s *Service) OnAppointment(ctx context.Context, ev AppointmentEvent) error 
 	var msgs []*Message
 	// One event reads the patient's preferences and each template once,
 	// however many messages (reminders) it writes.
-	memo := &renderMemo{templates: newTemplateMemo()}
+	memo := &renderMemo{templates: newTemplateMemo(), prefs: f.Preferences}
 	add := func(kind Kind, key string, due time.Time) error {
 		m, err := s.appointmentMessages(ctx, memo, f, kind, key, due)
 		msgs = append(msgs, m...)
@@ -106,9 +106,13 @@ func (s *Service) OnAppointment(ctx context.Context, ev AppointmentEvent) error 
 
 // reminders adds a confirmed visit's reminders at the practice's offsets.
 func (s *Service) reminders(ctx context.Context, f *Facts, now time.Time, add func(Kind, string, time.Time) error) error {
-	set, err := s.store.Settings(ctx, f.PracticeID)
-	if err != nil {
-		return err
+	set := f.Settings
+	if set == nil {
+		read, err := s.store.Settings(ctx, f.PracticeID)
+		if err != nil {
+			return err
+		}
+		set = &read
 	}
 	loc := zone(f.LocationZone)
 	for _, off := range set.ReminderOffsets {

@@ -104,6 +104,12 @@ type Facts struct {
 	// CancelCutoff is the practice's cancellation cut-off: how long before
 	// the start a patient can still cancel online (tenant.BookingPolicy).
 	CancelCutoff time.Duration
+	// Preferences and Settings are the patient's notification preferences
+	// and the practice's notification settings as Store.Preferences and
+	// Store.Settings return them, when the store read them with the facts
+	// (in the same transaction); nil: they are read apart.
+	Preferences *Preferences
+	Settings    *Settings
 }
 
 // Recipient is a patient a campaign may reach.

@@ -101,11 +101,11 @@ func (s *Service) cachedResource(ctx context.Context, practice tenant.PracticeID
 
 // cachedRow returns the value of key in m, read (and kept) when it is not
 // there or has expired. Inside a transaction (ctx carries one) the cache is
-// passed by: what the transaction reads may be its own uncommitted write,
-// which must not reach other callers, and what it reads must be what its
-// snapshot holds.
+// passed by, unless ctx is marked by CacheInTx: what the transaction reads
+// may be its own uncommitted write, which must not reach other callers, and
+// what it reads must be what its snapshot holds.
 func cachedRow[K comparable, T any](ctx context.Context, s *Service, m *map[K]cached[T], key K, read func() (T, error)) (T, error) {
-	if s.store.HasTx(ctx) {
+	if s.store.HasTx(ctx) && ctx.Value(cacheInTxKey{}) == nil {
 		return read()
 	}
 	now := s.clock.Now()
@@ -142,4 +142,18 @@ func (s *Service) policyAndVisitType(ctx context.Context, practice tenant.Practi
 		return pol, nil, withField(err, "visit_type_id")
 	}
 	return pol, v, nil
+}
+
+type cacheInTxKey struct{}
+
+// CacheInTx marks ctx so that searches and bookings made with it, or with a
+// context derived from it, use the Service's cache (see WithCache) also
+// inside the transaction it will carry: the booking policy, visit type and
+// provider then cost no read in the transaction, and are at most the
+// cache's life old, as outside one. It is for a caller that begins the
+// transaction itself and writes no policy, visit type, provider or resource
+// in it before it books, so that every row the transaction reads of them is
+// committed and may be kept; carebook.Engine's Book is one.
+func CacheInTx(ctx context.Context) context.Context {
+	return context.WithValue(ctx, cacheInTxKey{}, true)
 }

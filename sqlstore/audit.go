@@ -98,12 +98,25 @@ func (r *auditExportRow) export() *audit.Export {
 	}
 }
 
-// Append adds e at the end of its practice's chain (see audit.Store). The
-// practice's row in audit_heads is the append lock: on PostgreSQL it is
-// locked FOR UPDATE until the transaction ends; on SQLite the IMMEDIATE
-// transaction already holds the database's one write lock.
+// Append adds e at the end of its practice's chain (see audit.Store).
+//
+// On PostgreSQL the database seals e when the transaction commits: e waits
+// in audit_pending, whose deferred trigger, at commit, locks the practice's
+// row in audit_heads FOR UPDATE, links e to the chain with the rules of
+// audit.Entry.Seal (carebook_audit_hash computing its Hash), stores it and
+// moves the head. The head is so locked only for the commit itself, with no
+// round trip to the application under the lock, and appends of one
+// practice still take turns. Appended inside the caller's transaction, e
+// keeps Seq 0 and no hashes (they exist once the transaction commits);
+// appended on its own, e is sealed at once and read back.
+//
+// On SQLite e is sealed here: the IMMEDIATE transaction already holds the
+// database's one write lock.
 func (s *Audit) Append(ctx context.Context, e *audit.Entry) error {
 	const op = "sqlstore.Append"
+	if s.dialect == Postgres {
+		return s.appendPending(ctx, e)
+	}
 	return s.InTx(ctx, func(ctx context.Context) error {
 		head, err := s.lockAuditHead(ctx, e.PracticeID)
 		if err != nil {
@@ -128,9 +141,6 @@ func (s *Audit) Append(ctx context.Context, e *audit.Entry) error {
 			PrevHash:     e.PrevHash,
 			Hash:         e.Hash,
 		}
-		// The entry and the new head go in one round trip: the head's lock
-		// is held until commit, so every round trip under it is one that
-		// the practice's other writers wait for.
 		db := s.idb(ctx)
 		stmts := db.NewInsert().Model(row).String() + ";\n" +
 			db.NewUpdate().Table("audit_heads").
@@ -139,6 +149,63 @@ func (s *Audit) Append(ctx context.Context, e *audit.Entry) error {
 		_, err = db.ExecContext(ctx, stmts)
 		return failure(op, "audit entry", err)
 	})
+}
+
+// auditPendingRow is an entry waiting in audit_pending for its
+// transaction's commit, which seals it (see Append).
+type auditPendingRow struct {
+	bun.BaseModel `bun:"table:audit_pending,alias:ap"`
+
+	PracticeID   uuid.UUID  `bun:"practice_id,pk"`
+	ID           uuid.UUID  `bun:"id,pk"`
+	At           utcTime    `bun:"at"`
+	Actor        string     `bun:"actor"`
+	Role         string     `bun:"role"`
+	Action       string     `bun:"action"`
+	ResourceType string     `bun:"resource_type"`
+	ResourceID   string     `bun:"resource_id"`
+	PatientID    *uuid.UUID `bun:"patient_id"`
+	Outcome      string     `bun:"outcome"`
+	IP           string     `bun:"ip"`
+	UserAgent    string     `bun:"user_agent"`
+	RequestID    string     `bun:"request_id"`
+}
+
+// appendPending writes e to audit_pending, to be sealed at commit (see
+// Append). Without a transaction in ctx the INSERT commits on its own, and
+// e is read back sealed.
+func (s *Audit) appendPending(ctx context.Context, e *audit.Entry) error {
+	const op = "sqlstore.Append"
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	row := &auditPendingRow{
+		PracticeID:   e.PracticeID,
+		ID:           e.ID,
+		At:           utc(e.At),
+		Actor:        e.Actor,
+		Role:         e.Role,
+		Action:       e.Action,
+		ResourceType: e.ResourceType,
+		ResourceID:   e.ResourceID,
+		PatientID:    e.PatientID,
+		Outcome:      string(e.Outcome),
+		IP:           e.IP,
+		UserAgent:    e.UserAgent,
+		RequestID:    e.RequestID,
+	}
+	db := s.idb(ctx)
+	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
+		return failure(op, "audit entry", err)
+	}
+	if s.HasTx(ctx) {
+		return nil
+	}
+	var sealed auditEntryRow
+	err := db.NewSelect().Model(&sealed).Where("ae.practice_id = ?", e.PracticeID).Where("ae.id = ?", e.ID).Scan(ctx)
+	if err != nil {
+		return failure(op, "audit entry", err)
+	}
+	*e = *sealed.entry()
+	return nil
 }
 
 // lockAuditHead makes sure practice has a head row and returns it, locked

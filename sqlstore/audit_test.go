@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/audit/audittest"
@@ -123,6 +124,68 @@ func TestAuditAppendsInSchedulingTx(t *testing.T) {
 		}
 		if got := e.MustQuery(p, audit.Filter{}); len(got) != 2 || got[1].Seq != 2 {
 			t.Fatalf("entries after a committed tx = %d, want 2 with the new one at seq 2", len(got))
+		}
+		if b := e.MustVerify(p); b != nil {
+			t.Fatalf("Verify = %v", b)
+		}
+	})
+}
+
+// TestAuditSealMatchesComputeHash appends entries with awkward fields
+// (multibyte text, empty and absent fields, a time with nanoseconds, a time
+// before the chain's last) inside a transaction and on their own; on
+// PostgreSQL the database seals them (carebook_audit_hash), and each stored
+// Hash must be what audit.Entry.ComputeHash makes of the stored fields, At
+// never decreasing along the chain.
+func TestAuditSealMatchesComputeHash(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		e, p, _ := auditEnv(t, s, 1)
+		patient := uuid.Must(uuid.NewV7())
+		odd := []audit.Entry{
+			{PracticeID: p, Actor: "Zoë Ångström 日本", Action: "patient.read", PatientID: &patient, Outcome: audit.Allowed,
+				ResourceID: "é", UserAgent: "Mozilla/5.0 (X11; Linux) \"quoted\" 'single' \\ back"},
+			{PracticeID: p, Actor: "system:export", Action: "export", Outcome: audit.Failed},
+			{PracticeID: p, Actor: "a", Action: "login.failed", Outcome: audit.Denied, IP: "2001:db8::1", RequestID: "r\tq\nx"},
+		}
+		err := s.InTx(t.Context(), func(ctx context.Context) error {
+			for i, x := range odd {
+				if i == 1 {
+					e.Clock.Advance(-time.Hour) // earlier than the last entry: At is raised
+				}
+				if _, err := e.Service.Record(ctx, x); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Clock.Advance(time.Hour + 1234*time.Nanosecond)
+		alone, err := e.Service.Record(t.Context(), odd[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := e.MustQuery(p, audit.Filter{})
+		if len(got) != 5 {
+			t.Fatalf("%d entries, want 5", len(got))
+		}
+		if last := got[4]; alone.Seq != 5 || alone.Hash != last.Hash || !alone.At.Equal(last.At) || alone.PrevHash != got[3].Hash {
+			t.Errorf("Record on its own returned seq %d hash %s at %v; stored seq 5 hash %s at %v", alone.Seq, alone.Hash, alone.At, last.Hash, last.At)
+		}
+		for i, g := range got {
+			if h := g.ComputeHash(); h != g.Hash {
+				t.Errorf("entry %d: stored hash %s, ComputeHash %s", g.Seq, g.Hash, h)
+			}
+			if i > 0 && g.At.Before(got[i-1].At) {
+				t.Errorf("entry %d at %v, before entry %d at %v", g.Seq, g.At, got[i-1].Seq, got[i-1].At)
+			}
+			if g.At.Nanosecond()%1000 != 0 {
+				t.Errorf("entry %d at %v, not to the microsecond", g.Seq, g.At)
+			}
+		}
+		if !got[2].At.Equal(got[1].At) {
+			t.Errorf("entry 3 at %v, want raised to entry 2's %v", got[2].At, got[1].At)
 		}
 		if b := e.MustVerify(p); b != nil {
 			t.Fatalf("Verify = %v", b)

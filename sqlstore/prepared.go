@@ -18,17 +18,17 @@ import (
 // connection and PostgreSQL then runs without planning again. Everything else
 // goes through bun, which writes arguments into the SQL text.
 
-// queryPrepared runs query as a cached prepared statement, in s's
+// queryPrepared runs query as a cached prepared statement, in ctx's
 // transaction if it has one. PostgreSQL only.
-func (s *Scheduling) queryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (c *conn) queryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	args = append([]any{pgx.QueryExecModeCacheStatement}, args...)
-	switch db := s.idb(ctx).(type) {
+	switch db := c.idb(ctx).(type) {
 	case *bun.DB:
 		return db.DB.QueryContext(ctx, query, args...)
 	case bun.Tx:
 		return db.Tx.QueryContext(ctx, query, args...)
 	}
-	return nil, fmt.Errorf("sqlstore: no prepared statements on %T", s.idb)
+	return nil, fmt.Errorf("sqlstore: no prepared statements on %T", c.idb(ctx))
 }
 
 // uuidTexts renders IDs for a uuid[] parameter.

@@ -155,7 +155,33 @@ func testAppointmentFacts(e *Env) {
 		LocationZone: "America/New_York", LocationStreet: got.LocationStreet, LocationCity: "Springfield",
 		CancelCutoff: 24 * time.Hour, // the fixture's policy: tenant.DefaultPolicy
 	}
+	// A store may read the patient's preferences and the practice's
+	// settings with the facts: then they are what Preferences and Settings
+	// return, defaults and stored ones alike.
+	samePrefsAndSettings := func(got *notify.Facts, what string) {
+		e.T.Helper()
+		if got.Preferences != nil {
+			p, err := e.Store.Preferences(e.Ctx, f.Practice.ID, f.Patient.ID)
+			e.ok(err, "Preferences")
+			e.eq(*got.Preferences, p, "%s: Preferences", what)
+		}
+		if got.Settings != nil {
+			set, err := e.Store.Settings(e.Ctx, f.Practice.ID)
+			e.ok(err, "Settings")
+			e.eq(*got.Settings, set, "%s: Settings", what)
+		}
+		got.Preferences, got.Settings = nil, nil
+	}
+	samePrefsAndSettings(got, "AppointmentFacts with default preferences and settings")
 	e.eq(got, want, "AppointmentFacts")
+	e.ok(e.Store.PutSettings(e.Ctx, notify.Settings{PracticeID: f.Practice.ID, ReminderOffsets: []time.Duration{3 * time.Hour},
+		QuietStart: 22 * 60, QuietEnd: 7 * 60, SMSFrom: "+12025550100", EmailFrom: "desk@example.com", EmailFromName: "Desk", UpdatedAt: T0}), "PutSettings")
+	e.ok(e.Store.PutPreferences(e.Ctx, notify.Preferences{PracticeID: f.Practice.ID, PatientID: f.Patient.ID, SMS: false, Email: true,
+		SMSOptOut: true, Language: "es", Marketing: true, UpdatedAt: T0}, nil), "PutPreferences")
+	got, err = e.Store.AppointmentFacts(e.Ctx, f.Practice.ID, f.Appt.ID)
+	e.ok(err, "AppointmentFacts")
+	samePrefsAndSettings(got, "AppointmentFacts with stored preferences and settings")
+	e.eq(got, want, "AppointmentFacts after PutSettings and PutPreferences")
 	// How names and streets are put together is the store's choice; they
 	// must carry the parts.
 	for _, part := range []struct{ in, what string }{

@@ -35,6 +35,7 @@ func RunService(t *testing.T, open func(t *testing.T) Stores) {
 		{"CalendarAndRequests", testCalendar},
 		{"OpenSlotsSeeBookings", testSlotsSeeBookings},
 		{"CacheExpires", testCache},
+		{"CacheInTx", testCacheInTx},
 		{"ConcurrentOneProvider", testConcurrentProvider},
 		{"ConcurrentSharedRoom", testConcurrentRoom},
 		{"ConcurrentGroupSeats", testConcurrentSeats},
@@ -607,6 +608,31 @@ func testConcurrentSeats(t *testing.T, w *world) {
 		LocationID: w.location.ID, Start: w.at(2, "14:00"), End: w.at(2, "15:00")}}))(t)
 	_, err = w.book(w.staff, w.at(2, "14:30"), func(r *scheduling.BookRequest) { r.VisitTypeID = talk.ID })
 	wantKind(t, err, errs.KindConflict, "start")
+}
+
+// testCacheInTx: inside a transaction a booking reads the policy in the
+// transaction, unless its context is marked by CacheInTx, when it takes the
+// cached one, as outside a transaction.
+func testCacheInTx(t *testing.T, w *world) {
+	w.clock.Set(w.at(2, "08:00"))
+	q := scheduling.SlotQuery{VisitTypeID: w.visit.ID, From: w.at(2, "00:00"), To: w.at(3, "00:00")}
+	must(w.svc.OpenSlots(w.self, w.practice.ID, q))(t) // caches the 2 hours' notice
+	pol := w.practice.Policy
+	pol.MinNotice = 0
+	if err := tenant.NewService(w.st.Tenants, w.clock, clock.UUIDv7{}).SetPolicy(w.ctx, w.practice.ID, pol); err != nil {
+		t.Fatal(err)
+	}
+	book := func(ctx context.Context) error {
+		return w.st.Scheduling.InTx(ctx, func(ctx context.Context) error {
+			_, err := w.svc.Book(ctx, w.practice.ID, scheduling.BookRequest{PatientID: w.patient.ID, ProviderID: w.prov.ID,
+				VisitTypeID: w.visit.ID, Start: w.at(2, "09:00")})
+			return err
+		})
+	}
+	wantKind(t, book(scheduling.CacheInTx(w.self)), errs.KindPreconditionFailed, "start")
+	if err := book(w.self); err != nil {
+		t.Fatalf("in a transaction, unmarked: %v; want the stored policy's no notice", err)
+	}
 }
 
 func testCache(t *testing.T, w *world) {
