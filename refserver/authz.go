@@ -14,6 +14,7 @@ import (
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/rbac"
+	"github.com/carebook/carebook/scheduling"
 	"github.com/google/uuid"
 )
 
@@ -223,7 +224,10 @@ func (s *Server) authorized(rt Route) func(http.ResponseWriter, *http.Request) e
 // before, on its own.
 func (s *Server) authorizedWrite(w http.ResponseWriter, r *http.Request, a Access, c *Credentials, next func(http.ResponseWriter, *http.Request) error) error {
 	held := &heldResponse{header: w.Header().Clone()}
-	err := s.engine.InTx(r.Context(), func(ctx context.Context) error {
+	// These routes write patient data (appointments, patients), never a
+	// policy, visit type, provider or resource: a booking in the
+	// transaction may take those from the booking cache.
+	err := s.engine.InTx(scheduling.CacheInTx(r.Context()), func(ctx context.Context) error {
 		// authorize may put the body it peeked at back on the request: the
 		// handler gets that request.
 		r := r.WithContext(ctx)
