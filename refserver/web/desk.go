@@ -203,6 +203,10 @@ type calendarQuery struct {
 // calendarPage is the calendar.
 type calendarPage struct {
 	*view
+	// Notice hides the view's notice from the shell, which shows it above
+	// <main>, where the script's swap of <main> would not change it: the
+	// desk pages show it inside (see view.Said).
+	Notice                     string
 	Base, Zone, DayValue, View string
 	Week                       bool
 	// Heading names the day or the week shown.
@@ -240,6 +244,14 @@ func (s *pages) showCalendar(w http.ResponseWriter, r *http.Request) error {
 	v.Form = q
 	p := &calendarPage{view: v, Base: practicePath(pid)}
 	cq, err := s.parseCalendarQuery(q, f)
+	if err == nil && q.Get("day") == "" {
+		// The form shows the day shown.
+		v.Form = url.Values{}
+		for k, vs := range q {
+			v.Form[k] = vs
+		}
+		v.Form.Set("day", cq.Day.Format(time.DateOnly))
+	}
 	if err != nil {
 		s.fillCalendar(p, f, calendarQuery{Day: today(s.engine.Clock.Now(), f.zone(nil))}, nil)
 		return s.invalid(w, r, v, "desk_calendar.html", p, err)
@@ -504,6 +516,9 @@ func (cr *cardRenderer) writeCards(b *strings.Builder, es []*scheduling.Calendar
 	b.WriteString(`</ul>`)
 }
 
+// Said is the page's notice, for the desk pages to show inside <main>.
+func (v *view) Said() string { return v.Notice }
+
 // escape is s escaped for HTML text and attribute values.
 func escape(s string) string { return template.HTMLEscapeString(s) }
 
@@ -512,6 +527,10 @@ func escape(s string) string { return template.HTMLEscapeString(s) }
 // requestsPage is the queue of new requests.
 type requestsPage struct {
 	*view
+	// Notice hides the view's notice from the shell, which shows it above
+	// <main>, where the script's swap of <main> would not change it: the
+	// desk pages show it inside (see view.Said).
+	Notice   string
 	Base     string
 	Requests []requestRow
 }
@@ -531,9 +550,9 @@ func (s *pages) showRequests(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch r.URL.Query().Get("done") {
 	case "confirmed":
-		p.Notice = p.T("desk.requests.confirmed")
+		p.view.Notice = p.T("desk.requests.confirmed")
 	case "canceled":
-		p.Notice = p.T("desk.requests.declined")
+		p.view.Notice = p.T("desk.requests.declined")
 	}
 	return s.render(w, http.StatusOK, "desk_requests.html", p)
 }
@@ -571,6 +590,10 @@ func (s *pages) requestsPage(r *http.Request) (*requestsPage, error) {
 // appointmentPage is one appointment at the front desk.
 type appointmentPage struct {
 	*view
+	// Notice hides the view's notice from the shell, which shows it above
+	// <main>, where the script's swap of <main> would not change it: the
+	// desk pages show it inside (see view.Said).
+	Notice                                               string
 	Base, ID, Href                                       string
 	Patient, Phone, Email                                string
 	When, Zone, Provider, Location, VisitType, Resources string
@@ -595,9 +618,8 @@ func (s *pages) showAppointment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if d := r.URL.Query().Get("done"); d != "" {
-		p.Notice = p.tf("desk.appt.done.", d)
-		if strings.HasPrefix(p.Notice, "[") {
-			p.Notice = ""
+		if n := p.tf("desk.appt.done.", d); !strings.HasPrefix(n, "[") {
+			p.view.Notice = n
 		}
 	}
 	return s.render(w, http.StatusOK, "desk_appointment.html", p)
@@ -859,6 +881,10 @@ func parseLocal(op, field, s string, zone *time.Location) (time.Time, error) {
 // and confirm.
 type deskBookPage struct {
 	*view
+	// Notice hides the view's notice from the shell, which shows it above
+	// <main>, where the script's swap of <main> would not change it: the
+	// desk pages show it inside (see view.Said).
+	Notice string
 	Base   string
 	Search string
 	// Searched: a search was made; Found are its patients.
