@@ -415,8 +415,18 @@ func (s *pages) fillCalendar(p *calendarPage, f *practiceFacts, cq calendarQuery
 		}
 	}
 	cr := newCardRenderer(v, f, p.Base, zone)
-	p.Rows = make([]calendarRow, len(rows))
+	// One buffer for the whole grid, each cell a slice of it.
 	var b strings.Builder
+	b.Grow(len(entries)*340 + len(rows)*n*40)
+	ends := make([]int, 0, len(rows)*n)
+	for i := range rows {
+		for _, es := range cells[i] {
+			cr.writeCards(&b, es)
+			ends = append(ends, b.Len())
+		}
+	}
+	html, at := b.String(), 0
+	p.Rows = make([]calendarRow, len(rows))
 	for i, id := range rows {
 		name := f.provName[id]
 		if name == "" {
@@ -424,9 +434,9 @@ func (s *pages) fillCalendar(p *calendarPage, f *practiceFacts, cq calendarQuery
 		}
 		row := calendarRow{Provider: name, Cells: make([]template.HTML, n)}
 		for d, es := range cells[i] {
-			b.Reset()
-			cr.writeCards(&b, es)
-			row.Cells[d] = template.HTML(b.String())
+			end := ends[i*n+d]
+			row.Cells[d] = template.HTML(html[at:end])
+			at = end
 			row.Count += len(es)
 		}
 		p.Rows[i] = row
@@ -449,11 +459,13 @@ type cardRenderer struct {
 	zone                    *time.Location
 	f                       *practiceFacts
 	status                  map[scheduling.Status]string
+	// The escaped names, by ID, as met.
+	patients, visits map[uuid.UUID]string
 }
 
 func newCardRenderer(v *view, f *practiceFacts, base string, zone *time.Location) *cardRenderer {
-	cr := &cardRenderer{base: base, zone: zone, f: f, newPatient: escape(v.T("desk.new_patient")), empty: escape(v.T("desk.no_appointments")),
-		status: map[scheduling.Status]string{}}
+	cr := &cardRenderer{base: escape(base), zone: zone, f: f, newPatient: escape(v.T("desk.new_patient")), empty: escape(v.T("desk.no_appointments")),
+		status: map[scheduling.Status]string{}, patients: map[uuid.UUID]string{}, visits: map[uuid.UUID]string{}}
 	for _, st := range []scheduling.Status{scheduling.StatusNew, scheduling.StatusConfirmed, scheduling.StatusArrived,
 		scheduling.StatusOut, scheduling.StatusCanceled, scheduling.StatusNoVisit} {
 		cr.status[st] = escape(v.statusLabel(st))
@@ -471,25 +483,31 @@ func (cr *cardRenderer) writeCards(b *strings.Builder, es []*scheduling.Calendar
 		b.WriteString(`</p>`)
 		return
 	}
+	var clock [36]byte
 	b.WriteString(`<ul class="cards">`)
 	for _, e := range es {
 		a := e.Appointment
-		st := string(a.Status)
+		st := escape(string(a.Status))
 		b.WriteString(`<li><a class="appt appt-`)
-		b.WriteString(escape(st))
+		b.WriteString(st)
 		if e.NeedsConfirmation {
 			b.WriteString(` is-new`)
 		}
 		b.WriteString(`" href="`)
-		b.WriteString(escape(cr.base))
+		b.WriteString(cr.base)
 		b.WriteString(`/appointments/`)
-		b.WriteString(a.ID.String())
+		b.Write(uuidText(clock[:0], a.ID))
 		b.WriteString(`"><span class="t">`)
-		b.WriteString(a.Start.In(cr.zone).Format("15:04"))
+		b.Write(hhmm(clock[:0], a.Start.In(cr.zone)))
 		b.WriteString(`–`)
-		b.WriteString(a.End.In(cr.zone).Format("15:04"))
+		b.Write(hhmm(clock[:0], a.End.In(cr.zone)))
 		b.WriteString(`</span> <span class="who">`)
-		b.WriteString(escape(patientName(e.Patient.GivenName, e.Patient.FamilyName)))
+		name, ok := cr.patients[a.PatientID]
+		if !ok {
+			name = escape(patientName(e.Patient.GivenName, e.Patient.FamilyName))
+			cr.patients[a.PatientID] = name
+		}
+		b.WriteString(name)
 		b.WriteString(`</span>`)
 		if a.PatientKind == scheduling.NewPatient {
 			b.WriteString(` <span class="badge badge-new-patient">`)
@@ -497,9 +515,14 @@ func (cr *cardRenderer) writeCards(b *strings.Builder, es []*scheduling.Calendar
 			b.WriteString(`</span>`)
 		}
 		b.WriteString(` <span class="what">`)
-		b.WriteString(escape(cr.f.visitName[a.VisitTypeID]))
+		visit, ok := cr.visits[a.VisitTypeID]
+		if !ok {
+			visit = escape(cr.f.visitName[a.VisitTypeID])
+			cr.visits[a.VisitTypeID] = visit
+		}
+		b.WriteString(visit)
 		b.WriteString(`</span> <span class="status status-`)
-		b.WriteString(escape(st))
+		b.WriteString(st)
 		b.WriteString(`">`)
 		if e.NeedsConfirmation {
 			b.WriteString(`⚑ `)
@@ -514,6 +537,25 @@ func (cr *cardRenderer) writeCards(b *strings.Builder, es []*scheduling.Calendar
 		b.WriteString(`</a></li>`)
 	}
 	b.WriteString(`</ul>`)
+}
+
+// uuidText appends id's text form to dst, as id.String() without its
+// allocation.
+func uuidText(dst []byte, id uuid.UUID) []byte {
+	const digits = "0123456789abcdef"
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, digits[c>>4], digits[c&0xf])
+	}
+	return dst
+}
+
+// hhmm appends t's "15:04" to dst.
+func hhmm(dst []byte, t time.Time) []byte {
+	h, m := t.Hour(), t.Minute()
+	return append(dst, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10))
 }
 
 // Said is the page's notice, for the desk pages to show inside <main>.

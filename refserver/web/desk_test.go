@@ -14,6 +14,7 @@ import (
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
+	"github.com/google/uuid"
 )
 
 // deskMatrix are the page authorization rows of the desk pages (see
@@ -331,6 +332,16 @@ func TestDeskStrings(t *testing.T) {
 			if _, ok := cat[k]; !ok {
 				t.Errorf("%s: no string %s", lang, k)
 			}
+		}
+	}
+}
+
+// TestUUIDText: the calendar's cards write IDs as uuid's String does.
+func TestUUIDText(t *testing.T) {
+	for range 100 {
+		id := uuid.New()
+		if got := string(uuidText(nil, id)); got != id.String() {
+			t.Fatalf("uuidText = %s, want %s", got, id)
 		}
 	}
 }
