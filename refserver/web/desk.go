@@ -805,8 +805,9 @@ func (s *pages) setStatus(w http.ResponseWriter, r *http.Request) error {
 			return perr
 		}
 		for i := range p.Requests {
-			if p.Requests[i].ID == id.String() {
+			if p.Requests[i].ID == id.String() && errs.FieldOf(err) == "reason" {
 				p.Requests[i].Error, p.Requests[i].Reason = msg, reason
+				msg = p.T("form.fix")
 			}
 		}
 		return s.refuse(w, p.view, "desk_requests.html", p, err, msg)

@@ -136,6 +136,10 @@ func TestDeskCalendar(t *testing.T) {
 		} {
 			c.get(cal+"?"+tc.query).want(t, http.StatusUnprocessableEntity, `id="`+tc.field+`-error"`)
 		}
+
+		// In Spanish.
+		c.get("/lang/es")
+		c.get(cal+"?view=week").want(t, http.StatusOK, "Horas de America/New_York", "lun 4 mar", "Paciente nuevo", "⚑ Solicitud nueva", "Confirmada")
 	})
 }
 
