@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/scheduling"
@@ -348,4 +349,47 @@ func TestUUIDText(t *testing.T) {
 			t.Fatalf("uuidText = %s, want %s", got, id)
 		}
 	}
+}
+
+// TestDeskActivityLog: the desk pages leave the API's entries in the
+// activity log: reading the calendar, the queue and an appointment,
+// confirming (allowed, with the appointment), a refused arrival (failed),
+// and a patient's attempt at the calendar (denied).
+func TestDeskActivityLog(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		a := newApp(t, st)
+		c := a.signedIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
+		olivia, grace := a.entryOf("Olivia"), a.entryOf("Grace")
+		c.get(a.base()+"/calendar").want(t, http.StatusOK)
+		c.get(a.base()+"/requests").want(t, http.StatusOK)
+		c.get(a.base()+"/appointments/"+grace.Appointment.ID.String()).want(t, http.StatusOK)
+		c.post(a.base()+"/appointments/"+olivia.Appointment.ID.String()+"/status", url.Values{"status": {"confirmed"}})
+		c.post(a.base()+"/appointments/"+grace.Appointment.ID.String()+"/status", url.Values{"status": {"arrived"}})
+		a.signedIn(demo.PatientEmail, a.demo.PatientPassword).get(a.base()+"/calendar").want(t, http.StatusForbidden)
+
+		for _, tc := range []struct {
+			action   string
+			outcome  audit.Outcome
+			resource string
+		}{
+			{"calendar.read", audit.Allowed, ""},
+			{"requests.read", audit.Allowed, ""},
+			{"appointment.read", audit.Allowed, grace.Appointment.ID.String()},
+			{"appointment.status", audit.Allowed, olivia.Appointment.ID.String()},
+			{"appointment.status", audit.Failed, grace.Appointment.ID.String()},
+			{"calendar.read", audit.Denied, ""},
+		} {
+			es, err := a.engine.Audit.Query(context.Background(), a.demo.PracticeID, audit.Filter{Action: tc.action, Outcome: tc.outcome})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, e := range es {
+				found = found || e.ResourceID == tc.resource || tc.resource == ""
+			}
+			if !found {
+				t.Errorf("no %s entry %s (resource %q) in the activity log", tc.outcome, tc.action, tc.resource)
+			}
+		}
+	})
 }
