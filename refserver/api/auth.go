@@ -1,8 +1,6 @@
 package api
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -20,17 +18,6 @@ import (
 // logins, logouts and every change of credentials are written to the
 // activity log of the account's practice, in the transaction of what they
 // record: if the entry cannot be appended, nothing changes.
-
-// deliver hands a token to Options.DeliverToken, or logs it when there is
-// none (development only: the log then holds a secret).
-func (s *server) deliver(ctx context.Context, m refserver.TokenMessage) error {
-	if s.opts.DeliverToken != nil {
-		return s.opts.DeliverToken(ctx, m)
-	}
-	s.log.InfoContext(ctx, "token to deliver (set Options.DeliverToken to send it)",
-		slog.String("kind", m.Kind), slog.String("to", m.To), slog.String("token", m.Token))
-	return nil
-}
 
 type loginRequest struct {
 	Email        string `json:"email"`
@@ -145,15 +132,7 @@ func (s *server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error 
 	if req.Err != nil {
 		return req.Err
 	}
-	var (
-		n   int
-		err error
-	)
-	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "logout.everywhere", "session", c.Session.ID.String(), audit.Allowed)
-	err = s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
-		n, err = s.engine.Identity.LogoutEverywhere(ctx, c.Session.AccountID)
-		return err
-	})
+	n, err := s.engine.LogoutEverywhere(r.Context(), c.Session)
 	if err != nil {
 		return err
 	}
@@ -184,10 +163,7 @@ func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) error {
 	if req.Err != nil {
 		return req.Err
 	}
-	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "session.revoke", "session", id.String(), audit.Allowed)
-	err := s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
-		return s.engine.Identity.RevokeSession(ctx, c.Session.AccountID, id)
-	})
+	err := s.engine.RevokeSession(r.Context(), c.Session, id)
 	if err == nil && id == c.Session.ID {
 		refserver.ClearSessionCookies(w, r)
 	}
@@ -217,7 +193,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 	if to == "" {
 		to = a.Phone
 	}
-	if err := s.deliver(r.Context(), refserver.TokenMessage{Kind: refserver.TokenEmailVerification, PracticeID: practice, To: to, Token: tok}); err != nil {
+	if err := s.srv.DeliverToken(r.Context(), refserver.TokenMessage{Kind: refserver.TokenEmailVerification, PracticeID: practice, To: to, Token: tok}); err != nil {
 		return errs.Wrap(errs.KindInternal, "refserver.register", "cannot send the verification", err)
 	}
 	return refserver.Reply(w, http.StatusCreated, accountOf(a))
@@ -272,7 +248,7 @@ func (s *server) invite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deliver(r.Context(), refserver.TokenMessage{Kind: refserver.TokenInvitation, PracticeID: practice, To: inv.Email, Token: tok}); err != nil {
+	if err := s.srv.DeliverToken(r.Context(), refserver.TokenMessage{Kind: refserver.TokenInvitation, PracticeID: practice, To: inv.Email, Token: tok}); err != nil {
 		return errs.Wrap(errs.KindInternal, "refserver.invite", "cannot send the invitation", err)
 	}
 	return refserver.Reply(w, http.StatusCreated, invitationOut{ID: inv.ID, PracticeID: inv.PracticeID, Email: inv.Email,
@@ -317,15 +293,7 @@ func (s *server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 	if req.Body(&in); req.Err != nil {
 		return req.Err
 	}
-	var (
-		codes []string
-		err   error
-	)
-	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "mfa.totp.enable", "account", c.Session.AccountID.String(), audit.Allowed)
-	err = s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
-		codes, err = s.engine.Identity.ConfirmTOTP(ctx, c.Session.AccountID, in.Code)
-		return err
-	})
+	codes, err := s.engine.ConfirmTOTP(r.Context(), c.Session, in.Code)
 	if err != nil {
 		return err
 	}
