@@ -4,12 +4,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/carebook/carebook"
-	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/refserver"
-	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 )
 
@@ -105,12 +102,6 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	csrf := refserver.SetSessionCookies(w, r, tok, sess.ExpiresAt)
 	return refserver.Reply(w, http.StatusOK, loginResponse{Token: tok, CSRFToken: csrf, Session: sessionOf(sess, true)})
-}
-
-// entryOf is the activity log entry of r: account did action to the
-// resource of kind typ and ID id (none if typ is "") in practice.
-func entryOf(r *http.Request, practice tenant.PracticeID, account identity.AccountID, action, typ, id string, out audit.Outcome) audit.Entry {
-	return carebook.Entry(r.Context(), practice, account.String(), action, typ, id, out)
 }
 
 func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
