@@ -33,6 +33,7 @@ func (s *pages) accountRoutes() []refserver.Route {
 // accountPage is the account's page.
 type accountPage struct {
 	*view
+	doneNote
 	Home     string
 	Sessions []sessionRow
 	TOTP     bool
@@ -56,7 +57,7 @@ func (s *pages) showAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if k, ok := accountDone[r.URL.Query().Get("done")]; ok {
-		p.Notice = p.T(k)
+		p.Done = p.T(k)
 	}
 	return s.render(w, http.StatusOK, "account.html", p)
 }

@@ -42,6 +42,7 @@ var templateLanguages = []string{"en", "es"}
 // notifyPage is the settings and templates page.
 type notifyPage struct {
 	*view
+	doneNote
 	Base      string
 	Settings  notify.Settings
 	Offsets   string
@@ -69,7 +70,7 @@ func (s *pages) showNotifications(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if r.URL.Query().Get("done") == "saved" {
-		p.Notice = p.T("notify.saved")
+		p.Done = p.T("notify.saved")
 	}
 	return s.render(w, http.StatusOK, "notifications.html", p)
 }
@@ -182,6 +183,7 @@ func errMsg(err error) string {
 // templatePage is one template's page: its wording and its preview.
 type templatePage struct {
 	*view
+	doneNote
 	Base                    string
 	Kind, Channel, Language string
 	KindName, ChannelName   string
@@ -239,7 +241,7 @@ func (s *pages) showTemplate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if r.URL.Query().Get("done") == "saved" {
-		p.Notice = p.T("notify.template_saved")
+		p.Done = p.T("notify.template_saved")
 	}
 	p.Preview, err = s.engine.Notify.Preview(r.Context(), p.practiceID(), notify.Template{Kind: k, Channel: ch, Language: lang,
 		Subject: p.Subject, Text: p.Text, HTML: p.HTML}, nil)
@@ -314,6 +316,7 @@ func templateField(err error) error {
 // outboxPage is a page of the outbox, or of the dead letters.
 type outboxPage struct {
 	*view
+	doneNote
 	Base     string
 	Dead     bool
 	Messages []messageRow
@@ -359,9 +362,9 @@ func (s *pages) messages(w http.ResponseWriter, r *http.Request, dead bool) erro
 	p := &outboxPage{view: v, Base: practicePath(pid), Dead: dead}
 	switch q.Get("done") {
 	case "retried":
-		v.Notice = v.T("notify.retried")
+		p.Done = v.T("notify.retried")
 	case "not_retried":
-		v.Notice, v.Failed = v.T("notify.not_retried"), true
+		p.Done, p.DoneFailed = v.T("notify.not_retried"), true
 	}
 	f := notify.MessageFilter{Limit: 50}
 	if dead {
