@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -49,6 +50,9 @@ type activityPage struct {
 type entryRow struct {
 	Seq                                                         int64
 	When, Actor, Role, Action, Resource, Patient, Outcome, From string
+	// Who is the actor's email when it is an account; ByActor the log
+	// filtered by the actor.
+	Who, ByActor string
 }
 
 // activityOutcomes are the outcomes an entry may have.
@@ -118,6 +122,7 @@ func (s *pages) showActivity(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.invalid(w, r, v, "activity.html", p, err)
 	}
+	emails := map[string]string{}
 	for _, e := range entries {
 		row := entryRow{Seq: e.Seq, When: v.when(e.At, loc), Actor: e.Actor, Role: e.Role, Action: e.Action,
 			Outcome: string(e.Outcome), From: e.IP}
@@ -127,6 +132,8 @@ func (s *pages) showActivity(w http.ResponseWriter, r *http.Request) error {
 				row.Resource += " " + e.ResourceID
 			}
 		}
+		row.Who = s.actorEmail(ctx, emails, e.Actor)
+		row.ByActor = r.URL.Path + "?" + url.Values{"actor": {e.Actor}}.Encode()
 		if e.PatientID != nil {
 			row.Patient = e.PatientID.String()
 		}
@@ -141,6 +148,25 @@ func (s *pages) showActivity(w http.ResponseWriter, r *http.Request) error {
 		p.Next = r.URL.Path + "?" + next.Encode()
 	}
 	return s.render(w, http.StatusOK, "activity.html", p)
+}
+
+// actorEmail is the email of the account actor names, "" when it names
+// none (a system actor); known keeps what was read for the page.
+func (s *pages) actorEmail(ctx context.Context, known map[string]string, actor string) string {
+	if who, ok := known[actor]; ok {
+		return who
+	}
+	who := ""
+	if id, err := uuid.Parse(actor); err == nil {
+		if a, err := s.engine.Identity.Account(ctx, id); err == nil {
+			who = a.Email
+			if who == "" {
+				who = a.Phone
+			}
+		}
+	}
+	known[actor] = who
+	return who
 }
 
 // verifyActivity walks the practice's hash chain (the API's GET

@@ -155,7 +155,7 @@ func (s *pages) staffPage(r *http.Request) (*staffPage, error) {
 	roleName := map[rbac.RoleID]string{}
 	for _, b := range rbac.BuiltInRoles() {
 		roleName[b.ID] = v.T(roleKey(b.Name))
-		if b.Name != rbac.PatientRole {
+		if slices.Contains(b.Scopes, rbac.ScopePractice) || slices.Contains(b.Scopes, rbac.ScopeLocation) {
 			p.GrantRoles = append(p.GrantRoles, option{Value: b.ID.String(), Label: roleName[b.ID]})
 		}
 	}

@@ -44,11 +44,14 @@ func TestActivityLog(t *testing.T) {
 		if strings.Contains(failed.body, "<td>login</td>") {
 			t.Fatal("outcome=failed shows an allowed login")
 		}
-		actor := regexp.MustCompile(`<td class="id">([0-9a-f-]{36})`).FindStringSubmatch(all.body)
+		actor := regexp.MustCompile(`<a href="/p/[^"]+/activity\?actor=([0-9a-f-]{36})">` + demo.FrontDeskEmail).FindStringSubmatch(all.body)
 		if actor == nil {
 			t.Fatal("no actor in the log")
 		}
-		c.get(log+"?actor="+actor[1]).want(t, http.StatusOK, actor[1])
+		mine := c.get(log+"?actor="+actor[1]).want(t, http.StatusOK, actor[1], "login.failed")
+		if strings.Contains(mine.body, ">"+demo.AdminEmail+"</a>") {
+			t.Fatal("the actor filter shows another actor's entries")
+		}
 		c.get(log+"?from=2030-03-04&to=2030-03-04").want(t, http.StatusOK, "<td>login</td>")
 		if strings.Contains(c.get(log+"?from=2030-03-05").body, "<td>login</td>") {
 			t.Fatal("from=tomorrow shows today's logins")
