@@ -60,8 +60,9 @@ type templateRow struct {
 // templateLink is the edit link of one template, and whether the
 // practice wrote its own.
 type templateLink struct {
-	Lang, Href string
-	Own        bool
+	// Label names the template in full, for those who hear the link.
+	Lang, Href, Label string
+	Own               bool
 }
 
 func (s *pages) showNotifications(w http.ResponseWriter, r *http.Request) error {
@@ -108,7 +109,8 @@ func (s *pages) notifyPage(r *http.Request) (*notifyPage, error) {
 			row := templateRow{Kind: v.T(kindKey(k)), Channel: v.T(channelKey(ch))}
 			for _, l := range templateLanguages {
 				row.Langs = append(row.Langs, templateLink{Lang: v.T(langKey(l)), Href: templateHref(pid, k, ch, l),
-					Own: mine[string(k)+"/"+string(ch)+"/"+l]})
+					Label: v.T("notify.template_of", row.Kind, row.Channel, v.T(langKey(l))),
+					Own:   mine[string(k)+"/"+string(ch)+"/"+l]})
 			}
 			p.Templates = append(p.Templates, row)
 		}
