@@ -133,3 +133,22 @@ func TestStaffCatalogKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestStaffPagesInSpanish: the staff pages speak Spanish to who chose it,
+// with no key left untranslated.
+func TestStaffPagesInSpanish(t *testing.T) {
+	a := newApp(t, sqltest.SQLite(t))
+	c := a.signedIn(demo.AdminEmail, a.demo.AdminPassword)
+	c.get("/lang/es?next=/account")
+	for path, h1 := range map[string]string{
+		a.base() + "/staff": "Personal", a.base() + "/notifications": "Notificaciones", a.base() + "/activity": "Registro de actividad",
+		a.base() + "/activity/verify": "Comprobación del registro de actividad", a.base() + "/notifications/outbox": "Bandeja de salida",
+		a.base() + "/notifications/template?kind=reminder&channel=email&language=es": "Recordatorio por correo, en español",
+		"/account": "Su cuenta", "/account/mfa": "Verificación en dos pasos",
+	} {
+		res := c.get(path).want(t, http.StatusOK, `<html lang="es">`, "<h1>"+h1+"</h1>")
+		if m := regexp.MustCompile(`\[(staff|notify|activity|account|mfa|invite)\.[a-z_.]+\]`).FindString(res.body); m != "" {
+			t.Errorf("%s shows the key %s", path, m)
+		}
+	}
+}

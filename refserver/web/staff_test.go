@@ -315,6 +315,20 @@ func TestMFAEnrolment(t *testing.T) {
 		}
 		desk.get("/account/mfa").want(t, http.StatusOK, en("account.must_enroll"))
 		desk.get("/account").want(t, http.StatusOK, en("account.must_enroll"))
+		// Enrolled, the clerk signs in again, with a code, to reach the pages.
+		start = desk.post("/account/mfa", url.Values{"step": {"start"}}).want(t, http.StatusOK)
+		secret = secretOf(t, start.body)
+		code, _ = totp.GenerateCode(secret, a.clock.Now())
+		desk.post("/account/mfa", url.Values{"step": {"confirm"}, "code": {code}}).want(t, http.StatusOK, en("mfa.sign_in_again"))
+		a.clock.Advance(time.Minute)
+		code, _ = totp.GenerateCode(secret, a.clock.Now())
+		again := a.client()
+		again.get("/signin")
+		in := again.post("/signin", url.Values{"email": {demo.FrontDeskEmail}, "password": {a.demo.FrontDeskPassword}, "totp_code": {code}})
+		if in.status != http.StatusSeeOther || in.location() != a.base()+"/calendar" {
+			t.Fatalf("enrolled clerk signs in: %d to %q, want the calendar", in.status, in.location())
+		}
+		again.get("/account").want(t, http.StatusOK, en("account.mfa_on"))
 	})
 }
 
