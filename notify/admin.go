@@ -309,6 +309,13 @@ func (s *Service) Templates(ctx context.Context, practice tenant.PracticeID) ([]
 	return s.store.Templates(ctx, practice)
 }
 
+// Template returns the template messages of kind on ch in language use:
+// the practice's own in the language, in its base language, or the
+// default (KindNotFound when there is none, as for replies in-app).
+func (s *Service) Template(ctx context.Context, practice tenant.PracticeID, kind Kind, ch Channel, language string) (*Template, error) {
+	return s.template(ctx, practice, kind, ch, language)
+}
+
 // Preview renders a template (t's own text if given, else the one in use
 // for t's kind, channel and language) on sample data, or on an appointment's
 // facts when appointment is set. Nothing is stored or sent.

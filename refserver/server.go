@@ -241,6 +241,18 @@ const (
 	TokenInvitation        = "invitation"
 )
 
+// DeliverToken hands m to Options.DeliverToken, or logs it when there is
+// none (development only: the log then holds a secret). The API and the
+// pages deliver their tokens (verifications, invitations) through it.
+func (s *Server) DeliverToken(ctx context.Context, m TokenMessage) error {
+	if s.opts.DeliverToken != nil {
+		return s.opts.DeliverToken(ctx, m)
+	}
+	s.log.InfoContext(ctx, "token to deliver (set Options.DeliverToken to send it)",
+		slog.String("kind", m.Kind), slog.String("to", m.To), slog.String("token", m.Token))
+	return nil
+}
+
 // TokenMessage is a one-time token for Options.DeliverToken to send to the
 // person it belongs to: an email verification or a staff invitation.
 type TokenMessage struct {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
@@ -87,10 +86,10 @@ type passwordChangeRequest struct {
 }
 
 // changePassword replaces the signed-in account's password and ends every
-// other session of the account. Both a change and a wrong old password are
-// recorded in the account's practice's log as "password.change".
+// other session of the account (Engine.ChangePassword, which records both
+// a change and a wrong old password as "password.change"), within the
+// attempts CheckAttempt allows.
 func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
-	const op = "refserver.changePassword"
 	req := s.srv.Request(w, r)
 	c := req.SignedIn()
 	var in passwordChangeRequest
@@ -98,25 +97,10 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return req.Err
 	}
 	if in.OldPassword == "" {
-		return errs.Invalid(op, "old_password", "is required")
+		return errs.Invalid("refserver.changePassword", "old_password", "is required")
 	}
 	if err := s.srv.CheckAttempt(r, c.Session.AccountID.String()); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "password.change", "account", c.Session.AccountID.String(), audit.Allowed)
-	// Checked and hashed before the transaction, which then only writes.
-	pc, err := s.engine.Identity.PreparePasswordChange(ctx, c.Session.AccountID, in.OldPassword, in.NewPassword)
-	if errs.Is(err, errs.KindUnauthenticated) {
-		e.Outcome = audit.Failed
-		if rerr := s.engine.Log(ctx, e); rerr != nil {
-			s.log.ErrorContext(ctx, "cannot record a failed password change", "request_id", refserver.RequestID(ctx), "error", rerr)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	return req.NoContent(s.engine.Change(ctx, e, func(ctx context.Context, _ *audit.Entry) error {
-		return s.engine.Identity.FinishPasswordChange(ctx, pc, c.Session.ID)
-	}))
+	return req.NoContent(s.engine.ChangePassword(r.Context(), c.Session, in.OldPassword, in.NewPassword))
 }

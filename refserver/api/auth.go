@@ -1,17 +1,12 @@
 package api
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/carebook/carebook"
-	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/refserver"
-	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 )
 
@@ -20,17 +15,6 @@ import (
 // logins, logouts and every change of credentials are written to the
 // activity log of the account's practice, in the transaction of what they
 // record: if the entry cannot be appended, nothing changes.
-
-// deliver hands a token to Options.DeliverToken, or logs it when there is
-// none (development only: the log then holds a secret).
-func (s *server) deliver(ctx context.Context, m refserver.TokenMessage) error {
-	if s.opts.DeliverToken != nil {
-		return s.opts.DeliverToken(ctx, m)
-	}
-	s.log.InfoContext(ctx, "token to deliver (set Options.DeliverToken to send it)",
-		slog.String("kind", m.Kind), slog.String("to", m.To), slog.String("token", m.Token))
-	return nil
-}
 
 type loginRequest struct {
 	Email        string `json:"email"`
@@ -120,12 +104,6 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	return refserver.Reply(w, http.StatusOK, loginResponse{Token: tok, CSRFToken: csrf, Session: sessionOf(sess, true)})
 }
 
-// entryOf is the activity log entry of r: account did action to the
-// resource of kind typ and ID id (none if typ is "") in practice.
-func entryOf(r *http.Request, practice tenant.PracticeID, account identity.AccountID, action, typ, id string, out audit.Outcome) audit.Entry {
-	return carebook.Entry(r.Context(), practice, account.String(), action, typ, id, out)
-}
-
 func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
 	req := s.srv.Request(w, r)
 	c := req.SignedIn()
@@ -145,15 +123,7 @@ func (s *server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error 
 	if req.Err != nil {
 		return req.Err
 	}
-	var (
-		n   int
-		err error
-	)
-	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "logout.everywhere", "session", c.Session.ID.String(), audit.Allowed)
-	err = s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
-		n, err = s.engine.Identity.LogoutEverywhere(ctx, c.Session.AccountID)
-		return err
-	})
+	n, err := s.engine.LogoutEverywhere(r.Context(), c.Session)
 	if err != nil {
 		return err
 	}
@@ -184,10 +154,7 @@ func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) error {
 	if req.Err != nil {
 		return req.Err
 	}
-	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "session.revoke", "session", id.String(), audit.Allowed)
-	err := s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
-		return s.engine.Identity.RevokeSession(ctx, c.Session.AccountID, id)
-	})
+	err := s.engine.RevokeSession(r.Context(), c.Session, id)
 	if err == nil && id == c.Session.ID {
 		refserver.ClearSessionCookies(w, r)
 	}
@@ -217,7 +184,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 	if to == "" {
 		to = a.Phone
 	}
-	if err := s.deliver(r.Context(), refserver.TokenMessage{Kind: refserver.TokenEmailVerification, PracticeID: practice, To: to, Token: tok}); err != nil {
+	if err := s.srv.DeliverToken(r.Context(), refserver.TokenMessage{Kind: refserver.TokenEmailVerification, PracticeID: practice, To: to, Token: tok}); err != nil {
 		return errs.Wrap(errs.KindInternal, "refserver.register", "cannot send the verification", err)
 	}
 	return refserver.Reply(w, http.StatusCreated, accountOf(a))
@@ -272,7 +239,7 @@ func (s *server) invite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deliver(r.Context(), refserver.TokenMessage{Kind: refserver.TokenInvitation, PracticeID: practice, To: inv.Email, Token: tok}); err != nil {
+	if err := s.srv.DeliverToken(r.Context(), refserver.TokenMessage{Kind: refserver.TokenInvitation, PracticeID: practice, To: inv.Email, Token: tok}); err != nil {
 		return errs.Wrap(errs.KindInternal, "refserver.invite", "cannot send the invitation", err)
 	}
 	return refserver.Reply(w, http.StatusCreated, invitationOut{ID: inv.ID, PracticeID: inv.PracticeID, Email: inv.Email,
@@ -317,15 +284,7 @@ func (s *server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 	if req.Body(&in); req.Err != nil {
 		return req.Err
 	}
-	var (
-		codes []string
-		err   error
-	)
-	e := entryOf(r, c.Session.PracticeID, c.Session.AccountID, "mfa.totp.enable", "account", c.Session.AccountID.String(), audit.Allowed)
-	err = s.engine.Change(r.Context(), e, func(ctx context.Context, _ *audit.Entry) error {
-		codes, err = s.engine.Identity.ConfirmTOTP(ctx, c.Session.AccountID, in.Code)
-		return err
-	})
+	codes, err := s.engine.ConfirmTOTP(r.Context(), c.Session, in.Code)
 	if err != nil {
 		return err
 	}
