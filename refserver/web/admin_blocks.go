@@ -367,16 +367,18 @@ type held struct{ When, Status, Code string }
 // blockPage is one block.
 type blockPage struct {
 	*view
-	Row         blockRow
-	RRule       string
-	Capacity    int
-	Next        []string
-	VisitTypes  []option
-	Slots       []string
-	SlotsOf     string
-	ExDates     []string
-	Overrides   []scheduling.Override
-	Held        []held
+	Row        blockRow
+	RRule      string
+	Capacity   int
+	Next       []string
+	VisitTypes []option
+	Slots      []string
+	SlotsOf    string
+	ExDates    []string
+	Overrides  []scheduling.Override
+	Held       []held
+	// Moving shows the move form again after a move that failed.
+	Moving      bool
 	MoveTargets []option
 	Base        string
 }
@@ -444,6 +446,7 @@ func (s *pages) renderBlock(w http.ResponseWriter, r *http.Request, v *view, sta
 	if failure == nil {
 		return s.render(w, status, "admin_block.html", p)
 	}
+	p.Moving = errs.FieldOf(failure) == "to_block_id"
 	if e, ok := errs.As(failure); ok && (e.Kind == errs.KindPreconditionFailed || e.Kind == errs.KindConflict) {
 		details, _ := e.Details.(map[string]any)
 		if d, ok := details["appointments"].([]scheduling.DisplacedAppointment); ok {
