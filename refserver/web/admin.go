@@ -88,7 +88,11 @@ func (s *pages) principal(r *http.Request) (rbac.Principal, error) {
 }
 
 func (s *pages) showSetup(w http.ResponseWriter, r *http.Request) error {
-	return s.renderSetup(w, r, http.StatusOK, s.newView(r, "admin.setup.title"), nil)
+	v := s.newView(r, "admin.setup.title")
+	if r.URL.Query().Get("saved") == "policy" {
+		v.Notice = v.T("admin.policy.saved")
+	}
+	return s.renderSetup(w, r, http.StatusOK, v, nil)
 }
 
 // renderSetup shows the hub, with err next to its policy field when set.

@@ -109,7 +109,10 @@ func TestAdminSetupHubAndPolicy(t *testing.T) {
 			`name="min_notice_minutes"`)
 		form := url.Values{"auto_confirm": {"1"}, "min_notice_minutes": {"120"}, "max_advance_minutes": {"43200"},
 			"cancel_cutoff_minutes": {"1440"}, "arrival_early_minutes": {"30"}, "arrival_late_minutes": {"15"}}
-		c.post(a.base()+"/setup/policy", form).want(t, http.StatusSeeOther)
+		if got := c.post(a.base()+"/setup/policy", form).want(t, http.StatusSeeOther).location(); got != a.base()+"/setup?saved=policy" {
+			t.Fatalf("after saving: %s", got)
+		}
+		c.get(a.base()+"/setup?saved=policy").want(t, http.StatusOK, "The booking policy is saved.", `value="43200"`, `id="auto_confirm" name="auto_confirm" type="checkbox" value="1" checked`)
 		p, err := a.engine.Tenants.Practice(context.Background(), a.demo.PracticeID)
 		if err != nil {
 			t.Fatal(err)
@@ -375,7 +378,7 @@ func TestAdminDeleteBlockWithBookings(t *testing.T) {
 		// Refused, with the bookings listed and the form that moves them.
 		c.post(bp+"/delete", url.Values{}).want(t, http.StatusUnprocessableEntity, "Use the Delete button to confirm.")
 		c.post(bp+"/delete", url.Values{"confirm": {"1"}}).want(t, http.StatusConflict,
-			"This block still holds 1 bookings", "Tue 2030-03-05 09:00–09:30", `class="status status-`+string(f.appt.Status)+`"`,
+			"This block still holds bookings (1)", "Tue 2030-03-05 09:00–09:30", `class="status status-`+string(f.appt.Status)+`"`,
 			`name="to_block_id"`, `value="`+f.to+`"`, "Alan Turing")
 		if _, err := a.engine.Scheduling.Block(ctx, a.demo.PracticeID, mustUUID(t, f.from)); err != nil {
 			t.Fatalf("the refused block is gone: %v", err)
@@ -386,7 +389,7 @@ func TestAdminDeleteBlockWithBookings(t *testing.T) {
 		if err != nil || moved.BlockID.String() != f.to || !moved.Start.Equal(f.appt.Start) {
 			t.Fatalf("after the move: %+v, %v", moved, err)
 		}
-		c.get(bp+"?done=moved&n=1").want(t, http.StatusOK, "1 bookings were moved")
+		c.get(bp+"?done=moved&n=1").want(t, http.StatusOK, "Bookings moved: 1.")
 		c.post(bp+"/delete", url.Values{"confirm": {"1"}}).want(t, http.StatusSeeOther)
 		if _, err := a.engine.Scheduling.Block(ctx, a.demo.PracticeID, mustUUID(t, f.from)); err == nil {
 			t.Fatal("the block was not deleted")
