@@ -269,7 +269,7 @@ func TestAdminBlockPreviewCreateAndOpenTimes(t *testing.T) {
 				checkup = v.ID.String()
 			}
 		}
-		page = c.get(a.base() + "/setup/blocks/" + id + "?visit_type_id=" + checkup).want(t, http.StatusOK, "For Checkup")
+		page = c.get(a.base()+"/setup/blocks/"+id+"?visit_type_id="+checkup).want(t, http.StatusOK, "For Checkup")
 		// The open times are OpenSlots' own.
 		pid := mustUUID(t, id)
 		slots, err := a.engine.Scheduling.OpenSlots(ctx, a.demo.PracticeID, scheduling.SlotQuery{ProviderIDs: []scheduling.ProviderID{prov.ID},
