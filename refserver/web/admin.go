@@ -42,6 +42,8 @@ func (s *pages) adminRoutes() []refserver.Route {
 		route("GET", p+"/blocks/new", s.showNewBlock, "A form for a weekly availability block", refserver.Needs(rbac.AvailabilityManage)),
 		route("POST", p+"/blocks", s.addBlock, "Preview or publish a weekly availability block", refserver.Needs(rbac.AvailabilityManage)),
 		route("GET", p+"/blocks/{block}", s.showBlock, "A block: its next occurrences, open times, exceptions and overrides", refserver.Needs(rbac.AvailabilityManage)),
+		route("GET", p+"/blocks/{block}/edit", s.showEditBlock, "A block's weekly pattern, to change it", refserver.Needs(rbac.AvailabilityManage)),
+		route("POST", p+"/blocks/{block}", s.editBlock, "Change a block's weekly pattern", refserver.Needs(rbac.AvailabilityManage)),
 		route("POST", p+"/blocks/{block}/exdates", s.changeExDates, "Skip a date of a block, or stop skipping it", refserver.Needs(rbac.AvailabilityManage)),
 		route("POST", p+"/blocks/{block}/overrides", s.changeOverrides, "Change one day's hours of a block, or drop that change", refserver.Needs(rbac.AvailabilityManage)),
 		route("POST", p+"/blocks/{block}/delete", s.deleteBlock, "Delete a block that holds no appointments", refserver.Needs(rbac.AvailabilityManage)),

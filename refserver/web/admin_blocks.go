@@ -243,7 +243,7 @@ func (s *pages) addBlock(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, prov, err := s.blockInput(r)
+	in, prov, err := s.blockInput(r, true)
 	if err != nil {
 		return s.invalid(w, r, v, "admin_block_new.html", p, renamed(err, blockFields))
 	}
@@ -274,12 +274,16 @@ func (s *pages) addBlock(w http.ResponseWriter, r *http.Request) error {
 	return see(w, r, practicePath(pid)+"/setup/blocks/"+b.ID.String()+"?done=created")
 }
 
-// blockInput is the block of the pattern form, and its provider.
-func (s *pages) blockInput(r *http.Request) (scheduling.BlockInput, scheduling.ProviderID, error) {
+// blockInput is the block of the pattern form, and its provider (unless
+// the form changes a block, whose provider is kept).
+func (s *pages) blockInput(r *http.Request, withProvider bool) (scheduling.BlockInput, scheduling.ProviderID, error) {
 	var in scheduling.BlockInput
-	prov, err := refserver.ParseID("provider_id", r.PostFormValue("provider_id"))
-	if err != nil {
-		return in, prov, err
+	var prov scheduling.ProviderID
+	var err error
+	if withProvider {
+		if prov, err = refserver.ParseID("provider_id", r.PostFormValue("provider_id")); err != nil {
+			return in, prov, err
+		}
 	}
 	if in.LocationID, err = refserver.ParseID("location_id", r.PostFormValue("location_id")); err != nil {
 		return in, prov, err
@@ -633,4 +637,144 @@ func (s *pages) moveBlockAppointments(w http.ResponseWriter, r *http.Request) er
 		return s.renderBlock(w, r, v, 0, err)
 	}
 	return see(w, r, practicePath(v.Practice.ID)+"/setup/blocks/"+id.String()+"?done=moved&n="+strconv.Itoa(len(moved)))
+}
+
+// patternOfBlock is b's weekly pattern, in zone z, and whether b has one
+// the form can show (a weekly rule of days, with a last date, a count or
+// no end; nothing else).
+func patternOfBlock(b *scheduling.Block, z *time.Location) (weeklyPattern, bool) {
+	st, en := b.Start.In(z), b.End.In(z)
+	p := weeklyPattern{StartTime: st.Format("15:04"), EndTime: en.Format("15:04"), From: st.Format(dateLayout)}
+	if b.RRule == "" || st.YearDay() != en.YearDay() {
+		return p, false
+	}
+	weeklyRule := false
+	for _, part := range strings.Split(strings.TrimPrefix(strings.ToUpper(b.RRule), "RRULE:"), ";") {
+		k, val, _ := strings.Cut(part, "=")
+		switch k {
+		case "FREQ":
+			weeklyRule = val == "WEEKLY"
+		case "BYDAY":
+			p.Days = strings.Split(val, ",")
+		case "COUNT":
+			n, err := strconv.Atoi(val)
+			if err != nil {
+				return p, false
+			}
+			p.Count = n
+		case "UNTIL":
+			u, err := time.Parse("20060102T150405Z", val)
+			if err != nil {
+				return p, false
+			}
+			p.Until = u.In(z).Format(dateLayout)
+		default:
+			return p, false
+		}
+	}
+	for _, d := range p.Days {
+		if !slices.ContainsFunc(weekdays, func(w weekday) bool { return w.code == d }) {
+			return p, false
+		}
+	}
+	return p, weeklyRule && len(p.Days) > 0
+}
+
+// blockEditPage is the weekly pattern form of an existing block.
+type blockEditPage struct {
+	*blockFormPage
+	Row blockRow
+	// Base is the block's page.
+	Base string
+}
+
+// editForm is the edit page of the block of r's path, and the block.
+func (s *pages) editForm(r *http.Request, v *view) (*blockEditPage, *scheduling.Block, error) {
+	if v.Practice == nil {
+		return nil, nil, errs.NotFound("web.editBlock", "practice")
+	}
+	id, err := blockID(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.engine.Scheduling.Block(r.Context(), v.Practice.ID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	z, err := time.LoadLocation(b.TimeZone)
+	if err != nil {
+		return nil, nil, err
+	}
+	pat, ok := patternOfBlock(b, z)
+	form := func(name string) string { return "" }
+	days := pat.Days
+	if r.Method == http.MethodPost {
+		form, days = r.PostFormValue, r.PostForm["byday"]
+	} else {
+		v.Form = map[string][]string{"location_id": {b.LocationID.String()}, "start_time": {pat.StartTime}, "end_time": {pat.EndTime},
+			"from": {pat.From}, "until": {pat.Until}, "capacity": {strconv.Itoa(b.Capacity)}}
+		if pat.Count > 0 {
+			v.Form["count"] = []string{strconv.Itoa(pat.Count)}
+		}
+		if !ok {
+			v.Notice = v.T("admin.block_edit.not_weekly")
+		}
+	}
+	fp, err := s.blockForm(r, v, form, days)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := s.names(r.Context(), v.Practice.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	fp.Locations = chosen(n.locOpts, firstOf(form("location_id"), b.LocationID.String()), "")
+	return &blockEditPage{blockFormPage: fp, Row: n.row(v, b), Base: practicePath(v.Practice.ID) + "/setup/blocks/" + b.ID.String()}, b, nil
+}
+
+// firstOf is the first of ss that is not "".
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func (s *pages) showEditBlock(w http.ResponseWriter, r *http.Request) error {
+	v := s.newView(r, "admin.block_edit.title")
+	p, _, err := s.editForm(r, v)
+	if err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "admin_block_edit.html", p)
+}
+
+// editBlock changes the block's pattern (its provider stays), as the API's
+// PUT …/blocks/{block} does, keeping its days off and one-day changes. A
+// change that would leave bookings outside the block is refused, and the
+// block's page lists them with the form that moves them.
+func (s *pages) editBlock(w http.ResponseWriter, r *http.Request) error {
+	v := s.newView(r, "admin.block_edit.title")
+	if err := r.ParseForm(); err != nil {
+		return errs.Invalid("web.editBlock", "", "unreadable form")
+	}
+	p, b, err := s.editForm(r, v)
+	if err != nil {
+		return err
+	}
+	in, _, err := s.blockInput(r, false)
+	if err == nil {
+		in.ExDates, in.Overrides = b.ExDates, b.Overrides
+		_, err = s.engine.Scheduling.UpdateBlock(r.Context(), b.PracticeID, b.ID, in)
+	}
+	if errs.KindOf(err) == errs.KindPreconditionFailed {
+		bv := s.newView(r, "admin.block.title")
+		return s.renderBlock(w, r, bv, 0, err)
+	}
+	if err != nil {
+		return s.invalid(w, r, v, "admin_block_edit.html", p, renamed(err, blockFields))
+	}
+	return see(w, r, p.Base+"?done=changed")
 }

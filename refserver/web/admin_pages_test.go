@@ -469,3 +469,35 @@ func TestOnboardingToABookablePractice(t *testing.T) {
 		v.get(a.base()+"/setup").want(t, http.StatusNotFound)
 	})
 }
+
+func TestAdminEditBlock(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		a := newApp(t, st)
+		c := a.admin()
+		ctx := context.Background()
+		f := a.blockFixture(c)
+		bp := a.base() + "/setup/blocks/" + f.from
+		c.get(bp+"/edit").want(t, http.StatusOK, "Change the weekly hours", `value="FR" checked`, `value="09:00"`, `value="12:00"`,
+			`value="2030-03-05"`, `value="2030-03-29"`)
+		form := weekly(&scheduling.Provider{}, a.brooklyn().ID, "")
+		form.Del("provider_id")
+		// The booking at 09:00 would be left out: refused, with it listed.
+		form.Set("start_time", "10:00")
+		c.post(bp, form).want(t, http.StatusConflict, "This block still holds bookings (1)", "Tue 2030-03-05 09:00–09:30", `name="to_block_id"`)
+		form.Set("start_time", "08:00")
+		form.Set("until", "")
+		form.Set("count", "")
+		form["byday"] = []string{"TU", "TH"}
+		c.post(bp, form).want(t, http.StatusSeeOther)
+		b, err := a.engine.Scheduling.Block(ctx, a.demo.PracticeID, mustUUID(t, f.from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.RRule != "FREQ=WEEKLY;BYDAY=TU,TH" || b.SpanEnd != nil {
+			t.Fatalf("rule %q, span end %v", b.RRule, b.SpanEnd)
+		}
+		c.get(bp+"?done=changed").want(t, http.StatusOK, "The block was changed.", "Tue, Thu · 08:00–12:00")
+		form.Set("end_time", "07:00")
+		c.post(bp, form).want(t, http.StatusUnprocessableEntity, `id="end_time-error"`)
+	})
+}

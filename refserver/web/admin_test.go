@@ -20,6 +20,8 @@ var adminMatrix = map[string]string{
 	"GET /p/{practice}/setup/blocks/new":                "yfffns",
 	"POST /p/{practice}/setup/blocks":                   "yfffns",
 	"GET /p/{practice}/setup/blocks/{block}":            "yfffns",
+	"GET /p/{practice}/setup/blocks/{block}/edit":      "yfffns",
+	"POST /p/{practice}/setup/blocks/{block}":          "yfffns",
 	"POST /p/{practice}/setup/blocks/{block}/exdates":   "yfffns",
 	"POST /p/{practice}/setup/blocks/{block}/overrides": "yfffns",
 	"POST /p/{practice}/setup/blocks/{block}/delete":    "yfffns",

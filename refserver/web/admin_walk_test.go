@@ -128,6 +128,13 @@ func TestBrowserAdminSetsUpAVisitTypeAndHours(t *testing.T) {
 	// free around bookings, not between open times.
 	b.sees("For Checkup", "Tue 2030-03-05 09:00–09:30", "Tue 2030-03-05 09:30–10:00", "Thu 2030-03-07 11:30–12:00")
 	b.screenshot("block-open-times")
+	b.click(`a[href$="/edit"]`)
+	b.sees("Change the weekly hours", "Grace Hopper")
+	b.set("end_time", "13:00")
+	b.button("Save the hours")
+	b.told("The block was changed.")
+	b.sees("Mon, Tue, Wed, Thu · 09:00–13:00")
+	b.screenshot("block-changed")
 }
 
 // TestBrowserDeleteBlockWithBookings: deleting a block that holds a booking
