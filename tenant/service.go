@@ -89,6 +89,11 @@ func (s *Service) Practice(ctx context.Context, id PracticeID) (*Practice, error
 	return s.store.GetPractice(ctx, id)
 }
 
+// Practices lists the practices of a group, by name.
+func (s *Service) Practices(ctx context.Context, group GroupID) ([]*Practice, error) {
+	return s.store.ListPractices(ctx, group)
+}
+
 // SetPolicy replaces a practice's booking policy.
 func (s *Service) SetPolicy(ctx context.Context, id PracticeID, p BookingPolicy) error {
 	const op = "tenant.SetPolicy"
