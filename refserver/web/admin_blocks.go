@@ -76,9 +76,6 @@ func (s *pages) names(ctx context.Context, practice tenant.PracticeID) (*names, 
 	return n, nil
 }
 
-// providerName is how the pages name a provider.
-func providerName(p *scheduling.Provider) string { return p.GivenName + " " + p.FamilyName }
-
 // row is b as the pages list it.
 func (n *names) row(v *view, b *scheduling.Block) blockRow {
 	r := blockRow{ID: b.ID.String(), Href: practicePath(b.PracticeID) + "/setup/blocks/" + b.ID.String(), Pattern: describeBlock(v, b)}

@@ -174,14 +174,6 @@ func (s *pages) saveNotifySettings(w http.ResponseWriter, r *http.Request) error
 	return see(w, r, practicePath(pid)+"/notifications?done=saved")
 }
 
-// errMsg is the message of err, without its operation.
-func errMsg(err error) string {
-	if e, ok := err.(*errs.Error); ok && e.Msg != "" {
-		return e.Msg
-	}
-	return err.Error()
-}
-
 // templatePage is one template's page: its wording and its preview.
 type templatePage struct {
 	*view
