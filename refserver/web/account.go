@@ -33,7 +33,6 @@ func (s *pages) accountRoutes() []refserver.Route {
 // accountPage is the account's page.
 type accountPage struct {
 	*view
-	doneNote
 	Home     string
 	Sessions []sessionRow
 	TOTP     bool
@@ -57,7 +56,7 @@ func (s *pages) showAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if k, ok := accountDone[r.URL.Query().Get("done")]; ok {
-		p.Done = p.T(k)
+		p.Notice = p.T(k)
 	}
 	return s.render(w, http.StatusOK, "account.html", p)
 }

@@ -283,9 +283,9 @@ func TestAdminBlockPreviewCreateAndOpenTimes(t *testing.T) {
 				t.Fatalf("open time %v not shown", s.Start)
 			}
 		}
-		c.get(a.base()+"/setup/blocks").want(t, http.StatusOK, "<td>Grace Hopper</td>", "<td>Maya Chen</td>")
-		c.get(a.base()+"/setup/blocks?provider_id="+prov.ID.String()).want(t, http.StatusOK, "<td>Grace Hopper</td>", "Brooklyn Heights")
-		if res := c.get(a.base() + "/setup/blocks?provider_id=" + prov.ID.String()); strings.Contains(res.body, "<td>Maya Chen</td>") {
+		c.get(a.base()+"/setup/blocks").want(t, http.StatusOK, "<td>Dr. Grace Hopper</td>", "<td>Dr. Maya Chen</td>")
+		c.get(a.base()+"/setup/blocks?provider_id="+prov.ID.String()).want(t, http.StatusOK, "<td>Dr. Grace Hopper</td>", "Brooklyn Heights")
+		if res := c.get(a.base() + "/setup/blocks?provider_id=" + prov.ID.String()); strings.Contains(res.body, "<td>Dr. Maya Chen</td>") {
 			t.Fatal("the list ignores its provider filter")
 		}
 	})

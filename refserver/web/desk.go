@@ -203,10 +203,6 @@ type calendarQuery struct {
 // calendarPage is the calendar.
 type calendarPage struct {
 	*view
-	// Notice hides the view's notice from the shell, which shows it above
-	// <main>, where the script's swap of <main> would not change it: the
-	// desk pages show it inside (see view.Said).
-	Notice                     string
 	Base, Zone, DayValue, View string
 	Week                       bool
 	// Heading names the day or the week shown.
@@ -558,9 +554,6 @@ func hhmm(dst []byte, t time.Time) []byte {
 	return append(dst, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10))
 }
 
-// Said is the page's notice, for the desk pages to show inside <main>.
-func (v *view) Said() string { return v.Notice }
-
 // escape is s escaped for HTML text and attribute values.
 func escape(s string) string { return template.HTMLEscapeString(s) }
 
@@ -569,10 +562,6 @@ func escape(s string) string { return template.HTMLEscapeString(s) }
 // requestsPage is the queue of new requests.
 type requestsPage struct {
 	*view
-	// Notice hides the view's notice from the shell, which shows it above
-	// <main>, where the script's swap of <main> would not change it: the
-	// desk pages show it inside (see view.Said).
-	Notice   string
 	Base     string
 	Requests []requestRow
 }
@@ -632,10 +621,6 @@ func (s *pages) requestsPage(r *http.Request) (*requestsPage, error) {
 // appointmentPage is one appointment at the front desk.
 type appointmentPage struct {
 	*view
-	// Notice hides the view's notice from the shell, which shows it above
-	// <main>, where the script's swap of <main> would not change it: the
-	// desk pages show it inside (see view.Said).
-	Notice                                               string
 	Base, ID, Href                                       string
 	Patient, Phone, Email                                string
 	When, Zone, Provider, Location, VisitType, Resources string
@@ -924,10 +909,6 @@ func parseLocal(op, field, s string, zone *time.Location) (time.Time, error) {
 // and confirm.
 type deskBookPage struct {
 	*view
-	// Notice hides the view's notice from the shell, which shows it above
-	// <main>, where the script's swap of <main> would not change it: the
-	// desk pages show it inside (see view.Said).
-	Notice string
 	Base   string
 	Search string
 	// Searched: a search was made; Found are its patients.

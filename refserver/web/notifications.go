@@ -42,7 +42,6 @@ var templateLanguages = []string{"en", "es"}
 // notifyPage is the settings and templates page.
 type notifyPage struct {
 	*view
-	doneNote
 	Base      string
 	Settings  notify.Settings
 	Offsets   string
@@ -71,7 +70,7 @@ func (s *pages) showNotifications(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if r.URL.Query().Get("done") == "saved" {
-		p.Done = p.T("notify.saved")
+		p.Notice = p.T("notify.saved")
 	}
 	return s.render(w, http.StatusOK, "notifications.html", p)
 }
@@ -177,7 +176,6 @@ func (s *pages) saveNotifySettings(w http.ResponseWriter, r *http.Request) error
 // templatePage is one template's page: its wording and its preview.
 type templatePage struct {
 	*view
-	doneNote
 	Base                    string
 	Kind, Channel, Language string
 	KindName, ChannelName   string
@@ -235,7 +233,7 @@ func (s *pages) showTemplate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if r.URL.Query().Get("done") == "saved" {
-		p.Done = p.T("notify.template_saved")
+		p.Notice = p.T("notify.template_saved")
 	}
 	p.Preview, err = s.engine.Notify.Preview(r.Context(), p.practiceID(), notify.Template{Kind: k, Channel: ch, Language: lang,
 		Subject: p.Subject, Text: p.Text, HTML: p.HTML}, nil)
@@ -310,7 +308,6 @@ func templateField(err error) error {
 // outboxPage is a page of the outbox, or of the dead letters.
 type outboxPage struct {
 	*view
-	doneNote
 	Base     string
 	Dead     bool
 	Messages []messageRow
@@ -356,9 +353,9 @@ func (s *pages) messages(w http.ResponseWriter, r *http.Request, dead bool) erro
 	p := &outboxPage{view: v, Base: practicePath(pid), Dead: dead}
 	switch q.Get("done") {
 	case "retried":
-		p.Done = v.T("notify.retried")
+		p.Notice = v.T("notify.retried")
 	case "not_retried":
-		p.Done, p.DoneFailed = v.T("notify.not_retried"), true
+		p.Notice, p.Failed = v.T("notify.not_retried"), true
 	}
 	f := notify.MessageFilter{Limit: 50}
 	if dead {

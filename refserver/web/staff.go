@@ -45,18 +45,9 @@ func (s *pages) staffOnlyRoutes() []refserver.Route {
 	}
 }
 
-// doneNote is the notice of a page shown after a change (the done query
-// value), inside the page's main part, so that a page swapped in place by
-// the script shows it too.
-type doneNote struct {
-	Done       string
-	DoneFailed bool
-}
-
 // staffPage is the staff page.
 type staffPage struct {
 	*view
-	doneNote
 	Base     string
 	Accounts []staffAccount
 	// Linked counts the patient accounts linked to their records (self
@@ -106,7 +97,7 @@ func (s *pages) showStaff(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if k, ok := staffDone[r.URL.Query().Get("done")]; ok {
-		p.Done = p.T(k)
+		p.Notice = p.T(k)
 	}
 	return s.render(w, http.StatusOK, "staff.html", p)
 }
