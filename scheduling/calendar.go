@@ -184,6 +184,16 @@ func (s *Service) Requests(ctx context.Context, practice tenant.PracticeID, limi
 	return s.entries(ctx, practice, appts)
 }
 
+// CountRequests counts the practice's new requests, up to limit (1 to
+// 1000): the count of the front desk's badge, read without the patients.
+func (s *Service) CountRequests(ctx context.Context, practice tenant.PracticeID, limit int) (int, error) {
+	if limit < 1 || limit > 1000 {
+		return 0, errs.Invalid("scheduling.CountRequests", "limit", "must be between 1 and 1000")
+	}
+	appts, err := s.store.ListAppointments(ctx, practice, AppointmentFilter{Status: []Status{StatusNew}, Limit: limit})
+	return len(appts), err
+}
+
 func (s *Service) entries(ctx context.Context, practice tenant.PracticeID, appts []*Appointment) ([]CalendarEntry, error) {
 	if err := s.setPatientKinds(ctx, practice, appts); err != nil {
 		return nil, err

@@ -195,11 +195,11 @@ const maxCounted = 100
 // countRequests counts practice's new requests, up to maxCounted; a
 // failure shows no count rather than failing the page.
 func (s *pages) countRequests(ctx context.Context, practice tenant.PracticeID) int {
-	reqs, err := s.engine.Scheduling.Requests(ctx, practice, maxCounted)
+	n, err := s.engine.Scheduling.CountRequests(ctx, practice, maxCounted)
 	if err != nil {
 		return -1
 	}
-	return len(reqs)
+	return n
 }
 
 // practicePath is the root of a practice's pages.

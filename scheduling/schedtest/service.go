@@ -467,7 +467,15 @@ func testCalendar(t *testing.T, w *world) {
 	if reqs := must(w.svc.Requests(w.ctx, w.practice.ID, 0))(t); len(reqs) != 1 {
 		t.Errorf("requests after confirming one: %d", len(reqs))
 	}
-	_, err := w.svc.Calendar(w.ctx, w.practice.ID, scheduling.CalendarQuery{From: w.at(1, "00:00"), To: w.at(1, "00:00").AddDate(0, 2, 0)})
+	if n := must(w.svc.CountRequests(w.ctx, w.practice.ID, 100))(t); n != 1 {
+		t.Errorf("CountRequests after confirming one = %d, want 1", n)
+	}
+	if n := must(w.svc.CountRequests(w.ctx, w.practice.ID, 1))(t); n != 1 {
+		t.Errorf("CountRequests up to 1 = %d, want 1", n)
+	}
+	_, err := w.svc.CountRequests(w.ctx, w.practice.ID, 0)
+	wantKind(t, err, errs.KindInvalid, "limit")
+	_, err = w.svc.Calendar(w.ctx, w.practice.ID, scheduling.CalendarQuery{From: w.at(1, "00:00"), To: w.at(1, "00:00").AddDate(0, 2, 0)})
 	wantKind(t, err, errs.KindInvalid, "to")
 }
 
