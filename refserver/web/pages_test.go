@@ -76,7 +76,7 @@ func (a *app) samples() map[string]sample {
 	}
 	if len(me) == 1 && len(others) > 0 {
 		out["patient"] = sample{me[0].ID.String(), others[0]}
-		entries, _ := e.Scheduling.Calendar(ctx, p, scheduling.CalendarQuery{From: testNow.AddDate(0, 0, -30), To: testNow.AddDate(0, 0, 30)})
+		entries, _ := e.Scheduling.Calendar(ctx, p, scheduling.CalendarQuery{From: testNow.AddDate(0, 0, -15), To: testNow.AddDate(0, 0, 15)})
 		var mine, theirs string
 		for _, en := range entries {
 			switch {
