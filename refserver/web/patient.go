@@ -766,6 +766,8 @@ type preferencesPage struct {
 	Base, PatientID string
 	Prefs           notify.Preferences
 	History         []consentRow
+	// Saved: the preferences were just saved.
+	Saved bool
 }
 
 // consentRow is one change of a consent, worded.
@@ -782,9 +784,7 @@ func (s *pages) showPreferences(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if r.URL.Query().Get("saved") == "1" {
-		pc.v.Notice = pc.v.T("patient.prefs.saved")
-	}
+	pg.Saved = r.URL.Query().Get("saved") == "1"
 	return s.render(w, http.StatusOK, "patient_prefs.html", pg)
 }
 

@@ -189,7 +189,7 @@ var enPatient = catalog{
 	"patient.weekday.4":               "Thursday",
 	"patient.weekday.5":               "Friday",
 	"patient.weekday.6":               "Saturday",
-	"patient.zone":                    "%s time (%s)",
+	"patient.zone":                    "%s time, %s",
 }
 
 // enDesk is the English of the front desk's pages.

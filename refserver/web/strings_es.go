@@ -188,7 +188,7 @@ var esPatient = catalog{
 	"patient.weekday.4":               "jueves",
 	"patient.weekday.5":               "viernes",
 	"patient.weekday.6":               "sábado",
-	"patient.zone":                    "hora de %s (%s)",
+	"patient.zone":                    "hora de %s, %s",
 }
 
 // esDesk is the Spanish of the front desk's pages.
