@@ -678,7 +678,8 @@ func (s *pages) reschedule(w http.ResponseWriter, r *http.Request) error {
 	pg := &visitPage{view: pc.v, Base: pc.base, Visit: s.visitFacts(pc.v, *pv), Closed: pc.v.closedWords(pc.practice.Policy.CancelCutoff)}
 	start, err := refserver.ParseTime("start", r.PostFormValue("start"))
 	if err != nil {
-		return s.invalid(w, r, pc.v, "patient_move.html", pg, err)
+		// The time comes from a button of the page: no field to mark.
+		return s.refused(w, r, pc.v, "patient_move.html", pg, err, false)
 	}
 	moved := *pv.Appointment
 	moved.Start = start
