@@ -411,10 +411,13 @@ func (s *pages) fillSlots(v *view, pg *bookPage, provs []*scheduling.Provider, l
 		byID[p.ID] = p
 	}
 	named := len(sq.ProviderIDs) != 1
+	var day string
+	var y, d int
+	var m time.Month
 	for _, sl := range slots {
 		t := sl.Start.In(z)
-		day := v.date(t)
-		if len(pg.Days) == 0 || pg.Days[len(pg.Days)-1].Label != day {
+		if ty, tm, td := t.Date(); len(pg.Days) == 0 || ty != y || tm != m || td != d {
+			y, m, d, day = ty, tm, td, v.date(t)
 			pg.Days = append(pg.Days, slotDay{Label: day})
 		}
 		b := slotButton{Value: sl.Start.UTC().Format(time.RFC3339) + "@" + sl.ProviderID.String(), Time: t.Format("15:04")}
@@ -426,8 +429,8 @@ func (s *pages) fillSlots(v *view, pg *bookPage, provs []*scheduling.Provider, l
 			b.Provider = name
 		}
 		b.Label = v.T("patient.book.slot_label", day, b.Time, name)
-		d := &pg.Days[len(pg.Days)-1]
-		d.Slots = append(d.Slots, b)
+		last := &pg.Days[len(pg.Days)-1]
+		last.Slots = append(last.Slots, b)
 	}
 }
 

@@ -89,7 +89,7 @@ func TestPatientSignUp(t *testing.T) {
 			t.Fatalf("records with %s: %d (%v), want Marcus's and the new one", email, len(pts), err)
 		}
 		me := a.signedIn(email, "a long enough passphrase")
-		visits := me.get(a.base() + "/visits").want(t, http.StatusOK, "You have no visits coming up.", "No past visits.")
+		visits := me.get(a.base()+"/visits").want(t, http.StatusOK, "You have no visits coming up.", "No past visits.")
 		if strings.Contains(visits.body, "Follow-up") || strings.Contains(visits.body, "Diabetes") {
 			t.Fatal("the new account sees Marcus Johnson's visits")
 		}
@@ -144,7 +144,7 @@ func TestPatientAudience(t *testing.T) {
 	a := newApp(t, sqltest.SQLite(t))
 	ids := a.demoIDs()
 	olivia := a.signedIn(demo.PatientEmail, a.demo.PatientPassword)
-	book := olivia.get(a.base() + "/book").want(t, http.StatusOK, "New patient visit")
+	book := olivia.get(a.base()+"/book").want(t, http.StatusOK, "New patient visit")
 	if strings.Contains(book.body, "Follow-up") {
 		t.Fatal("a new patient is offered the follow-up")
 	}
@@ -227,7 +227,7 @@ func TestPatientBooksMovesCancels(t *testing.T) {
 		}
 		// Staff have no patient pages.
 		desk := a.signedIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
-		desk.get(a.base() + "/visits").want(t, http.StatusForbidden)
+		desk.get(a.base()+"/visits").want(t, http.StatusForbidden)
 	})
 }
 
@@ -243,7 +243,7 @@ func TestPatientCancelCutoff(t *testing.T) {
 		olivia := a.signedIn(demo.PatientEmail, a.demo.PatientPassword)
 		const closed = "Online changes close 24 hours before the visit; please call the practice."
 		olivia.get(visit+"/cancel").want(t, http.StatusOK, "Cancel this visit", `name="reason"`)
-		list := olivia.get(a.base() + "/visits").want(t, http.StatusOK, visit+"/cancel")
+		list := olivia.get(a.base()+"/visits").want(t, http.StatusOK, visit+"/cancel")
 		if strings.Contains(list.body, closed) {
 			t.Fatal("the cut-off is explained before it has passed")
 		}
