@@ -295,3 +295,15 @@ func mustID(t *testing.T, s string) uuid.UUID {
 	}
 	return id
 }
+
+// TestPatientPagesInSpanish: the open times and visits read in Spanish,
+// dates included.
+func TestPatientPagesInSpanish(t *testing.T) {
+	a := newApp(t, sqltest.SQLite(t))
+	ids := a.demoIDs()
+	olivia := a.signedIn(demo.PatientEmail, a.demo.PatientPassword)
+	olivia.get("/lang/es")
+	olivia.get(a.base()+"/book?"+url.Values{"visit_type_id": {ids.newVisit}, "location_id": {ids.brooklyn}, "provider_id": {ids.chen}}.Encode()).
+		want(t, http.StatusOK, "<h1>Reservar una visita</h1>", "martes 5 de marzo de 2030", "hora de New York, EST")
+	olivia.get(a.base()+"/visits").want(t, http.StatusOK, "<h1>Mis visitas</h1>", "Solicitada: esperando a la consulta")
+}
