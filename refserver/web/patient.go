@@ -43,7 +43,7 @@ func (s *pages) patientRoutes() []refserver.Route {
 		route("GET", p+"/visits", s.showVisits, "The patient's visits, upcoming and past", refserver.Member()),
 		route("GET", p+"/visits/{appointment}", s.showVisit, "One of the patient's visits, and what can be done with it", read),
 		route("GET", p+"/visits/{appointment}/reschedule", s.showReschedule, "Choose another open time for a visit", read),
-		route("POST", p+"/visits/{appointment}/reschedule", s.reschedule, "Move a visit to another time",
+		route("POST", p+"/visits/{appointment}/reschedule", s.moveVisit, "Move a visit to another time",
 			refserver.Needs(rbac.AppointmentReschedule).Of(refserver.PatientOfAppointment).Audited("appointment.reschedule", "appointment", "appointment")),
 		route("GET", p+"/visits/{appointment}/cancel", s.showCancel, "Ask before canceling a visit", read),
 		route("POST", p+"/visits/{appointment}/cancel", s.cancel, "Cancel a visit, with a reason",
@@ -237,7 +237,7 @@ type bookPage struct {
 	VisitTypes, Locations, Providers []option
 	// Searched: a visit was chosen, so Days are its open times.
 	Searched bool
-	Days     []slotDay
+	Days     []openDay
 	// Zone names the time zone of the times shown.
 	Zone string
 	// Week words the two weeks shown; Earlier and Later link to the ones
@@ -249,8 +249,8 @@ type bookPage struct {
 	Confirm *visitFacts
 }
 
-// slotDay is one day's open times.
-type slotDay struct {
+// openDay is one day's open times.
+type openDay struct {
 	Label string
 	Slots []slotButton
 }
@@ -269,8 +269,8 @@ type visitFacts struct {
 	Upcoming, Closed                                             bool
 }
 
-// days are how many days of open times the booking page shows.
-const days = 14
+// bookDays are how many days of open times the booking page shows.
+const bookDays = 14
 
 func (s *pages) showBook(w http.ResponseWriter, r *http.Request) error {
 	pc, err := s.patientView(r, "patient.book.title")
@@ -302,7 +302,7 @@ func (s *pages) showBook(w http.ResponseWriter, r *http.Request) error {
 			return s.invalid(w, r, pc.v, "patient_book.html", pg, errs.Invalid("web.book", "slot", pc.v.T("patient.book.bad_slot")))
 		}
 		pc.v.Title = pc.v.T("patient.confirm.title")
-		pg.Confirm = s.facts(pc.v, &scheduling.Appointment{Start: start, ProviderID: prov, VisitTypeID: sq.VisitTypeID, LocationID: loc.ID},
+		pg.Confirm = s.describe(pc.v, &scheduling.Appointment{Start: start, ProviderID: prov, VisitTypeID: sq.VisitTypeID, LocationID: loc.ID},
 			vtOf(ch.VisitTypes, sq.VisitTypeID), ch.Providers[i], loc)
 		return s.render(w, http.StatusOK, "patient_confirm.html", pg)
 	}
@@ -331,12 +331,12 @@ func (s *pages) newBookPage(pc *patientCtx, ch *carebook.BookingChoices) *bookPa
 	}
 	pg.Providers = []option{{Value: "", Label: v.T("patient.book.any_provider"), Selected: true}}
 	for _, p := range ch.Providers {
-		pg.Providers = append(pg.Providers, option{Value: p.ID.String(), Label: providerName(p)})
+		pg.Providers = append(pg.Providers, option{Value: p.ID.String(), Label: careName(p)})
 	}
 	return pg
 }
 
-// slotQuery reads the booking page's choice from q: the search of days
+// slotQuery reads the booking page's choice from q: the search of bookDays
 // days from the date "from" (today when empty) at the chosen location, in
 // its time.
 func (s *pages) slotQuery(pc *patientCtx, ch *carebook.BookingChoices, q url.Values) (scheduling.SlotQuery, *tenant.Location, error) {
@@ -368,7 +368,7 @@ func (s *pages) slotQuery(pc *patientCtx, ch *carebook.BookingChoices, q url.Val
 	if err != nil {
 		return sq, nil, err
 	}
-	sq.From, sq.To = from, from.AddDate(0, 0, days)
+	sq.From, sq.To = from, from.AddDate(0, 0, bookDays)
 	return sq, loc, nil
 }
 
@@ -404,7 +404,7 @@ func (s *pages) fillSlots(v *view, pg *bookPage, provs []*scheduling.Provider, l
 	pg.Later = link(sq.To.Format("2006-01-02"))
 	now := s.engine.Clock.Now().In(z)
 	if sq.From.After(now) {
-		pg.Earlier = link(sq.From.AddDate(0, 0, -days).Format("2006-01-02"))
+		pg.Earlier = link(sq.From.AddDate(0, 0, -bookDays).Format("2006-01-02"))
 	}
 	byID := map[scheduling.ProviderID]*scheduling.Provider{}
 	for _, p := range provs {
@@ -418,12 +418,12 @@ func (s *pages) fillSlots(v *view, pg *bookPage, provs []*scheduling.Provider, l
 		t := sl.Start.In(z)
 		if ty, tm, td := t.Date(); len(pg.Days) == 0 || ty != y || tm != m || td != d {
 			y, m, d, day = ty, tm, td, v.date(t)
-			pg.Days = append(pg.Days, slotDay{Label: day})
+			pg.Days = append(pg.Days, openDay{Label: day})
 		}
 		b := slotButton{Value: sl.Start.UTC().Format(time.RFC3339) + "@" + sl.ProviderID.String(), Time: t.Format("15:04")}
 		name := ""
 		if p := byID[sl.ProviderID]; p != nil {
-			name = providerName(p)
+			name = careName(p)
 		}
 		if named {
 			b.Provider = name
@@ -500,7 +500,7 @@ func (s *pages) book(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.invalid(w, r, pc.v, "patient_book.html", pg, err)
 	}
-	pg.Confirm = s.facts(pc.v, &scheduling.Appointment{Start: in.Start, ProviderID: prov.ID, VisitTypeID: in.VisitTypeID, LocationID: loc.ID},
+	pg.Confirm = s.describe(pc.v, &scheduling.Appointment{Start: in.Start, ProviderID: prov.ID, VisitTypeID: in.VisitTypeID, LocationID: loc.ID},
 		vtOf(ch.VisitTypes, in.VisitTypeID), prov, loc)
 	var a *scheduling.Appointment
 	err = s.srv.WritePatientData(r, func(ctx context.Context) (string, error) {
@@ -651,7 +651,7 @@ func (s *pages) showReschedule(w http.ResponseWriter, r *http.Request) error {
 		}
 		moved := *pv.Appointment
 		moved.Start = start
-		pg.Book = &bookPage{view: pc.v, Confirm: s.facts(pc.v, &moved, pv.VisitType, pv.Provider, pv.Location)}
+		pg.Book = &bookPage{view: pc.v, Confirm: s.describe(pc.v, &moved, pv.VisitType, pv.Provider, pv.Location)}
 		return s.render(w, http.StatusOK, "patient_move.html", pg)
 	}
 	from, err := s.dayIn(pc, pv.Location, q.Get("from"))
@@ -660,7 +660,7 @@ func (s *pages) showReschedule(w http.ResponseWriter, r *http.Request) error {
 	}
 	a := pv.Appointment
 	sq := scheduling.SlotQuery{ProviderIDs: []scheduling.ProviderID{a.ProviderID}, VisitTypeID: a.VisitTypeID, LocationID: &a.LocationID,
-		From: from, To: from.AddDate(0, 0, days)}
+		From: from, To: from.AddDate(0, 0, bookDays)}
 	slots, err := s.engine.Scheduling.OpenSlots(r.Context(), pc.practice.ID, sq)
 	if err != nil {
 		return s.invalid(w, r, pc.v, "patient_move.html", pg, err)
@@ -673,7 +673,7 @@ func (s *pages) showReschedule(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, http.StatusOK, "patient_move.html", pg)
 }
 
-func (s *pages) reschedule(w http.ResponseWriter, r *http.Request) error {
+func (s *pages) moveVisit(w http.ResponseWriter, r *http.Request) error {
 	pc, pv, err := s.visitOf(r, "patient.move.title")
 	if err != nil {
 		return err
@@ -686,7 +686,7 @@ func (s *pages) reschedule(w http.ResponseWriter, r *http.Request) error {
 	}
 	moved := *pv.Appointment
 	moved.Start = start
-	pg.Book = &bookPage{view: pc.v, Confirm: s.facts(pc.v, &moved, pv.VisitType, pv.Provider, pv.Location)}
+	pg.Book = &bookPage{view: pc.v, Confirm: s.describe(pc.v, &moved, pv.VisitType, pv.Provider, pv.Location)}
 	a := pv.Appointment
 	err = s.srv.WritePatientData(r, func(ctx context.Context) (string, error) {
 		_, err := s.engine.Scheduling.Reschedule(ctx, pc.practice.ID, a.ID, scheduling.RescheduleRequest{Start: start, LocationID: &a.LocationID})
@@ -730,27 +730,27 @@ func (s *pages) cancel(w http.ResponseWriter, r *http.Request) error {
 
 // visitFacts words pv for its patient.
 func (s *pages) visitFacts(v *view, pv carebook.PatientVisit) *visitFacts {
-	f := s.facts(v, pv.Appointment, pv.VisitType, pv.Provider, pv.Location)
+	f := s.describe(v, pv.Appointment, pv.VisitType, pv.Provider, pv.Location)
 	f.Upcoming, f.Closed = pv.Upcoming, pv.ChangeClosed
 	return f
 }
 
-// facts words appointment a (booked or to book) with its visit type,
+// describe words appointment a (booked or to book) with its visit type,
 // provider and location, any of which may be nil.
-func (s *pages) facts(v *view, a *scheduling.Appointment, vt *scheduling.VisitType, prov *scheduling.Provider, loc *tenant.Location) *visitFacts {
+func (s *pages) describe(v *view, a *scheduling.Appointment, vt *scheduling.VisitType, prov *scheduling.Provider, loc *tenant.Location) *visitFacts {
 	z := zoneOf(loc)
 	t := a.Start.In(z)
 	f := &visitFacts{ID: a.ID.String(), Date: v.date(t), Time: t.Format("15:04"), Zone: v.T("patient.zone", zoneName(z), t.Format("MST")),
 		Status: string(a.Status), Start: a.Start.UTC().Format(time.RFC3339),
 		LocationID: a.LocationID.String(), ProviderID: a.ProviderID.String(), VisitTypeID: a.VisitTypeID.String()}
 	if a.Status != "" {
-		f.StatusLabel = v.T(statusKeys + string(a.Status))
+		f.StatusLabel = v.T(patientStatusKeys + string(a.Status))
 	}
 	if vt != nil {
 		f.VisitType = vt.Name + " (" + v.duration(vt.Duration) + ")"
 	}
 	if prov != nil {
-		f.Provider = providerName(prov)
+		f.Provider = careName(prov)
 	}
 	if loc != nil {
 		f.Location = loc.Name
@@ -814,11 +814,11 @@ func (s *pages) preferences(ctx context.Context, pc *patientCtx) (*preferencesPa
 		c := hist[i]
 		val := c.Value
 		if val == "true" || val == "false" {
-			val = pc.v.T(consentValueKeys + val)
+			val = pc.v.T(patientConsentValues + val)
 		}
 		field := c.Field
-		if _, ok := pc.v.cat[consentFieldKeys+field]; ok {
-			field = pc.v.T(consentFieldKeys + field)
+		if _, ok := pc.v.cat[patientConsentFields+field]; ok {
+			field = pc.v.T(patientConsentFields + field)
 		}
 		pg.History = append(pg.History, consentRow{Field: field, Value: val,
 			When: pc.v.date(c.At.In(time.UTC)) + " " + c.At.UTC().Format("15:04") + " UTC"})
@@ -851,14 +851,14 @@ func (s *pages) savePreferences(w http.ResponseWriter, r *http.Request) error {
 // The prefixes of catalog keys completed at run time: a status's label,
 // a consent's field and value, one unit of time.
 const (
-	statusKeys       = "patient.status."
-	consentFieldKeys = "patient.prefs.field."
-	consentValueKeys = "patient.prefs.value."
-	oneKeys          = "patient.one_"
+	patientStatusKeys    = "patient.status."
+	patientConsentFields = "patient.prefs.field."
+	patientConsentValues = "patient.prefs.value."
+	patientOneUnit       = "patient.one_"
 )
 
-// providerName is how a patient page names a provider.
-func providerName(p *scheduling.Provider) string { return p.GivenName + " " + p.FamilyName }
+// careName is how a patient page names a provider.
+func careName(p *scheduling.Provider) string { return p.GivenName + " " + p.FamilyName }
 
 // vtOf is the visit type id among vts, or nil.
 func vtOf(vts []*scheduling.VisitType, id scheduling.VisitTypeID) *scheduling.VisitType {
@@ -907,7 +907,7 @@ func (v *view) duration(d time.Duration) string {
 		n, unit = int64(d/time.Hour), "hour"
 	}
 	if n == 1 {
-		return v.T(oneKeys + unit)
+		return v.T(patientOneUnit + unit)
 	}
 	return v.T("patient."+unit+"s", n)
 }

@@ -79,7 +79,7 @@ func newBookingBench(b *testing.B) *bookingBench {
 	ny, _ := time.LoadLocation(loc.TimeZone)
 	from := time.Date(2030, 3, 4, 0, 0, 0, 0, ny)
 	bb.query = scheduling.SlotQuery{ProviderIDs: []scheduling.ProviderID{chen}, VisitTypeID: vt, LocationID: &loc.ID,
-		From: from, To: from.AddDate(0, 0, days)}
+		From: from, To: from.AddDate(0, 0, bookDays)}
 	bb.page = "/p/" + res.PracticeID.String() + "/book?" + url.Values{"visit_type_id": {vt.String()}, "location_id": {loc.ID.String()},
 		"provider_id": {chen.String()}, "from": {"2030-03-04"}}.Encode()
 	return bb
