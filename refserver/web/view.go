@@ -175,7 +175,9 @@ func (s *pages) nav(ctx context.Context, v *view, pr rbac.Principal, p *tenant.P
 	base := practicePath(p.ID)
 	var out []navItem
 	for _, l := range navLinks {
-		if l.patient != v.Patient || (l.perm != "" && !pr.Can(l.perm, t)) {
+		// A patient's permissions cover their own record (a self grant),
+		// not the practice: the patient pages check them over it.
+		if l.patient != v.Patient || (l.perm != "" && !l.patient && !pr.Can(l.perm, t)) {
 			continue
 		}
 		it := navItem{Label: v.T(l.label), Href: base + l.path}
