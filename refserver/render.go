@@ -130,11 +130,19 @@ func RenderPage(w http.ResponseWriter, status int, ps Pages, name string, data a
 	return nil
 }
 
-// errorPage is what the error page shows.
+// errorPage is what the error page shows: the title and words for people,
+// and the error's own message as a detail.
 type errorPage struct {
-	Status      int
-	Title, Text string
-	RequestID   string
+	Status              int
+	Title, Text, Detail string
+	RequestID           string
+}
+
+// statusWords say, for people, what an error page's status means.
+var statusWords = map[int]string{
+	http.StatusForbidden: "Your role here does not include this page or action. A practice administrator can grant it if you need it.",
+	http.StatusNotFound:  "There is no such page, or it belongs to a practice you are not part of.",
+	http.StatusConflict:  "This changed since the page was shown. Go back, reload the page and try again.",
 }
 
 // fail answers err for r, as problem+json or as an HTML page (see above).
@@ -164,8 +172,13 @@ func answerProblem(w http.ResponseWriter, r *http.Request, k routeKind, p Proble
 		return
 	}
 	page := errorPage{Status: p.Status, Title: http.StatusText(p.Status), Text: p.Detail, RequestID: RequestID(r.Context())}
+	if words, ok := statusWords[p.Status]; ok {
+		// The error's own message (a permission's name, say) is for the
+		// curious, under the words for people.
+		page.Text, page.Detail = words, p.Detail
+	}
 	if pe != nil && pe.Title != "" {
-		page.Title, page.Text = pe.Title, pe.Text
+		page.Title, page.Text, page.Detail = pe.Title, pe.Text, ""
 	}
 	if p.Status >= 500 {
 		page.Status = http.StatusServiceUnavailable

@@ -57,6 +57,7 @@ func TestErrorPage(t *testing.T) {
 		"missing":  errs.E(errs.KindNotFound, "test", `no visit <script>alert("x")</script> & co`),
 		"bad":      errs.Invalid("test", "when", "must be <a time>"),
 		"ours":     errs.E(errs.KindInternal, "test", "secret cause"),
+		"denied":   errs.E(errs.KindForbidden, "test", "missing permission staff.manage"),
 		"worded":   &PageError{Title: "Gone <away>", Text: "It is not here.", Status: http.StatusGone, Err: errs.E(errs.KindPreconditionFailed, "test", "expired")},
 		"withdraw": &PageError{Title: "Busy", Text: "Try later.", Err: errs.E(errs.KindInternal, "test", "secret cause")},
 	}
@@ -67,13 +68,15 @@ func TestErrorPage(t *testing.T) {
 		r := httptest.NewRequest("GET", "/test-page/missing", nil)
 		r.Header.Set("Accept", accept)
 		res := e.serve(r)
-		isPage(t, res, 404, "<title>Not Found · carebook</title>", "<h1>Not Found</h1>",
-			"no visit &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co", "Request "+res.header.Get(RequestIDHeader))
+		isPage(t, res, 404, "<title>Not Found · carebook</title>", "<h1>Not Found</h1>", statusWords[http.StatusNotFound],
+			`<a href="/">Go to your start page</a>`, "no visit &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co", "Request "+res.header.Get(RequestIDHeader))
 		if strings.Contains(string(res.body), "<script>") {
 			t.Errorf("the message is not escaped: %s", res.body)
 		}
 	}
 	isPage(t, e.serve(httptest.NewRequest("GET", "/test-page/bad", nil)), 400, "when: must be &lt;a time&gt;")
+	isPage(t, e.serve(httptest.NewRequest("GET", "/test-page/denied", nil)), 403, "<h1>Forbidden</h1>",
+		"A practice administrator can grant it", `<p class="hint">missing permission staff.manage</p>`)
 	res := e.serve(httptest.NewRequest("GET", "/test-page/ours", nil))
 	isPage(t, res, 503, "Something went wrong", "Please try again in a minute.")
 	if strings.Contains(string(res.body), "secret") || res.header.Get("Retry-After") != "60" {

@@ -99,12 +99,18 @@ func (s *pages) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.invalid(w, r, v, "signin.html", p, err)
 	}
-	tok, sess, err := s.engine.Login(r.Context(), identity.LoginRequest{Identifier: email, Password: password, TOTPCode: code,
-		Device: "browser", IP: refserver.ClientIP(r), UserAgent: r.UserAgent()})
+	req := identity.LoginRequest{Identifier: email, Password: password, Device: "browser", IP: refserver.ClientIP(r), UserAgent: r.UserAgent()}
+	if isTOTPCode(code) {
+		req.TOTPCode = strings.ReplaceAll(code, " ", "")
+	} else {
+		// The field takes a recovery code too, as its hint says.
+		req.RecoveryCode = code
+	}
+	tok, sess, err := s.engine.Login(r.Context(), req)
 	if err != nil {
 		if errs.KindOf(err) == errs.KindUnauthenticated {
 			// The same words whatever was wrong.
-			if errs.FieldOf(err) == "totp_code" {
+			if f := errs.FieldOf(err); f == "totp_code" || f == "recovery_code" {
 				msg := v.T("signin.code_refused")
 				if !p.AskCode {
 					msg = v.T("signin.code_needed")
@@ -122,6 +128,21 @@ func (s *pages) signIn(w http.ResponseWriter, r *http.Request) error {
 		return see(w, r, p.Next)
 	}
 	return see(w, r, s.home(r, &refserver.Credentials{Session: sess, Token: tok}))
+}
+
+// isTOTPCode reports whether code is a TOTP code (6 digits, spaces
+// allowed) rather than a recovery code; "" is neither and counts as one.
+func isTOTPCode(code string) bool {
+	code = strings.ReplaceAll(code, " ", "")
+	if len(code) != 6 && code != "" {
+		return false
+	}
+	for _, c := range code {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *pages) signOut(w http.ResponseWriter, r *http.Request) error {

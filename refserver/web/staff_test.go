@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"html"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -296,6 +297,19 @@ func TestMFAEnrolment(t *testing.T) {
 			want(t, http.StatusUnprocessableEntity, en("signin.code_refused"))
 		code, _ = totp.GenerateCode(secret, a.clock.Now())
 		b.post("/signin", url.Values{"email": {demo.AdminEmail}, "password": {a.demo.AdminPassword}, "totp_code": {code}}).want(t, http.StatusSeeOther)
+
+		// The code field takes a recovery code too, once.
+		m := regexp.MustCompile(`<ol class="codes"><li><code>([^<]+)</code></li>`).FindStringSubmatch(done.body)
+		if m == nil {
+			t.Fatalf("no recovery code on the page:\n%s", done.body)
+		}
+		rc := strings.TrimSpace(html.UnescapeString(m[1]))
+		d := a.client()
+		d.get("/signin")
+		d.post("/signin", url.Values{"email": {demo.AdminEmail}, "password": {a.demo.AdminPassword}, "totp_code": {rc}}).want(t, http.StatusSeeOther)
+		d.get("/signin")
+		d.post("/signin", url.Values{"email": {demo.AdminEmail}, "password": {a.demo.AdminPassword}, "totp_code": {rc}}).
+			want(t, http.StatusUnprocessableEntity, en("signin.code_refused"))
 
 		// A practice that requires MFA of its staff.
 		ctx := actor.With(context.Background(), actor.Actor{Kind: actor.System, ID: "test"})
