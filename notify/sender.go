@@ -78,6 +78,7 @@ type LaggingFinder interface {
 // PermanentError marks a send failure that must not be retried.
 type PermanentError struct{ Err error }
 
+// Error says the failure is permanent, with its cause.
 func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
 
 // Unwrap returns the cause.

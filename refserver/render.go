@@ -53,6 +53,7 @@ type PageError struct {
 	Err         error
 }
 
+// Error is the cause's message, or the title when there is no cause.
 func (e *PageError) Error() string {
 	if e.Err == nil {
 		return e.Title
