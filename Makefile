@@ -17,7 +17,7 @@ BENCH_TIME    ?= 1s
 CAREBOOK_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export CAREBOOK_TEST_POSTGRES
 
-.PHONY: run test bench lint fuzz examples check-go check-browser build clean
+.PHONY: run test bench lint fuzz examples check-go check-browser check-s3 build clean
 
 check-go:
 	@command -v $(GO) >/dev/null || { echo "Go $(GO_MIN)+ is needed: https://go.dev/dl/"; exit 1; }
@@ -36,7 +36,12 @@ check-browser:
 		if [ "$$CAREBOOK_REQUIRE_BROWSER" = 1 ]; then echo "the browser tests need Chromium: apt-get install chromium (CAREBOOK_REQUIRE_BROWSER=1)"; exit 1; fi; \
 		echo "note: no chromium on PATH, the browser tests will skip (apt-get install chromium to run them)"; }
 
-test: check-go check-browser
+check-s3:
+	@command -v versitygw >/dev/null 2>&1 || [ -n "$$CAREBOOK_VERSITYGW" ] || { \
+		if [ "$$CAREBOOK_REQUIRE_S3" = 1 ]; then echo "the S3 tests need versitygw: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0 (CAREBOOK_REQUIRE_S3=1)"; exit 1; fi; \
+		echo "note: no versitygw on PATH, the files package's S3 tests will skip (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0 to run them)"; }
+
+test: check-go check-browser check-s3
 	$(GO) test -race -count=1 -timeout=30m ./...
 
 bench: check-go

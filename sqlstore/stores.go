@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/rbac"
@@ -22,6 +23,7 @@ var (
 	_ audit.Store      = (*Audit)(nil)
 	_ notify.Store     = (*Notify)(nil)
 	_ notify.Outbox    = (*Outbox)(nil)
+	_ files.MetaStore  = (*Files)(nil)
 )
 
 // Tenants keeps groups, practices and their locations (tenant.Store).
@@ -51,3 +53,8 @@ type Notify struct{ *conn }
 // marking them sending, recording results and settling those left in doubt
 // (notify.Outbox).
 type Outbox struct{ *conn }
+
+// Files keeps the records of patients' files: name, content type, size and
+// the opaque key of the encrypted object in the blob bucket
+// (files.MetaStore).
+type Files struct{ *conn }
