@@ -4,7 +4,9 @@
 // A Store writes each file through gocloud.dev/blob: a local directory
 // ("file:///dir", for make run) or S3 ("s3://bucket?..."), opened with
 // OpenBucket. The bytes are sealed on the way with the practice's tink
-// streaming AEAD (AES256-GCM-HKDF in 1 MB segments, from Keys), with
+// streaming AEAD, which Keys hands out (a keyset of AES256-GCM-HKDF-1MB
+// keys: its primary key seals new files, its older keys still open old
+// ones, so a rotated practice key needs no rewrite of the objects), with
 // associated data binding the practice, the patient and the file ID, so an
 // object copied under another file's record, patient or practice does not
 // decrypt, and a truncated or altered object fails to open. Reading streams
