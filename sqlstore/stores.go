@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/identity"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
@@ -22,6 +23,7 @@ var (
 	_ audit.Store      = (*Audit)(nil)
 	_ notify.Store     = (*Notify)(nil)
 	_ notify.Outbox    = (*Outbox)(nil)
+	_ keys.Store       = (*Keys)(nil)
 )
 
 // Tenants keeps groups, practices and their locations (tenant.Store).
@@ -51,3 +53,7 @@ type Notify struct{ *conn }
 // marking them sending, recording results and settling those left in doubt
 // (notify.Outbox).
 type Outbox struct{ *conn }
+
+// Keys keeps the practices' keysets, wrapped by the master key, and the
+// marks of shredded practices (keys.Store).
+type Keys struct{ *conn }
