@@ -453,27 +453,45 @@ func (s *Service) load(ctx context.Context, op string, practice uuid.UUID) (*pra
 
 // create makes and stores practice's keysets.
 func (s *Service) create(ctx context.Context, op string, practice uuid.UUID) error {
-	mid, master, err := s.primary(ctx)
+	s.mu.Lock()
+	p := s.provider
+	s.mu.Unlock()
+	ws, err := NewKeysets(ctx, p, practice)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
+	}
+	return s.store.CreateKeysets(ctx, ws)
+}
+
+// NewKeysets makes a practice's new keysets (seal and index, at Version 1),
+// wrapped by p's primary master key, for Store.CreateKeysets. The Service
+// makes them on a practice's first use; this is for provisioning many
+// practices at once.
+func NewKeysets(ctx context.Context, p Provider, practice uuid.UUID) ([]*Wrapped, error) {
+	mid, master, err := p.Primary(ctx)
+	if err != nil {
+		return nil, err
 	}
 	seal, err := keyset.NewHandle(aead.AES256GCMKeyTemplate())
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return nil, err
 	}
 	index, err := keyset.NewHandle(prf.HMACSHA256PRFKeyTemplate())
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return nil, err
 	}
-	var ws []*Wrapped
-	for p, h := range map[Purpose]*keyset.Handle{PurposeSeal: seal, PurposeIndex: index} {
-		b, err := wrap(h, master, practice, p)
+	ws := make([]*Wrapped, 0, 2)
+	for _, k := range []struct {
+		p Purpose
+		h *keyset.Handle
+	}{{PurposeSeal, seal}, {PurposeIndex, index}} {
+		b, err := wrap(k.h, master, practice, k.p)
 		if err != nil {
-			return fmt.Errorf("%s: %w", op, err)
+			return nil, err
 		}
-		ws = append(ws, &Wrapped{Practice: practice, Purpose: p, MasterID: mid, Keyset: b, Version: 1})
+		ws = append(ws, &Wrapped{Practice: practice, Purpose: k.p, MasterID: mid, Keyset: b, Version: 1})
 	}
-	return s.store.CreateKeysets(ctx, ws)
+	return ws, nil
 }
 
 func (s *Service) remember(k *practiceKeys) {
