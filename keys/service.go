@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/carebook/carebook/errs"
@@ -222,7 +223,7 @@ func (s *Service) Rotate(ctx context.Context, practice uuid.UUID) error {
 }
 
 // rewrapPage is how many keysets RotateMaster re-wraps per statement.
-const rewrapPage = 500
+const rewrapPage = 2000
 
 // RotateMaster re-wraps every practice's keysets with next's primary master
 // key, then uses next from then on. It unwraps with the current provider,
@@ -251,19 +252,8 @@ func (s *Service) RotateMaster(ctx context.Context, next Provider) (int, error) 
 			if len(ws) == 0 {
 				break
 			}
-			for _, w := range ws {
-				m, err := unwrapWith.Master(ctx, w.MasterID)
-				if err != nil {
-					return total, fmt.Errorf("%s: the master key of practice %s's %s keyset: %w", op, w.Practice, w.Purpose, err)
-				}
-				h, err := readWrapped(w, m)
-				if err != nil {
-					return total, errs.Wrap(errs.KindInternal, op, fmt.Sprintf("practice %s's %s keyset does not unwrap", w.Practice, w.Purpose), err)
-				}
-				if w.Keyset, err = wrap(h, nmaster, w.Practice, w.Purpose); err != nil {
-					return total, fmt.Errorf("%s: %w", op, err)
-				}
-				w.MasterID = nid
+			if err := rewrapAll(ctx, op, ws, unwrapWith, nid, nmaster); err != nil {
+				return total, err
 			}
 			n, err := s.store.Rewrap(ctx, ws)
 			if err != nil {
@@ -284,6 +274,38 @@ func (s *Service) RotateMaster(ctx context.Context, next Provider) (int, error) 
 		// pass again over those still wrapped by an old master key.
 	}
 	return total, errs.Conflict(op, "keysets kept changing during the master-key rotation; run it again")
+}
+
+// rewrapAll unwraps ws with from's master keys and wraps them with master
+// (of ID id), spread over the CPUs: this is most of a master rotation's work.
+func rewrapAll(ctx context.Context, op string, ws []*Wrapped, from Provider, id string, master tink.AEAD) error {
+	workers := min(runtime.GOMAXPROCS(0), len(ws))
+	errc := make([]error, workers)
+	var wg sync.WaitGroup
+	for g := range workers {
+		wg.Go(func() {
+			for i := g; i < len(ws); i += workers {
+				w := ws[i]
+				m, err := from.Master(ctx, w.MasterID)
+				if err != nil {
+					errc[g] = fmt.Errorf("%s: the master key of practice %s's %s keyset: %w", op, w.Practice, w.Purpose, err)
+					return
+				}
+				h, err := readWrapped(w, m)
+				if err != nil {
+					errc[g] = errs.Wrap(errs.KindInternal, op, fmt.Sprintf("practice %s's %s keyset does not unwrap", w.Practice, w.Purpose), err)
+					return
+				}
+				if w.Keyset, err = wrap(h, master, w.Practice, w.Purpose); err != nil {
+					errc[g] = fmt.Errorf("%s: %w", op, err)
+					return
+				}
+				w.MasterID = id
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errc...)
 }
 
 // Shred destroys practice's keysets: nothing sealed for it opens again,

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -132,7 +133,19 @@ func (s *Keys) Rewrap(ctx context.Context, ws []*keys.Wrapped) (int, error) {
 		q.WriteString(row)
 		args = append(args, w.Practice, string(w.Purpose), w.Version, w.MasterID, w.Keyset)
 	}
-	q.WriteString(") AS d WHERE keysets.practice_id = d.column1 AND keysets.purpose = d.column2 AND keysets.version = d.column3")
+	// The range of the page's practices bounds the scan of keysets, so
+	// that each page reads its own rows only.
+	lo, hi := ws[0].Practice, ws[0].Practice
+	for _, w := range ws {
+		if bytes.Compare(w.Practice[:], lo[:]) < 0 {
+			lo = w.Practice
+		}
+		if bytes.Compare(w.Practice[:], hi[:]) > 0 {
+			hi = w.Practice
+		}
+	}
+	q.WriteString(") AS d WHERE keysets.practice_id BETWEEN ? AND ? AND keysets.practice_id = d.column1 AND keysets.purpose = d.column2 AND keysets.version = d.column3")
+	args = append(args, lo, hi)
 	res, err := s.idb(ctx).ExecContext(ctx, q.String(), args...)
 	if err != nil {
 		return 0, failure(op, "keyset", err)
