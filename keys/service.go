@@ -37,7 +37,7 @@ const IndexSize = 16
 const DefaultCacheSize = 1024
 
 // rotateAttempts bounds the retries of a rotation that lost a race.
-const rotateAttempts = 5
+const rotateAttempts = 10
 
 // Service seals and opens fields, makes blind indexes, and rotates and
 // shreds the practices' keys. It is safe for concurrent use. It keeps the
@@ -48,6 +48,11 @@ const rotateAttempts = 5
 // the process restarts.
 type Service struct {
 	store Store
+
+	// rotating serializes this Service's rotations, so that they do not
+	// race each other's optimistic updates; rotations of other processes
+	// still may, and are retried.
+	rotating sync.Mutex
 
 	mu       sync.Mutex // guards provider and the cache
 	provider Provider
@@ -171,6 +176,8 @@ func (s *Service) TruncatedIndex(ctx context.Context, practice uuid.UUID, name s
 // keyset is not rotated: every blind index would change with it.)
 func (s *Service) Rotate(ctx context.Context, practice uuid.UUID) error {
 	const op = "keys.Rotate"
+	s.rotating.Lock()
+	defer s.rotating.Unlock()
 	for range rotateAttempts {
 		if _, err := s.keys(ctx, op, practice, true); err != nil {
 			return err
@@ -230,7 +237,11 @@ const rewrapPage = 2000
 // which must hold the master key of every keyset not yet re-wrapped (after
 // a rotation cut short, pass a Rotating provider to New). It rewrites no
 // data, and it is idempotent: keysets already wrapped by next's primary are
-// skipped. It returns how many keysets it re-wrapped.
+// skipped. It returns how many keysets it re-wrapped. Other processes
+// sharing the store should run with Rotating{New: next, Old: ...} before it
+// starts, so that the keysets they make or rotate meanwhile are wrapped by
+// next too; a keyset wrapped by the old key after the pass is re-wrapped by
+// running RotateMaster again.
 func (s *Service) RotateMaster(ctx context.Context, next Provider) (int, error) {
 	const op = "keys.RotateMaster"
 	nid, nmaster, err := next.Primary(ctx)
