@@ -43,6 +43,7 @@ type Store struct {
 	Notify     *Notify     // notify.Store: settings, templates, consent, messages, webhooks
 	Outbox     *Outbox     // notify.Outbox: what the dispatcher claims and records
 	Files      *Files      // files.MetaStore: the records of patients' files
+	Keys       *Keys       // keys.Store: the practices' wrapped keysets
 }
 
 // conn is what every domain store shares: the pool, its dialect, and on
@@ -81,7 +82,7 @@ func newStore(db *bun.DB, d Dialect) *Store {
 		c.writer = make(chan struct{}, 1)
 	}
 	return &Store{conn: c, Tenants: &Tenants{c}, Scheduling: &Scheduling{c}, Identity: &Identity{c},
-		RBAC: &RBAC{c}, Audit: &Audit{c}, Notify: &Notify{c}, Outbox: &Outbox{c}, Files: &Files{c}}
+		RBAC: &RBAC{c}, Audit: &Audit{c}, Notify: &Notify{c}, Outbox: &Outbox{c}, Files: &Files{c}, Keys: &Keys{c}}
 }
 
 // Open connects to the database named by dsn:

@@ -4,6 +4,7 @@ import (
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/identity"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
@@ -24,6 +25,7 @@ var (
 	_ notify.Store     = (*Notify)(nil)
 	_ notify.Outbox    = (*Outbox)(nil)
 	_ files.MetaStore  = (*Files)(nil)
+	_ keys.Store       = (*Keys)(nil)
 )
 
 // Tenants keeps groups, practices and their locations (tenant.Store).
@@ -58,3 +60,7 @@ type Outbox struct{ *conn }
 // the opaque key of the encrypted object in the blob bucket
 // (files.MetaStore).
 type Files struct{ *conn }
+
+// Keys keeps the practices' keysets, wrapped by the master key, and the
+// marks of shredded practices (keys.Store).
+type Keys struct{ *conn }
