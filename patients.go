@@ -322,8 +322,7 @@ func (e *Engine) describeVisits(ctx context.Context, practice tenant.PracticeID,
 		}
 		active := a.Status == scheduling.StatusNew || a.Status == scheduling.StatusConfirmed
 		v.Upcoming = active && a.End.After(now)
-		// The rule of scheduling's checkCutoff, for patients.
-		v.ChangeClosed = v.Upcoming && now.Add(p.Policy.CancelCutoff).After(a.Start)
+		v.ChangeClosed = v.Upcoming && scheduling.PastCutoff(p.Policy.CancelCutoff, now, a.Start)
 		if v.Upcoming {
 			out.Upcoming = append(out.Upcoming, v)
 		} else {

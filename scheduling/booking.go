@@ -415,10 +415,18 @@ func lockedAppointment(ctx context.Context, tx Store, practice tenant.PracticeID
 	return tx.GetAppointment(ctx, practice, id)
 }
 
+// PastCutoff reports whether, at now, a visit starting at start is within
+// a cancellation cut-off (the practice's BookingPolicy.CancelCutoff), so
+// that its patient may no longer cancel or move it online (staff still
+// may).
+func PastCutoff(cutoff time.Duration, now, start time.Time) bool {
+	return now.Add(cutoff).After(start)
+}
+
 // checkCutoff refuses a patient's change to a visit that starts within the
 // practice's cancellation cut-off.
 func checkCutoff(op string, who actor.Actor, pol tenant.BookingPolicy, now time.Time, a *Appointment) error {
-	if who.Kind == actor.Patient && now.Add(pol.CancelCutoff).After(a.Start) {
+	if who.Kind == actor.Patient && PastCutoff(pol.CancelCutoff, now, a.Start) {
 		e := errs.E(errs.KindPreconditionFailed, op, "the visit starts within the practice's cancellation cut-off of "+pol.CancelCutoff.String()+"; please call the practice")
 		e.Field = "start"
 		return e
