@@ -41,12 +41,13 @@ func langOf(r *http.Request) string {
 	return "en"
 }
 
-// fsGlob lists the embedded templates matching pattern.
+// fsGlob lists the embedded pages matching pattern: not the shell nor the
+// partials, which are parsed into every page.
 func fsGlob(pattern string) ([]string, error) {
 	names, err := fs.Glob(templateFS, pattern)
 	out := names[:0]
 	for _, n := range names {
-		if !strings.HasSuffix(n, "/shell.html") {
+		if base := n[strings.LastIndexByte(n, '/')+1:]; base != "shell.html" && !strings.HasPrefix(base, "partial_") {
 			out = append(out, n)
 		}
 	}

@@ -19,9 +19,10 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// shell is the partial every page is parsed with: the header, its
-// navigation and the page's language (the layout's blocks).
-var shell = []string{"templates/shell.html"}
+// shell is the partials every page is parsed with: the header, its
+// navigation and the page's language (the layout's blocks), the form
+// fields, and the pieces that several pages share (partial_*.html).
+var shell = []string{"templates/shell.html", "templates/partial_*.html"}
 
 // allPages are every page of the package, parsed once.
 var allPages = func() refserver.Pages {
