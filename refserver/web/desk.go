@@ -62,6 +62,18 @@ type practiceFacts struct {
 	zones      map[uuid.UUID]*time.Location
 }
 
+// deskPage starts a front desk page titled title: its view, the practice
+// of its path and that practice's facts.
+func (s *pages) deskPage(r *http.Request, title string) (*view, tenant.PracticeID, *practiceFacts, error) {
+	v := s.newView(r, title)
+	pid, err := refserver.ParseID("practice", r.PathValue("practice"))
+	if err != nil {
+		return v, pid, nil, err
+	}
+	f, err := s.facts(r.Context(), pid)
+	return v, pid, f, err
+}
+
 // facts reads the practice's providers, locations, visit types and
 // resources.
 func (s *pages) facts(ctx context.Context, pid tenant.PracticeID) (*practiceFacts, error) {
@@ -227,12 +239,7 @@ type calendarRow struct {
 
 func (s *pages) showCalendar(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	v := s.newView(r, "desk.calendar.title")
-	pid, err := refserver.ParseID("practice", r.PathValue("practice"))
-	if err != nil {
-		return err
-	}
-	f, err := s.facts(ctx, pid)
+	v, pid, f, err := s.deskPage(r, "desk.calendar.title")
 	if err != nil {
 		return err
 	}
@@ -591,12 +598,7 @@ func (s *pages) showRequests(w http.ResponseWriter, r *http.Request) error {
 // requestsPage reads the queue: the practice's new requests, oldest first.
 func (s *pages) requestsPage(r *http.Request) (*requestsPage, error) {
 	ctx := r.Context()
-	v := s.newView(r, "desk.requests.title")
-	pid, err := refserver.ParseID("practice", r.PathValue("practice"))
-	if err != nil {
-		return nil, err
-	}
-	f, err := s.facts(ctx, pid)
+	v, pid, f, err := s.deskPage(r, "desk.requests.title")
 	if err != nil {
 		return nil, err
 	}
