@@ -16,8 +16,17 @@ import (
 type auditEntryRow struct {
 	bun.BaseModel `bun:"table:audit_entries,alias:ae"`
 
-	PracticeID   uuid.UUID  `bun:"practice_id,pk"`
-	Seq          int64      `bun:"seq,pk"`
+	PracticeID uuid.UUID `bun:"practice_id,pk"`
+	Seq        int64     `bun:"seq,pk"`
+	auditFields
+	PrevHash string `bun:"prev_hash"`
+	Hash     string `bun:"hash"`
+}
+
+// auditFields are the columns of an entry before it is sealed, which
+// audit_entries and audit_pending share (the ID is audit_pending's key
+// with the practice; its migration says so).
+type auditFields struct {
 	ID           uuid.UUID  `bun:"id"`
 	At           utcTime    `bun:"at"`
 	Actor        string     `bun:"actor"`
@@ -30,8 +39,12 @@ type auditEntryRow struct {
 	IP           string     `bun:"ip"`
 	UserAgent    string     `bun:"user_agent"`
 	RequestID    string     `bun:"request_id"`
-	PrevHash     string     `bun:"prev_hash"`
-	Hash         string     `bun:"hash"`
+}
+
+// auditFieldsOf are e's unsealed columns.
+func auditFieldsOf(e *audit.Entry) auditFields {
+	return auditFields{ID: e.ID, At: utc(e.At), Actor: e.Actor, Role: e.Role, Action: e.Action, ResourceType: e.ResourceType,
+		ResourceID: e.ResourceID, PatientID: e.PatientID, Outcome: string(e.Outcome), IP: e.IP, UserAgent: e.UserAgent, RequestID: e.RequestID}
 }
 
 func (r *auditEntryRow) entry() *audit.Entry {
@@ -123,24 +136,7 @@ func (s *Audit) Append(ctx context.Context, e *audit.Entry) error {
 			return failure(op, "practice", err)
 		}
 		e.Seal(head.Seq+1, head.Hash, head.At.Time())
-		row := &auditEntryRow{
-			PracticeID:   e.PracticeID,
-			Seq:          e.Seq,
-			ID:           e.ID,
-			At:           utc(e.At),
-			Actor:        e.Actor,
-			Role:         e.Role,
-			Action:       e.Action,
-			ResourceType: e.ResourceType,
-			ResourceID:   e.ResourceID,
-			PatientID:    e.PatientID,
-			Outcome:      string(e.Outcome),
-			IP:           e.IP,
-			UserAgent:    e.UserAgent,
-			RequestID:    e.RequestID,
-			PrevHash:     e.PrevHash,
-			Hash:         e.Hash,
-		}
+		row := &auditEntryRow{PracticeID: e.PracticeID, Seq: e.Seq, auditFields: auditFieldsOf(e), PrevHash: e.PrevHash, Hash: e.Hash}
 		db := s.idb(ctx)
 		stmts := db.NewInsert().Model(row).String() + ";\n" +
 			db.NewUpdate().Table("audit_heads").
@@ -156,19 +152,8 @@ func (s *Audit) Append(ctx context.Context, e *audit.Entry) error {
 type auditPendingRow struct {
 	bun.BaseModel `bun:"table:audit_pending,alias:ap"`
 
-	PracticeID   uuid.UUID  `bun:"practice_id,pk"`
-	ID           uuid.UUID  `bun:"id,pk"`
-	At           utcTime    `bun:"at"`
-	Actor        string     `bun:"actor"`
-	Role         string     `bun:"role"`
-	Action       string     `bun:"action"`
-	ResourceType string     `bun:"resource_type"`
-	ResourceID   string     `bun:"resource_id"`
-	PatientID    *uuid.UUID `bun:"patient_id"`
-	Outcome      string     `bun:"outcome"`
-	IP           string     `bun:"ip"`
-	UserAgent    string     `bun:"user_agent"`
-	RequestID    string     `bun:"request_id"`
+	PracticeID uuid.UUID `bun:"practice_id,pk"`
+	auditFields
 }
 
 // appendPending writes e to audit_pending, to be sealed at commit (see
@@ -177,21 +162,7 @@ type auditPendingRow struct {
 func (s *Audit) appendPending(ctx context.Context, e *audit.Entry) error {
 	const op = "sqlstore.Append"
 	e.At = e.At.UTC().Truncate(time.Microsecond)
-	row := &auditPendingRow{
-		PracticeID:   e.PracticeID,
-		ID:           e.ID,
-		At:           utc(e.At),
-		Actor:        e.Actor,
-		Role:         e.Role,
-		Action:       e.Action,
-		ResourceType: e.ResourceType,
-		ResourceID:   e.ResourceID,
-		PatientID:    e.PatientID,
-		Outcome:      string(e.Outcome),
-		IP:           e.IP,
-		UserAgent:    e.UserAgent,
-		RequestID:    e.RequestID,
-	}
+	row := &auditPendingRow{PracticeID: e.PracticeID, auditFields: auditFieldsOf(e)}
 	db := s.idb(ctx)
 	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
 		return failure(op, "audit entry", err)
