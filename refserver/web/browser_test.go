@@ -120,10 +120,33 @@ func (b *browser) open(path string) {
 	b.do(chromedp.Navigate(b.a.http.URL+path), chromedp.WaitVisible(chromedp.ID("main")))
 }
 
-// text is the visible text of the page's main part.
+// settled is true in a page whose main part is not the one a click left
+// (marked data-old), which has loaded and which no script is replacing.
+const settled = `document.readyState === "complete" && !document.body.hasAttribute("aria-busy") &&
+	document.getElementById("main") !== null && !("old" in document.getElementById("main").dataset)`
+
+// settle waits for the page a click led to: the script's swap of the main
+// part, or a full load when the form or link was not partial. A poll does
+// not survive a navigation, so one that a navigation cut short is polled
+// again in the new page (a click leads to at most a few navigations: a
+// post, its redirect).
+func (b *browser) settle() {
+	b.t.Helper()
+	var err error
+	for range 5 {
+		if err = chromedp.Do(b.ctx, chromedp.Poll[chromedp.Void](settled, chromedp.WithPollingTimeout(20*time.Second))); err == nil {
+			return
+		}
+	}
+	b.t.Fatalf("the page did not settle after the click: %v", err)
+}
+
+// text is the visible text of the page's main part, read in one
+// evaluation: a query by node would fail if the page changed between
+// finding the node and reading it.
 func (b *browser) text() string {
 	b.t.Helper()
-	return get(b, chromedp.Text(chromedp.ID("main")))
+	return get(b, chromedp.Evaluate[string](`document.getElementById("main").innerText`))
 }
 
 // path is the path (and query) the tab shows.
@@ -166,8 +189,8 @@ func (b *browser) click(sel string) {
 		clickIt = chromedp.Click(chromedp.Search(sel), chromedp.NodeVisible)
 	}
 	if b.js {
-		b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("main").dataset.old = "1"`),
-			clickIt, chromedp.WaitReady(chromedp.CSS(`#main:not([data-old])`)))
+		b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("main").dataset.old = "1"`), clickIt)
+		b.settle()
 		return
 	}
 	get(b, chromedp.WaitEvent(cdppage.LoadEventFired, func(cdppage.EventLoadEventFired) bool { return true }, clickIt))
