@@ -29,6 +29,34 @@ type Binding struct {
 
 func (b Binding) String() string { return b.Table + "." + b.Column + " of row " + b.Row }
 
+// Platform is the scope, in place of a practice, of what belongs to no
+// practice: accounts (their TOTP secrets) are the operator's, across
+// practices. It has its own keysets like a practice, and no practice has
+// its ID (uuid.Max, which no UUID generator makes).
+var Platform = uuid.Max
+
+// KeyID returns the ID of the key that sealed ciphertext (tink's prefix:
+// a version byte, then the key ID), or 0 for a ciphertext too short to
+// carry one. Stores keep it beside the ciphertext so that re-encryption
+// after a rotation finds the rows sealed with an older key.
+func KeyID(ciphertext []byte) uint32 {
+	if len(ciphertext) < 5 {
+		return 0
+	}
+	return binary.BigEndian.Uint32(ciphertext[1:5])
+}
+
+// PrimaryKeyID returns the ID of the key that seals practice's new values
+// now (what KeyID reads back from their ciphertexts), making the
+// practice's keysets on first use.
+func (s *Service) PrimaryKeyID(ctx context.Context, practice uuid.UUID) (uint32, error) {
+	k, err := s.keys(ctx, "keys.PrimaryKeyID", practice, true)
+	if err != nil {
+		return 0, err
+	}
+	return k.seal.KeysetInfo().GetPrimaryKeyId(), nil
+}
+
 // IndexSize is the length of a blind index token in bytes.
 const IndexSize = 16
 
@@ -410,7 +438,7 @@ func find(ws []*Wrapped, p Purpose) *Wrapped {
 // create is set and the practice has none.
 func (s *Service) keys(ctx context.Context, op string, practice uuid.UUID, create bool) (*practiceKeys, error) {
 	if practice == uuid.Nil {
-		return nil, errs.Invalid(op, "practice", "a practice ID is required")
+		return nil, errs.Invalid(op, "practice", "a practice ID (or Platform) is required")
 	}
 	s.mu.Lock()
 	if e, ok := s.byID[practice]; ok {
@@ -429,8 +457,23 @@ func (s *Service) keys(ctx context.Context, op string, practice uuid.UUID, creat
 	if err != nil {
 		return nil, err
 	}
-	s.remember(k)
+	s.keep(ctx, op, k)
 	return k, nil
+}
+
+// keep caches k, unless ctx carries a transaction: keys read or made in
+// one may roll back with it, and keys kept from a rolled-back transaction
+// would seal data that no other process (and no restart) could open. They
+// are loaded again, and cached, once the transaction has ended.
+func (s *Service) keep(ctx context.Context, op string, k *practiceKeys) {
+	if s.store.AfterTx(ctx, func(ctx context.Context) {
+		if fresh, err := s.load(ctx, op, k.practice); err == nil {
+			s.remember(fresh)
+		}
+	}) {
+		return
+	}
+	s.remember(k)
 }
 
 // errShredded marks the error of a shredded practice's keys.
@@ -443,7 +486,7 @@ func (s *Service) reload(ctx context.Context, op string, k *practiceKeys) (*prac
 	if err != nil {
 		return nil, err
 	}
-	s.remember(fresh)
+	s.keep(ctx, op, fresh)
 	return fresh, nil
 }
 

@@ -415,3 +415,52 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestRolledBackKeys: keys a practice's first seal makes inside a
+// transaction that then rolls back are not kept, since no other process
+// could open what they seal; after the rollback the practice gets keys
+// that the store holds, and another Service opens what they seal.
+func TestRolledBackKeys(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db *sqlstore.Store) {
+		ctx := context.Background()
+		m := master(t)
+		s := keys.New(db.Keys, m)
+		p := uuid.New()
+		rollback := fmt.Errorf("roll back")
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			if _, err := s.Seal(ctx, p, phone, []byte("lost")); err != nil {
+				return err
+			}
+			return rollback
+		})
+		if err != rollback {
+			t.Fatalf("InTx = %v", err)
+		}
+		ct := seal(t, s, p, phone, "kept")
+		open(t, keys.New(db.Keys, m), p, phone, ct, "kept")
+
+		// Keys made in a transaction that commits are cached once it has.
+		q := uuid.New()
+		var inTx []byte
+		if err := db.InTx(ctx, func(ctx context.Context) error {
+			var err error
+			inTx, err = s.Seal(ctx, q, phone, []byte("committed"))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		open(t, keys.New(db.Keys, m), q, phone, inTx, "committed")
+		if id, err := s.PrimaryKeyID(ctx, q); err != nil || id != keys.KeyID(inTx) || id == 0 {
+			t.Errorf("PrimaryKeyID = %d, %v; the ciphertext carries %d", id, err, keys.KeyID(inTx))
+		}
+		if err := s.Rotate(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		if id, _ := s.PrimaryKeyID(ctx, q); id == keys.KeyID(inTx) {
+			t.Errorf("PrimaryKeyID after Rotate = %d, the old key", id)
+		}
+		if got := keys.KeyID([]byte{1, 2}); got != 0 {
+			t.Errorf("KeyID(2 bytes) = %d", got)
+		}
+	})
+}

@@ -62,4 +62,9 @@ type Store interface {
 	// Shred deletes the practice's keysets and leaves its shredded mark. It
 	// is idempotent, and marks a practice that had no keysets too.
 	Shred(ctx context.Context, practice uuid.UUID) error
+	// AfterTx makes fn run once the transaction ctx carries has ended
+	// (committed or rolled back), with a context that carries none, and
+	// reports true; it reports false, and runs nothing, when ctx carries no
+	// transaction. The Service caches no keys read inside a transaction.
+	AfterTx(ctx context.Context, fn func(ctx context.Context)) bool
 }

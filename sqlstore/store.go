@@ -231,7 +231,13 @@ func (c *conn) runTx(ctx context.Context, st *txState, fn func(ctx context.Conte
 // inside it. It reports false, and runs nothing, when ctx carries no
 // transaction of s's database.
 func (s *Store) AfterTx(ctx context.Context, fn func(ctx context.Context)) bool {
-	st, ok := ctx.Value(txKey{s.conn}).(*txState)
+	return s.conn.AfterTx(ctx, fn)
+}
+
+// AfterTx makes fn run once the transaction in ctx has ended; see
+// Store.AfterTx.
+func (c *conn) AfterTx(ctx context.Context, fn func(ctx context.Context)) bool {
+	st, ok := ctx.Value(txKey{c}).(*txState)
 	if ok {
 		st.after = append(st.after, fn)
 	}
