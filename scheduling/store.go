@@ -3,6 +3,8 @@ package scheduling
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/carebook/carebook/tenant"
@@ -19,14 +21,46 @@ type ProviderFilter struct {
 }
 
 // PatientFilter narrows ListPatients. Zero fields do not filter.
+//
+// A store may keep patients' names and contact details sealed (sqlstore
+// does): it then finds them through blind indexes and filters what the
+// indexes let through after opening the candidates, so every filter means
+// exactly what it says here.
 type PatientFilter struct {
-	IDs   []PatientID
-	Name  string // case-insensitive prefix of the given or family name
-	Phone string // exact E.164
-	Email string // exact, lower-case
-	After *PatientID
-	Limit int
+	IDs  []PatientID
+	Name string // case-insensitive prefix of the given or family name
+	// FamilyName and BirthDate match exactly (the family name
+	// case-insensitively): the registry's identity match.
+	FamilyName string
+	BirthDate  string // YYYY-MM-DD
+	Phone      string // exact E.164
+	Email      string // exact, lower-case
+	After      *PatientID
+	Limit      int
 }
+
+// Matches reports whether p passes f, as ListPatients applies it (After
+// and Limit aside, which page rather than filter).
+func (f PatientFilter) Matches(p *Patient) bool {
+	if len(f.IDs) > 0 && !slices.Contains(f.IDs, p.ID) {
+		return false
+	}
+	if f.Name != "" {
+		name := nameKey(f.Name)
+		if !strings.HasPrefix(nameKey(p.GivenName), name) && !strings.HasPrefix(nameKey(p.FamilyName), name) {
+			return false
+		}
+	}
+	if f.FamilyName != "" && nameKey(f.FamilyName) != nameKey(p.FamilyName) {
+		return false
+	}
+	return (f.BirthDate == "" || f.BirthDate == p.BirthDate) && (f.Phone == "" || f.Phone == p.Phone) &&
+		(f.Email == "" || f.Email == p.Email)
+}
+
+// nameKey is a name as the name filters compare it: trimmed, in Unicode
+// lower case.
+func nameKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // BlockFilter narrows ListBlocks. Zero fields do not filter.
 type BlockFilter struct {
@@ -111,7 +145,8 @@ type Store interface {
 	// UpdatePatient replaces every field of the stored patient but ID,
 	// PracticeID and CreatedAt.
 	UpdatePatient(ctx context.Context, p *Patient) error
-	// ListPatients returns patients by family name, given name, then ID.
+	// ListPatients returns patients in ID order: After (an ID) and Limit
+	// page through them.
 	ListPatients(ctx context.Context, practice tenant.PracticeID, f PatientFilter) ([]*Patient, error)
 
 	CreateVisitType(ctx context.Context, v *VisitType) error

@@ -10,6 +10,7 @@ import (
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -314,27 +315,24 @@ func (s *Notify) ConsentHistory(ctx context.Context, practice tenant.PracticeID,
 
 // factsRow is one row of factsQuery.
 type factsRow struct {
-	PracticeID     uuid.UUID `bun:"practice_id"`
-	PracticeName   string    `bun:"practice_name"`
-	AppointmentID  uuid.UUID `bun:"appointment_id"`
-	Status         string    `bun:"status"`
-	Start          utcTime   `bun:"start_at"`
-	End            utcTime   `bun:"end_at"`
-	PatientID      uuid.UUID `bun:"patient_id"`
-	GivenName      string    `bun:"given_name"`
-	FamilyName     string    `bun:"family_name"`
-	Phone          string    `bun:"phone"`
-	Email          string    `bun:"email"`
-	Language       string    `bun:"language"`
-	ProviderGiven  string    `bun:"provider_given"`
-	ProviderFamily string    `bun:"provider_family"`
-	VisitTypeName  string    `bun:"visit_type_name"`
-	LocationName   string    `bun:"location_name"`
-	LocationZone   string    `bun:"location_zone"`
-	Line1          string    `bun:"line1"`
-	Line2          string    `bun:"line2"`
-	City           string    `bun:"city"`
-	CancelCutoffUS micros    `bun:"cancel_cutoff_us"`
+	PracticeID    uuid.UUID `bun:"practice_id"`
+	PracticeName  string    `bun:"practice_name"`
+	AppointmentID uuid.UUID `bun:"appointment_id"`
+	Status        string    `bun:"status"`
+	Start         utcTime   `bun:"start_at"`
+	End           utcTime   `bun:"end_at"`
+	PatientID     uuid.UUID `bun:"patient_id"`
+	sealedPatient
+	Language       string `bun:"language"`
+	ProviderGiven  string `bun:"provider_given"`
+	ProviderFamily string `bun:"provider_family"`
+	VisitTypeName  string `bun:"visit_type_name"`
+	LocationName   string `bun:"location_name"`
+	LocationZone   string `bun:"location_zone"`
+	Line1          string `bun:"line1"`
+	Line2          string `bun:"line2"`
+	City           string `bun:"city"`
+	CancelCutoffUS micros `bun:"cancel_cutoff_us"`
 	prefsRow
 	HasSettings     bool            `bun:"has_settings"`
 	ReminderOffsets jsonList[int64] `bun:"settings_reminder_offsets_us"`
@@ -352,7 +350,7 @@ type factsRow struct {
 // settings (as Preferences and Settings read them) in one statement; the
 // caller adds the WHERE conditions on a (the appointment) after it.
 const factsQuery = `SELECT a.practice_id, pr.name AS practice_name, pr.cancel_cutoff_us, a.id AS appointment_id, a.status,
-	a.start_at, a.end_at, a.patient_id, pt.given_name, pt.family_name, pt.phone, pt.email, pt.language,
+	a.start_at, a.end_at, a.patient_id, pt.sealed, pt.given_name, pt.family_name, pt.birth_date, pt.phone, pt.email, pt.language,
 	pv.given_name AS provider_given, pv.family_name AS provider_family, vt.name AS visit_type_name,
 	COALESCE(l.name, '') AS location_name, COALESCE(l.time_zone, '') AS location_zone,
 	COALESCE(l.line1, '') AS line1, COALESCE(l.line2, '') AS line2, COALESCE(l.city, '') AS city,
@@ -373,7 +371,12 @@ LEFT JOIN notify_preferences AS np ON np.practice_id = a.practice_id AND np.pati
 LEFT JOIN notify_settings AS ns ON ns.practice_id = a.practice_id
 WHERE a.practice_id = ? `
 
-func (r *factsRow) facts() *notify.Facts {
+// facts returns the row's facts, the patient's sealed fields opened.
+func (r *factsRow) facts(ctx context.Context, c *conn, op string) (*notify.Facts, error) {
+	phi, err := r.open(ctx, c, op, r.PracticeID, r.PatientID)
+	if err != nil {
+		return nil, err
+	}
 	prefs, set := r.preferences(r.PracticeID, r.PatientID), r.settings()
 	return &notify.Facts{
 		PracticeID:     r.PracticeID,
@@ -383,10 +386,10 @@ func (r *factsRow) facts() *notify.Facts {
 		Start:          r.Start.Time(),
 		End:            r.End.Time(),
 		PatientID:      r.PatientID,
-		GivenName:      r.GivenName,
-		FamilyName:     r.FamilyName,
-		Phone:          r.Phone,
-		Email:          r.Email,
+		GivenName:      phi.GivenName,
+		FamilyName:     phi.FamilyName,
+		Phone:          phi.Phone,
+		Email:          phi.Email,
 		Language:       r.Language,
 		ProviderName:   joinNonEmpty(" ", r.ProviderGiven, r.ProviderFamily),
 		VisitTypeName:  r.VisitTypeName,
@@ -397,7 +400,7 @@ func (r *factsRow) facts() *notify.Facts {
 		CancelCutoff:   r.CancelCutoffUS.Duration(),
 		Preferences:    &prefs,
 		Settings:       &set,
-	}
+	}, nil
 }
 
 // settings converts the practice's settings row, or returns
@@ -415,6 +418,7 @@ func (r *factsRow) settings() notify.Settings {
 // query; KindNotFound if the appointment is not the practice's. The
 // provider's name is "given family"; the street is line 1, then line 2.
 func (s *Notify) AppointmentFacts(ctx context.Context, practice tenant.PracticeID, appointment uuid.UUID) (*notify.Facts, error) {
+	const op = "sqlstore.AppointmentFacts"
 	var row factsRow
 	var err error
 	if s.dialect == Postgres {
@@ -423,9 +427,9 @@ func (s *Notify) AppointmentFacts(ctx context.Context, practice tenant.PracticeI
 		err = s.idb(ctx).NewRaw(factsQuery+`AND a.id = ?`, practice, appointment).Scan(ctx, &row)
 	}
 	if err != nil {
-		return nil, failure("sqlstore.AppointmentFacts", "appointment", err)
+		return nil, failure(op, "appointment", err)
 	}
-	return row.facts(), nil
+	return row.facts(ctx, s.conn, op)
 }
 
 // pgFactsQuery is AppointmentFacts' query on PostgreSQL, of fixed text (see
@@ -449,7 +453,8 @@ func (s *Notify) pgAppointmentFacts(ctx context.Context, practice tenant.Practic
 		return sql.ErrNoRows
 	}
 	if err := rows.Scan(&row.PracticeID, &row.PracticeName, &row.CancelCutoffUS, &row.AppointmentID, &row.Status,
-		&row.Start, &row.End, &row.PatientID, &row.GivenName, &row.FamilyName, &row.Phone, &row.Email, &row.Language,
+		&row.Start, &row.End, &row.PatientID, &row.Sealed, &row.patientPHI.GivenName, &row.patientPHI.FamilyName, &row.patientPHI.BirthDate,
+		&row.patientPHI.Phone, &row.patientPHI.Email, &row.Language,
 		&row.ProviderGiven, &row.ProviderFamily, &row.VisitTypeName,
 		&row.LocationName, &row.LocationZone, &row.Line1, &row.Line2, &row.City,
 		&row.prefsRow.SMS, &row.prefsRow.Email, &row.prefsRow.SMSOptOut, &row.prefsRow.Language, &row.prefsRow.Marketing, &row.prefsRow.UpdatedAt,
@@ -473,17 +478,23 @@ func (s *Notify) NextAppointment(ctx context.Context, practice tenant.PracticeID
 ORDER BY a.start_at, a.id LIMIT 1`, practice, bun.List(patients), utc(after)).Scan(ctx, &row); err != nil {
 		return nil, failure(op, "appointment", err)
 	}
-	return row.facts(), nil
+	return row.facts(ctx, s.conn, op)
 }
 
 // PatientsByPhone returns the IDs of the practice's patients with that
 // phone, in ID order.
 func (s *Notify) PatientsByPhone(ctx context.Context, practice tenant.PracticeID, phone string) ([]uuid.UUID, error) {
+	const op = "sqlstore.PatientsByPhone"
 	out := []uuid.UUID{}
-	if err := s.idb(ctx).NewSelect().Table("patients").Column("id").
-		Where("practice_id = ? AND phone = ?", practice, phone).OrderExpr("id").
-		Scan(ctx, &out); err != nil {
-		return nil, failure("sqlstore.PatientsByPhone", "patient", err)
+	if phone == "" {
+		return out, nil
+	}
+	ps, err := (&Scheduling{s.conn}).ListPatients(ctx, practice, scheduling.PatientFilter{Phone: phone})
+	if err != nil {
+		return nil, errs.Wrap(errs.KindOf(err), op, "cannot find the patients of the phone", err)
+	}
+	for _, p := range ps {
+		out = append(out, p.ID)
 	}
 	return out, nil
 }
@@ -497,21 +508,18 @@ func (s *Notify) MarketingAudience(ctx context.Context, practice tenant.Practice
 	var reach string
 	switch ch {
 	case notify.SMS:
-		reach = "p.phone <> '' AND NOT np.sms_opt_out"
+		reach = "(p.phone_index IS NOT NULL OR p.sealed IS NULL AND p.phone <> '') AND NOT np.sms_opt_out"
 	case notify.Email:
-		reach = "p.email <> ''"
+		reach = "(p.email_index IS NOT NULL OR p.sealed IS NULL AND p.email <> '')"
 	default:
 		return nil, errs.Invalid(op, "channel", "campaigns go by SMS or email")
 	}
 	rows := []struct {
-		PatientID  uuid.UUID `bun:"patient_id"`
-		GivenName  string    `bun:"given_name"`
-		FamilyName string    `bun:"family_name"`
-		Phone      string    `bun:"phone"`
-		Email      string    `bun:"email"`
-		Language   string    `bun:"language"`
+		PatientID uuid.UUID `bun:"patient_id"`
+		sealedPatient
+		Language string `bun:"language"`
 	}{}
-	q := `SELECT p.id AS patient_id, p.given_name, p.family_name, p.phone, p.email,
+	q := `SELECT p.id AS patient_id, p.sealed, p.given_name, p.family_name, p.birth_date, p.phone, p.email,
 	CASE WHEN np.language <> '' THEN np.language ELSE p.language END AS language
 FROM notify_preferences AS np
 JOIN patients AS p ON p.practice_id = np.practice_id AND p.id = np.patient_id
@@ -527,8 +535,12 @@ ORDER BY np.patient_id`
 	}
 	out := make([]notify.Recipient, len(rows))
 	for i, r := range rows {
-		out[i] = notify.Recipient{PatientID: r.PatientID, GivenName: r.GivenName, FamilyName: r.FamilyName,
-			Phone: r.Phone, Email: r.Email, Language: r.Language}
+		phi, err := r.open(ctx, s.conn, op, practice, r.PatientID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = notify.Recipient{PatientID: r.PatientID, GivenName: phi.GivenName, FamilyName: phi.FamilyName,
+			Phone: phi.Phone, Email: phi.Email, Language: r.Language}
 	}
 	return out, nil
 }

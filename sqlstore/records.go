@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
@@ -180,124 +179,6 @@ func (s *Scheduling) ListResources(ctx context.Context, practice tenant.Practice
 	out := make([]*scheduling.Resource, len(rows))
 	for i := range rows {
 		out[i] = rows[i].resource()
-	}
-	return out, nil
-}
-
-type patientRow struct {
-	bun.BaseModel `bun:"table:patients,alias:pt"`
-
-	PracticeID uuid.UUID `bun:"practice_id,pk"`
-	ID         uuid.UUID `bun:"id,pk"`
-	GivenName  string    `bun:"given_name"`
-	FamilyName string    `bun:"family_name"`
-	GivenKey   string    `bun:"given_key"`
-	FamilyKey  string    `bun:"family_key"`
-	BirthDate  string    `bun:"birth_date"`
-	Phone      string    `bun:"phone"`
-	Email      string    `bun:"email"`
-	Language   string    `bun:"language"`
-	CreatedAt  utcTime   `bun:"created_at"`
-	UpdatedAt  utcTime   `bun:"updated_at"`
-}
-
-func newPatientRow(p *scheduling.Patient) *patientRow {
-	return &patientRow{
-		PracticeID: p.PracticeID,
-		ID:         p.ID,
-		GivenName:  p.GivenName,
-		FamilyName: p.FamilyName,
-		GivenKey:   strings.ToLower(p.GivenName),
-		FamilyKey:  strings.ToLower(p.FamilyName),
-		BirthDate:  p.BirthDate,
-		Phone:      p.Phone,
-		Email:      p.Email,
-		Language:   p.Language,
-		CreatedAt:  utc(p.CreatedAt),
-		UpdatedAt:  utc(p.UpdatedAt),
-	}
-}
-
-func (r *patientRow) patient() *scheduling.Patient {
-	return &scheduling.Patient{
-		ID:         r.ID,
-		PracticeID: r.PracticeID,
-		GivenName:  r.GivenName,
-		FamilyName: r.FamilyName,
-		BirthDate:  r.BirthDate,
-		Phone:      r.Phone,
-		Email:      r.Email,
-		Language:   r.Language,
-		CreatedAt:  r.CreatedAt.Time(),
-		UpdatedAt:  r.UpdatedAt.Time(),
-	}
-}
-
-// CreatePatient stores p as given.
-func (s *Scheduling) CreatePatient(ctx context.Context, p *scheduling.Patient) error {
-	_, err := s.idb(ctx).NewInsert().Model(newPatientRow(p)).Exec(ctx)
-	return failure("sqlstore.CreatePatient", "patient", err)
-}
-
-// GetPatient returns patient id of practice, or KindNotFound.
-func (s *Scheduling) GetPatient(ctx context.Context, practice tenant.PracticeID, id scheduling.PatientID) (*scheduling.Patient, error) {
-	var row patientRow
-	if err := s.idb(ctx).NewSelect().Model(&row).
-		Where("pt.practice_id = ? AND pt.id = ?", practice, id).Scan(ctx); err != nil {
-		return nil, failure("sqlstore.GetPatient", "patient", err)
-	}
-	return row.patient(), nil
-}
-
-// UpdatePatient replaces every field of the stored patient but ID,
-// PracticeID and CreatedAt; KindNotFound if there is none.
-func (s *Scheduling) UpdatePatient(ctx context.Context, p *scheduling.Patient) error {
-	res, err := s.idb(ctx).NewUpdate().Model(newPatientRow(p)).
-		Column("given_name", "family_name", "given_key", "family_key", "birth_date",
-			"phone", "email", "language", "updated_at").
-		WherePK().Exec(ctx)
-	return affected("sqlstore.UpdatePatient", "patient", res, err)
-}
-
-// likePrefix returns a LIKE pattern, with escape character '!', that matches
-// strings starting with p.
-func likePrefix(p string) string {
-	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
-	return r.Replace(p) + "%"
-}
-
-// ListPatients returns the patients of practice that pass f, by family name,
-// given name, then ID. The name filter is a case-insensitive prefix (Unicode
-// lower case, computed by the store) of the given or family name.
-func (s *Scheduling) ListPatients(ctx context.Context, practice tenant.PracticeID, f scheduling.PatientFilter) ([]*scheduling.Patient, error) {
-	var rows []patientRow
-	q := s.idb(ctx).NewSelect().Model(&rows).Where("pt.practice_id = ?", practice)
-	if len(f.IDs) > 0 {
-		q = q.Where("pt.id IN (?)", bun.List(f.IDs))
-	}
-	if f.Name != "" {
-		pat := likePrefix(strings.ToLower(f.Name))
-		q = q.Where("(pt.given_key LIKE ? ESCAPE '!' OR pt.family_key LIKE ? ESCAPE '!')", pat, pat)
-	}
-	if f.Phone != "" {
-		q = q.Where("pt.phone = ?", f.Phone)
-	}
-	if f.Email != "" {
-		q = q.Where("pt.email = ?", f.Email)
-	}
-	if f.After != nil {
-		q = q.Where("pt.id > ?", *f.After)
-	}
-	q = q.OrderExpr("pt.family_name, pt.given_name, pt.id")
-	if f.Limit > 0 {
-		q = q.Limit(int64(f.Limit))
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, failure("sqlstore.ListPatients", "patient", err)
-	}
-	out := make([]*scheduling.Patient, len(rows))
-	for i := range rows {
-		out[i] = rows[i].patient()
 	}
 	return out, nil
 }

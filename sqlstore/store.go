@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/keys"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
@@ -53,6 +54,10 @@ type Store struct {
 type conn struct {
 	db      *bun.DB
 	dialect Dialect
+	// sealer seals and opens protected health information and makes its
+	// blind indexes, with the master key given to Open (WithMasterKey).
+	// nil without one: then every write or read of a sealed column fails.
+	sealer *keys.Service
 	// writer, on SQLite, admits one transaction of the process at a time:
 	// writers wait their turn here, in order, rather than poll SQLite's
 	// write lock under its busy timeout, where an unlucky one can wait
@@ -75,15 +80,45 @@ type txState struct {
 // writerWait bounds how long a SQLite transaction waits for its turn.
 const writerWait = time.Minute
 
+// Option configures a Store opened by Open or OpenDB.
+type Option func(*options)
+
+type options struct {
+	master  keys.Provider
+	keyOpts []keys.Option
+}
+
+// WithMasterKey gives the master key that wraps the practices' keysets,
+// which seal protected health information at rest (names, contact details,
+// message bodies, TOTP secrets). Without it the store opens, but writing
+// or reading any sealed column fails with KindInternal: carebook never
+// keeps such data in clear. opts tune the store's keys.Service.
+func WithMasterKey(p keys.Provider, opts ...keys.Option) Option {
+	return func(o *options) { o.master, o.keyOpts = p, opts }
+}
+
 // newStore returns the Store of db in dialect d.
-func newStore(db *bun.DB, d Dialect) *Store {
+func newStore(db *bun.DB, d Dialect, opts []Option) *Store {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	c := &conn{db: db, dialect: d}
 	if d == SQLite {
 		c.writer = make(chan struct{}, 1)
 	}
-	return &Store{conn: c, Tenants: &Tenants{c}, Scheduling: &Scheduling{c}, Identity: &Identity{c},
+	s := &Store{conn: c, Tenants: &Tenants{c}, Scheduling: &Scheduling{c}, Identity: &Identity{c},
 		RBAC: &RBAC{c}, Audit: &Audit{c}, Notify: &Notify{c}, Outbox: &Outbox{c}, Files: &Files{c}, Keys: &Keys{c}}
+	if o.master != nil {
+		c.sealer = keys.New(s.Keys, o.master, o.keyOpts...)
+	}
+	return s
 }
+
+// Sealer returns the keys.Service that seals the store's protected health
+// information (for rotation and shredding), or nil if the store was opened
+// without a master key.
+func (s *Store) Sealer() *keys.Service { return s.conn.sealer }
 
 // Open connects to the database named by dsn:
 //
@@ -97,7 +132,7 @@ func newStore(db *bun.DB, d Dialect) *Store {
 //     the DSN are passed to the driver after these defaults.
 //
 // Open checks the connection but does not migrate; call Migrate.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	const op = "sqlstore.Open"
 	var (
 		sqldb *sql.DB
@@ -131,14 +166,14 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	return newStore(db, d), nil
+	return newStore(db, d, opts), nil
 }
 
 // OpenDB returns a Store over db, whose dialect must be PostgreSQL or SQLite.
 // The caller keeps the responsibility for configuring db: on SQLite, the
 // connection must have foreign keys on, a busy timeout, and transactions that
 // begin IMMEDIATE, or concurrent bookings may fail or overlap.
-func OpenDB(db *bun.DB) (*Store, error) {
+func OpenDB(db *bun.DB, opts ...Option) (*Store, error) {
 	var d Dialect
 	switch db.Dialect().Name() {
 	case dialect.PG:
@@ -148,7 +183,7 @@ func OpenDB(db *bun.DB) (*Store, error) {
 	default:
 		return nil, errs.Invalid("sqlstore.OpenDB", "db", "unsupported dialect "+db.Dialect().Name().String())
 	}
-	return newStore(db, d), nil
+	return newStore(db, d, opts), nil
 }
 
 // Close closes the database.

@@ -133,11 +133,14 @@ func testListPatients(e *env) {
 	p4 := mk(1, "Dan", "Taylor", "+12025550104", "dan@example.com")
 	p5 := mk(5, "Eve", "Smith", "+12025550105", "")
 	p6 := mk(3, "Anna", "Smith", "+12025550101", "anna.smith@example.com")
+	p5.BirthDate = "1990-07-04"
+	e.ok(e.s.UpdatePatient(e.ctx, p5), "UpdatePatient")
 	foreign := e.mustPatient(q.ID, func(v *scheduling.Patient) {
 		v.GivenName, v.FamilyName, v.Phone, v.Email = "Sam", "Smith", "+12025550104", "dan@example.com"
 	})
 	ptr := func(u uuid.UUID) *uuid.UUID { return &u }
-	all := []*scheduling.Patient{p2, p1, p6, p5, p3, p4}
+	all := []*scheduling.Patient{p3, p4, p1, p6, p2, p5}
+	born := p1.BirthDate
 
 	cases := []struct {
 		name string
@@ -146,10 +149,12 @@ func testListPatients(e *env) {
 	}{
 		{"All", scheduling.PatientFilter{}, all},
 		{"IDs", scheduling.PatientFilter{IDs: []uuid.UUID{p4.ID, p3.ID, foreign.ID}}, []*scheduling.Patient{p3, p4}},
-		{"NamePrefixFamilyOrGiven", scheduling.PatientFilter{Name: "smi"}, []*scheduling.Patient{p2, p1, p6, p5, p3}},
+		{"NamePrefixFamilyOrGiven", scheduling.PatientFilter{Name: "smi"}, []*scheduling.Patient{p3, p1, p6, p2, p5}},
+		{"NameOneLetter", scheduling.PatientFilter{Name: "S"}, []*scheduling.Patient{p3, p1, p6, p2, p5}},
 		{"NameUpperCase", scheduling.PatientFilter{Name: "SMITHS"}, []*scheduling.Patient{p3}},
 		{"NameGiven", scheduling.PatientFilter{Name: "an"}, []*scheduling.Patient{p1, p6}},
 		{"NameWhole", scheduling.PatientFilter{Name: "Taylor"}, []*scheduling.Patient{p4}},
+		{"NameSpacesAround", scheduling.PatientFilter{Name: " tay "}, []*scheduling.Patient{p4}},
 		{"NameIsPrefixNotInfix", scheduling.PatientFilter{Name: "mith"}, nil},
 		{"NamePercentIsLiteral", scheduling.PatientFilter{Name: "%"}, nil},
 		{"NameUnderscoreIsLiteral", scheduling.PatientFilter{Name: "_mith"}, nil},
@@ -158,10 +163,16 @@ func testListPatients(e *env) {
 		{"Email", scheduling.PatientFilter{Email: "dan@example.com"}, []*scheduling.Patient{p4}},
 		{"EmailIsExact", scheduling.PatientFilter{Email: "anna"}, nil},
 		{"NameAndPhone", scheduling.PatientFilter{Name: "eve", Phone: "+12025550105"}, []*scheduling.Patient{p5}},
-		{"After", scheduling.PatientFilter{After: ptr(id[2])}, []*scheduling.Patient{p2, p6, p5}},
-		{"Limit", scheduling.PatientFilter{Limit: 3}, []*scheduling.Patient{p2, p1, p6}},
-		{"NameAndLimit", scheduling.PatientFilter{Name: "smith", Limit: 2}, []*scheduling.Patient{p1, p6}},
-		{"AfterAndLimit", scheduling.PatientFilter{After: ptr(id[0]), Limit: 2}, []*scheduling.Patient{p2, p1}},
+		{"FamilyNameAndBirthDate", scheduling.PatientFilter{FamilyName: "SMITH", BirthDate: born}, []*scheduling.Patient{p1, p6}},
+		{"FamilyNameIsExact", scheduling.PatientFilter{FamilyName: "Smi", BirthDate: born}, nil},
+		{"BirthDateOtherPatient", scheduling.PatientFilter{FamilyName: "Smith", BirthDate: "1990-07-04"}, []*scheduling.Patient{p5}},
+		{"NameAndBirthDate", scheduling.PatientFilter{Name: "sm", BirthDate: "1990-07-04"}, []*scheduling.Patient{p5}},
+		{"BirthDateAlone", scheduling.PatientFilter{BirthDate: "1990-07-04"}, []*scheduling.Patient{p5}},
+		{"After", scheduling.PatientFilter{After: ptr(id[2])}, []*scheduling.Patient{p6, p2, p5}},
+		{"Limit", scheduling.PatientFilter{Limit: 3}, []*scheduling.Patient{p3, p4, p1}},
+		{"NameAndLimit", scheduling.PatientFilter{Name: "smith", Limit: 2}, []*scheduling.Patient{p3, p1}},
+		{"NameAfterAndLimit", scheduling.PatientFilter{Name: "smith", After: ptr(id[2]), Limit: 2}, []*scheduling.Patient{p6, p5}},
+		{"AfterAndLimit", scheduling.PatientFilter{After: ptr(id[0]), Limit: 2}, []*scheduling.Patient{p4, p1}},
 	}
 	for _, tc := range cases {
 		e.t.Run(tc.name, func(t *testing.T) {

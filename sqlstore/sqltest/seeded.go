@@ -57,7 +57,7 @@ func Seeded(t testing.TB, name string, version int, seed func(ctx context.Contex
 
 func open(t testing.TB, dsn string) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(context.Background(), dsn)
+	s, err := sqlstore.Open(context.Background(), dsn, sqlstore.WithMasterKey(MasterKey()))
 	if err != nil {
 		t.Fatalf("sqltest: open PostgreSQL: %v", err)
 	}

@@ -11,10 +11,12 @@
 package sqltest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	_ "embed" // the test master key
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -26,9 +28,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/tink-crypto/tink-go/v2/insecurecleartextkeyset"
+	"github.com/tink-crypto/tink-go/v2/keyset"
 )
 
 // Environment variables read by Postgres.
@@ -37,13 +42,34 @@ const (
 	EnvRequirePostgres = "CAREBOOK_REQUIRE_POSTGRES"
 )
 
+// testMaster is the master key of every test store: one fixed key, in
+// clear in this file's package, so that a seeded database kept between runs
+// (Seeded) opens with it again. It protects nothing: it is for tests only.
+//
+//go:embed testmaster.json
+var testMaster []byte
+
+// MasterKey returns the tests' master key (see testMaster), with which
+// SQLite, Postgres and Seeded open their stores.
+var MasterKey = sync.OnceValue(func() keys.Provider {
+	h, err := insecurecleartextkeyset.Read(keyset.NewJSONReader(bytes.NewReader(testMaster)))
+	if err != nil {
+		panic("sqltest: the test master key: " + err.Error())
+	}
+	p, err := keys.NewStatic(h)
+	if err != nil {
+		panic("sqltest: the test master key: " + err.Error())
+	}
+	return p
+})
+
 // SQLite returns a migrated Store on a new SQLite file in t.TempDir(),
 // closed at t.Cleanup.
 func SQLite(t testing.TB) *sqlstore.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "carebook.db"))
+	s, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "carebook.db"), sqlstore.WithMasterKey(MasterKey()))
 	if err != nil {
 		t.Fatalf("sqltest: open SQLite: %v", err)
 	}
@@ -75,7 +101,7 @@ func Postgres(t testing.TB) *sqlstore.Store {
 	dsn := PostgresDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s, err := sqlstore.Open(ctx, dsn)
+	s, err := sqlstore.Open(ctx, dsn, sqlstore.WithMasterKey(MasterKey()))
 	if err != nil {
 		t.Fatalf("sqltest: open PostgreSQL: %v", err)
 	}
