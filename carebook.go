@@ -12,6 +12,7 @@ import (
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/identity"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
@@ -27,6 +28,12 @@ type Config struct {
 	DSN string
 	// Migrate runs the embedded migrations when the engine opens.
 	Migrate bool
+	// MasterKey wraps the practices' keys, which seal protected health
+	// information at rest: patients' names and contact details, message
+	// bodies, TOTP secrets. Required. keys.OpenFile keeps one in a local
+	// file (back it up with the database: without it nothing sealed can
+	// be read again); production uses a KMS-backed keys.Provider.
+	MasterKey keys.Provider
 }
 
 // Engine is carebook with its default adapters. Its services are safe for
@@ -44,6 +51,11 @@ type Engine struct {
 	// Notify writes messages to the outbox (in the transaction of the
 	// appointment change that causes them) and answers patients' replies.
 	Notify *notify.Service
+	// Keys seals what the Engine keeps of protected health information and
+	// rotates or shreds each practice's keys; nil when the store was opened
+	// without a master key (NewWithStore), and then nothing sealed can be
+	// written or read.
+	Keys   *keys.Service
 	Clock  clock.Clock
 	IDs    clock.IDSource
 	Logger *slog.Logger
@@ -52,6 +64,10 @@ type Engine struct {
 	observers      []scheduling.Observer
 	store          *sqlstore.Store
 	links          *notify.Links
+	// deriveLinks, set by WithLinks(nil, linksURL), signs links with a key
+	// derived from the master key.
+	deriveLinks bool
+	linksURL    string
 	// optErr is an option's error, returned by New.
 	optErr error
 }
@@ -79,7 +95,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Engine, error) {
 	if cfg.DSN == "" {
 		return nil, errors.New("carebook: Config.DSN is required")
 	}
-	st, err := sqlstore.Open(ctx, cfg.DSN)
+	if cfg.MasterKey == nil {
+		return nil, errors.New("carebook: Config.MasterKey is required: it seals patients' data at rest (keys.OpenFile keeps one in a local file)")
+	}
+	st, err := sqlstore.Open(ctx, cfg.DSN, sqlstore.WithMasterKey(cfg.MasterKey))
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +117,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Engine, error) {
 }
 
 // NewWithStore wires the services over an open store, which the Engine then
-// owns and closes. An option that fails (WithLinks with a short key) panics
+// owns and closes; the store's master key (sqlstore.WithMasterKey) seals
+// what the Engine writes. An option that fails (WithLinks with a short key) panics
 // here; New returns its error instead.
 func NewWithStore(st *sqlstore.Store, opts ...Option) *Engine {
 	e := wire(st, opts...)
@@ -110,9 +130,15 @@ func NewWithStore(st *sqlstore.Store, opts ...Option) *Engine {
 
 // wire builds an Engine over st; an option's error is left in optErr.
 func wire(st *sqlstore.Store, opts ...Option) *Engine {
-	e := &Engine{Clock: clock.System{}, IDs: clock.UUIDv7{}, Logger: slog.New(slog.DiscardHandler), store: st}
+	e := &Engine{Clock: clock.System{}, IDs: clock.UUIDv7{}, Logger: slog.New(slog.DiscardHandler), store: st, Keys: st.Sealer()}
 	for _, o := range opts {
 		o(e)
+	}
+	if e.identityConfig.Keys == nil && e.Keys != nil {
+		e.identityConfig.Keys = e.Keys
+	}
+	if e.deriveLinks && e.optErr == nil {
+		e.links, e.optErr = derivedLinks(e.Keys, e.linksURL)
 	}
 	e.Notify = e.newNotify(st)
 	observers := []scheduling.Option{scheduling.WithObserver(notifyObserver{e.Notify})}
@@ -124,6 +150,9 @@ func wire(st *sqlstore.Store, opts ...Option) *Engine {
 	e.Identity = identity.NewService(st.Identity, e.Clock, e.IDs, e.identityConfig)
 	e.RBAC = rbac.NewService(st.RBAC, st.Tenants, e.Clock, e.IDs)
 	e.Audit = audit.NewService(st.Audit, e.Clock, e.IDs)
+	if e.Keys != nil {
+		e.Keys.OnUnreadable(e.recordUnreadable)
+	}
 	return e
 }
 
@@ -186,4 +215,21 @@ func (e *Engine) CreateGroupWithAdmin(ctx context.Context, name string, account 
 		return nil, nil, err
 	}
 	return g, grant, nil
+}
+
+// linksPurpose names the link-signing key derived from the master key;
+// changing it invalidates every link already sent.
+const linksPurpose = "notify.links/v1"
+
+// derivedLinks returns the link signer of baseURL with the key derived from
+// k's platform scope.
+func derivedLinks(k *keys.Service, baseURL string) (*notify.Links, error) {
+	if k == nil {
+		return nil, errors.New("carebook: WithLinks(nil, …) derives the link key from the master key, and the store has none")
+	}
+	key, err := k.DeriveKey(context.Background(), keys.Platform, linksPurpose, 32)
+	if err != nil {
+		return nil, err
+	}
+	return notify.NewLinks(key, baseURL)
 }

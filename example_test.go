@@ -9,6 +9,7 @@ import (
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/tenant"
 )
 
@@ -25,8 +26,14 @@ func ExampleNew() {
 	defer os.RemoveAll(dir)
 
 	now := time.Date(2026, time.May, 4, 8, 0, 0, 0, time.UTC)
+	// The master key seals patients' data; keep its file with the database.
+	master, err := keys.OpenFile(filepath.Join(dir, "master-key.json"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	e, err := carebook.New(ctx,
-		carebook.Config{DSN: "sqlite:" + filepath.Join(dir, "carebook.db"), Migrate: true},
+		carebook.Config{DSN: "sqlite:" + filepath.Join(dir, "carebook.db"), Migrate: true, MasterKey: master},
 		carebook.WithClock(clock.NewFixed(now)))
 	if err != nil {
 		fmt.Println(err)

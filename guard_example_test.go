@@ -11,6 +11,7 @@ import (
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
@@ -28,7 +29,13 @@ func ExampleEngine_Patient() {
 		return
 	}
 	defer os.RemoveAll(dir)
-	e, err := carebook.New(ctx, carebook.Config{DSN: "sqlite:" + filepath.Join(dir, "carebook.db"), Migrate: true},
+	// The master key seals patients' data; keep its file with the database.
+	master, err := keys.OpenFile(filepath.Join(dir, "master-key.json"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	e, err := carebook.New(ctx, carebook.Config{DSN: "sqlite:" + filepath.Join(dir, "carebook.db"), Migrate: true, MasterKey: master},
 		carebook.WithClock(clock.NewFixed(time.Date(2026, time.May, 4, 8, 0, 0, 0, time.UTC))))
 	if err != nil {
 		fmt.Println(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
 	"github.com/go-co-op/gocron/v2"
 )
@@ -37,7 +38,13 @@ func ExampleEngine_RegisterJobs() {
 		return
 	}
 	defer os.RemoveAll(dir)
-	e, err := carebook.New(ctx, carebook.Config{DSN: "sqlite:" + filepath.Join(dir, "carebook.db"), Migrate: true})
+	// The master key seals patients' data; keep its file with the database.
+	master, err := keys.OpenFile(filepath.Join(dir, "master-key.json"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	e, err := carebook.New(ctx, carebook.Config{DSN: "sqlite:" + filepath.Join(dir, "carebook.db"), Migrate: true, MasterKey: master})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -12,9 +12,15 @@ import (
 
 // WithLinks makes notification emails carry signed confirm, cancel and
 // unsubscribe links, signed with key (32 bytes or more) and pointing at
-// baseURL, the server's public address.
+// baseURL, the server's public address. A nil key derives one from the
+// master key (keys.Service.DeriveKey in the scope keys.Platform): the same
+// in every process and after restarts, with no key of its own to keep.
 func WithLinks(key []byte, baseURL string) Option {
 	return func(e *Engine) {
+		if key == nil {
+			e.deriveLinks, e.linksURL = true, baseURL
+			return
+		}
 		l, err := notify.NewLinks(key, baseURL)
 		if err != nil {
 			e.optErr = err
@@ -66,3 +72,7 @@ func (e *Engine) newNotify(st *sqlstore.Store) *notify.Service {
 func (e *Engine) NewDispatcher(cfg notify.DispatcherConfig, senders ...notify.Sender) *notify.Dispatcher {
 	return notify.NewDispatcher(e.store.Outbox, e.store.Notify, e.Clock, cfg, senders...)
 }
+
+// Links returns the signer of the links in notification emails, or nil
+// when the Engine was made without WithLinks.
+func (e *Engine) Links() *notify.Links { return e.links }

@@ -164,7 +164,7 @@ func TestNotifyBookingRemindersAndCancelByReply(t *testing.T) {
 		require.Contains(t, box, "confirmed/sms")
 		require.Contains(t, box, "confirmed/email")
 		for _, k := range []string{"reminder/sms@03-04 10:00", "reminder/email@03-04 10:00", "reminder/sms@03-05 08:00", "reminder/email@03-05 08:00"} {
-			require.Contains(t, box, k, "outbox: %v", keys(box))
+			require.Contains(t, box, k, "outbox: %v", outboxKeys(box))
 			assert.Equal(t, notify.StatusPending, box[k].Status)
 		}
 		assert.Contains(t, box["confirmed/sms"].Text, "Harbor Pediatrics: your Check-up with Grace Hopper is confirmed for Thu Mar 5 at 10:00 AM at Main Street.")
@@ -222,7 +222,7 @@ func TestNotifyBookingRemindersAndCancelByReply(t *testing.T) {
 	})
 }
 
-func keys(m map[string]*notify.Message) []string {
+func outboxKeys(m map[string]*notify.Message) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
@@ -253,13 +253,13 @@ func TestNotifyReminderAcrossDST(t *testing.T) {
 	c := newClinic(t, sqltest.SQLite(t))
 	a := c.book(t, c.at(3, 8, 9, 0))
 	box := c.outbox(t, a.ID)
-	require.Contains(t, box, "reminder/sms@03-07 09:00", "outbox: %v", keys(box))
+	require.Contains(t, box, "reminder/sms@03-07 09:00", "outbox: %v", outboxKeys(box))
 	assert.Equal(t, 23*time.Hour, a.Start.Sub(box["reminder/sms@03-07 09:00"].DueAt))
-	require.Contains(t, box, "reminder/sms@03-08 08:00", "outbox: %v", keys(box))
+	require.Contains(t, box, "reminder/sms@03-08 08:00", "outbox: %v", outboxKeys(box))
 
 	b := c.book(t, c.at(3, 9, 8, 15))
 	box = c.outbox(t, b.ID)
-	require.Contains(t, box, "reminder/sms@03-08 20:59", "outbox: %v", keys(box))
+	require.Contains(t, box, "reminder/sms@03-08 20:59", "outbox: %v", outboxKeys(box))
 }
 
 func TestNotifyOptOutHonoured(t *testing.T) {

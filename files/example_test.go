@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/files"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/tenant"
@@ -38,7 +39,11 @@ func ExampleStore() {
 	}
 	defer os.RemoveAll(dir)
 
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "carebook.db"))
+	master, err := keys.OpenFile(filepath.Join(dir, "master-key.json"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "carebook.db"), sqlstore.WithMasterKey(master))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -9,8 +9,8 @@
 // SHA-256 hashes (they are long random strings, so a fast hash is enough),
 // passwords as argon2id hashes. Plaintext tokens are returned once, to the
 // caller that creates them, and never again. TOTP secrets, which must be
-// read back, are sealed with AES-256-GCM under a key of Config.Keys (a
-// KeyProvider; StaticKey holds one key given at start-up).
+// read back, are sealed by Config.Keys (package keys: tink's AES256-GCM,
+// in the operator's scope keys.Platform, bound to the account).
 //
 // Service holds the rules and works through a Store, which a storage adapter
 // implements (sqlstore does, for PostgreSQL and SQLite); identitytest checks

@@ -120,19 +120,17 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, account AccountID) (int
 }
 
 // sealed returns how a's TOTP secret, whose clear text is secret, is to be
-// stored: as it is when already sealed (or when the Service has no keys),
-// else sealed.
+// stored: as it is when already sealed, else sealed.
 func (s *Service) sealed(ctx context.Context, a *Account, secret string) (string, error) {
-	if s.cfg.Keys == nil || sealed(a.TOTPSecret) {
+	if sealed(a.TOTPSecret) {
 		return a.TOTPSecret, nil
 	}
 	return sealSecret(ctx, s.cfg.Keys, a.ID, secret)
 }
 
 // sealLegacySecret seals, in tx, the TOTP secret of a stored in clear
-// before the Service had keys (a lazy re-encryption, on sign-in), keeping
-// its last accepted step. A sealed secret, or a Service without keys,
-// writes nothing.
+// by an earlier release (a lazy re-encryption, on sign-in), keeping its
+// last accepted step. A sealed secret writes nothing.
 func (s *Service) sealLegacySecret(ctx context.Context, tx Store, a *Account, secret string, now time.Time) error {
 	stored, err := s.sealed(ctx, a, secret)
 	if err != nil || stored == a.TOTPSecret {

@@ -2,145 +2,79 @@ package identity
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"strings"
 
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/keys"
+	"github.com/google/uuid"
 )
 
-// KeyProvider holds the keys that seal TOTP secrets at rest (AES-256-GCM).
-// Implementations (a static key, a KMS) must be safe for concurrent use.
-type KeyProvider interface {
-	// CurrentKey returns the key new secrets are sealed with: its ID
-	// (short, without ':') and its 32 bytes.
-	CurrentKey(ctx context.Context) (id string, key []byte, err error)
-	// Key returns the 32 bytes of key id, current or earlier, to open
-	// what it sealed; KindNotFound if the provider does not know it.
-	Key(ctx context.Context, id string) ([]byte, error)
+// Sealer seals TOTP secrets at rest; *keys.Service implements it. Secrets
+// belong to accounts, which are the operator's rather than a practice's:
+// they are sealed in the scope keys.Platform, each bound to its account
+// (Binding{Table: "accounts", Column: "totp_secret", Row: the account ID}),
+// so that a sealed secret copied to another account does not open.
+type Sealer interface {
+	Seal(ctx context.Context, practice uuid.UUID, b keys.Binding, plaintext []byte) ([]byte, error)
+	Open(ctx context.Context, practice uuid.UUID, b keys.Binding, ciphertext []byte) ([]byte, error)
 }
 
-// StaticKey is a KeyProvider of one key, given at start-up (a key file or
-// an environment variable).
-type StaticKey struct {
-	id  string
-	key []byte
+// sealedPrefix starts a sealed secret: "tink:v1:" then the base64url (no
+// padding) of the keys ciphertext. A TOTP secret in clear is base32 and
+// never starts so.
+const sealedPrefix = "tink:v1:"
+
+// retiredPrefix started the secrets an earlier release sealed with its own
+// static AES-GCM key (identity.StaticKey), which is gone: they cannot be
+// opened, and their accounts enroll again.
+const retiredPrefix = "enc:v1:"
+
+// sealed reports whether a stored secret is sealed (now or by the retired
+// key), as opposed to in clear.
+func sealed(stored string) bool {
+	return strings.HasPrefix(stored, sealedPrefix) || strings.HasPrefix(stored, retiredPrefix)
 }
 
-// NewStaticKey returns a StaticKey of key, which must be 32 bytes
-// (KindInvalid, field "key", otherwise). Its ID is derived from the key.
-func NewStaticKey(key []byte) (*StaticKey, error) {
-	if len(key) != 32 {
-		return nil, errs.Invalid("identity.NewStaticKey", "key", "must be 32 bytes (AES-256)")
-	}
-	sum := sha256.Sum256(append([]byte("carebook key id\x00"), key...))
-	return &StaticKey{id: hex.EncodeToString(sum[:4]), key: append([]byte(nil), key...)}, nil
+// secretBinding is where account's TOTP secret lives.
+func secretBinding(account AccountID) keys.Binding {
+	return keys.Binding{Table: "accounts", Column: "totp_secret", Row: account.String()}
 }
 
-// ParseStaticKey returns the StaticKey of a base64 (standard or URL
-// alphabet, padded or not) encoding of 32 bytes; KindInvalid naming field
-// otherwise.
-func ParseStaticKey(field, b64 string) (*StaticKey, error) {
-	const op = "identity.ParseStaticKey"
-	b64 = strings.TrimSpace(b64)
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if key, err := enc.DecodeString(b64); err == nil {
-			if len(key) != 32 {
-				break
-			}
-			return NewStaticKey(key)
-		}
-	}
-	return nil, errs.Invalid(op, field, "must be the base64 encoding of 32 bytes")
-}
-
-// CurrentKey implements KeyProvider.
-func (k *StaticKey) CurrentKey(context.Context) (string, []byte, error) { return k.id, k.key, nil }
-
-// Key implements KeyProvider: the one key, if id is its ID.
-func (k *StaticKey) Key(_ context.Context, id string) ([]byte, error) {
-	if id != k.id {
-		return nil, errs.NotFound("identity.StaticKey.Key", "key")
-	}
-	return k.key, nil
-}
-
-// sealedPrefix starts a sealed secret: "enc:v1:<key ID>:<base64url of
-// nonce and ciphertext>". A TOTP secret in clear is base32 and never
-// starts so.
-const sealedPrefix = "enc:v1:"
-
-// sealed reports whether a stored secret is sealed.
-func sealed(stored string) bool { return strings.HasPrefix(stored, sealedPrefix) }
-
-// sealSecret seals secret with the current key of keys, bound to account
-// (as additional data), so that a sealed secret moved to another account
-// does not open. Without keys it returns secret as it is.
-func sealSecret(ctx context.Context, keys KeyProvider, account AccountID, secret string) (string, error) {
+// sealSecret seals secret for account with s. Without a Sealer it fails:
+// secrets are never stored in clear.
+func sealSecret(ctx context.Context, s Sealer, account AccountID, secret string) (string, error) {
 	const op = "identity.sealSecret"
-	if keys == nil {
-		return secret, nil
+	if s == nil {
+		return "", errs.E(errs.KindInternal, op, "the identity service has no Sealer (Config.Keys): a TOTP secret is never stored in clear")
 	}
-	id, key, err := keys.CurrentKey(ctx)
+	ct, err := s.Seal(ctx, keys.Platform, secretBinding(account), []byte(secret))
 	if err != nil {
-		return "", errs.Wrap(errs.KindInternal, op, "no key to seal the secret with", err)
+		return "", errs.Wrap(errs.KindInternal, op, "cannot seal the TOTP secret", err)
 	}
-	aead, err := gcm(key)
-	if err != nil {
-		return "", errs.Wrap(errs.KindInternal, op, "bad key "+id, err)
-	}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(secret)+aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", errs.Wrap(errs.KindInternal, op, "no randomness for a nonce", err)
-	}
-	out := aead.Seal(nonce, nonce, []byte(secret), account[:])
-	return sealedPrefix + id + ":" + base64.RawURLEncoding.EncodeToString(out), nil
+	return sealedPrefix + base64.RawURLEncoding.EncodeToString(ct), nil
 }
 
 // openSecret returns the clear secret of stored, which sealSecret sealed
-// for account, or which is in clear (a row from before sealing).
-func openSecret(ctx context.Context, keys KeyProvider, account AccountID, stored string) (string, error) {
+// for account, or which is in clear (a row from before sealing). A secret
+// sealed for another account, or altered, fails with KindConflict.
+func openSecret(ctx context.Context, s Sealer, account AccountID, stored string) (string, error) {
 	const op = "identity.openSecret"
-	if !sealed(stored) {
+	switch {
+	case strings.HasPrefix(stored, retiredPrefix):
+		return "", errs.E(errs.KindConflict, op, "the TOTP secret was sealed by a retired key and cannot be opened: enroll TOTP again")
+	case !strings.HasPrefix(stored, sealedPrefix):
 		return stored, nil
+	case s == nil:
+		return "", errs.E(errs.KindInternal, op, "the TOTP secret is sealed, and the identity service has no Sealer (Config.Keys)")
 	}
-	if keys == nil {
-		return "", errs.E(errs.KindInternal, op, "the secret is sealed, and the service has no keys")
-	}
-	id, b64, ok := strings.Cut(strings.TrimPrefix(stored, sealedPrefix), ":")
-	raw, err := base64.RawURLEncoding.DecodeString(b64)
-	if !ok || err != nil {
-		return "", errs.E(errs.KindInternal, op, "a sealed secret is malformed")
-	}
-	key, err := keys.Key(ctx, id)
+	ct, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(stored, sealedPrefix))
 	if err != nil {
-		return "", errs.Wrap(errs.KindInternal, op, "no key "+id+" to open the secret with", err)
+		return "", errs.E(errs.KindConflict, op, "a sealed TOTP secret is malformed")
 	}
-	aead, err := gcm(key)
+	pt, err := s.Open(ctx, keys.Platform, secretBinding(account), ct)
 	if err != nil {
-		return "", errs.Wrap(errs.KindInternal, op, "bad key "+id, err)
+		return "", errs.Wrap(errs.KindOf(err), op, "the TOTP secret does not open", err)
 	}
-	if len(raw) < aead.NonceSize() {
-		return "", errs.E(errs.KindInternal, op, "a sealed secret is malformed")
-	}
-	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], account[:])
-	if err != nil {
-		return "", errs.Wrap(errs.KindInternal, op, "a sealed secret does not open with key "+id, err)
-	}
-	return string(plain), nil
-}
-
-func gcm(key []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	if len(key) != 32 {
-		return nil, errs.Invalid("identity.gcm", "key", "must be 32 bytes (AES-256)")
-	}
-	return cipher.NewGCM(block)
+	return string(pt), nil
 }

@@ -1,84 +1,76 @@
 package identity
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"strings"
 	"testing"
 
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/keys"
 	"github.com/google/uuid"
 )
 
-func mustStaticKey(t *testing.T, b byte) *StaticKey {
-	t.Helper()
-	k, err := NewStaticKey(bytes.Repeat([]byte{b}, 32))
-	if err != nil {
-		t.Fatal(err)
+// xorSealer is a Sealer for this package's unit tests: it binds the
+// ciphertext to its scope and binding by prefixing them, and flips the
+// bytes of the secret, so that tests see what reaches the Sealer without
+// a database. The real one (keys.Service) is tested in package keys and,
+// with this package, in sqlstore's TOTP tests.
+type xorSealer struct{}
+
+func (xorSealer) Seal(_ context.Context, practice uuid.UUID, b keys.Binding, pt []byte) ([]byte, error) {
+	out := []byte(practice.String() + "|" + b.String() + "|")
+	for _, c := range pt {
+		out = append(out, c^0xff)
 	}
-	return k
+	return out, nil
+}
+
+func (xorSealer) Open(_ context.Context, practice uuid.UUID, b keys.Binding, ct []byte) ([]byte, error) {
+	head := practice.String() + "|" + b.String() + "|"
+	if !strings.HasPrefix(string(ct), head) {
+		return nil, errs.E(errs.KindConflict, "xorSealer.Open", "sealed for another place")
+	}
+	out := []byte{}
+	for _, c := range ct[len(head):] {
+		out = append(out, c^0xff)
+	}
+	return out, nil
 }
 
 func TestSealSecret(t *testing.T) {
 	ctx := context.Background()
-	k := mustStaticKey(t, 7)
+	var k xorSealer
 	acct, other := uuid.New(), uuid.New()
 	const secret = "JBSWY3DPEHPK3PXP"
 	stored, err := sealSecret(ctx, k, acct, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sealed(stored) || strings.Contains(stored, secret) {
+	if !sealed(stored) || !strings.HasPrefix(stored, sealedPrefix) || strings.Contains(stored, secret) {
 		t.Fatalf("sealed = %q", stored)
-	}
-	if again, _ := sealSecret(ctx, k, acct, secret); again == stored {
-		t.Error("two seals of one secret are equal: the nonce is not fresh")
 	}
 	if got, err := openSecret(ctx, k, acct, stored); err != nil || got != secret {
 		t.Errorf("openSecret = %q, %v", got, err)
 	}
-	// In clear (a row from before sealing), or without keys: as it is.
-	if got, err := openSecret(ctx, k, acct, secret); err != nil || got != secret {
-		t.Errorf("openSecret(clear) = %q, %v", got, err)
-	}
-	if got, err := sealSecret(ctx, nil, acct, secret); err != nil || got != secret {
-		t.Errorf("sealSecret(no keys) = %q, %v", got, err)
-	}
-	tampered := stored[:len(stored)-2] + "AA"
 	for name, c := range map[string]struct {
-		keys   KeyProvider
-		acct   AccountID
-		stored string
+		keys    Sealer
+		account AccountID
+		stored  string
+		kind    errs.Kind
 	}{
-		"another account": {k, other, stored},
-		"another key":     {mustStaticKey(t, 8), acct, stored},
-		"no keys":         {nil, acct, stored},
-		"tampered":        {k, acct, tampered},
-		"malformed":       {k, acct, sealedPrefix + "nokey"},
+		"another account": {k, other, stored, errs.KindConflict},
+		"not base64":      {k, acct, sealedPrefix + "!!", errs.KindConflict},
+		"retired key":     {k, acct, retiredPrefix + "abcd:xyz", errs.KindConflict},
+		"no sealer":       {nil, acct, stored, errs.KindInternal},
 	} {
-		if _, err := openSecret(ctx, c.keys, c.acct, c.stored); !errs.Is(err, errs.KindInternal) {
-			t.Errorf("%s: openSecret = %v, want KindInternal", name, err)
+		if got, err := openSecret(ctx, c.keys, c.account, c.stored); errs.KindOf(err) != c.kind {
+			t.Errorf("%s: openSecret = %q, %v; want %v", name, got, err, c.kind)
 		}
 	}
-}
-
-func TestParseStaticKey(t *testing.T) {
-	raw := bytes.Repeat([]byte{0xfb}, 32)
-	want := mustStaticKey(t, 0xfb)
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
-		k, err := ParseStaticKey("secret_key", " "+enc.EncodeToString(raw)+"\n")
-		if err != nil || k.id != want.id || !bytes.Equal(k.key, raw) {
-			t.Errorf("ParseStaticKey = %+v, %v", k, err)
-		}
+	if got, err := openSecret(ctx, nil, acct, secret); err != nil || got != secret {
+		t.Errorf("a secret in clear (an earlier release's row): %q, %v", got, err)
 	}
-	for _, bad := range []string{"", "not base64!", base64.StdEncoding.EncodeToString(raw[:16])} {
-		_, err := ParseStaticKey("secret_key", bad)
-		if e, ok := errs.As(err); !ok || e.Kind != errs.KindInvalid || e.Field != "secret_key" {
-			t.Errorf("ParseStaticKey(%q) = %v, want KindInvalid naming secret_key", bad, err)
-		}
-	}
-	if _, err := NewStaticKey(raw[:31]); !errs.Is(err, errs.KindInvalid) {
-		t.Errorf("NewStaticKey(31 bytes) = %v", err)
+	if _, err := sealSecret(ctx, nil, acct, secret); errs.KindOf(err) != errs.KindInternal {
+		t.Errorf("sealSecret without a Sealer = %v, want KindInternal: never in clear", err)
 	}
 }

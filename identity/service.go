@@ -38,12 +38,13 @@ type Config struct {
 	VerificationTTL time.Duration
 	// TOTPIssuer names carebook in authenticator apps; "": "carebook".
 	TOTPIssuer string
-	// Keys seals TOTP secrets at rest with AES-256-GCM. Secrets stored in
-	// clear before it was set keep working and are sealed the next time
-	// the Service writes them (a sign-in with a TOTP code or a recovery
-	// code, or a confirmed enrollment). nil stores new secrets in clear:
-	// for tests and development only.
-	Keys KeyProvider
+	// Keys seals TOTP secrets at rest (a *keys.Service; carebook.Engine
+	// gives its own). Secrets stored in clear by an earlier release keep
+	// working and are sealed the next time the Service writes them (a
+	// sign-in with a TOTP code or a recovery code, or a confirmed
+	// enrollment). Without it, enrolling TOTP fails: a secret is never
+	// stored in clear.
+	Keys Sealer
 }
 
 func (c Config) withDefaults() Config {

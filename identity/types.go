@@ -57,8 +57,8 @@ type Account struct {
 	// LockedUntil is when a temporary lock ends; nil or past means unlocked.
 	LockedUntil *time.Time `json:"locked_until,omitempty"`
 	// TOTPSecret is the TOTP secret as stored, set by enrollment ("" if
-	// none): sealed under the Service's Config.Keys ("enc:v1:…"), or the
-	// base32 secret in clear (a Service without keys, or a row from before).
+	// none): sealed with the Service's Config.Keys ("tink:v1:…"), or the
+	// base32 secret in clear (a row written by an earlier release).
 	TOTPSecret string `json:"-"`
 	// TOTPEnabled is true once enrollment is confirmed with a valid code.
 	TOTPEnabled bool `json:"totp_enabled"`

@@ -82,11 +82,12 @@ type Service struct {
 	// still may, and are retried.
 	rotating sync.Mutex
 
-	mu       sync.Mutex // guards provider and the cache
-	provider Provider
-	size     int
-	lru      *list.List // of *practiceKeys, most recent first
-	byID     map[uuid.UUID]*list.Element
+	mu           sync.Mutex // guards provider, onUnreadable and the cache
+	provider     Provider
+	onUnreadable func(ctx context.Context, practice uuid.UUID, b Binding)
+	size         int
+	lru          *list.List // of *practiceKeys, most recent first
+	byID         map[uuid.UUID]*list.Element
 }
 
 // practiceKeys are a practice's unwrapped keysets and their primitives.
@@ -161,9 +162,31 @@ func (s *Service) Open(ctx context.Context, practice uuid.UUID, b Binding, ciphe
 	} else if ferr != nil && errs.KindOf(ferr) == errs.KindNotFound {
 		return nil, ferr
 	}
+	s.mu.Lock()
+	hook := s.onUnreadable
+	s.mu.Unlock()
+	if hook != nil {
+		hook(ctx, practice, b)
+	}
 	return nil, errs.Wrap(errs.KindConflict, op, fmt.Sprintf(
 		"the sealed value of %s does not open with the keys of practice %s: it was sealed for another row, column or practice, or altered",
-		b, practice), err)
+		b, practice), errors.Join(ErrUnreadable, err))
+}
+
+// ErrUnreadable is wrapped by the error of Open for a ciphertext that does
+// not open where it is: moved from another row, column or practice, or
+// altered.
+var ErrUnreadable = errors.New("a sealed value does not open where it is stored")
+
+// OnUnreadable makes fn hear of every ciphertext Open refuses as
+// unreadable (not of a shredded practice's), before Open returns: the
+// Engine records each in the activity log. fn runs in the caller's
+// goroutine with its context (and transaction); it must not call back
+// into Open.
+func (s *Service) OnUnreadable(fn func(ctx context.Context, practice uuid.UUID, b Binding)) {
+	s.mu.Lock()
+	s.onUnreadable = fn
+	s.mu.Unlock()
 }
 
 // BlindIndex returns the blind index token (IndexSize bytes) of a
@@ -197,6 +220,19 @@ func (s *Service) TruncatedIndex(ctx context.Context, practice uuid.UUID, name s
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	return out, nil
+}
+
+// DeriveKey returns n bytes (1 to 32) of key material for purpose, derived
+// from scope's index keyset with its PRF: the same for the same scope and
+// purpose across processes and restarts, unrelated across purposes, and
+// gone when the scope is shredded. It keeps small keys that need no
+// rotation of their own (the HMAC key of signed email links, in the scope
+// Platform) without another key file.
+func (s *Service) DeriveKey(ctx context.Context, scope uuid.UUID, purpose string, n int) ([]byte, error) {
+	if purpose == "" {
+		return nil, errs.Invalid("keys.DeriveKey", "purpose", "a derived key needs a purpose")
+	}
+	return s.TruncatedIndex(ctx, scope, "derived key/"+purpose, nil, n)
 }
 
 // Rotate adds a new key to practice's seal keyset and makes it primary:

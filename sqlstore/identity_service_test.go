@@ -38,6 +38,9 @@ type idEnv struct {
 func newIDEnv(t testing.TB, st *sqlstore.Store, cfg identity.Config) *idEnv {
 	t.Helper()
 	ctx := context.Background()
+	if cfg.Keys == nil {
+		cfg.Keys = st.Sealer()
+	}
 	c := clock.NewFixed(time.Date(2031, time.March, 10, 9, 0, 0, 0, time.UTC))
 	ten := tenant.NewService(st.Tenants, c, clock.UUIDv7{})
 	g, err := ten.CreateGroup(ctx, "Group")

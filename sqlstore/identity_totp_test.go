@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -12,17 +11,14 @@ import (
 	"github.com/carebook/carebook/sqlstore/sqltest"
 )
 
-// TestTOTPSecretSealedAtRest checks that with keys the stored TOTP secret
-// is sealed (the column does not hold it) and still works, and that a
-// secret stored in clear before keys were set keeps working and is sealed
-// at its next sign-in.
+// TestTOTPSecretSealedAtRest checks that the stored TOTP secret is sealed
+// by the store's keys (the column does not hold it) and still works; that
+// a secret stored in clear by an earlier release keeps working and is
+// sealed at its next sign-in; and that a sealed secret copied to another
+// account does not open there (a clear refusal, not a crash).
 func TestTOTPSecretSealedAtRest(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
-		keys, err := identity.NewStaticKey(bytes.Repeat([]byte{42}, 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := newIDEnv(t, st, identity.Config{Keys: keys})
+		e := newIDEnv(t, st, identity.Config{Keys: st.Sealer()})
 		column := func(a *identity.Account) string {
 			t.Helper()
 			var s string
@@ -52,14 +48,14 @@ func TestTOTPSecretSealedAtRest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := column(a); !strings.HasPrefix(c, "enc:v1:") || strings.Contains(c, en.Secret) {
+		if c := column(a); !strings.HasPrefix(c, "tink:v1:") || strings.Contains(c, en.Secret) {
 			t.Fatalf("stored secret after enrollment = %q, want it sealed", c)
 		}
 		if _, err := e.svc.ConfirmTOTP(e.ctx, a.ID, code(en.Secret)); err != nil {
 			t.Fatal(err)
 		}
 		login("sealed@example.com", en.Secret)
-		if c := column(a); !strings.HasPrefix(c, "enc:v1:") || strings.Contains(c, en.Secret) {
+		if c := column(a); !strings.HasPrefix(c, "tink:v1:") || strings.Contains(c, en.Secret) {
 			t.Fatalf("stored secret after sign-in = %q, want it sealed", c)
 		}
 
@@ -70,12 +66,23 @@ func TestTOTPSecretSealedAtRest(t *testing.T) {
 			t.Fatal(err)
 		}
 		login("legacy@example.com", clear)
-		if c := column(b); !strings.HasPrefix(c, "enc:v1:") || strings.Contains(c, clear) {
+		if c := column(b); !strings.HasPrefix(c, "tink:v1:") || strings.Contains(c, clear) {
 			t.Fatalf("legacy secret after sign-in = %q, want it sealed", c)
 		}
 		login("legacy@example.com", clear)
 		// The step just used is still refused: sealing kept it.
 		_, _, err = e.svc.Login(e.ctx, identity.LoginRequest{Identifier: "legacy@example.com", Password: testPassword, TOTPCode: code(clear)})
 		wantErr(t, "Login(same step)", err, errs.KindUnauthenticated, "totp_code")
+
+		// a's sealed secret copied onto c's row is refused at c's sign-in.
+		c := e.staff("copied@example.com")
+		if err := st.Identity.SetTOTP(e.ctx, c.ID, column(a), true, 0, e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(time.Minute)
+		_, _, err = e.svc.Login(e.ctx, identity.LoginRequest{Identifier: "copied@example.com", Password: testPassword, TOTPCode: code(en.Secret)})
+		if errs.KindOf(err) != errs.KindConflict || !strings.Contains(err.Error(), "accounts.totp_secret of row "+c.ID.String()) {
+			t.Errorf("Login with a secret copied from another account = %v, want KindConflict naming the row", err)
+		}
 	})
 }

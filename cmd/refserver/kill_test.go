@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/actor"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/notify/fakeprovider"
 	"github.com/carebook/carebook/scheduling"
@@ -53,9 +52,7 @@ func TestKillMidDispatch(t *testing.T) {
 	t.Cleanup(tw.Close)
 	sg := fakeprovider.NewSendGrid(killSendGridKey)
 	t.Cleanup(sg.Close)
-	key := make([]byte, 32)
-	rand.Read(key)
-	secret := base64.StdEncoding.EncodeToString(key)
+	secret := filepath.Join(t.TempDir(), "master-key.json") // made by the first start
 
 	// Seed the demo clinic and book visits in this process, with its own
 	// dispatcher an hour away.
@@ -71,7 +68,7 @@ func TestKillMidDispatch(t *testing.T) {
 	tw.Hold(passed)
 	sg.Hold(passed)
 	env := []string{
-		"CAREBOOK_DSN=" + dsn, "CAREBOOK_SECRET_KEY=" + secret, "CAREBOOK_ADDR=127.0.0.1:0",
+		"CAREBOOK_DSN=" + dsn, "CAREBOOK_MASTER_KEY_FILE=" + secret, "CAREBOOK_ADDR=127.0.0.1:0",
 		"CAREBOOK_PUBLIC_URL=http://127.0.0.1:9", // status callbacks carry the outbox ID; none is made
 		"TWILIO_ACCOUNT_SID=" + killTwilioSID, "TWILIO_AUTH_TOKEN=" + killTwilioToken, "TWILIO_FROM=+12025550100",
 		"TWILIO_BASE_URL=" + tw.URL(), "SENDGRID_API_KEY=" + killSendGridKey, "SENDGRID_FROM=desk@riverside.example",
@@ -96,7 +93,11 @@ func TestKillMidDispatch(t *testing.T) {
 	if accepted < passed+concurrency || accepted > 2*passed+concurrency {
 		t.Fatalf("the providers accepted %d messages before the kill, want %d to %d", accepted, passed+concurrency, 2*passed+concurrency)
 	}
-	st, err := sqlstore.Open(context.Background(), dsn)
+	master, err := keys.OpenFile(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlstore.Open(context.Background(), dsn, sqlstore.WithMasterKey(master))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,13 +257,13 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // bookVisits seeds the demo clinic on dsn and books n visits, each for a
 // new patient with a phone and an email, through the engine of a serve
-// whose dispatcher is an hour away. It returns the practice and how many
+// whose dispatcher is an hour away, with the master key file at secret. It returns the practice and how many
 // SMS and email messages are due.
 func bookVisits(t *testing.T, dsn, secret string, n int) (tenant.PracticeID, int) {
 	t.Helper()
 	m := NewMain()
 	m.Stdout, m.Stderr = io.Discard, io.Discard
-	m.Getenv = env(map[string]string{"CAREBOOK_SECRET_KEY": secret})
+	m.Getenv = env(map[string]string{"CAREBOOK_MASTER_KEY_FILE": secret})
 	if err := m.ParseFlags([]string{"serve", "-addr", "127.0.0.1:0", "-dsn", dsn, "-demo", "-dispatch-every", "1h"}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -22,8 +19,8 @@ import (
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
-	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/internal/demo"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/notify/sendgrid"
 	"github.com/carebook/carebook/refserver"
@@ -32,6 +29,8 @@ import (
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/tenant"
 	"github.com/go-co-op/gocron/v2"
+	"github.com/tink-crypto/tink-go/v2/aead"
+	"github.com/tink-crypto/tink-go/v2/keyset"
 )
 
 func main() {
@@ -92,11 +91,12 @@ type Config struct {
 	// networks (CIDR) or addresses of the reverse proxies whose
 	// X-Forwarded-For serve believes; "" believes none.
 	TrustedProxies string
-	// SecretKey (CAREBOOK_SECRET_KEY) is the base64 of the 32-byte key
-	// that seals secrets at rest (TOTP secrets). Unset, serve and demo use
-	// the key in the file beside a SQLite database (PATH.key, made on first
-	// start); PostgreSQL requires it.
-	SecretKey string
+	// MasterKeyFile (CAREBOOK_MASTER_KEY_FILE) is the file of the master
+	// key (a tink keyset in JSON, see keys.OpenFile) that wraps the keys
+	// sealing protected health information at rest. Unset, serve and demo
+	// use PATH.master-key.json beside a SQLite database, made on first
+	// start; PostgreSQL requires it.
+	MasterKeyFile string
 }
 
 // Authentication modes of serve.
@@ -190,11 +190,6 @@ func (m *Main) ParseFlags(args []string) error {
 	if _, err := refserver.ParseTrustedProxies("trusted_proxies", cfg.TrustedProxies); err != nil {
 		return fmt.Errorf("-trusted-proxies / CAREBOOK_TRUSTED_PROXIES: %w", err)
 	}
-	if cfg.SecretKey != "" {
-		if _, err := identity.ParseStaticKey("secret_key", cfg.SecretKey); err != nil {
-			return fmt.Errorf("-secret-key / CAREBOOK_SECRET_KEY: %w", err)
-		}
-	}
 	if cfg.AuditExportEvery <= 0 {
 		return fmt.Errorf("-audit-export-every / CAREBOOK_AUDIT_EXPORT_EVERY = %v; want a positive duration", cfg.AuditExportEvery)
 	}
@@ -228,56 +223,41 @@ func sqliteDir(dsn string) string {
 	return filepath.Dir(d.Path)
 }
 
-// secretKey returns the key that seals secrets at rest, and where it came
-// from: -secret-key; else, for a SQLite database file, the key in PATH.key
-// beside it, written there (mode 0600) on first start; else, for an
+// masterKey returns the master key and where it came from:
+// -master-key-file (made there if missing); else, for a SQLite database
+// file, PATH.master-key.json beside it, made on first start; else, for an
 // in-memory SQLite database, a key made for this run. PostgreSQL without
-// -secret-key is an error: a key made up here would be lost.
-func secretKey(cfg Config) (*identity.StaticKey, string, error) {
-	if cfg.SecretKey != "" {
-		k, err := identity.ParseStaticKey("secret_key", cfg.SecretKey)
-		return k, "-secret-key", err
+// -master-key-file is an error: a key made up here would be lost, and
+// every sealed value with it.
+func masterKey(cfg Config) (keys.Provider, string, error) {
+	file := cfg.MasterKeyFile
+	if file == "" {
+		dsn, err := sqlstore.ParseDSN(cfg.DSN)
+		if err != nil {
+			return nil, "", err
+		}
+		switch {
+		case dsn.Dialect != sqlstore.SQLite:
+			return nil, "", errors.New("PostgreSQL needs -master-key-file or CAREBOOK_MASTER_KEY_FILE: the master key file (made there on first start), kept and backed up apart from the database")
+		case dsn.InMemory():
+			h, err := keyset.NewHandle(aead.AES256GCMKeyTemplate())
+			if err != nil {
+				return nil, "", err
+			}
+			p, err := keys.NewStatic(h)
+			return p, "made for this in-memory run", err
+		}
+		file = dsn.Path + masterKeySuffix
 	}
-	dsn, err := sqlstore.ParseDSN(cfg.DSN)
+	p, err := keys.OpenFile(file)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("the master key file: %w", err)
 	}
-	if dsn.Dialect != sqlstore.SQLite {
-		return nil, "", errors.New("PostgreSQL needs -secret-key or CAREBOOK_SECRET_KEY (the base64 of 32 random bytes, such as from openssl rand -base64 32)")
-	}
-	if dsn.InMemory() {
-		k, err := identity.NewStaticKey(randomKey())
-		return k, "made for this in-memory run", err
-	}
-	file := dsn.Path + ".key"
-	b, err := keyFile(file)
-	if err != nil {
-		return nil, "", fmt.Errorf("the secret key file: %w", err)
-	}
-	k, err := identity.ParseStaticKey("secret_key", b)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", file, err)
-	}
-	return k, file, nil
+	return p, file, nil
 }
 
-// keyFile returns the base64 key text in file, first writing a new random
-// 32-byte key there (mode 0600) when the file does not exist.
-func keyFile(file string) (string, error) {
-	b, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		b = []byte(base64.StdEncoding.EncodeToString(randomKey()) + "\n")
-		err = os.WriteFile(file, b, 0o600)
-	}
-	return string(b), err
-}
-
-// randomKey returns 32 bytes from crypto/rand.
-func randomKey() []byte {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand does not fail on supported systems
-	return b
-}
+// masterKeySuffix names the master key file beside a SQLite database.
+const masterKeySuffix = ".master-key.json"
 
 // lookupEnv returns how ParseFlags reads the environment: LookupEnv, else
 // Getenv (os.Getenv when nil) with an empty variable unset.
@@ -339,20 +319,15 @@ func (m *Main) Run(ctx context.Context) error {
 			closeListener(ln)
 			return err
 		}
-		if key != nil {
-			engineOpts = append(engineOpts, carebook.WithLinks(key, publicURL))
-		} else {
-			logger.Warn("emails carry no confirm, cancel or unsubscribe links: set -link-key")
-		}
-		keys, from, err := secretKey(cfg)
-		if err != nil {
-			closeListener(ln)
-			return err
-		}
-		logger.Info("secrets at rest are sealed", "key", from)
-		engineOpts = append(engineOpts, carebook.WithIdentityConfig(identity.Config{Keys: keys}))
+		engineOpts = append(engineOpts, carebook.WithLinks(key, publicURL))
 	}
-	e, err := carebook.New(ctx, carebook.Config{DSN: cfg.DSN, Migrate: migrate}, engineOpts...)
+	master, from, err := masterKey(cfg)
+	if err != nil {
+		closeListener(ln)
+		return err
+	}
+	logger.Info("protected health information is sealed at rest", "master_key", from)
+	e, err := carebook.New(ctx, carebook.Config{DSN: cfg.DSN, Migrate: migrate, MasterKey: master}, engineOpts...)
 	if err != nil {
 		closeListener(ln)
 		return fmt.Errorf("open %s: %w", redact(cfg.DSN), err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -39,9 +38,8 @@ type NotifyConfig struct {
 	// as for https://api.eu.sendgrid.com or a test double.
 	SendGridBaseURL string
 	// LinkKey (CAREBOOK_LINK_KEY, base64 of 32 bytes or more) signs email
-	// links. Unset, serve and demo keep one in linkKeyFile beside a SQLite
-	// database, generated on first start; with PostgreSQL and no key, emails
-	// carry no links.
+	// links. Unset, the key is derived from the master key (the same in
+	// every replica and after restarts).
 	LinkKey string
 	// DispatchEvery (CAREBOOK_DISPATCH_EVERY) is how often serve sends the
 	// messages due.
@@ -56,9 +54,6 @@ type NotifyConfig struct {
 	// show is sent again only after this long.
 	SendGridActivityLag time.Duration
 }
-
-// linkKeyFile is the name of the generated link key, beside the database.
-const linkKeyFile = "carebook-link.key"
 
 // check validates a parsed NotifyConfig.
 func (c NotifyConfig) check() error {
@@ -94,27 +89,18 @@ func (c NotifyConfig) check() error {
 func decodeLinkKey(s string) ([]byte, error) {
 	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 	if err != nil || len(k) < 32 {
-		return nil, errors.New("the link key (-link-key, CAREBOOK_LINK_KEY, or " + linkKeyFile + ") must be base64 of at least 32 bytes")
+		return nil, errors.New("the link key (-link-key, CAREBOOK_LINK_KEY) must be base64 of at least 32 bytes")
 	}
 	return k, nil
 }
 
 // linkKey returns the key that signs email links: the configured one, or
-// the one kept beside a SQLite database, generated when absent. It returns
-// nil (links off) for PostgreSQL without a configured key.
+// nil to derive it from the master key (carebook.WithLinks).
 func (m *Main) linkKey() ([]byte, error) {
 	if m.Config.Notify.LinkKey != "" {
 		return decodeLinkKey(m.Config.Notify.LinkKey)
 	}
-	dir := sqliteDir(m.Config.DSN)
-	if dir == "" {
-		return nil, nil
-	}
-	b, err := keyFile(filepath.Join(dir, linkKeyFile))
-	if err != nil {
-		return nil, fmt.Errorf("the link key file: %w", err)
-	}
-	return decodeLinkKey(b)
+	return nil, nil
 }
 
 // senders are the dispatcher's senders: Twilio and SendGrid when

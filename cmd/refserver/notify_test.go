@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -109,39 +108,6 @@ func TestServeLogsMessagesWithoutProviders(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "SMS are logged, not sent") {
 		t.Errorf("no warning that SMS are not sent")
-	}
-	// The link key was generated beside the database, readable only by its owner.
-	fi, err := os.Stat(filepath.Join(dir, linkKeyFile))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("link key file: %v %v", fi, err)
-	}
-}
-
-// TestLinkKeyIsKept checks that the generated link key survives a restart
-// and that a configured one is used instead.
-func TestLinkKeyIsKept(t *testing.T) {
-	dir := t.TempDir()
-	key := func(extra ...string) []byte {
-		t.Helper()
-		m := NewMain()
-		m.Stdout, m.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
-		m.Getenv = env(nil)
-		if err := m.ParseFlags(append([]string{"demo", "-dsn", "sqlite:" + filepath.Join(dir, "c.db")}, extra...)); err != nil {
-			t.Fatal(err)
-		}
-		k, err := m.linkKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	first := key()
-	if len(first) != 32 || !bytes.Equal(key(), first) {
-		t.Fatalf("the generated key changed between starts")
-	}
-	const given = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-	if k := key("-link-key", given); len(k) != 32 || bytes.Equal(k, first) {
-		t.Errorf("-link-key was not used")
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
 )
@@ -41,8 +42,13 @@ func run(w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The master key seals patients' data; keep its file with the database.
+	master, err := keys.OpenFile(filepath.Join(dir, "master-key.json"))
+	if err != nil {
+		return err
+	}
 	e, err := carebook.New(ctx,
-		carebook.Config{DSN: "sqlite:" + filepath.Join(dir, "carebook.db"), Migrate: true},
+		carebook.Config{DSN: "sqlite:" + filepath.Join(dir, "carebook.db"), Migrate: true, MasterKey: master},
 		carebook.WithClock(clock.NewFixed(time.Date(2026, time.May, 4, 8, 0, 0, 0, ny))))
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ type sizes struct {
 func mustEngine(t *testing.T, now time.Time) *carebook.Engine {
 	t.Helper()
 	e, err := carebook.New(context.Background(),
-		carebook.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "demo.db"), Migrate: true},
+		carebook.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "demo.db"), Migrate: true, MasterKey: sqltest.MasterKey()},
 		carebook.WithClock(clock.NewFixed(now)))
 	if err != nil {
 		t.Fatal(err)

@@ -244,8 +244,8 @@ func (s *server) createPatient(w http.ResponseWriter, r *http.Request) error {
 func (s *server) listPatients(w http.ResponseWriter, r *http.Request) error {
 	req := s.srv.Request(w, r)
 	pid := req.ExistingPractice()
-	f := scheduling.PatientFilter{Name: req.Str("name"), Phone: req.Str("phone"), Email: req.Str("email"),
-		After: req.ID("after"), Limit: req.Int("limit", defaultPage, 1, maxPage)}
+	f := scheduling.PatientFilter{Name: req.Str("name"), FamilyName: req.Str("family_name"), BirthDate: req.Str("birth_date"),
+		Phone: req.Str("phone"), Email: req.Str("email"), After: req.ID("after"), Limit: req.Int("limit", defaultPage, 1, maxPage)}
 	if req.Err != nil {
 		return req.Err
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"html/template"
@@ -984,6 +985,10 @@ func (s *pages) deskBookPage(r *http.Request, q url.Values) (*deskBookPage, erro
 			if err != nil {
 				return p, err
 			}
+			slices.SortStableFunc(found, func(a, b *scheduling.Patient) int {
+				return cmp.Or(strings.Compare(strings.ToLower(a.FamilyName), strings.ToLower(b.FamilyName)),
+					strings.Compare(strings.ToLower(a.GivenName), strings.ToLower(b.GivenName)))
+			})
 			for _, pt := range found {
 				p.Found = append(p.Found, foundPatient{Name: patientName(pt.GivenName, pt.FamilyName), Born: pt.BirthDate,
 					Contact: strings.TrimSpace(pt.Phone + " " + pt.Email), Href: base + "/desk/book?patient_id=" + pt.ID.String()})
@@ -1072,9 +1077,22 @@ func (s *pages) deskBookPage(r *http.Request, q url.Values) (*deskBookPage, erro
 }
 
 // searchFilter is the patient search of text: an email, a phone number or
-// the start of a name.
+// the start of a name, which a date of birth (YYYY-MM-DD) may follow.
 func searchFilter(text string) scheduling.PatientFilter {
 	f := scheduling.PatientFilter{Limit: 20}
+	// A date of birth (YYYY-MM-DD) among the words narrows a name search.
+	words := strings.Fields(text)
+	for i, w := range words {
+		if _, err := time.Parse(time.DateOnly, w); err == nil {
+			if len(words) == 1 { // a name is needed with it: no phone number
+				f.Name = w
+				return f
+			}
+			f.BirthDate = w
+			f.Name = strings.Join(slices.Delete(words, i, i+1), " ")
+			return f
+		}
+	}
 	switch digits := strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
 			return r

@@ -312,7 +312,7 @@ var enDesk = catalog{
 	"desk.book.step_confirm":            "Confirm",
 	"desk.book.find":                    "Find the patient",
 	"desk.book.search":                  "Name, phone or email",
-	"desk.book.search_hint":             "(the start of a name, a full phone number or email)",
+	"desk.book.search_hint":             "(the start of a name, with the date of birth as YYYY-MM-DD if you like, or a full phone number or email)",
 	"desk.book.search_submit":           "Search",
 	"desk.book.born":                    "Born",
 	"desk.book.contact":                 "Phone and email",

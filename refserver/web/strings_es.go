@@ -311,7 +311,7 @@ var esDesk = catalog{
 	"desk.book.step_confirm":            "Confirmar",
 	"desk.book.find":                    "Buscar al paciente",
 	"desk.book.search":                  "Nombre, teléfono o correo",
-	"desk.book.search_hint":             "(el comienzo de un nombre, un teléfono o correo completos)",
+	"desk.book.search_hint":             "(el comienzo de un nombre, con la fecha de nacimiento AAAA-MM-DD si quiere, o un teléfono o correo completos)",
 	"desk.book.search_submit":           "Buscar",
 	"desk.book.born":                    "Nacimiento",
 	"desk.book.contact":                 "Teléfono y correo",

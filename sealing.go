@@ -1,0 +1,47 @@
+package carebook
+
+import (
+	"context"
+
+	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/keys"
+	"github.com/google/uuid"
+)
+
+// Sealed data that does not open. Every ciphertext the Engine keeps is
+// bound to its practice, table, column and row; one found anywhere else
+// (copied in SQL, restored into the wrong row) or altered does not open,
+// and whatever read it fails with KindConflict naming the place (409 over
+// HTTP, never a 5xx). Each such refusal is a possible tampering, so the
+// Engine records it in the practice's activity log as well.
+
+// ActionUnreadable is the activity-log action of a sealed value that did
+// not open where it was stored. Its ResourceType is "table.column" and its
+// ResourceID the row.
+const ActionUnreadable = "phi.unreadable"
+
+// recordUnreadable appends the "phi.unreadable" entry of the sealed value
+// of practice at b, by the caller in ctx (else the system), once the
+// transaction in ctx has ended: the read that failed usually takes its
+// transaction down with it. Values of the platform scope (accounts' TOTP
+// secrets) belong to no practice's log and are logged as errors.
+func (e *Engine) recordUnreadable(ctx context.Context, practice uuid.UUID, b keys.Binding) {
+	if practice == keys.Platform {
+		e.Logger.ErrorContext(ctx, "a sealed value does not open where it is stored", "table", b.Table, "column", b.Column, "row", b.Row)
+		return
+	}
+	who := audit.SystemActor("keys")
+	if c, ok := CallerFrom(ctx); ok {
+		who = c.Actor.ID
+	}
+	en := Entry(ctx, practice, who, ActionUnreadable, b.Table+"."+b.Column, b.Row, audit.Failed)
+	write := func(ctx context.Context) {
+		if _, err := e.Audit.Record(context.WithoutCancel(ctx), en); err != nil {
+			e.Logger.ErrorContext(ctx, "cannot record an unreadable sealed value in the activity log",
+				"table", b.Table, "column", b.Column, "row", b.Row, "error", err)
+		}
+	}
+	if !e.store.AfterTx(ctx, write) {
+		write(ctx)
+	}
+}
