@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/keys"
 	"github.com/google/uuid"
 )
@@ -43,5 +44,38 @@ func (e *Engine) recordUnreadable(ctx context.Context, practice uuid.UUID, b key
 	}
 	if !e.store.AfterTx(ctx, write) {
 		write(ctx)
+	}
+}
+
+// resealBatch is how many rows Reseal rewrites per transaction.
+const resealBatch = 500
+
+// RotateKeys gives practice a new primary sealing key (keys.Service.Rotate)
+// and seals again, with it, everything an older key sealed (Reseal).
+// Values sealed before still open throughout, so the practice keeps
+// working while it runs.
+func (e *Engine) RotateKeys(ctx context.Context, practice uuid.UUID) (int, error) {
+	if e.Keys == nil {
+		return 0, errs.E(errs.KindInternal, "carebook.RotateKeys", "the engine has no master key")
+	}
+	if err := e.Keys.Rotate(ctx, practice); err != nil {
+		return 0, err
+	}
+	return e.Reseal(ctx, practice)
+}
+
+// Reseal seals again, with practice's primary key, every value of the
+// practice that an older key sealed or that an earlier release left in
+// clear, a batch per transaction, and returns how many rows it rewrote.
+// It is resumable and idempotent: run again after a crash or a
+// cancellation, it finishes what is left and rewrites nothing twice.
+func (e *Engine) Reseal(ctx context.Context, practice uuid.UUID) (int, error) {
+	total := 0
+	for {
+		n, err := e.store.Scheduling.ResealPatients(ctx, practice, resealBatch)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
 	}
 }

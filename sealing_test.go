@@ -1,15 +1,19 @@
 package carebook_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/rbac"
+	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
 
@@ -62,5 +66,88 @@ WHERE practice_id = ? AND id = ?`, fromPractice, from, c.practice.String(), to)
 		require.Equal(t, errs.KindConflict, errs.KindOf(err), "%v", err)
 		require.True(t, strings.Contains(err.Error(), "does not open"), "%v", err)
 		require.Len(t, entries(t, c, carebook.ActionUnreadable), 2)
+	})
+}
+
+// TestReseal: after a practice's key is rotated, Reseal moves every
+// patient row to the new key, and seals a row an earlier release left in
+// clear (which reads and is found by phone before and after); a run cut
+// short (one batch, as if killed) is finished by the next, and a run with
+// nothing left rewrites nothing. Every patient reads the same throughout.
+func TestReseal(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newClinic(t, st)
+		ctx := c.staff
+		for i := range 24 {
+			_, err := c.e.Scheduling.CreatePatient(ctx, c.practice, schedulingPatient("Pat", fmt.Sprintf("Number%02d", i)))
+			require.NoError(t, err)
+		}
+		legacy := uuid.New()
+		_, err := st.DB().ExecContext(ctx, `INSERT INTO patients (practice_id, id, given_name, family_name, given_key, family_key,
+	birth_date, phone, email, language, created_at, updated_at)
+VALUES (?, ?, 'Old', 'Row', 'old', 'row', '1950-01-01', '+12025550999', 'old@example.com', 'en', ?, ?)`,
+			c.practice, legacy, c.clk.Now().UTC().Format(time.RFC3339Nano), c.clk.Now().UTC().Format(time.RFC3339Nano))
+		require.NoError(t, err)
+		byPhone := func() []uuid.UUID {
+			ids, err := st.Notify.PatientsByPhone(ctx, c.practice, "+12025550999")
+			require.NoError(t, err)
+			return ids
+		}
+		require.Equal(t, []uuid.UUID{legacy}, byPhone(), "a clear row is found by phone before it is sealed")
+		before, err := c.e.Scheduling.Patients(ctx, c.practice, scheduling.PatientFilter{})
+		require.NoError(t, err)
+		require.Len(t, before, 26)
+
+		keyCounts := func() map[int64]int {
+			rows, err := st.DB().QueryContext(ctx, `SELECT sealed_key, COUNT(*) FROM patients WHERE practice_id = ? GROUP BY sealed_key`, c.practice)
+			require.NoError(t, err)
+			defer rows.Close()
+			out := map[int64]int{}
+			for rows.Next() {
+				var k int64
+				var n int
+				require.NoError(t, rows.Scan(&k, &n))
+				out[k] = n
+			}
+			return out
+		}
+		old, err := c.e.Keys.PrimaryKeyID(ctx, c.practice)
+		require.NoError(t, err)
+		require.Equal(t, map[int64]int{int64(old): 25, 0: 1}, keyCounts())
+
+		require.NoError(t, c.e.Keys.Rotate(ctx, c.practice))
+		primary, err := c.e.Keys.PrimaryKeyID(ctx, c.practice)
+		require.NoError(t, err)
+		require.NotEqual(t, old, primary)
+		n, err := st.Scheduling.ResealPatients(ctx, c.practice, 10) // killed after one batch
+		require.NoError(t, err)
+		require.Equal(t, 10, n)
+		require.Equal(t, 10, keyCounts()[int64(primary)])
+		n, err = c.e.Reseal(ctx, c.practice)
+		require.NoError(t, err)
+		require.Equal(t, 16, n, "the rest, each once")
+		require.Equal(t, map[int64]int{int64(primary): 26}, keyCounts())
+		n, err = c.e.Reseal(ctx, c.practice)
+		require.NoError(t, err)
+		require.Zero(t, n)
+
+		after, err := c.e.Scheduling.Patients(ctx, c.practice, scheduling.PatientFilter{})
+		require.NoError(t, err)
+		require.Len(t, after, len(before))
+		for i := range before {
+			require.Equal(t, before[i].ID, after[i].ID)
+			require.Equal(t, before[i].GivenName+before[i].FamilyName+before[i].BirthDate+before[i].Phone+before[i].Email,
+				after[i].GivenName+after[i].FamilyName+after[i].BirthDate+after[i].Phone+after[i].Email)
+		}
+		require.Equal(t, []uuid.UUID{legacy}, byPhone(), "the sealed row is found through its new token")
+		var clear int
+		require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM patients WHERE practice_id = ? AND
+	(given_name <> '' OR family_name <> '' OR given_key <> '' OR family_key <> '' OR birth_date <> '' OR phone <> '' OR email <> '')`,
+			c.practice).Scan(&clear))
+		require.Zero(t, clear, "clear columns left filled")
+
+		n, err = c.e.RotateKeys(ctx, c.practice)
+		require.NoError(t, err)
+		require.Equal(t, 26, n)
 	})
 }
