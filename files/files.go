@@ -18,9 +18,9 @@
 //
 // What a file is (its name, content type, size and object key) is a row of
 // a MetaStore (sqlstore.Files), scoped by practice: every file belongs to a
-// practice and to one of its patients. The file name is stored as given for
-// now; a later step seals it with the per-practice keys like the other PHI
-// columns.
+// practice and to one of its patients. sqlstore seals the file name with
+// the practice's keys, like the other PHI columns; the content type and
+// the size stay in clear.
 package files
 
 import (
@@ -52,16 +52,16 @@ type File struct {
 	ID          ID                   `json:"id"`
 	PracticeID  tenant.PracticeID    `json:"practice_id"`
 	PatientID   scheduling.PatientID `json:"patient_id"`
-	Name        string               `json:"name"`         // as uploaded; not yet sealed (see the package comment)
+	Name        string               `json:"name"`         // as uploaded; the MetaStore seals it
 	ContentType string               `json:"content_type"` // a media type, e.g. "application/pdf"
 	Size        int64                `json:"size"`         // bytes of plaintext
 	ObjectKey   string               `json:"-"`            // the bucket key: random, opaque
 	CreatedAt   time.Time            `json:"created_at"`
 }
 
-// Keys hands out each practice's streaming AEAD. The keys package will
-// implement it with per-practice tink keysets; the files package needs no
-// more of it than this.
+// Keys hands out each practice's streaming AEAD: *keys.Service implements
+// it with a per-practice tink keyset; the files package needs no more of
+// it than this.
 type Keys interface {
 	StreamingAEAD(ctx context.Context, practice tenant.PracticeID) (tink.StreamingAEAD, error)
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/tink-crypto/tink-go/v2/aead"
 	"github.com/tink-crypto/tink-go/v2/keyset"
 	"github.com/tink-crypto/tink-go/v2/prf"
+	tinkpb "github.com/tink-crypto/tink-go/v2/proto/tink_go_proto"
+	"github.com/tink-crypto/tink-go/v2/streamingaead"
 	"github.com/tink-crypto/tink-go/v2/tink"
 )
 
@@ -97,6 +99,7 @@ type practiceKeys struct {
 	sealVer  int64
 	aead     tink.AEAD
 	index    *prf.Set
+	stream   tink.StreamingAEAD // nil until the practice has a stream keyset
 }
 
 // Option configures a Service.
@@ -560,7 +563,52 @@ func (s *Service) load(ctx context.Context, op string, practice uuid.UUID) (*pra
 			}
 		}
 	}
+	if w := find(ws, PurposeStream); w != nil {
+		h, err := s.unwrap(ctx, op, w)
+		if err != nil {
+			return nil, err
+		}
+		if k.stream, err = streamingaead.New(h); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
 	return k, nil
+}
+
+// StreamingAEAD returns practice's streaming AEAD, which encrypts its files
+// (package files), making the practice's keys, or only its stream keyset
+// for a practice whose keys predate it, on first use.
+func (s *Service) StreamingAEAD(ctx context.Context, practice uuid.UUID) (tink.StreamingAEAD, error) {
+	const op = "keys.StreamingAEAD"
+	k, err := s.keys(ctx, op, practice, true)
+	if err != nil {
+		return nil, err
+	}
+	if k.stream != nil {
+		return k.stream, nil
+	}
+	s.mu.Lock()
+	p := s.provider
+	s.mu.Unlock()
+	mid, master, err := p.Primary(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	w, err := newWrapped(streamingaead.AES256GCMHKDF1MBKeyTemplate(), master, mid, practice, PurposeStream)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := s.store.AddKeyset(ctx, w); err != nil && errs.KindOf(err) != errs.KindConflict {
+		return nil, err
+	}
+	// Added here, or by a concurrent caller.
+	if k, err = s.reload(ctx, op, k); err != nil {
+		return nil, err
+	}
+	if k.stream == nil {
+		return nil, errs.E(errs.KindNotFound, op, "practice "+practice.String()+" has no stream keyset: it was shredded")
+	}
+	return k.stream, nil
 }
 
 // create makes and stores practice's keysets.
@@ -584,26 +632,32 @@ func NewKeysets(ctx context.Context, p Provider, practice uuid.UUID) ([]*Wrapped
 	if err != nil {
 		return nil, err
 	}
-	seal, err := keyset.NewHandle(aead.AES256GCMKeyTemplate())
-	if err != nil {
-		return nil, err
-	}
-	index, err := keyset.NewHandle(prf.HMACSHA256PRFKeyTemplate())
-	if err != nil {
-		return nil, err
-	}
 	ws := make([]*Wrapped, 0, 2)
 	for _, k := range []struct {
 		p Purpose
-		h *keyset.Handle
-	}{{PurposeSeal, seal}, {PurposeIndex, index}} {
-		b, err := wrap(k.h, master, practice, k.p)
+		t *tinkpb.KeyTemplate
+	}{{PurposeSeal, aead.AES256GCMKeyTemplate()}, {PurposeIndex, prf.HMACSHA256PRFKeyTemplate()}} {
+		w, err := newWrapped(k.t, master, mid, practice, k.p)
 		if err != nil {
 			return nil, err
 		}
-		ws = append(ws, &Wrapped{Practice: practice, Purpose: k.p, MasterID: mid, Keyset: b, Version: 1})
+		ws = append(ws, w)
 	}
 	return ws, nil
+}
+
+// newWrapped makes a new keyset from template t for practice's purpose p,
+// wrapped by master (of ID mid), at Version 1.
+func newWrapped(t *tinkpb.KeyTemplate, master tink.AEAD, mid string, practice uuid.UUID, p Purpose) (*Wrapped, error) {
+	h, err := keyset.NewHandle(t)
+	if err != nil {
+		return nil, err
+	}
+	b, err := wrap(h, master, practice, p)
+	if err != nil {
+		return nil, err
+	}
+	return &Wrapped{Practice: practice, Purpose: p, MasterID: mid, Keyset: b, Version: 1}, nil
 }
 
 func (s *Service) remember(k *practiceKeys) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -461,6 +462,64 @@ func TestRolledBackKeys(t *testing.T) {
 		}
 		if got := keys.KeyID([]byte{1, 2}); got != 0 {
 			t.Errorf("KeyID(2 bytes) = %d", got)
+		}
+	})
+}
+
+// TestStreamingAEAD: a practice's file key is made on first use, beside
+// keys it may already have, is the same in another Service, is bound to
+// the practice (another practice's does not decrypt), and is gone with a
+// shred; a master-key rotation re-wraps it with the others.
+func TestStreamingAEAD(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db *sqlstore.Store) {
+		ctx := context.Background()
+		m := master(t)
+		s := keys.New(db.Keys, m)
+		p, other := uuid.New(), uuid.New()
+		seal(t, s, p, phone, "first the field keys")
+		sa, err := s.StreamingAEAD(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ct bytes.Buffer
+		w, err := sa.NewEncryptingWriter(&ct, []byte("ad"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte("a referral letter"))
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		read := func(s *keys.Service, practice uuid.UUID) (string, error) {
+			sa, err := s.StreamingAEAD(ctx, practice)
+			if err != nil {
+				return "", err
+			}
+			r, err := sa.NewDecryptingReader(bytes.NewReader(ct.Bytes()), []byte("ad"))
+			if err != nil {
+				return "", err
+			}
+			b, err := io.ReadAll(r)
+			return string(b), err
+		}
+		if got, err := read(keys.New(db.Keys, m), p); err != nil || got != "a referral letter" {
+			t.Fatalf("another Service reads %q, %v", got, err)
+		}
+		if got, err := read(s, other); err == nil {
+			t.Fatalf("another practice's key read %q", got)
+		}
+		next := master(t)
+		if n, err := s.RotateMaster(ctx, next); err != nil || n != 6 {
+			t.Fatalf("RotateMaster = %d, %v; want 6 keysets (three of each practice: reading made other's)", n, err)
+		}
+		if got, err := read(keys.New(db.Keys, next), p); err != nil || got != "a referral letter" {
+			t.Fatalf("after the master-key rotation: %q, %v", got, err)
+		}
+		if err := s.Shred(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := keys.New(db.Keys, next).StreamingAEAD(ctx, p); errs.KindOf(err) != errs.KindNotFound {
+			t.Errorf("StreamingAEAD of a shredded practice = %v, want KindNotFound", err)
 		}
 	})
 }

@@ -13,6 +13,11 @@ type Purpose string
 const (
 	PurposeSeal  Purpose = "seal"  // AES256-GCM AEAD: Seal and Open
 	PurposeIndex Purpose = "index" // HMAC-SHA256 PRF: BlindIndex
+	// PurposeStream is AES256-GCM-HKDF streaming AEAD (1 MiB segments):
+	// files (StreamingAEAD). A practice gets it with its first file
+	// (Store.AddKeyset), so that practices without files cost a master-key
+	// rotation two keysets, not three.
+	PurposeStream Purpose = "stream"
 )
 
 // Wrapped is one practice's keyset of one purpose as stored: tink's
@@ -45,6 +50,10 @@ type Store interface {
 	// CreateKeysets stores a practice's new keysets (all with Version 1), or
 	// fails with KindConflict if the practice has keysets or was shredded.
 	CreateKeysets(ctx context.Context, ws []*Wrapped) error
+	// AddKeyset stores one more keyset (Version 1) of a practice that has
+	// keysets: KindConflict if it has one of w's purpose or was shredded,
+	// KindNotFound if it has none.
+	AddKeyset(ctx context.Context, w *Wrapped) error
 	// Keysets returns the practice's keysets, ordered by purpose, or
 	// shredded true (and no keysets) if the practice was shredded. It fails
 	// with KindNotFound if the practice has neither.

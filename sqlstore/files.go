@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/carebook/carebook/files"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
@@ -13,44 +14,69 @@ import (
 type fileRow struct {
 	bun.BaseModel `bun:"table:files,alias:f"`
 
-	PracticeID  uuid.UUID `bun:"practice_id,pk"`
-	ID          uuid.UUID `bun:"id,pk"`
-	PatientID   uuid.UUID `bun:"patient_id"`
-	Name        string    `bun:"name"`
-	ContentType string    `bun:"content_type"`
-	Size        int64     `bun:"size"`
-	ObjectKey   string    `bun:"object_key"`
-	CreatedAt   utcTime   `bun:"created_at"`
+	PracticeID uuid.UUID `bun:"practice_id,pk"`
+	ID         uuid.UUID `bun:"id,pk"`
+	PatientID  uuid.UUID `bun:"patient_id"`
+	// Sealed holds the name as uploaded (see sealed.go); Name, only a row
+	// from before sealing (Sealed NULL).
+	Sealed      []byte  `bun:"sealed"`
+	SealedKey   int64   `bun:"sealed_key"`
+	Name        string  `bun:"name"`
+	ContentType string  `bun:"content_type"`
+	Size        int64   `bun:"size"`
+	ObjectKey   string  `bun:"object_key"`
+	CreatedAt   utcTime `bun:"created_at"`
 }
 
-func (r *fileRow) file() *files.File {
+// fileBinding is where file id's sealed name lives.
+func fileBinding(id uuid.UUID) keys.Binding {
+	return keys.Binding{Table: "files", Column: "sealed", Row: id.String()}
+}
+
+// file returns the row's file, its name opened.
+func (r *fileRow) file(ctx context.Context, c *conn, op string) (*files.File, error) {
+	name := r.Name
+	if r.Sealed != nil {
+		f, err := c.openFields(ctx, op, r.PracticeID, fileBinding(r.ID), r.Sealed, 1)
+		if err != nil {
+			return nil, err
+		}
+		name = f[0]
+	}
 	return &files.File{
 		ID:          r.ID,
 		PracticeID:  r.PracticeID,
 		PatientID:   r.PatientID,
-		Name:        r.Name,
+		Name:        name,
 		ContentType: r.ContentType,
 		Size:        r.Size,
 		ObjectKey:   r.ObjectKey,
 		CreatedAt:   r.CreatedAt.Time(),
-	}
+	}, nil
 }
 
-// CreateFile stores f as given. Its patient must exist in its practice
-// (else KindNotFound); an ID or object key already taken is KindConflict.
+// CreateFile stores f as given, its name sealed. Its patient must exist in
+// its practice (else KindNotFound); an ID or object key already taken is
+// KindConflict.
 func (s *Files) CreateFile(ctx context.Context, f *files.File) error {
+	const op = "sqlstore.CreateFile"
+	sealed, key, err := s.sealFields(ctx, op, f.PracticeID, fileBinding(f.ID), f.Name)
+	if err != nil {
+		return err
+	}
 	row := &fileRow{
 		PracticeID:  f.PracticeID,
 		ID:          f.ID,
 		PatientID:   f.PatientID,
-		Name:        f.Name,
+		Sealed:      sealed,
+		SealedKey:   key,
 		ContentType: f.ContentType,
 		Size:        f.Size,
 		ObjectKey:   f.ObjectKey,
 		CreatedAt:   utc(f.CreatedAt),
 	}
-	_, err := s.idb(ctx).NewInsert().Model(row).Exec(ctx)
-	return failure("sqlstore.CreateFile", "file", err)
+	_, err = s.idb(ctx).NewInsert().Model(row).Exec(ctx)
+	return failure(op, "file", err)
 }
 
 // GetFile returns the file id of practice, or KindNotFound.
@@ -60,7 +86,7 @@ func (s *Files) GetFile(ctx context.Context, practice tenant.PracticeID, id file
 	if err != nil {
 		return nil, failure("sqlstore.GetFile", "file", err)
 	}
-	return row.file(), nil
+	return row.file(ctx, s.conn, "sqlstore.GetFile")
 }
 
 // ListPatientFiles returns the files of patient in practice, oldest first.
@@ -74,7 +100,11 @@ func (s *Files) ListPatientFiles(ctx context.Context, practice tenant.PracticeID
 	}
 	out := make([]*files.File, len(rows))
 	for i := range rows {
-		out[i] = rows[i].file()
+		f, err := rows[i].file(ctx, s.conn, "sqlstore.ListPatientFiles")
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/carebook/carebook/errs"
@@ -61,6 +62,35 @@ func (s *Keys) CreateKeysets(ctx context.Context, ws []*keys.Wrapped) error {
 		for _, w := range ws {
 			w.Version = 1
 		}
+		return nil
+	})
+}
+
+// AddKeyset stores one more keyset of a practice that has keysets.
+func (s *Keys) AddKeyset(ctx context.Context, w *keys.Wrapped) error {
+	const op = "sqlstore.AddKeyset"
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.Lock(ctx, w.Practice); err != nil {
+			return err
+		}
+		var purposes []string
+		if err := s.idb(ctx).NewSelect().Model((*keysetRow)(nil)).Column("purpose").
+			Where("ks.practice_id = ?", w.Practice).Scan(ctx, &purposes); err != nil {
+			return failure(op, "keyset", err)
+		}
+		switch {
+		case len(purposes) == 0:
+			return errs.NotFound(op, "the keys of practice "+w.Practice.String())
+		case slices.Contains(purposes, purposeShredded):
+			return errs.Conflict(op, "the keys of practice "+w.Practice.String()+" were shredded")
+		case slices.Contains(purposes, string(w.Purpose)):
+			return errs.Conflict(op, "practice "+w.Practice.String()+" already has a "+string(w.Purpose)+" keyset")
+		}
+		row := keysetRow{PracticeID: w.Practice, Purpose: string(w.Purpose), MasterID: w.MasterID, Keyset: w.Keyset, Version: 1}
+		if _, err := s.idb(ctx).NewInsert().Model(&row).Exec(ctx); err != nil {
+			return failure(op, "keyset", err)
+		}
+		w.Version = 1
 		return nil
 	})
 }

@@ -34,6 +34,7 @@ var cases = []struct {
 	{"Rewrap", testRewrap},
 	{"List", testList},
 	{"Shred", testShred},
+	{"AddKeyset", testAddKeyset},
 }
 
 func pair(practice uuid.UUID, master string) []*keys.Wrapped {
@@ -242,4 +243,28 @@ func testShred(t *testing.T, s keys.Store) {
 		t.Errorf("a practice shredded before it had keys: shredded %v, %v", shredded, err)
 	}
 	wantKind(t, "CreateKeysets after an early Shred", s.CreateKeysets(ctx, pair(never, "m1")), errs.KindConflict)
+}
+
+func testAddKeyset(t *testing.T, s keys.Store) {
+	ctx := context.Background()
+	p := uuid.New()
+	stream := &keys.Wrapped{Practice: p, Purpose: keys.PurposeStream, MasterID: "m1", Keyset: []byte("stream of " + p.String())}
+	wantKind(t, "AddKeyset to a practice without keys", s.AddKeyset(ctx, stream), errs.KindNotFound)
+	mustCreate(t, s, pair(p, "m1"))
+	if err := s.AddKeyset(ctx, stream); err != nil || stream.Version != 1 {
+		t.Fatalf("AddKeyset = %v, version %d", err, stream.Version)
+	}
+	ws := mustRead(t, s, p)
+	if len(ws) != 3 || ws[2].Purpose != keys.PurposeStream || !bytes.Equal(ws[2].Keyset, stream.Keyset) {
+		t.Fatalf("keysets after AddKeyset = %+v, want index, seal, stream", ws)
+	}
+	again := *stream
+	again.Keyset = []byte("another")
+	wantKind(t, "AddKeyset of a purpose it has", s.AddKeyset(ctx, &again), errs.KindConflict)
+	seal := pair(p, "m1")[0]
+	wantKind(t, "AddKeyset of seal", s.AddKeyset(ctx, seal), errs.KindConflict)
+	if err := s.Shred(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, "AddKeyset to a shredded practice", s.AddKeyset(ctx, stream), errs.KindConflict)
 }
