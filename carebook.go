@@ -11,6 +11,7 @@ import (
 
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
@@ -18,6 +19,7 @@ import (
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/tenant"
+	"gocloud.dev/blob"
 )
 
 // Config is how to open an Engine. Only cmd/ reads it from flags and the
@@ -55,7 +57,11 @@ type Engine struct {
 	// rotates or shreds each practice's keys; nil when the store was opened
 	// without a master key (NewWithStore), and then nothing sealed can be
 	// written or read.
-	Keys   *keys.Service
+	Keys *keys.Service
+	// Files keeps patients' files, encrypted (WithFiles); nil without a
+	// bucket. Read and write them through the guarded PutFile, OpenFile,
+	// PatientFiles and DeleteFile.
+	Files  *files.Store
 	Clock  clock.Clock
 	IDs    clock.IDSource
 	Logger *slog.Logger
@@ -64,6 +70,8 @@ type Engine struct {
 	observers      []scheduling.Observer
 	store          *sqlstore.Store
 	links          *notify.Links
+	filesBucket    *blob.Bucket
+	filesOpts      files.Options
 	// deriveLinks, set by WithLinks(nil, linksURL), signs links with a key
 	// derived from the master key.
 	deriveLinks bool
@@ -152,6 +160,15 @@ func wire(st *sqlstore.Store, opts ...Option) *Engine {
 	e.Audit = audit.NewService(st.Audit, e.Clock, e.IDs)
 	if e.Keys != nil {
 		e.Keys.OnUnreadable(e.recordUnreadable)
+		if e.filesBucket != nil {
+			if e.filesOpts.Clock == nil {
+				e.filesOpts.Clock = e.Clock
+			}
+			if e.filesOpts.IDs == nil {
+				e.filesOpts.IDs = e.IDs
+			}
+			e.Files = files.New(e.filesBucket, e.Keys, st.Files, e.filesOpts)
+		}
 	}
 	return e
 }

@@ -102,6 +102,9 @@ type Access struct {
 	// caller is known to be of the practice, so a stranger learns nothing
 	// of its IDs; an unknown one is KindNotFound.
 	AppointmentID *uuid.UUID
+	// FileID, when set and neither PatientID nor AppointmentID is, names
+	// the patient's file the operation acts on, looked up the same way.
+	FileID *uuid.UUID
 	// Action (such as "patient.read"), ResourceType and ResourceID name the
 	// operation in the activity log; an empty Action logs nothing.
 	Action, ResourceType, ResourceID string
@@ -165,6 +168,16 @@ func (e *Engine) Authorize(ctx context.Context, a Access) (*Permit, error) {
 			return nil, err
 		}
 		t.PatientID, pm.entry.PatientID = &ap.PatientID, &ap.PatientID
+	}
+	if a.FileID != nil && a.PatientID == nil && a.AppointmentID == nil {
+		if e.Files == nil {
+			return nil, errs.NotFound(op, "file")
+		}
+		f, err := e.Files.Get(ctx, p.ID, *a.FileID)
+		if err != nil {
+			return nil, err
+		}
+		t.PatientID, pm.entry.PatientID = &f.PatientID, &f.PatientID
 	}
 	if err := e.RBAC.Authorize(ctx, c.Principal, a.Permission, t); err != nil {
 		pm.deny(ctx)

@@ -8,18 +8,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/files/filestest"
+	"github.com/carebook/carebook/files/s3test"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/carebook/carebook/tenant"
@@ -90,116 +88,14 @@ func dirBackend(t testing.TB) backend {
 	return backend{bucket: b, dir: dir}
 }
 
-var (
-	gatewayOnce sync.Once
-	gatewayURL  string
-	gatewayDir  string
-	gatewayErr  error
-	gatewayStop func()
-)
-
-// s3Backend returns a fresh bucket on a versitygw S3 gateway over a temp
-// directory, started once for the package's tests from $CAREBOOK_VERSITYGW
-// or versitygw on PATH. Without the binary the test skips, or fails when
-// CAREBOOK_REQUIRE_S3=1.
+// s3Backend returns a fresh bucket on the S3 gateway (package s3test).
 func s3Backend(t testing.TB) backend {
 	t.Helper()
-	bin := os.Getenv("CAREBOOK_VERSITYGW")
-	if bin == "" {
-		bin, _ = exec.LookPath("versitygw")
-	}
-	if bin == "" {
-		if os.Getenv("CAREBOOK_REQUIRE_S3") == "1" {
-			t.Fatal("the S3 tests need versitygw (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0) on PATH or in $CAREBOOK_VERSITYGW (CAREBOOK_REQUIRE_S3=1)")
-		}
-		t.Skip("no versitygw on PATH nor $CAREBOOK_VERSITYGW: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
-	}
-	gatewayOnce.Do(func() { gatewayURL, gatewayDir, gatewayErr = startGateway(bin) })
-	if gatewayErr != nil {
-		t.Fatalf("start versitygw: %v", gatewayErr)
-	}
-	name := "t" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
-	dir := filepath.Join(gatewayDir, name)
-	if err := os.Mkdir(dir, 0o700); err != nil { // the posix backend's bucket is a directory
-		t.Fatalf("make the bucket: %v", err)
-	}
-	b, err := files.OpenBucket(context.Background(), strings.Replace(gatewayURL, "BUCKET", name, 1))
-	if err != nil {
-		t.Fatalf("OpenBucket: %v", err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
+	b, dir := s3test.Bucket(t)
 	return backend{bucket: b, dir: dir}
 }
 
-const (
-	gatewayAccess = "carebooktest"
-	gatewaySecret = "carebook-test-secret-key"
-)
-
-func startGateway(bin string) (string, string, error) {
-	dir, err := os.MkdirTemp("", "carebook-versitygw-")
-	if err != nil {
-		return "", "", err
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", "", err
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	cmd := exec.Command(bin, "--access", gatewayAccess, "--secret", gatewaySecret, "--port", addr, "--quiet", "posix", dir)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return "", "", err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	gatewayStop = func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		_ = os.RemoveAll(dir)
-	}
-	// Wait for the gateway to listen: dial until it answers, it exits, or
-	// 30 s pass.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			_ = c.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			return "", "", fmt.Errorf("versitygw exited (%v): %s", err, out.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return "", "", fmt.Errorf("versitygw did not listen on %s in 30 s: %s", addr, out.String())
-		}
-	}
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           gatewayAccess,
-		"AWS_SECRET_ACCESS_KEY":       gatewaySecret,
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "no-aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "no-aws-credentials"),
-	} {
-		if err := os.Setenv(k, v); err != nil {
-			return "", "", err
-		}
-	}
-	return "s3://BUCKET?endpoint=http://" + addr + "&region=us-east-1&use_path_style=true", dir, nil
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if gatewayStop != nil {
-		gatewayStop()
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { s3test.Main(m) }
 
 // env is a Store over a backend, with two practices and their patients.
 type env struct {

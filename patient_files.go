@@ -1,0 +1,111 @@
+package carebook
+
+import (
+	"context"
+	"io"
+
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/files"
+	"github.com/carebook/carebook/rbac"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/tenant"
+	"gocloud.dev/blob"
+)
+
+// Patients' files (scans, letters, consent forms) are kept, encrypted with
+// the practice's file key before they leave the process, in a blob bucket
+// (package files): read and written here through the guard, each with its
+// activity-log entry, under the chart's permissions. No URL of the bucket
+// is ever handed out.
+
+// WithFiles gives the Engine the bucket of patients' files (files.OpenBucket:
+// a local directory, or S3). Without it the file operations answer
+// KindNotFound. The Engine seals with the store's keys; the bucket stays
+// the caller's to close.
+func WithFiles(bucket *blob.Bucket, opts files.Options) Option {
+	return func(e *Engine) {
+		e.filesBucket, e.filesOpts = bucket, opts
+	}
+}
+
+// noFiles is the error of a file operation on an Engine without files.
+func noFiles(op string) error {
+	return errs.E(errs.KindNotFound, op, "this server keeps no files (no bucket is configured)")
+}
+
+// PutFile stores a file of patient, read from r, for the caller in ctx, who
+// needs patient.clinical.write over the patient; the upload and its
+// "file.upload" entry commit together (see Guard). Bad input names its
+// field (name, content_type); content over the size limit is KindTooLarge.
+func (e *Engine) PutFile(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, name, contentType string, r io.Reader) (*files.File, error) {
+	if e.Files == nil {
+		return nil, noFiles("carebook.PutFile")
+	}
+	var f *files.File
+	err := e.Guard(ctx, Access{Permission: rbac.PatientClinicalWrite, PracticeID: practice, PatientID: &patient,
+		Action: "file.upload", ResourceType: "file"},
+		func(ctx context.Context) (string, error) {
+			var err error
+			if f, err = e.Files.Put(ctx, practice, patient, name, contentType, r); err != nil {
+				return "", err
+			}
+			return f.ID.String(), nil
+		})
+	return f, err
+}
+
+// PatientFiles lists a patient's files, oldest first, for the caller in
+// ctx, who needs patient.clinical.read over the patient ("file.list").
+func (e *Engine) PatientFiles(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID) ([]*files.File, error) {
+	if e.Files == nil {
+		return nil, noFiles("carebook.PatientFiles")
+	}
+	var out []*files.File
+	err := e.Guard(ctx, Access{Permission: rbac.PatientClinicalRead, PracticeID: practice, PatientID: &patient,
+		Action: "file.list", ResourceType: "patient", ResourceID: patient.String()},
+		func(ctx context.Context) (string, error) {
+			var err error
+			out, err = e.Files.List(ctx, practice, patient)
+			return patient.String(), err
+		})
+	return out, err
+}
+
+// OpenFile returns a file's record and its content, decrypted as it is
+// read, for the caller in ctx, who needs patient.clinical.read over the
+// file's patient ("file.read", logged when the file is opened). The
+// caller closes the reader; content altered or moved in the bucket fails
+// on Read with files.ErrUnreadable.
+func (e *Engine) OpenFile(ctx context.Context, practice tenant.PracticeID, id files.ID) (*files.File, io.ReadCloser, error) {
+	if e.Files == nil {
+		return nil, nil, noFiles("carebook.OpenFile")
+	}
+	var (
+		f  *files.File
+		rc io.ReadCloser
+	)
+	err := e.Guard(ctx, Access{Permission: rbac.PatientClinicalRead, PracticeID: practice, FileID: &id,
+		Action: "file.read", ResourceType: "file", ResourceID: id.String()},
+		func(ctx context.Context) (string, error) {
+			var err error
+			if f, err = e.Files.Get(ctx, practice, id); err != nil {
+				return "", err
+			}
+			rc, err = e.Files.Open(ctx, practice, id)
+			return id.String(), err
+		})
+	return f, rc, err
+}
+
+// DeleteFile removes a file for the caller in ctx, who needs
+// patient.clinical.write over the file's patient ("file.delete").
+func (e *Engine) DeleteFile(ctx context.Context, practice tenant.PracticeID, id files.ID) error {
+	if e.Files == nil {
+		return noFiles("carebook.DeleteFile")
+	}
+	return e.Guard(ctx, Access{Permission: rbac.PatientClinicalWrite, PracticeID: practice, FileID: &id,
+		Action: "file.delete", ResourceType: "file", ResourceID: id.String()},
+		func(ctx context.Context) (string, error) {
+			return id.String(), e.Files.Delete(ctx, practice, id)
+		})
+}
