@@ -2,6 +2,7 @@ package carebook_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
@@ -149,5 +151,39 @@ VALUES (?, ?, 'Old', 'Row', 'old', 'row', '1950-01-01', '+12025550999', 'old@exa
 		n, err = c.e.RotateKeys(ctx, c.practice)
 		require.NoError(t, err)
 		require.Equal(t, 26, n)
+	})
+}
+
+// TestShredPractice: once a practice's keys are shredded, nothing sealed
+// for it opens: its patients read as gone (KindNotFound, saying why), its
+// lookups find no one, its files do not open, and a fresh Engine (no
+// cache) sees the same; another practice is untouched.
+func TestShredPractice(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newClinic(t, st)
+		other := newClinic(t, st)
+		ctx := c.staff
+		bucket, err := files.OpenBucket(ctx, "file://"+filepath.ToSlash(filepath.Join(t.TempDir(), "objects"))+"?create_dir=1")
+		require.NoError(t, err)
+		t.Cleanup(func() { bucket.Close() })
+		e := carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithFiles(bucket, files.Options{}))
+		f, err := e.Files.Put(ctx, c.practice, c.patient.ID, "scan.pdf", "application/pdf", strings.NewReader("scan"))
+		require.NoError(t, err)
+
+		require.NoError(t, e.Keys.Shred(ctx, c.practice))
+		for _, eng := range []*carebook.Engine{e, carebook.NewWithStore(st)} {
+			_, err = eng.Scheduling.Patient(ctx, c.practice, c.patient.ID)
+			require.Equal(t, errs.KindNotFound, errs.KindOf(err), "%v", err)
+			require.Contains(t, err.Error(), "shredded")
+			ids, err := st.Notify.PatientsByPhone(ctx, c.practice, c.patient.Phone)
+			require.NoError(t, err)
+			require.Empty(t, ids)
+		}
+		if _, err := e.Files.Open(ctx, c.practice, f.ID); err == nil {
+			t.Fatal("a shredded practice's file opened")
+		}
+		got, err := other.e.Scheduling.Patient(other.staff, other.practice, other.patient.ID)
+		require.NoError(t, err, "another practice")
+		require.Equal(t, other.patient.FamilyName, got.FamilyName)
 	})
 }
