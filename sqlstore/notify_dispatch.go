@@ -58,7 +58,11 @@ RETURNING m.*`
 // Claim takes up to limit due SMS and email messages of any practice under
 // token (see notify.Store), earliest due first. On PostgreSQL it is one
 // statement with FOR UPDATE SKIP LOCKED; on SQLite three in one IMMEDIATE
-// transaction, which already excludes other claimers.
+// transaction, which already excludes other claimers. Each message is
+// opened once; one whose sealed fields do not open (moved from another row,
+// altered, or its practice's keys shredded) cannot be sent: it is made dead
+// with the error as LastError, in one more statement, and left out, so
+// that it holds up no other.
 func (s *Outbox) Claim(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*notify.Message, error) {
 	const op = "sqlstore.Claim"
 	if limit <= 0 {
@@ -85,7 +89,35 @@ func (s *Outbox) Claim(ctx context.Context, token uuid.UUID, now time.Time, limi
 		}
 		return bytes.Compare(a.ID[:], b.ID[:])
 	})
-	return messages(rows), nil
+	return s.openClaimed(ctx, op, token, t, rows, "")
+}
+
+// openClaimed opens rows, claimed under token, in their order. A row that
+// does not open is made dead at now with why and the error as its
+// LastError, all in one statement, and left out.
+func (s *Outbox) openClaimed(ctx context.Context, op string, token uuid.UUID, now utcTime, rows []messageRow, why string) ([]*notify.Message, error) {
+	out := make([]*notify.Message, 0, len(rows))
+	var dead [][]any
+	for i := range rows {
+		m, err := rows[i].message(ctx, s.conn, op)
+		if err != nil {
+			dead = append(dead, []any{rows[i].ID, why + err.Error()})
+			continue
+		}
+		out = append(out, m)
+	}
+	if len(dead) == 0 {
+		return out, nil
+	}
+	from, args := s.valuesTable("v", []valuesColumn{{"id", "uuid"}, {"error", "text"}}, dead)
+	args = append([]any{string(notify.StatusDead), now}, args...)
+	args = append(args, token)
+	if _, err := s.idb(ctx).ExecContext(ctx, `UPDATE notify_messages AS m SET status = ?, last_error = v.error,
+	claim_token = NULL, lease_until = NULL, updated_at = ?
+FROM `+from+` WHERE m.id = v.id AND m.claim_token = ?`, args...); err != nil {
+		return nil, failure(op, "message", err)
+	}
+	return out, nil
 }
 
 // sqliteClaim is Claim's body on SQLite, run in a transaction.
@@ -245,6 +277,10 @@ func (s *Outbox) valuesTable(alias string, cols []valuesColumn, rows [][]any) (s
 // its lease ended before now (the argument).
 const inDoubt = `status = 'sending' AND lease_until < ?`
 
+// inDoubtUnopened begins the LastError of a message in doubt that does not
+// open.
+const inDoubtUnopened = "delivery unknown: a dispatcher stopped while sending it, and it cannot be read to ask its provider: "
+
 // pgClaimInDoubt is ClaimInDoubt on PostgreSQL, one statement; it leaves
 // updated_at, the time the message was marked sending. Arguments: token,
 // lease end, now, limit.
@@ -257,13 +293,15 @@ RETURNING m.*`
 // ClaimInDoubt takes up to limit messages left sending past their lease
 // under token (see notify.Store), on the index notify_messages_sending. On
 // PostgreSQL it is one statement with FOR UPDATE SKIP LOCKED; on SQLite two
-// in one IMMEDIATE transaction.
+// in one IMMEDIATE transaction. A message whose sealed fields do not open
+// cannot be asked about: as in Claim, it is made dead (delivery unknown,
+// and why) and left out.
 func (s *Outbox) ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*notify.Message, error) {
 	const op = "sqlstore.ClaimInDoubt"
-	rows := []messageRow{}
 	if limit <= 0 {
-		return messages(rows), nil
+		return []*notify.Message{}, nil
 	}
+	rows := []messageRow{}
 	t, until := utc(now), utc(now.Add(lease))
 	var err error
 	if s.dialect == Postgres {
@@ -285,5 +323,5 @@ func (s *Outbox) ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Tim
 		return nil, failure(op, "message", err)
 	}
 	slices.SortFunc(rows, func(a, b messageRow) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-	return messages(rows), nil
+	return s.openClaimed(ctx, op, token, t, rows, inDoubtUnopened)
 }

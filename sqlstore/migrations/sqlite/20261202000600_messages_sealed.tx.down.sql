@@ -1,0 +1,5 @@
+-- Down drops the sealed columns: messages written since the up migration
+-- lose their recipient, subject, text and HTML (they were only in sealed).
+DROP INDEX notify_messages_sealed_key;
+ALTER TABLE notify_messages DROP COLUMN sealed_key;
+ALTER TABLE notify_messages DROP COLUMN sealed;
