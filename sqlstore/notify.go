@@ -17,10 +17,16 @@ import (
 // A message's recipient address, subject, text and HTML are sealed in the
 // column sealed of notify_messages (see sealed.go): they name the patient
 // and the visit. No query filters on them. The dispatcher opens each message
-// it claims once.
+// it claims once (twice if it failed before: see below).
+//
+// The errors Record and ApplyDelivery write, a provider's words that may
+// quote the recipient, are sealed apart in last_error_sealed, since those
+// statements do not hold the message's content; the reasons Drop and Claim
+// write (the engine's, naming no one) stay in last_error.
 const (
 	messagesTable       = "notify_messages"
 	messageSealedColumn = "sealed"
+	messageErrorColumn  = "last_error_sealed"
 	// messageSealedFields is how many fields a message seals.
 	messageSealedFields = 4
 )
@@ -28,6 +34,21 @@ const (
 // messageBinding is where message id's sealed fields live.
 func messageBinding(id uuid.UUID) keys.Binding {
 	return keys.Binding{Table: messagesTable, Column: messageSealedColumn, Row: id.String()}
+}
+
+// messageErrorBinding is where message id's sealed error lives.
+func messageErrorBinding(id uuid.UUID) keys.Binding {
+	return keys.Binding{Table: messagesTable, Column: messageErrorColumn, Row: id.String()}
+}
+
+// sealError returns msg sealed for message id of practice, or nil for no
+// error.
+func (c *conn) sealError(ctx context.Context, op string, practice, id uuid.UUID, msg string) ([]byte, error) {
+	if msg == "" {
+		return nil, nil
+	}
+	ct, _, err := c.sealFields(ctx, op, practice, messageErrorBinding(id), msg)
+	return ct, err
 }
 
 // messagePHI is what a message row seals, or holds in clear in the columns
@@ -61,10 +82,13 @@ type messageRow struct {
 	LeaseUntil *utcTime   `bun:"lease_until"`
 	ClaimToken *uuid.UUID `bun:"claim_token"`
 	ProviderID string     `bun:"provider_id"`
-	LastError  string     `bun:"last_error"`
-	SentAt     *utcTime   `bun:"sent_at"`
-	CreatedAt  utcTime    `bun:"created_at"`
-	UpdatedAt  utcTime    `bun:"updated_at"`
+	// LastError is an error the engine wrote, or "" when LastErrorSealed
+	// holds one.
+	LastError       string   `bun:"last_error"`
+	LastErrorSealed []byte   `bun:"last_error_sealed"`
+	SentAt          *utcTime `bun:"sent_at"`
+	CreatedAt       utcTime  `bun:"created_at"`
+	UpdatedAt       utcTime  `bun:"updated_at"`
 }
 
 // newMessageRow returns m's row: its recipient and content sealed, their
@@ -84,13 +108,15 @@ func (c *conn) newMessageRow(ctx context.Context, op string, m *notify.Message) 
 		Attempts:      m.Attempts,
 		LeaseUntil:    optTime(m.LeaseUntil),
 		ProviderID:    m.ProviderID,
-		LastError:     m.LastError,
 		SentAt:        optTime(m.SentAt),
 		CreatedAt:     utc(m.CreatedAt),
 		UpdatedAt:     utc(m.UpdatedAt),
 	}
 	var err error
-	r.Sealed, r.SealedKey, err = c.sealFields(ctx, op, m.PracticeID, messageBinding(m.ID), m.To, m.Subject, m.Text, m.HTML)
+	if r.Sealed, r.SealedKey, err = c.sealFields(ctx, op, m.PracticeID, messageBinding(m.ID), m.To, m.Subject, m.Text, m.HTML); err != nil {
+		return r, err
+	}
+	r.LastErrorSealed, err = c.sealError(ctx, op, m.PracticeID, m.ID, m.LastError)
 	return r, err
 }
 
@@ -105,6 +131,14 @@ func (r *messageRow) message(ctx context.Context, c *conn, op string) (*notify.M
 			return nil, err
 		}
 		phi = messagePHI{To: f[0], Subject: f[1], Text: f[2], HTML: f[3]}
+	}
+	lastError := r.LastError
+	if r.LastErrorSealed != nil {
+		f, err := c.openFields(ctx, op, r.PracticeID, messageErrorBinding(r.ID), r.LastErrorSealed, 1)
+		if err != nil {
+			return nil, err
+		}
+		lastError = f[0]
 	}
 	return &notify.Message{
 		ID:            r.ID,
@@ -124,7 +158,7 @@ func (r *messageRow) message(ctx context.Context, c *conn, op string) (*notify.M
 		Attempts:      r.Attempts,
 		LeaseUntil:    r.LeaseUntil.timePtr(),
 		ProviderID:    r.ProviderID,
-		LastError:     r.LastError,
+		LastError:     lastError,
 		SentAt:        r.SentAt.timePtr(),
 		CreatedAt:     r.CreatedAt.Time(),
 		UpdatedAt:     r.UpdatedAt.Time(),
@@ -154,7 +188,8 @@ const enqueueConflict = `CONFLICT (practice_id, key) DO UPDATE SET id = excluded
 	to_addr = excluded.to_addr, subject = excluded.subject, text = excluded.text, html = excluded.html,
 	language = excluded.language, status = excluded.status, due_at = excluded.due_at,
 	attempts = excluded.attempts, lease_until = excluded.lease_until, claim_token = excluded.claim_token,
-	provider_id = excluded.provider_id, last_error = excluded.last_error, sent_at = excluded.sent_at,
+	provider_id = excluded.provider_id, last_error = excluded.last_error,
+	last_error_sealed = excluded.last_error_sealed, sent_at = excluded.sent_at,
 	created_at = excluded.created_at, updated_at = excluded.updated_at`
 
 // Enqueue writes msgs in one multi-row INSERT ... ON CONFLICT (see
@@ -214,7 +249,7 @@ func (s *Notify) Drop(ctx context.Context, practice tenant.PracticeID, f notify.
 		return 0, errs.Invalid(op, "filter", "Drop needs an appointment or a patient")
 	}
 	q := s.idb(ctx).NewUpdate().Table("notify_messages").
-		Set("status = ?", string(notify.StatusDropped)).Set("last_error = ?", reason).
+		Set("status = ?", string(notify.StatusDropped)).Set("last_error = ?", reason).Set("last_error_sealed = NULL").
 		Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", utc(at)).
 		Where("practice_id = ?", practice).
 		Where("status IN (?)", bun.List([]string{string(notify.StatusPending), string(notify.StatusClaimed)}))

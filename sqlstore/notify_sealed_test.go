@@ -110,8 +110,9 @@ func statusOf(t *testing.T, s *sqlstore.Store, id uuid.UUID) (status, lastError 
 }
 
 // TestMessagesSealedAtRest writes messages naming a marker, moves them
-// through the outbox, and checks that no column of notify_messages holds
-// the marker in clear, while every read returns the messages as written. A
+// through the outbox (with a send's error and a bounce report quoting the
+// recipient), and checks that no column of notify_messages holds the
+// marker in clear, while every read returns the messages as written. A
 // row from before sealing (sealed NULL) is read from its clear columns.
 func TestMessagesSealedAtRest(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
@@ -146,9 +147,16 @@ func TestMessagesSealedAtRest(t *testing.T) {
 		}
 		if err := s.Outbox.Record(e.Ctx, token, []notify.Result{
 			{ID: sms.ID, Status: notify.StatusSent, ProviderID: "SM1", At: notifytest.T0},
-			{ID: email.ID, Status: notify.StatusDead, Error: "refused", At: notifytest.T0},
+			{ID: email.ID, Status: notify.StatusDead, Error: "550 5.1.1 <" + email.To + ">: no such user", At: notifytest.T0},
 		}); err != nil {
 			t.Fatal(err)
+		}
+		email.LastError = "550 5.1.1 <" + email.To + ">: no such user"
+		// A bounce report quoting the address.
+		sms.LastError = "bounce: " + sms.To + " unknown"
+		if ok, err := s.Notify.ApplyDelivery(e.Ctx, notify.Delivery{Channel: notify.SMS, ProviderID: "SM1",
+			Status: notify.StatusUndelivered, Error: sms.LastError, At: notifytest.T0}); err != nil || !ok {
+			t.Fatalf("ApplyDelivery: %v, %v", ok, err)
 		}
 		if _, err := s.Notify.Retry(e.Ctx, f.Practice.ID, email.ID, notifytest.T0); err != nil {
 			t.Fatal(err)
@@ -170,9 +178,17 @@ func TestMessagesSealedAtRest(t *testing.T) {
 		}
 		for _, m := range all {
 			w := want[m.ID]
-			if w == nil || m.To != w.To || m.Subject != w.Subject || m.Text != w.Text || m.HTML != w.HTML {
-				t.Fatalf("Messages returned %+v, want the content of %+v", m, w)
+			if w == nil || m.To != w.To || m.Subject != w.Subject || m.Text != w.Text || m.HTML != w.HTML || m.LastError != w.LastError {
+				t.Fatalf("Messages returned %+v, want the content and error of %+v", m, w)
 			}
+		}
+
+		// A sealed error moved onto another row does not open there.
+		mustSQL(t, s, `UPDATE notify_messages SET last_error_sealed = (SELECT last_error_sealed FROM notify_messages WHERE id = ?) WHERE id = ?`,
+			email.ID, revived.ID)
+		_, err = s.Notify.Message(e.Ctx, f.Practice.ID, revived.ID)
+		if row := "notify_messages.last_error_sealed of row " + revived.ID.String(); errs.KindOf(err) != errs.KindConflict || !strings.Contains(err.Error(), row) {
+			t.Fatalf("Message with a moved error: %v, want KindConflict naming %q", err, row)
 		}
 
 		// The search finds what is in clear: a row from before sealing,
