@@ -7,11 +7,58 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 )
+
+// A message's recipient address, subject, text and HTML are sealed in the
+// column sealed of notify_messages (see sealed.go): they name the patient
+// and the visit. No query filters on them. The dispatcher opens each message
+// it claims once (twice if it failed before: see below).
+//
+// The errors Record and ApplyDelivery write, a provider's words that may
+// quote the recipient, are sealed apart in last_error_sealed, since those
+// statements do not hold the message's content; the reasons Drop and Claim
+// write (the engine's, naming no one) stay in last_error.
+const (
+	messagesTable       = "notify_messages"
+	messageSealedColumn = "sealed"
+	messageErrorColumn  = "last_error_sealed"
+	// messageSealedFields is how many fields a message seals.
+	messageSealedFields = 4
+)
+
+// messageBinding is where message id's sealed fields live.
+func messageBinding(id uuid.UUID) keys.Binding {
+	return keys.Binding{Table: messagesTable, Column: messageSealedColumn, Row: id.String()}
+}
+
+// messageErrorBinding is where message id's sealed error lives.
+func messageErrorBinding(id uuid.UUID) keys.Binding {
+	return keys.Binding{Table: messagesTable, Column: messageErrorColumn, Row: id.String()}
+}
+
+// sealError returns msg sealed for message id of practice, or nil for no
+// error.
+func (c *conn) sealError(ctx context.Context, op string, practice, id uuid.UUID, msg string) ([]byte, error) {
+	if msg == "" {
+		return nil, nil
+	}
+	ct, _, err := c.sealFields(ctx, op, practice, messageErrorBinding(id), msg)
+	return ct, err
+}
+
+// messagePHI is what a message row seals, or holds in clear in the columns
+// of a row written before sealing (sealed NULL).
+type messagePHI struct {
+	To      string `bun:"to_addr"`
+	Subject string `bun:"subject"`
+	Text    string `bun:"text"`
+	HTML    string `bun:"html"`
+}
 
 type messageRow struct {
 	bun.BaseModel `bun:"table:notify_messages,alias:m"`
@@ -23,25 +70,31 @@ type messageRow struct {
 	Channel       string     `bun:"channel"`
 	PatientID     *uuid.UUID `bun:"patient_id"`
 	AppointmentID *uuid.UUID `bun:"appointment_id"`
-	To            string     `bun:"to_addr"`
-	Subject       string     `bun:"subject"`
-	Text          string     `bun:"text"`
-	HTML          string     `bun:"html"`
-	Language      string     `bun:"language"`
-	Status        string     `bun:"status"`
-	DueAt         utcTime    `bun:"due_at"`
-	Attempts      int        `bun:"attempts"`
-	LeaseUntil    *utcTime   `bun:"lease_until"`
-	ClaimToken    *uuid.UUID `bun:"claim_token"`
-	ProviderID    string     `bun:"provider_id"`
-	LastError     string     `bun:"last_error"`
-	SentAt        *utcTime   `bun:"sent_at"`
-	CreatedAt     utcTime    `bun:"created_at"`
-	UpdatedAt     utcTime    `bun:"updated_at"`
+	// Sealed holds the message's messagePHI; the clear columns only rows
+	// from before sealing fill.
+	Sealed    []byte `bun:"sealed"`
+	SealedKey int64  `bun:"sealed_key"`
+	messagePHI
+	Language   string     `bun:"language"`
+	Status     string     `bun:"status"`
+	DueAt      utcTime    `bun:"due_at"`
+	Attempts   int        `bun:"attempts"`
+	LeaseUntil *utcTime   `bun:"lease_until"`
+	ClaimToken *uuid.UUID `bun:"claim_token"`
+	ProviderID string     `bun:"provider_id"`
+	// LastError is an error the engine wrote, or "" when LastErrorSealed
+	// holds one.
+	LastError       string   `bun:"last_error"`
+	LastErrorSealed []byte   `bun:"last_error_sealed"`
+	SentAt          *utcTime `bun:"sent_at"`
+	CreatedAt       utcTime  `bun:"created_at"`
+	UpdatedAt       utcTime  `bun:"updated_at"`
 }
 
-func newMessageRow(m *notify.Message) messageRow {
-	return messageRow{
+// newMessageRow returns m's row: its recipient and content sealed, their
+// clear columns empty.
+func (c *conn) newMessageRow(ctx context.Context, op string, m *notify.Message) (messageRow, error) {
+	r := messageRow{
 		ID:            m.ID,
 		PracticeID:    m.PracticeID,
 		Key:           m.Key,
@@ -49,24 +102,44 @@ func newMessageRow(m *notify.Message) messageRow {
 		Channel:       string(m.Channel),
 		PatientID:     m.PatientID,
 		AppointmentID: m.AppointmentID,
-		To:            m.To,
-		Subject:       m.Subject,
-		Text:          m.Text,
-		HTML:          m.HTML,
 		Language:      m.Language,
 		Status:        string(m.Status),
 		DueAt:         utc(m.DueAt),
 		Attempts:      m.Attempts,
 		LeaseUntil:    optTime(m.LeaseUntil),
 		ProviderID:    m.ProviderID,
-		LastError:     m.LastError,
 		SentAt:        optTime(m.SentAt),
 		CreatedAt:     utc(m.CreatedAt),
 		UpdatedAt:     utc(m.UpdatedAt),
 	}
+	var err error
+	if r.Sealed, r.SealedKey, err = c.sealFields(ctx, op, m.PracticeID, messageBinding(m.ID), m.To, m.Subject, m.Text, m.HTML); err != nil {
+		return r, err
+	}
+	r.LastErrorSealed, err = c.sealError(ctx, op, m.PracticeID, m.ID, m.LastError)
+	return r, err
 }
 
-func (r *messageRow) message() *notify.Message {
+// message returns the row's message, opening its sealed fields: KindConflict
+// naming the row if they do not open there (moved or altered), KindNotFound
+// if the practice has no keys (shredded).
+func (r *messageRow) message(ctx context.Context, c *conn, op string) (*notify.Message, error) {
+	phi := r.messagePHI
+	if r.Sealed != nil {
+		f, err := c.openFields(ctx, op, r.PracticeID, messageBinding(r.ID), r.Sealed, messageSealedFields)
+		if err != nil {
+			return nil, err
+		}
+		phi = messagePHI{To: f[0], Subject: f[1], Text: f[2], HTML: f[3]}
+	}
+	lastError := r.LastError
+	if r.LastErrorSealed != nil {
+		f, err := c.openFields(ctx, op, r.PracticeID, messageErrorBinding(r.ID), r.LastErrorSealed, 1)
+		if err != nil {
+			return nil, err
+		}
+		lastError = f[0]
+	}
 	return &notify.Message{
 		ID:            r.ID,
 		PracticeID:    r.PracticeID,
@@ -75,30 +148,35 @@ func (r *messageRow) message() *notify.Message {
 		Channel:       notify.Channel(r.Channel),
 		PatientID:     r.PatientID,
 		AppointmentID: r.AppointmentID,
-		To:            r.To,
-		Subject:       r.Subject,
-		Text:          r.Text,
-		HTML:          r.HTML,
+		To:            phi.To,
+		Subject:       phi.Subject,
+		Text:          phi.Text,
+		HTML:          phi.HTML,
 		Language:      r.Language,
 		Status:        notify.Status(r.Status),
 		DueAt:         r.DueAt.Time(),
 		Attempts:      r.Attempts,
 		LeaseUntil:    r.LeaseUntil.timePtr(),
 		ProviderID:    r.ProviderID,
-		LastError:     r.LastError,
+		LastError:     lastError,
 		SentAt:        r.SentAt.timePtr(),
 		CreatedAt:     r.CreatedAt.Time(),
 		UpdatedAt:     r.UpdatedAt.Time(),
-	}
+	}, nil
 }
 
-// messages converts rows, in their order, to a non-nil slice.
-func messages(rows []messageRow) []*notify.Message {
+// messages opens rows, in their order, into a non-nil slice; the first row
+// that does not open fails them all.
+func (c *conn) messages(ctx context.Context, op string, rows []messageRow) ([]*notify.Message, error) {
 	out := make([]*notify.Message, len(rows))
 	for i := range rows {
-		out[i] = rows[i].message()
+		m, err := rows[i].message(ctx, c, op)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
 	}
-	return out
+	return out, nil
 }
 
 // enqueueConflict is Enqueue's ON CONFLICT clause: a key taken by a dropped
@@ -106,10 +184,12 @@ func messages(rows []messageRow) []*notify.Message {
 // skipped.
 const enqueueConflict = `CONFLICT (practice_id, key) DO UPDATE SET id = excluded.id, kind = excluded.kind,
 	channel = excluded.channel, patient_id = excluded.patient_id, appointment_id = excluded.appointment_id,
+	sealed = excluded.sealed, sealed_key = excluded.sealed_key,
 	to_addr = excluded.to_addr, subject = excluded.subject, text = excluded.text, html = excluded.html,
 	language = excluded.language, status = excluded.status, due_at = excluded.due_at,
 	attempts = excluded.attempts, lease_until = excluded.lease_until, claim_token = excluded.claim_token,
-	provider_id = excluded.provider_id, last_error = excluded.last_error, sent_at = excluded.sent_at,
+	provider_id = excluded.provider_id, last_error = excluded.last_error,
+	last_error_sealed = excluded.last_error_sealed, sent_at = excluded.sent_at,
 	created_at = excluded.created_at, updated_at = excluded.updated_at`
 
 // Enqueue writes msgs in one multi-row INSERT ... ON CONFLICT (see
@@ -135,7 +215,11 @@ func (s *Notify) Enqueue(ctx context.Context, msgs ...*notify.Message) (int, err
 			continue
 		}
 		seen[k] = true
-		rows = append(rows, newMessageRow(m))
+		row, err := s.newMessageRow(ctx, op, m)
+		if err != nil {
+			return 0, err
+		}
+		rows = append(rows, row)
 	}
 	if len(rows) == 0 {
 		return 0, nil
@@ -165,7 +249,7 @@ func (s *Notify) Drop(ctx context.Context, practice tenant.PracticeID, f notify.
 		return 0, errs.Invalid(op, "filter", "Drop needs an appointment or a patient")
 	}
 	q := s.idb(ctx).NewUpdate().Table("notify_messages").
-		Set("status = ?", string(notify.StatusDropped)).Set("last_error = ?", reason).
+		Set("status = ?", string(notify.StatusDropped)).Set("last_error = ?", reason).Set("last_error_sealed = NULL").
 		Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", utc(at)).
 		Where("practice_id = ?", practice).
 		Where("status IN (?)", bun.List([]string{string(notify.StatusPending), string(notify.StatusClaimed)}))
@@ -188,15 +272,18 @@ func (s *Notify) Drop(ctx context.Context, practice tenant.PracticeID, f notify.
 // Message returns one message of the practice, KindNotFound if it has none
 // with that ID.
 func (s *Notify) Message(ctx context.Context, practice tenant.PracticeID, id uuid.UUID) (*notify.Message, error) {
+	const op = "sqlstore.Message"
 	var row messageRow
 	if err := s.idb(ctx).NewSelect().Model(&row).Where("m.practice_id = ? AND m.id = ?", practice, id).Scan(ctx); err != nil {
-		return nil, failure("sqlstore.Message", "message", err)
+		return nil, failure(op, "message", err)
 	}
-	return row.message(), nil
+	return row.message(ctx, s.conn, op)
 }
 
-// Messages returns the practice's messages matching f, by ID.
+// Messages returns the practice's messages matching f, by ID; KindConflict
+// naming the row if one of them does not open.
 func (s *Notify) Messages(ctx context.Context, practice tenant.PracticeID, f notify.MessageFilter) ([]*notify.Message, error) {
+	const op = "sqlstore.Messages"
 	rows := []messageRow{}
 	q := s.idb(ctx).NewSelect().Model(&rows).Where("m.practice_id = ?", practice)
 	if len(f.Status) > 0 {
@@ -222,30 +309,39 @@ func (s *Notify) Messages(ctx context.Context, practice tenant.PracticeID, f not
 		q = q.Limit(int64(f.Limit))
 	}
 	if err := q.Scan(ctx); err != nil {
-		return nil, failure("sqlstore.Messages", "message", err)
+		return nil, failure(op, "message", err)
 	}
-	return messages(rows), nil
+	return s.messages(ctx, op, rows)
 }
 
 // transition moves one message of the practice from status from to what
 // set says, returning it. When no message moved it returns the message as
-// it is (ok false), or KindNotFound.
+// it is (ok false), or KindNotFound. It runs in a transaction, so that a
+// message whose sealed fields do not open is left as it was.
 func (s *Notify) transition(ctx context.Context, op string, practice tenant.PracticeID, id uuid.UUID,
 	from notify.Status, set func(q *bun.UpdateQuery) *bun.UpdateQuery) (m *notify.Message, ok bool, err error) {
-	rows := []messageRow{}
-	q := s.idb(ctx).NewUpdate().Table("notify_messages").
-		Where("practice_id = ? AND id = ? AND status = ?", practice, id, string(from))
-	if _, err := set(q).Returning("*").Exec(ctx, &rows); err != nil {
-		return nil, false, failure(op, "message", err)
-	}
-	if len(rows) == 1 {
-		return rows[0].message(), true, nil
-	}
-	m, err = s.Message(ctx, practice, id)
+	err = s.InTx(ctx, func(ctx context.Context) error {
+		rows := []messageRow{}
+		q := s.idb(ctx).NewUpdate().Table("notify_messages").
+			Where("practice_id = ? AND id = ? AND status = ?", practice, id, string(from))
+		if _, err := set(q).Returning("*").Exec(ctx, &rows); err != nil {
+			return failure(op, "message", err)
+		}
+		if len(rows) == 1 {
+			m, err = rows[0].message(ctx, s.conn, op)
+			ok = err == nil
+			return err
+		}
+		m, err = s.Message(ctx, practice, id)
+		if errs.KindOf(err) == errs.KindNotFound {
+			return errs.Wrap(errs.KindNotFound, op, "message not found", err)
+		}
+		return err
+	})
 	if err != nil {
-		return nil, false, errs.Wrap(errs.KindOf(err), op, "message not found", err)
+		return nil, false, err
 	}
-	return m, false, nil
+	return m, ok, nil
 }
 
 // Retry makes a dead message pending again, due at at (see notify.Store).

@@ -46,7 +46,7 @@ const pgClaim = `WITH picked AS (
 	LIMIT ?
 	FOR UPDATE OF m SKIP LOCKED
 ), dropped AS (
-	UPDATE notify_messages AS m SET status = 'dropped', last_error = ?, claim_token = NULL,
+	UPDATE notify_messages AS m SET status = 'dropped', last_error = ?, last_error_sealed = NULL, claim_token = NULL,
 		lease_until = NULL, updated_at = ?
 	FROM picked AS p WHERE m.id = p.id AND p.opted
 	RETURNING m.id
@@ -58,7 +58,11 @@ RETURNING m.*`
 // Claim takes up to limit due SMS and email messages of any practice under
 // token (see notify.Store), earliest due first. On PostgreSQL it is one
 // statement with FOR UPDATE SKIP LOCKED; on SQLite three in one IMMEDIATE
-// transaction, which already excludes other claimers.
+// transaction, which already excludes other claimers. Each message is
+// opened once; one whose sealed fields do not open (moved from another row,
+// altered, or its practice's keys shredded) cannot be sent: it is made dead
+// with the error as LastError, in one more statement, and left out, so
+// that it holds up no other.
 func (s *Outbox) Claim(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*notify.Message, error) {
 	const op = "sqlstore.Claim"
 	if limit <= 0 {
@@ -85,7 +89,35 @@ func (s *Outbox) Claim(ctx context.Context, token uuid.UUID, now time.Time, limi
 		}
 		return bytes.Compare(a.ID[:], b.ID[:])
 	})
-	return messages(rows), nil
+	return s.openClaimed(ctx, op, token, t, rows, "")
+}
+
+// openClaimed opens rows, claimed under token, in their order. A row that
+// does not open is made dead at now with why and the error as its
+// LastError, all in one statement, and left out.
+func (s *Outbox) openClaimed(ctx context.Context, op string, token uuid.UUID, now utcTime, rows []messageRow, why string) ([]*notify.Message, error) {
+	out := make([]*notify.Message, 0, len(rows))
+	var dead [][]any
+	for i := range rows {
+		m, err := rows[i].message(ctx, s.conn, op)
+		if err != nil {
+			dead = append(dead, []any{rows[i].ID, why + err.Error()})
+			continue
+		}
+		out = append(out, m)
+	}
+	if len(dead) == 0 {
+		return out, nil
+	}
+	from, args := s.valuesTable("v", []valuesColumn{{"id", "uuid"}, {"error", "text"}}, dead)
+	args = append([]any{string(notify.StatusDead), now}, args...)
+	args = append(args, token)
+	if _, err := s.idb(ctx).ExecContext(ctx, `UPDATE notify_messages AS m SET status = ?, last_error = v.error,
+	last_error_sealed = NULL, claim_token = NULL, lease_until = NULL, updated_at = ?
+FROM `+from+` WHERE m.id = v.id AND m.claim_token = ?`, args...); err != nil {
+		return nil, failure(op, "message", err)
+	}
+	return out, nil
 }
 
 // sqliteClaim is Claim's body on SQLite, run in a transaction.
@@ -109,7 +141,7 @@ WHERE `+claimable+` ORDER BY m.due_at, m.id LIMIT ?`, now, now, limit).Scan(ctx,
 	rows := []messageRow{}
 	if len(drop) > 0 {
 		if _, err := s.idb(ctx).NewUpdate().Table("notify_messages").
-			Set("status = ?", string(notify.StatusDropped)).Set("last_error = ?", optedOutSMS).
+			Set("status = ?", string(notify.StatusDropped)).Set("last_error = ?", optedOutSMS).Set("last_error_sealed = NULL").
 			Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", now).
 			Where("id IN (?)", bun.List(drop)).Exec(ctx); err != nil {
 			return nil, err
@@ -145,10 +177,10 @@ func (s *Outbox) MarkSending(ctx context.Context, token uuid.UUID, ids []uuid.UU
 }
 
 // recordSet is what Record writes from v, its table of results: the status
-// and error, the provider's ID on a sent message, the new due time on a
-// pending one, the attempt given back by an unsent one; the claim and
+// and error (sealed), the provider's ID on a sent message, the new due time
+// on a pending one, the attempt given back by an unsent one; the claim and
 // lease end.
-const recordSet = `status = v.status, last_error = v.error,
+const recordSet = `status = v.status, last_error = '', last_error_sealed = v.error,
 	provider_id = CASE WHEN v.status = 'sent' THEN v.provider_id ELSE m.provider_id END,
 	due_at = COALESCE(v.due_at, m.due_at), sent_at = COALESCE(v.sent_at, m.sent_at),
 	attempts = CASE WHEN v.unsent = 1 AND m.attempts > 0 THEN m.attempts - 1 ELSE m.attempts END,
@@ -156,11 +188,17 @@ const recordSet = `status = v.status, last_error = v.error,
 
 // Record stores results of sends in one statement (UPDATE ... FROM a table
 // of the results); each applies only to a message that is StatusSending
-// under token.
+// under token. Errors are sealed (they may quote the recipient): when some
+// result has one, one statement before reads the practices of the
+// messages.
 func (s *Outbox) Record(ctx context.Context, token uuid.UUID, results []notify.Result) error {
 	const op = "sqlstore.Record"
 	if len(results) == 0 {
 		return nil
+	}
+	practices, err := s.practicesOf(ctx, op, token, results)
+	if err != nil {
+		return err
 	}
 	rows := make([][]any, len(results))
 	for i, r := range results {
@@ -178,14 +216,51 @@ func (s *Outbox) Record(ctx context.Context, token uuid.UUID, results []notify.R
 		if r.Unsent {
 			unsent = 1
 		}
-		rows[i] = []any{r.ID, string(r.Status), r.ProviderID, r.Error, due, sent, utc(r.At), unsent}
+		var sealed any // NULL: no error, or a message not sending under token
+		if p, ok := practices[r.ID]; ok && r.Error != "" {
+			ct, err := s.sealError(ctx, op, p, r.ID, r.Error)
+			if err != nil {
+				return err
+			}
+			sealed = ct
+		}
+		rows[i] = []any{r.ID, string(r.Status), r.ProviderID, sealed, due, sent, utc(r.At), unsent}
 	}
 	from, args := s.valuesTable("v", []valuesColumn{{"id", "uuid"}, {"status", "text"}, {"provider_id", "text"},
-		{"error", "text"}, {"due_at", "timestamptz"}, {"sent_at", "timestamptz"}, {"at", "timestamptz"}, {"unsent", "integer"}}, rows)
+		{"error", "bytea"}, {"due_at", "timestamptz"}, {"sent_at", "timestamptz"}, {"at", "timestamptz"}, {"unsent", "integer"}}, rows)
 	args = append(args, string(notify.StatusSending), token)
-	_, err := s.idb(ctx).ExecContext(ctx, `UPDATE notify_messages AS m SET `+recordSet+`
+	_, err = s.idb(ctx).ExecContext(ctx, `UPDATE notify_messages AS m SET `+recordSet+`
 FROM `+from+` WHERE m.id = v.id AND m.status = ? AND m.claim_token = ?`, args...)
 	return failure(op, "message", err)
+}
+
+// practicesOf returns the practices of the messages, sending under token,
+// of the results that carry an error (none, without a query, if no result
+// does).
+func (s *Outbox) practicesOf(ctx context.Context, op string, token uuid.UUID, results []notify.Result) (map[uuid.UUID]uuid.UUID, error) {
+	var ids []uuid.UUID
+	for _, r := range results {
+		if r.Error != "" {
+			ids = append(ids, r.ID)
+		}
+	}
+	out := make(map[uuid.UUID]uuid.UUID, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows := []struct {
+		ID         uuid.UUID `bun:"id"`
+		PracticeID uuid.UUID `bun:"practice_id"`
+	}{}
+	if err := s.idb(ctx).NewSelect().Table("notify_messages").Column("id", "practice_id").
+		Where("id IN (?) AND status = ? AND claim_token = ?", bun.List(ids), string(notify.StatusSending), token).
+		Scan(ctx, &rows); err != nil {
+		return nil, failure(op, "message", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.PracticeID
+	}
+	return out, nil
 }
 
 // valuesColumn is a column of a valuesTable: its name and PostgreSQL type.
@@ -245,6 +320,10 @@ func (s *Outbox) valuesTable(alias string, cols []valuesColumn, rows [][]any) (s
 // its lease ended before now (the argument).
 const inDoubt = `status = 'sending' AND lease_until < ?`
 
+// inDoubtUnopened begins the LastError of a message in doubt that does not
+// open.
+const inDoubtUnopened = "delivery unknown: a dispatcher stopped while sending it, and it cannot be read to ask its provider: "
+
 // pgClaimInDoubt is ClaimInDoubt on PostgreSQL, one statement; it leaves
 // updated_at, the time the message was marked sending. Arguments: token,
 // lease end, now, limit.
@@ -257,13 +336,15 @@ RETURNING m.*`
 // ClaimInDoubt takes up to limit messages left sending past their lease
 // under token (see notify.Store), on the index notify_messages_sending. On
 // PostgreSQL it is one statement with FOR UPDATE SKIP LOCKED; on SQLite two
-// in one IMMEDIATE transaction.
+// in one IMMEDIATE transaction. A message whose sealed fields do not open
+// cannot be asked about: as in Claim, it is made dead (delivery unknown,
+// and why) and left out.
 func (s *Outbox) ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Time, limit int, lease time.Duration) ([]*notify.Message, error) {
 	const op = "sqlstore.ClaimInDoubt"
-	rows := []messageRow{}
 	if limit <= 0 {
-		return messages(rows), nil
+		return []*notify.Message{}, nil
 	}
+	rows := []messageRow{}
 	t, until := utc(now), utc(now.Add(lease))
 	var err error
 	if s.dialect == Postgres {
@@ -285,5 +366,5 @@ func (s *Outbox) ClaimInDoubt(ctx context.Context, token uuid.UUID, now time.Tim
 		return nil, failure(op, "message", err)
 	}
 	slices.SortFunc(rows, func(a, b messageRow) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-	return messages(rows), nil
+	return s.openClaimed(ctx, op, token, t, rows, inDoubtUnopened)
 }

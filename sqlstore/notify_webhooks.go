@@ -12,7 +12,9 @@ import (
 
 // ApplyDelivery applies a provider's status report (see notify.Store). A
 // report of a message that was not yet marked sent also sets its SentAt,
-// so that it counts in Usage.
+// so that it counts in Usage. A report's error is sealed for each message
+// it names (it may quote the recipient): such a report first reads the
+// messages' practices, in the same transaction.
 func (s *Notify) ApplyDelivery(ctx context.Context, d notify.Delivery) (bool, error) {
 	const op = "sqlstore.ApplyDelivery"
 	switch d.Status {
@@ -31,16 +33,49 @@ func (s *Notify) ApplyDelivery(ctx context.Context, d notify.Delivery) (bool, er
 		return false, errs.Invalid(op, "provider_id", "a delivery report names no message")
 	}
 	at := utc(d.At)
-	res, err := s.idb(ctx).NewUpdate().Table("notify_messages").
-		Set("status = ?", string(d.Status)).
-		Set("provider_id = CASE WHEN provider_id = '' THEN ? ELSE provider_id END", d.ProviderID).
-		Set("last_error = CASE WHEN ? = '' THEN last_error ELSE ? END", d.Error, d.Error).
-		Set("sent_at = COALESCE(sent_at, ?)", at).
-		Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", at).
-		Where(where, args...).
-		Where("status IN (?)", bun.List([]string{string(notify.StatusSent), string(notify.StatusSending), string(notify.StatusDead)})).
-		Exec(ctx)
-	n, err := rowsAffected(op, "message", res, err)
+	update := func(ctx context.Context, sealed []byte, where string, args ...any) (int, error) {
+		q := s.idb(ctx).NewUpdate().Table("notify_messages").
+			Set("status = ?", string(d.Status)).
+			Set("provider_id = CASE WHEN provider_id = '' THEN ? ELSE provider_id END", d.ProviderID).
+			Set("sent_at = COALESCE(sent_at, ?)", at).
+			Set("claim_token = NULL").Set("lease_until = NULL").Set("updated_at = ?", at).
+			Where(where, args...).Where("status IN (?)", deliveryOpen)
+		if sealed != nil {
+			q = q.Set("last_error = ''").Set("last_error_sealed = ?", sealed)
+		}
+		res, err := q.Exec(ctx)
+		return rowsAffected(op, "message", res, err)
+	}
+	var n int
+	var err error
+	if d.Error == "" {
+		n, err = update(ctx, nil, where, args...)
+	} else {
+		// The error is sealed for each message it names: a read of their
+		// practices, then an update per message, in one transaction.
+		err = s.InTx(ctx, func(ctx context.Context) error {
+			targets := []struct {
+				ID         uuid.UUID `bun:"id"`
+				PracticeID uuid.UUID `bun:"practice_id"`
+			}{}
+			if err := s.idb(ctx).NewSelect().Table("notify_messages").Column("id", "practice_id").
+				Where(where, args...).Where("status IN (?)", deliveryOpen).Scan(ctx, &targets); err != nil {
+				return failure(op, "message", err)
+			}
+			for _, t := range targets {
+				sealed, err := s.sealError(ctx, op, t.PracticeID, t.ID, d.Error)
+				if err != nil {
+					return err
+				}
+				k, err := update(ctx, sealed, "practice_id = ? AND id = ?", t.PracticeID, t.ID)
+				if err != nil {
+					return err
+				}
+				n += k
+			}
+			return nil
+		})
+	}
 	if err != nil || n > 0 {
 		return n > 0, err
 	}
@@ -50,6 +85,9 @@ func (s *Notify) ApplyDelivery(ctx context.Context, d notify.Delivery) (bool, er
 	}
 	return found, nil
 }
+
+// deliveryOpen are the statuses a delivery report changes.
+var deliveryOpen = bun.List([]string{string(notify.StatusSent), string(notify.StatusSending), string(notify.StatusDead)})
 
 // RememberWebhook records a processed webhook request; KindConflict if it
 // was recorded before (a replay).
