@@ -66,16 +66,25 @@ func (e *Engine) RotateKeys(ctx context.Context, practice uuid.UUID) (int, error
 
 // Reseal seals again, with practice's primary key, every value of the
 // practice that an older key sealed or that an earlier release left in
-// clear, a batch per transaction, and returns how many rows it rewrote.
+// clear (patients, outbox messages, file names), a batch per transaction,
+// and returns how many rows it rewrote.
 // It is resumable and idempotent: run again after a crash or a
 // cancellation, it finishes what is left and rewrites nothing twice.
 func (e *Engine) Reseal(ctx context.Context, practice uuid.UUID) (int, error) {
 	total := 0
-	for {
-		n, err := e.store.Scheduling.ResealPatients(ctx, practice, resealBatch)
-		total += n
-		if err != nil || n == 0 {
-			return total, err
+	for _, batch := range []func(context.Context, uuid.UUID, int) (int, error){
+		e.store.Scheduling.ResealPatients, e.store.Notify.ResealMessages, e.store.Files.ResealFiles,
+	} {
+		for {
+			n, err := batch(ctx, practice, resealBatch)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n == 0 {
+				break
+			}
 		}
 	}
+	return total, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/files"
+	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
@@ -100,8 +101,15 @@ VALUES (?, ?, 'Old', 'Row', 'old', 'row', '1950-01-01', '+12025550999', 'old@exa
 		require.NoError(t, err)
 		require.Len(t, before, 26)
 
-		keyCounts := func() map[int64]int {
-			rows, err := st.DB().QueryContext(ctx, `SELECT sealed_key, COUNT(*) FROM patients WHERE practice_id = ? GROUP BY sealed_key`, c.practice)
+		c.book(t, c.at(3, 10, 9, 0)) // its messages are sealed too
+		bucket, err := files.OpenBucket(ctx, "file://"+filepath.ToSlash(filepath.Join(t.TempDir(), "objects"))+"?create_dir=1")
+		require.NoError(t, err)
+		t.Cleanup(func() { bucket.Close() })
+		withFiles := carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithFiles(bucket, files.Options{}))
+		f, err := withFiles.Files.Put(ctx, c.practice, c.patient.ID, "scan.pdf", "application/pdf", strings.NewReader("scan"))
+		require.NoError(t, err)
+		countsOf := func(table string) map[int64]int {
+			rows, err := st.DB().QueryContext(ctx, `SELECT sealed_key, COUNT(*) FROM `+table+` WHERE practice_id = ? GROUP BY sealed_key`, c.practice)
 			require.NoError(t, err)
 			defer rows.Close()
 			out := map[int64]int{}
@@ -113,9 +121,20 @@ VALUES (?, ?, 'Old', 'Row', 'old', 'row', '1950-01-01', '+12025550999', 'old@exa
 			}
 			return out
 		}
+		keyCounts := func() map[int64]int { return countsOf("patients") }
+		messages := 0
+		for _, n := range countsOf("notify_messages") {
+			messages += n
+		}
+		require.NotZero(t, messages)
+		// One message as an earlier release wrote it: in clear.
+		_, err = st.DB().ExecContext(ctx, `UPDATE notify_messages SET sealed = NULL, sealed_key = 0, to_addr = '+12025550998',
+	subject = '', text = 'written in clear', html = '' WHERE id = (SELECT id FROM notify_messages WHERE practice_id = ? ORDER BY id LIMIT 1)`, c.practice)
+		require.NoError(t, err)
 		old, err := c.e.Keys.PrimaryKeyID(ctx, c.practice)
 		require.NoError(t, err)
 		require.Equal(t, map[int64]int{int64(old): 25, 0: 1}, keyCounts())
+		require.Equal(t, 1, countsOf("notify_messages")[0])
 
 		require.NoError(t, c.e.Keys.Rotate(ctx, c.practice))
 		primary, err := c.e.Keys.PrimaryKeyID(ctx, c.practice)
@@ -127,8 +146,25 @@ VALUES (?, ?, 'Old', 'Row', 'old', 'row', '1950-01-01', '+12025550999', 'old@exa
 		require.Equal(t, 10, keyCounts()[int64(primary)])
 		n, err = c.e.Reseal(ctx, c.practice)
 		require.NoError(t, err)
-		require.Equal(t, 16, n, "the rest, each once")
+		require.Equal(t, 16+messages+1, n, "the rest of the patients, the messages and the file, each once")
 		require.Equal(t, map[int64]int{int64(primary): 26}, keyCounts())
+		require.Equal(t, map[int64]int{int64(primary): messages}, countsOf("notify_messages"))
+		require.Equal(t, map[int64]int{int64(primary): 1}, countsOf("files"))
+		got, err := withFiles.Files.Get(ctx, c.practice, f.ID)
+		require.NoError(t, err)
+		require.Equal(t, "scan.pdf", got.Name)
+		box, err := c.e.Notify.Messages(ctx, c.practice, notify.MessageFilter{Limit: 100})
+		require.NoError(t, err)
+		require.Len(t, box, messages)
+		legacyRead := false
+		for _, m := range box {
+			if m.Text == "written in clear" {
+				legacyRead = m.To == "+12025550998"
+				continue
+			}
+			require.Contains(t, []string{c.patient.Phone, c.patient.Email, ""}, m.To, "message %s", m.Key)
+		}
+		require.True(t, legacyRead, "the message written in clear reads sealed")
 		n, err = c.e.Reseal(ctx, c.practice)
 		require.NoError(t, err)
 		require.Zero(t, n)
@@ -150,7 +186,7 @@ VALUES (?, ?, 'Old', 'Row', 'old', 'row', '1950-01-01', '+12025550999', 'old@exa
 
 		n, err = c.e.RotateKeys(ctx, c.practice)
 		require.NoError(t, err)
-		require.Equal(t, 26, n)
+		require.Equal(t, 26+messages+1, n)
 	})
 }
 

@@ -114,3 +114,25 @@ func (s *Files) DeleteFile(ctx context.Context, practice tenant.PracticeID, id f
 	res, err := s.idb(ctx).NewDelete().Table("files").Where("practice_id = ? AND id = ?", practice, id).Exec(ctx)
 	return affected("sqlstore.DeleteFile", "file", res, err)
 }
+
+// ResealFiles seals again, with practice's primary key, up to limit of its
+// files' names that an older key sealed or that an earlier release left in
+// clear, and returns how many it rewrote: 0 when none is left (see
+// resealRows). The objects themselves are not rewritten: the practice's
+// stream keyset opens them by the key ID they carry.
+func (s *Files) ResealFiles(ctx context.Context, practice tenant.PracticeID, limit int) (int, error) {
+	const op = "sqlstore.ResealFiles"
+	return resealRows(ctx, s.conn, op, practice, limit, "f", nil, func(ctx context.Context, r *fileRow) error {
+		f, err := r.file(ctx, s.conn, op)
+		if err != nil {
+			return err
+		}
+		sealed, key, err := s.sealFields(ctx, op, f.PracticeID, fileBinding(f.ID), f.Name)
+		if err != nil {
+			return err
+		}
+		_, err = s.idb(ctx).NewUpdate().Model((*fileRow)(nil)).Set("sealed = ?", sealed).Set("sealed_key = ?", key).
+			Set("name = ''").Where("practice_id = ? AND id = ?", f.PracticeID, f.ID).Exec(ctx)
+		return failure(op, "file", err)
+	})
+}

@@ -443,3 +443,25 @@ func joinNonEmpty(sep string, parts ...string) string {
 	}
 	return strings.Join(keep, sep)
 }
+
+// ResealMessages seals again, with practice's primary key, up to limit of
+// its outbox messages that an older key sealed or that an earlier release
+// left in clear (their recipient, content and error), and returns how many
+// it rewrote: 0 when none is left (see resealRows).
+func (s *Notify) ResealMessages(ctx context.Context, practice tenant.PracticeID, limit int) (int, error) {
+	const op = "sqlstore.ResealMessages"
+	return resealRows(ctx, s.conn, op, practice, limit, "m", nil, func(ctx context.Context, r *messageRow) error {
+		m, err := r.message(ctx, s.conn, op)
+		if err != nil {
+			return err
+		}
+		row, err := s.newMessageRow(ctx, op, m)
+		if err != nil {
+			return err
+		}
+		_, err = s.idb(ctx).NewUpdate().Model(&row).
+			Column("sealed", "sealed_key", "to_addr", "subject", "text", "html", "last_error", "last_error_sealed").
+			WherePK().Exec(ctx)
+		return failure(op, "message", err)
+	})
+}

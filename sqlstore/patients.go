@@ -284,52 +284,20 @@ func notFoundIsEmpty(err error) error {
 
 // ResealPatients seals again, with practice's primary key, up to limit of
 // its patients whose row an older key sealed (after keys.Service.Rotate)
-// or that an earlier release left in clear, in one transaction, and
-// returns how many it rewrote: 0 when none is left. It is resumable and
-// idempotent, since what is left to do is read from the rows themselves
-// (their sealed_key): a run cut short is finished by the next. Rows are
-// locked while they are rewritten, so a concurrent UpdatePatient is
-// neither lost nor overwritten.
+// or that an earlier release left in clear, and returns how many it
+// rewrote: 0 when none is left (see resealRows).
 func (s *Scheduling) ResealPatients(ctx context.Context, practice tenant.PracticeID, limit int) (int, error) {
 	const op = "sqlstore.ResealPatients"
-	if limit <= 0 {
-		return 0, errs.Invalid(op, "limit", "must be positive")
-	}
-	k, err := s.keyring(op)
-	if err != nil {
-		return 0, err
-	}
-	primary, err := k.PrimaryKeyID(ctx, practice)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	err = s.InTx(ctx, func(ctx context.Context) error {
-		var rows []patientRow
-		q := s.idb(ctx).NewSelect().Model(&rows).Column(patientColumns...).
-			Where("pt.practice_id = ? AND (pt.sealed IS NULL OR pt.sealed_key <> ?)", practice, int64(primary)).
-			OrderExpr("pt.id").Limit(int64(limit))
-		if s.dialect == Postgres {
-			q = q.For("UPDATE")
+	return resealRows(ctx, s.conn, op, practice, limit, "pt", patientColumns, func(ctx context.Context, r *patientRow) error {
+		p, err := r.patient(ctx, s.conn, op)
+		if err != nil {
+			return err
 		}
-		if err := q.Scan(ctx); err != nil {
-			return failure(op, "patient", err)
+		row, err := s.newPatientRow(ctx, op, p)
+		if err != nil {
+			return err
 		}
-		for i := range rows {
-			p, err := rows[i].patient(ctx, s.conn, op)
-			if err != nil {
-				return err
-			}
-			row, err := s.newPatientRow(ctx, op, p)
-			if err != nil {
-				return err
-			}
-			if _, err := s.idb(ctx).NewUpdate().Model(row).Column(patientWriteColumns...).WherePK().Exec(ctx); err != nil {
-				return failure(op, "patient", err)
-			}
-		}
-		n = len(rows)
-		return nil
+		_, err = s.idb(ctx).NewUpdate().Model(row).Column(patientWriteColumns...).WherePK().Exec(ctx)
+		return failure(op, "patient", err)
 	})
-	return n, err
 }

@@ -127,3 +127,52 @@ func prefix(s string, n int) string {
 	}
 	return ""
 }
+
+// resealRows rewrites, in one transaction, up to limit rows of practice
+// (of R's table, alias its alias in queries; columns are those read, all
+// when nil) whose sealed value an older
+// key than the practice's primary sealed, or that are still in clear
+// (sealed NULL), with rewrite, which opens a row and writes it sealed
+// anew. It returns how many it rewrote: 0 when none is left. What is left
+// to do is read from the rows themselves (their sealed_key), so a run cut
+// short is finished by the next and none rewrites a row twice; the rows
+// are locked (FOR UPDATE on PostgreSQL, SQLite's one writer) so that a
+// concurrent write is neither lost nor overwritten.
+func resealRows[R any](ctx context.Context, c *conn, op string, practice uuid.UUID, limit int, alias string,
+	columns []string, rewrite func(ctx context.Context, r *R) error) (int, error) {
+	if limit <= 0 {
+		return 0, errs.Invalid(op, "limit", "must be positive")
+	}
+	k, err := c.keyring(op)
+	if err != nil {
+		return 0, err
+	}
+	primary, err := k.PrimaryKeyID(ctx, practice)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = c.InTx(ctx, func(ctx context.Context) error {
+		var rows []R
+		q := c.idb(ctx).NewSelect().Model(&rows)
+		if len(columns) > 0 {
+			q = q.Column(columns...)
+		}
+		q = q.Where(alias+".practice_id = ? AND ("+alias+".sealed IS NULL OR "+alias+".sealed_key <> ?)", practice, int64(primary)).
+			OrderExpr(alias + ".id").Limit(int64(limit))
+		if c.dialect == Postgres {
+			q = q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); err != nil {
+			return failure(op, "row", err)
+		}
+		for i := range rows {
+			if err := rewrite(ctx, &rows[i]); err != nil {
+				return err
+			}
+		}
+		n = len(rows)
+		return nil
+	})
+	return n, err
+}
