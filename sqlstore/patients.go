@@ -1,7 +1,9 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -206,7 +208,11 @@ func (s *Scheduling) ListPatients(ctx context.Context, practice tenant.PracticeI
 	const op = "sqlstore.ListPatients"
 	var rows []patientRow
 	q := s.idb(ctx).NewSelect().Model(&rows).Column(patientColumns...).Where("pt.practice_id = ?", practice)
-	if len(f.IDs) > 0 {
+	// indexed is set once an index narrows the rows: they are then sorted
+	// here, so that no planner prefers walking the primary key in order
+	// (the whole practice) to the index.
+	indexed := len(f.IDs) > 0
+	if indexed {
 		q = q.Where("pt.id IN (?)", bun.List(f.IDs))
 	}
 	name := nameKey(f.Name)
@@ -227,8 +233,10 @@ func (s *Scheduling) ListPatients(ctx context.Context, practice tenant.PracticeI
 		if err != nil {
 			return nil, notFoundIsEmpty(err)
 		}
-		// Rows from before sealing have no tokens and are filtered in clear.
+		// Rows from before sealing have no tokens and are filtered in clear
+		// (found through the partial index patients_unsealed).
 		q = q.Where("(pt."+e.column+" = ? OR pt.sealed IS NULL)", t)
+		indexed = true
 	}
 	if n := utf8.RuneCountInString(name); n >= 2 {
 		given, family := indexGiven2, indexFamily2
@@ -245,16 +253,22 @@ func (s *Scheduling) ListPatients(ctx context.Context, practice tenant.PracticeI
 			return nil, notFoundIsEmpty(err)
 		}
 		q = q.Where("(pt.given_prefix"+col+" = ? OR pt.family_prefix"+col+" = ? OR pt.sealed IS NULL)", gt, ft)
+		indexed = true
 	}
 	if f.After != nil {
 		q = q.Where("pt.id > ?", *f.After)
 	}
-	q = q.OrderExpr("pt.id")
-	if f.Limit > 0 && !post {
-		q = q.Limit(int64(f.Limit))
+	if !indexed {
+		q = q.OrderExpr("pt.id")
+		if f.Limit > 0 && !post {
+			q = q.Limit(int64(f.Limit))
+		}
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, failure(op, "patient", err)
+	}
+	if indexed {
+		slices.SortFunc(rows, func(a, b patientRow) int { return bytes.Compare(a.ID[:], b.ID[:]) })
 	}
 	out := make([]*scheduling.Patient, 0, len(rows))
 	for i := range rows {
