@@ -28,11 +28,16 @@ import (
 // as URLs always are). The body streams into the bucket, encrypted as it
 // is read, never held whole in memory.
 //
-// The Engine runs the upload in its guard's transaction (the record and
-// its "allowed" entry commit together), so the route must not open one of
-// its own around the read of the body: it is not a refserver.Audited
-// write route (see Server.authorizedWrite), whose transaction would hold
-// the database for the whole upload, and its answer until the commit.
+// The route opens no transaction of its own: it is not an Audited write
+// route (Server.authorizedWrite), whose transaction would span the whole
+// upload and hold the answer until its commit. The Engine's guard still
+// runs the upload inside its own transaction (the record and its
+// "allowed" entry commit together), and on SQLite that transaction holds
+// the process's one writer turn while the body is read: until the Engine
+// writes the object before it opens the transaction, a slow upload stalls
+// every other write, and every audited read, of a SQLite server (behind
+// Server.Serve, for at most its ReadTimeout of 30 s). PostgreSQL is not
+// stalled.
 func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) error {
 	req := s.srv.Request(w, r)
 	pid, patient := req.Practice(), req.Path("patient")
