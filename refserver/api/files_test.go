@@ -231,8 +231,9 @@ func testPatientFilesAPI(t *testing.T, m *matrixEnv) {
 	}
 }
 
-// TestFileDownloadOfTamperedObject: an object altered in the bucket is a
-// 409 when its first segment does not decrypt, and a download cut short
+// TestFileDownloadOfTamperedObject: an object altered in the bucket (or
+// gone from it) is a 409 when its first segment does not decrypt, and a
+// download cut short
 // of its Content-Length (never a complete-looking file) when a later one
 // does not, on SQLite and PostgreSQL.
 func TestFileDownloadOfTamperedObject(t *testing.T) {
@@ -240,13 +241,17 @@ func TestFileDownloadOfTamperedObject(t *testing.T) {
 		m := newMatrixEnvOn(t, st)
 		a := filePaths{"/api/v1/practices/" + m.a.practice}
 		admin := bearer(m.token("practice_admin_A"))
-		flip := func(id string, at int64) {
+		object := func(id string) string {
 			t.Helper()
 			f, err := m.engine.Files.Get(context.Background(), uuid.MustParse(m.a.practice), uuid.MustParse(id))
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join(m.filesDir, f.ObjectKey)
+			return filepath.Join(m.filesDir, f.ObjectKey)
+		}
+		flip := func(id string, at int64) {
+			t.Helper()
+			path := object(id)
 			b, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -267,6 +272,14 @@ func TestFileDownloadOfTamperedObject(t *testing.T) {
 		p := m.problem(m.do("GET", a.file(small), nil, admin), 409, "")
 		if p.Kind != "conflict" {
 			t.Errorf("problem = %+v", p)
+		}
+
+		gone := upload([]byte(marker))
+		if err := os.Remove(object(gone)); err != nil {
+			t.Fatal(err)
+		}
+		if p := m.problem(m.do("GET", a.file(gone), nil, admin), 409, ""); p.Kind != "conflict" {
+			t.Errorf("missing object: problem = %+v", p)
 		}
 
 		big := bytes.Repeat([]byte(marker), (5<<20/2)/len(marker)) // 2.5 MiB: three segments
