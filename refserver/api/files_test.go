@@ -336,3 +336,18 @@ func TestFilesWithoutBucket(t *testing.T) {
 		}
 	}
 }
+
+// TestFilesNeedACaller: behind ActorFromHeader (development), which
+// authenticates nobody, the Engine's guard has no caller to decide for,
+// so the file routes answer 401 rather than serve anyone who names an
+// actor.
+func TestFilesNeedACaller(t *testing.T) {
+	e := newEnv(t, sqltest.SQLite(t))
+	f := e.setup("Clinic")
+	p := filePaths{f.base}
+	e.problem(e.do("POST", p.upload(f.patient, "x.txt"), raw("x"), withHeader("Content-Type", "text/plain")), 401, "")
+	e.problem(e.do("GET", p.list(f.patient), nil), 401, "")
+	if n := len(objects(t, e.filesDir)); n != 0 {
+		t.Errorf("%d objects in the bucket, want none", n)
+	}
+}
