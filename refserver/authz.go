@@ -54,6 +54,10 @@ const (
 	// token in its path (the links of emails). A session grants nothing
 	// there.
 	accessSigned
+	// accessGuarded routes need credentials and nothing else of the route:
+	// their handler calls a guarded Engine operation (carebook.Engine.Guard),
+	// which decides the access in the route's {practice} and logs it.
+	accessGuarded
 )
 
 // PatientSource tells where a route names the patient it acts on, which
@@ -112,6 +116,15 @@ func Member() Access { return Access{kind: accessMember} }
 // the handler checks, or by a signed token in its path.
 func Signed() Access { return Access{kind: accessSigned} }
 
+// Guarded routes are decided by the Engine: the handler calls a guarded
+// operation (one that runs carebook.Engine.Guard, such as Engine.PutFile),
+// which authorizes the caller in the route's {practice} and writes the
+// activity-log entry of the decision, allowed or denied (a stranger to the
+// practice gets 404, logged there, as on an Audited route). The route
+// itself only asks for credentials and puts the caller in the context, so
+// that the access is decided and logged once.
+func Guarded() Access { return Access{kind: accessGuarded} }
+
 // Needs is a route that needs perm over its practice (or group).
 func Needs(perm rbac.Permission) Access { return Access{kind: accessPermission, perm: perm} }
 
@@ -151,6 +164,8 @@ func (a Access) String() string {
 		return string(a.perm)
 	case accessSigned:
 		return "signed"
+	case accessGuarded:
+		return "guarded"
 	}
 	return "unset"
 }
@@ -167,7 +182,7 @@ func CheckAccess(rt Route) error {
 		return errors.New(key + " declares no access: give it a permission (Needs) or a marker")
 	case a.kind == accessPermission && !a.perm.Valid():
 		return errors.New(key + " needs an unknown permission " + strconv.Quote(string(a.perm)))
-	case (a.kind == accessPermission || a.kind == accessMember) && !a.groupInBody && !slices.Contains(wildcards(rt.Pattern), "practice"):
+	case (a.kind == accessPermission || a.kind == accessMember || a.kind == accessGuarded) && !a.groupInBody && !slices.Contains(wildcards(rt.Pattern), "practice"):
 		return errors.New(key + " needs " + a.String() + " but names no {practice}")
 	}
 	return nil
@@ -200,6 +215,12 @@ func (s *Server) authorized(rt Route) func(http.ResponseWriter, *http.Request) e
 				return errs.E(errs.KindForbidden, op, "only a signed-in staff account may do this")
 			}
 			return next(w, r)
+		case accessGuarded:
+			ctx, err := s.withCaller(r, c)
+			if err != nil {
+				return err
+			}
+			return next(w, r.WithContext(ctx))
 		}
 		if a.writes {
 			return s.authorizedWrite(w, r, a, c, next)
@@ -326,16 +347,10 @@ func (s *Server) WritePatientData(r *http.Request, write func(ctx context.Contex
 // returns the Permit, whose entry the handler writes in the write's
 // transaction (see WritePatientData); otherwise the Permit is nil.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a Access, c *Credentials) (context.Context, *carebook.Permit, error) {
-	ctx := r.Context()
-	pr, err := s.Principal(r, c)
+	ctx, err := s.withCaller(r, c)
 	if err != nil {
-		return ctx, nil, err
+		return r.Context(), nil, err
 	}
-	caller := carebook.Caller{Actor: c.Actor(), Principal: pr}
-	if c.Session != nil {
-		caller.Home = c.Session.PracticeID
-	}
-	ctx = carebook.WithCaller(ctx, caller)
 	body := s.peekBody(w, r, a)
 	acc := carebook.Access{Permission: a.perm, Action: a.action, ResourceType: a.resourceType}
 	if a.kind == accessMember {
@@ -393,6 +408,20 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a Access, c *
 	}
 	err = permit.Do(ctx, func(context.Context) (string, error) { return "", nil })
 	return ctx, nil, err
+}
+
+// withCaller returns r's context carrying c as the carebook.Caller, for
+// the engine's guard.
+func (s *Server) withCaller(r *http.Request, c *Credentials) (context.Context, error) {
+	pr, err := s.Principal(r, c)
+	if err != nil {
+		return r.Context(), err
+	}
+	caller := carebook.Caller{Actor: c.Actor(), Principal: pr}
+	if c.Session != nil {
+		caller.Home = c.Session.PracticeID
+	}
+	return carebook.WithCaller(r.Context(), caller), nil
 }
 
 // Principal is who c may act as: the grants of a session's account, or the

@@ -50,7 +50,8 @@
 // development and tests only. SessionAuth is the real authentication.
 //
 // Authorization is declared per route in the route table (Access: a
-// permission, or a marker: Public, SignedInOnly, Member, Bootstrap, Signed;
+// permission, or a marker: Public, SignedInOnly, Member, Bootstrap, Signed,
+// Guarded (the handler's guarded Engine operation decides and logs);
 // SessionAuth reads the same table to know which routes are open) and
 // enforced in one wrapper (authz.go) for requests SessionAuth authenticated:
 // a {practice} the caller holds no grant in answers 404, a missing

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
@@ -31,6 +33,7 @@ import (
 	"github.com/go-co-op/gocron/v2"
 	"github.com/tink-crypto/tink-go/v2/aead"
 	"github.com/tink-crypto/tink-go/v2/keyset"
+	"gocloud.dev/blob"
 )
 
 func main() {
@@ -97,6 +100,13 @@ type Config struct {
 	// use PATH.master-key.json beside a SQLite database, made on first
 	// start; PostgreSQL requires it.
 	MasterKeyFile string
+	// FilesURL (CAREBOOK_FILES_URL) is the bucket of patients' files
+	// (files.OpenBucket: "file:///dir?create_dir=1" or "s3://bucket?…"),
+	// which serve keeps encrypted with each practice's file key; "" turns
+	// files off (their routes answer 404). Unset, it is the directory
+	// PATH.files/ beside a SQLite database file, and off for PostgreSQL and
+	// an in-memory database.
+	FilesURL string
 }
 
 // Authentication modes of serve.
@@ -142,6 +152,9 @@ type Main struct {
 	scheduler  gocron.Scheduler
 	exporter   *audit.Exporter
 	dispatcher *notify.Dispatcher
+	// files is serve's bucket of patients' files, nil when they are off;
+	// closed after the engine.
+	files *blob.Bucket
 }
 
 // NewMain returns a Main with the default configuration on the process's
@@ -199,6 +212,14 @@ func (m *Main) ParseFlags(args []string) error {
 	if !set["audit-archive"] {
 		cfg.AuditArchive = defaultArchive(cfg.DSN)
 	}
+	if !set["files-url"] {
+		var err error
+		if cfg.FilesURL, err = defaultFilesURL(cfg.DSN); err != nil {
+			return err
+		}
+	} else if err := checkFilesURL(cfg.FilesURL); err != nil {
+		return fmt.Errorf("-files-url / CAREBOOK_FILES_URL = %q: %w", cfg.FilesURL, err)
+	}
 	m.Config = cfg
 	return nil
 }
@@ -211,6 +232,56 @@ func defaultArchive(dsn string) string {
 		return ""
 	}
 	return filepath.Join(dir, "audit-archive")
+}
+
+// defaultFilesURL is where patients' files are kept when nothing says:
+// the directory PATH.files/ beside a SQLite database file (made on first
+// start), nowhere for PostgreSQL and in-memory databases.
+func defaultFilesURL(dsn string) (string, error) {
+	d, err := sqlstore.ParseDSN(dsn)
+	if err != nil || d.Dialect != sqlstore.SQLite || d.InMemory() {
+		return "", nil
+	}
+	dir, err := filepath.Abs(d.Path + filesSuffix)
+	if err != nil {
+		return "", fmt.Errorf("the directory of patients' files beside %s: %w", d.Path, err)
+	}
+	return fileURL(dir), nil
+}
+
+// filesSuffix names the directory of patients' files beside a SQLite
+// database.
+const filesSuffix = ".files"
+
+// fileURL is the file:// bucket URL of the absolute directory dir, made
+// on first use. Every character of the path is escaped as a URL needs
+// ("#", "?", "%" and spaces stay part of the path).
+func fileURL(dir string) string {
+	p := filepath.ToSlash(dir)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive: file:///C:/...
+	}
+	return (&url.URL{Scheme: "file", Path: p, RawQuery: "create_dir=1"}).String()
+}
+
+// checkFilesURL refuses a -files-url that names no bucket files.OpenBucket
+// opens: "" (files off) is fine, else a file:// or s3:// URL.
+func checkFilesURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "file" && u.Scheme != "s3":
+		return errors.New("want file:///DIR?create_dir=1 or s3://BUCKET?region=…")
+	case u.Scheme == "file" && u.Path == "":
+		return errors.New("a file:// URL needs an absolute directory: file:///DIR")
+	case u.Scheme == "s3" && u.Host == "":
+		return errors.New("an s3:// URL needs a bucket: s3://BUCKET")
+	}
+	return nil
 }
 
 // sqliteDir is the directory of a SQLite database file, "" for PostgreSQL
@@ -327,9 +398,19 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	logger.Info("protected health information is sealed at rest", "master_key", from)
+	if cfg.Command == cmdServe {
+		if err := m.openFiles(ctx); err != nil {
+			closeListener(ln)
+			return err
+		}
+		if m.files != nil {
+			engineOpts = append(engineOpts, carebook.WithFiles(m.files, files.Options{}))
+		}
+	}
 	e, err := carebook.New(ctx, carebook.Config{DSN: cfg.DSN, Migrate: migrate, MasterKey: master}, engineOpts...)
 	if err != nil {
 		closeListener(ln)
+		m.closeFiles()
 		return fmt.Errorf("open %s: %w", redact(cfg.DSN), err)
 	}
 	m.engine = e
@@ -371,7 +452,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.stopServe, m.served = cancel, make(chan error, 1)
 	go func() { m.served <- srv.Serve(sctx, ln) }()
 	logger.Info("serving", "url", m.url, "public_url", publicURL, "migrated", migrate, "auth", cfg.Auth, "tls", tlsOn,
-		"audit_archive", cfg.AuditArchive, "audit_export_every", cfg.AuditExportEvery.String(),
+		"audit_archive", cfg.AuditArchive, "audit_export_every", cfg.AuditExportEvery.String(), "files", filesWhere(cfg.FilesURL),
 		"dispatch_every", cfg.Notify.DispatchEvery.String())
 	fmt.Fprintf(m.Stdout, "carebook listening on %s\n", m.url)
 	return nil
@@ -399,6 +480,55 @@ func (m *Main) listen() (net.Listener, bool, error) {
 		m.url = "https://" + displayAddr(ln.Addr())
 	}
 	return ln, tlsConfig != nil, nil
+}
+
+// openFiles opens serve's bucket of patients' files, or logs that there is
+// none (Config.FilesURL ""). The directory of a file:// bucket that is
+// made on first use is made here, readable by the server's user alone.
+func (m *Main) openFiles(ctx context.Context) error {
+	cfg := m.Config
+	if cfg.FilesURL == "" {
+		m.logger.Warn("patients' files are off: this server keeps no files, and their routes answer 404; set -files-url")
+		return nil
+	}
+	if u, err := url.Parse(cfg.FilesURL); err == nil && u.Scheme == "file" && u.Query().Has("create_dir") {
+		dir := u.Path
+		if len(dir) > 2 && dir[0] == '/' && dir[2] == ':' {
+			dir = dir[1:] // a Windows drive
+		}
+		if err := os.MkdirAll(filepath.FromSlash(dir), 0o700); err != nil {
+			return fmt.Errorf("the directory of patients' files: %w", err)
+		}
+	}
+	b, err := files.OpenBucket(ctx, cfg.FilesURL)
+	if err != nil {
+		return fmt.Errorf("-files-url / CAREBOOK_FILES_URL: %w", err)
+	}
+	m.files = b
+	m.logger.Info("patients' files are kept encrypted", "files", cfg.FilesURL)
+	return nil
+}
+
+// closeFiles closes the bucket of patients' files, if open.
+func (m *Main) closeFiles() error {
+	if m.files == nil {
+		return nil
+	}
+	err := m.files.Close()
+	m.files = nil
+	if err != nil {
+		return fmt.Errorf("close the bucket of patients' files: %w", err)
+	}
+	return nil
+}
+
+// filesWhere names the bucket of patients' files for the log: its URL, or
+// "off".
+func filesWhere(u string) string {
+	if u == "" {
+		return "off"
+	}
+	return u
 }
 
 // closeListener closes ln unless it is nil.
@@ -485,7 +615,7 @@ func (m *Main) Wait(ctx context.Context) error {
 }
 
 // Close shuts the server down gracefully (waiting for requests in flight)
-// and closes the engine.
+// and closes the engine, then the bucket of patients' files.
 func (m *Main) Close() error {
 	var err error
 	if m.stopServe != nil {
@@ -509,6 +639,10 @@ func (m *Main) Close() error {
 			err = cerr
 		}
 		m.engine = nil
+	}
+	// The engine does not close the bucket it was given.
+	if cerr := m.closeFiles(); err == nil {
+		err = cerr
 	}
 	return err
 }

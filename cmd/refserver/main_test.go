@@ -178,7 +178,12 @@ func TestParseFlags(t *testing.T) {
 		want func(Config) bool
 		err  string
 	}{
-		{"defaults", nil, nil, func(c Config) bool { return c == DefaultConfig() }, ""},
+		{"defaults", nil, nil, func(c Config) bool {
+			// Patients' files go beside the database, an absolute file:// URL.
+			d := DefaultConfig()
+			d.FilesURL = c.FilesURL
+			return c == d && strings.HasPrefix(c.FilesURL, "file:///") && strings.HasSuffix(c.FilesURL, "/carebook.db.files?create_dir=1")
+		}, ""},
 		{"environment", nil, map[string]string{"CAREBOOK_ADDR": ":9000", "CAREBOOK_MIGRATE": "0", "CAREBOOK_LOG_LEVEL": "warn"},
 			func(c Config) bool { return c.Addr == ":9000" && !c.Migrate && c.LogLevel == slog.LevelWarn }, ""},
 		{"flags beat environment", []string{"-addr", ":9001", "-migrate=true"}, map[string]string{"CAREBOOK_ADDR": ":9000", "CAREBOOK_MIGRATE": "false"},

@@ -47,6 +47,11 @@ func options(cfg *Config) []option {
 		{flag: "master-key-file", env: "CAREBOOK_MASTER_KEY_FILE",
 			help:  "master key file sealing patients' data at rest, made if missing (default: PATH.master-key.json beside a SQLite database; required for PostgreSQL)",
 			value: stringVar(&cfg.MasterKeyFile)},
+		{flag: "files-url", env: "CAREBOOK_FILES_URL",
+			help: "bucket of patients' files, encrypted before they leave the process: file:///DIR?create_dir=1, or " +
+				"s3://BUCKET?region=R (S3-compatible: &endpoint=URL&use_path_style=true); empty turns files off " +
+				"(default: PATH.files/ beside a SQLite database; off for PostgreSQL)",
+			value: stringVar(&cfg.FilesURL), emptySets: true},
 		{flag: "trusted-proxies", env: "CAREBOOK_TRUSTED_PROXIES",
 			help:  "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For names the client (serve)",
 			value: stringVar(&cfg.TrustedProxies)},

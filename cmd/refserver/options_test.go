@@ -101,11 +101,12 @@ func TestOptionsTable(t *testing.T) {
 }
 
 // TestEmptyVariable checks that a variable set empty is unset, except for
-// -audit-archive's, which an empty value sets (to turn the export off).
+// -audit-archive's and -files-url's, which an empty value sets (to turn
+// the export, or files, off).
 func TestEmptyVariable(t *testing.T) {
 	def := DefaultConfig()
 	for _, o := range options(&def) {
-		if o.emptySets != (o.flag == "audit-archive") {
+		if o.emptySets != (o.flag == "audit-archive" || o.flag == "files-url") {
 			t.Errorf("-%s: emptySets %v", o.flag, o.emptySets)
 		}
 		cfg, set, err := parseTable(t, nil, map[string]string{o.env: ""})

@@ -12,6 +12,7 @@ import (
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/sqlstore"
@@ -40,11 +41,18 @@ type authEnv struct {
 
 func newAuthEnv(t *testing.T, st *sqlstore.Store) *authEnv {
 	t.Helper()
+	return newAuthEnvWith(t, st, testBucket(t))
+}
+
+// newAuthEnvWith is newAuthEnv keeping patients' files in b.
+func newAuthEnvWith(t *testing.T, st *sqlstore.Store, b filesBucket) *authEnv {
+	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewFixed(testNow)
-	eng := carebook.NewWithStore(st, carebook.WithClock(clk), carebook.WithIdentityConfig(identity.Config{Argon2: fastArgon2}))
+	eng := carebook.NewWithStore(st, carebook.WithClock(clk), carebook.WithIdentityConfig(identity.Config{Argon2: fastArgon2}),
+		carebook.WithFiles(b.bucket, files.Options{MaxSize: testMaxFileSize}))
 	a := &authEnv{tokens: map[string]string{}}
-	a.testEnv = &testEnv{t: t, clock: clk, engine: eng, srv: newServer(eng, refserver.Options{
+	a.testEnv = &testEnv{t: t, clock: clk, engine: eng, filesDir: b.dir, srv: newServer(eng, refserver.Options{
 		Authenticate: refserver.SessionAuth(eng.Identity),
 		DeliverToken: func(_ context.Context, m refserver.TokenMessage) error {
 			a.mu.Lock()

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -122,6 +123,13 @@ var authzMatrix = map[string]matrixRow{
 	"GET p/patients/{patient}/preferences":                  {"AAAAF", "ANNN"},
 	"PATCH p/patients/{patient}/preferences":                {"AAAAF", "ANNN"},
 	"GET p/patients/{patient}/consent-history":              {"AAAAF", "ANNN"},
+	// Files: the chart's permissions, decided by the Engine's guard. A
+	// patient reads their own files and may not upload or delete; the
+	// front desk sees no clinical data.
+	"POST p/patients/{patient}/files": {"AAFFF", "ANNN"},
+	"GET p/patients/{patient}/files":  {"AAFAF", "ANNN"},
+	"GET p/files/{file}":              {"AAFAF", "ANNN"},
+	"DELETE p/files/{file}":           {"AAFFF", "ANNN"},
 	// Signed routes ignore sessions: without a provider's signature or a
 	// valid link token every role is refused alike.
 	"POST /webhooks/twilio/{practice}/sms":    {"FFFFF", "FFFF"},
@@ -146,6 +154,8 @@ type practiceIDs struct {
 	// message is a message of the practice's outbox (about the first
 	// booking).
 	message string
+	// file is a file of the patient, otherFile one of the other patient.
+	file, otherFile string
 }
 
 // matrixEnv is an authEnv with practices A and B in one group, an account
@@ -161,8 +171,13 @@ type matrixEnv struct {
 
 func newMatrixEnv(t *testing.T) *matrixEnv {
 	t.Helper()
+	return newMatrixEnvOn(t, sqltest.SQLite(t))
+}
+
+// newMatrixEnvOn is newMatrixEnv on st.
+func newMatrixEnvOn(t *testing.T, st *sqlstore.Store) *matrixEnv {
+	t.Helper()
 	ctx := context.Background()
-	st := sqltest.SQLite(t)
 	m := &matrixEnv{authEnv: newAuthEnv(t, st), st: st, emails: map[string]string{}, sessions: map[string]signedIn{}}
 	pb, err := m.engine.Tenants.CreatePractice(ctx, tenant.NewPractice{GroupID: m.group, Name: "Harbor Cardiology"})
 	if err != nil {
@@ -262,6 +277,15 @@ func (m *matrixEnv) fixture(practice string, who reqOpt, two bool) practiceIDs {
 	if two {
 		f.otherPatient, f.otherAppointment = patientAndVisit("Alan", "+12025550144", "2030-03-05T09:30:00-05:00")
 	}
+	upload := func(patient, name string) string {
+		return str(m.ok(m.do("POST", base+"/patients/"+patient+"/files?name="+url.QueryEscape(name), raw("A scanned letter"), who,
+			withHeader("Content-Type", "text/plain")), 201), "id")
+	}
+	f.file = upload(f.patient, "letter.txt")
+	f.otherFile = f.file
+	if two {
+		f.otherFile = upload(f.otherPatient, "other letter.txt")
+	}
 	msgs, err := m.engine.Notify.Messages(context.Background(), uuid.MustParse(practice), notify.MessageFilter{Limit: 1})
 	if err != nil || len(msgs) == 0 {
 		m.t.Fatalf("no message in the fixture's outbox: %v", err)
@@ -328,7 +352,19 @@ func (m *matrixEnv) cell(rt refserver.Route, role string, f practiceIDs, other b
 			m.t.Fatal(err)
 		}
 	}
-	path = strings.NewReplacer("{practice}", f.practice, "{location}", f.location, "{provider}", f.provider,
+	file := f.file
+	if other {
+		file = f.otherFile
+	}
+	if rt.Method == http.MethodDelete && strings.Contains(path, "{file}") {
+		// A fresh file of the patient for each cell to delete.
+		nf, err := m.engine.Files.Put(context.Background(), uuid.MustParse(f.practice), uuid.MustParse(patient), "to delete.txt", "text/plain", strings.NewReader("x"))
+		if err != nil {
+			m.t.Fatal(err)
+		}
+		file = nf.ID.String()
+	}
+	path = strings.NewReplacer("{file}", file, "{practice}", f.practice, "{location}", f.location, "{provider}", f.provider,
 		"{visit_type}", f.visitType, "{block}", f.block, "{patient}", patient, "{appointment}", appointment,
 		"{message}", f.message, "{kind}", "reminder", "{channel}", "sms", "{language}", "en", "{token}", "not-a-link").Replace(path)
 	// Bodies carry what authorization reads and one unknown member, so that

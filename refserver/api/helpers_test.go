@@ -2,11 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,11 +17,13 @@ import (
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/refserver/internal/openapicheck"
 	"github.com/carebook/carebook/refserver/web"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
+	"gocloud.dev/blob"
 )
 
 // testNow is the fixed time of every test: Monday 4 March 2030, 10:00 in New York.
@@ -36,13 +41,37 @@ type testEnv struct {
 	clock  *clock.Fixed
 	engine *carebook.Engine
 	srv    *refserver.Server
+	// filesDir is the directory of the engine's bucket of patients' files.
+	filesDir string
 }
 
 func newEnv(t *testing.T, st *sqlstore.Store) *testEnv {
 	t.Helper()
 	clk := clock.NewFixed(testNow)
-	e := carebook.NewWithStore(st, carebook.WithClock(clk))
-	return &testEnv{t: t, clock: clk, engine: e, srv: newServer(e, refserver.Options{})}
+	b := testBucket(t)
+	e := carebook.NewWithStore(st, carebook.WithClock(clk), carebook.WithFiles(b.bucket, files.Options{}))
+	return &testEnv{t: t, clock: clk, engine: e, srv: newServer(e, refserver.Options{}), filesDir: b.dir}
+}
+
+// filesBucket is a bucket of patients' files and the directory it keeps
+// its objects in.
+type filesBucket struct {
+	bucket *blob.Bucket
+	dir    string
+}
+
+// testBucket is a bucket of patients' files in a fresh directory, closed
+// at the end of the test.
+func testBucket(t testing.TB) filesBucket {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "files")
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(dir), RawQuery: "create_dir=1"}
+	b, err := files.OpenBucket(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return filesBucket{b, dir}
 }
 
 // resp is an answer, read in full.

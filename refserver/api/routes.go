@@ -104,6 +104,11 @@ func (s *server) routes() []refserver.Route {
 		route("PATCH", p+"/patients/{patient}/preferences", s.updatePreferences, "Change a patient's message preferences", refserver.Needs(rbac.PatientContactWrite).Of(refserver.PatientInPath).Audited("preferences.update", "patient", "patient")),
 		route("GET", p+"/patients/{patient}/consent-history", s.consentHistory, "A patient's consent changes, oldest first", refserver.Needs(rbac.PatientContactRead).Of(refserver.PatientInPath).Audited("consent.read", "patient", "patient")),
 
+		route("POST", p+"/patients/{patient}/files", s.uploadFile, "Upload a file of the patient: the body is its bytes", refserver.Guarded()),
+		route("GET", p+"/patients/{patient}/files", s.listFiles, "List a patient's files, oldest first", refserver.Guarded()),
+		route("GET", p+"/files/{file}", s.downloadFile, "Download a file", refserver.Guarded()),
+		route("DELETE", p+"/files/{file}", s.deleteFile, "Delete a file", refserver.Guarded()),
+
 		route("POST", "/webhooks/twilio/{practice}/sms", s.twilioSMS, "Twilio: an inbound SMS, answered with TwiML", refserver.Signed()),
 		route("POST", "/webhooks/twilio/{practice}/status", s.twilioStatus, "Twilio: a message status callback", refserver.Signed()),
 		route("POST", "/webhooks/sendgrid/events", s.sendGridEvents, "SendGrid: the signed event webhook", refserver.Signed()),

@@ -64,8 +64,14 @@ var sessionEnders = map[string]bool{
 // administrator in and reads the served document.
 func newWalker(t *testing.T, st *sqlstore.Store) *walker {
 	t.Helper()
+	return newWalkerWith(t, st, testBucket(t))
+}
+
+// newWalkerWith is newWalker keeping patients' files in b.
+func newWalkerWith(t *testing.T, st *sqlstore.Store, b filesBucket) *walker {
+	t.Helper()
 	ctx := context.Background()
-	a := newAuthEnv(t, st)
+	a := newAuthEnvWith(t, st, b)
 	// Session-ending operations sign in afresh each time: the walk would
 	// soon be rate limited.
 	opts := a.srv.Options()
@@ -99,7 +105,7 @@ func newWalker(t *testing.T, st *sqlstore.Store) *walker {
 		"kind": "reminder", "channel": "sms", "language": "en", "token": "not-a-link",
 		"group_id": a.group.String(), "patient_id": f.patient, "provider_id": f.provider, "location_id": f.location,
 		"visit_type_id": f.visitType, "to_block_id": f.block, "appointment_id": f.appointment, "account_id": a.admin.String(),
-		"role_id": role.ID.String(),
+		"role_id": role.ID.String(), "file": f.file,
 	}
 
 	res := a.do("GET", "/api/openapi.json", nil, as(""))
@@ -512,6 +518,7 @@ func (w *walker) fuzz(op walkOp, slot int, value string) {
 // does not allow. make fuzz runs it.
 func FuzzOpenAPIWalk(f *testing.F) {
 	st := sqltest.SQLite(f)
+	b := testBucket(f) // the walker's, which outlives its first input
 	for _, seed := range []struct {
 		op    uint16
 		slot  uint8
@@ -524,7 +531,7 @@ func FuzzOpenAPIWalk(f *testing.F) {
 	var w *walker // set up once per process, by its first input
 	f.Fuzz(func(t *testing.T, op uint16, slot uint8, value string) {
 		if w == nil {
-			w = newWalker(t, st)
+			w = newWalkerWith(t, st, b)
 		}
 		w.a.t, w.fail = t, t.Errorf
 		w.fuzz(w.ops[int(op)%len(w.ops)], int(slot), value)
