@@ -97,6 +97,12 @@ VALUES (?, ?, 'Old', 'Row', 'old', 'row', '1950-01-01', '+12025550999', 'old@exa
 			return ids
 		}
 		require.Equal(t, []uuid.UUID{legacy}, byPhone(), "a clear row is found by phone before it is sealed")
+		for _, f := range []scheduling.PatientFilter{{Name: "OL"}, {Name: "row"}, {FamilyName: "ROW", BirthDate: "1950-01-01"}, {Email: "old@example.com"}} {
+			found, err := c.e.Scheduling.Patients(ctx, c.practice, f)
+			require.NoError(t, err)
+			require.Len(t, found, 1, "%+v", f)
+			require.Equal(t, legacy, found[0].ID)
+		}
 		before, err := c.e.Scheduling.Patients(ctx, c.practice, scheduling.PatientFilter{})
 		require.NoError(t, err)
 		require.Len(t, before, 26)

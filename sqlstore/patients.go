@@ -216,6 +216,17 @@ func (s *Scheduling) ListPatients(ctx context.Context, practice tenant.PracticeI
 		q = q.Where("pt.id IN (?)", bun.List(f.IDs))
 	}
 	name := nameKey(f.Name)
+	// Rows from before sealing have no tokens: a lookup takes them too
+	// (through the partial index patients_unsealed) and filters them in
+	// clear, unless the practice has none, as once Reseal has run.
+	unsealed, err := s.hasUnsealedPatients(ctx, op, practice)
+	if err != nil {
+		return nil, err
+	}
+	orUnsealed := ""
+	if unsealed {
+		orUnsealed = " OR pt.sealed IS NULL"
+	}
 	exact := []struct {
 		column, index, value string
 		n                    int
@@ -233,9 +244,7 @@ func (s *Scheduling) ListPatients(ctx context.Context, practice tenant.PracticeI
 		if err != nil {
 			return nil, notFoundIsEmpty(err)
 		}
-		// Rows from before sealing have no tokens and are filtered in clear
-		// (found through the partial index patients_unsealed).
-		q = q.Where("(pt."+e.column+" = ? OR pt.sealed IS NULL)", t)
+		q = q.Where("(pt."+e.column+" = ?"+orUnsealed+")", t)
 		indexed = true
 	}
 	if n := utf8.RuneCountInString(name); n >= 2 {
@@ -252,7 +261,7 @@ func (s *Scheduling) ListPatients(ctx context.Context, practice tenant.PracticeI
 		if err != nil {
 			return nil, notFoundIsEmpty(err)
 		}
-		q = q.Where("(pt.given_prefix"+col+" = ? OR pt.family_prefix"+col+" = ? OR pt.sealed IS NULL)", gt, ft)
+		q = q.Where("(pt.given_prefix"+col+" = ? OR pt.family_prefix"+col+" = ?"+orUnsealed+")", gt, ft)
 		indexed = true
 	}
 	if f.After != nil {
@@ -285,6 +294,24 @@ func (s *Scheduling) ListPatients(ctx context.Context, practice tenant.PracticeI
 		}
 	}
 	return out, nil
+}
+
+// hasUnsealedPatients reports whether practice has patient rows from
+// before sealing, remembering a practice that has none (see
+// conn.allSealed).
+func (s *Scheduling) hasUnsealedPatients(ctx context.Context, op string, practice uuid.UUID) (bool, error) {
+	if _, ok := s.allSealed.Load(practice); ok {
+		return false, nil
+	}
+	var found bool
+	if err := s.idb(ctx).QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE practice_id = ? AND sealed IS NULL)`,
+		practice).Scan(&found); err != nil {
+		return false, failure(op, "patient", err)
+	}
+	if !found {
+		s.allSealed.Store(practice, true)
+	}
+	return found, nil
 }
 
 // notFoundIsEmpty turns the KindNotFound of a practice without keys (none

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/carebook/carebook/errs"
@@ -58,6 +59,10 @@ type conn struct {
 	// blind indexes, with the master key given to Open (WithMasterKey).
 	// nil without one: then every write or read of a sealed column fails.
 	sealer *keys.Service
+	// allSealed holds the practices (uuid.UUID) known to have no patient
+	// row from before sealing: nothing writes such a row again, so once
+	// seen it stays true, and their lookups skip the clear rows' branch.
+	allSealed sync.Map
 	// writer, on SQLite, admits one transaction of the process at a time:
 	// writers wait their turn here, in order, rather than poll SQLite's
 	// write lock under its busy timeout, where an unlucky one can wait
