@@ -2,10 +2,12 @@ package carebook
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/files"
+	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
@@ -34,24 +36,33 @@ func noFiles(op string) error {
 }
 
 // PutFile stores a file of patient, read from r, for the caller in ctx, who
-// needs patient.clinical.write over the patient; the upload and its
-// "file.upload" entry commit together (see Guard). Bad input names its
+// needs patient.clinical.write over the patient. The caller is authorized
+// first; the upload (encrypting into the bucket) runs outside any
+// transaction of the Engine's, so that a slow client holds no database
+// lock; then the file's record and its "file.upload" entry commit
+// together (see Permit.Do), or the object is removed. Bad input names its
 // field (name, content_type); content over the size limit is KindTooLarge.
 func (e *Engine) PutFile(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, name, contentType string, r io.Reader) (*files.File, error) {
 	if e.Files == nil {
 		return nil, noFiles("carebook.PutFile")
 	}
-	var f *files.File
-	err := e.Guard(ctx, Access{Permission: rbac.PatientClinicalWrite, PracticeID: practice, PatientID: &patient,
-		Action: "file.upload", ResourceType: "file"},
-		func(ctx context.Context) (string, error) {
-			var err error
-			if f, err = e.Files.Put(ctx, practice, patient, name, contentType, r); err != nil {
-				return "", err
-			}
-			return f.ID.String(), nil
-		})
-	return f, err
+	pm, err := e.Authorize(ctx, Access{Permission: rbac.PatientClinicalWrite, PracticeID: practice, PatientID: &patient,
+		Action: "file.upload", ResourceType: "file"})
+	if err != nil {
+		return nil, err
+	}
+	f, err := e.Files.Upload(ctx, practice, patient, name, contentType, r)
+	if err != nil {
+		pm.Fail(ctx)
+		return nil, err
+	}
+	if err := pm.Do(ctx, func(ctx context.Context) (string, error) {
+		return f.ID.String(), e.Files.Record(ctx, f)
+	}); err != nil {
+		e.Files.Discard(ctx, f)
+		return nil, err
+	}
+	return f, nil
 }
 
 // PatientFiles lists a patient's files, oldest first, for the caller in
@@ -65,7 +76,10 @@ func (e *Engine) PatientFiles(ctx context.Context, practice tenant.PracticeID, p
 		Action: "file.list", ResourceType: "patient", ResourceID: patient.String()},
 		func(ctx context.Context) (string, error) {
 			var err error
-			out, err = e.Files.List(ctx, practice, patient)
+			if out, err = e.Files.List(ctx, practice, patient); err == nil && len(out) == 0 {
+				// No files, or no such patient: say which.
+				_, err = e.Scheduling.Patient(ctx, practice, patient)
+			}
 			return patient.String(), err
 		})
 	return out, err
@@ -94,7 +108,29 @@ func (e *Engine) OpenFile(ctx context.Context, practice tenant.PracticeID, id fi
 			rc, err = e.Files.Open(ctx, practice, id)
 			return id.String(), err
 		})
-	return f, rc, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, &watchedFile{ReadCloser: rc, e: e, ctx: ctx, f: f}, nil
+}
+
+// watchedFile is an opened file that records, once, a read that finds the
+// object altered or moved (files.ErrUnreadable) as "phi.unreadable".
+type watchedFile struct {
+	io.ReadCloser
+	e        *Engine
+	ctx      context.Context
+	f        *files.File
+	reported bool
+}
+
+func (w *watchedFile) Read(p []byte) (int, error) {
+	n, err := w.ReadCloser.Read(p)
+	if err != nil && !w.reported && errors.Is(err, files.ErrUnreadable) {
+		w.reported = true
+		w.e.recordUnreadable(w.ctx, w.f.PracticeID, keys.Binding{Table: "files", Column: "object", Row: w.f.ID.String()})
+	}
+	return n, err
 }
 
 // DeleteFile removes a file for the caller in ctx, who needs

@@ -1,11 +1,14 @@
 package carebook_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
@@ -14,6 +17,7 @@ import (
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
 
@@ -25,7 +29,8 @@ import (
 func TestPatientFiles(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		c := newClinic(t, st)
-		bucket, err := files.OpenBucket(c.staff, "file://"+filepath.ToSlash(filepath.Join(t.TempDir(), "objects"))+"?create_dir=1")
+		objects := filepath.Join(t.TempDir(), "objects")
+		bucket, err := files.OpenBucket(c.staff, "file://"+filepath.ToSlash(objects)+"?create_dir=1")
 		require.NoError(t, err)
 		t.Cleanup(func() { bucket.Close() })
 		e := carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithFiles(bucket, files.Options{}))
@@ -77,6 +82,28 @@ func TestPatientFiles(t *testing.T) {
 		}
 		require.Equal(t, []audit.Outcome{audit.Allowed, audit.Denied, audit.Failed}, outcomes("file.upload"))
 		require.Equal(t, []audit.Outcome{audit.Allowed, audit.Allowed, audit.Denied, audit.Denied}, outcomes("file.read"))
+		stored, err := filepath.Glob(filepath.Join(objects, "*[0-9a-f]")) // not fileblob's .attrs
+		require.NoError(t, err)
+		require.Len(t, stored, 1, "a refused or failed upload leaves no object")
+
+		_, err = e.PatientFiles(admin, c.practice, uuid.New())
+		require.Equal(t, errs.KindNotFound, errs.KindOf(err), "an unknown patient: %v", err)
+
+		// An object altered in the bucket does not read, and says so in
+		// the activity log.
+		altered, err := e.PutFile(admin, c.practice, c.patient.ID, "altered.txt", "text/plain", strings.NewReader("to be altered"))
+		require.NoError(t, err)
+		obj := filepath.Join(objects, altered.ObjectKey)
+		b, err := os.ReadFile(obj)
+		require.NoError(t, err)
+		b[len(b)-1] ^= 1
+		require.NoError(t, os.WriteFile(obj, b, 0o600))
+		_, err = read(admin, e, c, altered.ID)
+		require.ErrorIs(t, err, files.ErrUnreadable)
+		bad := entries(t, c, carebook.ActionUnreadable)
+		require.Len(t, bad, 1)
+		require.Equal(t, "files.object", bad[0].ResourceType)
+		require.Equal(t, altered.ID.String(), bad[0].ResourceID)
 
 		require.NoError(t, e.DeleteFile(admin, c.practice, f.ID))
 		_, _, err = e.OpenFile(admin, c.practice, f.ID)
@@ -96,4 +123,36 @@ func read(ctx context.Context, e *carebook.Engine, c *clinic, id files.ID) (stri
 	defer rc.Close()
 	b, err := io.ReadAll(rc)
 	return string(b), err
+}
+
+// TestUploadHoldsNoTransaction: while a client is still sending a file,
+// other writes go through (on SQLite, whose one writer a transaction held
+// over the upload would block): the upload runs outside the Engine's
+// transactions, and only its record commits in one.
+func TestUploadHoldsNoTransaction(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newClinic(t, st)
+		bucket, err := files.OpenBucket(c.staff, "file://"+filepath.ToSlash(filepath.Join(t.TempDir(), "objects"))+"?create_dir=1")
+		require.NoError(t, err)
+		t.Cleanup(func() { bucket.Close() })
+		e := carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithFiles(bucket, files.Options{}))
+		p, err := e.Tenants.Practice(c.staff, c.practice)
+		require.NoError(t, err)
+		admin := callerWith(t, c, rbac.PracticeAdminID, rbac.PracticeScope(p.GroupID, p.ID))
+
+		body, client := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			_, err := e.PutFile(admin, c.practice, c.patient.ID, "slow.bin", "application/octet-stream", body)
+			done <- err
+		}()
+		_, err = client.Write(bytes.Repeat([]byte("x"), 64<<10)) // the upload has begun, and waits for more
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(c.staff, 20*time.Second)
+		defer cancel()
+		_, err = e.Scheduling.CreatePatient(ctx, c.practice, schedulingPatient("Grace", "Hopper"))
+		require.NoError(t, err, "a write while the upload is in progress")
+		require.NoError(t, client.Close())
+		require.NoError(t, <-done)
+	})
 }

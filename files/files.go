@@ -136,16 +136,34 @@ func associatedData(f *File) []byte {
 }
 
 // Put encrypts the content of r into a new object and records it as a file
-// of the patient. The name must be 1 to MaxNameLen bytes of UTF-8 without
-// control characters, the content type a media type; content longer than
-// the maximum size is KindTooLarge. Nothing is left behind when Put fails.
+// of the patient: Upload, then Record. Nothing is left behind when Put
+// fails.
 func (s *Store) Put(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, name, contentType string, r io.Reader) (*File, error) {
-	const op = "files.Put"
+	f, err := s.Upload(ctx, practice, patient, name, contentType, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Record(ctx, f); err != nil {
+		s.Discard(ctx, f)
+		return nil, err
+	}
+	return f, nil
+}
+
+// Upload encrypts the content of r into a new object for a file of the
+// patient and returns the file, not yet recorded: Record records it (in
+// the caller's transaction, which the upload need not hold open), and
+// Discard removes the object if that fails. The name must be 1 to
+// MaxNameLen bytes of UTF-8 without control characters, the content type
+// a media type (type/subtype); content longer than the maximum size is
+// KindTooLarge. A failed Upload leaves no object.
+func (s *Store) Upload(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, name, contentType string, r io.Reader) (*File, error) {
+	const op = "files.Upload"
 	if err := checkName(op, name); err != nil {
 		return nil, err
 	}
 	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil {
+	if err != nil || !strings.Contains(mt, "/") {
 		return nil, errs.Invalid(op, "content_type", "is not a media type such as application/pdf")
 	}
 	key := make([]byte, 32)
@@ -168,12 +186,18 @@ func (s *Store) Put(ctx context.Context, practice tenant.PracticeID, patient sch
 	if f.Size, err = s.write(ctx, aead, f, r); err != nil {
 		return nil, err
 	}
-	if err := s.meta.CreateFile(ctx, f); err != nil {
-		// The object without its record is unreachable: remove it.
-		_ = s.bucket.Delete(context.WithoutCancel(ctx), f.ObjectKey)
-		return nil, err
-	}
 	return f, nil
+}
+
+// Record stores the record of f, which Upload wrote. Its patient must exist
+// in its practice (else KindNotFound).
+func (s *Store) Record(ctx context.Context, f *File) error { return s.meta.CreateFile(ctx, f) }
+
+// Discard removes the object of f, which Upload wrote and no record names
+// (its Record failed or was rolled back): without a record it could never
+// be reached. It does not fail; an object already gone is fine.
+func (s *Store) Discard(ctx context.Context, f *File) {
+	_ = s.bucket.Delete(context.WithoutCancel(ctx), f.ObjectKey)
 }
 
 // write encrypts r into f's object and returns the plaintext's size. On
