@@ -77,6 +77,7 @@ func (r *recorder) kinds() []notify.Kind {
 // and a patient with a phone and an email, on an engine with a settable clock.
 type clinic struct {
 	e        *carebook.Engine
+	st       *sqlstore.Store
 	clk      *clock.Fixed
 	practice tenant.PracticeID
 	loc      *time.Location
@@ -91,7 +92,7 @@ func newClinic(t testing.TB, st *sqlstore.Store) *clinic {
 	t.Helper()
 	ny, err := time.LoadLocation("America/New_York")
 	require.NoError(t, err)
-	c := &clinic{clk: clock.NewFixed(time.Date(2026, 3, 2, 12, 0, 0, 0, ny)), loc: ny}
+	c := &clinic{clk: clock.NewFixed(time.Date(2026, 3, 2, 12, 0, 0, 0, ny)), loc: ny, st: st}
 	key := []byte("test link key, thirty-two bytes!")
 	c.e = carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithLinks(key, "https://clinic.example"))
 	ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Staff, ID: uuid.NewString()})

@@ -29,11 +29,7 @@ import (
 func TestPatientFiles(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		c := newClinic(t, st)
-		objects := filepath.Join(t.TempDir(), "objects")
-		bucket, err := files.OpenBucket(c.staff, "file://"+filepath.ToSlash(objects)+"?create_dir=1")
-		require.NoError(t, err)
-		t.Cleanup(func() { bucket.Close() })
-		e := carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithFiles(bucket, files.Options{}))
+		e, objects := withFiles(t, c)
 		require.NotNil(t, e.Files)
 		p, err := e.Tenants.Practice(c.staff, c.practice)
 		require.NoError(t, err)
@@ -132,10 +128,7 @@ func read(ctx context.Context, e *carebook.Engine, c *clinic, id files.ID) (stri
 func TestUploadHoldsNoTransaction(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		c := newClinic(t, st)
-		bucket, err := files.OpenBucket(c.staff, "file://"+filepath.ToSlash(filepath.Join(t.TempDir(), "objects"))+"?create_dir=1")
-		require.NoError(t, err)
-		t.Cleanup(func() { bucket.Close() })
-		e := carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithFiles(bucket, files.Options{}))
+		e, _ := withFiles(t, c)
 		p, err := e.Tenants.Practice(c.staff, c.practice)
 		require.NoError(t, err)
 		admin := callerWith(t, c, rbac.PracticeAdminID, rbac.PracticeScope(p.GroupID, p.ID))
@@ -155,4 +148,15 @@ func TestUploadHoldsNoTransaction(t *testing.T) {
 		require.NoError(t, client.Close())
 		require.NoError(t, <-done)
 	})
+}
+
+// withFiles returns an Engine over c's store that keeps files in a new
+// directory, and the directory.
+func withFiles(t *testing.T, c *clinic) (*carebook.Engine, string) {
+	t.Helper()
+	objects := filepath.Join(t.TempDir(), "objects")
+	bucket, err := files.OpenBucket(c.staff, "file://"+filepath.ToSlash(objects)+"?create_dir=1")
+	require.NoError(t, err)
+	t.Cleanup(func() { bucket.Close() })
+	return carebook.NewWithStore(c.st, carebook.WithClock(c.clk), carebook.WithFiles(bucket, files.Options{})), objects
 }

@@ -2,7 +2,6 @@ package carebook_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
-	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
@@ -108,11 +106,8 @@ VALUES (?, ?, 'Old', 'Row', 'old', 'row', '1950-01-01', '+12025550999', 'old@exa
 		require.Len(t, before, 26)
 
 		c.book(t, c.at(3, 10, 9, 0)) // its messages are sealed too
-		bucket, err := files.OpenBucket(ctx, "file://"+filepath.ToSlash(filepath.Join(t.TempDir(), "objects"))+"?create_dir=1")
-		require.NoError(t, err)
-		t.Cleanup(func() { bucket.Close() })
-		withFiles := carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithFiles(bucket, files.Options{}))
-		f, err := withFiles.Files.Put(ctx, c.practice, c.patient.ID, "scan.pdf", "application/pdf", strings.NewReader("scan"))
+		filing, _ := withFiles(t, c)
+		f, err := filing.Files.Put(ctx, c.practice, c.patient.ID, "scan.pdf", "application/pdf", strings.NewReader("scan"))
 		require.NoError(t, err)
 		countsOf := func(table string) map[int64]int {
 			rows, err := st.DB().QueryContext(ctx, `SELECT sealed_key, COUNT(*) FROM `+table+` WHERE practice_id = ? GROUP BY sealed_key`, c.practice)
@@ -156,7 +151,7 @@ VALUES (?, ?, 'Old', 'Row', 'old', 'row', '1950-01-01', '+12025550999', 'old@exa
 		require.Equal(t, map[int64]int{int64(primary): 26}, keyCounts())
 		require.Equal(t, map[int64]int{int64(primary): messages}, countsOf("notify_messages"))
 		require.Equal(t, map[int64]int{int64(primary): 1}, countsOf("files"))
-		got, err := withFiles.Files.Get(ctx, c.practice, f.ID)
+		got, err := filing.Files.Get(ctx, c.practice, f.ID)
 		require.NoError(t, err)
 		require.Equal(t, "scan.pdf", got.Name)
 		box, err := c.e.Notify.Messages(ctx, c.practice, notify.MessageFilter{Limit: 100})
@@ -205,10 +200,7 @@ func TestShredPractice(t *testing.T) {
 		c := newClinic(t, st)
 		other := newClinic(t, st)
 		ctx := c.staff
-		bucket, err := files.OpenBucket(ctx, "file://"+filepath.ToSlash(filepath.Join(t.TempDir(), "objects"))+"?create_dir=1")
-		require.NoError(t, err)
-		t.Cleanup(func() { bucket.Close() })
-		e := carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithFiles(bucket, files.Options{}))
+		e, _ := withFiles(t, c)
 		f, err := e.Files.Put(ctx, c.practice, c.patient.ID, "scan.pdf", "application/pdf", strings.NewReader("scan"))
 		require.NoError(t, err)
 
