@@ -37,6 +37,6 @@
 // not hold the grant to see them, in one place (Visible), so that the
 // chart, search, exports, the patient portal and FHIR agree.
 //
-// This package holds the chart's types and rules; it imports no storage
-// and no HTTP.
+// This package holds the chart's types, rules and the contract of its
+// Store; it imports no storage and no HTTP.
 package ehr
