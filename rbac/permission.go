@@ -40,6 +40,9 @@ const (
 	BillingRead           Permission = "billing.read"           // see the practice's plan and invoices
 	NotifyManage          Permission = "notify.manage"          // notification settings, templates, campaigns, outbox and usage
 	InboxRead             Permission = "inbox.read"             // read and clear the front desk inbox
+	// PatientRestrictedRead lets its holder see the chart entries marked
+	// restricted, on top of patient.clinical.read.
+	PatientRestrictedRead Permission = "patient.restricted.read"
 )
 
 var all = [...]Permission{
@@ -49,6 +52,7 @@ var all = [...]Permission{
 	PatientContactRead, PatientContactWrite, PatientClinicalRead, PatientClinicalWrite,
 	PaymentOffline, PracticeManage, PolicyManage, StaffManage, RolesManage,
 	APIKeyManage, AuditRead, BillingRead, NotifyManage, InboxRead,
+	PatientRestrictedRead,
 }
 
 // bitOf maps each permission to its bit in a permSet.
