@@ -73,6 +73,35 @@ WHERE practice_id = ? AND patient_id = ? AND seq = 1`, fx.Practice, fx.Patient, 
 	})
 }
 
+// TestEHRBodyReplacedIsCaught: a body replaced by another, sealed as the
+// right key would seal it at the right row (the one change the triggers
+// allow, to whoever holds the practice's keys), fails VerifyChain: the
+// hash covers the body in clear.
+func TestEHRBodyReplacedIsCaught(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := t.Context()
+		fx, all := ehrChart(t, s, "x")
+		p := all[2] // seq 3, a problem
+		ct, err := sqlstore.SealEHRBody(ctx, s, fx.Practice, p.ID, p.Version,
+			`{"display":"Nothing at all","clinical_status":"resolved"}`)
+		if err != nil {
+			t.Fatalf("SealEHRBody: %v", err)
+		}
+		exec(t, s, `UPDATE ehr_versions SET sealed = ? WHERE practice_id = ? AND patient_id = ? AND seq = 3`, ct, fx.Practice, fx.Patient)
+		got, err := s.EHR.Current(ctx, fx.Practice, p.ID)
+		if err != nil || got.Body.(*ehr.Problem).Display != "Nothing at all" {
+			t.Fatalf("Current = %+v, %v; want the replaced body", got, err)
+		}
+		vs, err := s.EHR.Versions(ctx, fx.Practice, fx.Patient, 0, 100)
+		if err != nil {
+			t.Fatalf("Versions: %v", err)
+		}
+		if err := ehr.VerifyChain(vs); !errs.Is(err, errs.KindConflict) || !strings.Contains(err.Error(), "version 3 was changed") {
+			t.Errorf("VerifyChain: %v, want KindConflict naming version 3", err)
+		}
+	})
+}
+
 // allowEHRTampering lifts the append-only triggers of ehr_versions.
 func allowEHRTampering(t *testing.T, s *sqlstore.Store) {
 	t.Helper()
