@@ -213,11 +213,13 @@ func (s *EHR) Append(ctx context.Context, next *ehr.Entry, now time.Time) error 
 }
 
 // current returns the current version of entry id of practice, or nil if
-// there is none.
+// there is none: its last in ehr_versions, which no one changes, rather
+// than the one ehr_entries names, so that what Append checks a write
+// against cannot be changed behind the store's back.
 func (s *EHR) current(ctx context.Context, op string, practice tenant.PracticeID, id ehr.EntryID) (*ehr.Entry, error) {
 	var rows []ehrVersionRow
-	if err := s.idb(ctx).NewSelect().Model(&rows).Join(currentJoin).
-		Where("ee.practice_id = ? AND ee.id = ?", practice, id).Scan(ctx); err != nil {
+	if err := s.idb(ctx).NewSelect().Model(&rows).
+		Where("ev.practice_id = ? AND ev.entry_id = ?", practice, id).OrderExpr("ev.version DESC").Limit(1).Scan(ctx); err != nil {
 		return nil, failure(op, "chart entry", err)
 	}
 	if len(rows) == 0 {
@@ -255,6 +257,8 @@ func (s *EHR) History(ctx context.Context, practice tenant.PracticeID, id ehr.En
 // Chart returns the current versions of the patient's entries that pass f,
 // newest first by the RecordedAt of each entry's first version, then by ID
 // (ehr.Store). f.Before and f.BeforeID compare with that first RecordedAt.
+// ehr_entries gives the order and the current version of each entry; the
+// filters apply to the version itself.
 // A negative Limit, or BeforeID without Before, is KindInvalid.
 func (s *EHR) Chart(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, f ehr.ChartFilter) ([]*ehr.Entry, error) {
 	const op = "sqlstore.EHRChart"
@@ -272,13 +276,13 @@ func (s *EHR) Chart(ctx context.Context, practice tenant.PracticeID, patient sch
 		for i, k := range f.Kinds {
 			kinds[i] = string(k)
 		}
-		q = q.Where("ee.kind IN (?)", bun.List(kinds))
+		q = q.Where("ev.kind IN (?)", bun.List(kinds))
 	}
 	if f.EncounterID != nil {
-		q = q.Where("ee.encounter_id = ?", *f.EncounterID)
+		q = q.Where("ev.encounter_id = ?", *f.EncounterID)
 	}
 	if !f.WithErrors {
-		q = q.Where("ee.status <> ?", ehrEnteredInError)
+		q = q.Where("ev.status <> ?", ehrEnteredInError)
 	}
 	if f.Before != nil {
 		before := utc(*f.Before)

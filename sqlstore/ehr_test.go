@@ -102,6 +102,36 @@ func TestEHRBodyReplacedIsCaught(t *testing.T) {
 	})
 }
 
+// TestEHREntriesTamperedUnlockNothing: ehr_entries, the chart's index of
+// current versions, is an ordinary table; pointing a locked note back at
+// its draft there changes neither what Current returns nor what Append
+// checks a change against.
+func TestEHREntriesTamperedUnlockNothing(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := t.Context()
+		fx, all := ehrChart(t, s, "x")
+		note := all[1]
+		locked := ehrtest.Next(note, ehrtest.Epoch.Add(time.Hour), ehrtest.SignedBy(ehrtest.Clinician, true))
+		if err := s.EHR.Append(ctx, locked, ehrtest.Now); err != nil {
+			t.Fatalf("Append(locked): %v", err)
+		}
+		exec(t, s, `UPDATE ehr_entries SET version = 1, status = 'draft' WHERE practice_id = ? AND id = ?`, fx.Practice, note.ID)
+		if got, err := s.EHR.Current(ctx, fx.Practice, note.ID); err != nil || got.Version != 2 || got.Status != ehr.Locked {
+			t.Errorf("Current = %+v, %v; want the locked version 2", got, err)
+		}
+		edit := ehrtest.Next(note, ehrtest.Epoch.Add(2*time.Hour), func(e *ehr.Entry) {
+			e.Body = &ehr.Note{Title: "Rewritten", Plan: "Something else."}
+		})
+		if err := s.EHR.Append(ctx, edit, ehrtest.Now); !errs.Is(err, errs.KindConflict) {
+			t.Errorf("Append of version 2 over the tampered index: %v, want KindConflict", err)
+		}
+		edit.Version = 3
+		if err := s.EHR.Append(ctx, edit, ehrtest.Now); !errs.Is(err, errs.KindConflict) {
+			t.Errorf("Append of version 3 after the locked one: %v, want KindConflict", err)
+		}
+	})
+}
+
 // allowEHRTampering lifts the append-only triggers of ehr_versions.
 func allowEHRTampering(t *testing.T, s *sqlstore.Store) {
 	t.Helper()
