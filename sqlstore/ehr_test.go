@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -355,6 +356,41 @@ func BenchmarkEHRAppend(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkEHRAppendParallel appends vital signs from parallel writers,
+// each to its own patient's chart: on PostgreSQL the charts' locks do not
+// meet; SQLite takes one writer at a time.
+func BenchmarkEHRAppendParallel(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		open func(testing.TB) *sqlstore.Store
+	}{{"sqlite", sqltest.SQLite}, {"postgres", sqltest.Postgres}} {
+		b.Run(db.name, func(b *testing.B) {
+			s := db.open(b)
+			ctx := context.Background()
+			fx := ehrtest.NewFixture(b, ehrStores(s))
+			var mu sync.Mutex
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				mu.Lock()
+				p := ehrtest.NewPatient(b, ehrStores(s), fx.Practice)
+				mu.Unlock()
+				enc := p.Entry(&ehr.Encounter{Class: "ambulatory", Start: ehrtest.Epoch}, nil, ehrtest.Epoch)
+				if err := s.EHR.Append(ctx, enc, ehrtest.Now); err != nil {
+					b.Error(err)
+					return
+				}
+				for pb.Next() {
+					v := p.Entry(&ehr.Vital{Code: "8867-4", Value: 72, Unit: "/min", EffectiveAt: ehrtest.Epoch}, enc, ehrtest.Epoch)
+					if err := s.EHR.Append(ctx, v, ehrtest.Now); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
 		})
 	}
 }
