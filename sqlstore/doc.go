@@ -1,8 +1,8 @@
 // Package sqlstore keeps carebook's records in PostgreSQL or SQLite through
 // github.com/uptrace/bun: one small store per domain (Tenants, Scheduling,
-// Identity, RBAC, Audit, Notify and the dispatcher's Outbox), each
-// implementing its domain's Store interface, all over one connection pool
-// and composed in a Store.
+// Identity, RBAC, Audit, Notify, the dispatcher's Outbox, Files, Keys and
+// EHR), each implementing its domain's Store interface, all over one
+// connection pool and composed in a Store.
 //
 // Transactions travel in the context. InTx (on the Store or on any domain
 // store: they share it) begins one and hands its function a context that
@@ -32,6 +32,10 @@
 //     IMMEDIATE, which serializes writers across connections and processes,
 //     and InsertAppointment and UpdateAppointment check for overlapping holds
 //     in the transaction that writes. Holds are at most MaxHold long.
+//   - The activity log (audit_entries) and the chart's versions
+//     (ehr_versions) are append-only in the database itself: triggers
+//     refuse UPDATE and DELETE, but for re-encryption's rewrite of a
+//     version's sealed body and key ID alone.
 //   - Errors are *errs.Error, chosen by SQLSTATE or SQLite's extended result
 //     code, never by message text: KindConflict for a unique or exclusion
 //     violation, KindNotFound for a missing row; anything else is wrapped.

@@ -140,6 +140,14 @@ func prefix(s string, n int) string {
 // concurrent write is neither lost nor overwritten.
 func resealRows[R any](ctx context.Context, c *conn, op string, practice uuid.UUID, limit int, alias string,
 	columns []string, rewrite func(ctx context.Context, r *R) error) (int, error) {
+	return resealRowsBy(ctx, c, op, practice, limit, alias, alias+".id", columns, rewrite)
+}
+
+// resealRowsBy is resealRows over a table whose rows are taken in the
+// order of the expression order rather than by an id column (such as
+// ehr_versions, keyed by patient and seq).
+func resealRowsBy[R any](ctx context.Context, c *conn, op string, practice uuid.UUID, limit int, alias, order string,
+	columns []string, rewrite func(ctx context.Context, r *R) error) (int, error) {
 	if limit <= 0 {
 		return 0, errs.Invalid(op, "limit", "must be positive")
 	}
@@ -159,7 +167,7 @@ func resealRows[R any](ctx context.Context, c *conn, op string, practice uuid.UU
 			q = q.Column(columns...)
 		}
 		q = q.Where(alias+".practice_id = ? AND ("+alias+".sealed IS NULL OR "+alias+".sealed_key <> ?)", practice, int64(primary)).
-			OrderExpr(alias + ".id").Limit(int64(limit))
+			OrderExpr(order).Limit(int64(limit))
 		if c.dialect == Postgres {
 			q = q.For("UPDATE")
 		}

@@ -46,6 +46,7 @@ type Store struct {
 	Outbox     *Outbox     // notify.Outbox: what the dispatcher claims and records
 	Files      *Files      // files.MetaStore: the records of patients' files
 	Keys       *Keys       // keys.Store: the practices' wrapped keysets
+	EHR        *EHR        // ehr.Store: the patients' charts
 }
 
 // conn is what every domain store shares: the pool, its dialect, and on
@@ -113,7 +114,8 @@ func newStore(db *bun.DB, d Dialect, opts []Option) *Store {
 		c.writer = make(chan struct{}, 1)
 	}
 	s := &Store{conn: c, Tenants: &Tenants{c}, Scheduling: &Scheduling{c}, Identity: &Identity{c},
-		RBAC: &RBAC{c}, Audit: &Audit{c}, Notify: &Notify{c}, Outbox: &Outbox{c}, Files: &Files{c}, Keys: &Keys{c}}
+		RBAC: &RBAC{c}, Audit: &Audit{c}, Notify: &Notify{c}, Outbox: &Outbox{c}, Files: &Files{c}, Keys: &Keys{c},
+		EHR: &EHR{c}}
 	if o.master != nil {
 		c.sealer = keys.New(s.Keys, o.master, o.keyOpts...)
 	}

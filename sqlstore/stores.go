@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/ehr"
 	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/keys"
@@ -26,6 +27,7 @@ var (
 	_ notify.Outbox    = (*Outbox)(nil)
 	_ files.MetaStore  = (*Files)(nil)
 	_ keys.Store       = (*Keys)(nil)
+	_ ehr.Store        = (*EHR)(nil)
 )
 
 // Tenants keeps groups, practices and their locations (tenant.Store).
@@ -64,3 +66,7 @@ type Files struct{ *conn }
 // Keys keeps the practices' keysets, wrapped by the master key, and the
 // marks of shredded practices (keys.Store).
 type Keys struct{ *conn }
+
+// EHR keeps the patients' charts: every version of every entry, append-only
+// and its body sealed, and each entry's current version (ehr.Store).
+type EHR struct{ *conn }

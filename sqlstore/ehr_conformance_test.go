@@ -1,0 +1,22 @@
+package sqlstore_test
+
+import (
+	"testing"
+
+	"github.com/carebook/carebook/ehr/ehrtest"
+	"github.com/carebook/carebook/sqlstore"
+	"github.com/carebook/carebook/sqlstore/sqltest"
+)
+
+func ehrStores(s *sqlstore.Store) ehrtest.Stores {
+	return ehrtest.Stores{EHR: s.EHR, Tenants: s.Tenants, Patients: s.Scheduling}
+}
+
+func TestEHRConformanceSQLite(t *testing.T) {
+	ehrtest.Run(t, func(t *testing.T) ehrtest.Stores { return ehrStores(sqltest.SQLite(t)) })
+}
+
+func TestEHRConformancePostgres(t *testing.T) {
+	sqltest.PostgresDSN(t)
+	ehrtest.Run(t, func(t *testing.T) ehrtest.Stores { return ehrStores(sqltest.Postgres(t)) })
+}

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS ehr_entries;
+DROP TABLE IF EXISTS ehr_versions;
