@@ -12,10 +12,12 @@ import (
 	"testing"
 
 	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/ehr"
 	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/files/s3test"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
@@ -26,8 +28,9 @@ func TestMain(m *testing.M) { s3test.Main(m) }
 
 // TestNothingInClearAtRest is issue 11's proof: it writes a patient whose
 // names, birth date, phone and email are marker strings, books visits for
-// them (so the outbox holds messages naming them), enrolls an account in
-// TOTP, and stores files named and filled with markers in a local
+// them (so the outbox holds messages naming them), charts an encounter, a
+// note and a problem with marked text, enrolls an account in TOTP, and
+// stores files named and filled with markers in a local
 // directory and in an S3 gateway; then it reads every column of every
 // row of every table, and every stored object, and finds no marker in
 // clear (as text, in any case, nor as the hex of a bytea).
@@ -76,6 +79,21 @@ func TestNothingInClearAtRest(t *testing.T) {
 			_, err := b.Files.Put(ctx, c.practice, pt.ID, markers[5]+".txt", "text/plain", strings.NewReader(markers[6+i]))
 			require.NoError(t, err)
 		}
+
+		// A chart: an encounter, a note and a problem, marked.
+		p, err := c.e.Tenants.Practice(ctx, c.practice)
+		require.NoError(t, err)
+		clinician := callerWith(t, c, rbac.PracticeAdminID, rbac.PracticeScope(p.GroupID, p.ID))
+		enc, err := c.e.WriteChart(clinician, c.practice, carebook.ChartWrite{PatientID: pt.ID, Status: ehr.Draft,
+			Body: &ehr.Encounter{Class: "ambulatory", Reason: "zqx reason marker", Start: c.clk.Now()}})
+		require.NoError(t, err)
+		_, err = c.e.WriteChart(clinician, c.practice, carebook.ChartWrite{PatientID: pt.ID, EncounterID: &enc.ID, Status: ehr.Locked,
+			Body: &ehr.Note{Title: "zqx note title", Subjective: "zqx subjective marker", Plan: "zqx plan marker"}})
+		require.NoError(t, err)
+		_, err = c.e.WriteChart(clinician, c.practice, carebook.ChartWrite{PatientID: pt.ID, Status: ehr.Active, Restricted: true,
+			Body: &ehr.Problem{Coding: ehr.Coding{Display: "zqx diagnosis marker"}, ClinicalStatus: "active"}})
+		require.NoError(t, err)
+		markers = append(markers, "zqx reason marker", "zqx note title", "zqx subjective marker", "zqx plan marker", "zqx diagnosis marker")
 
 		var found []string
 		check := func(where string, b []byte) {

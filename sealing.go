@@ -66,7 +66,8 @@ func (e *Engine) RotateKeys(ctx context.Context, practice uuid.UUID) (int, error
 
 // Reseal seals again, with practice's primary key, every value of the
 // practice that an older key sealed or that an earlier release left in
-// clear (patients, outbox messages, file names), a batch per transaction,
+// clear (patients, outbox messages, file names, chart versions), a batch
+// per transaction,
 // and returns how many rows it rewrote.
 // It is resumable and idempotent: run again after a crash or a
 // cancellation, it finishes what is left and rewrites nothing twice.
@@ -74,6 +75,7 @@ func (e *Engine) Reseal(ctx context.Context, practice uuid.UUID) (int, error) {
 	total := 0
 	for _, batch := range []func(context.Context, uuid.UUID, int) (int, error){
 		e.store.Scheduling.ResealPatients, e.store.Notify.ResealMessages, e.store.Files.ResealFiles,
+		e.store.EHR.ResealVersions,
 	} {
 		for {
 			n, err := batch(ctx, practice, resealBatch)

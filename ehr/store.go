@@ -15,9 +15,10 @@ type ChartFilter struct {
 	// WithErrors keeps the entries entered in error, which a chart leaves
 	// out by default.
 	WithErrors bool
-	// Before and Limit page through the chart, newest first: entries
-	// recorded before Before (the RecordedAt of the last one seen, with
-	// BeforeID to break ties).
+	// Before and Limit page through the chart, newest first by when each
+	// entry was first recorded: entries first recorded before Before (the
+	// RecordedAt of the first version of the last entry seen, with
+	// BeforeID, its ID, to break ties).
 	Before   *time.Time
 	BeforeID *EntryID
 	Limit    int
