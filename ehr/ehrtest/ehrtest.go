@@ -13,6 +13,7 @@ import (
 
 	"github.com/carebook/carebook/ehr"
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/internal/patienttest"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
@@ -29,10 +30,7 @@ type Stores struct {
 }
 
 // Fixture is a practice with a patient, made in Stores.
-type Fixture struct {
-	Practice tenant.PracticeID
-	Patient  scheduling.PatientID
-}
+type Fixture struct{ patienttest.Fixture }
 
 // Epoch is when the suite's entries are recorded, and Now the clock of its
 // writes.
@@ -52,28 +50,13 @@ func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 // NewFixture makes a group, a practice and a patient of it.
 func NewFixture(t testing.TB, s Stores) Fixture {
 	t.Helper()
-	ctx := context.Background()
-	g := &tenant.Group{ID: newID(), Name: "Group", CreatedAt: Epoch}
-	if err := s.Tenants.CreateGroup(ctx, g); err != nil {
-		t.Fatalf("CreateGroup: %v", err)
-	}
-	p := &tenant.Practice{ID: newID(), GroupID: g.ID, Name: "Practice", Policy: tenant.DefaultPolicy, CreatedAt: Epoch}
-	if err := s.Tenants.CreatePractice(ctx, p); err != nil {
-		t.Fatalf("CreatePractice: %v", err)
-	}
-	return NewPatient(t, s, p.ID)
+	return Fixture{patienttest.NewFixture(t, patienttest.Makers{Tenants: s.Tenants, Patients: s.Patients}, Epoch)}
 }
 
 // NewPatient makes another patient of practice.
 func NewPatient(t testing.TB, s Stores, practice tenant.PracticeID) Fixture {
 	t.Helper()
-	pt := &scheduling.Patient{ID: newID(), PracticeID: practice, GivenName: "Pat", FamilyName: "Parker",
-		BirthDate: "1980-02-29", Phone: "+12025550143", Email: "pat@example.com", Language: "en",
-		CreatedAt: Epoch, UpdatedAt: Epoch}
-	if err := s.Patients.CreatePatient(context.Background(), pt); err != nil {
-		t.Fatalf("CreatePatient: %v", err)
-	}
-	return Fixture{Practice: practice, Patient: pt.ID}
+	return Fixture{patienttest.NewPatient(t, patienttest.Makers{Tenants: s.Tenants, Patients: s.Patients}, practice, Epoch)}
 }
 
 // Entry returns version 1 of a new entry of fx's patient: body's kind,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/files"
+	"github.com/carebook/carebook/internal/patienttest"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
@@ -25,10 +26,7 @@ type Stores struct {
 }
 
 // Fixture is a practice with a patient, made in Stores.
-type Fixture struct {
-	Practice tenant.PracticeID
-	Patient  scheduling.PatientID
-}
+type Fixture = patienttest.Fixture
 
 var epoch = time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 
@@ -37,28 +35,13 @@ func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 // NewFixture makes a group, a practice and a patient of it.
 func NewFixture(t testing.TB, s Stores) Fixture {
 	t.Helper()
-	ctx := context.Background()
-	g := &tenant.Group{ID: newID(), Name: "Group", CreatedAt: epoch}
-	if err := s.Tenants.CreateGroup(ctx, g); err != nil {
-		t.Fatalf("CreateGroup: %v", err)
-	}
-	p := &tenant.Practice{ID: newID(), GroupID: g.ID, Name: "Practice", Policy: tenant.DefaultPolicy, CreatedAt: epoch}
-	if err := s.Tenants.CreatePractice(ctx, p); err != nil {
-		t.Fatalf("CreatePractice: %v", err)
-	}
-	return NewPatient(t, s, p.ID)
+	return patienttest.NewFixture(t, patienttest.Makers{Tenants: s.Tenants, Patients: s.Patients}, epoch)
 }
 
 // NewPatient makes another patient of practice.
 func NewPatient(t testing.TB, s Stores, practice tenant.PracticeID) Fixture {
 	t.Helper()
-	pt := &scheduling.Patient{ID: newID(), PracticeID: practice, GivenName: "Pat", FamilyName: "Parker",
-		BirthDate: "1980-02-29", Phone: "+12025550143", Email: "pat@example.com", Language: "en",
-		CreatedAt: epoch, UpdatedAt: epoch}
-	if err := s.Patients.CreatePatient(context.Background(), pt); err != nil {
-		t.Fatalf("CreatePatient: %v", err)
-	}
-	return Fixture{Practice: practice, Patient: pt.ID}
+	return patienttest.NewPatient(t, patienttest.Makers{Tenants: s.Tenants, Patients: s.Patients}, practice, epoch)
 }
 
 // Run runs the conformance suite; open returns fresh stores for each test.
