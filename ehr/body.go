@@ -14,6 +14,11 @@ import (
 // Body is an entry's content. Validate checks it, naming the field at
 // fault (KindInvalid); now is the clock's, for dates that cannot be in the
 // future.
+//
+// A body's JSON is part of its version's hash (Entry.ComputeHash), and
+// old versions are read back into today's types: a field added to a body
+// type must be omitempty, or every version written before it would no
+// longer verify.
 type Body interface {
 	Kind() Kind
 	Validate(op string, now time.Time) error

@@ -129,6 +129,31 @@ func CheckWrite(prev, next, encounter *Entry, now time.Time) error {
 	return nil
 }
 
+// CheckAddendum decides whether next, a note whose body names AddendumTo,
+// may be written as an addendum to target, the current version of the
+// note it names (nil if there is none): target must be a note of the same
+// patient (KindNotFound otherwise, as if it were not there), not entered
+// in error, and not itself an addendum (KindInvalid naming addendum_to:
+// an addendum corrects a note, not another addendum). A note that names
+// no addendum passes.
+func CheckAddendum(next, target *Entry) error {
+	const op = "ehr.CheckAddendum"
+	n, ok := next.Body.(*Note)
+	if !ok || n.AddendumTo == nil {
+		return nil
+	}
+	if target == nil || target.Kind != KindNote || target.PatientID != next.PatientID || target.PracticeID != next.PracticeID {
+		return errs.NotFound(op, "the note the addendum corrects")
+	}
+	if target.Status == EnteredInError {
+		return errs.Invalid(op, "addendum_to", "the note was entered in error")
+	}
+	if t, ok := target.Body.(*Note); ok && t.AddendumTo != nil {
+		return errs.Invalid(op, "addendum_to", "an addendum corrects a note, not another addendum")
+	}
+	return nil
+}
+
 func allowed(to []Status, s Status) bool {
 	for _, t := range to {
 		if t == s {

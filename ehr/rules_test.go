@@ -287,3 +287,37 @@ func TestEntryJSON(t *testing.T) {
 		t.Errorf("an unknown kind: %v", err)
 	}
 }
+
+// TestCheckAddendum: an addendum names a note of its patient, in use, that
+// is no addendum itself.
+func TestCheckAddendum(t *testing.T) {
+	enc := encounter()
+	target := note(enc)
+	add := func(to ehr.EntryID) *ehr.Entry {
+		a := note(enc)
+		a.Body = &ehr.Note{Title: "Addendum", Plan: "x", AddendumTo: &to}
+		return a
+	}
+	othersNote := note(enc)
+	othersNote.PatientID = uuid.New()
+	errored := next(target, func(e *ehr.Entry) { e.Status = ehr.EnteredInError })
+	addendum := add(target.ID)
+	for _, c := range []struct {
+		name         string
+		next, target *ehr.Entry
+		kind         errs.Kind
+	}{
+		{"a note, not an addendum", note(enc), nil, 0},
+		{"an addendum to its patient's note", add(target.ID), target, 0},
+		{"to nothing", add(uuid.New()), nil, errs.KindNotFound},
+		{"to an encounter", add(enc.ID), enc, errs.KindNotFound},
+		{"to another patient's note", add(othersNote.ID), othersNote, errs.KindNotFound},
+		{"to a note entered in error", add(target.ID), errored, errs.KindInvalid},
+		{"to an addendum", add(addendum.ID), addendum, errs.KindInvalid},
+	} {
+		err := ehr.CheckAddendum(c.next, c.target)
+		if (c.kind == 0 && err != nil) || (c.kind != 0 && errs.KindOf(err) != c.kind) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.kind)
+		}
+	}
+}

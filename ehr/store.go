@@ -35,7 +35,9 @@ type Store interface {
 	// next.Version is 1), in one transaction with what it reads: the
 	// entry's current version and the current version of its encounter,
 	// locked against concurrent writers, which it passes with next to
-	// CheckWrite at now (refusing as CheckWrite does); then it links next
+	// CheckWrite at now (refusing as CheckWrite does), and for an
+	// addendum the current version of the note it corrects, which it
+	// passes to CheckAddendum; then it links next
 	// after the last version of the patient's chart (Link: Seq, PrevHash,
 	// Hash), and stores it as the entry's current version. No version is
 	// ever updated or deleted: a store refuses that in the database

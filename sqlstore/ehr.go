@@ -168,6 +168,15 @@ func (s *EHR) Append(ctx context.Context, next *ehr.Entry, now time.Time) error 
 		if err := ehr.CheckWrite(prev, next, enc, now); err != nil {
 			return err
 		}
+		if n, ok := next.Body.(*ehr.Note); ok && n.AddendumTo != nil {
+			target, err := s.current(ctx, op, next.PracticeID, *n.AddendumTo)
+			if err != nil {
+				return err
+			}
+			if err := ehr.CheckAddendum(next, target); err != nil {
+				return err
+			}
+		}
 		var last []ehrVersionRow
 		if err := s.idb(ctx).NewSelect().Model(&last).Column("seq", "hash").
 			Where("ev.practice_id = ? AND ev.patient_id = ?", next.PracticeID, next.PatientID).

@@ -281,6 +281,16 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		again.Seq, again.Hash, again.PrevHash = 0, "", ""
 		othersEnc := vital(enc)
 		othersEnc.PatientID = other.Patient
+		// An addendum corrects the locked note from an open encounter.
+		enc3 := fx.Entry(&ehr.Encounter{Class: "ambulatory", Start: Epoch}, nil, Epoch)
+		mustAppend(t, s.EHR, enc3)
+		addendum := fx.Entry(&ehr.Note{Title: "Addendum", Plan: "Rest two more days.", AddendumTo: &note.ID}, enc3, Epoch)
+		mustAppend(t, s.EHR, addendum)
+		addendumTo := func(target ehr.EntryID) *ehr.Entry {
+			return fx.Entry(&ehr.Note{Title: "Addendum", Plan: "x", AddendumTo: &target}, enc3, Epoch)
+		}
+		othersNote := other.Entry(&ehr.Encounter{Class: "ambulatory", Start: Epoch}, nil, Epoch)
+		mustAppend(t, s.EHR, othersNote)
 		for _, c := range []struct {
 			name string
 			e    *ehr.Entry
@@ -298,6 +308,10 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 			{"an unknown encounter", vital(&ehr.Entry{ID: newID()}), errs.KindNotFound},
 			{"another patient's encounter", othersEnc, errs.KindInvalid},
 			{"an unknown patient", func() *ehr.Entry { e := vital(enc); e.PatientID = newID(); return e }(), errs.KindInvalid},
+			{"an addendum to an unknown note", addendumTo(newID()), errs.KindNotFound},
+			{"an addendum to what is no note", addendumTo(problem.ID), errs.KindNotFound},
+			{"an addendum to another patient's entry", addendumTo(othersNote.ID), errs.KindNotFound},
+			{"an addendum to an addendum", addendumTo(addendum.ID), errs.KindInvalid},
 			{"an unknown patient, no encounter", func() *ehr.Entry {
 				e := fx.Entry(&ehr.Problem{Coding: ehr.Coding{Display: "Asthma"}, ClinicalStatus: "active"}, nil, Epoch)
 				e.PatientID = newID()
