@@ -61,7 +61,7 @@ func (e *Engine) WriteChart(ctx context.Context, practice tenant.PracticeID, w C
 			if next.ID == uuid.Nil {
 				next.ID = e.IDs.New()
 			}
-			if next.Status == ehr.Signed || (next.Status == ehr.Locked && (next.Kind == ehr.KindNote || next.Kind == ehr.KindEncounter)) {
+			if ehr.Signs(next.Kind, next.Status) {
 				next.SignedBy, next.SignedAt = c.Actor.ID, &now
 			}
 			if err := e.store.EHR.Append(ctx, next, now); err != nil {
@@ -81,40 +81,22 @@ func idText(id *ehr.EntryID) string {
 	return id.String()
 }
 
-// canSeeRestricted reports whether the caller in ctx holds
-// patient.restricted.read over the patient.
-func (e *Engine) canSeeRestricted(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID) (bool, error) {
-	c, ok := CallerFrom(ctx)
-	if !ok {
-		return false, nil
-	}
-	p, err := e.Tenants.Practice(ctx, practice)
-	if err != nil {
-		return false, err
-	}
-	return c.Principal.Can(rbac.PatientRestrictedRead, rbac.Target{GroupID: p.GroupID, PracticeID: p.ID, PatientID: &patient}), nil
-}
-
 // Chart returns the current entries of a patient's chart that pass f,
 // newest first, for the caller in ctx, who needs patient.clinical.read
 // over the patient ("chart.read"). Restricted entries are left out unless
 // the caller holds patient.restricted.read (ehr.Visible).
 func (e *Engine) Chart(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, f ehr.ChartFilter) ([]*ehr.Entry, error) {
+	pm, err := e.Authorize(ctx, Access{Permission: rbac.PatientClinicalRead, PracticeID: practice, PatientID: &patient,
+		Action: "chart.read", ResourceType: "chart", ResourceID: patient.String()})
+	if err != nil {
+		return nil, err
+	}
 	var out []*ehr.Entry
-	err := e.Guard(ctx, Access{Permission: rbac.PatientClinicalRead, PracticeID: practice, PatientID: &patient,
-		Action: "chart.read", ResourceType: "chart", ResourceID: patient.String()},
-		func(ctx context.Context) (string, error) {
-			see, err := e.canSeeRestricted(ctx, practice, patient)
-			if err != nil {
-				return "", err
-			}
-			entries, err := e.store.EHR.Chart(ctx, practice, patient, f)
-			if err != nil {
-				return "", err
-			}
-			out = ehr.Visible(entries, see)
-			return patient.String(), nil
-		})
+	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
+		entries, err := e.store.EHR.Chart(ctx, practice, patient, f)
+		out = ehr.Visible(entries, pm.holds(rbac.PatientRestrictedRead))
+		return patient.String(), err
+	})
 	return out, err
 }
 
@@ -123,26 +105,22 @@ func (e *Engine) Chart(ctx context.Context, practice tenant.PracticeID, patient 
 // patient.restricted.read if it is restricted: else KindNotFound, as if it
 // were not there) ("chart.history").
 func (e *Engine) ChartHistory(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, id ehr.EntryID) ([]*ehr.Entry, error) {
+	pm, err := e.Authorize(ctx, Access{Permission: rbac.PatientClinicalRead, PracticeID: practice, PatientID: &patient,
+		Action: "chart.history", ResourceType: "chart", ResourceID: id.String()})
+	if err != nil {
+		return nil, err
+	}
 	var out []*ehr.Entry
-	err := e.Guard(ctx, Access{Permission: rbac.PatientClinicalRead, PracticeID: practice, PatientID: &patient,
-		Action: "chart.history", ResourceType: "chart", ResourceID: id.String()},
-		func(ctx context.Context) (string, error) {
-			versions, err := e.store.EHR.History(ctx, practice, id)
-			if err != nil {
-				return "", err
-			}
-			if versions[0].PatientID != patient {
-				return "", errs.NotFound("carebook.ChartHistory", "chart entry")
-			}
-			see, err := e.canSeeRestricted(ctx, practice, patient)
-			if err != nil {
-				return "", err
-			}
-			if out = ehr.Visible(versions, see); len(out) < len(versions) {
-				return "", errs.NotFound("carebook.ChartHistory", "chart entry")
-			}
-			return id.String(), nil
-		})
+	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
+		versions, err := e.store.EHR.History(ctx, practice, id)
+		if err != nil {
+			return "", err
+		}
+		if out = ehr.Visible(versions, pm.holds(rbac.PatientRestrictedRead)); versions[0].PatientID != patient || len(out) < len(versions) {
+			return "", errs.NotFound("carebook.ChartHistory", "chart entry")
+		}
+		return id.String(), nil
+	})
 	return out, err
 }
 

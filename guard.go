@@ -6,6 +6,7 @@ import (
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
@@ -116,7 +117,18 @@ type Permit struct {
 	e      *Engine
 	entry  audit.Entry
 	logged bool
+	// principal and target are whom and what the access was decided over,
+	// for a further question about the same target (holds).
+	principal rbac.Principal
+	target    rbac.Target
+	// file is the file Access.FileID named, as Authorize read it.
+	file *files.File
 }
+
+// holds reports whether the caller also holds perm over the access's
+// target (patient.restricted.read beside patient.clinical.read), without
+// reading the practice or the caller's grants again.
+func (pm *Permit) holds(perm rbac.Permission) bool { return pm.principal.Can(perm, pm.target) }
 
 // Authorize decides a for the caller in ctx. Without a caller it is
 // KindUnauthenticated. A practice that is unknown, or that the caller is
@@ -177,12 +189,13 @@ func (e *Engine) Authorize(ctx context.Context, a Access) (*Permit, error) {
 		if err != nil {
 			return nil, err
 		}
-		t.PatientID, pm.entry.PatientID = &f.PatientID, &f.PatientID
+		t.PatientID, pm.entry.PatientID, pm.file = &f.PatientID, &f.PatientID, f
 	}
 	if err := e.RBAC.Authorize(ctx, c.Principal, a.Permission, t); err != nil {
 		pm.deny(ctx)
 		return nil, err
 	}
+	pm.principal, pm.target = c.Principal, t
 	return pm, nil
 }
 

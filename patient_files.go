@@ -94,20 +94,18 @@ func (e *Engine) OpenFile(ctx context.Context, practice tenant.PracticeID, id fi
 	if e.Files == nil {
 		return nil, nil, noFiles("carebook.OpenFile")
 	}
-	var (
-		f  *files.File
-		rc io.ReadCloser
-	)
-	err := e.Guard(ctx, Access{Permission: rbac.PatientClinicalRead, PracticeID: practice, FileID: &id,
-		Action: "file.read", ResourceType: "file", ResourceID: id.String()},
-		func(ctx context.Context) (string, error) {
-			var err error
-			if f, err = e.Files.Get(ctx, practice, id); err != nil {
-				return "", err
-			}
-			rc, err = e.Files.Open(ctx, practice, id)
-			return id.String(), err
-		})
+	pm, err := e.Authorize(ctx, Access{Permission: rbac.PatientClinicalRead, PracticeID: practice, FileID: &id,
+		Action: "file.read", ResourceType: "file", ResourceID: id.String()})
+	if err != nil {
+		return nil, nil, err
+	}
+	f := pm.file
+	var rc io.ReadCloser
+	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
+		var err error
+		rc, err = e.Files.OpenRecord(ctx, f)
+		return id.String(), err
+	})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@ package ehr
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -197,13 +198,8 @@ func text(op, field, s string, required bool, max int) error {
 
 // oneOf checks that s is one of allowed (or empty, when optional).
 func oneOf(op, field, s string, required bool, allowed ...string) error {
-	if s == "" && !required {
+	if (s == "" && !required) || slices.Contains(allowed, s) {
 		return nil
-	}
-	for _, a := range allowed {
-		if s == a {
-			return nil
-		}
 	}
 	return errs.Invalid(op, field, "must be one of "+strings.Join(allowed, ", "))
 }

@@ -2,6 +2,7 @@ package ehr
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/carebook/carebook/errs"
@@ -96,13 +97,13 @@ func CheckWrite(prev, next, encounter *Entry, now time.Time) error {
 		}
 		from = prev.Status
 	}
-	if !allowed(flow(next.Kind)[from], next.Status) {
+	if !slices.Contains(flow(next.Kind)[from], next.Status) {
 		if from == "" {
 			return errs.Invalid(op, "status", fmt.Sprintf("a %s cannot start as %q", next.Kind, next.Status))
 		}
 		return errs.Invalid(op, "status", fmt.Sprintf("a %s cannot go from %q to %q", next.Kind, from, next.Status))
 	}
-	signed := next.Status == Signed || (next.Status == Locked && (next.Kind == KindNote || next.Kind == KindEncounter))
+	signed := Signs(next.Kind, next.Status)
 	switch {
 	case signed && (next.SignedBy == "" || next.SignedAt == nil):
 		return errs.Invalid(op, "signed_by", "a signed or locked version names who signed it, and when")
@@ -154,13 +155,11 @@ func CheckAddendum(next, target *Entry) error {
 	return nil
 }
 
-func allowed(to []Status, s Status) bool {
-	for _, t := range to {
-		if t == s {
-			return true
-		}
-	}
-	return false
+// Signs reports whether a version of kind k in status s carries a
+// signature: a signed one, and a locked note or encounter (locking is
+// signing for good).
+func Signs(k Kind, s Status) bool {
+	return s == Signed || (s == Locked && (k == KindNote || k == KindEncounter))
 }
 
 func sameEncounter(a, b *EntryID) bool {

@@ -268,12 +268,18 @@ func (s *Store) List(ctx context.Context, practice tenant.PracticeID, patient sc
 // ErrUnreadable (KindConflict), as does one whose length differs from the
 // record's. The caller closes the reader.
 func (s *Store) Open(ctx context.Context, practice tenant.PracticeID, id ID) (io.ReadCloser, error) {
-	const op = "files.Open"
 	f, err := s.meta.GetFile(ctx, practice, id)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := s.keys.StreamingAEAD(ctx, practice)
+	return s.OpenRecord(ctx, f)
+}
+
+// OpenRecord is Open of the file whose record f the caller has read (Get)
+// already, for one that needs the record before it opens the content.
+func (s *Store) OpenRecord(ctx context.Context, f *File) (io.ReadCloser, error) {
+	const op = "files.Open"
+	aead, err := s.keys.StreamingAEAD(ctx, f.PracticeID)
 	if err != nil {
 		return nil, errs.Wrap(errs.KindInternal, op, "the practice's file key", err)
 	}

@@ -587,10 +587,7 @@ func (s *Service) StreamingAEAD(ctx context.Context, practice uuid.UUID) (tink.S
 	if k.stream != nil {
 		return k.stream, nil
 	}
-	s.mu.Lock()
-	p := s.provider
-	s.mu.Unlock()
-	mid, master, err := p.Primary(ctx)
+	mid, master, err := s.primary(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}

@@ -227,20 +227,17 @@ func (s *Scheduling) ListPatients(ctx context.Context, practice tenant.PracticeI
 	if unsealed {
 		orUnsealed = " OR pt.sealed IS NULL"
 	}
-	exact := []struct {
-		column, index, value string
-		n                    int
-	}{
-		{"phone_index", indexPhone, f.Phone, keys.IndexSize},
-		{"email_index", indexEmail, f.Email, keys.IndexSize},
-		{"family_birth_index", indexFamilyBirth, familyBirthKey(f.FamilyName, f.BirthDate), keys.IndexSize},
+	exact := []struct{ column, index, value string }{
+		{"phone_index", indexPhone, f.Phone},
+		{"email_index", indexEmail, f.Email},
+		{"family_birth_index", indexFamilyBirth, familyBirthKey(f.FamilyName, f.BirthDate)},
 	}
 	post := name != "" || f.FamilyName != "" || f.BirthDate != "" || f.Phone != "" || f.Email != ""
 	for _, e := range exact {
 		if e.value == "" {
 			continue
 		}
-		t, err := s.token(ctx, op, practice, e.index, e.value, e.n)
+		t, err := s.token(ctx, op, practice, e.index, e.value, keys.IndexSize)
 		if err != nil {
 			return nil, notFoundIsEmpty(err)
 		}
