@@ -252,8 +252,19 @@ func (s *Service) Patient(ctx context.Context, practice tenant.PracticeID, id Pa
 	return s.store.GetPatient(ctx, practice, id)
 }
 
-// Patients lists a practice's patients.
+// Patients lists a practice's patients that pass f. A family name
+// longer than 100 bytes, or a birth date that is no YYYY-MM-DD date, is
+// KindInvalid naming it.
 func (s *Service) Patients(ctx context.Context, practice tenant.PracticeID, f PatientFilter) ([]*Patient, error) {
+	const op = "scheduling.Patients"
+	if err := checkText(op, "family_name", f.FamilyName, false, 100); err != nil {
+		return nil, err
+	}
+	if f.BirthDate != "" {
+		if _, err := time.Parse(dateLayout, f.BirthDate); err != nil {
+			return nil, errs.Invalid(op, "birth_date", "must be a date as YYYY-MM-DD")
+		}
+	}
 	return s.store.ListPatients(ctx, practice, f)
 }
 
