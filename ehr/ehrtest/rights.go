@@ -44,7 +44,9 @@ func runRights(t *testing.T, open func(t *testing.T) Stores) {
 		// Extended, denied, disagreed with and rebutted: each reads back.
 		steps := []func(*ehr.Amendment) error{
 			func(a *ehr.Amendment) error { return a.Extend("Records are off site.", "staff:s", Now.Add(time.Hour)) },
-			func(a *ehr.Amendment) error { return a.Deny(ehr.Accurate, "The entry is accurate.", "staff:s", Now.Add(2*time.Hour)) },
+			func(a *ehr.Amendment) error {
+				return a.Deny(ehr.Accurate, "The entry is accurate.", "staff:s", Now.Add(2*time.Hour))
+			},
 			func(a *ehr.Amendment) error { return a.Disagree("I disagree.", "patient:p", Now.Add(3*time.Hour)) },
 			func(a *ehr.Amendment) error { return a.Rebut("We stand by it.", "staff:s", Now.Add(4*time.Hour)) },
 		}
