@@ -230,5 +230,22 @@ func TestRightsThroughTheGuard(t *testing.T) {
 		for _, en := range entries(t, c, "disclosure.report") {
 			require.Equal(t, "disclosure", en.ResourceType)
 		}
+
+		// After a rotation, Reseal seals the rights' rows with the new key,
+		// and they still read back.
+		require.NoError(t, c.e.Keys.Rotate(c.staff, c.practice))
+		primary, err := c.e.Keys.PrimaryKeyID(c.staff, c.practice)
+		require.NoError(t, err)
+		_, err = c.e.Reseal(c.staff, c.practice)
+		require.NoError(t, err)
+		for table, want := range map[string]int{"ehr_amendments": 2, "ehr_record_requests": 2, "ehr_disclosures": 3} {
+			var n int
+			require.NoError(t, st.DB().QueryRowContext(c.staff, `SELECT COUNT(*) FROM `+table+` WHERE practice_id = ? AND sealed_key = ?`,
+				c.practice, int64(primary)).Scan(&n))
+			require.Equal(t, want, n, table)
+		}
+		mine, err = c.e.Amendments(self, c.practice, pt)
+		require.NoError(t, err)
+		require.Equal(t, "Spirometry showed reversible obstruction.", mine[0].Rebuttal.Text)
 	})
 }

@@ -537,3 +537,52 @@ func (s *EHR) Disclosures(ctx context.Context, practice tenant.PracticeID, patie
 	}
 	return out, nil
 }
+
+// ResealRights seals again, with practice's primary key, up to limit rows
+// of each of the rights' tables (amendment requests, record requests,
+// disclosures) whose texts an older key sealed (after
+// keys.Service.Rotate), and returns how many it rewrote: 0 when none is
+// left (see resealRows).
+func (s *EHR) ResealRights(ctx context.Context, practice tenant.PracticeID, limit int) (int, error) {
+	const op = "sqlstore.ResealRights"
+	reseal := func(table string, sealed *[]byte, key *int64, id uuid.UUID, n int) error {
+		b := rightsBinding(table, id)
+		f, err := s.openFields(ctx, op, practice, b, *sealed, n)
+		if err != nil {
+			return err
+		}
+		*sealed, *key, err = s.sealFields(ctx, op, practice, b, f...)
+		return err
+	}
+	total := 0
+	n, err := resealRows(ctx, s.conn, op, practice, limit, "am", nil, func(ctx context.Context, r *amendmentRow) error {
+		if err := reseal(amendmentsTable, &r.Sealed, &r.SealedKey, r.ID, 6); err != nil {
+			return err
+		}
+		res, err := s.idb(ctx).NewUpdate().Model(r).Column("sealed", "sealed_key").WherePK().Exec(ctx)
+		return affected(op, "amendment request", res, err)
+	})
+	total += n
+	if err != nil {
+		return total, err
+	}
+	n, err = resealRows(ctx, s.conn, op, practice, limit, "rr", nil, func(ctx context.Context, r *recordRequestRow) error {
+		if err := reseal(recordRequestsTable, &r.Sealed, &r.SealedKey, r.ID, 2); err != nil {
+			return err
+		}
+		res, err := s.idb(ctx).NewUpdate().Model(r).Column("sealed", "sealed_key").WherePK().Exec(ctx)
+		return affected(op, "record request", res, err)
+	})
+	total += n
+	if err != nil {
+		return total, err
+	}
+	n, err = resealRows(ctx, s.conn, op, practice, limit, "di", nil, func(ctx context.Context, r *disclosureRow) error {
+		if err := reseal(disclosuresTable, &r.Sealed, &r.SealedKey, r.ID, 4); err != nil {
+			return err
+		}
+		res, err := s.idb(ctx).NewUpdate().Model(r).Column("sealed", "sealed_key").WherePK().Exec(ctx)
+		return affected(op, "disclosure", res, err)
+	})
+	return total + n, err
+}
