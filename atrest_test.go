@@ -30,7 +30,8 @@ func TestMain(m *testing.M) { s3test.Main(m) }
 // names, birth date, phone and email are marker strings, books visits for
 // them (so the outbox holds messages naming them), charts an encounter, a
 // note and a problem with marked text, enrolls an account in TOTP, and
-// stores files named and filled with markers in a local
+// records the patient's rights (amendment, record and disclosure texts)
+// with marked text, stores files named and filled with markers in a local
 // directory and in an S3 gateway; then it reads every column of every
 // row of every table, and every stored object, and finds no marker in
 // clear (as text, in any case, nor as the hex of a bytea).
@@ -94,6 +95,36 @@ func TestNothingInClearAtRest(t *testing.T) {
 			Body: &ehr.Problem{Coding: ehr.Coding{Display: "zqx diagnosis marker"}, ClinicalStatus: "active"}})
 		require.NoError(t, err)
 		markers = append(markers, "zqx reason marker", "zqx note title", "zqx subjective marker", "zqx plan marker", "zqx diagnosis marker")
+
+		// The patient's rights: an amendment request denied, disagreed with
+		// and rebutted; a record request extended and denied; a disclosure.
+		self := callerWith(t, c, rbac.PatientRoleID, rbac.SelfScope(p.GroupID, p.ID, pt.ID))
+		am, err := c.e.RequestAmendment(self, c.practice, pt.ID, []ehr.EntryID{enc.ID}, "zqx amendment reason")
+		require.NoError(t, err)
+		_, err = c.e.ExtendAmendment(clinician, c.practice, pt.ID, am.ID, "zqx extension reason")
+		require.NoError(t, err)
+		_, err = c.e.DecideAmendment(clinician, c.practice, pt.ID, am.ID, carebook.AmendmentDecision{Basis: ehr.Accurate, Reason: "zqx denial reason"})
+		require.NoError(t, err)
+		_, err = c.e.DisagreeAmendment(self, c.practice, pt.ID, am.ID, "zqx disagreement")
+		require.NoError(t, err)
+		_, err = c.e.RebutAmendment(clinician, c.practice, pt.ID, am.ID, "zqx rebuttal")
+		require.NoError(t, err)
+		accepted, err := c.e.RequestAmendment(self, c.practice, pt.ID, []ehr.EntryID{enc.ID}, "zqx second reason")
+		require.NoError(t, err)
+		_, err = c.e.DecideAmendment(clinician, c.practice, pt.ID, accepted.ID, carebook.AmendmentDecision{Accept: true, Amendment: "zqx amendment text"})
+		require.NoError(t, err)
+		rr, err := c.e.RequestRecordCopy(self, c.practice, pt.ID, ehr.FHIR)
+		require.NoError(t, err)
+		_, err = c.e.ExtendRecordRequest(clinician, c.practice, pt.ID, rr.ID, "zqx access extension")
+		require.NoError(t, err)
+		_, err = c.e.DenyRecordRequest(clinician, c.practice, pt.ID, rr.ID, "zqx access denial")
+		require.NoError(t, err)
+		_, err = c.e.RecordDisclosure(clinician, c.practice, pt.ID, carebook.DisclosureInput{DisclosedAt: c.clk.Now(),
+			Recipient: "zqx recipient", RecipientAddress: "zqx address", Description: "zqx description", Purpose: "zqx purpose"})
+		require.NoError(t, err)
+		markers = append(markers, "zqx amendment reason", "zqx extension reason", "zqx denial reason", "zqx disagreement",
+			"zqx rebuttal", "zqx second reason", "zqx amendment text", "zqx access extension", "zqx access denial",
+			"zqx recipient", "zqx address", "zqx description", "zqx purpose")
 
 		var found []string
 		check := func(where string, b []byte) {

@@ -75,7 +75,7 @@ func (e *Engine) Reseal(ctx context.Context, practice uuid.UUID) (int, error) {
 	total := 0
 	for _, batch := range []func(context.Context, uuid.UUID, int) (int, error){
 		e.store.Scheduling.ResealPatients, e.store.Notify.ResealMessages, e.store.Files.ResealFiles,
-		e.store.EHR.ResealVersions,
+		e.store.EHR.ResealVersions, e.store.EHR.ResealRights,
 	} {
 		for {
 			n, err := batch(ctx, practice, resealBatch)

@@ -43,6 +43,10 @@ const (
 	// PatientRestrictedRead lets its holder see the chart entries marked
 	// restricted, on top of patient.clinical.read.
 	PatientRestrictedRead Permission = "patient.restricted.read"
+	// PatientRightsManage lets its holder decide the patient's requests to
+	// amend the chart and for a copy of the record, and record the
+	// disclosures of the accounting of disclosures (45 CFR 164.524-.528).
+	PatientRightsManage Permission = "patient.rights.manage"
 )
 
 var all = [...]Permission{
@@ -52,7 +56,7 @@ var all = [...]Permission{
 	PatientContactRead, PatientContactWrite, PatientClinicalRead, PatientClinicalWrite,
 	PaymentOffline, PracticeManage, PolicyManage, StaffManage, RolesManage,
 	APIKeyManage, AuditRead, BillingRead, NotifyManage, InboxRead,
-	PatientRestrictedRead,
+	PatientRestrictedRead, PatientRightsManage,
 }
 
 // bitOf maps each permission to its bit in a permSet.

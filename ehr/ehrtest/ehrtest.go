@@ -613,4 +613,6 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 			t.Errorf("Versions after the rollback = %v, %v", ids(vs), err)
 		}
 	})
+
+	runRights(t, open) // the patient's rights (rights.go)
 }

@@ -43,6 +43,7 @@ var roleHolds = map[rbac.Permission][4]bool{
 	rbac.PatientClinicalRead:   {true, true, false, true},
 	rbac.PatientClinicalWrite:  {true, true, false, false},
 	rbac.PatientRestrictedRead: {true, true, false, false},
+	rbac.PatientRightsManage:   {true, true, false, false},
 	rbac.PaymentOffline:        {true, true, true, false},
 	rbac.PracticeManage:        {true, true, false, false},
 	rbac.PolicyManage:          {true, true, false, false},

@@ -130,6 +130,25 @@ var authzMatrix = map[string]matrixRow{
 	"GET p/patients/{patient}/files":  {"AAFAF", "ANNN"},
 	"GET p/files/{file}":              {"AAFAF", "ANNN"},
 	"DELETE p/files/{file}":           {"AAFFF", "ANNN"},
+	// The patient's rights, decided by the Engine's guard: a patient makes
+	// and reads requests about their own record (patient.clinical.read);
+	// deciding them, recording disclosures and the overdue lists need
+	// patient.rights.manage; the front desk has neither.
+	"POST p/patients/{patient}/amendments":                                  {"AAFAF", "ANNN"},
+	"GET p/patients/{patient}/amendments":                                   {"AAFAF", "ANNN"},
+	"POST p/patients/{patient}/amendments/{amendment}/decision":             {"AAFFF", "ANNN"},
+	"POST p/patients/{patient}/amendments/{amendment}/extension":            {"AAFFF", "ANNN"},
+	"POST p/patients/{patient}/amendments/{amendment}/disagreement":         {"AAFAF", "ANNN"},
+	"POST p/patients/{patient}/amendments/{amendment}/rebuttal":             {"AAFFF", "ANNN"},
+	"GET p/amendments/overdue":                                              {"AAFFF", "ANNN"},
+	"POST p/patients/{patient}/record-requests":                             {"AAFAF", "ANNN"},
+	"GET p/patients/{patient}/record-requests":                              {"AAFAF", "ANNN"},
+	"POST p/patients/{patient}/record-requests/{record_request}/fulfilment": {"AAFFF", "ANNN"},
+	"POST p/patients/{patient}/record-requests/{record_request}/denial":     {"AAFFF", "ANNN"},
+	"POST p/patients/{patient}/record-requests/{record_request}/extension":  {"AAFFF", "ANNN"},
+	"GET p/record-requests/overdue":                                         {"AAFFF", "ANNN"},
+	"POST p/patients/{patient}/disclosures":                                 {"AAFFF", "ANNN"},
+	"GET p/patients/{patient}/disclosures":                                  {"AAFAF", "ANNN"},
 	// Signed routes ignore sessions: without a provider's signature or a
 	// valid link token every role is refused alike.
 	"POST /webhooks/twilio/{practice}/sms":    {"FFFFF", "FFFF"},
@@ -366,7 +385,7 @@ func (m *matrixEnv) cell(rt refserver.Route, role string, f practiceIDs, other b
 	}
 	path = strings.NewReplacer("{file}", file, "{practice}", f.practice, "{location}", f.location, "{provider}", f.provider,
 		"{visit_type}", f.visitType, "{block}", f.block, "{patient}", patient, "{appointment}", appointment,
-		"{message}", f.message, "{kind}", "reminder", "{channel}", "sms", "{language}", "en", "{token}", "not-a-link").Replace(path)
+		"{message}", f.message, "{amendment}", uuid.NewString(), "{record_request}", uuid.NewString(), "{kind}", "reminder", "{channel}", "sms", "{language}", "en", "{token}", "not-a-link").Replace(path)
 	// Bodies carry what authorization reads and one unknown member, so that
 	// an allowed request stops at the handler's 400 and changes nothing.
 	var body any

@@ -109,6 +109,23 @@ func (s *server) routes() []refserver.Route {
 		route("GET", p+"/files/{file}", s.downloadFile, "Download a file", refserver.Guarded()),
 		route("DELETE", p+"/files/{file}", s.deleteFile, "Delete a file", refserver.Guarded()),
 
+		// The patient's rights (rights.go), decided by the Engine's guard.
+		route("POST", p+"/patients/{patient}/amendments", s.requestAmendment, "Request an amendment of chart entries", refserver.Guarded()),
+		route("GET", p+"/patients/{patient}/amendments", s.listAmendments, "A patient's amendment requests, oldest first", refserver.Guarded()),
+		route("POST", p+"/patients/{patient}/amendments/{amendment}/decision", s.decideAmendment, "Accept or deny an amendment request", refserver.Guarded()),
+		route("POST", p+"/patients/{patient}/amendments/{amendment}/extension", s.extendAmendment, "Extend an amendment request's time limit once by 30 days", refserver.Guarded()),
+		route("POST", p+"/patients/{patient}/amendments/{amendment}/disagreement", s.disagreeAmendment, "File the patient's statement of disagreement with a denial", refserver.Guarded()),
+		route("POST", p+"/patients/{patient}/amendments/{amendment}/rebuttal", s.rebutAmendment, "Answer a statement of disagreement with a rebuttal", refserver.Guarded()),
+		route("GET", p+"/amendments/overdue", s.overdueAmendments, "Amendment requests undecided past their time limit", refserver.Guarded()),
+		route("POST", p+"/patients/{patient}/record-requests", s.requestRecordCopy, "Request a copy of the patient's record", refserver.Guarded()),
+		route("GET", p+"/patients/{patient}/record-requests", s.listRecordRequests, "A patient's record requests, oldest first", refserver.Guarded()),
+		route("POST", p+"/patients/{patient}/record-requests/{record_request}/fulfilment", s.fulfilRecordRequest, "Record that a copy of the record was provided", refserver.Guarded()),
+		route("POST", p+"/patients/{patient}/record-requests/{record_request}/denial", s.denyRecordRequest, "Deny a record request", refserver.Guarded()),
+		route("POST", p+"/patients/{patient}/record-requests/{record_request}/extension", s.extendRecordRequest, "Extend a record request's time limit once by 30 days", refserver.Guarded()),
+		route("GET", p+"/record-requests/overdue", s.overdueRecordRequests, "Record requests undecided past their time limit", refserver.Guarded()),
+		route("POST", p+"/patients/{patient}/disclosures", s.recordDisclosure, "Record a disclosure outside treatment, payment and operations", refserver.Guarded()),
+		route("GET", p+"/patients/{patient}/disclosures", s.disclosureReport, "The accounting of a patient's disclosures over 6 years, oldest first", refserver.Guarded()),
+
 		route("POST", "/webhooks/twilio/{practice}/sms", s.twilioSMS, "Twilio: an inbound SMS, answered with TwiML", refserver.Signed()),
 		route("POST", "/webhooks/twilio/{practice}/status", s.twilioStatus, "Twilio: a message status callback", refserver.Signed()),
 		route("POST", "/webhooks/sendgrid/events", s.sendGridEvents, "SendGrid: the signed event webhook", refserver.Signed()),

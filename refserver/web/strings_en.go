@@ -748,6 +748,7 @@ var enStaff = catalog{
 	"staff.perm.patient.clinical.read":   "See charts",
 	"staff.perm.patient.clinical.write":  "Write to charts",
 	"staff.perm.patient.restricted.read": "See restricted chart entries",
+	"staff.perm.patient.rights.manage":   "Decide amendment and record requests, record disclosures",
 	"staff.perm.patient.contact.read":    "See patients' contact details",
 	"staff.perm.patient.contact.write":   "Edit patients' contact details",
 	"staff.perm.payment.offline":         "Record payments at the desk",

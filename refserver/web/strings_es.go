@@ -747,6 +747,7 @@ var esStaff = catalog{
 	"staff.perm.patient.clinical.read":   "Ver historias clínicas",
 	"staff.perm.patient.clinical.write":  "Escribir en historias clínicas",
 	"staff.perm.patient.restricted.read": "Ver anotaciones restringidas de la historia",
+	"staff.perm.patient.rights.manage":   "Resolver solicitudes de enmienda y de copia, registrar divulgaciones",
 	"staff.perm.patient.contact.read":    "Ver datos de contacto de pacientes",
 	"staff.perm.patient.contact.write":   "Editar datos de contacto de pacientes",
 	"staff.perm.payment.offline":         "Registrar pagos en recepción",
