@@ -137,8 +137,10 @@ func newFixture() fixture {
 	restricted.Restricted = true
 	rec.Entries = ehr.Visible(append(rec.Entries, restricted), false)
 	return fixture{rec: rec, restricted: restricted, opts: fhir.Options{
-		FileURL: func(f uuid.UUID) string { return "https://clinic.example/api/v1/practices/" + practice.ID.String() + "/files/" + f.String() },
-		Files:   map[uuid.UUID]fhir.FileInfo{id(900): {ContentType: "application/pdf", Size: 2048}},
+		FileURL: func(f uuid.UUID) string {
+			return "https://clinic.example/api/v1/practices/" + practice.ID.String() + "/files/" + f.String()
+		},
+		Files: map[uuid.UUID]fhir.FileInfo{id(900): {ContentType: "application/pdf", Size: 2048}},
 	}}
 }
 
