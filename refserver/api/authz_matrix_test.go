@@ -130,6 +130,8 @@ var authzMatrix = map[string]matrixRow{
 	"GET p/patients/{patient}/files":  {"AAFAF", "ANNN"},
 	"GET p/files/{file}":              {"AAFAF", "ANNN"},
 	"DELETE p/files/{file}":           {"AAFFF", "ANNN"},
+	// The FHIR export of a patient's record: the chart's read permission.
+	"GET p/patients/{patient}/$everything": {"AAFAF", "ANNN"},
 	// Signed routes ignore sessions: without a provider's signature or a
 	// valid link token every role is refused alike.
 	"POST /webhooks/twilio/{practice}/sms":    {"FFFFF", "FFFF"},

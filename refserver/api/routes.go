@@ -109,6 +109,8 @@ func (s *server) routes() []refserver.Route {
 		route("GET", p+"/files/{file}", s.downloadFile, "Download a file", refserver.Guarded()),
 		route("DELETE", p+"/files/{file}", s.deleteFile, "Delete a file", refserver.Guarded()),
 
+		route("GET", p+"/patients/{patient}/$everything", s.everything, "A patient's record as a FHIR R4 searchset Bundle, paged", refserver.Guarded()),
+
 		route("POST", "/webhooks/twilio/{practice}/sms", s.twilioSMS, "Twilio: an inbound SMS, answered with TwiML", refserver.Signed()),
 		route("POST", "/webhooks/twilio/{practice}/status", s.twilioStatus, "Twilio: a message status callback", refserver.Signed()),
 		route("POST", "/webhooks/sendgrid/events", s.sendGridEvents, "SendGrid: the signed event webhook", refserver.Signed()),
