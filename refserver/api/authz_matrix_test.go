@@ -149,6 +149,8 @@ var authzMatrix = map[string]matrixRow{
 	"GET p/record-requests/overdue":                                         {"AAFFF", "ANNN"},
 	"POST p/patients/{patient}/disclosures":                                 {"AAFFF", "ANNN"},
 	"GET p/patients/{patient}/disclosures":                                  {"AAFAF", "ANNN"},
+	// The FHIR export of a patient's record: the chart's read permission.
+	"GET p/patients/{patient}/$everything": {"AAFAF", "ANNN"},
 	// Signed routes ignore sessions: without a provider's signature or a
 	// valid link token every role is refused alike.
 	"POST /webhooks/twilio/{practice}/sms":    {"FFFFF", "FFFF"},
