@@ -7,12 +7,14 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/refserver/api"
@@ -63,7 +65,14 @@ func (b *tokenBox) last(kind, to string) string {
 func newApp(t *testing.T, st *sqlstore.Store) *app {
 	t.Helper()
 	clk := clock.NewFixed(testNow)
-	e := carebook.NewWithStore(st, carebook.WithClock(clk), carebook.WithLinks(testLinkKey, testPublicURL))
+	// Patients' files go to a directory of the test's, as make run keeps them.
+	bucket, err := files.OpenBucket(context.Background(), "file://"+filepath.ToSlash(t.TempDir())+"?create_dir=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bucket.Close() })
+	e := carebook.NewWithStore(st, carebook.WithClock(clk), carebook.WithLinks(testLinkKey, testPublicURL),
+		carebook.WithFiles(bucket, files.Options{}))
 	res, err := demo.SeedWithAdmin(context.Background(), e)
 	if err != nil {
 		t.Fatal(err)

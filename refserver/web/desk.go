@@ -634,6 +634,8 @@ type appointmentPage struct {
 	Providers                                            []option
 	Start                                                string
 	CancelError                                          string
+	// ChartHref is the patient's chart, for who may read it.
+	ChartHref string
 }
 
 // statusAction is a button that moves the appointment to Status.
@@ -694,6 +696,9 @@ func (s *pages) appointmentPage(r *http.Request) (*appointmentPage, error) {
 		NewPatient: a.PatientKind == scheduling.NewPatient, Providers: f.providerOptions("", &a.ProviderID),
 		Start: a.Start.In(z).Format("2006-01-02T15:04")}
 	p.Title = v.T("desk.appt.title_of", p.Patient)
+	if s.canChart(r, v.Practice) {
+		p.ChartHref = chartPath(pid, a.PatientID)
+	}
 	who := s.actorNames(ctx, pid, v)
 	p.BookedBy = who(a.BookedBy)
 	for _, to := range []scheduling.Status{scheduling.StatusConfirmed, scheduling.StatusArrived, scheduling.StatusOut, scheduling.StatusNoVisit} {
@@ -928,8 +933,9 @@ type deskBookPage struct {
 	Chosen *bookChoice
 }
 
-// foundPatient is a patient of a search.
-type foundPatient struct{ Name, Born, Contact, Href string }
+// foundPatient is a patient of a search; ChartHref, their chart's page,
+// is set only for who may read it.
+type foundPatient struct{ Name, Born, Contact, Href, ChartHref string }
 
 // slotDay is one local day's open times.
 type slotDay struct {
@@ -989,9 +995,14 @@ func (s *pages) deskBookPage(r *http.Request, q url.Values) (*deskBookPage, erro
 				return cmp.Or(strings.Compare(strings.ToLower(a.FamilyName), strings.ToLower(b.FamilyName)),
 					strings.Compare(strings.ToLower(a.GivenName), strings.ToLower(b.GivenName)))
 			})
+			clinical := s.canChart(r, v.Practice)
 			for _, pt := range found {
-				p.Found = append(p.Found, foundPatient{Name: patientName(pt.GivenName, pt.FamilyName), Born: pt.BirthDate,
-					Contact: strings.TrimSpace(pt.Phone + " " + pt.Email), Href: base + "/desk/book?patient_id=" + pt.ID.String()})
+				fp := foundPatient{Name: patientName(pt.GivenName, pt.FamilyName), Born: pt.BirthDate,
+					Contact: strings.TrimSpace(pt.Phone + " " + pt.Email), Href: base + "/desk/book?patient_id=" + pt.ID.String()}
+				if clinical {
+					fp.ChartHref = chartPath(pid, pt.ID)
+				}
+				p.Found = append(p.Found, fp)
 			}
 		}
 		return p, nil

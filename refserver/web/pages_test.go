@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -90,6 +91,7 @@ func (a *app) samples() map[string]sample {
 			out["appointment"] = sample{mine, theirs}
 		}
 	}
+	maps.Copy(out, a.chartSamples())
 	return out
 }
 
@@ -141,7 +143,7 @@ const (
 // another patient's records of A; A's administrator on practice B (which
 // must read as not found); and a visitor who is signed out.
 // Each area of pages keeps its rows in its own map (its test file).
-var pageMatrix = mergeRows(coreMatrix, patientMatrix, deskMatrix, adminMatrix, staffMatrix)
+var pageMatrix = mergeRows(coreMatrix, patientMatrix, deskMatrix, adminMatrix, staffMatrix, chartMatrix)
 
 // coreMatrix are the rows of sign-in and the account's pages.
 var coreMatrix = map[string]string{
@@ -343,7 +345,7 @@ func TestPagesAreWellFormed(t *testing.T) {
 			}
 		}
 		for _, rt := range a.pageRoutes() {
-			if rt.Method == http.MethodGet && !checked[rt.Pattern] && !redirects[rt.Method+" "+rt.Pattern] {
+			if rt.Method == http.MethodGet && !checked[rt.Pattern] && !redirects[rt.Method+" "+rt.Pattern] && !downloads[rt.Method+" "+rt.Pattern] {
 				t.Errorf("GET %s: no page of this route was checked (no role got a 200)", rt.Pattern)
 			}
 		}

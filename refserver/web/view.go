@@ -163,6 +163,7 @@ var navLinks = []navLink{
 	{label: "nav.calendar", path: "/calendar", perm: rbac.CalendarRead},
 	{label: "nav.requests", path: "/requests", perm: rbac.AppointmentConfirm},
 	{label: "nav.book_for", path: "/desk/book", perm: rbac.AppointmentBook},
+	{label: "nav.charts", path: "/charts", perm: rbac.PatientClinicalRead},
 	{label: "nav.setup", path: "/setup", perm: rbac.PracticeManage},
 	{label: "nav.staff", path: "/staff", perm: rbac.StaffManage},
 	{label: "nav.notifications", path: "/notifications", perm: rbac.NotifyManage},
