@@ -563,16 +563,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		}
 		wg.Wait()
 		close(results)
-		won := 0
-		for err := range results {
-			switch {
-			case err == nil:
-				won++
-			case !errs.Is(err, errs.KindConflict):
-				t.Errorf("a racer lost with %v, want KindConflict", err)
-			}
-		}
-		if won != 1 {
+		if won := wins(t, results, "racer"); won != 1 {
 			t.Errorf("%d racers wrote version 2, want exactly 1", won)
 		}
 		hist, err := s.EHR.History(ctx, fx.Practice, base.ID)
@@ -615,4 +606,20 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	})
 
 	runRights(t, open) // the patient's rights (rights.go)
+}
+
+// wins counts the nil errors of the closed results of concurrent writers
+// (who names them), reporting any loser whose error is not KindConflict.
+func wins(t *testing.T, results <-chan error, who string) int {
+	t.Helper()
+	won := 0
+	for err := range results {
+		switch {
+		case err == nil:
+			won++
+		case !errs.Is(err, errs.KindConflict):
+			t.Errorf("a %s lost with %v, want KindConflict", who, err)
+		}
+	}
+	return won
 }

@@ -223,16 +223,7 @@ func runRights(t *testing.T, open func(t *testing.T) Stores) {
 		}
 		wg.Wait()
 		close(results)
-		won := 0
-		for err := range results {
-			switch {
-			case err == nil:
-				won++
-			case !errs.Is(err, errs.KindConflict):
-				t.Errorf("a decider lost with %v, want KindConflict", err)
-			}
-		}
-		if won != 2 {
+		if won := wins(t, results, "decider"); won != 2 {
 			t.Errorf("%d decisions were written, want one per request", won)
 		}
 		got, err := s.EHR.Amendment(ctx, fx.Practice, a.ID)
