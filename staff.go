@@ -23,6 +23,7 @@ import (
 var invitableRoles = map[string]rbac.RoleID{
 	rbac.FrontDesk:     rbac.FrontDeskID,
 	rbac.PracticeAdmin: rbac.PracticeAdminID,
+	rbac.Clinician:     rbac.ClinicianID,
 }
 
 // systemInviter is the actor of grants made for invitations no account

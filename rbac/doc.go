@@ -12,8 +12,8 @@
 //     (a target that names no location is not covered: minimum necessary);
 //   - a self scope covers only targets naming its patient, in its practice.
 //
-// Four roles are built in and cannot be changed: group_admin, practice_admin,
-// front_desk and patient (see BuiltInRoles). Practices and groups add their own
+// Five roles are built in and cannot be changed: group_admin, practice_admin,
+// front_desk, patient and clinician (see BuiltInRoles). Practices and groups add their own
 // roles at run time through the Service, which refuses any role or grant that
 // would give away a permission its author does not hold there (no privilege
 // escalation), and records who made it.

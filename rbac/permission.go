@@ -47,6 +47,11 @@ const (
 	// amend the chart and for a copy of the record, and record the
 	// disclosures of the accounting of disclosures (45 CFR 164.524-.528).
 	PatientRightsManage Permission = "patient.rights.manage"
+	// PatientBreakGlass lets its holder open, for a stated reason and one
+	// hour, the chart of a patient of the practice that their grants do
+	// not reach (break-glass): administrators are told and the activity
+	// log says so.
+	PatientBreakGlass Permission = "patient.breakglass"
 )
 
 var all = [...]Permission{
@@ -56,7 +61,7 @@ var all = [...]Permission{
 	PatientContactRead, PatientContactWrite, PatientClinicalRead, PatientClinicalWrite,
 	PaymentOffline, PracticeManage, PolicyManage, StaffManage, RolesManage,
 	APIKeyManage, AuditRead, BillingRead, NotifyManage, InboxRead,
-	PatientRestrictedRead, PatientRightsManage,
+	PatientRestrictedRead, PatientRightsManage, PatientBreakGlass,
 }
 
 // bitOf maps each permission to its bit in a permSet.

@@ -190,6 +190,19 @@ func Member(p Principal, practice tenant.PracticeID, group tenant.GroupID) bool 
 	return false
 }
 
+// HoldsIn reports whether p holds perm through some grant that reaches
+// into practice, of group (at the group, the practice, a location of it or
+// a patient of it), whatever target it covers: whether the permission is
+// the caller's to use somewhere in the practice, as break-glass asks.
+func HoldsIn(p Principal, perm Permission, practice tenant.PracticeID, group tenant.GroupID) bool {
+	for _, h := range p.grants {
+		if h.perms.has(perm) && h.scope.inPractice(practice, group) {
+			return true
+		}
+	}
+	return false
+}
+
 // PatientView is how much of a patient's record a principal may see: the
 // minimum necessary for their work.
 type PatientView struct {

@@ -61,6 +61,7 @@ var (
 	PracticeAdminID = uuid.MustParse("00000000-0000-0000-0000-0000000000a2")
 	FrontDeskID     = uuid.MustParse("00000000-0000-0000-0000-0000000000a3")
 	PatientRoleID   = uuid.MustParse("00000000-0000-0000-0000-0000000000a4")
+	ClinicianID     = uuid.MustParse("00000000-0000-0000-0000-0000000000a5")
 )
 
 // The names of the built-in roles. Custom roles may not take them.
@@ -69,6 +70,7 @@ const (
 	PracticeAdmin = "practice_admin"
 	FrontDesk     = "front_desk"
 	PatientRole   = "patient"
+	Clinician     = "clinician"
 )
 
 // builtIn is a built-in role with its permissions as a set.
@@ -92,6 +94,11 @@ var builtIns = []builtIn{
 		AppointmentRead, AppointmentBook, AppointmentReschedule, AppointmentCancel,
 		AvailabilityRead, PatientContactRead, PatientContactWrite, PatientClinicalRead,
 	), []ScopeKind{ScopeSelf}},
+	{ClinicianID, Clinician, mustSet(
+		AppointmentRead, AppointmentBook, AppointmentStatus, CalendarRead, AvailabilityRead,
+		PatientContactRead, PatientClinicalRead, PatientClinicalWrite, InboxRead,
+		PatientBreakGlass,
+	), []ScopeKind{ScopePractice, ScopeLocation}},
 }
 
 func (b builtIn) role() *Role {
@@ -104,7 +111,7 @@ func (b builtIn) role() *Role {
 	}
 }
 
-// BuiltInRoles returns the four built-in roles, each a fresh copy:
+// BuiltInRoles returns the five built-in roles, each a fresh copy:
 //
 //   - group_admin: every permission, granted at group scope (all practices
 //     of the group);
@@ -115,7 +122,14 @@ func (b builtIn) role() *Role {
 //     clinical data, staff, roles, policy or notification settings;
 //   - patient: read, book, reschedule and cancel appointments, see open
 //     times, read and edit contact details and read the chart, granted only
-//     at self scope.
+//     at self scope;
+//   - clinician: for a provider's own account: calendars, appointments
+//     (read, book a follow-up, mark arrived, out or no-visit), open times, patients'
+//     contact details, the chart (read and write, but not the entries
+//     marked restricted), the inbox, and break-glass, at practice scope
+//     (every patient of the practice) or location scope (whose charts it
+//     opens only by break-glass); no booking, staff, roles, policy or
+//     settings.
 func BuiltInRoles() []*Role {
 	out := make([]*Role, len(builtIns))
 	for i, b := range builtIns {

@@ -11,6 +11,7 @@ import (
 var matrixCases = []testCase{
 	{"AuthorizationMatrix", testMatrix},
 	{"MemberAndView", testMemberAndView},
+	{"HoldsIn", testHoldsIn},
 	{"APIKeyPrincipal", testAPIKey},
 	{"UnknownPermission", testUnknownPermission},
 }
@@ -21,39 +22,41 @@ const (
 	pa        // practice_admin
 	fd        // front_desk
 	pt        // patient
+	cl        // clinician
 )
 
 // roleHolds is, for every permission, whether each built-in role holds it:
-// {group_admin, practice_admin, front_desk, patient}.
-var roleHolds = map[rbac.Permission][4]bool{
-	rbac.AppointmentRead:       {true, true, true, true},
-	rbac.AppointmentBook:       {true, true, true, true},
-	rbac.AppointmentConfirm:    {true, true, true, false},
-	rbac.AppointmentReschedule: {true, true, true, true},
-	rbac.AppointmentCancel:     {true, true, true, true},
-	rbac.AppointmentStatus:     {true, true, true, false},
-	rbac.CalendarRead:          {true, true, true, false},
-	rbac.AvailabilityRead:      {true, true, true, true},
-	rbac.AvailabilityManage:    {true, true, false, false},
-	rbac.ProviderManage:        {true, true, false, false},
-	rbac.ResourceManage:        {true, true, false, false},
-	rbac.VisitTypeManage:       {true, true, false, false},
-	rbac.PatientContactRead:    {true, true, true, true},
-	rbac.PatientContactWrite:   {true, true, true, true},
-	rbac.PatientClinicalRead:   {true, true, false, true},
-	rbac.PatientClinicalWrite:  {true, true, false, false},
-	rbac.PatientRestrictedRead: {true, true, false, false},
-	rbac.PatientRightsManage:   {true, true, false, false},
-	rbac.PaymentOffline:        {true, true, true, false},
-	rbac.PracticeManage:        {true, true, false, false},
-	rbac.PolicyManage:          {true, true, false, false},
-	rbac.StaffManage:           {true, true, false, false},
-	rbac.RolesManage:           {true, true, false, false},
-	rbac.APIKeyManage:          {true, true, false, false},
-	rbac.AuditRead:             {true, true, false, false},
-	rbac.BillingRead:           {true, true, false, false},
-	rbac.NotifyManage:          {true, true, false, false},
-	rbac.InboxRead:             {true, true, true, false},
+// {group_admin, practice_admin, front_desk, patient, clinician}.
+var roleHolds = map[rbac.Permission][5]bool{
+	rbac.AppointmentRead:       {true, true, true, true, true},
+	rbac.AppointmentBook:       {true, true, true, true, true},
+	rbac.AppointmentConfirm:    {true, true, true, false, false},
+	rbac.AppointmentReschedule: {true, true, true, true, false},
+	rbac.AppointmentCancel:     {true, true, true, true, false},
+	rbac.AppointmentStatus:     {true, true, true, false, true},
+	rbac.CalendarRead:          {true, true, true, false, true},
+	rbac.AvailabilityRead:      {true, true, true, true, true},
+	rbac.AvailabilityManage:    {true, true, false, false, false},
+	rbac.ProviderManage:        {true, true, false, false, false},
+	rbac.ResourceManage:        {true, true, false, false, false},
+	rbac.VisitTypeManage:       {true, true, false, false, false},
+	rbac.PatientContactRead:    {true, true, true, true, true},
+	rbac.PatientContactWrite:   {true, true, true, true, false},
+	rbac.PatientClinicalRead:   {true, true, false, true, true},
+	rbac.PatientClinicalWrite:  {true, true, false, false, true},
+	rbac.PatientRestrictedRead: {true, true, false, false, false},
+	rbac.PatientRightsManage:   {true, true, false, false, false},
+	rbac.PaymentOffline:        {true, true, true, false, false},
+	rbac.PracticeManage:        {true, true, false, false, false},
+	rbac.PolicyManage:          {true, true, false, false, false},
+	rbac.StaffManage:           {true, true, false, false, false},
+	rbac.RolesManage:           {true, true, false, false, false},
+	rbac.APIKeyManage:          {true, true, false, false, false},
+	rbac.AuditRead:             {true, true, false, false, false},
+	rbac.BillingRead:           {true, true, false, false, false},
+	rbac.NotifyManage:          {true, true, false, false, false},
+	rbac.InboxRead:             {true, true, true, false, true},
+	rbac.PatientBreakGlass:     {true, true, false, false, true},
 }
 
 // The targets of the matrix, as columns of reach. The principals' home is
@@ -91,6 +94,8 @@ var matrixGrants = []matrixGrant{
 	{"front_desk@practice", fd, [nTargets]bool{true, true, true, true, true, true, false, false}},
 	{"front_desk@location", fd, [nTargets]bool{false, true, false, false, false, false, false, false}},
 	{"patient@self", pt, [nTargets]bool{false, false, false, true, false, true, false, false}},
+	{"clinician@practice", cl, [nTargets]bool{true, true, true, true, true, true, false, false}},
+	{"clinician@location", cl, [nTargets]bool{false, true, false, false, false, false, false, false}},
 }
 
 // world is the tenants of the matrix.
@@ -133,7 +138,9 @@ func (e *env) principals(w world) []rbac.Principal {
 	_, fdp := e.grant(pa, rbac.FrontDeskID, rbac.Scope{Kind: rbac.ScopePractice, PracticeID: w.p1})
 	_, fdl := e.grant(pa, rbac.FrontDeskID, rbac.Scope{Kind: rbac.ScopeLocation, PracticeID: w.p1, LocationID: w.l1})
 	_, pat := e.grant(pa, rbac.PatientRoleID, rbac.Scope{Kind: rbac.ScopeSelf, PracticeID: w.p1, PatientID: w.pat1})
-	return []rbac.Principal{admin, pa, fdp, fdl, pat}
+	_, clp := e.grant(pa, rbac.ClinicianID, rbac.Scope{Kind: rbac.ScopePractice, PracticeID: w.p1})
+	_, cll := e.grant(pa, rbac.ClinicianID, rbac.Scope{Kind: rbac.ScopeLocation, PracticeID: w.p1, LocationID: w.l1})
+	return []rbac.Principal{admin, pa, fdp, fdl, pat, clp, cll}
 }
 
 func testMatrix(e *env) {
@@ -191,6 +198,8 @@ func testMemberAndView(e *env) {
 		{true, false, false},
 		{true, false, false},
 		{true, false, false},
+		{true, false, false},
+		{true, false, false},
 	}
 	for i, mg := range matrixGrants {
 		for j, pr := range []struct {
@@ -216,11 +225,43 @@ func testMemberAndView(e *env) {
 		{3, tOwnPatient, rbac.PatientView{}},
 		{4, tOwnPatient, rbac.PatientView{Contact: true, Clinical: true}},
 		{4, tOtherPatient, rbac.PatientView{}},
+		{5, tOtherPatient, rbac.PatientView{Contact: true, Clinical: true}},
+		{6, tOwnPatient, rbac.PatientView{}},
 	}
 	for _, v := range views {
 		if got := rbac.View(ps[v.who], targets[v.target]); got != v.want {
 			e.t.Errorf("View(%s, %s) = %+v, want %+v", matrixGrants[v.who].name, targetNames[v.target], got, v.want)
 		}
+	}
+}
+
+// breakGlass is, for each principal of matrixGrants, whether it holds
+// patient.breakglass somewhere in p1, p2 and q (HoldsIn).
+var breakGlass = [][3]bool{
+	{true, true, false},
+	{true, false, false},
+	{false, false, false},
+	{false, false, false},
+	{false, false, false},
+	{true, false, false},
+	{true, false, false},
+}
+
+func testHoldsIn(e *env) {
+	w := e.world()
+	ps := e.principals(w)
+	for i, mg := range matrixGrants {
+		for j, pr := range []struct {
+			id    tenant.PracticeID
+			group tenant.GroupID
+		}{{w.p1, w.g}, {w.p2, w.g}, {w.q, w.h}} {
+			if got, want := rbac.HoldsIn(ps[i], rbac.PatientBreakGlass, pr.id, pr.group), breakGlass[i][j]; got != want {
+				e.t.Errorf("%s: HoldsIn(patient.breakglass, practice %d) = %v, want %v", mg.name, j, got, want)
+			}
+		}
+	}
+	if rbac.HoldsIn(ps[0], "no.such", w.p1, w.g) {
+		e.t.Errorf("HoldsIn(unknown permission) = true")
 	}
 }
 

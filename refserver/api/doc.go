@@ -14,7 +14,7 @@
 // Roles and grants of a practice are managed under /roles and /grants
 // through the engine's staff operations and rbac.Service, which refuses
 // privilege escalation; accepting a staff invitation grants its role
-// (front_desk, practice_admin or a custom role of the practice) at
+// (front_desk, clinician, practice_admin or a custom role of the practice) at
 // practice scope, on behalf of the inviter. Each change, like each
 // sign-in, sign-out and change of credentials, is written to the
 // practice's activity log in the change's own transaction: if the entry

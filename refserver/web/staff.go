@@ -150,7 +150,9 @@ func (s *pages) staffPage(r *http.Request) (*staffPage, error) {
 			p.GrantRoles = append(p.GrantRoles, option{Value: b.ID.String(), Label: roleName[b.ID]})
 		}
 	}
-	p.InviteRoles = []option{{Value: rbac.FrontDesk, Label: v.T(roleKey(rbac.FrontDesk))}, {Value: rbac.PracticeAdmin, Label: v.T(roleKey(rbac.PracticeAdmin))}}
+	p.InviteRoles = []option{{Value: rbac.FrontDesk, Label: v.T(roleKey(rbac.FrontDesk))},
+		{Value: rbac.Clinician, Label: v.T(roleKey(rbac.Clinician))},
+		{Value: rbac.PracticeAdmin, Label: v.T(roleKey(rbac.PracticeAdmin))}}
 	for _, cr := range custom {
 		roleName[cr.ID] = cr.Name
 		p.InviteRoles = append(p.InviteRoles, option{Value: cr.Name, Label: cr.Name})
