@@ -30,7 +30,8 @@ type ChartFilter struct {
 type Store interface {
 	// InTx runs fn in one transaction carried in its context.
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-	Rights // amendments, record requests and disclosures (rights.go)
+	Rights       // amendments, record requests and disclosures (rights.go)
+	BreakGlasses // break-glass accesses (breakglass.go)
 
 	// Append writes next as the new version of its entry (the first when
 	// next.Version is 1), in one transaction with what it reads: the

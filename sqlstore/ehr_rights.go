@@ -540,49 +540,56 @@ func (s *EHR) Disclosures(ctx context.Context, practice tenant.PracticeID, patie
 
 // ResealRights seals again, with practice's primary key, up to limit rows
 // of each of the rights' tables (amendment requests, record requests,
-// disclosures) whose texts an older key sealed (after
+// disclosures, break-glass accesses) whose texts an older key sealed (after
 // keys.Service.Rotate), and returns how many it rewrote: 0 when none is
 // left (see resealRows).
 func (s *EHR) ResealRights(ctx context.Context, practice tenant.PracticeID, limit int) (int, error) {
 	const op = "sqlstore.ResealRights"
-	reseal := func(table string, sealed *[]byte, key *int64, id uuid.UUID, n int) error {
+	passes := []func() (int, error){
+		func() (int, error) {
+			return resealTexts(ctx, s, op, practice, limit, "am", amendmentsTable, "amendment request", 6,
+				func(r *amendmentRow) (*[]byte, *int64, uuid.UUID) { return &r.Sealed, &r.SealedKey, r.ID })
+		},
+		func() (int, error) {
+			return resealTexts(ctx, s, op, practice, limit, "rr", recordRequestsTable, "record request", 2,
+				func(r *recordRequestRow) (*[]byte, *int64, uuid.UUID) { return &r.Sealed, &r.SealedKey, r.ID })
+		},
+		func() (int, error) {
+			return resealTexts(ctx, s, op, practice, limit, "di", disclosuresTable, "disclosure", 4,
+				func(r *disclosureRow) (*[]byte, *int64, uuid.UUID) { return &r.Sealed, &r.SealedKey, r.ID })
+		},
+		func() (int, error) {
+			return resealTexts(ctx, s, op, practice, limit, "bg", breakGlassTable, "break-glass access", 1,
+				func(r *breakGlassRow) (*[]byte, *int64, uuid.UUID) { return &r.Sealed, &r.SealedKey, r.ID })
+		},
+	}
+	total := 0
+	for _, pass := range passes {
+		n, err := pass()
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// resealTexts is one pass of ResealRights over table, rows R of alias
+// whose n texts are sealed together in the column sealed names (with its
+// key's ID and the row's ID), what naming a row in errors.
+func resealTexts[R any](ctx context.Context, s *EHR, op string, practice tenant.PracticeID, limit int, alias, table, what string, n int,
+	sealed func(r *R) (*[]byte, *int64, uuid.UUID)) (int, error) {
+	return resealRows(ctx, s.conn, op, practice, limit, alias, nil, func(ctx context.Context, r *R) error {
+		data, key, id := sealed(r)
 		b := rightsBinding(table, id)
-		f, err := s.openFields(ctx, op, practice, b, *sealed, n)
+		f, err := s.openFields(ctx, op, practice, b, *data, n)
 		if err != nil {
 			return err
 		}
-		*sealed, *key, err = s.sealFields(ctx, op, practice, b, f...)
-		return err
-	}
-	total := 0
-	n, err := resealRows(ctx, s.conn, op, practice, limit, "am", nil, func(ctx context.Context, r *amendmentRow) error {
-		if err := reseal(amendmentsTable, &r.Sealed, &r.SealedKey, r.ID, 6); err != nil {
+		if *data, *key, err = s.sealFields(ctx, op, practice, b, f...); err != nil {
 			return err
 		}
 		res, err := s.idb(ctx).NewUpdate().Model(r).Column("sealed", "sealed_key").WherePK().Exec(ctx)
-		return affected(op, "amendment request", res, err)
+		return affected(op, what, res, err)
 	})
-	total += n
-	if err != nil {
-		return total, err
-	}
-	n, err = resealRows(ctx, s.conn, op, practice, limit, "rr", nil, func(ctx context.Context, r *recordRequestRow) error {
-		if err := reseal(recordRequestsTable, &r.Sealed, &r.SealedKey, r.ID, 2); err != nil {
-			return err
-		}
-		res, err := s.idb(ctx).NewUpdate().Model(r).Column("sealed", "sealed_key").WherePK().Exec(ctx)
-		return affected(op, "record request", res, err)
-	})
-	total += n
-	if err != nil {
-		return total, err
-	}
-	n, err = resealRows(ctx, s.conn, op, practice, limit, "di", nil, func(ctx context.Context, r *disclosureRow) error {
-		if err := reseal(disclosuresTable, &r.Sealed, &r.SealedKey, r.ID, 4); err != nil {
-			return err
-		}
-		res, err := s.idb(ctx).NewUpdate().Model(r).Column("sealed", "sealed_key").WherePK().Exec(ctx)
-		return affected(op, "disclosure", res, err)
-	})
-	return total + n, err
 }

@@ -605,7 +605,8 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		}
 	})
 
-	runRights(t, open) // the patient's rights (rights.go)
+	runRights(t, open)     // the patient's rights (rights.go)
+	runBreakGlass(t, open) // break-glass accesses (breakglass.go)
 }
 
 // wins counts the nil errors of the closed results of concurrent writers

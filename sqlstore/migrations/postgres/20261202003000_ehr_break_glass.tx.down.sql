@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS ehr_break_glass;
