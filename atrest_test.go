@@ -122,6 +122,12 @@ func TestNothingInClearAtRest(t *testing.T) {
 		_, err = c.e.RecordDisclosure(clinician, c.practice, pt.ID, carebook.DisclosureInput{DisclosedAt: c.clk.Now(),
 			Recipient: "zqx recipient", RecipientAddress: "zqx address", Description: "zqx description", Purpose: "zqx purpose"})
 		require.NoError(t, err)
+		locs, err := c.e.Tenants.Locations(ctx, c.practice)
+		require.NoError(t, err)
+		away := callerWith(t, c, rbac.ClinicianID, rbac.LocationScope(p.GroupID, p.ID, locs[0].ID))
+		_, err = c.e.BreakGlass(away, c.practice, pt.ID, "zqx break-glass reason")
+		require.NoError(t, err)
+		markers = append(markers, "zqx break-glass reason")
 		markers = append(markers, "zqx amendment reason", "zqx extension reason", "zqx denial reason", "zqx disagreement",
 			"zqx rebuttal", "zqx second reason", "zqx amendment text", "zqx access extension", "zqx access denial",
 			"zqx recipient", "zqx address", "zqx description", "zqx purpose")

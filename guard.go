@@ -123,12 +123,24 @@ type Permit struct {
 	target    rbac.Target
 	// file is the file Access.FileID named, as Authorize read it.
 	file *files.File
+	// glass is whether a break-glass access of the caller to the target's
+	// patient is in force: it lends the permissions of glassLends.
+	glass bool
+}
+
+// glassLends are the permissions a break-glass access lends its holder
+// over its patient: the chart, restricted entries included, and who the
+// patient is.
+var glassLends = map[rbac.Permission]bool{
+	rbac.PatientClinicalRead: true, rbac.PatientRestrictedRead: true, rbac.PatientContactRead: true,
 }
 
 // holds reports whether the caller also holds perm over the access's
 // target (patient.restricted.read beside patient.clinical.read), without
 // reading the practice or the caller's grants again.
-func (pm *Permit) holds(perm rbac.Permission) bool { return pm.principal.Can(perm, pm.target) }
+func (pm *Permit) holds(perm rbac.Permission) bool {
+	return pm.principal.Can(perm, pm.target) || pm.glass && glassLends[perm]
+}
 
 // Authorize decides a for the caller in ctx. Without a caller it is
 // KindUnauthenticated. A practice that is unknown, or that the caller is
@@ -168,6 +180,7 @@ func (e *Engine) Authorize(ctx context.Context, a Access) (*Permit, error) {
 		pm.deny(ctx)
 		return nil, errs.NotFound(op, "practice")
 	}
+	pm.principal, pm.target = c.Principal, t
 	if a.Permission == "" {
 		if !member {
 			return nil, errs.E(errs.KindForbidden, op, "you hold no role in this practice yet")
@@ -192,11 +205,45 @@ func (e *Engine) Authorize(ctx context.Context, a Access) (*Permit, error) {
 		t.PatientID, pm.entry.PatientID, pm.file = &f.PatientID, &f.PatientID, f
 	}
 	if err := e.RBAC.Authorize(ctx, c.Principal, a.Permission, t); err != nil {
-		pm.deny(ctx)
-		return nil, err
+		if !errs.Is(err, errs.KindForbidden) || !glassLends[a.Permission] || !e.glassOpen(ctx, c, t) {
+			pm.deny(ctx)
+			return nil, err
+		}
+		pm.glass = true
 	}
 	pm.principal, pm.target = c.Principal, t
+	if !pm.glass && a.Permission == rbac.PatientClinicalRead && !c.Principal.Can(rbac.PatientRestrictedRead, t) {
+		// The chart's restricted entries too may be open by break-glass.
+		pm.glass = e.glassOpen(ctx, c, t)
+	}
+	if pm.glass {
+		pm.entry.Role = glassRole(pm.entry.Role)
+	}
 	return pm, nil
+}
+
+// glassOpen reports whether the caller, an account, holds a break-glass
+// access to t's patient in force now. A store that cannot answer denies
+// (the failure is logged).
+func (e *Engine) glassOpen(ctx context.Context, c *Caller, t rbac.Target) bool {
+	if t.PatientID == nil || c.Principal.Account() == uuid.Nil {
+		return false
+	}
+	ok, err := e.store.EHR.BreakGlassActive(ctx, t.PracticeID, *t.PatientID, c.Principal.Account(), e.Clock.Now())
+	if err != nil {
+		e.Logger.ErrorContext(ctx, "cannot look up break-glass accesses", "error", err)
+		return false
+	}
+	return ok
+}
+
+// glassRole is the activity log's role of an access made by break-glass:
+// the caller's roles and "break_glass".
+func glassRole(roles string) string {
+	if roles == "" || roles == "none" {
+		return glassRoleName
+	}
+	return roles + "," + glassRoleName
 }
 
 // Guard authorizes a for the caller in ctx (see Authorize) and runs fn in

@@ -280,8 +280,8 @@ func (s *Service) PutSettings(ctx context.Context, set Settings) (Settings, erro
 // fields: refused with KindInvalid naming the part otherwise) and stores it.
 func (s *Service) PutTemplate(ctx context.Context, t Template) (*Template, error) {
 	const op = "notify.PutTemplate"
-	if t.Kind == KindReply {
-		return nil, errs.Invalid(op, "kind", "replies to text messages have fixed wording")
+	if t.Kind == KindReply || t.Kind == KindBreakGlass {
+		return nil, errs.Invalid(op, "kind", "replies to text messages and break-glass notices have fixed wording")
 	}
 	if t.Channel == InApp && t.Kind != KindRequested {
 		return nil, errs.Invalid(op, "channel", "only requests go to the in-app inbox")
@@ -390,6 +390,27 @@ func (s *Service) Inbox(ctx context.Context, practice tenant.PracticeID, unreadO
 		f.Status = []Status{StatusUnread}
 	}
 	return s.Messages(ctx, practice, f)
+}
+
+// Alert writes a notice to the practice's in-app inbox, unread, with
+// fixed wording: text, about patient (nil for none), under the idempotency
+// key (a second Alert with the same key writes nothing). Only kinds sent
+// to the staff with fixed wording are alerts (KindBreakGlass).
+func (s *Service) Alert(ctx context.Context, practice tenant.PracticeID, kind Kind, key, text string, patient *uuid.UUID) error {
+	const op = "notify.Alert"
+	switch {
+	case kind != KindBreakGlass:
+		return errs.Invalid(op, "kind", "only break-glass notices are alerts")
+	case key == "" || len(key) > 200:
+		return errs.Invalid(op, "key", "is required, at most 200 bytes")
+	case text == "":
+		return errs.Invalid(op, "text", "is required")
+	}
+	now := s.now()
+	m := &Message{ID: s.ids.New(), PracticeID: practice, Key: key, Kind: kind, Channel: InApp, PatientID: patient,
+		Text: text, Language: "en", Status: StatusUnread, DueAt: now, CreatedAt: now, UpdatedAt: now}
+	_, err := s.store.Enqueue(ctx, m)
+	return err
 }
 
 // UnreadCount is the practice's badge: its unread in-app messages.

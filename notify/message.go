@@ -35,10 +35,11 @@ const (
 	KindNoVisit     Kind = "no_visit"    // the patient missed the visit (to the patient)
 	KindCampaign    Kind = "campaign"    // a discount or promotion (to patients who opted in)
 	KindReply       Kind = "reply"       // an answer to an inbound SMS
+	KindBreakGlass  Kind = "break_glass" // a chart was opened by break-glass (to the inbox)
 )
 
 // Kinds lists every kind, in a stable order.
-var Kinds = []Kind{KindRequested, KindConfirmed, KindRescheduled, KindCanceled, KindReminder, KindNoVisit, KindCampaign, KindReply}
+var Kinds = []Kind{KindRequested, KindConfirmed, KindRescheduled, KindCanceled, KindReminder, KindNoVisit, KindCampaign, KindReply, KindBreakGlass}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {

@@ -102,7 +102,7 @@ func (s *pages) notifyPage(r *http.Request) (*notifyPage, error) {
 	}
 	for _, k := range notify.Kinds {
 		for _, ch := range []notify.Channel{notify.SMS, notify.Email, notify.InApp} {
-			if k == notify.KindReply || (ch == notify.InApp && k != notify.KindRequested) {
+			if k == notify.KindReply || k == notify.KindBreakGlass || (ch == notify.InApp && k != notify.KindRequested) {
 				continue
 			}
 			row := templateRow{Kind: v.T(kindKey(k)), Channel: v.T(channelKey(ch))}

@@ -657,6 +657,7 @@ var enStaff = catalog{
 	"notify.kind.no_visit":               "Missed visit",
 	"notify.kind.reminder":               "Reminder",
 	"notify.kind.reply":                  "Reply",
+	"notify.kind.break_glass":            "Break-glass access",
 	"notify.kind.requested":              "New request",
 	"notify.kind.rescheduled":            "Moved visit",
 	"notify.lang.en":                     "English",

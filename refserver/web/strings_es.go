@@ -656,6 +656,7 @@ var esStaff = catalog{
 	"notify.kind.no_visit":               "Cita perdida",
 	"notify.kind.reminder":               "Recordatorio",
 	"notify.kind.reply":                  "Respuesta",
+	"notify.kind.break_glass":            "Acceso de emergencia",
 	"notify.kind.requested":              "Solicitud nueva",
 	"notify.kind.rescheduled":            "Cita cambiada",
 	"notify.lang.en":                     "inglés",

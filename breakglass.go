@@ -1,0 +1,107 @@
+package carebook
+
+import (
+	"context"
+	"time"
+
+	"github.com/carebook/carebook/ehr"
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/rbac"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+)
+
+// Break-glass through the guard: a clinician who holds patient.breakglass
+// somewhere in the practice, but whose grants do not reach a patient's
+// chart (or its restricted entries), opens it for a stated reason. For
+// ehr.BreakGlassFor the access guard lends them the chart's reads over
+// that patient (glassLends: reading, never writing), each logged with the
+// role "break_glass"; then it ends by itself. Opening it is logged
+// ("chart.breakglass") and told to the administrators in the practice's
+// inbox, in one transaction.
+
+// glassRoleName is how the activity log names a break-glass access among
+// the roles an entry was made in.
+const glassRoleName = "break_glass"
+
+// BreakGlass opens patient's chart to the caller in ctx, an account that
+// holds patient.breakglass in the practice, for ehr.BreakGlassFor, for
+// reason (required, 10 to 1,000 bytes: KindInvalid naming "reason"). The
+// access, its "chart.breakglass" entry and the inbox notice commit
+// together. A caller who can already read the whole chart gets
+// KindConflict, as does one whose access is still in force; a caller
+// without the permission KindForbidden, with a denied entry.
+func (e *Engine) BreakGlass(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, reason string) (*ehr.BreakGlass, error) {
+	const op = "carebook.BreakGlass"
+	pm, err := e.Authorize(ctx, Access{PracticeID: practice, PatientID: &patient,
+		Action: "chart.breakglass", ResourceType: "chart", ResourceID: patient.String()})
+	if err != nil {
+		return nil, err
+	}
+	c, _ := CallerFrom(ctx)
+	account := c.Principal.Account()
+	if account == uuid.Nil || !rbac.HoldsIn(c.Principal, rbac.PatientBreakGlass, practice, pm.target.GroupID) {
+		pm.deny(ctx)
+		return nil, &errs.Error{Kind: errs.KindForbidden, Op: op, Msg: "missing permission " + string(rbac.PatientBreakGlass)}
+	}
+	now := e.Clock.Now().UTC().Truncate(time.Microsecond)
+	b, err := ehr.NewBreakGlass(e.IDs.New(), practice, patient, account, reason, now)
+	if err != nil {
+		pm.Fail(ctx)
+		return nil, err
+	}
+	if c.Principal.Can(rbac.PatientClinicalRead, pm.target) && c.Principal.Can(rbac.PatientRestrictedRead, pm.target) {
+		pm.Fail(ctx)
+		return nil, errs.Conflict(op, "you can read this whole chart already: break-glass is not needed")
+	}
+	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
+		if _, err := e.Scheduling.Patient(ctx, practice, patient); err != nil {
+			return "", err
+		}
+		open, err := e.store.EHR.BreakGlassActive(ctx, practice, patient, account, now)
+		if err != nil {
+			return "", err
+		}
+		if open {
+			return "", errs.Conflict(op, "your break-glass access to this chart is still in force")
+		}
+		if err := e.store.EHR.OpenBreakGlass(ctx, b); err != nil {
+			return "", err
+		}
+		who := c.Actor.ID
+		if a, err := e.Identity.Account(ctx, account); err == nil && a.Email != "" {
+			who = a.Email
+		}
+		text := "Break-glass: " + who + " opened the chart of patient " + patient.String() + " at " +
+			now.Format(time.RFC3339) + ", until " + b.ExpiresAt.Format(time.RFC3339) +
+			". Review the stated reason among the practice's break-glass accesses."
+		if err := e.Notify.Alert(ctx, practice, notify.KindBreakGlass, "break_glass:"+b.ID.String(), text, &b.PatientID); err != nil {
+			return "", err
+		}
+		return patient.String(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// BreakGlassReview returns the practice's break-glass accesses opened in
+// [from, to), newest first, with their reasons, for the caller in ctx, who
+// needs audit.read ("chart.breakglass.review", one entry).
+func (e *Engine) BreakGlassReview(ctx context.Context, practice tenant.PracticeID, from, to time.Time) ([]*ehr.BreakGlass, error) {
+	if !from.Before(to) {
+		return nil, errs.Invalid("carebook.BreakGlassReview", "to", "must be after from")
+	}
+	var out []*ehr.BreakGlass
+	err := e.Guard(ctx, Access{Permission: rbac.AuditRead, PracticeID: practice,
+		Action: "chart.breakglass.review", ResourceType: "chart"},
+		func(ctx context.Context) (string, error) {
+			var err error
+			out, err = e.store.EHR.BreakGlassesOpened(ctx, practice, from, to)
+			return "", err
+		})
+	return out, err
+}
