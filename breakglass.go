@@ -35,17 +35,11 @@ const glassRoleName = "break_glass"
 // without the permission KindForbidden, with a denied entry.
 func (e *Engine) BreakGlass(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, reason string) (*ehr.BreakGlass, error) {
 	const op = "carebook.BreakGlass"
-	pm, err := e.Authorize(ctx, Access{PracticeID: practice, PatientID: &patient,
-		Action: "chart.breakglass", ResourceType: "chart", ResourceID: patient.String()})
+	pm, c, err := e.glassPermit(ctx, practice, patient)
 	if err != nil {
 		return nil, err
 	}
-	c, _ := CallerFrom(ctx)
 	account := c.Principal.Account()
-	if account == uuid.Nil || !rbac.HoldsIn(c.Principal, rbac.PatientBreakGlass, practice, pm.target.GroupID) {
-		pm.deny(ctx)
-		return nil, &errs.Error{Kind: errs.KindForbidden, Op: op, Msg: "missing permission " + string(rbac.PatientBreakGlass)}
-	}
 	now := e.Clock.Now().UTC().Truncate(time.Microsecond)
 	b, err := ehr.NewBreakGlass(e.IDs.New(), practice, patient, account, reason, now)
 	if err != nil {
@@ -88,20 +82,55 @@ func (e *Engine) BreakGlass(ctx context.Context, practice tenant.PracticeID, pat
 	return b, nil
 }
 
+// glassPermit decides the caller's opening of patient's chart by
+// break-glass: a member of the practice (else KindNotFound) holding
+// patient.breakglass in it, as an account (else KindForbidden); a denial
+// is logged.
+func (e *Engine) glassPermit(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID) (*Permit, *Caller, error) {
+	pm, err := e.Authorize(ctx, Access{PracticeID: practice, PatientID: &patient,
+		Action: "chart.breakglass", ResourceType: "chart", ResourceID: patient.String()})
+	if err != nil {
+		return nil, nil, err
+	}
+	c, _ := CallerFrom(ctx)
+	if c.Principal.Account() == uuid.Nil || !rbac.HoldsIn(c.Principal, rbac.PatientBreakGlass, practice, pm.target.GroupID) {
+		pm.deny(ctx)
+		return nil, nil, &errs.Error{Kind: errs.KindForbidden, Op: "carebook.BreakGlass", Msg: "missing permission " + string(rbac.PatientBreakGlass)}
+	}
+	return pm, c, nil
+}
+
+// RefuseBreakGlass refuses bad, the error of a break-glass request that
+// could not be read, once the access is decided as BreakGlass would: the
+// guard's error without access (logged as denied), else bad (logged as
+// failed): one entry either way.
+func (e *Engine) RefuseBreakGlass(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, bad error) error {
+	pm, _, err := e.glassPermit(ctx, practice, patient)
+	if err != nil {
+		return err
+	}
+	pm.Fail(ctx)
+	return bad
+}
+
 // BreakGlassReview returns the practice's break-glass accesses opened in
 // [from, to), newest first, with their reasons, for the caller in ctx, who
 // needs audit.read ("chart.breakglass.review", one entry).
 func (e *Engine) BreakGlassReview(ctx context.Context, practice tenant.PracticeID, from, to time.Time) ([]*ehr.BreakGlass, error) {
+	pm, err := e.Authorize(ctx, Access{Permission: rbac.AuditRead, PracticeID: practice,
+		Action: "chart.breakglass.review", ResourceType: "chart"})
+	if err != nil {
+		return nil, err
+	}
 	if !from.Before(to) {
+		pm.Fail(ctx)
 		return nil, errs.Invalid("carebook.BreakGlassReview", "to", "must be after from")
 	}
 	var out []*ehr.BreakGlass
-	err := e.Guard(ctx, Access{Permission: rbac.AuditRead, PracticeID: practice,
-		Action: "chart.breakglass.review", ResourceType: "chart"},
-		func(ctx context.Context) (string, error) {
-			var err error
-			out, err = e.store.EHR.BreakGlassesOpened(ctx, practice, from, to)
-			return "", err
-		})
+	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
+		var err error
+		out, err = e.store.EHR.BreakGlassesOpened(ctx, practice, from, to)
+		return "", err
+	})
 	return out, err
 }

@@ -151,6 +151,10 @@ var authzMatrix = map[string]matrixRow{
 	"GET p/patients/{patient}/disclosures":                                  {"AAFAF", "ANNN"},
 	// The FHIR export of a patient's record: the chart's read permission.
 	"GET p/patients/{patient}/$everything": {"AAFAF", "ANNN"},
+	// Break-glass needs patient.breakglass (administrators have it, and
+	// get 409: they read the whole chart already); its review audit.read.
+	"POST p/patients/{patient}/break-glass": {"AAFFF", "ANNN"},
+	"GET p/break-glass":                     {"AAFFF", "ANNN"},
 	// Signed routes ignore sessions: without a provider's signature or a
 	// valid link token every role is refused alike.
 	"POST /webhooks/twilio/{practice}/sms":    {"FFFFF", "FFFF"},

@@ -125,6 +125,8 @@ func (s *server) routes() []refserver.Route {
 		route("GET", p+"/record-requests/overdue", s.overdueRecordRequests, "Record requests undecided past their time limit", refserver.Guarded()),
 		route("POST", p+"/patients/{patient}/disclosures", s.recordDisclosure, "Record a disclosure outside treatment, payment and operations", refserver.Guarded()),
 		route("GET", p+"/patients/{patient}/disclosures", s.disclosureReport, "The accounting of a patient's disclosures over 6 years, oldest first", refserver.Guarded()),
+		route("POST", p+"/patients/{patient}/break-glass", s.breakGlass, "Open a patient's chart by break-glass, for a stated reason and one hour", refserver.Guarded()),
+		route("GET", p+"/break-glass", s.breakGlassReview, "The practice's break-glass openings with their reasons, newest first (from, to: the last 30 days)", refserver.Guarded()),
 		route("GET", p+"/patients/{patient}/$everything", s.everything, "A patient's record as a FHIR R4 searchset Bundle, paged", refserver.Guarded()),
 
 		route("POST", "/webhooks/twilio/{practice}/sms", s.twilioSMS, "Twilio: an inbound SMS, answered with TwiML", refserver.Signed()),
