@@ -82,6 +82,15 @@ func (e *Engine) BreakGlass(ctx context.Context, practice tenant.PracticeID, pat
 	return b, nil
 }
 
+// BreakGlassInForce reports whether the caller in ctx, an account, holds
+// a break-glass access to patient's chart in force now. It reads nothing
+// of the patient and logs nothing: a page asks it to offer break-glass or
+// say it is open.
+func (e *Engine) BreakGlassInForce(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID) bool {
+	c, ok := CallerFrom(ctx)
+	return ok && e.glassOpen(ctx, c, rbac.Target{PracticeID: practice, PatientID: &patient})
+}
+
 // glassPermit decides the caller's opening of patient's chart by
 // break-glass: a member of the practice (else KindNotFound) holding
 // patient.breakglass in it, as an account (else KindForbidden); a denial

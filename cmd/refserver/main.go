@@ -583,6 +583,7 @@ func (m *Main) seed(ctx context.Context) error {
 	accounts := []struct{ who, email, password string }{
 		{"demo admin", demo.AdminEmail, res.AdminPassword},
 		{"demo front desk", demo.FrontDeskEmail, res.FrontDeskPassword},
+		{"demo clinician", demo.ClinicianEmail, res.ClinicianPassword},
 		{"demo patient", demo.PatientEmail, res.PatientPassword},
 	}
 	for _, a := range accounts {

@@ -55,11 +55,13 @@ func Seed(ctx context.Context, e *carebook.Engine) (tenant.PracticeID, error) {
 }
 
 // The sign-ins of the demo accounts: the practice's administrator, a front
-// desk clerk, and a patient (Olivia Bennett, a seeded patient, whose
-// account is linked to her record by a self grant).
+// desk clerk, a clinician (Dr. Maya Chen's own account, who writes the demo
+// charts), and a patient (Olivia Bennett, a seeded patient, whose account
+// is linked to her record by a self grant).
 const (
 	AdminEmail     = "admin@riverside.example"
 	FrontDeskEmail = "desk@riverside.example"
+	ClinicianEmail = "maya.chen@riverside.example"
 	PatientEmail   = "olivia.bennett@example.com"
 )
 
@@ -70,9 +72,9 @@ type Result struct {
 	// this call created the demo clinic: it is not stored anywhere else, so
 	// the caller shows it once. Empty when the clinic already existed.
 	AdminPassword string
-	// FrontDeskPassword and PatientPassword are those of FrontDeskEmail and
-	// PatientEmail, likewise.
-	FrontDeskPassword, PatientPassword string
+	// FrontDeskPassword, ClinicianPassword and PatientPassword are those of
+	// FrontDeskEmail, ClinicianEmail and PatientEmail, likewise.
+	FrontDeskPassword, ClinicianPassword, PatientPassword string
 }
 
 // SeedWithAdmin is Seed that also creates, with the clinic and in the same
@@ -94,14 +96,20 @@ func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 			return err
 		}
 		out.PracticeID = id
-		if out.AdminPassword, err = staff(ctx, e, id, AdminEmail, rbac.PracticeAdmin, rbac.PracticeAdminID); err != nil {
+		if out.AdminPassword, _, err = staff(ctx, e, id, AdminEmail, rbac.PracticeAdmin, rbac.PracticeAdminID); err != nil {
 			return err
 		}
-		if out.FrontDeskPassword, err = staff(ctx, e, id, FrontDeskEmail, rbac.FrontDesk, rbac.FrontDeskID); err != nil {
+		if out.FrontDeskPassword, _, err = staff(ctx, e, id, FrontDeskEmail, rbac.FrontDesk, rbac.FrontDeskID); err != nil {
 			return err
 		}
-		out.PatientPassword, err = patientAccount(ctx, e, id)
-		return err
+		var clinician identity.AccountID
+		if out.ClinicianPassword, clinician, err = staff(ctx, e, id, ClinicianEmail, rbac.Clinician, rbac.ClinicianID); err != nil {
+			return err
+		}
+		if out.PatientPassword, err = patientAccount(ctx, e, id); err != nil {
+			return err
+		}
+		return charts(ctx, e, id, clinician)
 	})
 	if errs.Is(err, errs.KindConflict) {
 		// Another process may have seeded at the same time and won the race.
@@ -131,26 +139,26 @@ func seederCtx(ctx context.Context) context.Context {
 
 // staff creates a demo staff account email (invited by nobody, accepted
 // at once) with a fresh random password, grants it the built-in role
-// (name, id) over practice through rbac, and returns the password; in
-// ctx's transaction.
-func staff(ctx context.Context, e *carebook.Engine, practice tenant.PracticeID, email, name string, id rbac.RoleID) (string, error) {
+// (name, id) over practice through rbac, and returns the password and the
+// account; in ctx's transaction.
+func staff(ctx context.Context, e *carebook.Engine, practice tenant.PracticeID, email, name string, id rbac.RoleID) (string, identity.AccountID, error) {
 	pw, err := password()
 	if err != nil {
-		return "", err
+		return "", uuid.Nil, err
 	}
 	tok, _, err := e.Identity.CreateInvitation(ctx, practice, email, name, uuid.Nil)
 	if err != nil {
-		return "", err
+		return "", uuid.Nil, err
 	}
 	a, _, err := e.Identity.AcceptInvitation(ctx, tok, pw)
 	if err != nil {
-		return "", err
+		return "", uuid.Nil, err
 	}
 	if _, err := e.RBAC.GrantAsSystem(seederCtx(ctx), rbac.NewGrant{AccountID: a.ID, RoleID: id,
 		Scope: rbac.PracticeScope(GroupID(), practice)}); err != nil {
-		return "", err
+		return "", uuid.Nil, err
 	}
-	return pw, nil
+	return pw, a.ID, nil
 }
 
 // patientAccount registers PatientEmail as a patient of practice with a

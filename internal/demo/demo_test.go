@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/ehr"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/rbac"
@@ -296,5 +298,69 @@ func TestSeedCreatesTheAdmin(t *testing.T) {
 	again, err := demo.SeedWithAdmin(ctx, e)
 	if err != nil || again.PracticeID != r.PracticeID || again.AdminPassword != "" {
 		t.Fatalf("second seeding = %+v, %v", again, err)
+	}
+}
+
+// TestSeedCharts checks the demo charts: the clinician signs in and reads
+// Marcus Johnson's locked visit (its encounter tied to his finished
+// appointment) and lists, but not Grace O'Neil's restricted problem, which
+// the administrator sees; every chain verifies.
+func TestSeedCharts(t *testing.T) {
+	ctx := context.Background()
+	e := mustEngine(t, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	r, err := demo.SeedWithAdmin(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := func(email, pw string) context.Context {
+		_, sess, err := e.Identity.Login(ctx, identity.LoginRequest{Identifier: email, Password: pw})
+		if err != nil {
+			t.Fatalf("%s signs in: %v", email, err)
+		}
+		pr, err := e.RBAC.Principal(ctx, sess.AccountID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return carebook.WithCaller(ctx, carebook.Caller{Actor: actor.Actor{Kind: actor.Staff, ID: sess.AccountID.String()}, Principal: pr})
+	}
+	doc, admin := as(demo.ClinicianEmail, r.ClinicianPassword), as(demo.AdminEmail, r.AdminPassword)
+	patient := func(email string) scheduling.PatientID {
+		pts, err := e.Scheduling.Patients(ctx, r.PracticeID, scheduling.PatientFilter{Email: email, Limit: 1})
+		if err != nil || len(pts) != 1 {
+			t.Fatalf("patient %s: %v", email, err)
+		}
+		return pts[0].ID
+	}
+	kinds := func(who context.Context, pt scheduling.PatientID) map[ehr.Kind]int {
+		entries, err := e.Chart(who, r.PracticeID, pt, ehr.ChartFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[ehr.Kind]int{}
+		for _, en := range entries {
+			out[en.Kind]++
+			if en.Kind == ehr.KindEncounter && en.Status == ehr.Locked {
+				if enc := en.Body.(*ehr.Encounter); enc.AppointmentID == nil || enc.End == nil {
+					t.Errorf("the locked encounter %+v is not tied to its finished appointment", enc)
+				}
+			}
+		}
+		if err := e.VerifyChart(who, r.PracticeID, pt); err != nil {
+			t.Errorf("the chain of %s: %v", pt, err)
+		}
+		return out
+	}
+	marcus := kinds(doc, patient("marcus.johnson@example.com"))
+	want := map[ehr.Kind]int{ehr.KindEncounter: 1, ehr.KindVital: 4, ehr.KindNote: 1, ehr.KindProblem: 2, ehr.KindAllergy: 1,
+		ehr.KindMedication: 2, ehr.KindImmunization: 1}
+	if !maps.Equal(marcus, want) {
+		t.Errorf("Marcus's chart = %v, want %v", marcus, want)
+	}
+	grace := patient("grace.oneil@example.net")
+	if got := kinds(doc, grace)[ehr.KindProblem]; got != 1 {
+		t.Errorf("the clinician sees %d of Grace's problems, want 1 (the other is restricted)", got)
+	}
+	if got := kinds(admin, grace)[ehr.KindProblem]; got != 2 {
+		t.Errorf("the administrator sees %d of Grace's problems, want 2", got)
 	}
 }

@@ -81,14 +81,8 @@ func (s *pages) chartRequest(r *http.Request) (*chartReq, error) {
 	if err != nil {
 		return nil, err
 	}
-	cr := &chartReq{pid: pid, patient: patient, zone: time.UTC,
-		base: practicePath(pid) + "/patients/" + patient.String() + "/chart"}
-	if locs, err := s.engine.Tenants.Locations(r.Context(), pid); err == nil && len(locs) > 0 {
-		if z, err := time.LoadLocation(locs[0].TimeZone); err == nil {
-			cr.zone = z
-		}
-	}
-	return cr, nil
+	return &chartReq{pid: pid, patient: patient, zone: s.practiceZone(r.Context(), pid),
+		base: practicePath(pid) + "/patients/" + patient.String() + "/chart"}, nil
 }
 
 // chartView is what every chart page shows: whose chart it is.
@@ -287,6 +281,9 @@ type chartPage struct {
 	// Lists are the sections of the problems, allergies, medications
 	// and immunizations.
 	Lists []chartList
+	// GlassHref offers break-glass to a caller who may break it but does
+	// not see the restricted entries.
+	GlassHref string
 }
 
 // chartList is one list of the chart, with its form's link.
@@ -302,7 +299,7 @@ func (s *pages) showChart(w http.ResponseWriter, r *http.Request) error {
 	}
 	entries, err := s.engine.Chart(r.Context(), cr.pid, cr.patient, ehr.ChartFilter{})
 	if err != nil {
-		return err
+		return s.chartRefused(w, r, cr, err)
 	}
 	cv, err := s.chartView(r, cr, "chart.title")
 	if err != nil {
@@ -312,7 +309,10 @@ func (s *pages) showChart(w http.ResponseWriter, r *http.Request) error {
 	switch d := r.URL.Query().Get("done"); d {
 	case "uploaded", "written":
 		p.Notice = p.tf("chart.done.", d)
+	case "glass":
+		p.Notice = p.T("glass.done")
 	}
+	p.GlassHref = s.glassLink(r, cr)
 	return s.render(w, http.StatusOK, "chart.html", p)
 }
 

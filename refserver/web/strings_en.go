@@ -45,7 +45,7 @@ var english = merge(
 		"signin.new_clinic":        "A new clinic?",
 		"signin.new_clinic_link":   "Set up your practice",
 	},
-	enPatient, enDesk, enAdmin, enStaff, enChart,
+	enPatient, enDesk, enAdmin, enStaff, enChart, enGlass,
 )
 
 // enPatient is the English of the patients' pages.
@@ -1012,4 +1012,29 @@ var enChart = catalog{
 	"chart.sign.59408-5":                     "Oxygen saturation",
 	"chart.sign.39156-5":                     "Body mass index",
 	"chart.sign.9843-4":                      "Head circumference",
+}
+
+// enGlass are the break-glass pages (breakglass.go).
+var enGlass = catalog{
+	"glass.title":        "Break-glass access",
+	"glass.back":         "Back to the chart",
+	"glass.closed":       "This chart is not open to you",
+	"glass.hidden":       "Entries of this chart are restricted",
+	"glass.refused":      "Your role does not reach this patient's chart. In an emergency you may open it by break-glass.",
+	"glass.explain":      "Break-glass opens the whole chart to you, restricted entries included, for %s hour, to read only. The opening, your reason and every page you read are written to the activity log, and the practice's administrators are told at once.",
+	"glass.reason":       "Why must you open this chart now?",
+	"glass.reason_hint":  "10 to 1,000 characters; the administrators will read it",
+	"glass.submit":       "Open the chart for one hour",
+	"glass.done":         "The chart is open to you by break-glass for one hour. The administrators have been told.",
+	"glass.link":         "Entries marked restricted are not shown to you. Open them by break-glass",
+	"glass.review.title": "Break-glass openings",
+	"glass.review.how":   "Every opening of a chart by break-glass in the last 30 days, newest first, with the reason its opener gave.",
+	"glass.review.none":  "No chart was opened by break-glass in the last 30 days.",
+	"glass.col.opened":   "Opened",
+	"glass.col.until":    "Until",
+	"glass.col.who":      "By",
+	"glass.col.reason":   "Reason given",
+	"glass.col.chart":    "Chart",
+	"glass.open_chart":   "Open the chart",
+	"nav.glass":          "Break-glass",
 }

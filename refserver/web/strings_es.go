@@ -44,7 +44,7 @@ var spanish = merge(
 		"signin.new_clinic":        "¿Una clínica nueva?",
 		"signin.new_clinic_link":   "Configure su consultorio",
 	},
-	esPatient, esDesk, esAdmin, esStaff, esChart,
+	esPatient, esDesk, esAdmin, esStaff, esChart, esGlass,
 )
 
 // esPatient is the Spanish of the patients' pages.
@@ -996,4 +996,29 @@ var esChart = catalog{
 	"chart.sign.59408-5":                     "Saturación de oxígeno",
 	"chart.sign.39156-5":                     "Índice de masa corporal",
 	"chart.sign.9843-4":                      "Perímetro cefálico",
+}
+
+// esGlass son las páginas del acceso de emergencia (breakglass.go).
+var esGlass = catalog{
+	"glass.title":        "Acceso de emergencia",
+	"glass.back":         "Volver a la historia",
+	"glass.closed":       "Esta historia clínica no está abierta para usted",
+	"glass.hidden":       "Hay entradas restringidas en esta historia",
+	"glass.refused":      "Su rol no alcanza la historia de este paciente. En una emergencia puede abrirla con el acceso de emergencia.",
+	"glass.explain":      "El acceso de emergencia le abre toda la historia, entradas restringidas incluidas, durante %s hora, solo para leer. La apertura, su motivo y cada página que lea quedan en el registro de actividad, y los administradores del consultorio reciben un aviso en el acto.",
+	"glass.reason":       "¿Por qué debe abrir esta historia ahora?",
+	"glass.reason_hint":  "De 10 a 1.000 caracteres; los administradores lo leerán",
+	"glass.submit":       "Abrir la historia durante una hora",
+	"glass.done":         "La historia está abierta para usted por acceso de emergencia durante una hora. Los administradores han recibido un aviso.",
+	"glass.link":         "Las entradas restringidas no se le muestran. Abrirlas con el acceso de emergencia",
+	"glass.review.title": "Accesos de emergencia",
+	"glass.review.how":   "Cada apertura de una historia por acceso de emergencia en los últimos 30 días, la más reciente primero, con el motivo que dio quien la abrió.",
+	"glass.review.none":  "Ninguna historia se abrió por acceso de emergencia en los últimos 30 días.",
+	"glass.col.opened":   "Abierta",
+	"glass.col.until":    "Hasta",
+	"glass.col.who":      "Por",
+	"glass.col.reason":   "Motivo dado",
+	"glass.col.chart":    "Historia",
+	"glass.open_chart":   "Abrir la historia",
+	"nav.glass":          "Acceso de emergencia",
 }

@@ -168,6 +168,7 @@ var navLinks = []navLink{
 	{label: "nav.staff", path: "/staff", perm: rbac.StaffManage},
 	{label: "nav.notifications", path: "/notifications", perm: rbac.NotifyManage},
 	{label: "nav.activity", path: "/activity", perm: rbac.AuditRead},
+	{label: "nav.glass", path: "/break-glass", perm: rbac.AuditRead},
 }
 
 // nav is the navigation of v's caller pr in practice p, with the count of

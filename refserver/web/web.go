@@ -45,7 +45,7 @@ func Module(rt *refserver.Router) {
 func (s *pages) routes() []refserver.Route {
 	var out []refserver.Route
 	for _, area := range [][]refserver.Route{
-		s.linkRoutes(), s.signInRoutes(), s.accountRoutes(), s.patientRoutes(), s.deskRoutes(), s.adminRoutes(), s.staffRoutes(), s.chartRoutes(),
+		s.linkRoutes(), s.signInRoutes(), s.accountRoutes(), s.patientRoutes(), s.deskRoutes(), s.adminRoutes(), s.staffRoutes(), s.chartRoutes(), s.breakGlassRoutes(),
 	} {
 		out = append(out, area...)
 	}
