@@ -278,8 +278,11 @@ func (s *EHR) Chart(ctx context.Context, practice tenant.PracticeID, patient sch
 		return nil, errs.Invalid(op, "before_id", "breaks ties of before, which is missing")
 	}
 	var rows []ehrVersionRow
+	// ev.patient_id repeats what the join implies (a version and its
+	// entry name the same patient), so that the versions are read by their
+	// primary key, the patient's alone, whatever plan the join takes.
 	q := s.idb(ctx).NewSelect().Model(&rows).Join(currentJoin).
-		Where("ee.practice_id = ? AND ee.patient_id = ?", practice, patient)
+		Where("ee.practice_id = ? AND ee.patient_id = ? AND ev.patient_id = ?", practice, patient, patient)
 	if len(f.Kinds) > 0 {
 		kinds := make([]string, len(f.Kinds))
 		for i, k := range f.Kinds {
