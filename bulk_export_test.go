@@ -35,28 +35,32 @@ type exportClinic struct {
 	*clinic
 	e       *carebook.Engine
 	objects string
+	// uploads draws the IDs of the files sealed into the bucket: one a
+	// file written.
+	uploads *armedIDs
 	admin   context.Context // a practice administrator: every permission, restricted entries too
 	officer context.Context // clinical read and rights, not restricted entries
 	desk    context.Context
 	self    context.Context
 }
 
-func newExportClinic(t *testing.T, st *sqlstore.Store) *exportClinic {
+func newExportClinic(t *testing.T, st *sqlstore.Store, opts ...carebook.Option) *exportClinic {
 	t.Helper()
 	c := newClinic(t, st)
 	objects := filepath.Join(t.TempDir(), "objects")
 	bucket, err := files.OpenBucket(c.staff, "file://"+filepath.ToSlash(objects)+"?create_dir=1")
 	require.NoError(t, err)
 	t.Cleanup(func() { bucket.Close() })
-	e := carebook.NewWithStore(c.st, carebook.WithClock(c.clk), carebook.WithFiles(bucket, files.Options{}),
-		carebook.WithExportOptions(carebook.ExportOptions{Batch: 1, FileBytes: 1024}))
+	uploads := &armedIDs{}
+	e := carebook.NewWithStore(c.st, append([]carebook.Option{carebook.WithClock(c.clk), carebook.WithFiles(bucket, files.Options{IDs: uploads}),
+		carebook.WithExportOptions(carebook.ExportOptions{Batch: 1, FileBytes: 1024})}, opts...)...)
 	p, err := e.Tenants.Practice(c.staff, c.practice)
 	require.NoError(t, err)
 	role := &rbac.Role{ID: uuid.New(), Owner: rbac.PracticeOwner(p.GroupID, p.ID), Name: "Privacy officer",
 		Permissions: []rbac.Permission{rbac.PatientClinicalRead, rbac.PatientRightsManage}, CreatedAt: c.clk.Now(),
 		CreatedBy: "system:test", UpdatedAt: c.clk.Now()}
 	require.NoError(t, st.RBAC.CreateRole(c.staff, role))
-	x := &exportClinic{clinic: c, e: e, objects: objects,
+	x := &exportClinic{clinic: c, e: e, objects: objects, uploads: uploads,
 		admin:   callerWith(t, c, rbac.PracticeAdminID, rbac.PracticeScope(p.GroupID, p.ID)),
 		officer: callerWith(t, c, role.ID, rbac.PracticeScope(p.GroupID, p.ID)),
 		desk:    callerWith(t, c, rbac.FrontDeskID, rbac.PracticeScope(p.GroupID, p.ID)),
@@ -228,6 +232,14 @@ func TestBulkExport(t *testing.T) {
 			}
 		}
 
+		// The requester without patient.restricted.read any more may not
+		// download an export of restricted entries.
+		ac, _ := carebook.CallerFrom(x.admin)
+		oc, _ := carebook.CallerFrom(x.officer)
+		demoted := carebook.WithCaller(context.Background(), carebook.Caller{Actor: ac.Actor, Principal: oc.Principal})
+		_, _, err = x.e.OpenExportFile(demoted, x.practice, all.ID, status.Outputs[0].ID)
+		require.Equal(t, errs.KindForbidden, errs.KindOf(err), "%v", err)
+
 		since := x.clk.Now().Add(time.Hour)
 		later, err := x.e.StartExport(x.admin, x.practice, carebook.ExportRequest{Since: &since})
 		require.NoError(t, err)
@@ -296,6 +308,7 @@ func TestBulkExport(t *testing.T) {
 		downloads := len(status.Outputs) + len(st2.Outputs) + len(stLater.Outputs)
 		want := append(make([]audit.Outcome, 0, downloads+3), slicesRepeat(audit.Allowed, len(status.Outputs)+len(st2.Outputs))...)
 		want = append(want, audit.Failed, audit.Failed) // another requester's file, an unknown file
+		want = append(want, audit.Denied)               // restricted entries without the grant
 		want = append(want, slicesRepeat(audit.Allowed, len(stLater.Outputs))...)
 		want = append(want, audit.Failed) // expired
 		require.Equal(t, want, outcomes("fhir.bulk_export.download"))
@@ -326,6 +339,7 @@ func TestRunExportsConcurrently(t *testing.T) {
 			ids[ex.ID] = true
 		}
 		const runners = 16
+		uploadsBefore := x.uploads.drawn()
 		finished := make([]int, runners)
 		problems := make([]error, runners)
 		var wg sync.WaitGroup
@@ -353,7 +367,8 @@ func TestRunExportsConcurrently(t *testing.T) {
 			require.Equal(t, ehr.ExportComplete, s.State)
 			outputs += len(s.Outputs)
 		}
-		require.Len(t, x.objectFiles(t), outputs, "no run wrote an export a second time")
+		require.Len(t, x.objectFiles(t), outputs)
+		require.Equal(t, outputs, x.uploads.drawn()-uploadsBefore, "no runner wrote an export a second time, even to throw it away")
 		runs := entries(t, x.clinic, "fhir.bulk_export.run")
 		require.Len(t, runs, 3)
 		seen := map[string]bool{}
@@ -427,4 +442,65 @@ func TestBulkExportJob(t *testing.T) {
 	st, err := x.e.ExportStatus(x.admin, x.practice, ex.ID)
 	require.NoError(t, err)
 	require.Equal(t, ehr.ExportComplete, st.State)
+}
+
+// armedIDs makes UUIDv7s and runs fire once, when the ID numbered at is
+// drawn: a way to act in the middle of a run, at a point the run itself
+// reaches.
+type armedIDs struct {
+	mu   sync.Mutex
+	n    int
+	at   int
+	fire func()
+}
+
+func (a *armedIDs) New() uuid.UUID {
+	a.mu.Lock()
+	a.n++
+	fire := a.n == a.at && a.fire != nil
+	a.mu.Unlock()
+	if fire {
+		a.fire()
+	}
+	return uuid.Must(uuid.NewV7())
+}
+
+// drawn is how many IDs a has made.
+func (a *armedIDs) drawn() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n
+}
+
+// arm makes the after-th ID from now fire f.
+func (a *armedIDs) arm(after int, f func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.at, a.fire = a.n+after, f
+}
+
+// TestRunExportsStopsWhenCanceled: an export canceled while it runs (here
+// as its first file is sealed) stops at its next sign of life: the run finishes nothing, fails
+// nothing, logs no run, and leaves no object behind.
+func TestRunExportsStopsWhenCanceled(t *testing.T) {
+	x := newExportClinic(t, sqltest.SQLite(t))
+	x.chart(t)
+	ex, err := x.e.StartExport(x.admin, x.practice, carebook.ExportRequest{})
+	require.NoError(t, err)
+	fired := false
+	x.uploads.arm(1, func() {
+		fired = true
+		_, err := x.st.EHR.CancelExport(context.Background(), x.practice, ex.ID, x.clk.Now())
+		require.NoError(t, err)
+	})
+	n, err := x.e.RunExports(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.True(t, fired, "the cancel came mid-run, as a file was sealed")
+	require.Empty(t, x.objectFiles(t), "the canceled run removed what it wrote")
+	s, err := x.e.ExportStatus(x.admin, x.practice, ex.ID)
+	require.NoError(t, err)
+	require.Equal(t, ehr.ExportCanceled, s.State)
+	require.Empty(t, s.Outputs)
+	require.Empty(t, entries(t, x.clinic, "fhir.bulk_export.run"))
 }
