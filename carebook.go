@@ -72,6 +72,7 @@ type Engine struct {
 	links          *notify.Links
 	filesBucket    *blob.Bucket
 	filesOpts      files.Options
+	exportOpts     ExportOptions
 	// deriveLinks, set by WithLinks(nil, linksURL), signs links with a key
 	// derived from the master key.
 	deriveLinks bool

@@ -1,6 +1,8 @@
 package carebook
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 const (
 	DefaultDispatchEvery    = 5 * time.Second
 	DefaultAuditExportEvery = 15 * time.Minute
+	DefaultFHIRExportEvery  = 30 * time.Second
 )
 
 // JobsConfig says which periodic jobs RegisterJobs puts on a scheduler and
@@ -40,6 +43,14 @@ type JobsConfig struct {
 	// AuditExportEvery is how often the export runs; 0 is
 	// DefaultAuditExportEvery.
 	AuditExportEvery time.Duration
+	// FHIRExports turns on the FHIR bulk export job (ExportJobName): every
+	// FHIRExportEvery it runs the exports that StartExport accepted and
+	// removes the files of those expired (Engine.RunExports). It needs
+	// the files bucket (WithFiles), where the exports' files are kept.
+	FHIRExports bool
+	// FHIRExportEvery is how often the bulk export job runs; 0 is
+	// DefaultFHIRExportEvery.
+	FHIRExportEvery time.Duration
 	// Logger logs each failed run at level Error (the next run tries
 	// again); nil is the Engine's logger.
 	Logger *slog.Logger
@@ -57,12 +68,14 @@ type Jobs struct {
 	Dispatcher *notify.Dispatcher
 	// Exporter is the export job's worker, nil when the job is off.
 	Exporter *audit.Exporter
-	// Scheduled are the jobs registered: the dispatch, then the export.
+	// Scheduled are the jobs registered: the dispatch, the export of the
+	// activity log, then the FHIR bulk export.
 	Scheduled []gocron.Job
 }
 
 // RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
-// the outbox dispatch and the activity log export. The caller starts s
+// the outbox dispatch, the activity log export and the FHIR bulk
+// exports. The caller starts s
 // (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
 // it down before closing the Engine. Every replica may run the same jobs:
 // rows are claimed in the database, so nothing is sent or exported twice.
@@ -75,6 +88,12 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}
 	if cfg.AuditExportEvery < 0 {
 		return nil, errs.Invalid(op, "audit_export_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.FHIRExportEvery < 0 {
+		return nil, errs.Invalid(op, "fhir_export_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.FHIRExports && e.Files == nil {
+		return nil, errs.Invalid(op, "fhir_exports", "the bulk exports keep their files in the files bucket: open the Engine WithFiles")
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -98,6 +117,19 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 			return nil, jobs.remove(s, err)
 		}
 		jobs.Exporter, jobs.Scheduled = x, append(jobs.Scheduled, j)
+	}
+	if cfg.FHIRExports {
+		opts := append([]gocron.JobOption{gocron.WithName(ExportJobName), gocron.WithSingletonMode(gocron.LimitModeReschedule)},
+			jobOptions(cfg, logger, "the FHIR bulk exports failed; the next run tries again")...)
+		j, err := s.NewJob(gocron.DurationJob(interval(cfg.FHIRExportEvery, DefaultFHIRExportEvery)),
+			gocron.NewTask(func(ctx context.Context) error {
+				_, err := e.RunExports(ctx)
+				return err
+			}), opts...)
+		if err != nil {
+			return nil, jobs.remove(s, fmt.Errorf("%s: %w", op, err))
+		}
+		jobs.Scheduled = append(jobs.Scheduled, j)
 	}
 	return jobs, nil
 }

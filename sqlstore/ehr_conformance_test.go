@@ -20,3 +20,16 @@ func TestEHRConformancePostgres(t *testing.T) {
 	sqltest.PostgresDSN(t)
 	ehrtest.Run(t, func(t *testing.T) ehrtest.Stores { return ehrStores(sqltest.Postgres(t)) })
 }
+
+func exportStores(s *sqlstore.Store) ehrtest.ExportStores {
+	return ehrtest.ExportStores{Exports: s.EHR, Stores: ehrStores(s)}
+}
+
+func TestExportsConformanceSQLite(t *testing.T) {
+	ehrtest.RunExports(t, func(t *testing.T) ehrtest.ExportStores { return exportStores(sqltest.SQLite(t)) })
+}
+
+func TestExportsConformancePostgres(t *testing.T) {
+	sqltest.PostgresDSN(t)
+	ehrtest.RunExports(t, func(t *testing.T) ehrtest.ExportStores { return exportStores(sqltest.Postgres(t)) })
+}

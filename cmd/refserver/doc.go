@@ -20,6 +20,7 @@
 // left in doubt, and the export of the activity log's closed days to
 // -audit-archive (CAREBOOK_AUDIT_ARCHIVE; audit-archive beside a SQLite
 // database unless set, "" for none) every -audit-export-every
-// (CAREBOOK_AUDIT_EXPORT_EVERY, 15m). Close stops them after the runs in
+// (CAREBOOK_AUDIT_EXPORT_EVERY, 15m), and the FHIR bulk exports of
+// practices (GET .../$export) every 30s. Close stops them after the runs in
 // progress.
 package main

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/tenant"
@@ -39,8 +40,8 @@ func TestServeExportsTheActivityLog(t *testing.T) {
 	if m.scheduler == nil || m.exporter == nil {
 		t.Fatal("serve started no export scheduler")
 	}
-	if names := jobNames(m); len(names) != 2 || !names[audit.JobName] || !names[notify.JobName] {
-		t.Fatalf("jobs = %v, want the export and the dispatch", names)
+	if names := jobNames(m); len(names) != 3 || !names[audit.JobName] || !names[notify.JobName] || !names[carebook.ExportJobName] {
+		t.Fatalf("jobs = %v, want the export, the dispatch and the FHIR bulk exports", names)
 	}
 
 	// An entry of two days ago, stored as the engine's Record would.

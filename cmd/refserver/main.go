@@ -539,8 +539,9 @@ func closeListener(ln net.Listener) {
 }
 
 // startJobs starts the scheduler of serve's jobs (Engine.RegisterJobs):
-// the outbox dispatch, and the activity log export into
-// Config.AuditArchive unless that is "". A run's failure is logged; the
+// the outbox dispatch, the activity log export into Config.AuditArchive
+// unless that is "", and the FHIR bulk exports when there is a files
+// bucket (they keep their files there). A run's failure is logged; the
 // next run tries again.
 func (m *Main) startJobs() error {
 	cfg := m.Config
@@ -549,7 +550,8 @@ func (m *Main) startJobs() error {
 		return err
 	}
 	jobs := carebook.JobsConfig{Senders: senders, Dispatcher: notify.DispatcherConfig{Lease: cfg.Notify.DispatchLease},
-		DispatchEvery: cfg.Notify.DispatchEvery, AuditExportEvery: cfg.AuditExportEvery, Logger: m.logger}
+		DispatchEvery: cfg.Notify.DispatchEvery, AuditExportEvery: cfg.AuditExportEvery, Logger: m.logger,
+		FHIRExports: m.engine.Files != nil}
 	if cfg.AuditArchive == "" {
 		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
 	} else {

@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -155,6 +157,14 @@ var authzMatrix = map[string]matrixRow{
 	// get 409: they read the whole chart already); its review audit.read.
 	"POST p/patients/{patient}/break-glass": {"AAFFF", "ANNN"},
 	"GET p/break-glass":                     {"AAFFF", "ANNN"},
+	// The bulk export of the practice: clinical read and rights management
+	// at the practice's scope; only its requester (here the group
+	// administrator) follows, cancels and downloads an export: to another
+	// administrator it is not there.
+	"GET p/$export":                         {"AAFFF", "ANNN"},
+	"GET p/exports/{export}":                {"ANFFF", "ANNN"},
+	"DELETE p/exports/{export}":             {"ANFFF", "ANNN"},
+	"GET p/exports/{export}/files/{output}": {"ANFFF", "ANNN"},
 	// Signed routes ignore sessions: without a provider's signature or a
 	// valid link token every role is refused alike.
 	"POST /webhooks/twilio/{practice}/sms":    {"FFFFF", "FFFF"},
@@ -192,6 +202,42 @@ type matrixEnv struct {
 	emails   map[string]string  // role => email
 	spare    identity.AccountID // a staff account of A with no role
 	sessions map[string]signedIn
+	// exports are a complete bulk export of each practice, by the group
+	// administrator, made on first use (exportOf).
+	exports map[string]matrixExport
+}
+
+// matrixExport is a complete bulk export's status path and one of its
+// files' IDs.
+type matrixExport struct{ status, output string }
+
+// exportOf returns practice's complete export, kicking it off and running
+// it on first use.
+func (m *matrixEnv) exportOf(practice string) matrixExport {
+	m.t.Helper()
+	if x, ok := m.exports[practice]; ok {
+		return x
+	}
+	ga := bearer(m.token("group_admin"))
+	status := m.kickOff(practice, "", ga)
+	if _, err := m.engine.RunExports(context.Background()); err != nil {
+		m.t.Fatal(err)
+	}
+	res := m.do("GET", status, nil, ga)
+	var man manifest
+	if res.status != http.StatusOK || json.Unmarshal(res.body, &man) != nil || len(man.Output) == 0 {
+		m.t.Fatalf("the matrix's export: %d %s", res.status, res.body)
+	}
+	u, err := url.Parse(man.Output[0].URL)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	if m.exports == nil {
+		m.exports = map[string]matrixExport{}
+	}
+	x := matrixExport{status: status, output: path.Base(u.Path)}
+	m.exports[practice] = x
+	return x
 }
 
 func newMatrixEnv(t *testing.T) *matrixEnv {
@@ -388,6 +434,14 @@ func (m *matrixEnv) cell(rt refserver.Route, role string, f practiceIDs, other b
 			m.t.Fatal(err)
 		}
 		file = nf.ID.String()
+	}
+	if strings.Contains(path, "{export}") {
+		x := m.exportOf(f.practice)
+		if rt.Method == http.MethodDelete {
+			// A fresh export for each cell to cancel.
+			x.status = m.kickOff(f.practice, "", bearer(m.token("group_admin")))
+		}
+		path = strings.NewReplacer("{export}", strings.TrimPrefix(x.status[strings.LastIndex(x.status, "/"):], "/"), "{output}", x.output).Replace(path)
 	}
 	path = strings.NewReplacer("{file}", file, "{practice}", f.practice, "{location}", f.location, "{provider}", f.provider,
 		"{visit_type}", f.visitType, "{block}", f.block, "{patient}", patient, "{appointment}", appointment,

@@ -128,6 +128,12 @@ func (s *server) routes() []refserver.Route {
 		route("POST", p+"/patients/{patient}/break-glass", s.breakGlass, "Open a patient's chart by break-glass, for a stated reason and one hour", refserver.Guarded()),
 		route("GET", p+"/break-glass", s.breakGlassReview, "The practice's break-glass openings with their reasons, newest first (from, to: the last 30 days)", refserver.Guarded()),
 		route("GET", p+"/patients/{patient}/$everything", s.everything, "A patient's record as a FHIR R4 searchset Bundle, paged", refserver.Guarded()),
+		// The FHIR bulk export of the practice (bulk_export.go), decided by
+		// the Engine's guard.
+		route("GET", p+"/$export", s.startExport, "Start a FHIR bulk export of every patient of the practice", refserver.Guarded()),
+		route("GET", p+"/exports/{export}", s.exportStatus, "A FHIR bulk export's status, or its manifest once complete", refserver.Guarded()),
+		route("DELETE", p+"/exports/{export}", s.cancelExport, "Cancel a FHIR bulk export, or remove its files", refserver.Guarded()),
+		route("GET", p+"/exports/{export}/files/{output}", s.exportFile, "Download a file of a FHIR bulk export (NDJSON)", refserver.Guarded()),
 
 		route("POST", "/webhooks/twilio/{practice}/sms", s.twilioSMS, "Twilio: an inbound SMS, answered with TwiML", refserver.Signed()),
 		route("POST", "/webhooks/twilio/{practice}/status", s.twilioStatus, "Twilio: a message status callback", refserver.Signed()),
