@@ -2,10 +2,7 @@ package carebook_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -230,7 +227,7 @@ var chartFixtures = []struct {
 // is not there.
 var sqliteChartStore = sync.OnceValues(func() (*sqlstore.Store, error) {
 	ctx := context.Background()
-	digest, err := sqliteMigrationsDigest()
+	digest, err := sqltest.MigrationsHash(sqlstore.SQLite)
 	if err != nil {
 		return nil, err
 	}
@@ -270,25 +267,6 @@ func seedSQLiteChart(ctx context.Context, path string) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-// sqliteMigrationsDigest names the SQLite schema: 16 hex digits of a
-// SHA-256 over its migrations' names and contents.
-func sqliteMigrationsDigest() (string, error) {
-	fsys, err := sqlstore.MigrationsFS(sqlstore.SQLite)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	err = fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(fsys, path)
-		fmt.Fprintf(h, "%s\x00%d\x00%s", path, len(b), b)
-		return err
-	})
-	return hex.EncodeToString(h.Sum(nil))[:16], err
 }
 
 // timed runs op in b.Loop, after one call to warm the caches (keys,

@@ -56,7 +56,7 @@ func TestRolesAndGrants(t *testing.T) {
 	role := a.ok(a.do("POST", a.base+"/roles", map[string]any{"name": "Role keeper", "permissions": []string{"roles.manage", "calendar.read"}}, bearer(admin.token)), 201)
 	roleID := str(role, "id")
 	roles := a.ok(a.do("GET", a.base+"/roles", nil, bearer(admin.token)), 200)["items"].([]any)
-	if len(roles) != 5 || str(roles[4].(map[string]any), "name") != "Role keeper" {
+	if len(roles) != 6 || str(roles[5].(map[string]any), "name") != "Role keeper" {
 		t.Fatalf("roles = %v", roles)
 	}
 	g := a.ok(a.do("POST", a.base+"/grants", map[string]any{"account_id": deskID.String(), "role_id": roleID, "scope": "practice"}, bearer(admin.token)), 201)

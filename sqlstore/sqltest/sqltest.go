@@ -69,16 +69,66 @@ func SQLite(t testing.TB) *sqlstore.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "carebook.db"), sqlstore.WithMasterKey(MasterKey()))
+	tpl, err := sqliteTemplate()
+	if err != nil {
+		t.Fatalf("sqltest: the migrated SQLite template: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "carebook.db")
+	if err := os.WriteFile(path, tpl, 0o600); err != nil {
+		t.Fatalf("sqltest: copy the SQLite template: %v", err)
+	}
+	s, err := sqlstore.Open(ctx, "sqlite:"+path, sqlstore.WithMasterKey(MasterKey()))
 	if err != nil {
 		t.Fatalf("sqltest: open SQLite: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatalf("sqltest: migrate SQLite: %v", err)
-	}
 	return s
 }
+
+// sqliteTemplate is the bytes of a migrated, empty SQLite database, which
+// SQLite copies for each test rather than migrating anew (as Postgres
+// clones its template database). It is made once per schema and kept in
+// os.TempDir() under the migrations' hash: made under a name of this
+// process's and renamed into place once complete, so that test processes
+// running at once never read half of one.
+var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
+	hash, err := MigrationsHash(sqlstore.SQLite)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(os.TempDir(), "carebook-sqltest-"+hash+".db")
+	if b, err := os.ReadFile(path); err == nil {
+		return b, nil
+	}
+	tmp := fmt.Sprintf("%s.%d", path, os.Getpid())
+	defer func() {
+		for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
+			os.Remove(f)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := sqlstore.Open(ctx, "sqlite:"+tmp, sqlstore.WithMasterKey(MasterKey()))
+	if err != nil {
+		return nil, err
+	}
+	err = s.Migrate(ctx)
+	if err == nil {
+		// Everything into the main file, so that it alone is the database.
+		_, err = s.DB().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(tmp)
+	if err != nil {
+		return nil, err
+	}
+	return b, os.Rename(tmp, path)
+})
 
 // PostgresDSN returns the DSN in CAREBOOK_TEST_POSTGRES, skipping t if it is
 // empty (failing it if CAREBOOK_REQUIRE_POSTGRES=1).
@@ -182,7 +232,7 @@ func server(ctx context.Context, dsn string) (*pgServer, error) {
 		return nil, fmt.Errorf("bad %s: %w", EnvPostgres, err)
 	}
 	admin := stdlib.OpenDB(*cfg)
-	hash, err := migrationsHash()
+	hash, err := MigrationsHash(sqlstore.Postgres)
 	if err != nil {
 		admin.Close()
 		return nil, err
@@ -244,10 +294,11 @@ func (s *pgServer) ensureTemplate(ctx context.Context, dsn string) error {
 	return nil
 }
 
-// migrationsHash names the schema: the first 16 hex digits of a SHA-256 over
-// the PostgreSQL migrations' names and contents.
-func migrationsHash() (string, error) {
-	fsys, err := sqlstore.MigrationsFS(sqlstore.Postgres)
+// MigrationsHash names the schema of dialect d: the first 16 hex digits of
+// a SHA-256 over its migrations' names and contents. Fixtures kept between
+// runs are named by it, so that a new migration makes new ones.
+func MigrationsHash(d sqlstore.Dialect) (string, error) {
+	fsys, err := sqlstore.MigrationsFS(d)
 	if err != nil {
 		return "", err
 	}
