@@ -11,6 +11,7 @@ import (
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore/sqltest"
+	"github.com/chromedp/chromedp"
 )
 
 // glassMatrix are the rows of the break-glass pages (see pageMatrix): the
@@ -72,4 +73,41 @@ func TestBreakGlassPages(t *testing.T) {
 	desk := a.signedIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
 	desk.get(chart+"/break-glass").want(t, http.StatusForbidden)
 	desk.get(a.base()+"/break-glass").want(t, http.StatusForbidden)
+}
+
+// TestBrowserBreakGlass: in Chromium (JavaScript off, then on), the demo
+// clinician opens Grace O'Neil's chart, follows the offer of break-glass,
+// states a reason, and reads the restricted problem; the administrator
+// sees the opening in the review.
+func TestBrowserBreakGlass(t *testing.T) {
+	for _, js := range []bool{false, true} {
+		name := "js-off"
+		if js {
+			name = "js-on"
+		}
+		t.Run(name, func(t *testing.T) {
+			a := newApp(t, sqltest.SQLite(t))
+			grace := a.patientByEmail("grace.oneil@example.net")
+			en := catalogs["en"]
+			b := a.newBrowser(js)
+			b.signIn(demo.ClinicianEmail, a.demo.ClinicianPassword)
+			b.open(a.base() + "/patients/" + grace.String() + "/chart")
+			b.sees("Osteoarthritis of knee", en["glass.link"])
+			b.screenshot("chart-hidden")
+			b.click(`a[href$="/break-glass?hidden=1"]`)
+			b.sees(en["glass.hidden"], en["glass.submit"])
+			// The reason is empty: typed, not cleared first.
+			b.do(chromedp.SendKeys(chromedp.CSS(`textarea[name="reason"]`), "Reviewing her medications before knee surgery."))
+			b.screenshot("glass-form")
+			b.button(en["glass.submit"])
+			b.sees(en["glass.done"], "Depressive disorder")
+			b.screenshot("chart-open")
+
+			admin := a.newBrowser(js)
+			admin.signIn(demo.AdminEmail, a.demo.AdminPassword)
+			admin.open(a.base() + "/break-glass")
+			admin.sees(en["glass.review.title"], "Reviewing her medications before knee surgery.", demo.ClinicianEmail)
+			admin.screenshot("review")
+		})
+	}
 }
