@@ -3,8 +3,6 @@ package carebook_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -227,47 +225,12 @@ var chartFixtures = []struct {
 // is not there.
 var sqliteChartStore = sync.OnceValues(func() (*sqlstore.Store, error) {
 	ctx := context.Background()
-	digest, err := sqltest.MigrationsHash(sqlstore.SQLite)
+	path, err := sqltest.KeptSQLite(ctx, "bench-chart", chartFixtureVersion, seedChartFixture)
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("carebook-bench-chart-v%d-%s.db", chartFixtureVersion, digest))
-	if _, err := os.Stat(path); os.IsNotExist(err) {
-		if err := seedSQLiteChart(ctx, path); err != nil {
-			return nil, fmt.Errorf("seed %s: %w", path, err)
-		}
-	}
 	return sqlstore.Open(ctx, "sqlite:"+path, sqlstore.WithMasterKey(sqltest.MasterKey()))
 })
-
-// seedSQLiteChart seeds a new file, renamed to path once complete and
-// checkpointed.
-func seedSQLiteChart(ctx context.Context, path string) error {
-	tmp := fmt.Sprintf("%s.seeding-%d", path, os.Getpid())
-	defer func() {
-		for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
-			os.Remove(f)
-		}
-	}()
-	st, err := sqlstore.Open(ctx, "sqlite:"+tmp, sqlstore.WithMasterKey(sqltest.MasterKey()))
-	if err != nil {
-		return err
-	}
-	err = st.Migrate(ctx)
-	if err == nil {
-		err = seedChartFixture(ctx, st)
-	}
-	if err == nil {
-		_, err = st.DB().ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	}
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
 
 // timed runs op in b.Loop, after one call to warm the caches (keys,
 // statements), timing each call; it reports their median and 95th

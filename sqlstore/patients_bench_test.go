@@ -2,13 +2,8 @@ package sqlstore_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -257,19 +252,13 @@ func sqliteRegistry(analyzed bool) (*registry, error) {
 		return g, nil
 	}
 	ctx := context.Background()
-	hash, err := migrationsDigest(sqlstore.SQLite)
-	if err != nil {
-		return nil, err
-	}
 	seed, kind := seedRegistry, "plain"
 	if analyzed {
 		seed, kind = seedAnalyzed, "analyzed"
 	}
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("carebook-bench-registry-v%d-%s-%s.db", registryVersion, kind, hash))
-	if _, err := os.Stat(path); os.IsNotExist(err) {
-		if err := seedSQLiteFile(ctx, path, seed); err != nil {
-			return nil, fmt.Errorf("seed %s: %w", path, err)
-		}
+	path, err := sqltest.KeptSQLite(ctx, "bench-registry-"+kind, registryVersion, seed)
+	if err != nil {
+		return nil, err
 	}
 	st, err := sqlstore.Open(ctx, "sqlite:"+path, sqlstore.WithMasterKey(sqltest.MasterKey()))
 	if err != nil {
@@ -289,54 +278,6 @@ var (
 	sqliteMu   sync.Mutex
 	sqliteOpen = map[bool]*registry{}
 )
-
-// seedSQLiteFile seeds a new file, renamed to path once complete and
-// checkpointed.
-func seedSQLiteFile(ctx context.Context, path string, seed func(context.Context, *sqlstore.Store) error) error {
-	tmp := fmt.Sprintf("%s.seeding-%d", path, os.Getpid())
-	defer func() {
-		for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
-			os.Remove(f)
-		}
-	}()
-	st, err := sqlstore.Open(ctx, "sqlite:"+tmp, sqlstore.WithMasterKey(sqltest.MasterKey()))
-	if err != nil {
-		return err
-	}
-	err = st.Migrate(ctx)
-	if err == nil {
-		err = seed(ctx, st)
-	}
-	if err == nil {
-		_, err = st.DB().ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	}
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
-// migrationsDigest names d's schema: 16 hex digits of a SHA-256 over its
-// migrations' names and contents.
-func migrationsDigest(d sqlstore.Dialect) (string, error) {
-	fsys, err := sqlstore.MigrationsFS(d)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	err = fs.WalkDir(fsys, ".", func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(fsys, path)
-		fmt.Fprintf(h, "%s\x00%d\x00%s", path, len(b), b)
-		return err
-	})
-	return hex.EncodeToString(h.Sum(nil))[:16], err
-}
 
 // registries are the fixture's databases: SQLite analyzed (sqlite) and as
 // the store leaves it, without statistics (sqlite-nostats), each a kept

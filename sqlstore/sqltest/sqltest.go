@@ -87,32 +87,47 @@ func SQLite(t testing.TB) *sqlstore.Store {
 
 // sqliteTemplate is the bytes of a migrated, empty SQLite database, which
 // SQLite copies for each test rather than migrating anew (as Postgres
-// clones its template database). It is made once per schema and kept in
-// os.TempDir() under the migrations' hash: made under a name of this
-// process's and renamed into place once complete, so that test processes
-// running at once never read half of one.
+// clones its template database); made once per schema (KeptSQLite).
 var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
-	hash, err := MigrationsHash(sqlstore.SQLite)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	path, err := KeptSQLite(ctx, "sqltest", 1, nil)
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(os.TempDir(), "carebook-sqltest-"+hash+".db")
-	if b, err := os.ReadFile(path); err == nil {
-		return b, nil
+	return os.ReadFile(path)
+})
+
+// KeptSQLite returns the path of a SQLite file kept between runs in
+// os.TempDir(), named by name, version and the migrations' hash: the first
+// call migrates a new file and calls seed (nil for none), then renames it
+// into place, checkpointed, so that processes running at once never open
+// half of one; later calls, while the migrations and version stay the
+// same, reuse it. Benchmarks keep their large fixtures so; the caller
+// must not change what it measures.
+func KeptSQLite(ctx context.Context, name string, version int, seed func(ctx context.Context, s *sqlstore.Store) error) (string, error) {
+	hash, err := MigrationsHash(sqlstore.SQLite)
+	if err != nil {
+		return "", err
 	}
-	tmp := fmt.Sprintf("%s.%d", path, os.Getpid())
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("carebook-%s-v%d-%s.db", name, version, hash))
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	tmp := fmt.Sprintf("%s.seeding-%d", path, os.Getpid())
 	defer func() {
 		for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
 			os.Remove(f)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	s, err := sqlstore.Open(ctx, "sqlite:"+tmp, sqlstore.WithMasterKey(MasterKey()))
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	err = s.Migrate(ctx)
+	if err == nil && seed != nil {
+		err = seed(ctx, s)
+	}
 	if err == nil {
 		// Everything into the main file, so that it alone is the database.
 		_, err = s.DB().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
@@ -121,14 +136,10 @@ var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
 		err = cerr
 	}
 	if err != nil {
-		return nil, err
+		return "", fmt.Errorf("seed %s: %w", path, err)
 	}
-	b, err := os.ReadFile(tmp)
-	if err != nil {
-		return nil, err
-	}
-	return b, os.Rename(tmp, path)
-})
+	return path, os.Rename(tmp, path)
+}
 
 // PostgresDSN returns the DSN in CAREBOOK_TEST_POSTGRES, skipping t if it is
 // empty (failing it if CAREBOOK_REQUIRE_POSTGRES=1).
