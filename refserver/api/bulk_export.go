@@ -2,10 +2,7 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -216,28 +213,6 @@ func (s *server) exportFile(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer rc.Close()
-	buf := make([]byte, firstChunk)
-	n, err := io.ReadFull(rc, buf)
-	done := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-	if err != nil && !done {
-		return err
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/fhir+ndjson")
-	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(60*time.Second +
-		time.Duration(o.Size/downloadBytesPerSecond)*time.Second))
-	w.WriteHeader(http.StatusOK)
-	if _, err := w.Write(buf[:n]); err != nil || done {
-		return nil
-	}
-	src := &readErr{r: rc}
-	if _, err := io.Copy(w, src); err != nil && src.err != nil {
-		s.log.ErrorContext(r.Context(), "a bulk export file does not decrypt past its first bytes: the download is cut",
-			"request_id", refserver.RequestID(r.Context()), "practice_id", pid.String(), "export_id", id.String(), "error", src.err)
-		panic(http.ErrAbortHandler)
-	}
-	return nil
+	return s.stream(w, r, rc, o.Size, func(h http.Header) { h.Set("Content-Type", "application/fhir+ndjson") },
+		"a bulk export file does not decrypt past its first bytes: the download is cut", "export_id", id.String())
 }

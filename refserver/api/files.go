@@ -125,6 +125,21 @@ func (s *server) downloadFile(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer rc.Close()
+	return s.stream(w, r, rc, f.Size, func(h http.Header) {
+		h.Set("Content-Type", f.ContentType)
+		h.Set("Content-Disposition", attachment(f.Name))
+		// Opened in a browser after all, the file runs nothing of ours.
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	}, "a patient's file does not decrypt past its first bytes: the download is cut", "file_id", id.String())
+}
+
+// stream answers rc, a decrypting reader of size bytes, with the headers
+// set adds to Content-Length, nosniff and no-store. The first segment is
+// read before the status is sent, so that its fault is answered (as
+// rc's error); a fault further in cuts the answer short of its
+// Content-Length (http.ErrAbortHandler) and is logged as msg with the
+// object's key and ID. A HEAD gets the headers only.
+func (s *server) stream(w http.ResponseWriter, r *http.Request, rc io.Reader, size int64, set func(http.Header), msg, key, id string) error {
 	buf := make([]byte, firstChunk)
 	n, err := io.ReadFull(rc, buf)
 	done := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
@@ -132,17 +147,14 @@ func (s *server) downloadFile(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h := w.Header()
-	h.Set("Content-Type", f.ContentType)
-	h.Set("Content-Length", strconv.FormatInt(f.Size, 10))
-	h.Set("Content-Disposition", attachment(f.Name))
+	set(h)
+	h.Set("Content-Length", strconv.FormatInt(size, 10))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
-	// Opened in a browser after all, the file runs nothing of ours.
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	// The wall clock: a network deadline, no domain time. Writers that
 	// cannot take deadlines (a test's recorder) keep none.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(60*time.Second +
-		time.Duration(f.Size/downloadBytesPerSecond)*time.Second))
+		time.Duration(size/downloadBytesPerSecond)*time.Second))
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return nil
@@ -152,8 +164,8 @@ func (s *server) downloadFile(w http.ResponseWriter, r *http.Request) error {
 	}
 	src := &readErr{r: rc}
 	if _, err := io.Copy(w, src); err != nil && src.err != nil {
-		s.log.ErrorContext(r.Context(), "a patient's file does not decrypt past its first bytes: the download is cut",
-			"request_id", refserver.RequestID(r.Context()), "practice_id", pid.String(), "file_id", id.String(), "error", src.err)
+		s.log.ErrorContext(r.Context(), msg, "request_id", refserver.RequestID(r.Context()),
+			"practice_id", r.PathValue("practice"), key, id, "error", src.err)
 		panic(http.ErrAbortHandler)
 	}
 	return nil // a write error: the client went away
