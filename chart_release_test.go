@@ -119,6 +119,20 @@ func TestPatientReadsReleasedEntries(t *testing.T) {
 			for _, id := range append(append([]uuid.UUID{}, released...), hidden...) {
 				require.Contains(t, got, id)
 			}
+			b, _, err := c.e.ExportPatient(admin, c.practice, pt, carebook.EverythingQuery{Limit: carebook.MaxEverythingPage, Released: true})
+			require.NoError(t, err)
+			copyIDs := map[uuid.UUID]bool{}
+			for _, en := range b["entry"].([]any) {
+				if id, err := uuid.Parse(en.(map[string]any)["resource"].(fhir.Resource).ID()); err == nil {
+					copyIDs[id] = true
+				}
+			}
+			for _, id := range released {
+				require.True(t, copyIDs[id], "the patient's copy, made by staff, has %s", id)
+			}
+			for _, id := range hidden {
+				require.False(t, copyIDs[id], "the patient's copy, made by staff, lacks %s", id)
+			}
 		})
 		t.Run("patient who is staff", func(t *testing.T) {
 			// One account with both grants reads as staff.

@@ -31,6 +31,11 @@ type EverythingQuery struct {
 	// Limit is the page's size: 1 to MaxEverythingPage, 0 for
 	// DefaultEverythingPage.
 	Limit int
+	// Released limits the export to the entries the patient reads of
+	// themselves (Released), whoever the caller: the copy of the record
+	// staff produce for a patient's request. A patient's own export is
+	// always so limited.
+	Released bool
 }
 
 // The page sizes of ExportPatient.
@@ -72,7 +77,9 @@ func (e *Engine) ExportPatient(ctx context.Context, practice tenant.PracticeID, 
 	}
 	var out []fhir.Resource
 	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
-		rec, opts, err := e.patientRecord(ctx, practice, patient, readerOf(pm))
+		rd := readerOf(pm)
+		rd.patient = rd.patient || q.Released
+		rec, opts, err := e.patientRecord(ctx, practice, patient, rd)
 		if err != nil {
 			return "", err
 		}
