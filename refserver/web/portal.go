@@ -84,7 +84,7 @@ type recordPage struct {
 	Base         string
 	PracticeName string
 	Printed      string
-	Notes    []chartRow
+	Notes        []chartRow
 	// Staff: the copy is staff's, made for the patient (no patient links).
 	Staff bool
 	// Back is where the copy's page links back to.
