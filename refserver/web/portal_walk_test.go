@@ -96,3 +96,37 @@ func TestBrowserPatientDownloadsRecordAndAsksCorrection(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserRightsPageDeniesAmendment: the administrator opens a
+// patient's rights page from the chart in Chromium (JavaScript off), sees
+// the correction and copy requests with their time limits, and denies
+// the correction with a basis and a reason, which the store holds.
+func TestBrowserRightsPageDeniesAmendment(t *testing.T) {
+	a := newApp(t, sqltest.SQLite(t))
+	olivia := a.entryOf("Olivia").Patient.ID
+	c := a.writeChart(olivia)
+	ctx, pid := a.adminCtx(), a.demo.PracticeID
+	am, err := a.engine.RequestAmendment(ctx, pid, olivia, []ehr.EntryID{c.problem}, "I never had hypertension.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.engine.RequestRecordCopy(ctx, pid, olivia, ehr.HumanReadable); err != nil {
+		t.Fatal(err)
+	}
+	en := catalogs["en"]
+	b := a.newBrowser(false)
+	b.signIn(demo.AdminEmail, a.demo.AdminPassword)
+	b.open(a.base() + "/patients/" + olivia.String() + "/chart")
+	b.click(`//a[normalize-space(.)="` + en["chart.rights.link"] + `"]`)
+	b.sees("Rights of Olivia Bennett", "I never had hypertension.", "60 days left", "30 days left", en["rights.none.disclosures"])
+	b.screenshot("rights")
+	b.choose("denial_basis", string(ehr.Accurate))
+	b.do(chromedp.SendKeys(chromedp.CSS(`textarea[id="decide-`+am.ID.String()+`-reason"]`), "Two readings at rest."))
+	b.button(en["rights.do.deny"])
+	b.sees(en["rights.done.denied"], en["rights.status.denied"], "Two readings at rest.")
+	b.screenshot("denied")
+	got, err := a.engine.Amendments(ctx, pid, olivia)
+	if err != nil || got[0].Status != ehr.Denied || got[0].DenialBasis != ehr.Accurate {
+		t.Fatalf("after Deny: %+v, %v", got, err)
+	}
+}
