@@ -532,7 +532,7 @@ func (e *Engine) writeExport(ctx context.Context, run *exportRun, token uuid.UUI
 		for _, p := range batch {
 			var out []fhir.Resource
 			err := e.InTx(ctx, func(ctx context.Context) error {
-				rec, opts, err := e.patientRecord(ctx, x.PracticeID, p.ID, x.Restricted)
+				rec, opts, err := e.patientRecord(ctx, x.PracticeID, p.ID, chartReader{restricted: x.Restricted})
 				if err != nil {
 					return err
 				}

@@ -81,10 +81,83 @@ func idText(id *ehr.EntryID) string {
 	return id.String()
 }
 
+// What a reader sees of a chart.
+//
+// Staff who read a chart see every entry in it, drafts too, and the
+// restricted ones if they hold patient.restricted.read (ehr.Visible). A
+// patient reading their own chart (whose patient.clinical.read comes only
+// from their self grant) sees what the practice has released: Released
+// entries, never restricted ones. readerOf decides which reader a caller
+// is, and chartReader.sees is the one place that decides what each sees:
+// Chart, ChartHistory, ExportPatient and the patient's rights
+// (RequestAmendment, EntryAmendments) all filter through it.
+
+// Released reports whether e is part of the record a patient reads of
+// themselves: a note signed or locked, an encounter locked, an entry of
+// another kind active or inactive (not a draft, not entered in error),
+// and not restricted.
+func Released(e *ehr.Entry) bool {
+	if e.Restricted {
+		return false
+	}
+	switch e.Kind {
+	case ehr.KindNote, ehr.KindEncounter:
+		return e.Status == ehr.Signed || e.Status == ehr.Locked
+	}
+	return e.Status == ehr.Active || e.Status == ehr.Inactive
+}
+
+// chartReader is what a caller may see of a chart.
+type chartReader struct {
+	// patient: the caller reads their own chart as its patient (only
+	// Released entries); restricted: the caller may see restricted
+	// entries (staff with patient.restricted.read).
+	patient, restricted bool
+}
+
+// readerOf is the reader of the chart pm was allowed over.
+func readerOf(pm *Permit) chartReader {
+	return chartReader{patient: pm.asPatient(rbac.PatientClinicalRead), restricted: pm.holds(rbac.PatientRestrictedRead)}
+}
+
+// asPatient reports whether the caller holds perm over the access's
+// patient only as that patient: from a self grant, and from no grant that
+// reaches the practice (or its group) as a whole.
+func (pm *Permit) asPatient(perm rbac.Permission) bool {
+	if pm.target.PatientID == nil || !pm.principal.Can(perm, pm.target) {
+		return false
+	}
+	whole := rbac.Target{GroupID: pm.target.GroupID, PracticeID: pm.target.PracticeID}
+	return !pm.principal.Can(perm, whole)
+}
+
+// sees reports whether the reader sees version e of an entry.
+func (r chartReader) sees(e *ehr.Entry) bool {
+	if r.patient {
+		return Released(e)
+	}
+	return r.restricted || !e.Restricted
+}
+
+// filter returns the entries r sees, in their order.
+func (r chartReader) filter(entries []*ehr.Entry) []*ehr.Entry {
+	if !r.patient {
+		return ehr.Visible(entries, r.restricted)
+	}
+	out := make([]*ehr.Entry, 0, len(entries))
+	for _, e := range entries {
+		if r.sees(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Chart returns the current entries of a patient's chart that pass f,
 // newest first, for the caller in ctx, who needs patient.clinical.read
 // over the patient ("chart.read"). Restricted entries are left out unless
-// the caller holds patient.restricted.read (ehr.Visible).
+// the caller holds patient.restricted.read (ehr.Visible); a patient
+// reading their own chart gets its Released entries only.
 func (e *Engine) Chart(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, f ehr.ChartFilter) ([]*ehr.Entry, error) {
 	pm, err := e.Authorize(ctx, Access{Permission: rbac.PatientClinicalRead, PracticeID: practice, PatientID: &patient,
 		Action: "chart.read", ResourceType: "chart", ResourceID: patient.String()})
@@ -94,7 +167,7 @@ func (e *Engine) Chart(ctx context.Context, practice tenant.PracticeID, patient 
 	var out []*ehr.Entry
 	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
 		entries, err := e.store.EHR.Chart(ctx, practice, patient, f)
-		out = ehr.Visible(entries, pm.holds(rbac.PatientRestrictedRead))
+		out = readerOf(pm).filter(entries)
 		return patient.String(), err
 	})
 	return out, err
@@ -103,7 +176,9 @@ func (e *Engine) Chart(ctx context.Context, practice tenant.PracticeID, patient 
 // ChartHistory returns every version of a chart entry, oldest first, for
 // the caller in ctx, who needs patient.clinical.read over its patient (and
 // patient.restricted.read if it is restricted: else KindNotFound, as if it
-// were not there) ("chart.history").
+// were not there) ("chart.history"). A patient reading their own chart
+// gets the Released versions of an entry whose current version is
+// Released: else KindNotFound.
 func (e *Engine) ChartHistory(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, id ehr.EntryID) ([]*ehr.Entry, error) {
 	pm, err := e.Authorize(ctx, Access{Permission: rbac.PatientClinicalRead, PracticeID: practice, PatientID: &patient,
 		Action: "chart.history", ResourceType: "chart", ResourceID: id.String()})
@@ -116,7 +191,10 @@ func (e *Engine) ChartHistory(ctx context.Context, practice tenant.PracticeID, p
 		if err != nil {
 			return "", err
 		}
-		if out = ehr.Visible(versions, pm.holds(rbac.PatientRestrictedRead)); versions[0].PatientID != patient || len(out) < len(versions) {
+		rd := readerOf(pm)
+		out = rd.filter(versions)
+		hidden := !rd.sees(versions[len(versions)-1]) || (!rd.patient && len(out) < len(versions))
+		if versions[0].PatientID != patient || hidden {
 			return "", errs.NotFound("carebook.ChartHistory", "chart entry")
 		}
 		return id.String(), nil

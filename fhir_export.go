@@ -31,6 +31,11 @@ type EverythingQuery struct {
 	// Limit is the page's size: 1 to MaxEverythingPage, 0 for
 	// DefaultEverythingPage.
 	Limit int
+	// Released limits the export to the entries the patient reads of
+	// themselves (Released), whoever the caller: the copy of the record
+	// staff produce for a patient's request. A patient's own export is
+	// always so limited.
+	Released bool
 }
 
 // The page sizes of ExportPatient.
@@ -46,8 +51,9 @@ const (
 // the next page ("" on the last), for the caller in ctx, who needs
 // patient.clinical.read over the patient ("chart.export", one entry per
 // page, in the read's transaction). Restricted entries are left out
-// unless the caller holds patient.restricted.read. There is no cap: every
-// page is a slice of the same ordered export.
+// unless the caller holds patient.restricted.read; a patient exporting
+// their own record gets its Released entries only (as Chart). There is no
+// cap: every page is a slice of the same ordered export.
 func (e *Engine) ExportPatient(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, q EverythingQuery) (fhir.Resource, string, error) {
 	const op = "carebook.ExportPatient"
 	offset := 0
@@ -71,7 +77,9 @@ func (e *Engine) ExportPatient(ctx context.Context, practice tenant.PracticeID, 
 	}
 	var out []fhir.Resource
 	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
-		rec, opts, err := e.patientRecord(ctx, practice, patient, pm.holds(rbac.PatientRestrictedRead))
+		rd := readerOf(pm)
+		rd.patient = rd.patient || q.Released
+		rec, opts, err := e.patientRecord(ctx, practice, patient, rd)
 		if err != nil {
 			return "", err
 		}
@@ -106,8 +114,8 @@ func pageURL(self string, offset, limit int) string {
 }
 
 // patientRecord reads what fhir.Export maps of a patient, in ctx's
-// transaction: restricted entries only when restricted is true.
-func (e *Engine) patientRecord(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, restricted bool) (*fhir.Record, fhir.Options, error) {
+// transaction: the chart entries reader sees (chartReader.filter).
+func (e *Engine) patientRecord(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID, reader chartReader) (*fhir.Record, fhir.Options, error) {
 	opts := fhir.Options{Files: map[uuid.UUID]fhir.FileInfo{}}
 	p, err := e.store.Scheduling.GetPatient(ctx, practice, patient)
 	if err != nil {
@@ -125,7 +133,7 @@ func (e *Engine) patientRecord(ctx context.Context, practice tenant.PracticeID, 
 	if err != nil {
 		return nil, opts, err
 	}
-	entries = ehr.Visible(entries, restricted)
+	entries = reader.filter(entries)
 	// Oldest first, so that pages already read stay as they were when
 	// entries are added.
 	for i, j := 0, len(entries)-1; i < j; i, j = i+1, j-1 {

@@ -87,7 +87,8 @@ func (e *Engine) RefuseRights(ctx context.Context, practice tenant.PracticeID, p
 }
 
 // visibleEntries checks that each of ids is a current entry of patient
-// the caller may see (restricted ones need patient.restricted.read): else
+// the caller may see (chartReader.sees: restricted ones need
+// patient.restricted.read, and a patient sees only Released ones): else
 // KindNotFound, as if it were not there.
 func (e *Engine) visibleEntries(ctx context.Context, pm *Permit, practice tenant.PracticeID, patient scheduling.PatientID, ids []ehr.EntryID) error {
 	for _, id := range ids {
@@ -95,7 +96,7 @@ func (e *Engine) visibleEntries(ctx context.Context, pm *Permit, practice tenant
 		if err != nil {
 			return errs.WithField(err, "entry_ids")
 		}
-		if en.PatientID != patient || (en.Restricted && !pm.holds(rbac.PatientRestrictedRead)) {
+		if en.PatientID != patient || !readerOf(pm).sees(en) {
 			return errs.WithField(errs.NotFound("carebook.RequestAmendment", "chart entry"), "entry_ids")
 		}
 	}

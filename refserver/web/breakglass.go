@@ -1,14 +1,12 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"time"
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/refserver"
-	"github.com/carebook/carebook/tenant"
 )
 
 // Break-glass pages: a clinician refused a patient's chart (or shown it
@@ -136,17 +134,6 @@ func (s *pages) glassLink(r *http.Request, cr *chartReq) string {
 		return ""
 	}
 	return cr.base + "/break-glass?hidden=1"
-}
-
-// practiceZone is the time zone a practice's pages show times in: its
-// first location's, else UTC.
-func (s *pages) practiceZone(ctx context.Context, pid tenant.PracticeID) *time.Location {
-	if locs, err := s.engine.Tenants.Locations(ctx, pid); err == nil && len(locs) > 0 {
-		if z, err := time.LoadLocation(locs[0].TimeZone); err == nil {
-			return z
-		}
-	}
-	return time.UTC
 }
 
 // glassReviewPage lists the practice's break-glass openings.

@@ -31,7 +31,9 @@ var chartMatrix = map[string]string{
 }
 
 // downloads are the GET page routes that answer a file, not a page.
-var downloads = map[string]bool{"GET /p/{practice}/patients/{patient}/chart/files/{file}": true}
+var downloads = map[string]bool{"GET /p/{practice}/patients/{patient}/chart/files/{file}": true,
+	"GET /p/{practice}/record/fhir": true, "GET /p/{practice}/record/files/{file}": true,
+	"GET /p/{practice}/patients/{patient}/rights/fhir": true}
 
 // adminCtx is a context whose caller is the demo administrator.
 func (a *app) adminCtx() context.Context {

@@ -159,11 +159,13 @@ type navLink struct {
 var navLinks = []navLink{
 	{label: "nav.book", path: "/book", perm: rbac.AppointmentBook, patient: true},
 	{label: "nav.visits", path: "/visits", patient: true},
+	{label: "nav.record", path: "/record", patient: true},
 	{label: "nav.preferences", path: "/preferences", patient: true},
 	{label: "nav.calendar", path: "/calendar", perm: rbac.CalendarRead},
 	{label: "nav.requests", path: "/requests", perm: rbac.AppointmentConfirm},
 	{label: "nav.book_for", path: "/desk/book", perm: rbac.AppointmentBook},
 	{label: "nav.charts", path: "/charts", perm: rbac.PatientClinicalRead},
+	{label: "nav.rights", path: "/rights/overdue", perm: rbac.PatientRightsManage},
 	{label: "nav.setup", path: "/setup", perm: rbac.PracticeManage},
 	{label: "nav.staff", path: "/staff", perm: rbac.StaffManage},
 	{label: "nav.notifications", path: "/notifications", perm: rbac.NotifyManage},

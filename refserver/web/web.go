@@ -2,9 +2,10 @@
 // the JSON API, over the same Engine operations and the same authorization
 // (each page route declares its access in the route table, and the
 // platform's guard writes the same activity-log entries): sign-in, the
-// patients' booking and visits, the front desk's calendar and queue, the
-// administrators' setup pages, and the pages behind the signed links of
-// emails (/l/{token}).
+// patients' booking and visits, their own health record and their
+// requests to correct it or for a copy of it, the front desk's calendar
+// and queue, the administrators' setup pages, the chart and the patient's
+// rights, and the pages behind the signed links of emails (/l/{token}).
 //
 // Pages are html/template files embedded in the package (templates/), each
 // on the core's shared layout with this package's header and navigation
@@ -46,6 +47,7 @@ func (s *pages) routes() []refserver.Route {
 	var out []refserver.Route
 	for _, area := range [][]refserver.Route{
 		s.linkRoutes(), s.signInRoutes(), s.accountRoutes(), s.patientRoutes(), s.deskRoutes(), s.adminRoutes(), s.staffRoutes(), s.chartRoutes(), s.breakGlassRoutes(),
+		s.portalRoutes(), s.rightsRoutes(),
 	} {
 		out = append(out, area...)
 	}
