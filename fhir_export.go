@@ -76,6 +76,7 @@ func (e *Engine) ExportPatient(ctx context.Context, practice tenant.PracticeID, 
 		return nil, "", err
 	}
 	var out []fhir.Resource
+	total := 0
 	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
 		rd := readerOf(pm)
 		rd.patient = rd.patient || q.Released
@@ -84,24 +85,23 @@ func (e *Engine) ExportPatient(ctx context.Context, practice tenant.PracticeID, 
 			return "", err
 		}
 		opts.FileURL = q.FileURL
-		out, err = fhir.Export(*rec, opts)
+		out, total, err = fhir.ExportPage(*rec, opts, offset, q.Limit)
 		return patient.String(), err
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	total := len(out)
 	if offset > total {
 		return nil, "", errs.Invalid(op, "cursor", "is past the end of the export")
 	}
-	end := min(offset+q.Limit, total)
+	end := offset + len(out)
 	next := ""
 	page := fhir.Page{Base: q.Base, Self: pageURL(q.Self, offset, q.Limit), Total: total, Match: "Patient"}
 	if end < total {
 		next = strconv.Itoa(end)
 		page.Next = pageURL(q.Self, end, q.Limit)
 	}
-	return fhir.Searchset(out[offset:end], page), next, nil
+	return fhir.Searchset(out, page), next, nil
 }
 
 // pageURL is self with the page's cursor and count.

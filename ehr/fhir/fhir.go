@@ -69,28 +69,59 @@ type Record struct {
 // its Provenance. An entry whose body does not match its kind is
 // KindInvalid naming "entries".
 func Export(r Record, o Options) ([]Resource, error) {
+	out, _, err := ExportPage(r, o, 0, -1)
+	return out, err
+}
+
+// ExportPage is the part of Export(r, o) from offset, at most limit
+// resources (all the rest when limit is negative), and the length of the
+// whole export: only the resources of the part are mapped, so that a
+// page of a long chart costs a page. An offset past the end gives none.
+func ExportPage(r Record, o Options, offset, limit int) ([]Resource, int, error) {
 	const op = "fhir.Export"
 	if r.Practice == nil || r.Patient == nil {
-		return nil, errs.Invalid(op, "patient", "is required, with its practice")
+		return nil, 0, errs.Invalid(op, "patient", "is required, with its practice")
 	}
-	out := []Resource{Patient(r.Patient), Organization(r.Practice)}
+	if offset < 0 {
+		return nil, 0, errs.Invalid(op, "offset", "is negative")
+	}
+	head := []Resource{Patient(r.Patient), Organization(r.Practice)}
 	for _, l := range r.Locations {
-		out = append(out, Location(l))
+		head = append(head, Location(l))
 	}
 	for _, p := range r.Providers {
-		out = append(out, Practitioner(p), PractitionerRole(p))
+		head = append(head, Practitioner(p), PractitionerRole(p))
 	}
 	for _, a := range r.Appointments {
-		out = append(out, Appointment(a))
+		head = append(head, Appointment(a))
 	}
-	for _, e := range r.Entries {
+	total := len(head) + 2*len(r.Entries)
+	end := total
+	if limit >= 0 && limit < total-offset {
+		end = offset + limit
+	}
+	var out []Resource
+	if offset < len(head) {
+		out = append(out, head[offset:min(end, len(head))]...)
+	}
+	// Each entry is two resources: itself, then its Provenance.
+	for i := max(offset, len(head)); i < end; {
+		k := (i - len(head)) / 2
+		e := r.Entries[k]
 		res, err := EntryResource(e, o)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		out = append(out, res, Provenance(e, res))
+		if (i-len(head))%2 == 0 {
+			out = append(out, res)
+			i++
+		}
+		if i < end {
+			out = append(out, Provenance(e, res))
+			i++
+		}
 	}
-	return out, nil
+	return out, total, nil
 }
 
 // ref is a reference to a resource of type typ.

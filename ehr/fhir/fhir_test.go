@@ -369,3 +369,27 @@ func TestExportRefuses(t *testing.T) {
 	}
 	require.Error(t, fhir.WriteNDJSON(&bytes.Buffer{}, []fhir.Resource{{"id": "x"}}))
 }
+
+// TestExportPage checks that every page of ExportPage, at every offset and
+// size (past the end included), is that part of Export, with its total.
+func TestExportPage(t *testing.T) {
+	f := newFixture()
+	all := mustExport(t, f)
+	for offset := 0; offset <= len(all)+1; offset++ {
+		for _, limit := range []int{-1, 0, 1, 2, 3, 7, len(all), len(all) + 5} {
+			got, total, err := fhir.ExportPage(f.rec, f.opts, offset, limit)
+			require.NoError(t, err)
+			require.Equal(t, len(all), total)
+			lo, hi := min(offset, len(all)), len(all)
+			if limit >= 0 {
+				hi = min(lo+limit, len(all))
+			}
+			require.Equal(t, len(all[lo:hi]), len(got), "offset %d limit %d", offset, limit)
+			for i := range got {
+				require.Equal(t, all[lo+i], got[i], "offset %d limit %d item %d", offset, limit, i)
+			}
+		}
+	}
+	_, _, err := fhir.ExportPage(f.rec, f.opts, -1, 5)
+	require.Error(t, err)
+}
