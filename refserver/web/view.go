@@ -315,3 +315,14 @@ func (v *view) S(name, label string, opts []option, more ...string) field {
 	f.Options = out
 	return f
 }
+
+// viewRow is one row of a list with the view it is shown in, for a
+// partial template that words the row: {{template "x" ($.Of .)}}, the
+// row as .R and the catalog as .T.
+type viewRow struct {
+	*view
+	R any
+}
+
+// Of pairs row with v.
+func (v *view) Of(row any) viewRow { return viewRow{view: v, R: row} }
