@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,41 +54,50 @@ func TestDemoExportValidates(t *testing.T) {
 		var some fhir.Resource // a resource of the demo's, to break below
 		resources := map[string]int{}
 		for _, p := range patients {
-			types, total, cursor := map[string]int{}, -1, ""
-			for pages := 1; ; pages++ {
-				require.Less(t, pages, 1000, "the export of %s does not end", p.ID)
-				b, next, err := e.ExportPatient(admin, practice, p.ID, carebook.EverythingQuery{Base: base + "/fhir",
-					Self: base + "/patients/" + p.ID.String() + "/$everything", Cursor: cursor, Limit: carebook.MaxEverythingPage,
-					FileURL: func(f uuid.UUID) string { return base + "/files/" + f.String() }})
-				require.NoError(t, err, "patient %s, page %d", p.ID, pages)
-				require.NoError(t, validFHIR(schema, b), "patient %s, page %d: the Bundle", p.ID, pages)
-				n, ok := b["total"].(int)
-				require.True(t, ok, "the Bundle's total: %v", b["total"])
-				require.True(t, total == -1 || total == n, "the total changed between pages: %d then %d", total, n)
-				total = n
-				page, _ := b["entry"].([]any)
-				for i, en := range page {
-					r, ok := en.(map[string]any)["resource"].(fhir.Resource)
-					require.True(t, ok, "patient %s, page %d, entry %d has no resource", p.ID, pages, i)
-					require.NoError(t, validFHIR(schema, r), "patient %s, page %d, entry %d (%s)", p.ID, pages, i, r.Type())
-					types[r.Type()]++
-					resources[r.Type()]++
-					if some == nil && r.Type() == "Patient" {
-						some = r
+			for _, released := range []bool{false, true} {
+				types, total, cursor := map[string]int{}, -1, ""
+				ids, refs := map[string]bool{}, []string{}
+				for pages := 1; ; pages++ {
+					require.Less(t, pages, 1000, "the export of %s does not end", p.ID)
+					b, next, err := e.ExportPatient(admin, practice, p.ID, carebook.EverythingQuery{Base: base + "/fhir",
+						Self: base + "/patients/" + p.ID.String() + "/$everything", Cursor: cursor, Limit: 7, Released: released,
+						FileURL: func(f uuid.UUID) string { return base + "/files/" + f.String() }})
+					require.NoError(t, err, "patient %s, page %d", p.ID, pages)
+					require.NoError(t, validFHIR(schema, b), "patient %s, page %d: the Bundle", p.ID, pages)
+					n, ok := b["total"].(int)
+					require.True(t, ok, "the Bundle's total: %v", b["total"])
+					require.True(t, total == -1 || total == n, "the total changed between pages: %d then %d", total, n)
+					total = n
+					page, _ := b["entry"].([]any)
+					for i, en := range page {
+						r, ok := en.(map[string]any)["resource"].(fhir.Resource)
+						require.True(t, ok, "patient %s, page %d, entry %d has no resource", p.ID, pages, i)
+						require.NoError(t, validFHIR(schema, r), "patient %s, page %d, entry %d (%s)", p.ID, pages, i, r.Type())
+						types[r.Type()]++
+						resources[r.Type()]++
+						ids[r.Type()+"/"+r["id"].(string)] = true
+						refsOf(r, &refs)
+						if some == nil && r.Type() == "Patient" {
+							some = r
+						}
 					}
+					if next == "" {
+						break
+					}
+					cursor = next
 				}
-				if next == "" {
-					break
+				sum := 0
+				for _, k := range types {
+					sum += k
 				}
-				cursor = next
+				require.Equal(t, total, sum, "patient %s: the pages hold the total", p.ID)
+				require.Equal(t, 1, types["Patient"], "patient %s", p.ID)
+				require.Equal(t, 1, types["Organization"], "patient %s", p.ID)
+				for _, ref := range refs {
+					ref, _, _ = strings.Cut(ref, "/_history/")
+					require.True(t, ids[ref], "patient %s (released %v): %s is referred to but not exported", p.ID, released, ref)
+				}
 			}
-			sum := 0
-			for _, k := range types {
-				sum += k
-			}
-			require.Equal(t, total, sum, "patient %s: the pages hold the total", p.ID)
-			require.Equal(t, 1, types["Patient"], "patient %s", p.ID)
-			require.Equal(t, 1, types["Organization"], "patient %s", p.ID)
 		}
 		t.Logf("%d demo patients exported, every resource valid: %v", len(patients), resources)
 
@@ -99,6 +109,25 @@ func TestDemoExportValidates(t *testing.T) {
 		broken["gender"] = "sometimes"
 		require.Error(t, validFHIR(schema, broken), "a Patient with a gender outside its value set")
 	})
+}
+
+// refsOf adds the references (Type/id) that v holds to out.
+func refsOf(v any, out *[]string) {
+	switch x := v.(type) {
+	case fhir.Resource:
+		refsOf(map[string]any(x), out)
+	case map[string]any:
+		for k, w := range x {
+			if s, ok := w.(string); ok && k == "reference" {
+				*out = append(*out, s)
+			}
+			refsOf(w, out)
+		}
+	case []any:
+		for _, w := range x {
+			refsOf(w, out)
+		}
+	}
 }
 
 // validFHIR validates r (a resource or a Bundle) through its JSON against

@@ -133,7 +133,7 @@ func (e *Engine) patientRecord(ctx context.Context, practice tenant.PracticeID, 
 	if err != nil {
 		return nil, opts, err
 	}
-	entries = reader.filter(entries)
+	entries = unlinked(reader.filter(entries))
 	// Oldest first, so that pages already read stay as they were when
 	// entries are added.
 	for i, j := 0, len(entries)-1; i < j; i, j = i+1, j-1 {
@@ -190,4 +190,25 @@ func (e *Engine) patientRecord(ctx context.Context, practice tenant.PracticeID, 
 		rec.Locations = append(rec.Locations, l)
 	}
 	return rec, opts, nil
+}
+
+// unlinked returns entries with the encounter of each entry whose
+// encounter is not among them (hidden from the reader: an open visit of a
+// patient's released record, a restricted one) taken off a copy of it,
+// so that the export refers to nothing it leaves out.
+func unlinked(entries []*ehr.Entry) []*ehr.Entry {
+	shown := map[ehr.EntryID]bool{}
+	for _, e := range entries {
+		if e.Kind == ehr.KindEncounter {
+			shown[e.ID] = true
+		}
+	}
+	for i, e := range entries {
+		if e.EncounterID != nil && !shown[*e.EncounterID] {
+			cp := *e
+			cp.EncounterID = nil
+			entries[i] = &cp
+		}
+	}
+	return entries
 }
