@@ -141,7 +141,7 @@ func TestAdminSetupHubAndPolicy(t *testing.T) {
 }
 
 func TestAdminProviderNPIIsCheckedByField(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	c := a.admin()
 	loc := a.brooklyn()
 	form := url.Values{"given_name": {"Ada"}, "family_name": {"Lovelace"}, "npi": {"1234567890"}, "location_ids": {loc.ID.String()}}
@@ -158,7 +158,7 @@ func TestAdminProviderNPIIsCheckedByField(t *testing.T) {
 }
 
 func TestAdminLocationsResourcesVisitTypes(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	c := a.admin()
 	base := a.base() + "/setup"
 	loc := url.Values{"name": {"Harlem"}, "time_zone": {"Mars/Olympus"}, "address.line1": {"1 Main St"}, "address.city": {"New York"},
@@ -202,7 +202,7 @@ func TestAdminLocationsResourcesVisitTypes(t *testing.T) {
 // every setup page, and that another practice's setup pages read as not
 // found to the demo administrator.
 func TestAdminPagesRefuseOthers(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	ss := a.samples()
 	other := a.otherPractice()
 	desk := a.signedIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
@@ -292,7 +292,7 @@ func TestAdminBlockPreviewCreateAndOpenTimes(t *testing.T) {
 }
 
 func TestAdminBlockDaysOffAndOneDayChanges(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	c := a.admin()
 	ctx := context.Background()
 	loc := a.brooklyn()

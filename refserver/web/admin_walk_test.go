@@ -8,7 +8,6 @@ import (
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/scheduling"
-	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/carebook/carebook/tenant"
 	"github.com/chromedp/chromedp"
 )
@@ -42,7 +41,7 @@ func (b *browser) tick(name, value string) {
 // provider's weekly hours, previews them, publishes them and sees the
 // block's open times for the new visit type.
 func TestBrowserAdminSetsUpAVisitTypeAndHours(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	b := a.newBrowser(false)
 	b.signIn(demo.AdminEmail, a.demo.AdminPassword)
 	b.open(a.base() + "/setup")
@@ -147,7 +146,7 @@ func TestBrowserDeleteBlockWithBookings(t *testing.T) {
 			name = "js-on"
 		}
 		t.Run(name, func(t *testing.T) {
-			a := newApp(t, sqltest.SQLite(t))
+			a := newSQLiteApp(t)
 			f := a.blockFixture(a.admin())
 			b := a.newBrowser(js)
 			b.signIn(demo.AdminEmail, a.demo.AdminPassword)
@@ -183,7 +182,7 @@ func TestBrowserDeleteBlockWithBookings(t *testing.T) {
 // has open times; its administrator then switches to a second practice of
 // the group.
 func TestBrowserOnboarding(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	b := a.newBrowser(true)
 	b.open("/")
 	b.click(`a[href="/onboarding"]`)

@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/refserver/api"
 	"github.com/carebook/carebook/sqlstore"
+	"github.com/carebook/carebook/sqlstore/sqltest"
 )
 
 // app is the reference server as make run serves it, behind real session
@@ -64,6 +66,74 @@ func (b *tokenBox) last(kind, to string) string {
 
 func newApp(t *testing.T, st *sqlstore.Store) *app {
 	t.Helper()
+	return serveApp(t, st, nil)
+}
+
+// newSQLiteApp is newApp on a SQLite database of its own, a copy of the
+// demo clinic seeded once per test process (seededDemo): the seeding, its
+// password hashes above all, is the slow part of a page test.
+func newSQLiteApp(t *testing.T) *app {
+	t.Helper()
+	d, err := seededDemo()
+	if err != nil {
+		t.Fatalf("the seeded demo: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "carebook.db")
+	if err := os.WriteFile(path, d.db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlstore.Open(context.Background(), "sqlite:"+path, sqlstore.WithMasterKey(sqltest.MasterKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return serveApp(t, st, &d.res)
+}
+
+// seeded is a SQLite database of the demo clinic, as bytes, with what its
+// seeding returned.
+type seeded struct {
+	db  []byte
+	res demo.Result
+}
+
+// seededDemo seeds the demo clinic at testNow, once per process, into a
+// file read back and removed.
+var seededDemo = sync.OnceValues(func() (seeded, error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "carebook-web-demo-")
+	if err != nil {
+		return seeded{}, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "demo.db")
+	st, err := sqlstore.Open(ctx, "sqlite:"+path, sqlstore.WithMasterKey(sqltest.MasterKey()))
+	if err != nil {
+		return seeded{}, err
+	}
+	err = st.Migrate(ctx)
+	var res demo.Result
+	if err == nil {
+		e := carebook.NewWithStore(st, carebook.WithClock(clock.NewFixed(testNow)), carebook.WithLinks(testLinkKey, testPublicURL))
+		res, err = demo.SeedWithAdmin(ctx, e)
+	}
+	if err == nil {
+		_, err = st.DB().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return seeded{}, err
+	}
+	b, err := os.ReadFile(path)
+	return seeded{db: b, res: res}, err
+})
+
+// serveApp serves the reference server on st, seeding the demo clinic
+// unless res says it is there.
+func serveApp(t *testing.T, st *sqlstore.Store, res *demo.Result) *app {
+	t.Helper()
 	clk := clock.NewFixed(testNow)
 	// Patients' files go to a directory of the test's, as make run keeps them.
 	bucket, err := files.OpenBucket(context.Background(), "file://"+filepath.ToSlash(t.TempDir())+"?create_dir=1")
@@ -73,11 +143,14 @@ func newApp(t *testing.T, st *sqlstore.Store) *app {
 	t.Cleanup(func() { _ = bucket.Close() })
 	e := carebook.NewWithStore(st, carebook.WithClock(clk), carebook.WithLinks(testLinkKey, testPublicURL),
 		carebook.WithFiles(bucket, files.Options{}))
-	res, err := demo.SeedWithAdmin(context.Background(), e)
-	if err != nil {
-		t.Fatal(err)
+	if res == nil {
+		r, err := demo.SeedWithAdmin(context.Background(), e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res = &r
 	}
-	a := &app{t: t, clock: clk, engine: e, demo: res, practice: res.PracticeID.String(), tokens: &tokenBox{}}
+	a := &app{t: t, clock: clk, engine: e, demo: *res, practice: res.PracticeID.String(), tokens: &tokenBox{}}
 	a.srv = refserver.New(e, refserver.Options{
 		Authenticate: refserver.SessionAuth(e.Identity),
 		DeliverToken: a.tokens.deliver,

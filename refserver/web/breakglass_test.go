@@ -10,7 +10,6 @@ import (
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/scheduling"
-	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -40,7 +39,7 @@ func (a *app) patientByEmail(email string) scheduling.PatientID {
 // the administrator's review lists the opening with its reason, and the
 // front desk is refused the form.
 func TestBreakGlassPages(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	grace := a.patientByEmail("grace.oneil@example.net")
 	chart := a.base() + "/patients/" + grace.String() + "/chart"
 	doc := a.signedIn(demo.ClinicianEmail, a.demo.ClinicianPassword)
@@ -86,7 +85,7 @@ func TestBrowserBreakGlass(t *testing.T) {
 			name = "js-on"
 		}
 		t.Run(name, func(t *testing.T) {
-			a := newApp(t, sqltest.SQLite(t))
+			a := newSQLiteApp(t)
 			grace := a.patientByEmail("grace.oneil@example.net")
 			en := catalogs["en"]
 			b := a.newBrowser(js)

@@ -12,7 +12,6 @@ import (
 	"github.com/carebook/carebook/ehr"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/scheduling"
-	"github.com/carebook/carebook/sqlstore/sqltest"
 )
 
 // chartMatrix are the rows of the chart's pages: the practice's
@@ -116,7 +115,7 @@ func (a *app) chartSamples() map[string]sample {
 // note; its page offers no edit, and a forged edit is a 409 page that
 // writes nothing; bad input names its field; the front desk gets 403.
 func TestChartLockedNoteAndDenials(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	olivia := a.entryOf("Olivia").Patient.ID
 	c := a.writeChart(olivia)
 	base := a.base() + "/patients/" + olivia.String() + "/chart"

@@ -5,7 +5,6 @@ import (
 
 	"github.com/carebook/carebook/ehr"
 	"github.com/carebook/carebook/internal/demo"
-	"github.com/carebook/carebook/sqlstore/sqltest"
 )
 
 // TestBrowserChartSignsNote: the practice's administrator opens a
@@ -19,7 +18,7 @@ func TestBrowserChartSignsNote(t *testing.T) {
 			name = "js-on"
 		}
 		t.Run(name, func(t *testing.T) {
-			a := newApp(t, sqltest.SQLite(t))
+			a := newSQLiteApp(t)
 			olivia := a.entryOf("Olivia").Patient.ID
 			c := a.writeChart(olivia)
 			b := a.newBrowser(js)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/notify"
-	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -33,7 +32,7 @@ func (b *browser) setValue(name, value string) {
 // in the badge, confirms it from the queue in one click, and the flag and
 // the count go; the patient's confirmation is in the practice's outbox.
 func TestBrowserDeskConfirmsRequest(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	olivia := a.entryOf("Olivia")
 	b := a.newBrowser(false)
 	b.signIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
@@ -80,7 +79,7 @@ func TestBrowserDeskConfirmsRequest(t *testing.T) {
 // another appointment, marks it arrived and then out on the day; its
 // history shows each change.
 func TestBrowserDeskMovesArrivesOut(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	grace := a.entryOf("Grace")
 	b := a.newBrowser(true)
 	b.signIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)

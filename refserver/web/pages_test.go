@@ -183,7 +183,7 @@ var redirects = map[string]bool{"GET /lang/{lang}": true}
 // administrators' pages (403, a page), another practice's pages read as
 // not found, and a signed-out visitor is sent to sign in.
 func TestPageAuthorization(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	ss := a.samples()
 	otherPractice := a.otherPractice()
 	admin := a.signedIn(demo.AdminEmail, a.demo.AdminPassword)

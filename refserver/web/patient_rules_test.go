@@ -141,7 +141,7 @@ func (a *app) patientClient(email string) *client {
 // Chen) is, with Dr. Chen only, and a search of it with Dr. Okafor is
 // refused by the provider field.
 func TestPatientAudience(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	ids := a.demoIDs()
 	olivia := a.signedIn(demo.PatientEmail, a.demo.PatientPassword)
 	book := olivia.get(a.base()+"/book").want(t, http.StatusOK, "New patient visit")
@@ -269,7 +269,7 @@ func TestPatientCancelCutoff(t *testing.T) {
 
 // TestPatientCancels: a cancel with a reason is recorded with it.
 func TestPatientCancels(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	ss := a.samples()
 	visit := a.base() + "/visits/" + ss["appointment"].own
 	olivia := a.signedIn(demo.PatientEmail, a.demo.PatientPassword)
@@ -299,7 +299,7 @@ func mustID(t *testing.T, s string) uuid.UUID {
 // TestPatientPagesInSpanish: the open times and visits read in Spanish,
 // dates included.
 func TestPatientPagesInSpanish(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	ids := a.demoIDs()
 	olivia := a.signedIn(demo.PatientEmail, a.demo.PatientPassword)
 	olivia.get("/lang/es")

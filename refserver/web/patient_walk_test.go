@@ -7,7 +7,6 @@ import (
 
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/scheduling"
-	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -25,7 +24,7 @@ func TestBrowserPatientBooks(t *testing.T) {
 			name = "js-on"
 		}
 		t.Run(name, func(t *testing.T) {
-			a := newApp(t, sqltest.SQLite(t))
+			a := newSQLiteApp(t)
 			ids := a.demoIDs()
 			b := a.newBrowser(js)
 			const email, password = "nora.fischer@example.org", "a long enough passphrase"

@@ -13,7 +13,6 @@ import (
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/scheduling"
-	"github.com/carebook/carebook/sqlstore/sqltest"
 )
 
 // portalMatrix are the rows of the patient's own record pages: patients
@@ -106,7 +105,7 @@ func (a *app) signedNote(patient scheduling.PatientID, c charted, title string) 
 // and no draft; each read is the Engine's, logged; another patient's file
 // is not found, and the staff chart refuses the patient.
 func TestPortalRecordShowsSignedEntries(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	olivia := a.entryOf("Olivia").Patient.ID
 	c := a.writeChart(olivia)
 	signed := a.signedNote(olivia, c, "Blood pressure review")
@@ -163,7 +162,7 @@ func TestPortalRecordShowsSignedEntries(t *testing.T) {
 // patient sends a disagreement and the administrator rebuts it; the
 // front desk gets 403 on the rights pages.
 func TestPortalCorrectionAndRights(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	olivia := a.entryOf("Olivia").Patient.ID
 	c := a.writeChart(olivia)
 	me := a.signedIn(demo.PatientEmail, a.demo.PatientPassword)
@@ -234,7 +233,7 @@ func TestPortalCorrectionAndRights(t *testing.T) {
 // provided; a disclosure is recorded and reported; bad input names its
 // field and writes nothing.
 func TestRightsCopiesDisclosuresOverdue(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	olivia := a.entryOf("Olivia").Patient.ID
 	c := a.writeChart(olivia)
 	me := a.signedIn(demo.PatientEmail, a.demo.PatientPassword)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/carebook/carebook/ehr"
 	"github.com/carebook/carebook/internal/demo"
-	"github.com/carebook/carebook/sqlstore/sqltest"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
@@ -28,7 +27,7 @@ func TestBrowserPatientDownloadsRecordAndAsksCorrection(t *testing.T) {
 			name = "js-on"
 		}
 		t.Run(name, func(t *testing.T) {
-			a := newApp(t, sqltest.SQLite(t))
+			a := newSQLiteApp(t)
 			olivia := a.entryOf("Olivia").Patient.ID
 			c := a.writeChart(olivia)
 			a.signedNote(olivia, c, "Blood pressure review")
@@ -102,7 +101,7 @@ func TestBrowserPatientDownloadsRecordAndAsksCorrection(t *testing.T) {
 // the correction and copy requests with their time limits, and denies
 // the correction with a basis and a reason, which the store holds.
 func TestBrowserRightsPageDeniesAmendment(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	olivia := a.entryOf("Olivia").Patient.ID
 	c := a.writeChart(olivia)
 	ctx, pid := a.adminCtx(), a.demo.PracticeID

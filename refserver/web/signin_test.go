@@ -61,7 +61,7 @@ func TestSignIn(t *testing.T) {
 // idled out sends the visitor to the sign-in page, which says why and
 // brings them back where they were going.
 func TestSignedOutAfterInactivity(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	c := a.signedIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
 	a.clock.Advance(24 * time.Hour)
 	res := c.get("/account")
@@ -94,7 +94,7 @@ func TestLocalPath(t *testing.T) {
 // TestLanguage: a visitor's Spanish browser gets Spanish pages; the switch
 // keeps the other language and comes back to the page.
 func TestLanguage(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	c := a.client()
 	r, _ := http.NewRequest("GET", a.http.URL+"/signin", nil)
 	r.Header.Set("Accept-Language", "es-MX,es;q=0.9,en;q=0.5")

@@ -137,7 +137,7 @@ func TestStaffCatalogKeys(t *testing.T) {
 // TestStaffPagesInSpanish: the staff pages speak Spanish to who chose it,
 // with no key left untranslated.
 func TestStaffPagesInSpanish(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	c := a.signedIn(demo.AdminEmail, a.demo.AdminPassword)
 	c.get("/lang/es?next=/account")
 	for path, h1 := range map[string]string{

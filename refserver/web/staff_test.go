@@ -246,7 +246,7 @@ func TestAccountSessions(t *testing.T) {
 // TestPasswordChangeRateLimit: the password form counts its attempts per
 // account as the API's does, and answers a readable page past the limit.
 func TestPasswordChangeRateLimit(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	limited := refserver.New(a.engine, refserver.Options{Authenticate: refserver.SessionAuth(a.engine.Identity),
 		RateLimit: refserver.RateLimit{PerIP: -1, PerAccount: 2, Window: time.Hour}}, Module)
 	a.http.Config.Handler = limited

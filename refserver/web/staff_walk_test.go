@@ -10,7 +10,6 @@ import (
 
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/notify"
-	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 	"github.com/pquerna/otp/totp"
@@ -36,7 +35,7 @@ func jsString(s string) string {
 // gets a 403 page in words; another practice's page reads as not found;
 // a signed-out visitor is sent to sign in and comes back after.
 func TestBrowserStaffAccess(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	other := a.otherPractice()
 	b := a.newBrowser(false)
 	b.signIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
@@ -70,7 +69,7 @@ func TestBrowserStaffAccess(t *testing.T) {
 // lands signed in at the calendar with its link in the navigation, signs
 // out and signs in again with the new password.
 func TestBrowserInvitation(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	admin := a.newBrowser(true)
 	admin.signIn(demo.AdminEmail, a.demo.AdminPassword)
 	admin.open(a.base() + "/staff")
@@ -117,7 +116,7 @@ func TestBrowserInvitation(t *testing.T) {
 // QR code (a decoded image) and the key; the first code turns it on and
 // shows the recovery codes; signing in then asks for the code.
 func TestBrowserMFA(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	b := a.newBrowser(false)
 	b.signIn(demo.AdminEmail, a.demo.AdminPassword)
 	b.open("/account")
@@ -165,7 +164,7 @@ func TestBrowserMFA(t *testing.T) {
 // templates, previews a template's new wording, and sends a dead letter
 // again from the dead letters.
 func TestBrowserNotifications(t *testing.T) {
-	a := newApp(t, sqltest.SQLite(t))
+	a := newSQLiteApp(t)
 	ctx := context.Background()
 	now := a.clock.Now()
 	for i, to := range []string{"+12025550100", "+12025550101"} {

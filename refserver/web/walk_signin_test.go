@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/carebook/carebook/internal/demo"
-	"github.com/carebook/carebook/sqlstore/sqltest"
 )
 
 // TestBrowserSignIn: in Chromium, with JavaScript off and on, a wrong
@@ -17,7 +16,7 @@ func TestBrowserSignIn(t *testing.T) {
 			name = "js-on"
 		}
 		t.Run(name, func(t *testing.T) {
-			a := newApp(t, sqltest.SQLite(t))
+			a := newSQLiteApp(t)
 			b := a.newBrowser(js)
 			b.open("/")
 			b.sees("Sign in")
