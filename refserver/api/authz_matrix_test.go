@@ -491,7 +491,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 		for i, role := range matrixRoles {
-			check(role, "A", verdict(row.onA[i]), m.cell(rt, role, m.a, false))
+			before := m.denials()
+			res := m.cell(rt, role, m.a, false)
+			check(role, "A", verdict(row.onA[i]), res)
+			if res.status == http.StatusForbidden && logsDenials(key) && m.denials() == before {
+				t.Errorf("%s as %s on A: 403 without a denied entry in the activity log", key, role)
+			}
 			check(role, "B", verdict(row.onB[i]), m.cell(rt, role, m.b, false))
 		}
 		check("patient_P1", "A/P2", verdict(row.onA[len(matrixRoles)]), m.cell(rt, "patient_P1", m.a, true))
@@ -505,6 +510,31 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Errorf("authzMatrix row %s names no route", key)
 		}
 	}
+}
+
+// logsDenials reports whether route key touches a patient's record (the
+// patient's data, the chart and its rights, exports, break-glass): a
+// refusal there must write a denied entry (45 CFR 164.312(b)).
+func logsDenials(key string) bool {
+	for _, s := range []string{"/patients/{patient}", "$export", "/exports/", "/break-glass", "/overdue", "/files/"} {
+		if strings.Contains(key, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// denials counts practice A's denied entries.
+func (m *matrixEnv) denials() int {
+	m.t.Helper()
+	got, err := m.engine.Audit.Query(context.Background(), m.practice, audit.Filter{Outcome: audit.Denied, Limit: audit.MaxLimit})
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	if len(got) == audit.MaxLimit {
+		m.t.Fatal("more denied entries than one page: count them by pages")
+	}
+	return len(got)
 }
 
 // TestEveryRouteDeclaresAccess fails when a route is added to the table
