@@ -109,6 +109,14 @@ func (e *Engine) glassPermit(ctx context.Context, practice tenant.PracticeID, pa
 	return pm, c, nil
 }
 
+// CheckBreakGlass decides, as BreakGlass would, whether the caller in ctx
+// may open patient's chart by break-glass, writing nothing when it may
+// (the form is shown) and the denied entry when it may not.
+func (e *Engine) CheckBreakGlass(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID) error {
+	_, _, err := e.glassPermit(ctx, practice, patient)
+	return err
+}
+
 // RefuseBreakGlass refuses bad, the error of a break-glass request that
 // could not be read, once the access is decided as BreakGlass would: the
 // guard's error without access (logged as denied), else bad (logged as

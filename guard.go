@@ -246,6 +246,21 @@ func glassRole(roles string) string {
 	return roles + "," + glassRoleName
 }
 
+// Deny refuses a to the caller in ctx whatever it holds, where the
+// embedder's own rule refuses it (the reference server's staff chart pages
+// to a patient's session, whose record is the portal's): the denial is
+// logged as Authorize logs its own, and the error is Authorize's for a
+// caller without access (KindNotFound outside the practice, else
+// KindForbidden).
+func (e *Engine) Deny(ctx context.Context, a Access, why string) error {
+	pm, err := e.Authorize(ctx, a)
+	if err != nil {
+		return err
+	}
+	pm.deny(ctx)
+	return errs.E(errs.KindForbidden, "carebook.Deny", why)
+}
+
 // Guard authorizes a for the caller in ctx (see Authorize) and runs fn in
 // one transaction with the access's "allowed" entry (see Permit.Do).
 func (e *Engine) Guard(ctx context.Context, a Access, fn func(ctx context.Context) (resourceID string, err error)) error {

@@ -196,3 +196,25 @@ func bookRequest(c *clinic, start time.Time) scheduling.BookRequest {
 func schedulingFilter(start time.Time) scheduling.AppointmentFilter {
 	return scheduling.AppointmentFilter{From: start, To: start.Add(30 * time.Minute)}
 }
+
+// TestDeny: an embedder's own refusal, even of a caller holding the
+// permission, is logged as a denial naming the patient and answered 403;
+// without a caller it is 401 and writes nothing.
+func TestDeny(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newClinic(t, st)
+		p, err := c.e.Tenants.Practice(c.staff, c.practice)
+		require.NoError(t, err)
+		self := callerWith(t, c, rbac.PatientRoleID, rbac.SelfScope(p.GroupID, p.ID, c.patient.ID))
+		a := carebook.Access{Permission: rbac.PatientClinicalRead, PracticeID: c.practice, PatientID: &c.patient.ID,
+			Action: "chart.read", ResourceType: "chart", ResourceID: c.patient.ID.String()}
+		err = c.e.Deny(self, a, "the staff chart is not the patient's")
+		require.Equal(t, errs.KindForbidden, errs.KindOf(err))
+		got := entries(t, c, "chart.read")
+		require.Len(t, got, 1)
+		require.Equal(t, audit.Denied, got[0].Outcome)
+		require.Equal(t, c.patient.ID, *got[0].PatientID)
+		require.Equal(t, errs.KindUnauthenticated, errs.KindOf(c.e.Deny(context.Background(), a, "x")))
+		require.Len(t, entries(t, c, "chart.read"), 1)
+	})
+}

@@ -70,9 +70,6 @@ type chartReq struct {
 // chartRequest reads r's practice and patient. A patient's session is
 // refused (403): the staff chart shows drafts and restricted entries.
 func (s *pages) chartRequest(r *http.Request) (*chartReq, error) {
-	if c := refserver.CredentialsFrom(r.Context()); c != nil && c.Session != nil && c.Session.Kind == identity.Patient {
-		return nil, errs.E(errs.KindForbidden, "web.chart", "the chart pages are the clinicians'; your own record is in your visits")
-	}
 	pid, err := refserver.ParseID("practice", r.PathValue("practice"))
 	if err != nil {
 		return nil, err
@@ -80,6 +77,12 @@ func (s *pages) chartRequest(r *http.Request) (*chartReq, error) {
 	patient, err := refserver.ParseID("patient", r.PathValue("patient"))
 	if err != nil {
 		return nil, err
+	}
+	if c := refserver.CredentialsFrom(r.Context()); c != nil && c.Session != nil && c.Session.Kind == identity.Patient {
+		// Refused, and the refusal logged, as any other of the chart.
+		return nil, s.engine.Deny(r.Context(), carebook.Access{Permission: rbac.PatientClinicalRead, PracticeID: pid, PatientID: &patient,
+			Action: "chart.read", ResourceType: "chart", ResourceID: patient.String()},
+			"the chart pages are the clinicians'; your own record is in your visits")
 	}
 	return &chartReq{pid: pid, patient: patient, zone: s.practiceZone(r.Context(), pid),
 		base: practicePath(pid) + "/patients/" + patient.String() + "/chart"}, nil

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/carebook/carebook/audit"
 	"io"
 	"maps"
 	"net/http"
@@ -224,11 +225,16 @@ func TestPageAuthorization(t *testing.T) {
 			if f := fresh[who]; f != nil && sessionEnders[key] {
 				who = f()
 			}
+			before := a.denials()
 			var res page
 			if rt.Method == http.MethodGet {
 				res = who.get(path)
 			} else {
 				res = who.post(path, url.Values{})
+			}
+			// A refusal over a patient's record writes a denied entry.
+			if res.status == http.StatusForbidden && c.practice == "" && strings.Contains(key, "/patients/{patient}") && a.denials() == before {
+				t.Errorf("%s as column %d: 403 without a denied entry in the activity log", key, i)
 			}
 			if !holds(rune(row[i]), res) {
 				t.Errorf("%s as column %d (%s): %d %s, want %c\n%.400s", key, i, path, res.status, res.location(), row[i], res.body)
@@ -249,6 +255,19 @@ func TestPageAuthorization(t *testing.T) {
 			t.Errorf("pageMatrix row %s names no page route", key)
 		}
 	}
+}
+
+// denials counts the demo practice's denied entries.
+func (a *app) denials() int {
+	a.t.Helper()
+	got, err := a.engine.Audit.Query(context.Background(), a.demo.PracticeID, audit.Filter{Outcome: audit.Denied, Limit: audit.MaxLimit})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if len(got) == audit.MaxLimit {
+		a.t.Fatal("more denied entries than one page: count them by pages")
+	}
+	return len(got)
 }
 
 // cmpBool orders false before true.
