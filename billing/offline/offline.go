@@ -1,0 +1,218 @@
+// Package offline is the billing.Adapter of the front desk: payments taken in
+// person by cash, on the practice's card terminal, by cheque, or as an
+// insurance plan's copay. It moves no money itself: it records who took the
+// payment, by which method and with which outside reference (the terminal's
+// slip, the cheque's number, the claim), in a billing.Payment ledger held to
+// the same rules as every other adapter's, and prints receipts that are the
+// same every time they are printed.
+//
+// A Desk keeps its ledgers in memory, for one practice; the caller records
+// each Result in its own stored billing.Payment (Payment.Record), which is the
+// durable record.
+package offline
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/carebook/carebook/actor"
+	"github.com/carebook/carebook/billing"
+	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+)
+
+// Desk takes a practice's payments at the front desk. It is safe for
+// concurrent use.
+type Desk struct {
+	practice tenant.PracticeID
+	clock    clock.Clock
+
+	mu       sync.Mutex
+	payments map[billing.Ref]*billing.Payment
+	done     map[billing.Key]done
+}
+
+// done is what a key did: the request it carried and its result.
+type done struct {
+	request string
+	result  billing.Result
+}
+
+var _ billing.Adapter = (*Desk)(nil)
+
+// New returns the desk of practice, telling time by c.
+func New(practice tenant.PracticeID, c clock.Clock) (*Desk, error) {
+	const op = "offline.New"
+	if practice == uuid.Nil {
+		return nil, errs.Invalid(op, "practice", "a practice is required")
+	}
+	if c == nil {
+		return nil, errs.Invalid(op, "clock", "a clock is required")
+	}
+	return &Desk{practice: practice, clock: c, payments: map[billing.Ref]*billing.Payment{}, done: map[billing.Key]done{}}, nil
+}
+
+// RefOf returns the Ref the desk gives payment.
+func RefOf(payment billing.PaymentID) billing.Ref { return billing.Ref("desk-" + payment.String()) }
+
+// Authorize holds c.Amount on the practice's card terminal (a
+// pre-authorization); the other desk methods cannot be held and are
+// refused with errs.KindInvalid naming "method.kind".
+func (d *Desk) Authorize(_ context.Context, c billing.Charge) (billing.Result, error) {
+	const op = "offline.Authorize"
+	if err := checkCharge(op, c); err != nil {
+		return billing.Result{}, err
+	}
+	if c.Method.Kind != billing.MethodCardTerminal {
+		return billing.Result{}, errs.Invalid(op, "method.kind", "only a card terminal can hold a payment, not "+string(c.Method.Kind))
+	}
+	return d.open(op, c, billing.EntryAuthorized)
+}
+
+// Purchase records a payment taken at once at the desk.
+func (d *Desk) Purchase(_ context.Context, c billing.Charge) (billing.Result, error) {
+	const op = "offline.Purchase"
+	if err := checkCharge(op, c); err != nil {
+		return billing.Result{}, err
+	}
+	return d.open(op, c, billing.EntryCharged)
+}
+
+// Capture records the capture of all or part of a terminal's hold.
+func (d *Desk) Capture(_ context.Context, f billing.FollowUp) (billing.Result, error) {
+	return d.follow("offline.Capture", f, billing.EntryCaptured)
+}
+
+// Cancel records the release of a terminal's hold nothing was captured from.
+func (d *Desk) Cancel(_ context.Context, f billing.FollowUp) (billing.Result, error) {
+	return d.follow("offline.Cancel", f, billing.EntryCanceled)
+}
+
+// Refund records money given back at the desk.
+func (d *Desk) Refund(_ context.Context, f billing.FollowUp) (billing.Result, error) {
+	return d.follow("offline.Refund", f, billing.EntryRefunded)
+}
+
+// Payment returns a copy of the desk's ledger of ref, or an error of
+// errs.KindNotFound.
+func (d *Desk) Payment(ref billing.Ref) (*billing.Payment, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p, ok := d.payments[ref]
+	if !ok {
+		return nil, errs.NotFound("offline.Desk.Payment", "payment")
+	}
+	cp := *p
+	cp.Ledger = append([]billing.Entry(nil), p.Ledger...)
+	return &cp, nil
+}
+
+func checkCharge(op string, c billing.Charge) error {
+	if err := c.Validate(op); err != nil {
+		return err
+	}
+	if c.Payment == uuid.Nil {
+		return errs.Invalid(op, "payment", "a payment ID is required")
+	}
+	if !c.Method.Kind.AtDesk() {
+		return errs.Invalid(op, "method.kind", "the desk takes cash, a card terminal, a cheque or an insurance copay, not "+string(c.Method.Kind))
+	}
+	if c.Method.Kind != billing.MethodCash && c.Method.Reference == "" {
+		return errs.Invalid(op, "method.reference", "a "+string(c.Method.Kind)+" payment needs its reference (slip, cheque number or claim)")
+	}
+	return checkBy(op, c.By)
+}
+
+func checkBy(op string, by actor.Actor) error {
+	if !by.Valid() || by.Kind != actor.Staff {
+		return errs.Invalid(op, "by", "a desk payment is taken by a member of staff")
+	}
+	return nil
+}
+
+// remember runs fn under key, holding the desk's lock: a key that succeeded
+// answers its first result, one reused for another request is refused.
+func (d *Desk) remember(op string, key billing.Key, request string, fn func() (billing.Result, error)) (billing.Result, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if prev, ok := d.done[key]; ok {
+		if prev.request != request {
+			return billing.Result{}, &errs.Error{Kind: errs.KindConflict, Op: op, Field: "key", Msg: "the idempotency key was used for another request"}
+		}
+		return prev.result, nil
+	}
+	r, err := fn()
+	if err != nil {
+		return billing.Result{}, err
+	}
+	d.done[key] = done{request: request, result: r}
+	return r, nil
+}
+
+func (d *Desk) open(op string, c billing.Charge, kind billing.EntryKind) (billing.Result, error) {
+	req := fmt.Sprintf("%s|%s|%d|%s|%s|%s", kind, c.Payment, c.Amount.Amount, c.Amount.Currency, c.Method.Kind, strconv.Quote(c.Method.Reference))
+	return d.remember(op, c.Key, req, func() (billing.Result, error) {
+		ref := RefOf(c.Payment)
+		p, ok := d.payments[ref]
+		if !ok {
+			var err error
+			if p, err = billing.NewPayment(c.Payment, d.practice, c.Amount, c.Method); err != nil {
+				return billing.Result{}, err
+			}
+		}
+		r, err := d.append(op, ref, p, billing.Entry{Kind: kind, Amount: c.Amount, By: c.By, Key: c.Key, Reason: c.Description})
+		if err != nil {
+			return billing.Result{}, err
+		}
+		d.payments[ref] = p
+		return r, nil
+	})
+}
+
+func (d *Desk) follow(op string, f billing.FollowUp, kind billing.EntryKind) (billing.Result, error) {
+	if err := f.Validate(op, kind == billing.EntryCanceled); err != nil {
+		return billing.Result{}, err
+	}
+	if err := checkBy(op, f.By); err != nil {
+		return billing.Result{}, err
+	}
+	req := fmt.Sprintf("%s|%s|%d|%s", kind, f.Ref, f.Amount.Amount, f.Amount.Currency)
+	return d.remember(op, f.Key, req, func() (billing.Result, error) {
+		p, ok := d.payments[f.Ref]
+		if !ok {
+			return billing.Result{}, errs.NotFound(op, "payment")
+		}
+		amount := f.Amount
+		if kind == billing.EntryCanceled && amount == (billing.Money{}) {
+			t, err := p.Totals()
+			if err != nil {
+				return billing.Result{}, err
+			}
+			if t.Held.IsZero() {
+				return billing.Result{}, errs.Conflict(op, "no open hold to cancel")
+			}
+			amount = t.Held
+		}
+		return d.append(op, f.Ref, p, billing.Entry{Kind: kind, Amount: amount, By: f.By, Key: f.Key, Reason: f.Reason})
+	})
+}
+
+// append adds e to p's ledger at the clock's time, under billing's rules.
+func (d *Desk) append(op string, ref billing.Ref, p *billing.Payment, e billing.Entry) (billing.Result, error) {
+	e.At = d.clock.Now().UTC()
+	e, err := p.Append(e)
+	if err != nil {
+		if ee, ok := errs.As(err); ok {
+			cp := *ee
+			cp.Op = op
+			return billing.Result{}, &cp
+		}
+		return billing.Result{}, err
+	}
+	p.Ref = ref
+	return billing.Result{Ref: ref, Kind: e.Kind, Amount: e.Amount, ProviderTx: string(ref) + "-" + strconv.Itoa(e.Seq), At: e.At}, nil
+}
