@@ -89,7 +89,7 @@ func (c Charge) Validate(op string) error {
 // opened by an earlier Authorize or Purchase.
 type FollowUp struct {
 	Ref    Ref
-	Amount Money // for Capture and Refund: more than zero; for Cancel: zero for the whole hold, or exactly the hold
+	Amount Money // for Capture and Refund: more than zero; for Cancel: zero (with or without a currency) for the whole hold, or exactly the hold
 	Key    Key
 	By     actor.Actor
 	Reason string // why (a refund's or a cancellation's reason), kept in the ledger
@@ -102,7 +102,7 @@ func (f FollowUp) Validate(op string, zeroAllowed bool) error {
 	if f.Ref == "" {
 		return errs.Invalid(op, "ref", "the payment's reference is required")
 	}
-	if zeroAllowed && f.Amount == (Money{}) {
+	if zeroAllowed && f.Amount.IsZero() && (f.Amount.Currency == "" || f.Amount.Currency.Known()) {
 		return f.Key.Validate(op)
 	}
 	if err := f.Amount.Validate(op, "amount"); err != nil {

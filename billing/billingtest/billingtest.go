@@ -461,6 +461,12 @@ func testCancelHold(t testing.TB, a billing.Adapter, c *config) {
 	refused(t, "a cancellation of part of the hold", err, errs.KindInvalid, "amount")
 	cn, err = a.Cancel(ctx, c.follow(q, h.Ref, billing.OpCancel, usd(800)))
 	check(t, "Cancel naming the hold", cn, err, billing.EntryCanceled, usd(800))
+
+	// Zero in the payment's currency means the whole hold, as zero does.
+	z := newPayment()
+	h = authorize(t, a, c, z, usd(600))
+	cn, err = a.Cancel(ctx, c.follow(z, h.Ref, billing.OpCancel, usd(0)))
+	check(t, "Cancel of zero USD", cn, err, billing.EntryCanceled, usd(600))
 }
 
 func testCancelAfterCaptureRefused(t testing.TB, a billing.Adapter, c *config) {

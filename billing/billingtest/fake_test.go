@@ -124,7 +124,7 @@ func (f *fakeProvider) follow(op string, u billing.FollowUp, zeroAllowed bool, f
 		if !ok {
 			return billing.Result{}, errs.NotFound(op, "payment")
 		}
-		if u.Amount != (billing.Money{}) && u.Amount.Currency != p.currency {
+		if u.Amount.Currency != "" && u.Amount.Currency != p.currency {
 			return billing.Result{}, errs.Invalid(op, "amount.currency", "the payment is in "+string(p.currency))
 		}
 		r, err := fn(p)
@@ -157,7 +157,7 @@ func (f *fakeProvider) Cancel(_ context.Context, u billing.FollowUp) (billing.Re
 		if p.captured || !p.holdOpen {
 			return billing.Result{}, errs.Conflict(op, "no open hold to cancel")
 		}
-		if u.Amount != (billing.Money{}) && u.Amount.Amount != p.held {
+		if !u.Amount.IsZero() && u.Amount.Amount != p.held {
 			return billing.Result{}, errs.Invalid(op, "amount", "a cancellation releases the whole hold")
 		}
 		amount := billing.Money{Amount: p.held, Currency: p.currency}

@@ -187,7 +187,10 @@ func (d *Desk) follow(op string, f billing.FollowUp, kind billing.EntryKind) (bi
 			return billing.Result{}, errs.NotFound(op, "payment")
 		}
 		amount := f.Amount
-		if kind == billing.EntryCanceled && amount == (billing.Money{}) {
+		if amount.Currency != "" && amount.Currency != p.Amount.Currency {
+			return billing.Result{}, errs.Invalid(op, "amount.currency", "the amount is in "+string(amount.Currency)+", the payment in "+string(p.Amount.Currency))
+		}
+		if kind == billing.EntryCanceled && amount.IsZero() {
 			t, err := p.Totals()
 			if err != nil {
 				return billing.Result{}, err
