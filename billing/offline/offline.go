@@ -8,12 +8,11 @@
 //
 // A Desk keeps its ledgers in memory, for one practice; the caller records
 // each Result in its own stored billing.Payment (Payment.Record), which is the
-// durable record.
+// durable record, and gives a new desk the payments it needs with Load.
 package offline
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"sync"
 
@@ -26,20 +25,21 @@ import (
 )
 
 // Desk takes a practice's payments at the front desk. It is safe for
-// concurrent use.
+// concurrent use. Its ledgers are its idempotency record: a key names the
+// entry it made, and a replay answers that entry.
 type Desk struct {
 	practice tenant.PracticeID
 	clock    clock.Clock
 
 	mu       sync.Mutex
 	payments map[billing.Ref]*billing.Payment
-	done     map[billing.Key]done
+	keys     map[billing.Key]made
 }
 
-// done is what a key did: the request it carried and its result.
-type done struct {
-	request string
-	result  billing.Result
+// made is where a key's entry is: its payment and its Seq.
+type made struct {
+	ref billing.Ref
+	seq int
 }
 
 var _ billing.Adapter = (*Desk)(nil)
@@ -53,7 +53,55 @@ func New(practice tenant.PracticeID, c clock.Clock) (*Desk, error) {
 	if c == nil {
 		return nil, errs.Invalid(op, "clock", "a clock is required")
 	}
-	return &Desk{practice: practice, clock: c, payments: map[billing.Ref]*billing.Payment{}, done: map[billing.Key]done{}}, nil
+	return &Desk{practice: practice, clock: c, payments: map[billing.Ref]*billing.Payment{}, keys: map[billing.Key]made{}}, nil
+}
+
+// Load gives the desk a payment recorded earlier (read from the store), so
+// that a desk made after a restart, or on another replica, answers replays
+// of its steps and takes its next ones. The payment must be the practice's,
+// a desk payment (its Ref empty or RefOf its ID), with a ledger that keeps
+// billing's rules and uses each key once; errors are of errs.KindInvalid
+// naming the field, or errs.KindConflict if the desk already holds it.
+func (d *Desk) Load(p *billing.Payment) error {
+	const op = "offline.Desk.Load"
+	if p.Practice != d.practice {
+		return errs.Invalid(op, "practice", "the payment is another practice's")
+	}
+	ref := RefOf(p.ID)
+	if p.Ref != "" && p.Ref != ref {
+		return errs.Invalid(op, "ref", "not a desk payment")
+	}
+	if !p.Method.Kind.AtDesk() {
+		return errs.Invalid(op, "method.kind", "not a desk payment")
+	}
+	if _, err := p.Totals(); err != nil {
+		return err
+	}
+	cp := *p
+	cp.Ref = ref
+	cp.Ledger = append([]billing.Entry(nil), p.Ledger...)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.payments[ref]; ok {
+		return errs.Conflict(op, "the desk already holds this payment")
+	}
+	seen := map[billing.Key]bool{}
+	for _, e := range cp.Ledger {
+		if e.Key == "" {
+			continue
+		}
+		if _, taken := d.keys[e.Key]; taken || seen[e.Key] {
+			return errs.Invalid(op, "ledger.key", "the idempotency key "+string(e.Key)+" is used twice")
+		}
+		seen[e.Key] = true
+	}
+	for _, e := range cp.Ledger {
+		if e.Key != "" {
+			d.keys[e.Key] = made{ref: ref, seq: e.Seq}
+		}
+	}
+	d.payments[ref] = &cp
+	return nil
 }
 
 // RefOf returns the Ref the desk gives payment.
@@ -134,28 +182,34 @@ func checkBy(op string, by actor.Actor) error {
 	return nil
 }
 
-// remember runs fn under key, holding the desk's lock: a key that succeeded
-// answers its first result, one reused for another request is refused.
-func (d *Desk) remember(op string, key billing.Key, request string, fn func() (billing.Result, error)) (billing.Result, error) {
+// remember runs fn under key, holding the desk's lock: a key that made an
+// entry answers that entry's result if same says the request is the one
+// that made it, and is refused otherwise; a new key runs fn, whose entry
+// the key then names.
+func (d *Desk) remember(op string, key billing.Key, same func(p *billing.Payment, e billing.Entry) bool, fn func() (billing.Result, error)) (billing.Result, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if prev, ok := d.done[key]; ok {
-		if prev.request != request {
+	if m, ok := d.keys[key]; ok {
+		p := d.payments[m.ref]
+		e := p.Ledger[m.seq-1]
+		if !same(p, e) {
 			return billing.Result{}, &errs.Error{Kind: errs.KindConflict, Op: op, Field: "key", Msg: "the idempotency key was used for another request"}
 		}
-		return prev.result, nil
+		return result(m.ref, e), nil
 	}
 	r, err := fn()
 	if err != nil {
 		return billing.Result{}, err
 	}
-	d.done[key] = done{request: request, result: r}
+	d.keys[key] = made{ref: r.Ref, seq: d.payments[r.Ref].Ledger[len(d.payments[r.Ref].Ledger)-1].Seq}
 	return r, nil
 }
 
 func (d *Desk) open(op string, c billing.Charge, kind billing.EntryKind) (billing.Result, error) {
-	req := fmt.Sprintf("%s|%s|%d|%s|%s|%s", kind, c.Payment, c.Amount.Amount, c.Amount.Currency, c.Method.Kind, strconv.Quote(c.Method.Reference))
-	return d.remember(op, c.Key, req, func() (billing.Result, error) {
+	same := func(p *billing.Payment, e billing.Entry) bool {
+		return e.Kind == kind && p.ID == c.Payment && e.Amount == c.Amount && p.Method.Kind == c.Method.Kind && p.Method.Reference == c.Method.Reference
+	}
+	return d.remember(op, c.Key, same, func() (billing.Result, error) {
 		ref := RefOf(c.Payment)
 		p, ok := d.payments[ref]
 		if !ok {
@@ -180,8 +234,16 @@ func (d *Desk) follow(op string, f billing.FollowUp, kind billing.EntryKind) (bi
 	if err := checkBy(op, f.By); err != nil {
 		return billing.Result{}, err
 	}
-	req := fmt.Sprintf("%s|%s|%d|%s", kind, f.Ref, f.Amount.Amount, f.Amount.Currency)
-	return d.remember(op, f.Key, req, func() (billing.Result, error) {
+	same := func(p *billing.Payment, e billing.Entry) bool {
+		if e.Kind != kind || p.Ref != f.Ref {
+			return false
+		}
+		if kind == billing.EntryCanceled && f.Amount.IsZero() {
+			return f.Amount.Currency == "" || f.Amount.Currency == e.Amount.Currency
+		}
+		return e.Amount == f.Amount
+	}
+	return d.remember(op, f.Key, same, func() (billing.Result, error) {
 		p, ok := d.payments[f.Ref]
 		if !ok {
 			return billing.Result{}, errs.NotFound(op, "payment")
@@ -204,6 +266,11 @@ func (d *Desk) follow(op string, f billing.FollowUp, kind billing.EntryKind) (bi
 	})
 }
 
+// result is the Result of entry e of the payment ref.
+func result(ref billing.Ref, e billing.Entry) billing.Result {
+	return billing.Result{Ref: ref, Kind: e.Kind, Amount: e.Amount, ProviderTx: string(ref) + "-" + strconv.Itoa(e.Seq), At: e.At}
+}
+
 // append adds e to p's ledger at the clock's time, under billing's rules.
 func (d *Desk) append(op string, ref billing.Ref, p *billing.Payment, e billing.Entry) (billing.Result, error) {
 	e.At = d.clock.Now().UTC()
@@ -217,5 +284,5 @@ func (d *Desk) append(op string, ref billing.Ref, p *billing.Payment, e billing.
 		return billing.Result{}, err
 	}
 	p.Ref = ref
-	return billing.Result{Ref: ref, Kind: e.Kind, Amount: e.Amount, ProviderTx: string(ref) + "-" + strconv.Itoa(e.Seq), At: e.At}, nil
+	return result(ref, e), nil
 }
