@@ -88,7 +88,7 @@ func TestNothingInClearAtRest(t *testing.T) {
 		enc, err := c.e.WriteChart(clinician, c.practice, carebook.ChartWrite{PatientID: pt.ID, Status: ehr.Draft,
 			Body: &ehr.Encounter{Class: "ambulatory", Reason: "zqx reason marker", Start: c.clk.Now()}})
 		require.NoError(t, err)
-		_, err = c.e.WriteChart(clinician, c.practice, carebook.ChartWrite{PatientID: pt.ID, EncounterID: &enc.ID, Status: ehr.Locked,
+		note, err := c.e.WriteChart(clinician, c.practice, carebook.ChartWrite{PatientID: pt.ID, EncounterID: &enc.ID, Status: ehr.Locked,
 			Body: &ehr.Note{Title: "zqx note title", Subjective: "zqx subjective marker", Plan: "zqx plan marker"}})
 		require.NoError(t, err)
 		_, err = c.e.WriteChart(clinician, c.practice, carebook.ChartWrite{PatientID: pt.ID, Status: ehr.Active, Restricted: true,
@@ -99,7 +99,7 @@ func TestNothingInClearAtRest(t *testing.T) {
 		// The patient's rights: an amendment request denied, disagreed with
 		// and rebutted; a record request extended and denied; a disclosure.
 		self := callerWith(t, c, rbac.PatientRoleID, rbac.SelfScope(p.GroupID, p.ID, pt.ID))
-		am, err := c.e.RequestAmendment(self, c.practice, pt.ID, []ehr.EntryID{enc.ID}, "zqx amendment reason")
+		am, err := c.e.RequestAmendment(self, c.practice, pt.ID, []ehr.EntryID{note.ID}, "zqx amendment reason")
 		require.NoError(t, err)
 		_, err = c.e.ExtendAmendment(clinician, c.practice, pt.ID, am.ID, "zqx extension reason")
 		require.NoError(t, err)
@@ -109,7 +109,7 @@ func TestNothingInClearAtRest(t *testing.T) {
 		require.NoError(t, err)
 		_, err = c.e.RebutAmendment(clinician, c.practice, pt.ID, am.ID, "zqx rebuttal")
 		require.NoError(t, err)
-		accepted, err := c.e.RequestAmendment(self, c.practice, pt.ID, []ehr.EntryID{enc.ID}, "zqx second reason")
+		accepted, err := c.e.RequestAmendment(self, c.practice, pt.ID, []ehr.EntryID{note.ID}, "zqx second reason")
 		require.NoError(t, err)
 		_, err = c.e.DecideAmendment(clinician, c.practice, pt.ID, accepted.ID, carebook.AmendmentDecision{Accept: true, Amendment: "zqx amendment text"})
 		require.NoError(t, err)
