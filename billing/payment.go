@@ -197,6 +197,11 @@ type Payment struct {
 	Method Method
 	Ref    Ref     // the provider's reference, set by the first result recorded
 	Ledger []Entry // appended to, never rewritten
+	// Declines counts the tries the provider refused (a card declined),
+	// which the ledger does not record: each moves KeyFor on, so that the
+	// next try is a new request rather than the replay of the refusal (a
+	// provider keeps the answer it gave a key, a decline included).
+	Declines int
 }
 
 // NewPayment returns a payment of amount (more than zero) by method, with an
@@ -243,10 +248,23 @@ func (p *Payment) Status() (Status, error) {
 }
 
 // KeyFor returns the idempotency key of the payment's next step, doing op:
-// it depends on the ledger recorded so far, so a retry made before the
-// result was recorded sends the key of the first try, and the step after a
-// recorded one gets a new key.
-func (p *Payment) KeyFor(op Operation) Key { return DeriveKey(p.ID, op, len(p.Ledger)+1) }
+// it depends on the ledger recorded so far and on the declines (Declined),
+// so a retry made before the result was recorded sends the key of the
+// first try, and the step after a recorded one, or a try after a decline,
+// gets a new key.
+func (p *Payment) KeyFor(op Operation) Key {
+	k := DeriveKey(p.ID, op, len(p.Ledger)+1)
+	if p.Declines > 0 {
+		k += Key("-retry-" + strconv.Itoa(p.Declines))
+	}
+	return k
+}
+
+// Declined records that the provider refused the step just tried, as a
+// decision about the payment (a card declined, insufficient funds), not a
+// failure to reach it (which is retried under the same key): the next
+// KeyFor is a new key.
+func (p *Payment) Declined() { p.Declines++ }
 
 // Append numbers e as the ledger's next entry and appends it if the ledger
 // with it keeps every rule of Summarize; otherwise the ledger is unchanged

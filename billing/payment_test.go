@@ -149,9 +149,15 @@ func TestPaymentLedger(t *testing.T) {
 		}
 	}
 	status(billing.StatusPending)
-	k1 := p.KeyFor(billing.OpPurchase)
-	if k1 != p.KeyFor(billing.OpPurchase) {
+	k0 := p.KeyFor(billing.OpPurchase)
+	if k0 != p.KeyFor(billing.OpPurchase) {
 		t.Fatal("KeyFor changes without a new entry")
+	}
+	// A decline: the next try is a new request, under a new key.
+	p.Declined()
+	k1 := p.KeyFor(billing.OpPurchase)
+	if k1 == k0 || k1.Validate("test") != nil {
+		t.Fatalf("the key after a decline = %q (before: %q)", k1, k0)
 	}
 	if _, err := p.Record(billing.Result{Ref: "desk-1", Kind: billing.EntryCharged, Amount: usd(5000), At: t0}, k1, desk, ""); err != nil {
 		t.Fatal(err)
