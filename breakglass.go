@@ -51,9 +51,6 @@ func (e *Engine) BreakGlass(ctx context.Context, practice tenant.PracticeID, pat
 		return nil, errs.Conflict(op, "you can read this whole chart already: break-glass is not needed")
 	}
 	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
-		if _, err := e.Scheduling.Patient(ctx, practice, patient); err != nil {
-			return "", err
-		}
 		open, err := e.store.EHR.BreakGlassActive(ctx, practice, patient, account, now)
 		if err != nil {
 			return "", err
@@ -61,6 +58,7 @@ func (e *Engine) BreakGlass(ctx context.Context, practice tenant.PracticeID, pat
 		if open {
 			return "", errs.Conflict(op, "your break-glass access to this chart is still in force")
 		}
+		// A patient who is not the practice's is KindNotFound here.
 		if err := e.store.EHR.OpenBreakGlass(ctx, b); err != nil {
 			return "", err
 		}
@@ -88,7 +86,11 @@ func (e *Engine) BreakGlass(ctx context.Context, practice tenant.PracticeID, pat
 // say it is open.
 func (e *Engine) BreakGlassInForce(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID) bool {
 	c, ok := CallerFrom(ctx)
-	return ok && e.glassOpen(ctx, c, rbac.Target{PracticeID: practice, PatientID: &patient})
+	if !ok {
+		return false
+	}
+	p, err := e.Tenants.Practice(ctx, practice)
+	return err == nil && e.glassOpen(ctx, c, rbac.Target{GroupID: p.GroupID, PracticeID: practice, PatientID: &patient})
 }
 
 // glassPermit decides the caller's opening of patient's chart by
@@ -130,14 +132,26 @@ func (e *Engine) RefuseBreakGlass(ctx context.Context, practice tenant.PracticeI
 	return bad
 }
 
+// BreakGlassReviewWindow is how far back BreakGlassReview looks when it is
+// given no start.
+const BreakGlassReviewWindow = 30 * 24 * time.Hour
+
 // BreakGlassReview returns the practice's break-glass accesses opened in
 // [from, to), newest first, with their reasons, for the caller in ctx, who
-// needs audit.read ("chart.breakglass.review", one entry).
+// needs audit.read ("chart.breakglass.review", one entry). A zero to is
+// now (the openings of this very second included), a zero from
+// BreakGlassReviewWindow before to.
 func (e *Engine) BreakGlassReview(ctx context.Context, practice tenant.PracticeID, from, to time.Time) ([]*ehr.BreakGlass, error) {
 	pm, err := e.Authorize(ctx, Access{Permission: rbac.AuditRead, PracticeID: practice,
 		Action: "chart.breakglass.review", ResourceType: "chart"})
 	if err != nil {
 		return nil, err
+	}
+	if to.IsZero() {
+		to = e.Clock.Now().Add(time.Second)
+	}
+	if from.IsZero() {
+		from = to.Add(-BreakGlassReviewWindow)
 	}
 	if !from.Before(to) {
 		pm.Fail(ctx)

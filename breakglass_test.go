@@ -79,6 +79,16 @@ func TestBreakGlass(t *testing.T) {
 		_, err = c.e.WriteChart(away, c.practice, carebook.ChartWrite{PatientID: pt, Status: ehr.Active,
 			Body: &ehr.Problem{Coding: ehr.Coding{Display: "x"}, ClinicalStatus: "active"}})
 		require.Equal(t, errs.KindForbidden, errs.KindOf(err), "break-glass reads, never writes: %v", err)
+		// The same account, its clinician grant gone (now at the front
+		// desk): the opening lends it nothing any more.
+		awayCaller, _ := carebook.CallerFrom(away)
+		acct := awayCaller.Principal.Account()
+		demoted, err := rbac.NewPrincipal(acct, []*rbac.Grant{{ID: c.e.IDs.New(), AccountID: acct, RoleID: rbac.FrontDeskID,
+			Scope: rbac.PracticeScope(p.GroupID, p.ID)}}, nil)
+		require.NoError(t, err)
+		_, err = c.e.Chart(carebook.WithCaller(context.Background(), carebook.Caller{Actor: awayCaller.Actor, Principal: demoted}),
+			c.practice, pt, ehr.ChartFilter{})
+		require.Equal(t, errs.KindForbidden, errs.KindOf(err), "a grant revoked ends the access: %v", err)
 
 		c.clk.Advance(time.Minute)
 		_, err = c.e.BreakGlass(clinician, c.practice, pt, "The restricted problem matters for this prescription.")
@@ -102,6 +112,7 @@ func TestBreakGlass(t *testing.T) {
 			"allowed:clinician",                     // the clinician's first read
 			"denied:clinician",                      // the location's clinician
 			"allowed:clinician,break_glass",         // by break-glass
+			"denied:front_desk",                     // the same account, demoted
 			"allowed:clinician,break_glass",         // the clinician's restricted view
 			"denied:clinician", "allowed:clinician", // after the hour
 		}, roles)

@@ -222,11 +222,14 @@ func (e *Engine) Authorize(ctx context.Context, a Access) (*Permit, error) {
 	return pm, nil
 }
 
-// glassOpen reports whether the caller, an account, holds a break-glass
-// access to t's patient in force now. A store that cannot answer denies
-// (the failure is logged).
+// glassOpen reports whether the caller, an account that still holds
+// patient.breakglass in t's practice, holds a break-glass access to t's
+// patient in force now: a grant revoked ends the access with it, and a
+// caller who can never break the glass (a patient, the front desk) costs
+// no lookup. A store that cannot answer denies (the failure is logged).
 func (e *Engine) glassOpen(ctx context.Context, c *Caller, t rbac.Target) bool {
-	if t.PatientID == nil || c.Principal.Account() == uuid.Nil {
+	if t.PatientID == nil || c.Principal.Account() == uuid.Nil ||
+		!rbac.HoldsIn(c.Principal, rbac.PatientBreakGlass, t.PracticeID, t.GroupID) {
 		return false
 	}
 	ok, err := e.store.EHR.BreakGlassActive(ctx, t.PracticeID, *t.PatientID, c.Principal.Account(), e.Clock.Now())

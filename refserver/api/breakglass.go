@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/carebook/carebook/refserver"
 )
@@ -16,9 +15,6 @@ import (
 type breakGlassRequest struct {
 	Reason string `json:"reason"`
 }
-
-// reviewWindow is how far back the review looks when from is not given.
-const reviewWindow = 30 * 24 * time.Hour
 
 func (s *server) breakGlass(w http.ResponseWriter, r *http.Request) error {
 	var in breakGlassRequest
@@ -43,13 +39,6 @@ func (s *server) breakGlassReview(w http.ResponseWriter, r *http.Request) error 
 	from, to := req.Time("from"), req.Time("to")
 	if req.Err != nil {
 		return req.Err
-	}
-	if to.IsZero() {
-		// Up to now, the openings of this very second included.
-		to = s.engine.Clock.Now().Add(time.Second)
-	}
-	if from.IsZero() {
-		from = to.Add(-reviewWindow)
 	}
 	list, err := s.engine.BreakGlassReview(r.Context(), pid, from, to)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/refserver"
+	"github.com/carebook/carebook/tenant"
 )
 
 // Break-glass pages: a clinician refused a patient's chart (or shown it
@@ -47,16 +48,23 @@ func (s *pages) glassAllowed(r *http.Request, cr *chartReq) error {
 // patient.breakglass somewhere in cr's practice: whether to offer the form
 // (asking writes nothing).
 func (s *pages) canBreakGlass(r *http.Request, cr *chartReq) bool {
+	_, _, ok := s.glassHolder(r, cr)
+	return ok
+}
+
+// glassHolder is canBreakGlass with the caller's principal and the
+// practice it was asked over.
+func (s *pages) glassHolder(r *http.Request, cr *chartReq) (rbac.Principal, *tenant.Practice, bool) {
 	c := refserver.CredentialsFrom(r.Context())
 	if c == nil || c.Session == nil {
-		return false
+		return rbac.Principal{}, nil, false
 	}
 	p, err := s.engine.Tenants.Practice(r.Context(), cr.pid)
 	if err != nil {
-		return false
+		return rbac.Principal{}, nil, false
 	}
 	pr, err := s.srv.Principal(r, c)
-	return err == nil && rbac.HoldsIn(pr, rbac.PatientBreakGlass, p.ID, p.GroupID)
+	return pr, p, err == nil && rbac.HoldsIn(pr, rbac.PatientBreakGlass, p.ID, p.GroupID)
 }
 
 // glassForm returns the break-glass form of cr's chart.
@@ -111,16 +119,8 @@ func (s *pages) breakGlass(w http.ResponseWriter, r *http.Request) error {
 // break the glass and does not see the chart's restricted entries (nor
 // holds an opening in force); "" for others.
 func (s *pages) glassLink(r *http.Request, cr *chartReq) string {
-	c := refserver.CredentialsFrom(r.Context())
-	if c == nil || !s.canBreakGlass(r, cr) {
-		return ""
-	}
-	p, err := s.engine.Tenants.Practice(r.Context(), cr.pid)
-	if err != nil {
-		return ""
-	}
-	pr, err := s.srv.Principal(r, c)
-	if err != nil || pr.Can(rbac.PatientRestrictedRead, rbac.Target{GroupID: p.GroupID, PracticeID: p.ID, PatientID: &cr.patient}) ||
+	pr, p, ok := s.glassHolder(r, cr)
+	if !ok || pr.Can(rbac.PatientRestrictedRead, rbac.Target{GroupID: p.GroupID, PracticeID: p.ID, PatientID: &cr.patient}) ||
 		s.engine.BreakGlassInForce(r.Context(), cr.pid, cr.patient) {
 		return ""
 	}
@@ -143,8 +143,7 @@ func (s *pages) showGlassReview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	now := s.engine.Clock.Now()
-	list, err := s.engine.BreakGlassReview(r.Context(), pid, now.Add(-30*24*time.Hour), now.Add(time.Second))
+	list, err := s.engine.BreakGlassReview(r.Context(), pid, time.Time{}, time.Time{})
 	if err != nil {
 		return err
 	}
