@@ -3,7 +3,10 @@
 // it is always an explicit argument.
 package actor
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Kind is the kind of actor.
 type Kind string
@@ -23,6 +26,13 @@ type Actor struct {
 
 // String renders the actor as "kind:id", the form kept in histories and logs.
 func (a Actor) String() string { return string(a.Kind) + ":" + a.ID }
+
+// Parse reads an actor written by String ("kind:id"). It does not check
+// the kind: what was stored comes back as it was.
+func Parse(s string) Actor {
+	kind, id, _ := strings.Cut(s, ":")
+	return Actor{Kind: Kind(kind), ID: id}
+}
 
 // Valid reports whether a names a known kind and an ID.
 func (a Actor) Valid() bool {

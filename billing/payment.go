@@ -197,6 +197,16 @@ type Payment struct {
 	Method Method
 	Ref    Ref     // the provider's reference, set by the first result recorded
 	Ledger []Entry // appended to, never rewritten
+	// Provider names the adapter that takes the payment: ProviderDesk for
+	// the front desk, or the name an online adapter was registered under.
+	Provider string
+	// Purpose is what the payment is for; Patient and Appointment, when
+	// set, whom and which visit it is about.
+	Purpose     Purpose
+	Patient     *uuid.UUID
+	Appointment *uuid.UUID
+	CreatedAt   time.Time
+	CreatedBy   actor.Actor
 	// Declines counts the tries the provider refused (a card declined),
 	// which the ledger does not record: each moves KeyFor on, so that the
 	// next try is a new request rather than the replay of the refusal (a

@@ -47,6 +47,7 @@ type Store struct {
 	Files      *Files      // files.MetaStore: the records of patients' files
 	Keys       *Keys       // keys.Store: the practices' wrapped keysets
 	EHR        *EHR        // ehr.Store: the patients' charts
+	Billing    *Billing    // billing.Store: visit payments, policies and cards
 }
 
 // conn is what every domain store shares: the pool, its dialect, and on
@@ -115,7 +116,7 @@ func newStore(db *bun.DB, d Dialect, opts []Option) *Store {
 	}
 	s := &Store{conn: c, Tenants: &Tenants{c}, Scheduling: &Scheduling{c}, Identity: &Identity{c},
 		RBAC: &RBAC{c}, Audit: &Audit{c}, Notify: &Notify{c}, Outbox: &Outbox{c}, Files: &Files{c}, Keys: &Keys{c},
-		EHR: &EHR{c}}
+		EHR: &EHR{c}, Billing: &Billing{c}}
 	if o.master != nil {
 		c.sealer = keys.New(s.Keys, o.master, o.keyOpts...)
 	}

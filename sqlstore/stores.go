@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/ehr"
 	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/identity"
@@ -28,6 +29,7 @@ var (
 	_ files.MetaStore  = (*Files)(nil)
 	_ keys.Store       = (*Keys)(nil)
 	_ ehr.Store        = (*EHR)(nil)
+	_ billing.Store    = (*Billing)(nil)
 )
 
 // Tenants keeps groups, practices and their locations (tenant.Store).
@@ -70,3 +72,8 @@ type Keys struct{ *conn }
 // EHR keeps the patients' charts: every version of every entry, append-only
 // and its body sealed, and each entry's current version (ehr.Store).
 type EHR struct{ *conn }
+
+// Billing keeps visit payments with their append-only ledgers, the
+// providers' webhook events, the practices' payment policies and the
+// patients' cards on file (billing.Store).
+type Billing struct{ *conn }

@@ -1,0 +1,22 @@
+package sqlstore_test
+
+import (
+	"testing"
+
+	"github.com/carebook/carebook/billing/billingtest"
+	"github.com/carebook/carebook/sqlstore"
+	"github.com/carebook/carebook/sqlstore/sqltest"
+)
+
+func billingStores(s *sqlstore.Store) billingtest.Stores {
+	return billingtest.Stores{Billing: s.Billing, Tenants: s.Tenants, Patients: s.Scheduling}
+}
+
+func TestBillingConformanceSQLite(t *testing.T) {
+	billingtest.RunStore(t, func(t *testing.T) billingtest.Stores { return billingStores(sqltest.SQLite(t)) })
+}
+
+func TestBillingConformancePostgres(t *testing.T) {
+	sqltest.PostgresDSN(t)
+	billingtest.RunStore(t, func(t *testing.T) billingtest.Stores { return billingStores(sqltest.Postgres(t)) })
+}
