@@ -52,6 +52,9 @@ const (
 	MetadataReason  = "carebook_reason"
 )
 
+// maxMetadataValue is the longest metadata value Stripe keeps.
+const maxMetadataValue = 500
+
 // Config is what the adapter needs; only SecretKey and Clock are required.
 type Config struct {
 	// SecretKey is the account's secret (sk_…) or restricted (rk_…) key.
@@ -303,6 +306,9 @@ func (a *Adapter) Refund(ctx context.Context, f billing.FollowUp) (billing.Resul
 		return billing.Result{}, errs.Conflict(op, "nothing was taken to refund: the payment is "+string(pi.Status))
 	case f.Amount.Amount > pi.AmountReceived:
 		return billing.Result{}, errs.Conflict(op, "the refund of "+f.Amount.String()+" exceeds the "+money(pi.AmountReceived, f.Amount.Currency).String()+" taken")
+	}
+	if len(f.Reason) > maxMetadataValue {
+		return billing.Result{}, errs.Invalid(op, "reason", "the reason is longer than "+strconv.Itoa(maxMetadataValue)+" characters")
 	}
 	charge := chargeID(pi)
 	if charge == pi.ID {

@@ -3,6 +3,7 @@ package stripe_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,6 +159,13 @@ func TestRefusesWhatStripeCountsOtherwise(t *testing.T) {
 	wantErr(t, "an unknown token", err, errs.KindInvalid, "method.token")
 	_, err = a.Purchase(ctx, charge(newPayment(t, usd(20), card(stripetest.CardVisa)), billing.OpPurchase))
 	wantErr(t, "below Stripe's minimum", err, errs.KindInvalid, "amount")
+	p := newPayment(t, usd(2500), card(stripetest.CardVisa))
+	r, err := a.Purchase(ctx, charge(p, billing.OpPurchase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Refund(ctx, billing.FollowUp{Ref: r.Ref, Amount: usd(100), Key: "k-long-reason", By: patient, Reason: strings.Repeat("x", 501)})
+	wantErr(t, "a reason longer than Stripe keeps", err, errs.KindInvalid, "reason")
 }
 
 // TestRequestsCarryOurKeysAndVersion checks what went over the wire: every

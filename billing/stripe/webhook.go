@@ -143,22 +143,25 @@ func (a *Adapter) ParseWebhook(body []byte, h billing.Header) (billing.Event, er
 
 // fresh refuses a signature header whose time is not within the tolerance
 // of the clock's; a header without a time is left to the SDK to refuse.
+// The time judged is the last one, which the SDK signs with.
 func (a *Adapter) fresh(op, sig string) error {
+	last, found := "", false
 	for _, part := range strings.Split(sig, ",") {
-		k, v, ok := strings.Cut(part, "=")
-		if !ok || k != "t" {
-			continue
+		if k, v, ok := strings.Cut(part, "="); ok && k == "t" {
+			last, found = v, true
 		}
-		sec, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return errs.E(errs.KindUnauthenticated, op, "the webhook's signature has no readable time")
-		}
-		now := a.clock.Now().Unix()
-		tol := int64(a.tolerance / time.Second)
-		if sec < now-tol || sec > now+tol {
-			return errs.E(errs.KindUnauthenticated, op, "the webhook's signature is stale")
-		}
+	}
+	if !found {
 		return nil
+	}
+	sec, err := strconv.ParseInt(last, 10, 64)
+	if err != nil {
+		return errs.E(errs.KindUnauthenticated, op, "the webhook's signature has no readable time")
+	}
+	now := a.clock.Now().Unix()
+	tol := int64(a.tolerance / time.Second)
+	if sec < now-tol || sec > now+tol {
+		return errs.E(errs.KindUnauthenticated, op, "the webhook's signature is stale")
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,7 @@ func TestWebhookVerification(t *testing.T) {
 		{"stale", body, sign(body, webhookSecret, t0.Add(-6*time.Minute))},
 		{"from the future", body, sign(body, webhookSecret, t0.Add(6*time.Minute))},
 		{"tampered body", tampered, sign(body, webhookSecret, t0)},
+		{"a fresh time before the signed stale one", body, billing.MapHeader{"Stripe-Signature": "t=" + strconv.FormatInt(t0.Unix(), 10) + "," + string(sign(body, webhookSecret, t0.Add(-time.Hour))["stripe-signature"])}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := a.ParseWebhook(tt.body, tt.h)
