@@ -18,6 +18,14 @@
 // PaymentIntent first and refuses it itself, by checks that a replay of a
 // step that succeeded also passes.
 //
+// Stripe keeps a key's answer for at least 24 hours: a retry later than
+// that is a new request to Stripe, so a step left unanswered for a day is
+// settled by its webhook events (or by looking at the PaymentIntent in
+// Stripe's dashboard) rather than by a retry. Calls that race under one key
+// are answered once by Stripe; while the first runs Stripe answers the
+// others with 409, which the SDK retries (Config.Retries) and which is
+// errs.KindConflict, naming no field, if the first is still running then.
+//
 // The adapter keeps no state: it is safe for concurrent use, and as many
 // adapters as replicas may share one Stripe account.
 package stripe
