@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -340,4 +341,38 @@ func TestBadSecretKeyIsInternal(t *testing.T) {
 	}
 	_, err = a.Purchase(context.Background(), charge(newPayment(t, usd(2500), card(stripetest.CardVisa)), billing.OpPurchase))
 	wantErr(t, "a refused key", err, errs.KindInternal, "")
+}
+
+// TestConcurrentSetupCardMakesOneSetup replays one SetupCard from many
+// goroutines at once: one customer and one SetupIntent, the same answer
+// for all.
+func TestConcurrentSetupCardMakesOneSetup(t *testing.T) {
+	f, a := onFake(t, clock.NewFixed(t0))
+	setup := billing.CardSetup{Key: billing.DeriveKey(uuid.New(), billing.OpSetupCard, 1)}
+	const racers = 16
+	var wg sync.WaitGroup
+	saved := make([]billing.SavedCard, racers)
+	fails := make([]error, racers)
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			saved[i], fails[i] = a.SetupCard(context.Background(), setup)
+		}()
+	}
+	wg.Wait()
+	for i := range racers {
+		if fails[i] != nil || saved[i] != saved[0] {
+			t.Fatalf("racer %d: %+v, %v; racer 0: %+v", i, saved[i], fails[i], saved[0])
+		}
+	}
+	customers := map[string]bool{}
+	for _, q := range f.Requests() {
+		if q.Path == "/v1/setup_intents" {
+			customers[q.Form.Get("customer")] = true
+		}
+	}
+	if len(customers) != 1 {
+		t.Fatalf("setups for %d customers, want one: %v", len(customers), customers)
+	}
 }
