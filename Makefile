@@ -17,7 +17,7 @@ BENCH_TIME    ?= 1s
 CAREBOOK_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export CAREBOOK_TEST_POSTGRES
 
-.PHONY: run test bench lint fuzz examples check-go check-browser check-s3 build clean
+.PHONY: run test bench lint fuzz examples check-go check-browser check-s3 check-stripe-mock build clean
 
 check-go:
 	@command -v $(GO) >/dev/null || { echo "Go $(GO_MIN)+ is needed: https://go.dev/dl/"; exit 1; }
@@ -41,7 +41,15 @@ check-s3:
 		if [ "$$CAREBOOK_REQUIRE_S3" = 1 ]; then echo "the S3 tests need versitygw: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0 (CAREBOOK_REQUIRE_S3=1)"; exit 1; fi; \
 		echo "note: no versitygw on PATH, the files package's S3 tests will skip (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0 to run them)"; }
 
-test: check-go check-browser check-s3
+# The Stripe adapter's request tests run stripe-mock ($CAREBOOK_STRIPE_MOCK, on
+# PATH, or in ~/.cache/carebook-tools); without it they skip, unless
+# CAREBOOK_REQUIRE_STRIPE_MOCK=1 (CI).
+check-stripe-mock:
+	@command -v stripe-mock >/dev/null 2>&1 || [ -n "$$CAREBOOK_STRIPE_MOCK" ] || [ -x "$${CAREBOOK_TOOLS:-$$HOME/.cache/carebook-tools}/stripe-mock" ] || { \
+		if [ "$$CAREBOOK_REQUIRE_STRIPE_MOCK" = 1 ]; then echo "the Stripe request tests need stripe-mock: go install github.com/stripe/stripe-mock@v0.203.0 (CAREBOOK_REQUIRE_STRIPE_MOCK=1)"; exit 1; fi; \
+		echo "note: no stripe-mock on PATH, billing/stripe's request tests will skip (go install github.com/stripe/stripe-mock@v0.203.0 to run them)"; }
+
+test: check-go check-browser check-s3 check-stripe-mock
 	$(GO) test -race -count=1 -timeout=30m ./...
 
 bench: check-go
@@ -56,6 +64,7 @@ lint: check-go
 fuzz: check-go
 	$(GO) test -run='^$$' -fuzz=FuzzExpandRRule -fuzztime=30s ./scheduling/
 	$(GO) test -run='^$$' -fuzz=FuzzParseDSN -fuzztime=30s ./sqlstore/
+	$(GO) test -run='^$$' -fuzz=FuzzParseWebhook -fuzztime=30s ./billing/stripe/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeBookRequest -fuzztime=30s ./refserver/api/
 	$(GO) test -run='^$$' -fuzz='^FuzzOpenAPIWalk$$' -fuzztime=60s ./refserver/api/
 	CAREBOOK_WALK=full $(GO) test -count=1 -run='^TestOpenAPIWalk$$' -timeout=30m ./refserver/api/
