@@ -7,6 +7,7 @@ package carebook
 import (
 	"context"
 	"errors"
+	"github.com/carebook/carebook/billing"
 	"log/slog"
 
 	"github.com/carebook/carebook/audit"
@@ -61,13 +62,18 @@ type Engine struct {
 	// Files keeps patients' files, encrypted (WithFiles); nil without a
 	// bucket. Read and write them through the guarded PutFile, OpenFile,
 	// PatientFiles and DeleteFile.
-	Files  *files.Store
-	Clock  clock.Clock
-	IDs    clock.IDSource
-	Logger *slog.Logger
+	Files *files.Store
+	// Billing takes visit payments through their adapters and keeps their
+	// ledgers; read and write them through the guarded TakeDeskPayment,
+	// RefundPayment, Payments and the rest (payments.go).
+	Billing *billing.Service
+	Clock   clock.Clock
+	IDs     clock.IDSource
+	Logger  *slog.Logger
 
 	identityConfig identity.Config
 	observers      []scheduling.Observer
+	payAdapters    map[string]billing.Adapter
 	store          *sqlstore.Store
 	links          *notify.Links
 	filesBucket    *blob.Bucket
@@ -150,7 +156,9 @@ func wire(st *sqlstore.Store, opts ...Option) *Engine {
 		e.links, e.optErr = derivedLinks(e.Keys, e.linksURL)
 	}
 	e.Notify = e.newNotify(st)
-	observers := []scheduling.Option{scheduling.WithObserver(notifyObserver{e.Notify})}
+	e.Billing = billing.NewService(st.Billing, e.Clock, e.IDs, e.paymentAdapter, billing.WithRecorder(e.paymentRecorded))
+	observers := []scheduling.Option{scheduling.WithObserver(notifyObserver{e.Notify}), scheduling.WithObserver(feeObserver{e}),
+		scheduling.WithLateCancel(e.lateCancel)}
 	for _, o := range e.observers {
 		observers = append(observers, scheduling.WithObserver(o))
 	}

@@ -38,6 +38,14 @@ type Store interface {
 	// holds them. An entry whose Seq, or whose non-empty Key, the payment
 	// already has is refused with errs.KindConflict.
 	AppendEntry(ctx context.Context, p *Payment, e Entry) error
+	// SetMethod changes how a payment with an empty ledger is taken (an
+	// owed fee paid at the desk); once an entry is recorded it is
+	// errs.KindConflict.
+	SetMethod(ctx context.Context, practice tenant.PracticeID, id PaymentID, provider string, m Method) error
+	// OwedOnline lists, across practices, the fees to charge online that
+	// were written before before and have an empty ledger and no decline,
+	// oldest first, at most limit.
+	OwedOnline(ctx context.Context, before time.Time, limit int) ([]*Payment, error)
 	// SetDeclines records the payment's count of declines.
 	SetDeclines(ctx context.Context, practice tenant.PracticeID, id PaymentID, declines int) error
 	// Payments lists the practice's payments matching f, newest first.

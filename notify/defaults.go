@@ -37,6 +37,7 @@ func init() {
 		KindReminder:    {"Reminder of your visit", "{{.Practice}}: reminder of your {{.VisitType}} with {{.Provider}} on {{.When}} at {{.Location}}. {{if .CanCancel}}Reply C to cancel, Y to confirm.{{else}}Reply Y to confirm; to cancel, please call us.{{end}}"},
 		KindNoVisit:     {"We missed you", "{{.Practice}}: we missed you at your visit on {{.When}}. Reply or book again online to find a new time."},
 		KindCampaign:    {"News from {{.Practice}}", "{{.Practice}}: {{.Text}}"},
+		KindReceipt:     {"{{if .Refund}}Your refund{{else}}Your receipt{{end}}", "{{.Practice}}: {{if .Refund}}we refunded {{.Amount}}{{else}}we received your payment of {{.Amount}}{{end}} for your {{.VisitType}} on {{.When}}. Thank you."},
 	})
 	smsCampaign("en", "{{.Practice}}: {{.Text}} Reply STOP to opt out.")
 	add("es", map[Kind]wording{
@@ -47,6 +48,7 @@ func init() {
 		KindReminder:    {"Recordatorio de su cita", "{{.Practice}}: le recordamos su cita de {{.VisitType}} con {{.Provider}} el {{.When}} en {{.Location}}. {{if .CanCancel}}Responda C para cancelar, Y para confirmar.{{else}}Responda Y para confirmar; para cancelar, llámenos.{{end}}"},
 		KindNoVisit:     {"Le echamos de menos", "{{.Practice}}: no pudimos verle en su cita del {{.When}}. Responda o reserve de nuevo en línea."},
 		KindCampaign:    {"Novedades de {{.Practice}}", "{{.Practice}}: {{.Text}}"},
+		KindReceipt:     {"{{if .Refund}}Su reembolso{{else}}Su recibo{{end}}", "{{.Practice}}: {{if .Refund}}le hemos reembolsado {{.Amount}}{{else}}hemos recibido su pago de {{.Amount}}{{end}} por su cita de {{.VisitType}} del {{.When}}. Gracias."},
 	})
 	smsCampaign("es", "{{.Practice}}: {{.Text}} Responda STOP para no recibir más.")
 }

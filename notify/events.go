@@ -104,6 +104,36 @@ func (s *Service) OnAppointment(ctx context.Context, ev AppointmentEvent) error 
 	return err
 }
 
+// PaymentEvent is money taken or given back for an appointment, told to
+// the patient as a receipt.
+type PaymentEvent struct {
+	PracticeID    uuid.UUID
+	AppointmentID uuid.UUID
+	// Key identifies the receipt (the payment and its ledger entry): a
+	// receipt is written once per key.
+	Key    string
+	Amount string // formatted with its currency
+	Refund bool
+}
+
+// OnPayment writes the receipt of ev to the patient on the channels they
+// take, through the store in ctx's transaction (the payment's).
+func (s *Service) OnPayment(ctx context.Context, ev PaymentEvent) error {
+	f, err := s.store.AppointmentFacts(ctx, ev.PracticeID, ev.AppointmentID)
+	if err != nil {
+		return err
+	}
+	memo := &renderMemo{templates: newTemplateMemo(), prefs: f.Preferences}
+	msgs, err := s.appointmentMessages(ctx, memo, f, KindReceipt, "receipt:"+ev.Key, s.now(), func(d *TemplateData) {
+		d.Amount, d.Refund = ev.Amount, ev.Refund
+	})
+	if err != nil || len(msgs) == 0 {
+		return err
+	}
+	_, err = s.store.Enqueue(ctx, msgs...)
+	return err
+}
+
 // reminders adds a confirmed visit's reminders at the practice's offsets.
 func (s *Service) reminders(ctx context.Context, f *Facts, now time.Time, add func(Kind, string, time.Time) error) error {
 	set := f.Settings
@@ -141,7 +171,7 @@ func zone(name string) *time.Location {
 // appointmentMessages renders one message of kind about f per channel that
 // reaches its recipient: the front desk inbox for requests, else the
 // patient's channels. Keys are key plus ":" and the channel.
-func (s *Service) appointmentMessages(ctx context.Context, memo *renderMemo, f *Facts, kind Kind, key string, due time.Time) ([]*Message, error) {
+func (s *Service) appointmentMessages(ctx context.Context, memo *renderMemo, f *Facts, kind Kind, key string, due time.Time, extra ...func(*TemplateData)) ([]*Message, error) {
 	var chans []Channel
 	lang := f.Language
 	if kind == KindRequested {
@@ -160,6 +190,9 @@ func (s *Service) appointmentMessages(ctx context.Context, memo *renderMemo, f *
 		}
 	}
 	d := factsData(f, lang)
+	for _, x := range extra {
+		x(&d)
+	}
 	upcoming := kind == KindConfirmed || kind == KindReminder || kind == KindRescheduled
 	// Offer a cancel only where it will work: a message that goes out once
 	// the cut-off has begun says to call instead.

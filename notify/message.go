@@ -36,10 +36,11 @@ const (
 	KindCampaign    Kind = "campaign"    // a discount or promotion (to patients who opted in)
 	KindReply       Kind = "reply"       // an answer to an inbound SMS
 	KindBreakGlass  Kind = "break_glass" // a chart was opened by break-glass (to the inbox)
+	KindReceipt     Kind = "receipt"     // a payment was taken or refunded (to the patient)
 )
 
 // Kinds lists every kind, in a stable order.
-var Kinds = []Kind{KindRequested, KindConfirmed, KindRescheduled, KindCanceled, KindReminder, KindNoVisit, KindCampaign, KindReply, KindBreakGlass}
+var Kinds = []Kind{KindRequested, KindConfirmed, KindRescheduled, KindCanceled, KindReminder, KindNoVisit, KindCampaign, KindReply, KindBreakGlass, KindReceipt}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {

@@ -37,6 +37,10 @@ type TemplateData struct {
 	Status string
 	// Text is a campaign's own text, rendered inside its template.
 	Text string
+	// Amount is a receipt's amount, formatted with its currency; Refund
+	// says the money was given back rather than taken.
+	Amount string
+	Refund bool
 }
 
 // PatientName is the patient's name in TemplateData.
@@ -50,7 +54,7 @@ func sampleData() TemplateData {
 		VisitType: "Check-up", Location: "Main Street", Address: "1 Main St, Springfield",
 		When: "Thu Mar 14 at 9:30 AM", Date: "Thu Mar 14", Time: "9:30 AM", Start: start,
 		ConfirmURL: "https://example.org/l/c", CancelURL: "https://example.org/l/x", UnsubscribeURL: "https://example.org/l/u",
-		CanCancel: true, Status: "confirmed", Text: "10% off flu shots this week"}
+		CanCancel: true, Status: "confirmed", Text: "10% off flu shots this week", Amount: "USD 25.00"}
 }
 
 // maxTemplate bounds each part of a template.

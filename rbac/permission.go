@@ -52,6 +52,12 @@ const (
 	// not reach (break-glass): administrators are told and the activity
 	// log says so.
 	PatientBreakGlass Permission = "patient.breakglass"
+	// PaymentRead lets its holder see payments, what is owed and receipts
+	// (a patient: their own).
+	PaymentRead Permission = "payment.read"
+	// PaymentRefund lets its holder give money back and reverse a ledger
+	// entry recorded by mistake.
+	PaymentRefund Permission = "payment.refund"
 )
 
 var all = [...]Permission{
@@ -62,6 +68,7 @@ var all = [...]Permission{
 	PaymentOffline, PracticeManage, PolicyManage, StaffManage, RolesManage,
 	APIKeyManage, AuditRead, BillingRead, NotifyManage, InboxRead,
 	PatientRestrictedRead, PatientRightsManage, PatientBreakGlass,
+	PaymentRead, PaymentRefund,
 }
 
 // bitOf maps each permission to its bit in a permSet.

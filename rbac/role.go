@@ -88,11 +88,12 @@ var builtIns = []builtIn{
 		CalendarRead, AppointmentRead, AppointmentBook, AppointmentConfirm,
 		AppointmentReschedule, AppointmentCancel, AppointmentStatus,
 		AvailabilityRead, PatientContactRead, PatientContactWrite, PaymentOffline,
-		InboxRead,
+		InboxRead, PaymentRead, PaymentRefund,
 	), []ScopeKind{ScopePractice, ScopeLocation}},
 	{PatientRoleID, PatientRole, mustSet(
 		AppointmentRead, AppointmentBook, AppointmentReschedule, AppointmentCancel,
 		AvailabilityRead, PatientContactRead, PatientContactWrite, PatientClinicalRead,
+		PaymentRead,
 	), []ScopeKind{ScopeSelf}},
 	{ClinicianID, Clinician, mustSet(
 		AppointmentRead, AppointmentBook, AppointmentStatus, CalendarRead, AvailabilityRead,
@@ -117,12 +118,13 @@ func (b builtIn) role() *Role {
 //     of the group);
 //   - practice_admin: every permission, granted at practice scope;
 //   - front_desk: calendars, appointments (read, book, confirm, reschedule,
-//     cancel, status), open times, patients' contact details, offline
-//     payments and the front desk inbox, at practice or location scope; no
+//     cancel, status), open times, patients' contact details, payments
+//     (taken at the desk, read, refunded) and the front desk inbox, at
+//     practice or location scope; no
 //     clinical data, staff, roles, policy or notification settings;
 //   - patient: read, book, reschedule and cancel appointments, see open
-//     times, read and edit contact details and read the chart, granted only
-//     at self scope;
+//     times, read and edit contact details, read the chart and their
+//     payments, granted only at self scope;
 //   - clinician: for a provider's own account: calendars, appointments
 //     (read, book a follow-up, mark arrived, out or no-visit), open times, patients'
 //     contact details, the chart (read and write, but not the entries

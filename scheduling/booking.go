@@ -474,7 +474,13 @@ func (s *Service) Transition(ctx context.Context, practice tenant.PracticeID, id
 				return errs.E(errs.KindForbidden, op, "patients may only cancel")
 			}
 			if err := checkCutoff(op, who, prac.Policy, now, a); err != nil {
-				return err
+				late, lerr := s.lateCancelAllowed(ctx, a)
+				if lerr != nil {
+					return lerr
+				}
+				if !late {
+					return err
+				}
 			}
 		}
 		if to == StatusNoVisit && now.Before(a.Start) {

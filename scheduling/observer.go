@@ -39,3 +39,21 @@ func (s *Service) observe(ctx context.Context, a *Appointment, c *Change) error 
 	}
 	return nil
 }
+
+// LateCancel tells whether a patient may still cancel appointment a once
+// the practice's cancellation cut-off has begun: true when the practice
+// charges a late-cancellation fee for it (billing), so that the patient
+// cancels and pays rather than be told to call.
+type LateCancel func(ctx context.Context, a *Appointment) (bool, error)
+
+// WithLateCancel lets f allow a patient's cancellation inside the cut-off;
+// without it such a cancellation is always refused.
+func WithLateCancel(f LateCancel) Option { return func(s *Service) { s.lateCancel = f } }
+
+// lateCancelAllowed asks the Service's LateCancel, if any, about a.
+func (s *Service) lateCancelAllowed(ctx context.Context, a *Appointment) (bool, error) {
+	if s.lateCancel == nil {
+		return false, nil
+	}
+	return s.lateCancel(ctx, a)
+}

@@ -39,6 +39,9 @@ type Service struct {
 	cache   refCache
 	// observers hear of appointment changes in their transaction.
 	observers []Observer
+	// lateCancel, when set, may allow a patient's cancellation inside the
+	// cut-off.
+	lateCancel LateCancel
 }
 
 // NewService returns a Service over store.

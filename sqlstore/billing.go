@@ -203,6 +203,43 @@ func oneRow(op, what string, res interface{ RowsAffected() (int64, error) }, err
 	return nil
 }
 
+// noEntries is the condition of a payment with an empty ledger.
+const noEntries = `NOT EXISTS (SELECT 1 FROM billing_entries AS be WHERE be.practice_id = bp.practice_id AND be.payment_id = bp.id)`
+
+// SetMethod changes how a payment with an empty ledger is taken
+// (billing.Store).
+func (s *Billing) SetMethod(ctx context.Context, practice tenant.PracticeID, id billing.PaymentID, provider string, m billing.Method) error {
+	const op = "sqlstore.SetMethod"
+	res, err := s.idb(ctx).NewUpdate().Model((*paymentRow)(nil)).Set("provider = ?", provider).Set("method_kind = ?", string(m.Kind)).
+		Set("method_token = ?", m.Token).Set("method_reference = ?", m.Reference).Set("off_session = ?", m.OffSession).
+		Where("bp.practice_id = ? AND bp.id = ?", practice, id).Where(noEntries).Exec(ctx)
+	if err := oneRow(op, "payment", res, err); !errs.Is(err, errs.KindNotFound) {
+		return err
+	}
+	if _, err := s.Payment(ctx, practice, id); err != nil {
+		return err
+	}
+	return errs.Conflict(op, "the payment was taken already: its method cannot change")
+}
+
+// OwedOnline lists the fees to charge online written before before, with
+// an empty ledger and no decline, oldest first (billing.Store).
+func (s *Billing) OwedOnline(ctx context.Context, before time.Time, limit int) ([]*billing.Payment, error) {
+	const op = "sqlstore.OwedOnline"
+	var rows []paymentRow
+	if err := s.idb(ctx).NewSelect().Model(&rows).
+		Where("bp.purpose IN ('no_show_fee', 'late_cancel') AND bp.provider <> ? AND bp.declines = 0", billing.ProviderDesk).
+		Where("bp.created_at < ?", utc(before)).Where(noEntries).
+		OrderExpr("bp.created_at, bp.id").Limit(int64(max(limit, 1))).Scan(ctx); err != nil {
+		return nil, failure(op, "payment", err)
+	}
+	out := make([]*billing.Payment, len(rows))
+	for i := range rows {
+		out[i] = rows[i].payment()
+	}
+	return out, nil
+}
+
 // SetDeclines records the payment's count of declines (billing.Store).
 func (s *Billing) SetDeclines(ctx context.Context, practice tenant.PracticeID, id billing.PaymentID, declines int) error {
 	const op = "sqlstore.SetDeclines"

@@ -57,6 +57,8 @@ var roleHolds = map[rbac.Permission][5]bool{
 	rbac.NotifyManage:          {true, true, false, false, false},
 	rbac.InboxRead:             {true, true, true, false, true},
 	rbac.PatientBreakGlass:     {true, true, false, false, true},
+	rbac.PaymentRead:           {true, true, true, true, false},
+	rbac.PaymentRefund:         {true, true, true, false, false},
 }
 
 // The targets of the matrix, as columns of reach. The principals' home is

@@ -658,6 +658,7 @@ var enStaff = catalog{
 	"notify.kind.reminder":               "Reminder",
 	"notify.kind.reply":                  "Reply",
 	"notify.kind.break_glass":            "Break-glass access",
+	"notify.kind.receipt":                "Receipt",
 	"notify.kind.requested":              "New request",
 	"notify.kind.rescheduled":            "Moved visit",
 	"notify.lang.en":                     "English",

@@ -657,6 +657,7 @@ var esStaff = catalog{
 	"notify.kind.reminder":               "Recordatorio",
 	"notify.kind.reply":                  "Respuesta",
 	"notify.kind.break_glass":            "Acceso de emergencia",
+	"notify.kind.receipt":                "Recibo",
 	"notify.kind.requested":              "Solicitud nueva",
 	"notify.kind.rescheduled":            "Cita cambiada",
 	"notify.lang.en":                     "inglés",
