@@ -264,6 +264,20 @@ func (e *Engine) Deny(ctx context.Context, a Access, why string) error {
 	return errs.E(errs.KindForbidden, "carebook.Deny", why)
 }
 
+// Refuse decides a for the caller in ctx and, when it is allowed, logs it
+// as a failed attempt and returns bad: the refusal of a request whose
+// input was bad, so that a caller who may not do the operation learns
+// that first (403 or 404, logged as denied) rather than what was wrong
+// with the input.
+func (e *Engine) Refuse(ctx context.Context, a Access, bad error) error {
+	pm, err := e.Authorize(ctx, a)
+	if err != nil {
+		return err
+	}
+	pm.Fail(ctx)
+	return bad
+}
+
 // Guard authorizes a for the caller in ctx (see Authorize) and runs fn in
 // one transaction with the access's "allowed" entry (see Permit.Do).
 func (e *Engine) Guard(ctx context.Context, a Access, fn func(ctx context.Context) (resourceID string, err error)) error {

@@ -173,6 +173,18 @@ func (e *Engine) paymentAccess(ctx context.Context, practice tenant.PracticeID, 
 	return p, pm, nil
 }
 
+// RefusePayment decides an operation needing perm on payment id for the
+// caller in ctx, as Refuse does: bad input is told only to a caller who
+// may do the operation.
+func (e *Engine) RefusePayment(ctx context.Context, practice tenant.PracticeID, id billing.PaymentID, perm rbac.Permission, bad error) error {
+	_, pm, err := e.paymentAccess(ctx, practice, id, perm, "payment."+string(perm))
+	if err != nil {
+		return err
+	}
+	pm.Fail(ctx)
+	return bad
+}
+
 // step takes st through the guard's permit: the adapter's call first,
 // then the ledger entry and the activity-log entry in one transaction.
 func (e *Engine) step(ctx context.Context, pm *Permit, st billing.Step) (*billing.Payment, error) {

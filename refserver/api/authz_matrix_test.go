@@ -165,6 +165,19 @@ var authzMatrix = map[string]matrixRow{
 	"GET p/exports/{export}":                {"ANFFF", "ANNN"},
 	"DELETE p/exports/{export}":             {"ANFFF", "ANNN"},
 	"GET p/exports/{export}/files/{output}": {"ANFFF", "ANNN"},
+	// Payments, decided by the Engine's guard: the desk takes, reads and
+	// refunds them; a patient reads their own; the policies need
+	// policy.manage.
+	"POST p/payments":                     {"AAAFF", "ANNN"},
+	"GET p/payments":                      {"AAAFF", "ANNN"},
+	"GET p/payments/{payment}":            {"AAAAF", "ANNN"},
+	"GET p/payments/{payment}/receipt":    {"AAAAF", "ANNN"},
+	"POST p/payments/{payment}/refunds":   {"AAAFF", "ANNN"},
+	"POST p/payments/{payment}/reversals": {"AAAFF", "ANNN"},
+	"POST p/payments/{payment}/desk":      {"AAAFF", "ANNN"},
+	"GET p/payment-policies":              {"AAFFF", "ANNN"},
+	"PUT p/payment-policies":              {"AAFFF", "ANNN"},
+	"POST /webhooks/payments/{provider}":  {"NNNNN", "NNNN"},
 	// Signed routes ignore sessions: without a provider's signature or a
 	// valid link token every role is refused alike.
 	"POST /webhooks/twilio/{practice}/sms":    {"FFFFF", "FFFF"},
@@ -191,6 +204,9 @@ type practiceIDs struct {
 	message string
 	// file is a file of the patient, otherFile one of the other patient.
 	file, otherFile string
+	// payment is a desk payment of the patient, otherPayment one of the
+	// other patient.
+	payment, otherPayment string
 }
 
 // matrixEnv is an authEnv with practices A and B in one group, an account
@@ -357,6 +373,15 @@ func (m *matrixEnv) fixture(practice string, who reqOpt, two bool) practiceIDs {
 	if two {
 		f.otherFile = upload(f.otherPatient, "other letter.txt")
 	}
+	pay := func(patient string) string {
+		return str(m.ok(m.do("POST", base+"/payments", map[string]any{"patient_id": patient, "amount": map[string]any{"amount": 2500, "currency": "USD"},
+			"method": map[string]any{"kind": "cash"}}, who), 201), "id")
+	}
+	f.payment = pay(f.patient)
+	f.otherPayment = f.payment
+	if two {
+		f.otherPayment = pay(f.otherPatient)
+	}
 	msgs, err := m.engine.Notify.Messages(context.Background(), uuid.MustParse(practice), notify.MessageFilter{Limit: 1})
 	if err != nil || len(msgs) == 0 {
 		m.t.Fatalf("no message in the fixture's outbox: %v", err)
@@ -427,6 +452,10 @@ func (m *matrixEnv) cell(rt refserver.Route, role string, f practiceIDs, other b
 	if other {
 		file = f.otherFile
 	}
+	payment := f.payment
+	if other {
+		payment = f.otherPayment
+	}
 	if rt.Method == http.MethodDelete && strings.Contains(path, "{file}") {
 		// A fresh file of the patient for each cell to delete.
 		nf, err := m.engine.Files.Put(context.Background(), uuid.MustParse(f.practice), uuid.MustParse(patient), "to delete.txt", "text/plain", strings.NewReader("x"))
@@ -443,7 +472,7 @@ func (m *matrixEnv) cell(rt refserver.Route, role string, f practiceIDs, other b
 		}
 		path = strings.NewReplacer("{export}", strings.TrimPrefix(x.status[strings.LastIndex(x.status, "/"):], "/"), "{output}", x.output).Replace(path)
 	}
-	path = strings.NewReplacer("{file}", file, "{practice}", f.practice, "{location}", f.location, "{provider}", f.provider,
+	path = strings.NewReplacer("{file}", file, "{payment}", payment, "{practice}", f.practice, "{location}", f.location, "{provider}", f.provider,
 		"{visit_type}", f.visitType, "{block}", f.block, "{patient}", patient, "{appointment}", appointment,
 		"{message}", f.message, "{amendment}", uuid.NewString(), "{record_request}", uuid.NewString(), "{kind}", "reminder", "{channel}", "sms", "{language}", "en", "{token}", "not-a-link").Replace(path)
 	// Bodies carry what authorization reads and one unknown member, so that
@@ -519,7 +548,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 // patient's data, the chart and its rights, exports, break-glass): a
 // refusal there must write a denied entry (45 CFR 164.312(b)).
 func logsDenials(key string) bool {
-	for _, s := range []string{"/patients/{patient}", "$export", "/exports/", "/break-glass", "/overdue", "/files/"} {
+	for _, s := range []string{"/patients/{patient}", "$export", "/exports/", "/break-glass", "/overdue", "/files/", " p/payments"} {
 		if strings.Contains(key, s) {
 			return true
 		}

@@ -135,6 +135,18 @@ func (s *server) routes() []refserver.Route {
 		route("DELETE", p+"/exports/{export}", s.cancelExport, "Cancel a FHIR bulk export, or remove its files", refserver.Guarded()),
 		route("GET", p+"/exports/{export}/files/{output}", s.exportFile, "Download a file of a FHIR bulk export (NDJSON)", refserver.Guarded()),
 
+		// Visit payments (payments.go), decided by the Engine's guard.
+		route("POST", p+"/payments", s.takeDeskPayment, "Record a payment taken at the desk (cash, card terminal, cheque, insurance copay)", refserver.Guarded()),
+		route("GET", p+"/payments", s.listPayments, "List payments, newest first (patient, appointment, from, to, limit)", refserver.Guarded()),
+		route("GET", p+"/payments/{payment}", s.getPayment, "A payment with its ledger", refserver.Guarded()),
+		route("GET", p+"/payments/{payment}/receipt", s.paymentReceipt, "A payment's receipt as plain text, identical each time", refserver.Guarded()),
+		route("POST", p+"/payments/{payment}/refunds", s.refundPayment, "Give all or part of a payment back", refserver.Guarded()),
+		route("POST", p+"/payments/{payment}/reversals", s.reversePayment, "Reverse a desk ledger entry recorded by mistake", refserver.Guarded()),
+		route("POST", p+"/payments/{payment}/desk", s.payOwed, "Take an owed fee at the desk", refserver.Guarded()),
+		route("GET", p+"/payment-policies", s.listPaymentPolicies, "The practice's payment policies, its default first", refserver.Guarded()),
+		route("PUT", p+"/payment-policies", s.putPaymentPolicy, "Write the practice's default or a visit type's payment policy", refserver.Guarded()),
+		route("POST", "/webhooks/payments/{provider}", s.paymentWebhook, "A payment provider's signed webhook event", refserver.Signed()),
+
 		route("POST", "/webhooks/twilio/{practice}/sms", s.twilioSMS, "Twilio: an inbound SMS, answered with TwiML", refserver.Signed()),
 		route("POST", "/webhooks/twilio/{practice}/status", s.twilioStatus, "Twilio: a message status callback", refserver.Signed()),
 		route("POST", "/webhooks/sendgrid/events", s.sendGridEvents, "SendGrid: the signed event webhook", refserver.Signed()),

@@ -106,6 +106,7 @@ func newWalkerWith(t *testing.T, st *sqlstore.Store, b filesBucket) *walker {
 		"group_id": a.group.String(), "patient_id": f.patient, "provider_id": f.provider, "location_id": f.location,
 		"visit_type_id": f.visitType, "to_block_id": f.block, "appointment_id": f.appointment, "account_id": a.admin.String(),
 		"role_id": role.ID.String(), "file": f.file, "amendment": uuid.NewString(), "record_request": uuid.NewString(),
+		"payment": f.payment,
 	}
 
 	res := a.do("GET", "/api/openapi.json", nil, as(""))
