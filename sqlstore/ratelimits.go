@@ -7,6 +7,7 @@ import (
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/ratelimit"
+	"github.com/jackc/pgx/v5"
 )
 
 var _ ratelimit.Store = (*RateLimits)(nil)
@@ -30,23 +31,28 @@ var _ ratelimit.Store = (*RateLimits)(nil)
 // Unlike the domain stores it has no InTx: nothing of its joins one.
 type RateLimits struct{ c *conn }
 
-// takeSQL decides an event in one statement. Its arguments, in order: the
-// key, the TAT of a new key (now + cost·interval), then now, the
+// takeSQLite decides an event in one statement. Its arguments, in order:
+// the key, the TAT of a new key (now + cost·interval), then now, the
 // increment (cost·interval) and the edge (now + capacity) as the update's
-// GREATEST(tat, now) + increment <= edge, twice: once for the new TAT, once
-// for the allowance. Both dialects evaluate SET against the row as it was,
-// and the row's lock (PostgreSQL) or the one writer (SQLite) serializes
-// takers of one key. %s is the dialect's two-argument maximum.
-const takeSQL = `INSERT INTO rate_limits (key, tat, allowed) VALUES (?, ?, TRUE)
+// max(tat, now) + increment <= edge, twice: once for the new TAT, once for
+// the allowance. SET is evaluated against the row as it was, and the one
+// writer serializes takers.
+const takeSQLite = `INSERT INTO rate_limits (key, tat, allowed) VALUES (?, ?, TRUE)
 ON CONFLICT (key) DO UPDATE SET
-	tat = CASE WHEN %[1]s(rate_limits.tat, ?) + ? <= ? THEN %[1]s(rate_limits.tat, ?) + ? ELSE rate_limits.tat END,
-	allowed = %[1]s(rate_limits.tat, ?) + ? <= ?
+	tat = CASE WHEN max(rate_limits.tat, ?) + ? <= ? THEN max(rate_limits.tat, ?) + ? ELSE rate_limits.tat END,
+	allowed = max(rate_limits.tat, ?) + ? <= ?
 RETURNING tat, allowed`
 
-var (
-	takePostgres = fmt.Sprintf(takeSQL, "GREATEST")
-	takeSQLite   = fmt.Sprintf(takeSQL, "max")
-)
+// takePostgres is takeSQLite's PostgreSQL twin, of fixed text, run as a
+// prepared statement (see prepared.go): $1 the key, $2 now, $3 the
+// increment, $4 the edge. The row's lock serializes takers of one key,
+// and ON CONFLICT DO UPDATE inserts or updates atomically under any
+// number of them.
+const takePostgres = `INSERT INTO rate_limits (key, tat, allowed) VALUES ($1::text, $2::bigint + $3::bigint, TRUE)
+ON CONFLICT (key) DO UPDATE SET
+	tat = CASE WHEN GREATEST(rate_limits.tat, $2) + $3 <= $4::bigint THEN GREATEST(rate_limits.tat, $2) + $3 ELSE rate_limits.tat END,
+	allowed = GREATEST(rate_limits.tat, $2) + $3 <= $4
+RETURNING tat, allowed`
 
 // Take decides an event of cost for key under l at now (see
 // ratelimit.Store), in one statement on the pool.
@@ -60,16 +66,16 @@ func (s *RateLimits) Take(ctx context.Context, key string, l ratelimit.Limit, no
 	n := now.UnixNano()
 	inc := int64(cost) * int64(l.Interval())
 	edge := n + int64(l.Capacity())
-	q := takePostgres
-	if s.c.dialect == SQLite {
-		q = takeSQLite
-	}
 	var (
 		tat     int64
 		allowed bool
 	)
-	// s.c.db, never s.c.idb(ctx): see RateLimits.
-	err = s.c.db.QueryRowContext(ctx, q, key, n+inc, n, inc, edge, n, inc, n, inc, edge).Scan(&tat, &allowed)
+	// The pool, never s.c.idb(ctx): see RateLimits.
+	if s.c.dialect == Postgres {
+		err = s.c.db.DB.QueryRowContext(ctx, takePostgres, pgx.QueryExecModeCacheStatement, key, n, inc, edge).Scan(&tat, &allowed)
+	} else {
+		err = s.c.db.QueryRowContext(ctx, takeSQLite, key, n+inc, n, inc, edge, n, inc, n, inc, edge).Scan(&tat, &allowed)
+	}
 	if err != nil {
 		return ratelimit.Decision{}, fmt.Errorf("%s: %w", op, err)
 	}
