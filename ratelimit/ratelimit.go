@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/errs"
@@ -54,8 +55,8 @@ func (l Limit) Off() bool { return l.Rate == 0 && l.Period == 0 }
 // nanosecond.
 func (l Limit) Interval() time.Duration { return max(l.Period/time.Duration(l.Rate), 1) }
 
-// burst is Burst, or Rate when Burst is 0.
-func (l Limit) burst() int {
+// Max is the most events allowed at once: Burst, or Rate when Burst is 0.
+func (l Limit) Max() int {
 	if l.Burst == 0 {
 		return l.Rate
 	}
@@ -63,7 +64,7 @@ func (l Limit) burst() int {
 }
 
 // Capacity is the time a full bucket holds: Burst·Interval.
-func (l Limit) Capacity() time.Duration { return time.Duration(l.burst()) * l.Interval() }
+func (l Limit) Capacity() time.Duration { return time.Duration(l.Max()) * l.Interval() }
 
 // Validate checks l: an Off limit, or a positive Rate, Period and Burst
 // (0 for Rate) whose capacity fits in a time.Duration. The error is of
@@ -78,7 +79,7 @@ func (l Limit) Validate(op, field string) error {
 		return errs.Invalid(op, field+".period", "want a positive period")
 	case l.Burst < 0:
 		return errs.Invalid(op, field+".burst", "want a positive burst, or 0 for the rate")
-	case time.Duration(l.burst()) > (1<<62)/l.Interval():
+	case time.Duration(l.Max()) > (1<<62)/l.Interval():
 		return errs.Invalid(op, field+".burst", "the burst is too large for the rate")
 	}
 	return nil
@@ -198,8 +199,8 @@ func CheckCost(op string, l Limit, cost int) error {
 	if cost < 1 {
 		return errs.Invalid(op, "cost", "want a cost of at least 1")
 	}
-	if !l.Off() && cost > l.burst() {
-		return errs.Invalid(op, "cost", "the cost "+strconv.Itoa(cost)+" exceeds the burst "+strconv.Itoa(l.burst())+": it could never be allowed")
+	if !l.Off() && cost > l.Max() {
+		return errs.Invalid(op, "cost", "the cost "+strconv.Itoa(cost)+" exceeds the burst "+strconv.Itoa(l.Max())+": it could never be allowed")
 	}
 	return nil
 }
@@ -240,17 +241,18 @@ type Limiter struct {
 // New returns a Limiter over s reading c.
 func New(s Store, c clock.Clock) *Limiter { return &Limiter{store: s, clock: c} }
 
-// MaxKeyLen bounds the length of a key.
+// MaxKeyLen bounds the length of a key, in bytes.
 const MaxKeyLen = 256
 
 // Allow decides one event of cost for key under l, now. An Off limit
-// allows without a query. An empty or overlong key, a bad limit or a cost
+// allows without a query. An empty or overlong key, one that is not UTF-8
+// or holds a NUL, a bad limit or a cost
 // outside 1..burst is an error of KindInvalid naming the field, and counts
 // nothing.
 func (lm *Limiter) Allow(ctx context.Context, key string, l Limit, cost int) (Decision, error) {
 	const op = "ratelimit.Allow"
-	if key == "" || len(key) > MaxKeyLen {
-		return Decision{}, errs.Invalid(op, "key", "want a key of 1 to "+strconv.Itoa(MaxKeyLen)+" bytes")
+	if key == "" || len(key) > MaxKeyLen || !utf8.ValidString(key) || strings.ContainsRune(key, 0) {
+		return Decision{}, errs.Invalid(op, "key", "want a key of 1 to "+strconv.Itoa(MaxKeyLen)+" bytes of UTF-8 text")
 	}
 	if err := l.Validate(op, "limit"); err != nil {
 		return Decision{}, err

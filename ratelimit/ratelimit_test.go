@@ -110,6 +110,8 @@ func TestAllowRefusesBadInput(t *testing.T) {
 	}{
 		{"no key", "", ok, 1, "key"},
 		{"long key", string(make([]byte, ratelimit.MaxKeyLen+1)), ok, 1, "key"},
+		{"not UTF-8", "signin:account:\xff", ok, 1, "key"},
+		{"NUL", "signin:ip:\x00", ok, 1, "key"},
 		{"no rate", "k", ratelimit.Limit{Period: time.Minute}, 1, "limit.rate"},
 		{"no period", "k", ratelimit.Limit{Rate: 3}, 1, "limit.period"},
 		{"negative burst", "k", ratelimit.Limit{Rate: 3, Period: time.Second, Burst: -1}, 1, "limit.burst"},

@@ -14,7 +14,9 @@ func from(remote string) reqOpt { return func(r *http.Request) { r.RemoteAddr = 
 
 // TestSignInAttemptsAreRateLimited drives the limits on the server's
 // clock: per account, per client address, through a trusted proxy, and on
-// password changes; each refusal is a 429 with Retry-After.
+// password changes; each refusal is a 429 with Retry-After. The limits
+// are GCRA's (package ratelimit): a burst of the limit, then one attempt
+// back every Window/limit (15 s an address, 30 s an account here).
 func TestSignInAttemptsAreRateLimited(t *testing.T) {
 	a := newAuthEnv(t, sqltest.SQLite(t))
 	a.srv = newServer(a.engine, refserver.Options{Authenticate: refserver.SessionAuth(a.engine.Identity),
@@ -38,16 +40,18 @@ func TestSignInAttemptsAreRateLimited(t *testing.T) {
 		t.Errorf("session ip = %q, want the forwarded client", ip)
 	}
 	a.ok(login("ADMIN@example.com ", client), 200)
-	limited(login("admin@example.com", client), "60") // the account's third attempt
-	a.clock.Advance(20 * time.Second)
-	limited(login("admin@example.com", client), "40")
-	// The address has made 4 attempts: a fifth, for another account, is
-	// refused too; from another address it is not.
-	limited(login("nobody@example.com", client), "40")
-	a.problem(login("nobody@example.com", withHeader("X-Forwarded-For", "203.0.113.8")), 401, "")
+	limited(login("admin@example.com", client), "30") // the account's third attempt
+	// The address has made 3 attempts: a fourth, for another account, is
+	// its last; a fifth is refused; from another address it is not.
+	a.problem(login("nobody@example.com", client), 401, "")
+	limited(login("nobody@example.com", client), "15")
+	a.problem(login("other@example.com", withHeader("X-Forwarded-For", "203.0.113.8")), 401, "")
 	// An untrusted peer's X-Forwarded-For is not believed.
-	a.problem(login("nobody@example.com", from("198.51.100.9:1234"), client), 401, "")
-	a.clock.Advance(40 * time.Second)
+	a.problem(login("other@example.com", from("198.51.100.9:1234"), client), 401, "")
+	// 20 s on, the address has one attempt back, the account not yet.
+	a.clock.Advance(20 * time.Second)
+	limited(login("admin@example.com", client), "10")
+	a.clock.Advance(10 * time.Second)
 	s := a.ok(login("admin@example.com", client), 200)
 
 	change := func() resp {
@@ -56,5 +60,5 @@ func TestSignInAttemptsAreRateLimited(t *testing.T) {
 	}
 	a.problem(change(), 401, "old_password")
 	a.problem(change(), 401, "old_password")
-	limited(change(), "60")
+	limited(change(), "30")
 }
