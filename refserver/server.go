@@ -129,7 +129,7 @@ func (s *Server) handle(rt Route, k routeKind) {
 	s.routes[key] = routeInfo{kind: k, access: rt.Access}
 	s.table = append(s.table, rt)
 	h := s.authorized(rt)
-	if k == apiRoute && strings.HasPrefix(rt.Pattern, PracticePrefix+"/") {
+	if k == apiRoute && (rt.Pattern == PracticePrefix || strings.HasPrefix(rt.Pattern, PracticePrefix+"/")) {
 		h = s.practiceRateLimited(h)
 	}
 	s.mux.Handle(key, s.instrument(rt, s.api(h)))

@@ -1,13 +1,18 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/ratelimit"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/sqlstore/sqltest"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
 )
 
 func from(remote string) reqOpt { return func(r *http.Request) { r.RemoteAddr = remote } }
@@ -61,4 +66,94 @@ func TestSignInAttemptsAreRateLimited(t *testing.T) {
 	a.problem(change(), 401, "old_password")
 	a.problem(change(), 401, "old_password")
 	limited(change(), "30")
+}
+
+// wantRateHeaders checks the RateLimit-* fields of res.
+func wantRateHeaders(t *testing.T, what string, res resp, limit, remaining, reset string) {
+	t.Helper()
+	for k, want := range map[string]string{refserver.RateLimitLimitHeader: limit, refserver.RateLimitRemainingHeader: remaining,
+		refserver.RateLimitResetHeader: reset} {
+		if got := res.header.Get(k); got != want {
+			t.Errorf("%s: %s = %q, want %q", what, k, got, want)
+		}
+	}
+}
+
+// TestPracticeAPIRateLimit drives the API limit of a practice through the
+// whole handler stack: every answer of a practice's route carries the
+// RateLimit-* fields; past the limit the answer is a 429 problem with
+// Retry-After; reads and writes (in their transaction) count alike; a
+// request back after its interval; nobody outside the practice, nor an
+// unauthenticated request, spends its allowance; another practice has
+// its own.
+func TestPracticeAPIRateLimit(t *testing.T) {
+	ctx := context.Background()
+	// 3 a minute: one back every 20 s.
+	limits := carebook.FixedLimits{API: ratelimit.Limit{Rate: 3, Period: time.Minute}}
+	a := newAuthEnvWith(t, sqltest.SQLite(t), testBucket(t), carebook.WithPracticeLimits(limits))
+	admin := a.login("admin@example.com", password)
+
+	// Another practice's administrator.
+	g, err := a.engine.Tenants.CreateGroup(ctx, "Elsewhere Health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := a.engine.Tenants.CreatePractice(ctx, tenant.NewPractice{GroupID: g.ID, Name: "Elsewhere Clinic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := a.engine.Identity.CreateInvitation(ctx, other.ID, "outsider@example.com", "practice_admin", uuid.Nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ok(a.do("POST", "/api/v1/auth/invitations/accept", map[string]any{"token": tok, "password": password}, as("")), 201)
+	outsider := a.login("outsider@example.com", password)
+
+	// Outside the practice, and unauthenticated: 404 and 401, not counted.
+	for range 5 {
+		res := a.do("GET", a.base, nil, bearer(outsider.token))
+		a.problem(res, 404, "")
+		wantRateHeaders(t, "outsider", res, "", "", "")
+		a.problem(a.do("GET", a.base, nil, as("")), 401, "")
+	}
+
+	res := a.do("GET", a.base, nil, bearer(admin.token))
+	a.ok(res, 200)
+	wantRateHeaders(t, "first read", res, "3", "2", "20")
+	res = a.do("POST", a.base+"/patients", map[string]any{"given_name": "Grace", "family_name": "Hopper",
+		"birth_date": "1906-12-09", "email": "grace@example.com"}, bearer(admin.token))
+	a.ok(res, 201)
+	wantRateHeaders(t, "a write", res, "3", "1", "40")
+	res = a.do("GET", a.base+"/patients", nil, bearer(admin.token))
+	a.ok(res, 200)
+	wantRateHeaders(t, "third", res, "3", "0", "60")
+
+	res = a.do("GET", a.base, nil, bearer(admin.token))
+	if p := a.problem(res, http.StatusTooManyRequests, ""); p.Kind != "rate_limited" {
+		t.Errorf("over the limit: problem %+v", p)
+	}
+	if got := res.header.Get("Retry-After"); got != "20" {
+		t.Errorf("Retry-After = %q, want 20", got)
+	}
+	wantRateHeaders(t, "refused", res, "3", "0", "60")
+	// A refused write writes nothing.
+	res = a.do("POST", a.base+"/patients", map[string]any{"given_name": "Alan", "family_name": "Turing",
+		"birth_date": "1912-06-23"}, bearer(admin.token))
+	a.problem(res, http.StatusTooManyRequests, "")
+	if n := len(a.entries("patient.create")); n != 1 {
+		t.Errorf("patient.create entries = %d, want 1 (the refused write wrote nothing)", n)
+	}
+
+	// The other practice's allowance is its own.
+	res = a.do("GET", "/api/v1/practices/"+other.ID.String(), nil, bearer(outsider.token))
+	a.ok(res, 200)
+	wantRateHeaders(t, "the other practice", res, "3", "2", "20")
+
+	a.clock.Advance(20 * time.Second)
+	res = a.do("GET", a.base, nil, bearer(admin.token))
+	a.ok(res, 200)
+	wantRateHeaders(t, "20 s later", res, "3", "0", "60")
+	// Routes outside a practice are not limited by it.
+	res = a.do("GET", "/api/v1/auth/session", nil, bearer(admin.token))
+	wantRateHeaders(t, "a route of no practice", res, "", "", "")
 }
