@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/ratelimit"
 	"github.com/carebook/carebook/refserver"
+	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
@@ -154,6 +156,46 @@ func TestPracticeAPIRateLimit(t *testing.T) {
 	a.ok(res, 200)
 	wantRateHeaders(t, "20 s later", res, "3", "0", "60")
 	// Routes outside a practice are not limited by it.
-	res = a.do("GET", "/api/v1/auth/session", nil, bearer(admin.token))
+	res = a.do("GET", "/api/v1/auth/sessions", nil, bearer(admin.token))
+	a.ok(res, 200)
 	wantRateHeaders(t, "a route of no practice", res, "", "", "")
+}
+
+// TestRateLimitsAcrossReplicas: two servers, each over its own engine and
+// pool on one PostgreSQL database, share a practice's API limit and the
+// sign-in limits, the requests alternating between them.
+func TestRateLimitsAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	dsn := sqltest.PostgresDatabase(t)
+	open := func() *sqlstore.Store {
+		s, err := sqlstore.Open(ctx, dsn, sqlstore.WithMasterKey(sqltest.MasterKey()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	limits := carebook.WithPracticeLimits(carebook.FixedLimits{API: ratelimit.Limit{Rate: 4, Period: time.Minute}})
+	a := newAuthEnvWith(t, open(), testBucket(t), limits)
+	admin := a.login("admin@example.com", password)
+	e2 := carebook.NewWithStore(open(), carebook.WithClock(a.clock), carebook.WithIdentityConfig(identity.Config{Argon2: fastArgon2}), limits)
+	server := func(e *carebook.Engine) *refserver.Server {
+		return newServer(e, refserver.Options{Authenticate: refserver.SessionAuth(e.Identity), RateLimit: refserver.RateLimit{PerAccount: 3}})
+	}
+	replicas := []*refserver.Server{server(a.engine), server(e2)}
+
+	for i, want := range []int{200, 200, 200, 200, 429, 429} {
+		a.srv = replicas[i%2]
+		res := a.do("GET", a.base, nil, bearer(admin.token))
+		if res.status != want {
+			t.Errorf("request %d on replica %d: status %d, want %d", i+1, i%2, res.status, want)
+		}
+	}
+	for i, want := range []int{401, 401, 401, 429} {
+		a.srv = replicas[i%2]
+		res := a.do("POST", "/api/v1/auth/login", map[string]any{"email": "nobody@example.com", "password": password}, as(""))
+		if res.status != want {
+			t.Errorf("sign-in %d on replica %d: status %d, want %d", i+1, i%2, res.status, want)
+		}
+	}
 }
