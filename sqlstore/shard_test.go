@@ -31,6 +31,7 @@ var notDistributed = map[string]string{
 	"rbac_roles":               "custom roles belong to a group (practice_id NULL) or one of its practices; reference table",
 	"rbac_grants":              "grants reach a whole group (practice_id NULL) and are read at every request by account; reference table",
 	"notify_webhooks":          "providers' webhook replay memory, keyed by the provider's event ID, which names no practice",
+	"rate_limits":              "the rate limiter's TAT per key, which names a practice, a client address or an account; UNLOGGED, written on every request: distributed on its own key",
 }
 
 // crossingFKs names the foreign keys from a table of notDistributed to a
