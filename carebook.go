@@ -16,6 +16,7 @@ import (
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/ratelimit"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
@@ -67,9 +68,12 @@ type Engine struct {
 	// ledgers; read and write them through the guarded TakeDeskPayment,
 	// RefundPayment, Payments and the rest (payments.go).
 	Billing *billing.Service
-	Clock   clock.Clock
-	IDs     clock.IDSource
-	Logger  *slog.Logger
+	// RateLimits decides rate-limited events across replicas, on the
+	// database's counts (see AllowAPIRequest).
+	RateLimits *ratelimit.Limiter
+	Clock      clock.Clock
+	IDs        clock.IDSource
+	Logger     *slog.Logger
 
 	identityConfig identity.Config
 	observers      []scheduling.Observer
@@ -79,6 +83,7 @@ type Engine struct {
 	filesBucket    *blob.Bucket
 	filesOpts      files.Options
 	exportOpts     ExportOptions
+	practiceLimits PracticeLimits
 	// deriveLinks, set by WithLinks(nil, linksURL), signs links with a key
 	// derived from the master key.
 	deriveLinks bool
@@ -167,6 +172,7 @@ func wire(st *sqlstore.Store, opts ...Option) *Engine {
 	e.Identity = identity.NewService(st.Identity, e.Clock, e.IDs, e.identityConfig)
 	e.RBAC = rbac.NewService(st.RBAC, st.Tenants, e.Clock, e.IDs)
 	e.Audit = audit.NewService(st.Audit, e.Clock, e.IDs)
+	e.RateLimits = ratelimit.New(st.RateLimits, e.Clock)
 	if e.Keys != nil {
 		e.Keys.OnUnreadable(e.recordUnreadable)
 		if e.filesBucket != nil {

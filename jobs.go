@@ -51,6 +51,15 @@ type JobsConfig struct {
 	// FHIRExportEvery is how often the bulk export job runs; 0 is
 	// DefaultFHIRExportEvery.
 	FHIRExportEvery time.Duration
+	// SweepRateLimits turns on the job (RateLimitSweepJobName) that
+	// forgets, every RateLimitSweepEvery, the rate limiter's keys that are
+	// full buckets again (ratelimit.Limiter.Sweep), so that the table
+	// holds only the keys limited of late. Any number of replicas may run
+	// it: a sweep deletes only what no decision needs.
+	SweepRateLimits bool
+	// RateLimitSweepEvery is how often the sweep runs; 0 is
+	// DefaultRateLimitSweepEvery.
+	RateLimitSweepEvery time.Duration
 	// Logger logs each failed run at level Error (the next run tries
 	// again); nil is the Engine's logger.
 	Logger *slog.Logger
@@ -69,13 +78,13 @@ type Jobs struct {
 	// Exporter is the export job's worker, nil when the job is off.
 	Exporter *audit.Exporter
 	// Scheduled are the jobs registered: the dispatch, the export of the
-	// activity log, then the FHIR bulk export.
+	// activity log, the FHIR bulk export, then the rate limits' sweep.
 	Scheduled []gocron.Job
 }
 
 // RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
-// the outbox dispatch, the activity log export and the FHIR bulk
-// exports. The caller starts s
+// the outbox dispatch, the activity log export, the FHIR bulk
+// exports and the sweep of the rate limits. The caller starts s
 // (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
 // it down before closing the Engine. Every replica may run the same jobs:
 // rows are claimed in the database, so nothing is sent or exported twice.
@@ -91,6 +100,9 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}
 	if cfg.FHIRExportEvery < 0 {
 		return nil, errs.Invalid(op, "fhir_export_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.RateLimitSweepEvery < 0 {
+		return nil, errs.Invalid(op, "rate_limit_sweep_every", "want a positive interval, or 0 for the default")
 	}
 	if cfg.FHIRExports && e.Files == nil {
 		return nil, errs.Invalid(op, "fhir_exports", "the bulk exports keep their files in the files bucket: open the Engine WithFiles")
@@ -124,6 +136,19 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 		j, err := s.NewJob(gocron.DurationJob(interval(cfg.FHIRExportEvery, DefaultFHIRExportEvery)),
 			gocron.NewTask(func(ctx context.Context) error {
 				_, err := e.RunExports(ctx)
+				return err
+			}), opts...)
+		if err != nil {
+			return nil, jobs.remove(s, fmt.Errorf("%s: %w", op, err))
+		}
+		jobs.Scheduled = append(jobs.Scheduled, j)
+	}
+	if cfg.SweepRateLimits {
+		opts := append([]gocron.JobOption{gocron.WithName(RateLimitSweepJobName), gocron.WithSingletonMode(gocron.LimitModeReschedule)},
+			jobOptions(cfg, logger, "the sweep of the rate limits failed; the next run tries again")...)
+		j, err := s.NewJob(gocron.DurationJob(interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery)),
+			gocron.NewTask(func(ctx context.Context) error {
+				_, err := e.RateLimits.Sweep(ctx)
 				return err
 			}), opts...)
 		if err != nil {

@@ -190,6 +190,21 @@ func Member(p Principal, practice tenant.PracticeID, group tenant.GroupID) bool 
 	return false
 }
 
+// MayReach reports whether some grant of p may reach into practice
+// without knowing its group: a grant at the practice (or at a location or
+// patient of it), or any grant over a group, which may be the practice's.
+// It is a cheap first sieve before Member, for what is worth doing only
+// for a practice's own callers (counting a request against the practice's
+// rate limit): false means p is surely no member.
+func MayReach(p Principal, practice tenant.PracticeID) bool {
+	for _, h := range p.grants {
+		if h.perms != 0 && (h.scope.Kind == ScopeGroup || h.scope.inPractice(practice, uuid.Nil)) {
+			return true
+		}
+	}
+	return false
+}
+
 // HoldsIn reports whether p holds perm through some grant that reaches
 // into practice, of group (at the group, the practice, a location of it or
 // a patient of it), whatever target it covers: whether the permission is

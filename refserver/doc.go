@@ -62,9 +62,12 @@
 // Sign-in and password-change attempts are rate limited per client address
 // and per account (Options.RateLimit, Server.CheckAttempt); the client
 // address is read from X-Forwarded-For only behind Options.TrustedProxies.
+// Every API route of a practice counts against the practice's API limit
+// (carebook.PracticeLimits), answering the RateLimit-Limit,
+// RateLimit-Remaining and RateLimit-Reset fields, and past it 429 with
+// Retry-After. Both limits are counted by the engine's limiter in the
+// database (package ratelimit), so they hold across replicas.
 //
 // A Server is safe for concurrent use and keeps no state between requests
-// beyond its metrics and its rate-limit counters, so any number of replicas
-// may serve one database (the counters are per replica: behind N replicas a
-// client may make up to N times the attempts).
+// beyond its metrics, so any number of replicas may serve one database.
 package refserver

@@ -2,29 +2,37 @@ package refserver
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/carebook/carebook"
-	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/ratelimit"
+	"github.com/carebook/carebook/rbac"
+	"github.com/carebook/carebook/tenant"
 )
 
 // Rate limits of sign-in and password change, on top of identity's account
 // lockout: the lockout stops guessing one account's password; these bound
 // how many attempts (each an argon2id hash) one client address, or one
-// account, may cost the server.
+// account, may cost the server. They are counted by the engine's limiter
+// (carebook.Engine.RateLimits), in the database, so that they hold across
+// replicas.
 
-// RateLimit bounds sign-in and password-change attempts in fixed windows
-// of time: at most PerIP attempts per Window from one client address, and at
-// most PerAccount attempts per Window naming one account. Every attempt
-// counts, good or bad. The zero value takes the defaults named; a negative
-// limit turns that limit off.
+// RateLimit bounds sign-in and password-change attempts: at most PerIP
+// attempts per Window from one client address, and at most PerAccount
+// attempts per Window naming one account, in bursts of up to that many,
+// after which one attempt comes back every Window/limit (GCRA, package
+// ratelimit). Every attempt allowed counts, good or bad; a refused one
+// does not. The zero value takes the defaults named; a negative limit
+// turns that limit off.
 type RateLimit struct {
 	PerIP      int           // 0: 60
 	PerAccount int           // 0: 20
@@ -44,86 +52,124 @@ func (l RateLimit) withDefaults() RateLimit {
 	return l
 }
 
-// limiter counts attempts per key in fixed windows. It is safe for
-// concurrent use and forgets windows once they are over.
-type limiter struct {
-	limit  int
-	window time.Duration
-
-	mu    sync.Mutex
-	hits  map[string]*fixedWindow
-	swept time.Time // when hits was last rid of ended windows
+// limit is n attempts per window as a ratelimit.Limit: Off for a negative
+// n.
+func limit(n int, window time.Duration) ratelimit.Limit {
+	if n < 0 {
+		return ratelimit.Limit{}
+	}
+	return ratelimit.Limit{Rate: n, Period: window, Burst: n}
 }
 
-// fixedWindow is one key's count since start.
-type fixedWindow struct {
-	start time.Time
-	n     int
-}
-
-func newLimiter(limit int, window time.Duration) *limiter {
-	return &limiter{limit: limit, window: window, hits: map[string]*fixedWindow{}}
-}
-
-// allow counts an attempt of key at now. Past the limit of its window it
-// answers false and how long until the window ends. A limiter with a
-// negative limit allows everything.
-func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
-	if l.limit < 0 {
-		return true, 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.swept) >= l.window {
-		for k, w := range l.hits {
-			if now.Sub(w.start) >= l.window {
-				delete(l.hits, k)
-			}
-		}
-		l.swept = now
-	}
-	w, ok := l.hits[key]
-	if !ok || now.Sub(w.start) >= l.window || now.Before(w.start) {
-		w = &fixedWindow{start: now}
-		l.hits[key] = w
-	}
-	w.n++
-	if w.n > l.limit {
-		return false, w.start.Add(l.window).Sub(now)
-	}
-	return true, 0
-}
-
-// attemptLimits are the limiters of sign-in and password change.
+// attemptLimits are the limits of sign-in and password change.
 type attemptLimits struct {
-	clock      func() clock.Clock
-	perIP      *limiter
-	perAccount *limiter
+	limiter           *ratelimit.Limiter
+	perIP, perAccount ratelimit.Limit
 }
 
-func newAttemptLimits(l RateLimit, c func() clock.Clock) *attemptLimits {
+func newAttemptLimits(l RateLimit, lm *ratelimit.Limiter) *attemptLimits {
 	l = l.withDefaults()
-	return &attemptLimits{clock: c, perIP: newLimiter(l.PerIP, l.Window), perAccount: newLimiter(l.PerAccount, l.Window)}
+	return &attemptLimits{limiter: lm, perIP: limit(l.PerIP, l.Window), perAccount: limit(l.PerAccount, l.Window)}
+}
+
+// The limiter's keys of sign-in attempts (see package ratelimit): the
+// client address, or the account (see accountKey), follows.
+const (
+	signInIPKey      = "signin:ip:"
+	signInAccountKey = "signin:account:"
+)
+
+// accountKey is the limiter's key of the account named by account: a
+// hash of the identifier, case and surrounding space aside, so that the
+// table of counts holds no email address and any input makes a valid key.
+func accountKey(account string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(account))))
+	return signInAccountKey + hex.EncodeToString(sum[:16])
 }
 
 // check counts an attempt of r naming account (an identifier or an account
 // ID, "" for none) and answers KindRateLimited, with the seconds to wait in
 // Details["retry_after_seconds"], when its address or account is over its
-// limit.
+// limit. The account is counted only once the address is allowed.
 func (a *attemptLimits) check(r *http.Request, account string) error {
 	const op = "refserver.rateLimit"
-	now := a.clock().Now()
-	ok, wait := a.perIP.allow(ClientIP(r), now)
-	if ok && account != "" {
-		ok, wait = a.perAccount.allow(strings.ToLower(strings.TrimSpace(account)), now)
+	ctx := r.Context()
+	d, err := a.limiter.Allow(ctx, signInIPKey+ClientIP(r), a.perIP, 1)
+	if err == nil && d.Allowed && account != "" {
+		d, err = a.limiter.Allow(ctx, accountKey(account), a.perAccount, 1)
 	}
-	if ok {
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if d.Allowed {
 		return nil
 	}
-	secs := int64((wait + time.Second - 1) / time.Second)
-	return &errs.Error{Kind: errs.KindRateLimited, Op: op,
-		Msg:     "too many attempts; try again in " + strconv.FormatInt(secs, 10) + "s",
-		Details: map[string]any{"retry_after_seconds": secs}}
+	return ratelimit.Refusal(op, "too many attempts", d)
+}
+
+// The header fields of the API's rate limit, as the IETF draft "RateLimit
+// header fields for HTTP" (draft-ietf-httpapi-ratelimit-headers, up to
+// -06) names them.
+const (
+	// RateLimitLimitHeader is the most requests allowed at once (the
+	// limit's burst).
+	RateLimitLimitHeader = "RateLimit-Limit"
+	// RateLimitRemainingHeader is how many of them are left now.
+	RateLimitRemainingHeader = "RateLimit-Remaining"
+	// RateLimitResetHeader is the seconds until all of them are back.
+	RateLimitResetHeader = "RateLimit-Reset"
+)
+
+// practiceRateLimited counts each request of an API route of a practice
+// against the practice's API limit (carebook.Engine.AllowAPIRequest), and
+// answers 429 with Retry-After past it. Allowed or not, the answer carries
+// the RateLimit-* header fields of the practice's limit (none when it has
+// none). It runs after authentication and before authorization and any
+// transaction of the route, and counts only what may be the practice's
+// own traffic (see countsAgainst), so that nobody outside a practice can
+// spend its allowance.
+func (s *Server) practiceRateLimited(next func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		const op = "refserver.practiceRateLimit"
+		id, err := practiceID(r)
+		if err != nil || !s.countsAgainst(r, id) {
+			return next(w, r)
+		}
+		d, err := s.engine.AllowAPIRequest(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if !d.Limit.Off() {
+			h := w.Header()
+			h.Set(RateLimitLimitHeader, strconv.Itoa(d.Limit.Max()))
+			h.Set(RateLimitRemainingHeader, strconv.Itoa(d.Remaining))
+			h.Set(RateLimitResetHeader, strconv.FormatInt(ratelimit.ResetSeconds(d), 10))
+		}
+		if !d.Allowed {
+			return ratelimit.Refusal(op, "this practice has made too many API requests", d)
+		}
+		return next(w, r)
+	}
+}
+
+// countsAgainst reports whether r is to be counted against practice's API
+// limit: when its caller may belong to the practice, an API key of the
+// practice or an account whose home it is or which holds a grant that may
+// reach into it (rbac.MayReach, on the principal authorization reads
+// next anyway). Unauthenticated requests are not counted (they get 401),
+// except when authorization is skipped (development), where all are.
+func (s *Server) countsAgainst(r *http.Request, practice tenant.PracticeID) bool {
+	c := CredentialsFrom(r.Context())
+	switch {
+	case c == nil:
+		return s.opts.SkipAuthorization
+	case c.Key != nil:
+		return c.Key.PracticeID == practice
+	case c.Session != nil && c.Session.PracticeID == practice:
+		return true
+	}
+	pr, err := s.Principal(r, c)
+	return err == nil && rbac.MayReach(pr, practice)
 }
 
 // retryAfter sets the Retry-After header of a 429 answer from the seconds

@@ -7,10 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/carebook/carebook"
-	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/notify/sendgrid"
 	"github.com/carebook/carebook/tenant"
 )
@@ -97,7 +97,7 @@ func New(engine *carebook.Engine, opts Options, modules ...Module) *Server {
 		opts.SkipAuthorization = true
 	}
 	s := &Server{engine: engine, opts: opts, log: opts.Logger, mux: http.NewServeMux(), metrics: newMetrics(), routes: map[string]routeInfo{},
-		limits: newAttemptLimits(opts.RateLimit, func() clock.Clock { return engine.Clock })}
+		limits: newAttemptLimits(opts.RateLimit, engine.RateLimits)}
 	if s.log == nil {
 		s.log = engine.Logger
 	}
@@ -128,7 +128,11 @@ func (s *Server) handle(rt Route, k routeKind) {
 	key := rt.Method + " " + rt.Pattern
 	s.routes[key] = routeInfo{kind: k, access: rt.Access}
 	s.table = append(s.table, rt)
-	s.mux.Handle(key, s.instrument(rt, s.api(s.authorized(rt))))
+	h := s.authorized(rt)
+	if k == apiRoute && (rt.Pattern == PracticePrefix || strings.HasPrefix(rt.Pattern, PracticePrefix+"/")) {
+		h = s.practiceRateLimited(h)
+	}
+	s.mux.Handle(key, s.instrument(rt, s.api(h)))
 }
 
 // Engine returns the engine the Server serves.

@@ -48,6 +48,7 @@ type Store struct {
 	Keys       *Keys       // keys.Store: the practices' wrapped keysets
 	EHR        *EHR        // ehr.Store: the patients' charts
 	Billing    *Billing    // billing.Store: visit payments, policies and cards
+	RateLimits *RateLimits // ratelimit.Store: the TAT of every rate-limited key
 }
 
 // conn is what every domain store shares: the pool, its dialect, and on
@@ -116,7 +117,7 @@ func newStore(db *bun.DB, d Dialect, opts []Option) *Store {
 	}
 	s := &Store{conn: c, Tenants: &Tenants{c}, Scheduling: &Scheduling{c}, Identity: &Identity{c},
 		RBAC: &RBAC{c}, Audit: &Audit{c}, Notify: &Notify{c}, Outbox: &Outbox{c}, Files: &Files{c}, Keys: &Keys{c},
-		EHR: &EHR{c}, Billing: &Billing{c}}
+		EHR: &EHR{c}, Billing: &Billing{c}, RateLimits: &RateLimits{c}}
 	if o.master != nil {
 		c.sealer = keys.New(s.Keys, o.master, o.keyOpts...)
 	}
@@ -248,23 +249,33 @@ func (c *conn) InTx(ctx context.Context, fn func(ctx context.Context) error) err
 
 // runTx runs fn in the new transaction st, on SQLite in the writers' turn.
 func (c *conn) runTx(ctx context.Context, st *txState, fn func(ctx context.Context) error) error {
-	if c.writer != nil {
-		t := time.NewTimer(writerWait)
-		select {
-		case c.writer <- struct{}{}:
-			t.Stop()
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-			return errs.E(errs.KindInternal, "sqlstore.InTx", "the database is busy: no turn to write within "+writerWait.String())
-		}
-		defer func() { <-c.writer }()
+	release, err := c.turn(ctx, "sqlstore.InTx")
+	if err != nil {
+		return err
 	}
+	defer release()
 	return c.db.RunInTx(ctx, nil, func(txCtx context.Context, tx bun.Tx) error {
 		st.tx = tx
 		return fn(context.WithValue(txCtx, txKey{c}, st))
 	})
+}
+
+// turn waits for the SQLite writers' turn (see conn.writer) and returns
+// what gives it back; on PostgreSQL it returns at once.
+func (c *conn) turn(ctx context.Context, op string) (release func(), err error) {
+	if c.writer == nil {
+		return func() {}, nil
+	}
+	t := time.NewTimer(writerWait)
+	defer t.Stop()
+	select {
+	case c.writer <- struct{}{}:
+		return func() { <-c.writer }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, errs.E(errs.KindInternal, op, "the database is busy: no turn to write within "+writerWait.String())
+	}
 }
 
 // AfterTx makes fn run once the transaction ctx carries has ended,

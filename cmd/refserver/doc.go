@@ -21,6 +21,11 @@
 // -audit-archive (CAREBOOK_AUDIT_ARCHIVE; audit-archive beside a SQLite
 // database unless set, "" for none) every -audit-export-every
 // (CAREBOOK_AUDIT_EXPORT_EVERY, 15m), and the FHIR bulk exports of
-// practices (GET .../$export) every 30s. Close stops them after the runs in
-// progress.
+// practices (GET .../$export) every 30s, and the sweep of the rate limits'
+// full buckets every 10m. Close stops them after the runs in progress.
+//
+// Each practice may make -api-rate-limit (CAREBOOK_API_RATE_LIMIT,
+// 1200/1m,200: 20 a second, bursts of 200) API requests, counted in the
+// database so that the limit holds across replicas; past it the API
+// answers 429 with Retry-After.
 package main

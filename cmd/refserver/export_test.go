@@ -40,8 +40,9 @@ func TestServeExportsTheActivityLog(t *testing.T) {
 	if m.scheduler == nil || m.exporter == nil {
 		t.Fatal("serve started no export scheduler")
 	}
-	if names := jobNames(m); len(names) != 3 || !names[audit.JobName] || !names[notify.JobName] || !names[carebook.ExportJobName] {
-		t.Fatalf("jobs = %v, want the export, the dispatch and the FHIR bulk exports", names)
+	if names := jobNames(m); len(names) != 4 || !names[audit.JobName] || !names[notify.JobName] || !names[carebook.ExportJobName] ||
+		!names[carebook.RateLimitSweepJobName] {
+		t.Fatalf("jobs = %v, want the export, the dispatch, the FHIR bulk exports and the rate limits' sweep", names)
 	}
 
 	// An entry of two days ago, stored as the engine's Record would.

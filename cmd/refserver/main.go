@@ -25,6 +25,7 @@ import (
 	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/notify/sendgrid"
+	"github.com/carebook/carebook/ratelimit"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/refserver/api"
 	"github.com/carebook/carebook/refserver/web"
@@ -90,6 +91,10 @@ type Config struct {
 	AuditExportEvery time.Duration
 	// Notify is how messages are sent and the providers' webhooks checked.
 	Notify NotifyConfig
+	// APIRateLimit (CAREBOOK_API_RATE_LIMIT) is how many API requests
+	// each practice may make (carebook.FixedLimits), counted in the
+	// database across replicas; the Off limit ("off") turns it off.
+	APIRateLimit ratelimit.Limit
 	// TrustedProxies (CAREBOOK_TRUSTED_PROXIES) lists, comma-separated, the
 	// networks (CIDR) or addresses of the reverse proxies whose
 	// X-Forwarded-For serve believes; "" believes none.
@@ -117,11 +122,16 @@ const (
 	authSession = "session"
 )
 
+// DefaultAPIRateLimit is each practice's API limit unless
+// -api-rate-limit says otherwise: 20 requests a second on average, in
+// bursts of up to 200.
+var DefaultAPIRateLimit = ratelimit.Limit{Rate: 1200, Period: time.Minute, Burst: 200}
+
 // DefaultConfig is the configuration when neither flags nor environment say
 // otherwise.
 func DefaultConfig() Config {
 	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession,
-		AuditArchive: "audit-archive", AuditExportEvery: carebook.DefaultAuditExportEvery, Notify: NotifyConfig{DispatchEvery: carebook.DefaultDispatchEvery, DispatchLease: 2 * time.Minute,
+		APIRateLimit: DefaultAPIRateLimit, AuditArchive: "audit-archive", AuditExportEvery: carebook.DefaultAuditExportEvery, Notify: NotifyConfig{DispatchEvery: carebook.DefaultDispatchEvery, DispatchLease: 2 * time.Minute,
 			SendGridActivityLag: sendgrid.DefaultActivityLag}}
 }
 
@@ -369,7 +379,7 @@ func (m *Main) Run(ctx context.Context) error {
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	m.logger = logger
 	migrate := cfg.Migrate || cfg.Command == cmdMigrate
-	engineOpts := []carebook.Option{carebook.WithLogger(logger)}
+	engineOpts := []carebook.Option{carebook.WithLogger(logger), carebook.WithPracticeLimits(carebook.FixedLimits{API: cfg.APIRateLimit})}
 	// serve listens first: the address served is the default public URL,
 	// which email links point at.
 	var ln net.Listener
@@ -551,7 +561,7 @@ func (m *Main) startJobs() error {
 	}
 	jobs := carebook.JobsConfig{Senders: senders, Dispatcher: notify.DispatcherConfig{Lease: cfg.Notify.DispatchLease},
 		DispatchEvery: cfg.Notify.DispatchEvery, AuditExportEvery: cfg.AuditExportEvery, Logger: m.logger,
-		FHIRExports: m.engine.Files != nil}
+		FHIRExports: m.engine.Files != nil, SweepRateLimits: true}
 	if cfg.AuditArchive == "" {
 		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
 	} else {

@@ -25,7 +25,8 @@ func TestServeEndToEnd(t *testing.T) {
 	var out, logs bytes.Buffer
 	m := NewMain()
 	m.Stdout, m.Stderr = &out, &logs
-	m.Getenv = env(map[string]string{"CAREBOOK_DSN": dsn, "CAREBOOK_DEMO": "true", "CAREBOOK_LOG_LEVEL": "debug"})
+	m.Getenv = env(map[string]string{"CAREBOOK_DSN": dsn, "CAREBOOK_DEMO": "true", "CAREBOOK_LOG_LEVEL": "debug",
+		"CAREBOOK_API_RATE_LIMIT": "4/1h"})
 	if err := m.ParseFlags([]string{"serve", "-addr", "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +99,19 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	if st, c := get("/api/v1/practices/" + m.demoPractice.String() + "/calendar?from=2020-01-01T00:00:00Z&to=2020-01-08T00:00:00Z"); st != 200 {
 		t.Fatalf("demo calendar as the demo admin: %d %v", st, c)
+	}
+	// The practice's fourth request is its last of -api-rate-limit.
+	for i, want := range []int{200, 429} {
+		req, _ := http.NewRequest("GET", m.URL()+"/api/v1/practices/"+m.demoPractice.String(), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want || res.Header.Get(refserver.RateLimitLimitHeader) != "4" || res.Header.Get(refserver.RateLimitRemainingHeader) != "0" {
+			t.Errorf("request %d past the limit: %d %v, want %d with the RateLimit fields", i+4, res.StatusCode, res.Header, want)
+		}
 	}
 	if !strings.Contains(logs.String(), "http request") {
 		t.Errorf("no access log in %q", logs.String())

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/carebook/carebook/ratelimit"
 )
 
 // option is one row of the binary's table of options: its flag, its
@@ -52,6 +54,9 @@ func options(cfg *Config) []option {
 				"s3://BUCKET?region=R (S3-compatible: &endpoint=URL&use_path_style=true); empty turns files off " +
 				"(default: PATH.files/ beside a SQLite database; off for PostgreSQL)",
 			value: stringVar(&cfg.FilesURL), emptySets: true},
+		{flag: "api-rate-limit", env: "CAREBOOK_API_RATE_LIMIT",
+			help:  "API requests each practice may make, across replicas: RATE/PERIOD[,BURST] (such as 600/1m or 1200/1m,200), or off (serve)",
+			value: limitVar(&cfg.APIRateLimit)},
 		{flag: "trusted-proxies", env: "CAREBOOK_TRUSTED_PROXIES",
 			help:  "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For names the client (serve)",
 			value: stringVar(&cfg.TrustedProxies)},
@@ -223,5 +228,22 @@ func (v *levelValue) Set(s string) error {
 	if err := (*slog.Level)(v).UnmarshalText([]byte(s)); err != nil {
 		return errors.New("want debug, info, warn or error")
 	}
+	return nil
+}
+
+type limitValue ratelimit.Limit
+
+// limitVar is the destination *p of a rate limit option, as
+// ratelimit.ParseLimit reads it.
+func limitVar(p *ratelimit.Limit) flag.Value { return (*limitValue)(p) }
+
+func (v *limitValue) String() string { return ratelimit.Limit(*v).String() }
+
+func (v *limitValue) Set(s string) error {
+	l, err := ratelimit.ParseLimit("limit", s)
+	if err != nil {
+		return errors.New(`want RATE/PERIOD[,BURST], such as 600/1m or 1200/1m,200, or off`)
+	}
+	*v = limitValue(l)
 	return nil
 }

@@ -37,6 +37,8 @@ func samples(t *testing.T, o option) (a, b, bad string) {
 		return "3s", "4s", "often"
 	case *levelValue:
 		return "debug", "error", "loud"
+	case *limitValue:
+		return "10/1m", "20/1s,5", "fast"
 	}
 	t.Fatalf("-%s: no samples of %T", o.flag, o.value)
 	return "", "", ""

@@ -44,13 +44,14 @@ func newAuthEnv(t *testing.T, st *sqlstore.Store) *authEnv {
 	return newAuthEnvWith(t, st, testBucket(t))
 }
 
-// newAuthEnvWith is newAuthEnv keeping patients' files in b.
-func newAuthEnvWith(t *testing.T, st *sqlstore.Store, b filesBucket) *authEnv {
+// newAuthEnvWith is newAuthEnv keeping patients' files in b, its engine
+// built with opts too.
+func newAuthEnvWith(t *testing.T, st *sqlstore.Store, b filesBucket, opts ...carebook.Option) *authEnv {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewFixed(testNow)
-	eng := carebook.NewWithStore(st, carebook.WithClock(clk), carebook.WithIdentityConfig(identity.Config{Argon2: fastArgon2}),
-		carebook.WithFiles(b.bucket, files.Options{MaxSize: testMaxFileSize}))
+	eng := carebook.NewWithStore(st, append([]carebook.Option{carebook.WithClock(clk), carebook.WithIdentityConfig(identity.Config{Argon2: fastArgon2}),
+		carebook.WithFiles(b.bucket, files.Options{MaxSize: testMaxFileSize})}, opts...)...)
 	a := &authEnv{tokens: map[string]string{}}
 	a.testEnv = &testEnv{t: t, clock: clk, engine: eng, filesDir: b.dir, srv: newServer(eng, refserver.Options{
 		Authenticate: refserver.SessionAuth(eng.Identity),
