@@ -149,3 +149,47 @@ func (m Money) String() string {
 	}
 	return digits + " " + string(m.Currency)
 }
+
+// maxMajor bounds the major units ParseMoney takes, far below what int64
+// minor units hold.
+const maxMajor = 1_000_000_000
+
+// ParseMoney reads s, an amount in major units as a person types it
+// ("45", "45.5", "45.50"; no sign, no thousands separators, at most the
+// currency's decimals), as Money in currency. Errors are of
+// errs.KindInvalid naming field (or its currency, as Money.Validate does).
+func ParseMoney(s string, currency Currency, field string) (Money, error) {
+	const op = "billing.ParseMoney"
+	exp, ok := currency.MinorUnits()
+	if !ok {
+		return Money{}, errs.Invalid(op, currencyField(field), "unknown currency "+quote(string(currency)))
+	}
+	whole, frac, dot := strings.Cut(strings.TrimSpace(s), ".")
+	bad := errs.Invalid(op, field, "write an amount such as 45 or 45.50")
+	if whole == "" || len(frac) > exp || (dot && frac == "") || len(whole) > 10 {
+		if len(frac) > exp {
+			return Money{}, errs.Invalid(op, field, "at most "+strconv.Itoa(exp)+" decimals in "+string(currency))
+		}
+		return Money{}, bad
+	}
+	for _, part := range []string{whole, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return Money{}, bad
+			}
+		}
+	}
+	major, _ := strconv.ParseInt(whole, 10, 64) // digits only, at most 10
+	if major > maxMajor {
+		return Money{}, errs.Invalid(op, field, "the amount is too large")
+	}
+	minor := int64(0)
+	if frac != "" {
+		minor, _ = strconv.ParseInt(frac+strings.Repeat("0", exp-len(frac)), 10, 64)
+	}
+	scale := int64(1)
+	for range exp {
+		scale *= 10
+	}
+	return Money{Amount: major*scale + minor, Currency: currency}, nil
+}

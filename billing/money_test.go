@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/carebook/carebook/billing"
@@ -96,4 +97,61 @@ func TestCurrencyMinorUnits(t *testing.T) {
 	if _, ok := billing.Currency("XXX").MinorUnits(); ok {
 		t.Error("XXX is known")
 	}
+}
+
+func TestParseMoney(t *testing.T) {
+	cases := []struct {
+		in    string
+		cur   billing.Currency
+		want  int64
+		field string // the error's field, "" for none
+	}{
+		{"45", "USD", 4500, ""},
+		{"45.5", "USD", 4550, ""},
+		{" 45.05 ", "USD", 4505, ""},
+		{"0.01", "USD", 1, ""},
+		{"1200", "JPY", 1200, ""},
+		{"1.25", "KWD", 1250, ""},
+		{"1.5", "JPY", 0, "amount"},
+		{"45.505", "USD", 0, "amount"},
+		{"45.", "USD", 0, "amount"},
+		{".5", "USD", 0, "amount"},
+		{"-5", "USD", 0, "amount"},
+		{"1,000", "USD", 0, "amount"},
+		{"1e3", "USD", 0, "amount"},
+		{"", "USD", 0, "amount"},
+		{"99999999999", "USD", 0, "amount"},
+		{"5", "XXX", 0, "currency"},
+	}
+	for _, c := range cases {
+		m, err := billing.ParseMoney(c.in, c.cur, "amount")
+		if c.field != "" {
+			if errs.FieldOf(err) != c.field {
+				t.Errorf("ParseMoney(%q, %s) = %v, %v; want an error naming %s", c.in, c.cur, m, err, c.field)
+			}
+			continue
+		}
+		if err != nil || m.Amount != c.want || m.Currency != c.cur {
+			t.Errorf("ParseMoney(%q, %s) = %v, %v; want %d", c.in, c.cur, m, err, c.want)
+		}
+	}
+}
+
+func FuzzParseMoney(f *testing.F) {
+	for _, s := range []string{"45", "45.50", "0.01", "1.", "x", "99999999999.99"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := billing.ParseMoney(s, "USD", "amount")
+		if err != nil {
+			if errs.FieldOf(err) != "amount" {
+				t.Fatalf("ParseMoney(%q): %v names %q", s, err, errs.FieldOf(err))
+			}
+			return
+		}
+		back, err := billing.ParseMoney(strings.TrimSuffix(m.String(), " USD"), "USD", "amount")
+		if err != nil || back != m || m.Amount < 0 {
+			t.Fatalf("ParseMoney(%q) = %v, which reads back as %v, %v", s, m, back, err)
+		}
+	})
 }

@@ -636,6 +636,8 @@ type appointmentPage struct {
 	CancelError                                          string
 	// ChartHref is the patient's chart, for who may read it.
 	ChartHref string
+	// Pay is the appointment's payments, for who may read them.
+	Pay paymentSection
 }
 
 // statusAction is a button that moves the appointment to Status.
@@ -720,6 +722,9 @@ func (s *pages) appointmentPage(r *http.Request) (*appointmentPage, error) {
 			h.Was = v.whenLabel(c.PrevStart.In(z))
 		}
 		p.History = append(p.History, h)
+	}
+	if p.Pay, err = s.payments(r, v, a); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
