@@ -34,7 +34,10 @@ const sqliteDefaults = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_p
 // ParseDSN takes dsn apart without connecting:
 //
 //   - "postgres://..." or "postgresql://..." is PostgreSQL, parsed by pgx
-//     (which also reads the PG* environment variables it documents);
+//     (which also reads the PG* environment variables it documents); unless
+//     the DSN says otherwise, queries are sent without caching statements
+//     (default_query_exec_mode=exec) and the prepared ones run on generic
+//     plans (plan_cache_mode=force_generic_plan);
 //   - "sqlite:PATH", "file:PATH" or a PATH ending in ".db" is SQLite, with
 //     query parameters after a "?"; PATH ":memory:" is an in-memory
 //     database.
@@ -52,6 +55,12 @@ func ParseDSN(dsn string) (DSN, error) {
 			// bun sends each query with its arguments inlined: caching
 			// those statements would only cost round trips.
 			cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+		}
+		if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
+			// Only the prepared hot reads (prepared.go) have parameters:
+			// PostgreSQL would plan them anew at each execution (custom
+			// plans), which costs a booking more than running them.
+			cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 		}
 		return DSN{Dialect: Postgres, Postgres: cfg}, nil
 	case strings.HasPrefix(dsn, "sqlite:"), strings.HasPrefix(dsn, "file:"), strings.HasSuffix(dsn, ".db"):

@@ -18,12 +18,13 @@ var dsnCases = []struct {
 	host    string           // PostgreSQL
 	db      string           // PostgreSQL
 	mode    pgx.QueryExecMode
+	plans   string // PostgreSQL: plan_cache_mode
 	err     string // in the error's text
 }{
 	{dsn: "postgres://u:pw@db.example:5433/carebook?sslmode=disable", dialect: sqlstore.Postgres, host: "db.example", db: "carebook",
-		mode: pgx.QueryExecModeExec},
-	{dsn: "postgresql://u@h/x?default_query_exec_mode=cache_describe", dialect: sqlstore.Postgres, host: "h", db: "x",
-		mode: pgx.QueryExecModeCacheDescribe},
+		mode: pgx.QueryExecModeExec, plans: "force_generic_plan"},
+	{dsn: "postgresql://u@h/x?default_query_exec_mode=cache_describe&plan_cache_mode=auto", dialect: sqlstore.Postgres, host: "h", db: "x",
+		mode: pgx.QueryExecModeCacheDescribe, plans: "auto"},
 	{dsn: "postgres://h:notaport/x", err: "bad PostgreSQL DSN"},
 	{dsn: "sqlite:/data/x/carebook.db?_pragma=cache_size(-2000)", dialect: sqlstore.SQLite, path: "/data/x/carebook.db",
 		params: "_pragma=cache_size(-2000)"},
@@ -67,8 +68,9 @@ func TestParseDSN(t *testing.T) {
 			switch d.Dialect {
 			case sqlstore.Postgres:
 				p := d.Postgres
-				if p == nil || p.Host != c.host || p.Database != c.db || p.DefaultQueryExecMode != c.mode {
-					t.Fatalf("pgx config = %+v; want host %q, database %q, mode %v", p, c.host, c.db, c.mode)
+				if p == nil || p.Host != c.host || p.Database != c.db || p.DefaultQueryExecMode != c.mode ||
+					p.RuntimeParams["plan_cache_mode"] != c.plans {
+					t.Fatalf("pgx config = %+v; want host %q, database %q, mode %v, plan_cache_mode %q", p, c.host, c.db, c.mode, c.plans)
 				}
 				if d.String() != c.dsn {
 					t.Errorf("String = %q, want the DSN given", d.String())
