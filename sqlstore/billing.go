@@ -140,7 +140,7 @@ func (s *Billing) withLedgers(ctx context.Context, op string, practice tenant.Pr
 	}
 	var entries []entryRow
 	if err := s.idb(ctx).NewSelect().Model(&entries).Where("be.practice_id = ?", practice).
-		Where("be.payment_id IN (?)", bun.In(ids)).OrderExpr("be.payment_id, be.seq").Scan(ctx); err != nil {
+		Where("be.payment_id IN (?)", bun.List(ids)).OrderExpr("be.payment_id, be.seq").Scan(ctx); err != nil {
 		return nil, failure(op, "payment", err)
 	}
 	for i := range entries {
@@ -268,7 +268,7 @@ func (s *Billing) Payments(ctx context.Context, practice tenant.PracticeID, f bi
 		if len(f.Appointments) == 0 {
 			return []*billing.Payment{}, nil
 		}
-		q = q.Where("bp.appointment_id IN (?)", bun.In(f.Appointments))
+		q = q.Where("bp.appointment_id IN (?)", bun.List(f.Appointments))
 	}
 	if !f.From.IsZero() {
 		q = q.Where("bp.created_at >= ?", utc(f.From))
