@@ -62,10 +62,8 @@ func (e *Engine) paymentAdapter(_ context.Context, p *billing.Payment) (billing.
 	if a, ok := e.payAdapters[p.Provider]; ok {
 		return a, nil
 	}
-	return nil, errs.E(errs.KindPreconditionFailed, "carebook.paymentAdapter", "the payment provider "+quoted(p.Provider)+" is not configured on this server")
+	return nil, errs.E(errs.KindPreconditionFailed, "carebook.paymentAdapter", "the payment provider "+strconv.Quote(p.Provider)+" is not configured on this server")
 }
-
-func quoted(s string) string { return "\"" + s + "\"" }
 
 // paymentRecorded sends the patient the receipt of money taken or given
 // back for a visit, in the transaction that records it.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/refserver"
+	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 )
 
@@ -188,6 +190,23 @@ func (s *server) paymentReceipt(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
+// followUp decodes into in the body of a step on the payment of r's path
+// and runs do: bad input is told only to a caller who holds perm over the
+// payment (RefusePayment); the answer is the payment after the step.
+func (s *server) followUp(w http.ResponseWriter, r *http.Request, in any, perm rbac.Permission,
+	do func(ctx context.Context, pid tenant.PracticeID, id billing.PaymentID) (*billing.Payment, error)) error {
+	req := s.srv.Request(w, r)
+	pid, id := req.Practice(), req.Path("payment")
+	if req.Err != nil {
+		return req.Err
+	}
+	if req.Body(in); req.Err != nil {
+		return s.engine.RefusePayment(r.Context(), pid, id, perm, req.Err)
+	}
+	p, err := do(r.Context(), pid, id)
+	return replyPayment(w, http.StatusOK, p, err)
+}
+
 // refundRequest gives money back.
 type refundRequest struct {
 	Amount moneyJSON `json:"amount"`
@@ -196,16 +215,9 @@ type refundRequest struct {
 
 func (s *server) refundPayment(w http.ResponseWriter, r *http.Request) error {
 	var in refundRequest
-	req := s.srv.Request(w, r)
-	pid, id := req.Practice(), req.Path("payment")
-	if req.Err != nil {
-		return req.Err
-	}
-	if req.Body(&in); req.Err != nil {
-		return s.engine.RefusePayment(r.Context(), pid, id, rbac.PaymentRefund, req.Err)
-	}
-	p, err := s.engine.RefundPayment(r.Context(), pid, id, in.Amount.money(), in.Reason)
-	return replyPayment(w, http.StatusOK, p, err)
+	return s.followUp(w, r, &in, rbac.PaymentRefund, func(ctx context.Context, pid tenant.PracticeID, id billing.PaymentID) (*billing.Payment, error) {
+		return s.engine.RefundPayment(ctx, pid, id, in.Amount.money(), in.Reason)
+	})
 }
 
 // reversalRequest undoes a ledger entry recorded by mistake.
@@ -216,16 +228,9 @@ type reversalRequest struct {
 
 func (s *server) reversePayment(w http.ResponseWriter, r *http.Request) error {
 	var in reversalRequest
-	req := s.srv.Request(w, r)
-	pid, id := req.Practice(), req.Path("payment")
-	if req.Err != nil {
-		return req.Err
-	}
-	if req.Body(&in); req.Err != nil {
-		return s.engine.RefusePayment(r.Context(), pid, id, rbac.PaymentRefund, req.Err)
-	}
-	p, err := s.engine.ReversePayment(r.Context(), pid, id, in.Seq, in.Reason)
-	return replyPayment(w, http.StatusOK, p, err)
+	return s.followUp(w, r, &in, rbac.PaymentRefund, func(ctx context.Context, pid tenant.PracticeID, id billing.PaymentID) (*billing.Payment, error) {
+		return s.engine.ReversePayment(ctx, pid, id, in.Seq, in.Reason)
+	})
 }
 
 // payOwedRequest takes an owed fee at the desk.
@@ -235,16 +240,9 @@ type payOwedRequest struct {
 
 func (s *server) payOwed(w http.ResponseWriter, r *http.Request) error {
 	var in payOwedRequest
-	req := s.srv.Request(w, r)
-	pid, id := req.Practice(), req.Path("payment")
-	if req.Err != nil {
-		return req.Err
-	}
-	if req.Body(&in); req.Err != nil {
-		return s.engine.RefusePayment(r.Context(), pid, id, rbac.PaymentOffline, req.Err)
-	}
-	p, err := s.engine.PayOwed(r.Context(), pid, id, billing.Method{Kind: billing.MethodKind(in.Method.Kind), Reference: in.Method.Reference})
-	return replyPayment(w, http.StatusOK, p, err)
+	return s.followUp(w, r, &in, rbac.PaymentOffline, func(ctx context.Context, pid tenant.PracticeID, id billing.PaymentID) (*billing.Payment, error) {
+		return s.engine.PayOwed(ctx, pid, id, billing.Method{Kind: billing.MethodKind(in.Method.Kind), Reference: in.Method.Reference})
+	})
 }
 
 // feeJSON is a fee: a fixed amount or a percentage of the price.

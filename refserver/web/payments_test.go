@@ -11,6 +11,7 @@ import (
 	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/scheduling"
+	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 )
 
@@ -109,4 +110,33 @@ func TestDeskTakesPaymentAndRefunds(t *testing.T) {
 	if res = desk.get(res.location()); !strings.Contains(res.body, "Partly refunded") || !strings.Contains(res.body, "40.00 USD") {
 		t.Fatalf("after the refund:\n%.2000s", res.body)
 	}
+}
+
+// TestBrowserDeskPayment: the front desk, with JavaScript off, takes a
+// card-terminal payment on a visit's page, prints its receipt, and
+// refunds part of it; the payment's status is told in words.
+func TestBrowserDeskPayment(t *testing.T) {
+	a := newSQLiteApp(t)
+	grace := a.entryOf("Grace")
+	b := a.newBrowser(false)
+	b.signIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
+	b.open(a.base() + "/appointments/" + grace.Appointment.ID.String())
+	b.sees("Payments", "No payment for this visit yet.", "Take a payment at the desk")
+	b.fill("amount", "forty")
+	b.button("Record the payment")
+	b.sees("write an amount such as 45 or 45.50")
+	b.fill("amount", "45.00")
+	b.choose("method", "card_terminal")
+	b.fill("reference", "slip 31")
+	b.button("Record the payment")
+	b.sees("The payment is recorded", "45.00 USD", "Card terminal · slip 31", "Paid")
+	b.screenshot("appointment-paid")
+	b.click(`//table[contains(@class,"payments")]//a[normalize-space(.)="Receipt"]`)
+	b.sees("Receipt R-", "45.00 USD")
+	b.screenshot("receipt")
+	b.click(`//p[@class="crumbs"]/a`)
+	b.do(chromedp.SendKeys(chromedp.CSS("#refund-amount-1"), "5"), chromedp.SendKeys(chromedp.CSS("#refund-reason-1"), "Overcharged"))
+	b.button("Refund")
+	b.sees("The refund is recorded", "Partly refunded", "40.00 USD")
+	b.screenshot("appointment-refunded")
 }
