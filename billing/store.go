@@ -87,7 +87,9 @@ type PaymentFilter struct {
 	// calendar's).
 	Appointments []uuid.UUID
 	From, To     time.Time // created in [From, To)
-	Limit        int       // 0: 200
+	// Limit is at most 200 (0: 200), but with Appointments, where 0
+	// reads every payment of them: a calendar page's, in one read.
+	Limit int
 }
 
 // EventState is where a provider's event stands.

@@ -256,6 +256,10 @@ func (s *Billing) Payments(ctx context.Context, practice tenant.PracticeID, f bi
 	if limit <= 0 || limit > 200 {
 		limit = 200
 	}
+	if f.Appointments != nil && f.Limit <= 0 {
+		// Bounded by the appointments named: a calendar page's.
+		limit = 0
+	}
 	var rows []paymentRow
 	q := s.idb(ctx).NewSelect().Model(&rows).Where("bp.practice_id = ?", practice)
 	if f.Patient != nil {
@@ -276,7 +280,11 @@ func (s *Billing) Payments(ctx context.Context, practice tenant.PracticeID, f bi
 	if !f.To.IsZero() {
 		q = q.Where("bp.created_at < ?", utc(f.To))
 	}
-	if err := q.OrderExpr("bp.created_at DESC, bp.id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+	q = q.OrderExpr("bp.created_at DESC, bp.id DESC")
+	if limit > 0 {
+		q = q.Limit(int64(limit))
+	}
+	if err := q.Scan(ctx); err != nil {
 		return nil, failure(op, "payment", err)
 	}
 	return s.withLedgers(ctx, op, practice, rows)

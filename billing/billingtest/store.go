@@ -293,6 +293,36 @@ func RunStore(t *testing.T, open func(t *testing.T) Stores) {
 		}
 	})
 
+	t.Run("ListsACalendarsPayments", func(t *testing.T) {
+		// A calendar's payments are read at once: with Appointments and no
+		// limit, every payment of them, beyond the default 200.
+		fx := fixture(t)
+		const n = 205
+		appts := make([]uuid.UUID, n)
+		err := fx.s.Billing.InTx(ctx, func(ctx context.Context) error {
+			for i := range appts {
+				appts[i] = newID()
+				if err := fx.s.Billing.CreatePayment(ctx, fx.payment(t, billing.PurposeVisit, &appts[i], epoch.Add(time.Duration(i)*time.Second))); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fx.create(t, billing.PurposeVisit, nil, epoch)
+		if got, err := fx.s.Billing.Payments(ctx, fx.Practice, billing.PaymentFilter{Appointments: appts}); err != nil || len(got) != n {
+			t.Fatalf("the appointments' payments: %d, %v; want %d", len(got), err, n)
+		}
+		if got, err := fx.s.Billing.Payments(ctx, fx.Practice, billing.PaymentFilter{Appointments: appts, Limit: 3}); err != nil || len(got) != 3 {
+			t.Fatalf("with a limit: %d, %v; want 3", len(got), err)
+		}
+		if got, err := fx.s.Billing.Payments(ctx, fx.Practice, billing.PaymentFilter{}); err != nil || len(got) != 200 {
+			t.Fatalf("all: %d, %v; want the default 200", len(got), err)
+		}
+	})
+
 	t.Run("EventsOnce", func(t *testing.T) {
 		fx := fixture(t)
 		p := fx.create(t, billing.PurposeVisit, nil, epoch)
