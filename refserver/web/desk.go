@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/refserver"
@@ -257,7 +258,7 @@ func (s *pages) showCalendar(w http.ResponseWriter, r *http.Request) error {
 		v.Form.Set("day", cq.Day.Format(time.DateOnly))
 	}
 	if err != nil {
-		s.fillCalendar(p, f, calendarQuery{Day: today(s.engine.Clock.Now(), f.zone(nil))}, nil)
+		s.fillCalendar(p, f, calendarQuery{Day: today(s.engine.Clock.Now(), f.zone(nil))}, nil, nil)
 		return s.invalid(w, r, v, "desk_calendar.html", p, err)
 	}
 	from, to := cq.span()
@@ -266,9 +267,35 @@ func (s *pages) showCalendar(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.invalid(w, r, v, "desk_calendar.html", p, err)
 	}
-	s.fillCalendar(p, f, cq, entries)
+	pay, err := s.calendarPayments(r, v, pid, entries)
+	if err != nil {
+		return err
+	}
+	s.fillCalendar(p, f, cq, entries, pay)
 	return s.render(w, http.StatusOK, "desk_calendar.html", p)
 }
+
+// calendarPayments reads the payments of the calendar's appointments in
+// one read (the Engine's Payments, which logs it) and derives each
+// appointment's standing; nothing for a caller who may not read payments.
+func (s *pages) calendarPayments(r *http.Request, v *view, pid tenant.PracticeID, entries []scheduling.CalendarEntry) (map[uuid.UUID]billing.Standing, error) {
+	if len(entries) == 0 || !s.holds(r, v.Practice, rbac.PaymentRead) {
+		return nil, nil
+	}
+	ids := make([]uuid.UUID, len(entries))
+	for i := range entries {
+		ids[i] = entries[i].Appointment.ID
+	}
+	list, err := s.engine.Payments(r.Context(), pid, billing.PaymentFilter{Appointments: ids})
+	if err != nil {
+		return nil, err
+	}
+	return billing.Standings(list)
+}
+
+// standings are the payment standings a calendar card names.
+var standings = []billing.Standing{billing.StandingOwed, billing.StandingHeld, billing.StandingPartlyRefunded,
+	billing.StandingPaid, billing.StandingRefunded}
 
 // today is local midnight of now in zone.
 func today(now time.Time, zone *time.Location) time.Time {
@@ -346,8 +373,9 @@ func (cq calendarQuery) link(base string) string {
 }
 
 // fillCalendar puts cq's entries on p: a row per provider (those of the
-// filter, and any other with an appointment shown), a cell per day.
-func (s *pages) fillCalendar(p *calendarPage, f *practiceFacts, cq calendarQuery, entries []scheduling.CalendarEntry) {
+// filter, and any other with an appointment shown), a cell per day, each
+// appointment with its payment standing in pay (none when it is absent).
+func (s *pages) fillCalendar(p *calendarPage, f *practiceFacts, cq calendarQuery, entries []scheduling.CalendarEntry, pay map[uuid.UUID]billing.Standing) {
 	v := p.view
 	zone := cq.Day.Location()
 	p.Zone, p.Week, p.DayValue = zone.String(), cq.Week, cq.Day.Format(time.DateOnly)
@@ -418,7 +446,7 @@ func (s *pages) fillCalendar(p *calendarPage, f *practiceFacts, cq calendarQuery
 			p.NewRequests++
 		}
 	}
-	cr := newCardRenderer(v, f, p.Base, zone)
+	cr := newCardRenderer(v, f, p.Base, zone, pay)
 	// One buffer for the whole grid, each cell a slice of it.
 	var b strings.Builder
 	b.Grow(len(entries)*340 + len(rows)*n*40)
@@ -463,13 +491,21 @@ type cardRenderer struct {
 	zone                    *time.Location
 	f                       *practiceFacts
 	status                  map[scheduling.Status]string
+	// pay is each appointment's payment standing; payLabel its escaped
+	// words.
+	pay      map[uuid.UUID]billing.Standing
+	payLabel map[billing.Standing]string
 	// The escaped names, by ID, as met.
 	patients, visits map[uuid.UUID]string
 }
 
-func newCardRenderer(v *view, f *practiceFacts, base string, zone *time.Location) *cardRenderer {
+func newCardRenderer(v *view, f *practiceFacts, base string, zone *time.Location, pay map[uuid.UUID]billing.Standing) *cardRenderer {
 	cr := &cardRenderer{base: escape(base), zone: zone, f: f, newPatient: escape(v.T("desk.new_patient")), empty: escape(v.T("desk.no_appointments")),
-		status: map[scheduling.Status]string{}, patients: map[uuid.UUID]string{}, visits: map[uuid.UUID]string{}}
+		status: map[scheduling.Status]string{}, patients: map[uuid.UUID]string{}, visits: map[uuid.UUID]string{},
+		pay: pay, payLabel: map[billing.Standing]string{}}
+	for _, st := range standings {
+		cr.payLabel[st] = escape(v.tf("desk.pay.", string(st)))
+	}
 	for _, st := range []scheduling.Status{scheduling.StatusNew, scheduling.StatusConfirmed, scheduling.StatusArrived,
 		scheduling.StatusOut, scheduling.StatusCanceled, scheduling.StatusNoVisit} {
 		cr.status[st] = escape(v.statusLabel(st))
@@ -479,7 +515,8 @@ func newCardRenderer(v *view, f *practiceFacts, base string, zone *time.Location
 
 // writeCards writes es as a list of links to their appointments' pages:
 // time, patient, a new patient's badge, visit type, status (a label and
-// its colour class) and resources; a new request is flagged.
+// its colour class), payment standing (in words) and resources; a new
+// request is flagged.
 func (cr *cardRenderer) writeCards(b *strings.Builder, es []*scheduling.CalendarEntry) {
 	if len(es) == 0 {
 		b.WriteString(`<p class="empty">`)
@@ -533,6 +570,13 @@ func (cr *cardRenderer) writeCards(b *strings.Builder, es []*scheduling.Calendar
 		}
 		b.WriteString(cr.status[a.Status])
 		b.WriteString(`</span>`)
+		if st, ok := cr.pay[a.ID]; ok {
+			b.WriteString(` <span class="pay pay-`)
+			b.WriteString(string(st))
+			b.WriteString(`">`)
+			b.WriteString(cr.payLabel[st])
+			b.WriteString(`</span>`)
+		}
 		if len(a.ResourceIDs) > 0 {
 			b.WriteString(` <span class="res">`)
 			b.WriteString(escape(cr.f.resourceNames(a.ResourceIDs)))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/actor"
+	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/rbac"
@@ -21,6 +22,7 @@ import (
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
 )
 
 // The front desk's week at scale: 40 providers × 7 days × 20 appointments
@@ -118,6 +120,9 @@ func newDeskBench(b *testing.B) *deskBench {
 					if err := st.Scheduling.InsertAppointment(ctx, a, c); err != nil {
 						return err
 					}
+					if err := benchPayment(ctx, st.Billing, a, (d*benchPerDay+k)%benchPayEvery); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -134,6 +139,46 @@ func newDeskBench(b *testing.B) *deskBench {
 	srv := refserver.New(e, refserver.Options{Authenticate: refserver.SessionAuth(e.Identity), RateLimit: refserver.RateLimit{PerIP: -1, PerAccount: -1}},
 		api.Module, Module)
 	return &deskBench{engine: e, srv: srv, pages: &pages{engine: e, srv: srv, opts: srv.Options()}, practice: p.ID, token: session}
+}
+
+// benchPayEvery: of every benchPayEvery appointments, one is paid, one
+// owes a fee, one was paid and partly refunded, and the rest have no
+// payment (1,680 payments in the week).
+const benchPayEvery = 10
+
+// benchPayment writes the payment of appointment a for its place n in
+// every benchPayEvery (see there), straight to the store.
+func benchPayment(ctx context.Context, st billing.Store, a *scheduling.Appointment, n int) error {
+	if n > 2 {
+		return nil
+	}
+	p, err := billing.NewPayment(uuid.New(), a.PracticeID, billing.Money{Amount: 4500, Currency: "USD"}, billing.Method{Kind: billing.MethodCash})
+	if err != nil {
+		return err
+	}
+	by := actor.Actor{Kind: actor.Staff, ID: "bench"}
+	pt, appt := a.PatientID, a.ID
+	p.Provider, p.Purpose, p.Patient, p.Appointment, p.CreatedAt, p.CreatedBy = billing.ProviderDesk, billing.PurposeVisit, &pt, &appt, a.CreatedAt, by
+	if n == 1 {
+		p.Purpose = billing.PurposeNoShowFee
+	}
+	if err := st.CreatePayment(ctx, p); err != nil || n == 1 {
+		return err
+	}
+	steps := []billing.Result{{Ref: billing.Ref(p.ID.String()), Kind: billing.EntryCharged, Amount: p.Amount, At: a.CreatedAt}}
+	if n == 2 {
+		steps = append(steps, billing.Result{Ref: billing.Ref(p.ID.String()), Kind: billing.EntryRefunded, Amount: billing.Money{Amount: 500, Currency: "USD"}, At: a.CreatedAt})
+	}
+	for _, r := range steps {
+		e, err := p.Record(r, p.KeyFor(billing.OpPurchase), by, "")
+		if err != nil {
+			return err
+		}
+		if err := st.AppendEntry(ctx, p, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // get answers a GET of path as the front desk, failing unless 200.
@@ -171,6 +216,18 @@ func BenchmarkDeskWeekPage(b *testing.B) {
 	if len(entries) != benchProviders*7*benchPerDay {
 		b.Fatalf("%d appointments in the week, want %d", len(entries), benchProviders*7*benchPerDay)
 	}
+	ids := make([]uuid.UUID, len(entries))
+	for i := range entries {
+		ids[i] = entries[i].Appointment.ID
+	}
+	list, err := d.engine.Billing.Store().Payments(ctx, d.practice, billing.PaymentFilter{Appointments: ids})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pay, err := billing.Standings(list)
+	if err != nil || len(pay) != len(entries)*3/benchPayEvery {
+		b.Fatalf("%d appointments with a payment standing, want %d (%v)", len(pay), len(entries)*3/benchPayEvery, err)
+	}
 	b.Run("render", func(b *testing.B) {
 		b.ReportAllocs()
 		var n int64
@@ -179,7 +236,7 @@ func BenchmarkDeskWeekPage(b *testing.B) {
 			v := &view{Lang: "en", cat: catalogs["en"], Requests: -1}
 			v.Title = v.T("desk.calendar.title")
 			p := &calendarPage{view: v, Base: practicePath(d.practice)}
-			d.pages.fillCalendar(p, f, cq, entries)
+			d.pages.fillCalendar(p, f, cq, entries, pay)
 			w := &countingWriter{header: http.Header{}}
 			if err := d.pages.render(w, http.StatusOK, "desk_calendar.html", p); err != nil {
 				b.Fatal(err)

@@ -267,6 +267,8 @@ type visitFacts struct {
 	Status, StatusLabel                                          string
 	Start, LocationID, ProviderID, VisitTypeID                   string
 	Upcoming, Closed                                             bool
+	// Owed are the payments still owed on the visit ("my visits").
+	Owed []owedLine
 }
 
 // bookDays are how many days of open times the booking page shows.
@@ -561,12 +563,20 @@ func (s *pages) showVisits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	owed, err := s.owedByVisit(r, pc)
+	if err != nil {
+		return err
+	}
 	pg := &visitsPage{view: pc.v, Base: pc.base, Closed: pc.v.closedWords(vs.Policy.CancelCutoff)}
 	for _, x := range vs.Upcoming {
-		pg.Upcoming = append(pg.Upcoming, s.visitFacts(pc.v, x))
+		f := s.visitFacts(pc.v, x)
+		f.Owed = owed[f.ID]
+		pg.Upcoming = append(pg.Upcoming, f)
 	}
 	for _, x := range vs.Past {
-		pg.Past = append(pg.Past, s.visitFacts(pc.v, x))
+		f := s.visitFacts(pc.v, x)
+		f.Owed = owed[f.ID]
+		pg.Past = append(pg.Past, f)
 	}
 	return s.render(w, http.StatusOK, "patient_visits.html", pg)
 }

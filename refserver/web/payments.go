@@ -266,10 +266,11 @@ func (s *pages) payOwed(w http.ResponseWriter, r *http.Request) error {
 	return s.refuse(w, pg.view, "desk_appointment.html", pg, err, message(err))
 }
 
-// receiptPage is a payment's receipt.
+// receiptPage is a payment's receipt, with a link back (Back, worded
+// BackLabel).
 type receiptPage struct {
 	*view
-	Text, Back string
+	Text, Back, BackLabel string
 }
 
 // showReceipt shows the receipt of the payment of the path, to print.
@@ -282,13 +283,12 @@ func (s *pages) showReceipt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rc, err := s.engine.Receipt(r.Context(), pid, id)
+	v := s.newView(r, "pay.receipt_title")
+	p, err := s.receipt(r, v, pid, id)
 	if err != nil {
 		return err
 	}
-	v := s.newView(r, "pay.receipt_title")
-	v.Title = v.T("pay.receipt_title", rc.Number)
-	p := &receiptPage{view: v, Text: rc.Text()}
+	p.BackLabel = v.T("pay.back")
 	if pay, err := s.engine.Billing.Store().Payment(r.Context(), pid, id); err == nil && pay.Appointment != nil && s.holds(r, v.Practice, rbac.CalendarRead) {
 		p.Back = practicePath(pid) + "/appointments/" + pay.Appointment.String()
 	}

@@ -160,6 +160,7 @@ var navLinks = []navLink{
 	{label: "nav.book", path: "/book", perm: rbac.AppointmentBook, patient: true},
 	{label: "nav.visits", path: "/visits", patient: true},
 	{label: "nav.record", path: "/record", patient: true},
+	{label: "nav.receipts", path: "/receipts", patient: true},
 	{label: "nav.preferences", path: "/preferences", patient: true},
 	{label: "nav.calendar", path: "/calendar", perm: rbac.CalendarRead},
 	{label: "nav.requests", path: "/requests", perm: rbac.AppointmentConfirm},
