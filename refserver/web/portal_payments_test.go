@@ -210,3 +210,44 @@ func TestCalendarPaymentStandings(t *testing.T) {
 		t.Errorf("after the refund: %s", got)
 	}
 }
+
+// TestBrowserPatientReceipt: the patient, with JavaScript off, sees what
+// is owed on "my visits", goes to their payments, opens a receipt and
+// prints it; another patient's receipt is not found. The desk's calendar
+// words the visit's standing.
+func TestBrowserPatientReceipt(t *testing.T) {
+	a := newSQLiteApp(t)
+	desk := a.signedIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
+	olivia, grace := a.entryOf("Olivia"), a.entryOf("Grace")
+	mine := a.takeAtDesk(desk, olivia, "45.00")
+	a.owedFee(olivia)
+	theirs := a.takeAtDesk(desk, grace, "30.00")
+
+	b := a.newBrowser(false)
+	b.signIn(demo.PatientEmail, a.demo.PatientPassword)
+	b.open(a.base() + "/visits")
+	b.sees("Owed for this visit:", "25.00 USD · No-show fee")
+	b.screenshot("visits-owed")
+	b.click(`//nav//a[normalize-space(.)="Payments and receipts"]`)
+	b.sees("Payments and receipts", "45.00 USD", "Paid", "25.00 USD", "No-show fee", "Owed: pay at the front desk")
+	b.screenshot("payments")
+	b.click(`//table[contains(@class,"payments")]//a[normalize-space(.)="Open the receipt"]`)
+	b.sees("Receipt R-"+mine.ID.String(), "45.00 USD", "Print this page")
+	if got := b.path(); got != a.base()+"/receipts/"+mine.ID.String() {
+		t.Fatalf("the receipt's path: %s", got)
+	}
+	b.screenshot("receipt")
+	b.click(`//p[@class="crumbs"]/a`)
+	b.sees("Payments and receipts", "Open the receipt")
+	b.open(a.base() + "/receipts/" + theirs.ID.String())
+	b.sees("Not Found")
+	if strings.Contains(b.text(), "30.00") {
+		t.Fatal("another patient's receipt shows its amount")
+	}
+
+	d := a.newBrowser(false)
+	d.signIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
+	d.open(a.base() + "/calendar?" + url.Values{"view": {"week"}, "day": {olivia.Appointment.Start.In(a.zoneOf(olivia)).Format(time.DateOnly)}}.Encode())
+	d.sees("Owed")
+	d.screenshot("calendar-week")
+}
