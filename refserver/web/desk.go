@@ -449,7 +449,7 @@ func (s *pages) fillCalendar(p *calendarPage, f *practiceFacts, cq calendarQuery
 	cr := newCardRenderer(v, f, p.Base, zone, pay)
 	// One buffer for the whole grid, each cell a slice of it.
 	var b strings.Builder
-	b.Grow(len(entries)*340 + len(rows)*n*40)
+	b.Grow(len(entries)*340 + len(pay)*48 + len(rows)*n*40)
 	ends := make([]int, 0, len(rows)*n)
 	for i := range rows {
 		for _, es := range cells[i] {
