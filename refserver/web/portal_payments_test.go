@@ -209,6 +209,14 @@ func TestCalendarPaymentStandings(t *testing.T) {
 	if got := card(res.body, grace); !strings.Contains(got, `<span class="pay pay-refunded">Refunded</span>`) {
 		t.Errorf("after the refund: %s", got)
 	}
+	// A clinician, who may not read payments, sees no standing, and the
+	// page reads none.
+	before := len(a.entries("payment.list"))
+	clin := a.signedIn(demo.ClinicianEmail, a.demo.ClinicianPassword)
+	res = clin.get(a.base() + "/calendar?" + url.Values{"view": {"day"}, "day": {grace.Appointment.Start.In(zone).Format(time.DateOnly)}}.Encode())
+	if res.status != http.StatusOK || strings.Contains(res.body, `class="pay pay-`) || len(a.entries("payment.list")) != before {
+		t.Errorf("the clinician's calendar: %d, with payment standings or a payment read\n%.600s", res.status, res.body)
+	}
 }
 
 // TestBrowserPatientReceipt: the patient, with JavaScript off, sees what
