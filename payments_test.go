@@ -36,8 +36,8 @@ type payClinic struct {
 	appt       *scheduling.Appointment
 }
 
-//
-// With options (an online payment adapter), the practice is verified
+// newPayClinic is a payClinic. With options (an online payment adapter),
+// the practice is verified
 // first, against a fake NPI registry, as online payments need.
 func newPayClinic(t *testing.T, st *sqlstore.Store, opts ...carebook.Option) *payClinic {
 	t.Helper()
