@@ -130,12 +130,16 @@ func (e *Engine) VerifyPractice(ctx context.Context, practice tenant.PracticeID,
 }
 
 // PracticeVerification returns the practice's verification (any member
-// of the practice): KindNotFound when it is unverified.
+// of the practice): nil, and no error, when it is unverified.
 func (e *Engine) PracticeVerification(ctx context.Context, practice tenant.PracticeID) (*tenant.Verification, error) {
 	if _, err := e.Authorize(ctx, Access{PracticeID: practice}); err != nil {
 		return nil, err
 	}
-	return e.store.Tenants.GetVerification(ctx, practice)
+	v, err := e.store.Tenants.GetVerification(ctx, practice)
+	if errs.Is(err, errs.KindNotFound) {
+		return nil, nil
+	}
+	return v, err
 }
 
 // VerifyProvider checks provider id's NPI in the registry
