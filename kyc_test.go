@@ -47,6 +47,18 @@ func fakeRegistry(t *testing.T) (*nppestest.Server, *nppes.Client) {
 	return reg, client
 }
 
+// kycClinic is a clinic whose engine asks the fake registry, with the
+// caller of its practice's administrator.
+func kycClinic(t *testing.T, st *sqlstore.Store) (*clinic, *nppestest.Server, context.Context) {
+	t.Helper()
+	reg, client := fakeRegistry(t)
+	c := newClinic(t, st)
+	c.e = carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithNPIRegistry(client))
+	p, err := c.e.Tenants.Practice(c.staff, c.practice)
+	require.NoError(t, err)
+	return c, reg, callerWith(t, c, rbac.PracticeAdminID, rbac.PracticeScope(p.GroupID, p.ID))
+}
+
 // TestVerifyPractice: each bad organisation NPI is refused naming "npi"
 // with nothing recorded; a registry down is the retryable
 // precondition, not a bug; the front desk may not verify; the practice's
@@ -54,12 +66,9 @@ func fakeRegistry(t *testing.T) (*nppestest.Server, *nppes.Client) {
 // no registry says so.
 func TestVerifyPractice(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
-		reg, client := fakeRegistry(t)
-		c := newClinic(t, st)
-		c.e = carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithNPIRegistry(client))
+		c, reg, owner := kycClinic(t, st)
 		p, err := c.e.Tenants.Practice(c.staff, c.practice)
 		require.NoError(t, err)
-		owner := callerWith(t, c, rbac.PracticeAdminID, rbac.PracticeScope(p.GroupID, p.ID))
 		desk := callerWith(t, c, rbac.FrontDeskID, rbac.PracticeScope(p.GroupID, p.ID))
 
 		for _, tc := range []struct{ name, npi, kind, msg string }{
@@ -115,12 +124,7 @@ func TestVerifyPractice(t *testing.T) {
 // a deactivated NPI-1 or an unknown one is refused naming "npi".
 func TestVerifyProvider(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
-		_, client := fakeRegistry(t)
-		c := newClinic(t, st)
-		c.e = carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithNPIRegistry(client))
-		p, err := c.e.Tenants.Practice(c.staff, c.practice)
-		require.NoError(t, err)
-		owner := callerWith(t, c, rbac.PracticeAdminID, rbac.PracticeScope(p.GroupID, p.ID))
+		c, _, owner := kycClinic(t, st)
 		rec, err := c.e.VerifyProvider(owner, c.practice, c.provider)
 		require.NoError(t, err)
 		require.Equal(t, "GRACE HOPPER", rec.Name)
