@@ -15,6 +15,7 @@ import (
 	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/keys"
+	"github.com/carebook/carebook/kyc"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/ratelimit"
 	"github.com/carebook/carebook/rbac"
@@ -78,6 +79,8 @@ type Engine struct {
 	identityConfig identity.Config
 	observers      []scheduling.Observer
 	payAdapters    map[string]billing.Adapter
+	registry       kyc.Registry
+	signUp         SignUpMode
 	store          *sqlstore.Store
 	links          *notify.Links
 	filesBucket    *blob.Bucket

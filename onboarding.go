@@ -16,9 +16,11 @@ import (
 
 // ClinicSignUp is the input of SignUpClinic: the first administrator's
 // email and password, and the clinic's name (its group's and its first
-// practice's).
+// practice's). Invitation is the operator's sign-up code, needed when the
+// Engine's sign-up mode is SignUpInvite (WithSignUp).
 type ClinicSignUp struct {
 	Email, Password, ClinicName string
+	Invitation                  string
 }
 
 // ClinicSignedUp is what SignUpClinic created.
@@ -39,8 +41,10 @@ var signUpActor = actor.Actor{Kind: actor.System, ID: "onboarding"}
 // administrator (Email, Password) in that practice, and a grant of the
 // built-in group administrator role over the group, with the
 // "clinic.signup" and "grant.create" entries in the practice's activity
-// log. Bad input is KindInvalid naming the field (email, password,
-// clinic_name); an email that already has an account is KindConflict
+// log. When sign-up is by invitation (WithSignUp(SignUpInvite)), the
+// invitation code is used up in the same transaction. Bad input is
+// KindInvalid naming the field (email, password, clinic_name, invitation:
+// missing, unknown or used already); an email that already has an account is KindConflict
 // (field "email"). The caller then signs the account in (Login).
 func (e *Engine) SignUpClinic(ctx context.Context, in ClinicSignUp) (*ClinicSignedUp, error) {
 	const op = "carebook.SignUpClinic"
@@ -58,6 +62,9 @@ func (e *Engine) SignUpClinic(ctx context.Context, in ClinicSignUp) (*ClinicSign
 	if err := identity.CheckPassword(op, "password", in.Password); err != nil {
 		return nil, err
 	}
+	if e.SignUpMode() == SignUpInvite && strings.TrimSpace(in.Invitation) == "" {
+		return nil, errs.Invalid(op, "invitation", "is required: signing a clinic up is by the operator's invitation on this server")
+	}
 	ctx = actor.With(ctx, signUpActor)
 	out := &ClinicSignedUp{}
 	err = e.InTx(ctx, func(ctx context.Context) error {
@@ -67,6 +74,9 @@ func (e *Engine) SignUpClinic(ctx context.Context, in ClinicSignUp) (*ClinicSign
 		}
 		if out.Practice, err = e.Tenants.CreatePractice(ctx, tenant.NewPractice{GroupID: out.Group.ID, Name: name}); err != nil {
 			return errs.WithField(err, "clinic_name")
+		}
+		if err := e.useSignUpCode(ctx, op, in.Invitation, out.Practice.ID); err != nil {
+			return err
 		}
 		// The account is made as an invitation by nobody, accepted at
 		// once: the one way identity makes a staff account.

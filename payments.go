@@ -45,8 +45,10 @@ func WithPaymentAdapter(name string, a billing.Adapter) Option {
 }
 
 // paymentAdapter returns the adapter of p: a desk that holds p's ledger,
-// or the online adapter registered under p's Provider.
-func (e *Engine) paymentAdapter(_ context.Context, p *billing.Payment) (billing.Adapter, error) {
+// or the online adapter registered under p's Provider. A payment that has
+// moved no money yet goes online only for a verified practice
+// (VerifyPractice): else KindPreconditionFailed.
+func (e *Engine) paymentAdapter(ctx context.Context, p *billing.Payment) (billing.Adapter, error) {
 	if p.Provider == billing.ProviderDesk {
 		d, err := offline.New(p.Practice, e.Clock)
 		if err != nil {
@@ -60,6 +62,13 @@ func (e *Engine) paymentAdapter(_ context.Context, p *billing.Payment) (billing.
 		return d, nil
 	}
 	if a, ok := e.payAdapters[p.Provider]; ok {
+		// Money is first taken online only by a verified practice; what
+		// follows (a capture, a refund) goes on.
+		if len(p.Ledger) == 0 {
+			if err := e.verified(ctx, "carebook.paymentAdapter", p.Practice); err != nil {
+				return nil, err
+			}
+		}
 		return a, nil
 	}
 	return nil, errs.E(errs.KindPreconditionFailed, "carebook.paymentAdapter", "the payment provider "+strconv.Quote(p.Provider)+" is not configured on this server")
@@ -440,16 +449,8 @@ func (e *Engine) writeFee(ctx context.Context, a *scheduling.Appointment, purpos
 	patient, appt := a.PatientID, a.ID
 	open := billing.Open{Practice: a.PracticeID, Provider: billing.ProviderDesk, Amount: amount, Method: billing.Method{Kind: billing.MethodCash},
 		Purpose: purpose, Patient: &patient, Appointment: &appt, By: actor.Actor{Kind: actor.System, ID: "fees"}}
-	for name := range e.payAdapters {
-		card, err := e.store.Billing.CardOnFile(ctx, a.PracticeID, patient, name)
-		if errs.Is(err, errs.KindNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		open.Provider, open.Method = name, billing.Method{Kind: billing.MethodCardOnline, Token: card.Token, OffSession: true}
-		break
+	if err := e.feeOnCard(ctx, a, &open); err != nil {
+		return err
 	}
 	p, err := e.Billing.Open(ctx, open)
 	if errs.Is(err, errs.KindConflict) && errs.FieldOf(err) == "purpose" {
@@ -464,6 +465,32 @@ func (e *Engine) writeFee(ctx context.Context, a *scheduling.Appointment, purpos
 			e.Logger.WarnContext(ctx, "a fee could not be charged yet", slog.String("payment", p.ID.String()), slog.Any("error", err))
 		}
 	})
+	return nil
+}
+
+// feeOnCard points open at the patient's card on file at an online
+// provider, if there is one and the practice is verified; an unverified
+// practice's fee stays owed at the desk.
+func (e *Engine) feeOnCard(ctx context.Context, a *scheduling.Appointment, open *billing.Open) error {
+	if len(e.payAdapters) == 0 {
+		return nil
+	}
+	if err := e.verified(ctx, "carebook.writeFee", a.PracticeID); errs.Is(err, errs.KindPreconditionFailed) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	for name := range e.payAdapters {
+		card, err := e.store.Billing.CardOnFile(ctx, a.PracticeID, a.PatientID, name)
+		if errs.Is(err, errs.KindNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		open.Provider, open.Method = name, billing.Method{Kind: billing.MethodCardOnline, Token: card.Token, OffSession: true}
+		return nil
+	}
 	return nil
 }
 

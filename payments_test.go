@@ -15,6 +15,8 @@ import (
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/notify"
+	"github.com/carebook/carebook/nppes"
+	"github.com/carebook/carebook/nppes/nppestest"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
@@ -34,14 +36,25 @@ type payClinic struct {
 	appt       *scheduling.Appointment
 }
 
+// newPayClinic is a payClinic. With options (an online payment adapter),
+// the practice is verified
+// first, against a fake NPI registry, as online payments need.
 func newPayClinic(t *testing.T, st *sqlstore.Store, opts ...carebook.Option) *payClinic {
 	t.Helper()
 	c := newClinic(t, st)
-	if len(opts) > 0 {
-		c.e = carebook.NewWithStore(st, append([]carebook.Option{carebook.WithClock(c.clk)}, opts...)...)
-	}
 	p, err := c.e.Tenants.Practice(c.staff, c.practice)
 	require.NoError(t, err)
+	if len(opts) > 0 {
+		reg := nppestest.New()
+		t.Cleanup(reg.Close)
+		reg.Add(nppestest.Record{NPI: harborNPI, Type: "NPI-2", Status: "A", Organization: "HARBOR PEDIATRICS"})
+		client, err := nppes.New(nppes.Config{BaseURL: reg.URL()})
+		require.NoError(t, err)
+		c.e = carebook.NewWithStore(st, append([]carebook.Option{carebook.WithClock(c.clk), carebook.WithNPIRegistry(client)}, opts...)...)
+		owner := callerWith(t, c, rbac.PracticeAdminID, rbac.PracticeScope(p.GroupID, p.ID))
+		_, err = c.e.VerifyPractice(owner, c.practice, harborNPI)
+		require.NoError(t, err)
+	}
 	pc := &payClinic{clinic: c, desk: callerWith(t, c, rbac.FrontDeskID, rbac.PracticeScope(p.GroupID, p.ID))}
 	self := callerWith(t, c, rbac.PatientRoleID, rbac.SelfScope(p.GroupID, p.ID, c.patient.ID))
 	cl, _ := carebook.CallerFrom(self)

@@ -117,3 +117,37 @@ type Store interface {
 	// ListLocations returns the locations of a practice, by name.
 	ListLocations(ctx context.Context, practice PracticeID) ([]*Location, error)
 }
+
+// Verification is a practice's identity check (package kyc): its
+// organisation NPI, found active as an NPI-2 in the registry, under the
+// registry's name, when and by whom. A practice without one is unverified
+// and cannot take online payments.
+type Verification struct {
+	PracticeID   PracticeID `json:"practice_id"`
+	NPI          string     `json:"npi"`
+	RegistryName string     `json:"registry_name"`
+	VerifiedAt   time.Time  `json:"verified_at"`
+	VerifiedBy   string     `json:"verified_by"`
+}
+
+// VerificationStore keeps practices' verifications (sqlstore's Tenants
+// has it).
+type VerificationStore interface {
+	// SaveVerification stores v as given, replacing the practice's
+	// earlier one.
+	SaveVerification(ctx context.Context, v *Verification) error
+	// GetVerification returns the practice's verification, or an
+	// *errs.Error of KindNotFound when it has none.
+	GetVerification(ctx context.Context, practice PracticeID) (*Verification, error)
+}
+
+// SignUpCodeStore keeps the operator's invitations to sign a clinic up,
+// by the SHA-256 of their code (sqlstore's Tenants has it).
+type SignUpCodeStore interface {
+	// CreateSignUpCode stores a new, unused code.
+	CreateSignUpCode(ctx context.Context, hash []byte, note string, at time.Time) error
+	// UseSignUpCode marks the unused code hash used by practice at at:
+	// KindNotFound when there is no such code or it was used already, so
+	// that of two sign-ups with one code only one succeeds.
+	UseSignUpCode(ctx context.Context, hash []byte, practice PracticeID, at time.Time) error
+}

@@ -3,11 +3,14 @@
 //
 // Usage:
 //
-//	refserver [serve|migrate|demo] [flags]
+//	refserver [serve|migrate|demo|signup-code] [flags]
 //
 //	serve    serve the API until SIGINT or SIGTERM (the default)
 //	migrate  run the database migrations and exit
 //	demo     migrate, seed the demo clinic unless it exists, and exit
+//	signup-code [note]
+//	         issue the operator's invitation to sign one clinic up (for
+//	         -signup invite), print it once, and exit
 //
 // Every flag falls back to an environment variable; run refserver -h for the
 // list. Configuration is read here and nowhere else. With -tls-cert and
@@ -28,4 +31,9 @@
 // 1200/1m,200: 20 a second, bursts of 200) API requests, counted in the
 // database so that the limit holds across replicas; past it the API
 // answers 429 with Retry-After.
+//
+// Who may sign a clinic up is -signup (CAREBOOK_SIGNUP): open, or invite,
+// with a code refserver signup-code prints. Practices are verified (their
+// organisation NPI, needed for online payments) against -nppes-url
+// (CAREBOOK_NPPES_URL, CMS's NPPES API unless set; empty for none).
 package main

@@ -25,6 +25,7 @@ import (
 	"github.com/carebook/carebook/keys"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/notify/sendgrid"
+	"github.com/carebook/carebook/nppes"
 	"github.com/carebook/carebook/ratelimit"
 	"github.com/carebook/carebook/refserver"
 	"github.com/carebook/carebook/refserver/api"
@@ -69,11 +70,14 @@ const (
 	cmdServe   = "serve"
 	cmdMigrate = "migrate"
 	cmdDemo    = "demo"
+	// cmdSignUpCode issues the operator's invitation to sign a clinic
+	// up (for -signup invite) and prints it; its arguments are the note.
+	cmdSignUpCode = "signup-code"
 )
 
 // Config is the whole configuration of the binary, as plain data.
 type Config struct {
-	Command  string     // serve, migrate or demo
+	Command  string     // serve, migrate, demo or signup-code
 	Addr     string     // CAREBOOK_ADDR: where serve listens
 	DSN      string     // CAREBOOK_DSN: the database
 	Migrate  bool       // CAREBOOK_MIGRATE: migrate on start (serve, demo)
@@ -112,6 +116,16 @@ type Config struct {
 	// PATH.files/ beside a SQLite database file, and off for PostgreSQL and
 	// an in-memory database.
 	FilesURL string
+	// SignUp (CAREBOOK_SIGNUP) is who may sign a clinic up: "open" (the
+	// default) or "invite" (with a code from refserver signup-code).
+	SignUp string
+	// NPPESURL (CAREBOOK_NPPES_URL) is the NPI registry's API that
+	// practices are verified against (nppes.DefaultBaseURL unless set);
+	// "" turns verification off, and then no practice can become
+	// verified for online payments.
+	NPPESURL string
+	// note is signup-code's note: its arguments.
+	note string
 }
 
 // Authentication modes of serve.
@@ -130,7 +144,7 @@ var DefaultAPIRateLimit = ratelimit.Limit{Rate: 1200, Period: time.Minute, Burst
 // DefaultConfig is the configuration when neither flags nor environment say
 // otherwise.
 func DefaultConfig() Config {
-	return Config{Command: cmdServe, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession,
+	return Config{Command: cmdServe, SignUp: string(carebook.SignUpOpen), NPPESURL: nppes.DefaultBaseURL, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession,
 		APIRateLimit: DefaultAPIRateLimit, AuditArchive: "audit-archive", AuditExportEvery: carebook.DefaultAuditExportEvery, Notify: NotifyConfig{DispatchEvery: carebook.DefaultDispatchEvery, DispatchLease: 2 * time.Minute,
 			SendGridActivityLag: sendgrid.DefaultActivityLag}}
 }
@@ -181,10 +195,10 @@ func (m *Main) ParseFlags(args []string) error {
 	cfg := DefaultConfig()
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		switch args[0] {
-		case cmdServe, cmdMigrate, cmdDemo:
+		case cmdServe, cmdMigrate, cmdDemo, cmdSignUpCode:
 			cfg.Command, args = args[0], args[1:]
 		default:
-			return fmt.Errorf("unknown command %q; want serve, migrate or demo", args[0])
+			return fmt.Errorf("unknown command %q; want serve, migrate, demo or signup-code", args[0])
 		}
 	}
 	opts := options(&cfg)
@@ -195,7 +209,9 @@ func (m *Main) ParseFlags(args []string) error {
 	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	if fs.NArg() > 0 && cfg.Command == cmdSignUpCode {
+		cfg.note = strings.Join(fs.Args(), " ")
+	} else if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if cfg.DSN == "" {
@@ -203,6 +219,9 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if _, err := sqlstore.ParseDSN(cfg.DSN); err != nil {
 		return fmt.Errorf("-dsn / CAREBOOK_DSN: %w", err)
+	}
+	if cfg.SignUp != string(carebook.SignUpOpen) && cfg.SignUp != string(carebook.SignUpInvite) {
+		return fmt.Errorf("-signup / CAREBOOK_SIGNUP = %q; want open or invite", cfg.SignUp)
 	}
 	if cfg.Auth != authHeader && cfg.Auth != authSession {
 		return fmt.Errorf("-auth / CAREBOOK_AUTH = %q; want header or session", cfg.Auth)
@@ -359,12 +378,14 @@ func (m *Main) lookupEnv() func(string) (string, bool) {
 // usage prints -h: the commands, and the options' table.
 func usage(fs *flag.FlagSet, opts []option) {
 	w := fs.Output()
-	fmt.Fprint(w, `Usage: refserver [serve|migrate|demo] [flags]
+	fmt.Fprint(w, `Usage: refserver [serve|migrate|demo|signup-code] [flags]
 
 Commands:
   serve    serve the API until SIGINT or SIGTERM (default)
   migrate  run the database migrations and exit
   demo     migrate, seed the demo clinic unless it exists, and exit
+  signup-code [note]
+           issue an invitation to sign one clinic up (-signup invite), print it, and exit
 
 Flags (each falls back to its environment variable):
 `)
@@ -379,7 +400,15 @@ func (m *Main) Run(ctx context.Context) error {
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	m.logger = logger
 	migrate := cfg.Migrate || cfg.Command == cmdMigrate
-	engineOpts := []carebook.Option{carebook.WithLogger(logger), carebook.WithPracticeLimits(carebook.FixedLimits{API: cfg.APIRateLimit})}
+	engineOpts := []carebook.Option{carebook.WithLogger(logger), carebook.WithPracticeLimits(carebook.FixedLimits{API: cfg.APIRateLimit}),
+		carebook.WithSignUp(carebook.SignUpMode(cfg.SignUp))}
+	if cfg.NPPESURL != "" {
+		reg, err := nppes.New(nppes.Config{BaseURL: cfg.NPPESURL})
+		if err != nil {
+			return fmt.Errorf("-nppes-url / CAREBOOK_NPPES_URL: %w", err)
+		}
+		engineOpts = append(engineOpts, carebook.WithNPIRegistry(reg))
+	}
 	// serve listens first: the address served is the default public URL,
 	// which email links point at.
 	var ln net.Listener
@@ -430,6 +459,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return nil
 	case cmdDemo:
 		return m.seed(ctx)
+	case cmdSignUpCode:
+		code, err := e.IssueSignUpCode(ctx, cfg.note)
+		if err != nil {
+			return err
+		}
+		// Shown once: the database keeps only its hash.
+		fmt.Fprintf(m.Stdout, "carebook sign-up invitation: %s\n", code)
+		return nil
 	}
 	if cfg.Demo {
 		if err := m.seed(ctx); err != nil {

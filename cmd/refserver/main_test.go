@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/refserver"
 )
 
@@ -204,6 +206,12 @@ func TestParseFlags(t *testing.T) {
 			func(c Config) bool { return c.Addr == ":9001" && c.Migrate }, ""},
 		{"command", []string{"demo", "-log-level", "error"}, nil, func(c Config) bool { return c.Command == "demo" && c.LogLevel == slog.LevelError }, ""},
 		{"unknown command", []string{"explode"}, nil, nil, "unknown command"},
+		{"signup-code's note", []string{"signup-code", "-signup", "invite", "for", "Lakeside"}, nil,
+			func(c Config) bool {
+				return c.Command == cmdSignUpCode && c.note == "for Lakeside" && c.SignUp == "invite"
+			}, ""},
+		{"bad signup", nil, map[string]string{"CAREBOOK_SIGNUP": "closed"}, nil, "CAREBOOK_SIGNUP"},
+		{"no registry", []string{"-nppes-url", ""}, nil, func(c Config) bool { return c.NPPESURL == "" }, ""},
 		{"bad boolean", nil, map[string]string{"CAREBOOK_DEMO": "perhaps"}, nil, "CAREBOOK_DEMO"},
 		{"bad level", nil, map[string]string{"CAREBOOK_LOG_LEVEL": "loud"}, nil, "CAREBOOK_LOG_LEVEL"},
 		{"stray argument", []string{"serve", "now"}, nil, nil, "unexpected"},
@@ -304,5 +312,35 @@ func TestServeWithSessionAuth(t *testing.T) {
 		if res.StatusCode != want {
 			t.Errorf("GET %s = %d, want %d", path, res.StatusCode, want)
 		}
+	}
+}
+
+// TestSignUpCodeCommand: refserver signup-code prints an invitation once,
+// with which a clinic signs up on an invite-only server, once.
+func TestSignUpCodeCommand(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "carebook.db")
+	var out bytes.Buffer
+	m := NewMain()
+	m.Stdout, m.Stderr = &out, io.Discard
+	m.Getenv = env(map[string]string{"CAREBOOK_DSN": dsn, "CAREBOOK_SIGNUP": "invite"})
+	if err := m.ParseFlags([]string{"signup-code", "for", "Lakeside"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	code, ok := strings.CutPrefix(strings.TrimSpace(out.String()), "carebook sign-up invitation: ")
+	if !ok || code == "" {
+		t.Fatalf("stdout = %q", out.String())
+	}
+	in := carebook.ClinicSignUp{Email: "owner@lakeside.example", Password: "a long enough passphrase", ClinicName: "Lakeside", Invitation: code}
+	if _, err := m.engine.SignUpClinic(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	in.Email = "again@lakeside.example"
+	if _, err := m.engine.SignUpClinic(ctx, in); errs.FieldOf(err) != "invitation" {
+		t.Fatalf("a second sign-up with the code: %v", err)
 	}
 }

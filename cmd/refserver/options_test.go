@@ -103,12 +103,12 @@ func TestOptionsTable(t *testing.T) {
 }
 
 // TestEmptyVariable checks that a variable set empty is unset, except for
-// -audit-archive's and -files-url's, which an empty value sets (to turn
-// the export, or files, off).
+// -audit-archive's, -files-url's and -nppes-url's, which an empty value
+// sets (to turn the export, files, or practices' verification off).
 func TestEmptyVariable(t *testing.T) {
 	def := DefaultConfig()
 	for _, o := range options(&def) {
-		if o.emptySets != (o.flag == "audit-archive" || o.flag == "files-url") {
+		if o.emptySets != (o.flag == "audit-archive" || o.flag == "files-url" || o.flag == "nppes-url") {
 			t.Errorf("-%s: emptySets %v", o.flag, o.emptySets)
 		}
 		cfg, set, err := parseTable(t, nil, map[string]string{o.env: ""})

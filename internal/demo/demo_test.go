@@ -92,6 +92,9 @@ func testSeedTwice(t *testing.T, e *carebook.Engine) {
 		t.Fatal(err)
 	}
 	first := mustCount(t, e, p1)
+	if v, err := e.Store().Tenants.GetVerification(ctx, p1); err != nil || v.NPI != demo.OrgNPI {
+		t.Fatalf("the demo practice is not verified: %+v, %v", v, err)
+	}
 	p2, err := demo.Seed(ctx, e)
 	if err != nil {
 		t.Fatal(err)

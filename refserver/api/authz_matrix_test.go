@@ -177,6 +177,8 @@ var authzMatrix = map[string]matrixRow{
 	"POST p/payments/{payment}/desk":      {"AAAFF", "ANNN"},
 	"GET p/payment-policies":              {"AAFFF", "ANNN"},
 	"PUT p/payment-policies":              {"AAFFF", "ANNN"},
+	"GET p/verification":                  {"AAAAA", "ANNN"},
+	"POST p/verification":                 {"AAFFF", "ANNN"},
 	"POST /webhooks/payments/{provider}":  {"NNNNN", "NNNN"},
 	// Signed routes ignore sessions: without a provider's signature or a
 	// valid link token every role is refused alike.

@@ -44,6 +44,8 @@ func (s *server) routes() []refserver.Route {
 		route("POST", "/api/v1/practices", s.createPractice, "Create a practice in a group", refserver.PracticeCreation()),
 		route("GET", p, s.getPractice, "Get a practice", refserver.Member()),
 		route("PUT", p+"/policy", s.setPolicy, "Replace a practice's booking policy", refserver.Needs(rbac.PolicyManage)),
+		route("GET", p+"/verification", s.getVerification, "The practice's verification (its organisation NPI), or verified false", refserver.Guarded()),
+		route("POST", p+"/verification", s.verifyPractice, "Verify the practice's organisation NPI (NPI-2, active) in the NPI registry", refserver.Guarded()),
 
 		route("POST", p+"/locations", s.createLocation, "Add a location", refserver.Needs(rbac.PracticeManage)),
 		route("GET", p+"/locations", s.listLocations, "List locations", refserver.Member()),

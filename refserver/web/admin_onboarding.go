@@ -16,24 +16,29 @@ import (
 // steps: a location, a provider, a visit type and a weekly block, and then
 // the link of its patients' booking page.
 
-// onboardingPage is the sign-up form.
-type onboardingPage struct{ *view }
+// onboardingPage is the sign-up form; InviteOnly asks for the operator's
+// invitation code too.
+type onboardingPage struct {
+	*view
+	InviteOnly bool
+}
 
 func (s *pages) showOnboarding(w http.ResponseWriter, r *http.Request) error {
 	v := s.newView(r, "admin.onboarding.title")
 	v.CSRF = preSessionCSRF(w, r)
-	return s.render(w, http.StatusOK, "admin_onboarding.html", &onboardingPage{view: v})
+	return s.render(w, http.StatusOK, "admin_onboarding.html", &onboardingPage{view: v, InviteOnly: s.engine.SignUpMode() == carebook.SignUpInvite})
 }
 
 func (s *pages) onboard(w http.ResponseWriter, r *http.Request) error {
 	v := s.newView(r, "admin.onboarding.title")
-	p := &onboardingPage{view: v}
+	p := &onboardingPage{view: v, InviteOnly: s.engine.SignUpMode() == carebook.SignUpInvite}
 	if err := checkFormCSRF(r); err != nil {
 		v.CSRF = preSessionCSRF(w, r)
 		return s.invalid(w, r, v, "admin_onboarding.html", p, err)
 	}
 	email, password := strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("password")
-	out, err := s.engine.SignUpClinic(r.Context(), carebook.ClinicSignUp{Email: email, Password: password, ClinicName: r.PostFormValue("clinic_name")})
+	out, err := s.engine.SignUpClinic(r.Context(), carebook.ClinicSignUp{Email: email, Password: password, ClinicName: r.PostFormValue("clinic_name"),
+		Invitation: r.PostFormValue("invitation")})
 	if err != nil {
 		return s.invalid(w, r, v, "admin_onboarding.html", p, err)
 	}

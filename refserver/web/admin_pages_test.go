@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/scheduling"
@@ -398,6 +399,28 @@ func TestAdminDeleteBlockWithBookings(t *testing.T) {
 		c.get(a.base()+"/setup/blocks?done=deleted").want(t, http.StatusOK, "The block was deleted.")
 		c.get(bp).want(t, http.StatusNotFound)
 	})
+}
+
+// TestOnboardingByInvitation: on an invite-only server the sign-up form
+// asks for the operator's invitation code; without a valid one it is
+// refused naming the field; with one the clinic is made.
+func TestOnboardingByInvitation(t *testing.T) {
+	a := serveApp(t, sqltest.SQLite(t), nil, carebook.WithSignUp(carebook.SignUpInvite))
+	v := a.client()
+	v.get("/onboarding").want(t, http.StatusOK, `name="invitation"`, "Invitation code")
+	form := url.Values{"clinic_name": {"Lakeside Family Clinic"}, "email": {"owner@lakeside.example"}, "password": {"a long enough passphrase"}}
+	v.post("/onboarding", form).want(t, http.StatusUnprocessableEntity, `id="invitation-error"`)
+	form.Set("invitation", "cbs_made_up")
+	v.post("/onboarding", form).want(t, http.StatusUnprocessableEntity, `id="invitation-error"`)
+	code, err := a.engine.IssueSignUpCode(context.Background(), "Lakeside")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form.Set("invitation", code)
+	v.post("/onboarding", form).want(t, http.StatusSeeOther)
+	if strings.Contains(newApp(t, sqltest.SQLite(t)).client().get("/onboarding").body, `name="invitation"`) {
+		t.Error("an open server asks for an invitation")
+	}
 }
 
 func TestOnboardingToABookablePractice(t *testing.T) {

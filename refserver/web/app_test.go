@@ -132,7 +132,7 @@ var seededDemo = sync.OnceValues(func() (seeded, error) {
 
 // serveApp serves the reference server on st, seeding the demo clinic
 // unless res says it is there.
-func serveApp(t *testing.T, st *sqlstore.Store, res *demo.Result) *app {
+func serveApp(t *testing.T, st *sqlstore.Store, res *demo.Result, opts ...carebook.Option) *app {
 	t.Helper()
 	clk := clock.NewFixed(testNow)
 	// Patients' files go to a directory of the test's, as make run keeps them.
@@ -141,8 +141,8 @@ func serveApp(t *testing.T, st *sqlstore.Store, res *demo.Result) *app {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = bucket.Close() })
-	e := carebook.NewWithStore(st, carebook.WithClock(clk), carebook.WithLinks(testLinkKey, testPublicURL),
-		carebook.WithFiles(bucket, files.Options{}))
+	e := carebook.NewWithStore(st, append([]carebook.Option{carebook.WithClock(clk), carebook.WithLinks(testLinkKey, testPublicURL),
+		carebook.WithFiles(bucket, files.Options{})}, opts...)...)
 	if res == nil {
 		r, err := demo.SeedWithAdmin(context.Background(), e)
 		if err != nil {

@@ -576,6 +576,8 @@ var enAdmin = catalog{
 	"admin.onboarding.password_hint":     "(at least 12 characters)",
 	"admin.onboarding.submit":            "Create my practice",
 	"admin.onboarding.have_account":      "Already set up?",
+	"admin.onboarding.invitation":        "Invitation code",
+	"admin.onboarding.invitation_hint":   "(this server signs clinics up by the operator's invitation)",
 	"admin.start.title":                  "First steps",
 	"admin.start.intro":                  "Four steps and patients can book online. Each step takes a minute.",
 	"admin.start.back":                   "Back to the first steps",

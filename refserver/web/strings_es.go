@@ -575,6 +575,8 @@ var esAdmin = catalog{
 	"admin.onboarding.password_hint":     "(al menos 12 caracteres)",
 	"admin.onboarding.submit":            "Crear mi consultorio",
 	"admin.onboarding.have_account":      "¿Ya lo configuró?",
+	"admin.onboarding.invitation":        "Código de invitación",
+	"admin.onboarding.invitation_hint":   "(este servidor da de alta clínicas por invitación del operador)",
 	"admin.start.title":                  "Primeros pasos",
 	"admin.start.intro":                  "Cuatro pasos y los pacientes pueden reservar en línea. Cada paso lleva un minuto.",
 	"admin.start.back":                   "Volver a los primeros pasos",

@@ -1,0 +1,2 @@
+DROP TABLE signup_codes;
+DROP TABLE practice_verifications;
