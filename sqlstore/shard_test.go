@@ -32,6 +32,7 @@ var notDistributed = map[string]string{
 	"rbac_grants":              "grants reach a whole group (practice_id NULL) and are read at every request by account; reference table",
 	"notify_webhooks":          "providers' webhook replay memory, keyed by the provider's event ID, which names no practice",
 	"billing_events":           "payment providers' webhook events, keyed by the provider's event ID, which names no practice (an event may name no payment of ours)",
+	"billing_plans":            "the operator's plans, shared by every practice; reference table",
 	"rate_limits":              "the rate limiter's TAT per key, which names a practice, a client address or an account; UNLOGGED, written on every request: distributed on its own key",
 }
 
