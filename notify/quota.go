@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"slices"
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/tenant"
@@ -31,35 +32,48 @@ func (s *Service) enqueue(ctx context.Context, practice tenant.PracticeID, stric
 	if s.quota == nil {
 		return s.store.Enqueue(ctx, msgs...)
 	}
-	sms := 0
+	if !slices.ContainsFunc(msgs, func(m *Message) bool { return m.Channel == SMS }) {
+		return s.store.Enqueue(ctx, msgs...)
+	}
+	sms, rest := make([]*Message, 0, len(msgs)), make([]*Message, 0, len(msgs))
 	for _, m := range msgs {
 		if m.Channel == SMS {
-			sms++
+			sms = append(sms, m)
+		} else {
+			rest = append(rest, m)
 		}
-	}
-	if sms == 0 {
-		return s.store.Enqueue(ctx, msgs...)
 	}
 	var n int
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		err := s.quota.TakeSMS(ctx, practice, sms)
-		switch {
-		case err == nil:
-		case strict || !errs.Is(err, errs.KindPreconditionFailed):
-			return err
-		default:
-			kept := make([]*Message, 0, len(msgs)-sms)
-			for _, m := range msgs {
-				if m.Channel != SMS {
-					kept = append(kept, m)
+		if strict {
+			// Only the SMS written count (a message queued before is
+			// skipped); past the quota, the error rolls them back.
+			k, err := s.store.Enqueue(ctx, sms...)
+			if err != nil {
+				return err
+			}
+			if k > 0 {
+				if err := s.quota.TakeSMS(ctx, practice, k); err != nil {
+					return err
 				}
 			}
-			msgs = kept
+			n = k
+		} else {
+			// The change's SMS are counted before they are written, so
+			// that past the quota they are left out and the change goes on.
+			err := s.quota.TakeSMS(ctx, practice, len(sms))
+			switch {
+			case err == nil:
+				rest = append(rest, sms...)
+			case !errs.Is(err, errs.KindPreconditionFailed):
+				return err
+			}
 		}
-		if len(msgs) == 0 {
+		if len(rest) == 0 {
 			return nil
 		}
-		n, err = s.store.Enqueue(ctx, msgs...)
+		k, err := s.store.Enqueue(ctx, rest...)
+		n += k
 		return err
 	})
 	return n, err
