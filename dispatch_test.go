@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
@@ -87,6 +88,12 @@ func TestDispatchersRaceNoDuplicates(t *testing.T) {
 		assert.Len(t, sent, n)
 		assert.EqualValues(t, n, claimed.Load(), "no message is claimed twice")
 		assert.Equal(t, map[notify.Status]int{notify.StatusSent: n}, c.statuses(t))
+		// Each send is counted once in the practice's usage, in the
+		// transaction that marked it sent.
+		now := c.clk.Now()
+		tot, err := st.Billing.UsageTotals(context.Background(), &c.practice, now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0))
+		require.NoError(t, err)
+		assert.Equal(t, []billing.UsageTotal{{Practice: c.practice, Meter: billing.MeterSMSSent, Units: n}}, tot)
 	})
 }
 

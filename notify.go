@@ -59,7 +59,7 @@ func (e *Engine) practiceName(ctx context.Context, id tenant.PracticeID) (string
 
 // newNotify builds the notify service over st.
 func (e *Engine) newNotify(st *sqlstore.Store) *notify.Service {
-	opts := []notify.Option{notify.WithAppointments(notifyAppointments{e}), notify.WithPracticeNames(e.practiceName)}
+	opts := []notify.Option{notify.WithAppointments(notifyAppointments{e}), notify.WithPracticeNames(e.practiceName), notify.WithQuota(smsQuota{e})}
 	if e.links != nil {
 		opts = append(opts, notify.WithLinks(e.links))
 	}

@@ -85,7 +85,7 @@ func (s *Service) SendCampaign(ctx context.Context, practice tenant.PracticeID, 
 			}
 			msgs = append(msgs, m)
 		}
-		n, err := s.store.Enqueue(ctx, msgs...)
+		n, err := s.enqueue(ctx, practice, true, msgs...)
 		total += n
 		if err != nil {
 			return total, err

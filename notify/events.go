@@ -100,7 +100,7 @@ func (s *Service) OnAppointment(ctx context.Context, ev AppointmentEvent) error 
 	if err != nil || len(msgs) == 0 {
 		return err
 	}
-	_, err = s.store.Enqueue(ctx, msgs...)
+	_, err = s.enqueue(ctx, ev.PracticeID, false, msgs...)
 	return err
 }
 
@@ -130,7 +130,7 @@ func (s *Service) OnPayment(ctx context.Context, ev PaymentEvent) error {
 	if err != nil || len(msgs) == 0 {
 		return err
 	}
-	_, err = s.store.Enqueue(ctx, msgs...)
+	_, err = s.enqueue(ctx, ev.PracticeID, false, msgs...)
 	return err
 }
 

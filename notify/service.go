@@ -32,6 +32,8 @@ type Service struct {
 	appts Appointments
 	// practiceName names a practice in campaigns; nil leaves it out.
 	practiceName func(ctx context.Context, id tenant.PracticeID) (string, error)
+	// quota counts SMS against the practice's plan; nil counts none.
+	quota Quota
 	// tmpl caches compiled templates by their source.
 	tmpl *sync.Map
 }

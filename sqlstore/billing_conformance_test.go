@@ -20,3 +20,16 @@ func TestBillingConformancePostgres(t *testing.T) {
 	sqltest.PostgresDSN(t)
 	billingtest.RunStore(t, func(t *testing.T) billingtest.Stores { return billingStores(sqltest.Postgres(t)) })
 }
+
+func usageStores(s *sqlstore.Store) billingtest.UsageStores {
+	return billingtest.UsageStores{Usage: s.Billing, Tenants: s.Tenants, Patients: s.Scheduling}
+}
+
+func TestUsageConformanceSQLite(t *testing.T) {
+	billingtest.RunUsage(t, func(t *testing.T) billingtest.UsageStores { return usageStores(sqltest.SQLite(t)) })
+}
+
+func TestUsageConformancePostgres(t *testing.T) {
+	sqltest.PostgresDSN(t)
+	billingtest.RunUsage(t, func(t *testing.T) billingtest.UsageStores { return usageStores(sqltest.Postgres(t)) })
+}

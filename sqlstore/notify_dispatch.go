@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"bytes"
 	"context"
+	"github.com/carebook/carebook/billing"
 	"slices"
 	"strconv"
 	"strings"
@@ -229,9 +230,53 @@ func (s *Outbox) Record(ctx context.Context, token uuid.UUID, results []notify.R
 	from, args := s.valuesTable("v", []valuesColumn{{"id", "uuid"}, {"status", "text"}, {"provider_id", "text"},
 		{"error", "bytea"}, {"due_at", "timestamptz"}, {"sent_at", "timestamptz"}, {"at", "timestamptz"}, {"unsent", "integer"}}, rows)
 	args = append(args, string(notify.StatusSending), token)
-	_, err = s.idb(ctx).ExecContext(ctx, `UPDATE notify_messages AS m SET `+recordSet+`
-FROM `+from+` WHERE m.id = v.id AND m.status = ? AND m.claim_token = ?`, args...)
-	return failure(op, "message", err)
+	return s.InTx(ctx, func(ctx context.Context) error {
+		// SQLite's RETURNING names the updated table's columns alone, and
+		// unqualified; PostgreSQL's must qualify them past v's.
+		returning := "practice_id, id, channel, status, sent_at"
+		if s.dialect == Postgres {
+			returning = "m.practice_id, m.id, m.channel, m.status, m.sent_at"
+		}
+		var marked []markedRow
+		err := s.idb(ctx).NewRaw(`UPDATE notify_messages AS m SET `+recordSet+`
+FROM `+from+` WHERE m.id = v.id AND m.status = ? AND m.claim_token = ?
+RETURNING `+returning, args...).Scan(ctx, &marked)
+		if err != nil {
+			return failure(op, "message", err)
+		}
+		return s.countSent(ctx, op, marked)
+	})
+}
+
+// markedRow is a message Record changed, as it left it.
+type markedRow struct {
+	PracticeID uuid.UUID `bun:"practice_id"`
+	ID         uuid.UUID `bun:"id"`
+	Channel    string    `bun:"channel"`
+	Status     string    `bun:"status"`
+	SentAt     *utcTime  `bun:"sent_at"`
+}
+
+// sentMeters are the usage meters of the channels whose sends are billed.
+var sentMeters = map[notify.Channel]billing.Meter{notify.SMS: billing.MeterSMSSent, notify.Email: billing.MeterEmailsSent}
+
+// countSent records a usage event (billing's sms_sent or emails_sent) of
+// each message Record marked sent, keyed by the message, in Record's
+// transaction: a send is counted once, when it is marked sent.
+func (s *Outbox) countSent(ctx context.Context, op string, marked []markedRow) error {
+	rows := make([]usageRow, 0, len(marked))
+	for _, m := range marked {
+		meter, ok := sentMeters[notify.Channel(m.Channel)]
+		if !ok || m.Status != string(notify.StatusSent) || m.SentAt == nil {
+			continue
+		}
+		rows = append(rows, usageRow{PracticeID: m.PracticeID, Meter: string(meter), Key: "message:" + m.ID.String(), Units: 1, At: *m.SentAt})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	_, err := s.idb(ctx).NewInsert().Model(&rows).On("CONFLICT DO NOTHING").Exec(ctx)
+	return failure(op, "usage event", err)
 }
 
 // practicesOf returns the practices of the messages, sending under token,

@@ -33,6 +33,7 @@ var notDistributed = map[string]string{
 	"notify_webhooks":          "providers' webhook replay memory, keyed by the provider's event ID, which names no practice",
 	"billing_events":           "payment providers' webhook events, keyed by the provider's event ID, which names no practice (an event may name no payment of ours)",
 	"signup_codes":             "the operator's invitations to sign a clinic up, found by the code alone before any practice exists",
+	"billing_plans":            "the operator's plans, shared by every practice; reference table",
 	"rate_limits":              "the rate limiter's TAT per key, which names a practice, a client address or an account; UNLOGGED, written on every request: distributed on its own key",
 }
 

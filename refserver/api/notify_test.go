@@ -15,6 +15,7 @@ import (
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/billing/billingtest"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/notify/fakeprovider"
@@ -283,6 +284,28 @@ func TestNotifyOutboxInboxAndPreferences(t *testing.T) {
 		}
 		if c := e.ok(e.do("POST", f.base+"/notify/campaigns", camp), 202); c["written"] != 0.0 {
 			t.Errorf("the campaign again = %v", c)
+		}
+		// On a plan allowing one SMS a period, the next campaign is a
+		// problem naming the limit, the count and when it resets.
+		plan := billingtest.SamplePlan("tiny")
+		plan.Meters[1].Quota = 1
+		ctx := context.Background()
+		if err := e.engine.PutPlan(ctx, plan); err != nil {
+			t.Fatal(err)
+		}
+		sub, err := e.engine.Subscribe(ctx, uuid.MustParse(f.practice), "tiny")
+		if err != nil {
+			t.Fatal(err)
+		}
+		camp["id"] = uuid.NewString()
+		if c := e.ok(e.do("POST", f.base+"/notify/campaigns", camp), 202); c["written"] != 1.0 {
+			t.Errorf("the campaign within the quota = %v", c)
+		}
+		camp["id"] = uuid.NewString()
+		_, resets := sub.Period(e.clock.Now())
+		p := e.problem(e.do("POST", f.base+"/notify/campaigns", camp), 422, "sms_sent")
+		if d, _ := p.Details.(map[string]any); d["limit"] != 1.0 || d["used"] != 1.0 || d["meter"] != "sms_sent" || d["resets_at"] != resets.Format(time.RFC3339Nano) {
+			t.Errorf("quota problem details = %v", p.Details)
 		}
 		camp["time_zone"] = "Mars/Olympus"
 		e.problem(e.do("POST", f.base+"/notify/campaigns", camp), 400, "time_zone")
