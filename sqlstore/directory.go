@@ -108,14 +108,12 @@ func (s *Directory) insert(ctx context.Context, op string, l *directory.Listing,
 	var rowID int64
 	if s.dialect == Postgres {
 		_, err = db.ExecContext(ctx, `INSERT INTO directory_providers (practice_id, provider_id, practice_name, sort_name,
-			accepting_new, languages, specialties, search, doc) VALUES (?, ?, ?, ?, ?, ?, ?, to_tsvector('simple', ?), ?)`,
-			l.PracticeID, p.ID, l.PracticeName, sortName, p.AcceptingNew, pgdialect.Array(langs),
-			pgdialect.Array(p.Specialties), search, string(doc))
+			search, doc) VALUES (?, ?, ?, ?, to_tsvector('simple', ?), ?)`,
+			l.PracticeID, p.ID, l.PracticeName, sortName, search, string(doc))
 	} else {
 		err = db.QueryRowContext(ctx, `INSERT INTO directory_providers (practice_id, provider_id, practice_name, sort_name,
-			accepting_new, languages, specialties, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			l.PracticeID, p.ID, l.PracticeName, sortName, p.AcceptingNew, padded(langs), padded(p.Specialties),
-			string(doc)).Scan(&rowID)
+			doc) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			l.PracticeID, p.ID, l.PracticeName, sortName, string(doc)).Scan(&rowID)
 		if err == nil {
 			_, err = db.ExecContext(ctx, `INSERT INTO directory_fts (rowid, doc) VALUES (?, ?)`, rowID, search)
 		}
@@ -130,12 +128,14 @@ func (s *Directory) insert(ctx context.Context, op string, l *directory.Listing,
 			return errs.Wrap(errs.KindInternal, op, "encode the location", err)
 		}
 		if s.dialect == Postgres {
-			_, err = db.ExecContext(ctx, `INSERT INTO directory_locations (practice_id, provider_id, location_id, lat, lon, doc)
-				VALUES (?, ?, ?, ?, ?, ?)`, l.PracticeID, p.ID, loc.ID, loc.Geo.Lat, loc.Geo.Lon, string(ldoc))
+			_, err = db.ExecContext(ctx, `INSERT INTO directory_locations (practice_id, provider_id, location_id, lat, lon,
+				accepting_new, languages, specialties, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, l.PracticeID, p.ID, loc.ID,
+				loc.Geo.Lat, loc.Geo.Lon, p.AcceptingNew, pgdialect.Array(langs), pgdialect.Array(p.Specialties), string(ldoc))
 		} else {
 			var locID int64
-			err = db.QueryRowContext(ctx, `INSERT INTO directory_locations (provider, practice_id, location_id, lat, lon, doc)
-				VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, rowID, l.PracticeID, loc.ID, loc.Geo.Lat, loc.Geo.Lon, string(ldoc)).Scan(&locID)
+			err = db.QueryRowContext(ctx, `INSERT INTO directory_locations (provider, practice_id, location_id, lat, lon,
+				accepting_new, languages, specialties, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, rowID, l.PracticeID,
+				loc.ID, loc.Geo.Lat, loc.Geo.Lon, p.AcceptingNew, padded(langs), padded(p.Specialties), string(ldoc)).Scan(&locID)
 			if err == nil {
 				_, err = db.ExecContext(ctx, `INSERT INTO directory_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?, ?, ?, ?, ?)`,
 					locID, loc.Geo.Lat, loc.Geo.Lat, loc.Geo.Lon, loc.Geo.Lon)
@@ -151,6 +151,7 @@ func (s *Directory) insert(ctx context.Context, op string, l *directory.Listing,
 // hitRow is one row of a search.
 type hitRow struct {
 	PracticeID   uuid.UUID `bun:"practice_id"`
+	ProviderID   uuid.UUID `bun:"provider_id"`
 	PracticeName string    `bun:"practice_name"`
 	PDoc         []byte    `bun:"pdoc"`
 	LDoc         []byte    `bun:"ldoc"`
@@ -164,13 +165,61 @@ func (s *Directory) Search(ctx context.Context, q directory.Query) ([]directory.
 	if err != nil {
 		return nil, err
 	}
-	query, args := s.searchSQL(q)
+	if q.Near != nil {
+		return s.searchNear(ctx, op, q)
+	}
+	query, args := s.searchSQL(q, 0, 0)
 	var rows []hitRow
 	if err := s.idb(ctx).NewRaw(query, args...).Scan(ctx, &rows); err != nil {
 		return nil, failure(op, "directory", err)
 	}
-	hits := make([]directory.Hit, len(rows))
-	for i, r := range rows {
+	return decodeHits(op, rows, q.Limit)
+}
+
+// searchNear answers q, which has a point: it searches within a radius
+// growing from an eighth of q's to q's, doubling, and stops at the first
+// within which q.Limit providers are found (or at q's radius). What lies
+// within a smaller radius is nearer than what lies outside it, so the
+// first providers found are the nearest; and the smaller radius reads far
+// fewer rows wherever providers are dense. At each radius it reads the
+// nearest matching locations, at most cap of them (and then again with
+// twice as many, should providers with several locations leave fewer
+// than q.Limit among them).
+func (s *Directory) searchNear(ctx context.Context, op string, q directory.Query) ([]directory.Hit, error) {
+	r := q.RadiusKm / 8
+	capRows := 2 * q.Limit
+	for {
+		r = math.Min(r, q.RadiusKm)
+		query, args := s.searchSQL(q, r, capRows)
+		var rows []hitRow
+		if err := s.idb(ctx).NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+			return nil, failure(op, "directory", err)
+		}
+		seen := map[[2]uuid.UUID]bool{}
+		for _, row := range rows {
+			seen[[2]uuid.UUID{row.PracticeID, row.ProviderID}] = true
+		}
+		switch {
+		case len(seen) < q.Limit && len(rows) == capRows:
+			capRows *= 2 // some providers took several of the rows: read on
+		case len(seen) >= q.Limit || r >= q.RadiusKm:
+			return decodeHits(op, rows, q.Limit)
+		default:
+			r *= 2
+		}
+	}
+}
+
+// decodeHits decodes rows, keeping each provider's first, and at most limit.
+func decodeHits(op string, rows []hitRow, limit int) ([]directory.Hit, error) {
+	hits := make([]directory.Hit, 0, min(len(rows), limit))
+	kept := map[[2]uuid.UUID]bool{}
+	for _, r := range rows {
+		k := [2]uuid.UUID{r.PracticeID, r.ProviderID}
+		if kept[k] || len(hits) == limit {
+			continue
+		}
+		kept[k] = true
 		h := directory.Hit{PracticeID: r.PracticeID, PracticeName: r.PracticeName, DistanceKm: r.Dist}
 		if err := json.Unmarshal(r.PDoc, &h.Provider); err != nil {
 			return nil, errs.Wrap(errs.KindInternal, op, "decode a provider", err)
@@ -178,27 +227,28 @@ func (s *Directory) Search(ctx context.Context, q directory.Query) ([]directory.
 		if err := json.Unmarshal(r.LDoc, &h.Location); err != nil {
 			return nil, errs.Wrap(errs.KindInternal, op, "decode a location", err)
 		}
-		hits[i] = h
+		hits = append(hits, h)
 	}
 	return hits, nil
 }
 
-// searchSQL returns the query of q (normalized) and its arguments: every
-// matching location, ranked within its provider by distance (then ID), and
-// each provider's first one, nearest first (without a point, by name).
-func (s *Directory) searchSQL(q directory.Query) (string, []any) {
+// searchSQL returns the query of q (normalized) and its arguments. With a
+// point: the nearest capRows locations within radius km that match, nearest
+// first (a provider may have several). Without: each matching provider's
+// first location (by ID), by name.
+func (s *Directory) searchSQL(q directory.Query, radius float64, capRows int) (string, []any) {
 	var (
 		conds []string
 		args  []any
-		dist  = "0.0"
+		dist  string
 	)
 	pg := s.dialect == Postgres
 	if q.Near != nil {
-		lat, lon, r := q.Near.Lat, q.Near.Lon, q.RadiusKm
+		lat, lon, r := q.Near.Lat, q.Near.Lon, radius
 		if pg {
 			here := "ll_to_earth(" + ftoa(lat) + ", " + ftoa(lon) + ")"
-			dist = "earth_distance(" + here + ", ll_to_earth(l.lat, l.lon)) / 1000"
-			conds = append(conds, "earth_box("+here+", "+ftoa(r*1000)+") @> ll_to_earth(l.lat, l.lon)")
+			dist = "earth_distance(" + here + ", l.earth) / 1000"
+			conds = append(conds, "earth_box("+here+", "+ftoa(r*1000)+") @> l.earth")
 		} else {
 			dist = strconv.FormatFloat(2*earthRadiusKm, 'f', -1, 64) + " * asin(min(1, sqrt(pow(sin(radians(l.lat - " + ftoa(lat) +
 				") / 2), 2) + cos(radians(" + ftoa(lat) + ")) * cos(radians(l.lat)) * pow(sin(radians(l.lon - " + ftoa(lon) + ") / 2), 2))))"
@@ -227,26 +277,26 @@ func (s *Directory) searchSQL(q directory.Query) (string, []any) {
 	}
 	if len(q.Specialties) > 0 {
 		if pg {
-			conds = append(conds, "p.specialties && ARRAY[?]::text[]")
+			conds = append(conds, "l.specialties && ARRAY[?]::text[]")
 			args = append(args, bun.List(q.Specialties))
 		} else {
 			or := make([]string, len(q.Specialties))
 			for i, c := range q.Specialties {
-				or[i] = "instr(p.specialties, ?) > 0"
+				or[i] = "instr(l.specialties, ?) > 0"
 				args = append(args, " "+c+" ")
 			}
 			conds = append(conds, "("+strings.Join(or, " OR ")+")")
 		}
 	}
 	if q.AcceptingNew {
-		conds = append(conds, "p.accepting_new")
+		conds = append(conds, "l.accepting_new")
 	}
 	if q.Language != "" {
 		if pg {
-			conds = append(conds, "? = ANY (p.languages)")
+			conds = append(conds, "? = ANY (l.languages)")
 			args = append(args, q.Language)
 		} else {
-			conds = append(conds, "instr(p.languages, ?) > 0")
+			conds = append(conds, "instr(l.languages, ?) > 0")
 			args = append(args, " "+q.Language+" ")
 		}
 	}
@@ -258,16 +308,18 @@ func (s *Directory) searchSQL(q directory.Query) (string, []any) {
 	if len(conds) > 0 {
 		where = "WHERE " + strings.Join(conds, " AND ")
 	}
-	order := "h.dist, h.sort_name"
-	if q.Near == nil {
-		order = "h.sort_name"
-	}
-	return `SELECT h.practice_id, h.practice_name, h.pdoc, h.ldoc, h.dist FROM (
-		SELECT p.practice_id, p.provider_id, p.practice_name, p.sort_name, p.doc AS pdoc, l.doc AS ldoc, ` + dist + ` AS dist,
-			row_number() OVER (PARTITION BY l.practice_id, p.provider_id ORDER BY ` + dist + `, l.location_id) AS rn
+	if q.Near != nil {
+		return `SELECT p.practice_id, p.provider_id, p.practice_name, p.doc AS pdoc, l.doc AS ldoc, ` + dist + ` AS dist
 		FROM directory_locations l JOIN directory_providers p ON ` + join + `
 		` + where + `
-	) h WHERE h.rn = 1 ORDER BY ` + order + `, h.practice_id, h.provider_id LIMIT ` + strconv.Itoa(q.Limit), args
+		ORDER BY dist, p.sort_name, p.practice_id, p.provider_id, l.location_id LIMIT ` + strconv.Itoa(capRows), args
+	}
+	return `SELECT h.practice_id, h.provider_id, h.practice_name, h.pdoc, h.ldoc, h.dist FROM (
+		SELECT p.practice_id, p.provider_id, p.practice_name, p.sort_name, p.doc AS pdoc, l.doc AS ldoc, 0.0 AS dist,
+			row_number() OVER (PARTITION BY l.practice_id, p.provider_id ORDER BY l.location_id) AS rn
+		FROM directory_locations l JOIN directory_providers p ON ` + join + `
+		` + where + `
+	) h WHERE h.rn = 1 ORDER BY h.sort_name, h.practice_id, h.provider_id LIMIT ` + strconv.Itoa(q.Limit), args
 }
 
 // ftoa formats a checked, finite float for SQL.

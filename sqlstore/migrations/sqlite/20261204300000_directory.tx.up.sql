@@ -1,7 +1,8 @@
 -- SQLite twin of the PostgreSQL migration: the public directory. Words are
 -- searched in an FTS5 table (directory_fts, rowid = directory_providers.id)
 -- and points in an R*Tree (directory_geo, id = directory_locations.id),
--- both written with their rows by the store. languages and specialties are
+-- both written with their rows by the store. The provider's filters are
+-- copied onto each of its locations. languages and specialties are
 -- space-separated codes with a space at each end (" en es ").
 CREATE TABLE directory_providers (
 	id            INTEGER PRIMARY KEY,
@@ -9,9 +10,6 @@ CREATE TABLE directory_providers (
 	provider_id   TEXT NOT NULL,
 	practice_name TEXT NOT NULL,
 	sort_name     TEXT NOT NULL,
-	accepting_new INTEGER NOT NULL,
-	languages     TEXT NOT NULL,
-	specialties   TEXT NOT NULL,
 	doc           TEXT NOT NULL,
 	UNIQUE (practice_id, provider_id)
 ) STRICT;
@@ -23,6 +21,9 @@ CREATE TABLE directory_locations (
 	location_id TEXT NOT NULL,
 	lat         REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
 	lon         REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+	accepting_new INTEGER NOT NULL,
+	languages   TEXT NOT NULL,
+	specialties TEXT NOT NULL,
 	doc         TEXT NOT NULL,
 	UNIQUE (provider, location_id)
 ) STRICT;
