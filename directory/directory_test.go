@@ -196,7 +196,9 @@ func TestListingValidate(t *testing.T) {
 		{"providers.specialties", func(l *directory.Listing) { l.Providers[0].Specialties = nil }},
 		{"providers.given_name", func(l *directory.Listing) { l.Providers[0].GivenName = "\xff" }},
 		{"providers.locations", func(l *directory.Listing) { l.Providers[0].Locations = nil }},
-		{"providers.locations.id", func(l *directory.Listing) { l.Providers[0].Locations = append(l.Providers[0].Locations, l.Providers[0].Locations[0]) }},
+		{"providers.locations.id", func(l *directory.Listing) {
+			l.Providers[0].Locations = append(l.Providers[0].Locations, l.Providers[0].Locations[0])
+		}},
 		{"providers.locations.geo.lon", func(l *directory.Listing) { l.Providers[0].Locations[0].Geo.Lon = -180.5 }},
 		{"providers.locations.name", func(l *directory.Listing) { l.Providers[0].Locations[0].Name = "" }},
 		{"providers.locations.address.postal_code", func(l *directory.Listing) { l.Providers[0].Locations[0].Address.PostalCode = "" }},

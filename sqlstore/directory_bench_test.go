@@ -148,4 +148,3 @@ func bareDirectoryQuery(d sqlstore.Dialect) string {
 			AND instr(l.specialties, ' ' || ?4 || ' ') > 0 AND d <= c.r
 		ORDER BY d LIMIT 20`
 }
-
