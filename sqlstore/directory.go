@@ -133,9 +133,10 @@ func (s *Directory) insert(ctx context.Context, op string, l *directory.Listing,
 				loc.Geo.Lat, loc.Geo.Lon, p.AcceptingNew, pgdialect.Array(langs), pgdialect.Array(p.Specialties), string(ldoc))
 		} else {
 			var locID int64
-			err = db.QueryRowContext(ctx, `INSERT INTO directory_locations (provider, practice_id, location_id, lat, lon,
-				accepting_new, languages, specialties, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, rowID, l.PracticeID,
-				loc.ID, loc.Geo.Lat, loc.Geo.Lon, p.AcceptingNew, padded(langs), padded(p.Specialties), string(ldoc)).Scan(&locID)
+			x, y, z := earthXYZ(loc.Geo)
+			err = db.QueryRowContext(ctx, `INSERT INTO directory_locations (provider, practice_id, location_id, lat, lon, x, y, z,
+				accepting_new, languages, specialties, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, rowID, l.PracticeID,
+				loc.ID, loc.Geo.Lat, loc.Geo.Lon, x, y, z, p.AcceptingNew, padded(langs), padded(p.Specialties), string(ldoc)).Scan(&locID)
 			if err == nil {
 				_, err = db.ExecContext(ctx, `INSERT INTO directory_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?, ?, ?, ?, ?)`,
 					locID, loc.Geo.Lat, loc.Geo.Lat, loc.Geo.Lon, loc.Geo.Lon)
@@ -220,7 +221,7 @@ func decodeHits(op string, rows []hitRow, limit int) ([]directory.Hit, error) {
 			continue
 		}
 		kept[k] = true
-		h := directory.Hit{PracticeID: r.PracticeID, PracticeName: r.PracticeName, DistanceKm: r.Dist}
+		h := directory.Hit{PracticeID: r.PracticeID, PracticeName: r.PracticeName, DistanceKm: greatCircle(r.Dist)}
 		if err := json.Unmarshal(r.PDoc, &h.Provider); err != nil {
 			return nil, errs.Wrap(errs.KindInternal, op, "decode a provider", err)
 		}
@@ -245,18 +246,29 @@ func (s *Directory) searchSQL(q directory.Query, radius float64, capRows int) (s
 	pg := s.dialect == Postgres
 	if q.Near != nil {
 		lat, lon, r := q.Near.Lat, q.Near.Lon, radius
+		// Both compare straight-line distances through the Earth (chords),
+		// which order points as the great-circle distance does, and cost
+		// arithmetic only; dist is the chord in km (see greatCircle).
+		x, y, z := earthXYZ(*q.Near)
+		c := chord(r)
 		if pg {
-			here := "ll_to_earth(" + ftoa(lat) + ", " + ftoa(lon) + ")"
-			dist = "earth_distance(" + here + ", l.earth) / 1000"
-			conds = append(conds, "earth_box("+here+", "+ftoa(r*1000)+") @> l.earth")
+			// ll_to_earth's point, in metres, and earth_box's cube, as
+			// literals: PostgreSQL plans them at once, where it would
+			// inline earthdistance's SQL functions for each query.
+			m := func(v float64) string { return strconv.FormatFloat(v*1000, 'f', 3, 64) }
+			d := c + 0.001
+			here := "'(" + m(x) + ", " + m(y) + ", " + m(z) + ")'::cube"
+			dist = "cube_distance(l.earth, " + here + ") / 1000"
+			conds = append(conds, "l.earth <@ '("+m(x-d)+", "+m(y-d)+", "+m(z-d)+"), ("+m(x+d)+", "+m(y+d)+", "+m(z+d)+")'::cube",
+				"cube_distance(l.earth, "+here+") <= "+m(c))
 		} else {
-			dist = strconv.FormatFloat(2*earthRadiusKm, 'f', -1, 64) + " * asin(min(1, sqrt(pow(sin(radians(l.lat - " + ftoa(lat) +
-				") / 2), 2) + cos(radians(" + ftoa(lat) + ")) * cos(radians(l.lat)) * pow(sin(radians(l.lon - " + ftoa(lon) + ") / 2), 2))))"
+			sq := "(l.x - " + ftoa(x) + ") * (l.x - " + ftoa(x) + ") + (l.y - " + ftoa(y) + ") * (l.y - " + ftoa(y) +
+				") + (l.z - " + ftoa(z) + ") * (l.z - " + ftoa(z) + ")"
+			dist = "sqrt(" + sq + ")"
 			minLat, maxLat, minLon, maxLon := box(lat, lon, r)
 			conds = append(conds, "l.id IN (SELECT id FROM directory_geo WHERE max_lat >= "+ftoa(minLat)+" AND min_lat <= "+ftoa(maxLat)+
-				" AND max_lon >= "+ftoa(minLon)+" AND min_lon <= "+ftoa(maxLon)+")")
+				" AND max_lon >= "+ftoa(minLon)+" AND min_lon <= "+ftoa(maxLon)+")", sq+" <= "+ftoa(c*c))
 		}
-		conds = append(conds, dist+" <= "+ftoa(r))
 	}
 	if len(q.Words) > 0 {
 		if pg {
@@ -320,6 +332,28 @@ func (s *Directory) searchSQL(q directory.Query, radius float64, capRows int) (s
 		FROM directory_locations l JOIN directory_providers p ON ` + join + `
 		` + where + `
 	) h WHERE h.rn = 1 ORDER BY h.sort_name, h.practice_id, h.provider_id LIMIT ` + strconv.Itoa(q.Limit), args
+}
+
+// earthXYZ returns p on earthdistance's sphere, in km from its centre, as
+// ll_to_earth does (in metres).
+func earthXYZ(p directory.Point) (x, y, z float64) {
+	φ, λ := p.Lat*math.Pi/180, p.Lon*math.Pi/180
+	return earthRadiusKm * math.Cos(φ) * math.Cos(λ), earthRadiusKm * math.Cos(φ) * math.Sin(λ), earthRadiusKm * math.Sin(φ)
+}
+
+// chord returns the straight-line distance between two points km apart
+// on the sphere's surface.
+func chord(km float64) float64 {
+	if km >= math.Pi*earthRadiusKm {
+		return 2 * earthRadiusKm
+	}
+	return 2 * earthRadiusKm * math.Sin(km/(2*earthRadiusKm))
+}
+
+// greatCircle returns the distance on the sphere's surface between two
+// points a chord of c km apart, as earth_distance does.
+func greatCircle(c float64) float64 {
+	return 2 * earthRadiusKm * math.Asin(math.Min(1, c/(2*earthRadiusKm)))
 }
 
 // ftoa formats a checked, finite float for SQL.

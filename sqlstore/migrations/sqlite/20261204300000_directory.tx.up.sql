@@ -21,6 +21,11 @@ CREATE TABLE directory_locations (
 	location_id TEXT NOT NULL,
 	lat         REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
 	lon         REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+	-- The point on earthdistance's sphere (radius 6378.168 km), in km from
+	-- its centre, for distances by arithmetic alone.
+	x           REAL NOT NULL,
+	y           REAL NOT NULL,
+	z           REAL NOT NULL,
 	accepting_new INTEGER NOT NULL,
 	languages   TEXT NOT NULL,
 	specialties TEXT NOT NULL,
