@@ -123,20 +123,16 @@ func (s *Directory) insert(ctx context.Context, op string, l *directory.Listing,
 	}
 	for i := range p.Locations {
 		loc := &p.Locations[i]
-		ldoc, err := json.Marshal(loc)
-		if err != nil {
-			return errs.Wrap(errs.KindInternal, op, "encode the location", err)
-		}
 		if s.dialect == Postgres {
 			_, err = db.ExecContext(ctx, `INSERT INTO directory_locations (practice_id, provider_id, location_id, lat, lon,
-				accepting_new, languages, specialties, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, l.PracticeID, p.ID, loc.ID,
-				loc.Geo.Lat, loc.Geo.Lon, p.AcceptingNew, pgdialect.Array(langs), pgdialect.Array(p.Specialties), string(ldoc))
+				accepting_new, languages, specialties) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, l.PracticeID, p.ID, loc.ID,
+				loc.Geo.Lat, loc.Geo.Lon, p.AcceptingNew, pgdialect.Array(langs), pgdialect.Array(p.Specialties))
 		} else {
 			var locID int64
 			x, y, z := earthXYZ(loc.Geo)
 			err = db.QueryRowContext(ctx, `INSERT INTO directory_locations (provider, practice_id, location_id, lat, lon, x, y, z,
-				accepting_new, languages, specialties, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, rowID, l.PracticeID,
-				loc.ID, loc.Geo.Lat, loc.Geo.Lon, x, y, z, p.AcceptingNew, padded(langs), padded(p.Specialties), string(ldoc)).Scan(&locID)
+				accepting_new, languages, specialties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, rowID, l.PracticeID,
+				loc.ID, loc.Geo.Lat, loc.Geo.Lon, x, y, z, p.AcceptingNew, padded(langs), padded(p.Specialties)).Scan(&locID)
 			if err == nil {
 				_, err = db.ExecContext(ctx, `INSERT INTO directory_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?, ?, ?, ?, ?)`,
 					locID, loc.Geo.Lat, loc.Geo.Lat, loc.Geo.Lon, loc.Geo.Lon)
@@ -155,7 +151,7 @@ type hitRow struct {
 	ProviderID   uuid.UUID `bun:"provider_id"`
 	PracticeName string    `bun:"practice_name"`
 	PDoc         []byte    `bun:"pdoc"`
-	LDoc         []byte    `bun:"ldoc"`
+	LocationID   uuid.UUID `bun:"location_id"`
 	Dist         float64   `bun:"dist"`
 }
 
@@ -225,8 +221,14 @@ func decodeHits(op string, rows []hitRow, limit int) ([]directory.Hit, error) {
 		if err := json.Unmarshal(r.PDoc, &h.Provider); err != nil {
 			return nil, errs.Wrap(errs.KindInternal, op, "decode a provider", err)
 		}
-		if err := json.Unmarshal(r.LDoc, &h.Location); err != nil {
-			return nil, errs.Wrap(errs.KindInternal, op, "decode a location", err)
+		found := false
+		for _, loc := range h.Provider.Locations {
+			if loc.ID == r.LocationID {
+				h.Location, found = loc, true
+			}
+		}
+		if !found {
+			return nil, errs.E(errs.KindInternal, op, "location "+r.LocationID.String()+" is not in its provider's record")
 		}
 		hits = append(hits, h)
 	}
@@ -321,13 +323,13 @@ func (s *Directory) searchSQL(q directory.Query, radius float64, capRows int) (s
 		where = "WHERE " + strings.Join(conds, " AND ")
 	}
 	if q.Near != nil {
-		return `SELECT p.practice_id, p.provider_id, p.practice_name, p.doc AS pdoc, l.doc AS ldoc, ` + dist + ` AS dist
+		return `SELECT p.practice_id, p.provider_id, p.practice_name, p.doc AS pdoc, l.location_id, ` + dist + ` AS dist
 		FROM directory_locations l JOIN directory_providers p ON ` + join + `
 		` + where + `
 		ORDER BY dist, p.sort_name, p.practice_id, p.provider_id, l.location_id LIMIT ` + strconv.Itoa(capRows), args
 	}
-	return `SELECT h.practice_id, h.provider_id, h.practice_name, h.pdoc, h.ldoc, h.dist FROM (
-		SELECT p.practice_id, p.provider_id, p.practice_name, p.sort_name, p.doc AS pdoc, l.doc AS ldoc, 0.0 AS dist,
+	return `SELECT h.practice_id, h.provider_id, h.practice_name, h.pdoc, h.location_id, h.dist FROM (
+		SELECT p.practice_id, p.provider_id, p.practice_name, p.sort_name, p.doc AS pdoc, l.location_id, 0.0 AS dist,
 			row_number() OVER (PARTITION BY l.practice_id, p.provider_id ORDER BY l.location_id) AS rn
 		FROM directory_locations l JOIN directory_providers p ON ` + join + `
 		` + where + `

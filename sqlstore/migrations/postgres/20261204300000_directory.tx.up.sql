@@ -1,8 +1,9 @@
 -- The public directory (package directory): the one read model that spans
 -- practices, holding only what practices publish (nothing of a practice
 -- that has not opted in, no hidden provider). Rows carry practice_id, the
--- publisher, in every key. doc is the provider's or location's published
--- record as JSON; the other columns are what searches filter on, the
+-- publisher, in every key. doc is the provider's published record as JSON
+-- (its locations with it, so that location rows stay narrow and a geo
+-- search reads few pages); the other columns are what searches filter on, the
 -- provider's filters copied onto each of its locations so that a search
 -- near a point filters the rows its GiST index finds without a join.
 CREATE EXTENSION IF NOT EXISTS cube;
@@ -28,7 +29,6 @@ CREATE TABLE directory_locations (
 	accepting_new boolean NOT NULL,
 	languages   text[] NOT NULL,
 	specialties text[] NOT NULL,
-	doc         jsonb NOT NULL,
 	PRIMARY KEY (practice_id, provider_id, location_id),
 	FOREIGN KEY (practice_id, provider_id) REFERENCES directory_providers (practice_id, provider_id) ON DELETE CASCADE
 );

@@ -29,7 +29,6 @@ CREATE TABLE directory_locations (
 	accepting_new INTEGER NOT NULL,
 	languages   TEXT NOT NULL,
 	specialties TEXT NOT NULL,
-	doc         TEXT NOT NULL,
 	UNIQUE (provider, location_id)
 ) STRICT;
 CREATE INDEX directory_locations_practice ON directory_locations (practice_id);
