@@ -32,5 +32,6 @@ CREATE TABLE directory_locations (
 	UNIQUE (provider, location_id)
 ) STRICT;
 CREATE INDEX directory_locations_practice ON directory_locations (practice_id);
-CREATE VIRTUAL TABLE directory_fts USING fts5 (doc, tokenize = 'unicode61');
+-- prefix: indexes of the 2- and 3-character prefixes, for prefix queries.
+CREATE VIRTUAL TABLE directory_fts USING fts5 (doc, tokenize = 'unicode61', prefix = '2 3');
 CREATE VIRTUAL TABLE directory_geo USING rtree (id, min_lat, max_lat, min_lon, max_lon);
