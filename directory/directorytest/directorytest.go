@@ -342,6 +342,34 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		}
 	})
 
+	t.Run("concurrent replacements of one listing leave one of them whole", func(t *testing.T) {
+		s := open(t)
+		base := Listing("P")
+		const writers = 8
+		lists := make([]*directory.Listing, writers)
+		for i := range lists {
+			l := *base
+			l.Providers = []directory.Provider{
+				Provider(2*i, fmt.Sprintf("W%dA", i), []string{ortho}, Location("A", Brooklyn)),
+				Provider(2*i+1, fmt.Sprintf("W%dB", i), []string{ortho}, Location("B", Brooklyn)),
+			}
+			lists[i] = &l
+		}
+		errc := make(chan error, writers)
+		for _, l := range lists {
+			go func() { errc <- s.PutListing(ctx, l) }()
+		}
+		for range writers {
+			if err := <-errc; err != nil {
+				t.Errorf("PutListing: %v", err)
+			}
+		}
+		got := names(search(t, s, directory.Query{Limit: 100}))
+		if len(got) != 2 || got[0][:2] != got[1][:2] {
+			t.Errorf("after %d concurrent replacements: %v, want both providers of one of them", writers, got)
+		}
+	})
+
 	t.Run("a generated directory", func(t *testing.T) {
 		s := open(t)
 		for _, l := range Generate(300, 1) {
