@@ -1,0 +1,371 @@
+package directory
+
+import (
+	"context"
+	"math"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
+)
+
+// Point is a place on Earth, in degrees (WGS 84).
+type Point struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+// Address is a location's postal address.
+type Address struct {
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city"`
+	Region     string `json:"region"`      // state or province, such as "NY"
+	PostalCode string `json:"postal_code"` // such as "11201"
+	Country    string `json:"country"`     // ISO 3166-1 alpha-2, such as "US"
+}
+
+// VisitType is a visit type offered at a location, as published.
+type VisitType struct {
+	ID      scheduling.VisitTypeID `json:"id"`
+	Name    string                 `json:"name"`
+	Kind    VisitKind              `json:"kind"`
+	Minutes int                    `json:"minutes"`
+}
+
+// Location is a place a provider works at, with the visit types offered
+// there.
+type Location struct {
+	ID         tenant.LocationID `json:"id"`
+	Name       string            `json:"name"`
+	Address    Address           `json:"address"`
+	Geo        Point             `json:"geo"`
+	VisitTypes []VisitType       `json:"visit_types"`
+}
+
+// Provider is a listed provider.
+type Provider struct {
+	ID          scheduling.ProviderID `json:"id"`
+	NPI         string                `json:"npi"`
+	GivenName   string                `json:"given_name"`
+	FamilyName  string                `json:"family_name"`
+	Specialties []string              `json:"specialties"` // NUCC taxonomy codes, the primary first
+	Languages   []string              `json:"languages"`   // lower-case ISO 639 codes, such as "en"
+	// AcceptingNew says whether the provider takes new patients.
+	AcceptingNew bool       `json:"accepting_new"`
+	Locations    []Location `json:"locations"`
+	// Hidden keeps the provider out of the directory; a hidden provider
+	// is never stored.
+	Hidden bool `json:"-"`
+}
+
+// Listing is what one practice publishes: its providers, shown only if
+// the practice opted in (Published).
+type Listing struct {
+	PracticeID   tenant.PracticeID
+	PracticeName string
+	Published    bool
+	Providers    []Provider
+}
+
+// Limits of a listing and of a query.
+const (
+	MaxProviders   = 5000 // per listing
+	MaxLocations   = 50   // per provider
+	MaxVisitTypes  = 50   // per location
+	MaxSpecialties = 10   // per provider, and per query
+	MaxLanguages   = 20   // per provider
+	MaxText        = 200  // bytes of a name, an address line or a query's words
+	MaxWords       = 8    // words of a query
+	MaxRadiusKm    = 500
+	MaxLimit       = 100
+	DefaultLimit   = 20
+)
+
+var language = regexp.MustCompile(`^[a-z]{2,3}$`)
+
+// Validate checks l, naming the field at fault.
+func (l *Listing) Validate() error {
+	const op = "directory.Listing"
+	if l.PracticeID == uuid.Nil {
+		return errs.Invalid(op, "practice_id", "is required")
+	}
+	if err := text(op, "practice_name", l.PracticeName, true); err != nil {
+		return err
+	}
+	if len(l.Providers) > MaxProviders {
+		return errs.Invalid(op, "providers", "more than 5000 providers")
+	}
+	seen := map[uuid.UUID]bool{}
+	for i := range l.Providers {
+		p := &l.Providers[i]
+		if seen[p.ID] {
+			return errs.Invalid(op, "providers", "provider "+p.ID.String()+" is listed twice")
+		}
+		seen[p.ID] = true
+		if err := p.validate(op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Provider) validate(op string) error {
+	switch {
+	case p.ID == uuid.Nil:
+		return errs.Invalid(op, "providers.id", "is required")
+	case !scheduling.ValidNPI(p.NPI):
+		return errs.Invalid(op, "providers.npi", "is not a valid NPI (10 digits with its check digit)")
+	case len(p.Specialties) == 0 || len(p.Specialties) > MaxSpecialties:
+		return errs.Invalid(op, "providers.specialties", "needs 1 to 10 taxonomy codes")
+	case len(p.Languages) > MaxLanguages:
+		return errs.Invalid(op, "providers.languages", "more than 20 languages")
+	case len(p.Locations) == 0 || len(p.Locations) > MaxLocations:
+		return errs.Invalid(op, "providers.locations", "needs 1 to 50 locations")
+	}
+	if err := text(op, "providers.given_name", p.GivenName, false); err != nil {
+		return err
+	}
+	if err := text(op, "providers.family_name", p.FamilyName, true); err != nil {
+		return err
+	}
+	for _, c := range p.Specialties {
+		if !ValidTaxonomyCode(c) {
+			return errs.Invalid(op, "providers.specialties", "code "+quote(c)+" is not a taxonomy code (9 digits or capitals, then X)")
+		}
+	}
+	for _, lang := range p.Languages {
+		if !language.MatchString(lang) {
+			return errs.Invalid(op, "providers.languages", "code "+quote(lang)+" is not a lower-case ISO 639 code")
+		}
+	}
+	locs := map[uuid.UUID]bool{}
+	for i := range p.Locations {
+		l := &p.Locations[i]
+		if l.ID == uuid.Nil || locs[l.ID] {
+			return errs.Invalid(op, "providers.locations.id", "is missing or given twice")
+		}
+		locs[l.ID] = true
+		if err := l.validate(op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Location) validate(op string) error {
+	if err := l.Geo.validate(op, "providers.locations.geo"); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name, v  string
+		required bool
+	}{
+		{"providers.locations.name", l.Name, true},
+		{"providers.locations.address.line1", l.Address.Line1, true},
+		{"providers.locations.address.line2", l.Address.Line2, false},
+		{"providers.locations.address.city", l.Address.City, true},
+		{"providers.locations.address.region", l.Address.Region, false},
+		{"providers.locations.address.postal_code", l.Address.PostalCode, true},
+	} {
+		if err := text(op, f.name, f.v, f.required); err != nil {
+			return err
+		}
+	}
+	if len(l.Address.Country) != 2 || strings.ToUpper(l.Address.Country) != l.Address.Country ||
+		strings.IndexFunc(l.Address.Country, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
+		return errs.Invalid(op, "providers.locations.address.country", "is not an ISO 3166-1 alpha-2 code")
+	}
+	if len(l.VisitTypes) > MaxVisitTypes {
+		return errs.Invalid(op, "providers.locations.visit_types", "more than 50 visit types")
+	}
+	for _, v := range l.VisitTypes {
+		switch {
+		case v.ID == uuid.Nil:
+			return errs.Invalid(op, "providers.locations.visit_types.id", "is required")
+		case !v.Kind.valid():
+			return errs.Invalid(op, "providers.locations.visit_types.kind", "is not a visit kind")
+		case v.Minutes <= 0 || v.Minutes > 24*60:
+			return errs.Invalid(op, "providers.locations.visit_types.minutes", "must be 1 to 1440")
+		}
+		if err := text(op, "providers.locations.visit_types.name", v.Name, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p Point) validate(op, field string) error {
+	if math.IsNaN(p.Lat) || p.Lat < -90 || p.Lat > 90 {
+		return errs.Invalid(op, field+".lat", "must be -90 to 90")
+	}
+	if math.IsNaN(p.Lon) || p.Lon < -180 || p.Lon > 180 {
+		return errs.Invalid(op, field+".lon", "must be -180 to 180")
+	}
+	return nil
+}
+
+// text checks a free-text field: valid UTF-8 without NUL or other control
+// characters, at most MaxText bytes, and not blank if required.
+func text(op, field, s string, required bool) error {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		return errs.Invalid(op, field, "is required")
+	case len(s) > MaxText:
+		return errs.Invalid(op, field, "is longer than 200 bytes")
+	case !utf8Clean(s):
+		return errs.Invalid(op, field, "holds invalid UTF-8 or a control character")
+	}
+	return nil
+}
+
+func utf8Clean(s string) bool {
+	for _, r := range s {
+		if r == unicode.ReplacementChar || unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func quote(s string) string {
+	if len(s) > 20 {
+		s = s[:20] + "…"
+	}
+	return `"` + strings.ToValidUTF8(s, "?") + `"`
+}
+
+// Words splits s into search words: runs of letters and digits, lower-cased;
+// everything else separates them. "Back-pain!" is ["back" "pain"].
+func Words(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+// SearchDocument returns the words a provider is found by: its names, its
+// specialties' display names, and the names and synonyms of the concerns
+// those specialties treat, each word once.
+func (p *Provider) SearchDocument() string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		for _, w := range Words(s) {
+			if !seen[w] {
+				seen[w] = true
+				out = append(out, w)
+			}
+		}
+	}
+	add(p.GivenName)
+	add(p.FamilyName)
+	for _, c := range p.Specialties {
+		if s, ok := LookupSpecialty(c); ok {
+			add(s.Name)
+		}
+		for _, t := range concernTerms[c] {
+			add(t)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// Query is a search of the directory. Every condition given must hold.
+type Query struct {
+	// Words must each begin a word of a provider's search document (see
+	// SearchDocument): "back pa" finds the providers of back pain.
+	Words []string
+	// Specialties, if any: the provider has at least one of them.
+	Specialties []string
+	// Near and RadiusKm, if Near is set: a location of the provider is
+	// within RadiusKm kilometres of Near (great-circle distance), and
+	// results come nearest first. Without Near, by family then given name.
+	Near     *Point
+	RadiusKm float64
+	// AcceptingNew keeps only providers who take new patients.
+	AcceptingNew bool
+	// Language, if set, keeps only providers who speak it.
+	Language string
+	// Limit is the most results; 0 means DefaultLimit.
+	Limit int
+}
+
+// ParseWords sets q.Words from what a patient typed.
+func (q *Query) ParseWords(s string) { q.Words = Words(s) }
+
+// Normalize checks q, naming the field at fault, and returns it with its
+// defaults filled in.
+func (q Query) Normalize() (Query, error) {
+	const op = "directory.Search"
+	if len(q.Words) > MaxWords {
+		return q, errs.Invalid(op, "q", "more than 8 words")
+	}
+	n := 0
+	for _, w := range q.Words {
+		n += len(w)
+		if ws := Words(w); len(ws) != 1 || ws[0] != w {
+			return q, errs.Invalid(op, "q", "word "+quote(w)+" is not one lower-case word of letters and digits")
+		}
+	}
+	if n > MaxText {
+		return q, errs.Invalid(op, "q", "is longer than 200 bytes")
+	}
+	if len(q.Specialties) > MaxSpecialties {
+		return q, errs.Invalid(op, "specialty", "more than 10 specialties")
+	}
+	for _, c := range q.Specialties {
+		if !ValidTaxonomyCode(c) {
+			return q, errs.Invalid(op, "specialty", "code "+quote(c)+" is not a taxonomy code")
+		}
+	}
+	if q.Near != nil {
+		if err := q.Near.validate(op, "near"); err != nil {
+			return q, err
+		}
+		if math.IsNaN(q.RadiusKm) || q.RadiusKm <= 0 || q.RadiusKm > MaxRadiusKm {
+			return q, errs.Invalid(op, "radius", "must be more than 0 and at most 500 km")
+		}
+	} else if q.RadiusKm != 0 {
+		return q, errs.Invalid(op, "radius", "needs a point to be near")
+	}
+	if q.Language != "" && !language.MatchString(q.Language) {
+		return q, errs.Invalid(op, "language", "is not a lower-case ISO 639 code")
+	}
+	switch {
+	case q.Limit < 0 || q.Limit > MaxLimit:
+		return q, errs.Invalid(op, "limit", "must be 0 to 100")
+	case q.Limit == 0:
+		q.Limit = DefaultLimit
+	}
+	return q, nil
+}
+
+// Hit is one provider found, at the nearest of its locations that matched
+// (without Near, its first location).
+type Hit struct {
+	PracticeID   tenant.PracticeID
+	PracticeName string
+	Provider     Provider
+	Location     Location
+	DistanceKm   float64 // 0 without Near
+}
+
+// Store keeps the directory. It spans practices: it is the one store not
+// scoped to a tenant, and it holds only what practices publish.
+type Store interface {
+	// InTx runs fn in one transaction carried in its context.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	// PutListing replaces practice l.PracticeID's whole listing with l (valid,
+	// see Listing.Validate): if l is not Published, the practice's listing
+	// is removed; its hidden providers are left out.
+	PutListing(ctx context.Context, l *Listing) error
+	// RemoveListing removes every provider practice listed; none is no error.
+	RemoveListing(ctx context.Context, practice tenant.PracticeID) error
+	// Search returns the providers matching q (normalized, see
+	// Query.Normalize), at most q.Limit of them.
+	Search(ctx context.Context, q Query) ([]Hit, error)
+}

@@ -1,0 +1,388 @@
+// Package directorytest is the conformance suite of directory.Store: every
+// implementation runs Run against a fresh database. It also makes
+// generated listings (Generate) for tests and benchmarks.
+package directorytest
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/carebook/carebook/directory"
+	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/scheduling"
+	"github.com/google/uuid"
+)
+
+func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+
+// NPI returns the n-th of a series of valid NPIs (n below 100,000,000).
+func NPI(n int) string {
+	base := fmt.Sprintf("1%08d", n)
+	for d := 0; d <= 9; d++ {
+		if s := base + strconv.Itoa(d); scheduling.ValidNPI(s) {
+			return s
+		}
+	}
+	panic("directorytest: no check digit for " + base)
+}
+
+// Brooklyn is a point in Brooklyn Heights (ZIP 11201).
+var Brooklyn = directory.Point{Lat: 40.6959, Lon: -73.9936}
+
+// Offset returns the point d km from p towards bearing degrees (0 north,
+// 90 east), on earthdistance's sphere.
+func Offset(p directory.Point, km, bearing float64) directory.Point {
+	const r = 6378.168
+	φ1, λ1, θ, δ := p.Lat*math.Pi/180, p.Lon*math.Pi/180, bearing*math.Pi/180, km/r
+	φ2 := math.Asin(math.Sin(φ1)*math.Cos(δ) + math.Cos(φ1)*math.Sin(δ)*math.Cos(θ))
+	λ2 := λ1 + math.Atan2(math.Sin(θ)*math.Sin(δ)*math.Cos(φ1), math.Cos(δ)-math.Sin(φ1)*math.Sin(φ2))
+	lon := math.Mod(λ2*180/math.Pi+540, 360) - 180 // into [-180, 180)
+	return directory.Point{Lat: φ2 * 180 / math.Pi, Lon: lon}
+}
+
+// Location returns a location at p with one new-patient visit type.
+func Location(name string, p directory.Point) directory.Location {
+	return directory.Location{ID: newID(), Name: name, Geo: p,
+		Address:    directory.Address{Line1: "1 Main St", City: "Brooklyn", Region: "NY", PostalCode: "11201", Country: "US"},
+		VisitTypes: []directory.VisitType{{ID: newID(), Name: "New patient visit", Kind: directory.VisitNewPatient, Minutes: 30}}}
+}
+
+// Provider returns a provider accepting new patients, speaking English, of
+// specialties, at locs.
+func Provider(n int, family string, specialties []string, locs ...directory.Location) directory.Provider {
+	return directory.Provider{ID: newID(), NPI: NPI(n), GivenName: "Ana", FamilyName: family,
+		Specialties: specialties, Languages: []string{"en"}, AcceptingNew: true, Locations: locs}
+}
+
+// Listing returns a published listing of a new practice named name.
+func Listing(name string, providers ...directory.Provider) *directory.Listing {
+	return &directory.Listing{PracticeID: newID(), PracticeName: name, Published: true, Providers: providers}
+}
+
+// Generate returns listings of n providers in practices of 50, drawn by
+// seed: 60% within 50 km of Brooklyn, the rest across the contiguous
+// United States; each with one to three of the curated specialties (the
+// first drawn from the most common), one or two locations, English and
+// sometimes Spanish or Chinese, 80% accepting new patients.
+func Generate(n int, seed uint64) []*directory.Listing {
+	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	specs := directory.Specialties()
+	var out []*directory.Listing
+	for i := 0; i < n; i++ {
+		if i%50 == 0 {
+			out = append(out, Listing(fmt.Sprintf("Practice %d", i/50)))
+		}
+		l := out[len(out)-1]
+		at := func() directory.Point {
+			if rng.Float64() < 0.6 {
+				return Offset(Brooklyn, 50*math.Sqrt(rng.Float64()), 360*rng.Float64())
+			}
+			return directory.Point{Lat: 25 + 24*rng.Float64(), Lon: -124 + 57*rng.Float64()}
+		}
+		var codes []string
+		for k := 1 + rng.IntN(3); len(codes) < k; {
+			c := specs[int(float64(len(specs))*math.Pow(rng.Float64(), 2))].Code
+			dup := false
+			for _, d := range codes {
+				dup = dup || d == c
+			}
+			if !dup {
+				codes = append(codes, c)
+			}
+		}
+		locs := []directory.Location{Location("Office", at())}
+		if rng.IntN(3) == 0 {
+			locs = append(locs, Location("Second office", at()))
+		}
+		p := Provider(i, fmt.Sprintf("Doctor%d", i), codes, locs...)
+		p.AcceptingNew = rng.IntN(5) != 0
+		switch rng.IntN(6) {
+		case 0:
+			p.Languages = append(p.Languages, "es")
+		case 1:
+			p.Languages = append(p.Languages, "zh")
+		}
+		l.Providers = append(l.Providers, p)
+	}
+	return out
+}
+
+// Run runs the conformance suite; open returns a fresh store for each test.
+func Run(t *testing.T, open func(t *testing.T) directory.Store) {
+	ctx := context.Background()
+	const (
+		ortho  = "207X00000X"
+		cardio = "207RC0000X"
+		derm   = "207N00000X"
+	)
+	put := func(t *testing.T, s directory.Store, l *directory.Listing) {
+		t.Helper()
+		if err := s.PutListing(ctx, l); err != nil {
+			t.Fatalf("PutListing(%s): %v", l.PracticeName, err)
+		}
+	}
+	search := func(t *testing.T, s directory.Store, q directory.Query) []directory.Hit {
+		t.Helper()
+		hits, err := s.Search(ctx, q)
+		if err != nil {
+			t.Fatalf("Search(%+v): %v", q, err)
+		}
+		return hits
+	}
+	names := func(hits []directory.Hit) []string {
+		out := make([]string, len(hits))
+		for i, h := range hits {
+			out[i] = h.Provider.FamilyName
+		}
+		return out
+	}
+	same := func(t *testing.T, what string, got []directory.Hit, want ...string) {
+		t.Helper()
+		g := names(got)
+		if fmt.Sprint(g) != fmt.Sprint(want) {
+			t.Errorf("%s = %v, want %v", what, g, want)
+		}
+	}
+
+	t.Run("only opted-in practices and visible providers appear", func(t *testing.T) {
+		s := open(t)
+		hidden := Provider(1, "Hidden", []string{ortho}, Location("A", Brooklyn))
+		hidden.Hidden = true
+		a := Listing("Published", Provider(2, "Shown", []string{ortho}, Location("A", Brooklyn)), hidden)
+		b := Listing("Not opted in", Provider(3, "Unlisted", []string{ortho}, Location("B", Brooklyn)))
+		b.Published = false
+		put(t, s, a)
+		put(t, s, b)
+		all := directory.Query{Limit: 100}
+		near := directory.Query{Near: &Brooklyn, RadiusKm: 10, Limit: 100}
+		words := directory.Query{Words: []string{"back"}, Limit: 100}
+		spec := directory.Query{Specialties: []string{ortho}, Limit: 100}
+		for _, q := range []directory.Query{all, near, words, spec} {
+			same(t, fmt.Sprintf("Search(%+v)", q), search(t, s, q), "Shown")
+		}
+		b.Published = true
+		put(t, s, b)
+		same(t, "after b opts in", search(t, s, all), "Shown", "Unlisted")
+		a.Published = false
+		put(t, s, a)
+		same(t, "after a opts out", search(t, s, all), "Unlisted")
+		if err := s.RemoveListing(ctx, b.PracticeID); err != nil {
+			t.Fatalf("RemoveListing: %v", err)
+		}
+		same(t, "after b is removed", search(t, s, near))
+		if err := s.RemoveListing(ctx, b.PracticeID); err != nil {
+			t.Errorf("RemoveListing of nothing: %v", err)
+		}
+	})
+
+	t.Run("a listing is replaced whole, and read back as published", func(t *testing.T) {
+		s := open(t)
+		p1 := Provider(1, "Old", []string{derm}, Location("A", Brooklyn))
+		l := Listing("Practice", p1)
+		put(t, s, l)
+		p2 := Provider(2, "New", []string{derm, cardio}, Location("A", Brooklyn), Location("B", Offset(Brooklyn, 3, 0)))
+		p2.Languages = []string{"en", "es"}
+		l.Providers = []directory.Provider{p2}
+		put(t, s, l)
+		hits := search(t, s, directory.Query{})
+		same(t, "after the replacement", hits, "New")
+		if len(hits) == 1 {
+			h := hits[0]
+			if h.PracticeID != l.PracticeID || h.PracticeName != "Practice" || h.DistanceKm != 0 {
+				t.Errorf("hit = %+v", h)
+			}
+			if fmt.Sprintf("%+v", h.Provider) != fmt.Sprintf("%+v", p2) {
+				t.Errorf("provider = %+v\nwant %+v", h.Provider, p2)
+			}
+			if fmt.Sprintf("%+v", h.Location) != fmt.Sprintf("%+v", p2.Locations[0]) {
+				t.Errorf("location = %+v, want the first, %+v", h.Location, p2.Locations[0])
+			}
+		}
+		other := Listing("Other", Provider(3, "Elsewhere", []string{derm}, Location("C", Brooklyn)))
+		put(t, s, other)
+		if err := s.RemoveListing(ctx, l.PracticeID); err != nil {
+			t.Fatalf("RemoveListing: %v", err)
+		}
+		same(t, "another practice's listing stays", search(t, s, directory.Query{}), "Elsewhere")
+	})
+
+	t.Run("words and prefixes of concerns, specialties and names", func(t *testing.T) {
+		s := open(t)
+		put(t, s, Listing("P",
+			Provider(1, "Bones", []string{ortho}, Location("A", Brooklyn)),
+			Provider(2, "Hart", []string{cardio}, Location("A", Brooklyn)),
+			Provider(3, "Skinner", []string{derm}, Location("A", Brooklyn))))
+		for _, tc := range []struct {
+			text string
+			want []string
+		}{
+			{"back pain", []string{"Bones"}},
+			{"Back pa", []string{"Bones"}},
+			{"sciat", []string{"Bones"}},
+			{"cardio", []string{"Hart"}},
+			{"hypertension", []string{"Hart"}},
+			{"rash", []string{"Skinner"}},
+			{"ecz", []string{"Skinner"}},
+			{"hart", []string{"Hart"}},
+			{"pain", []string{"Bones", "Hart"}}, // back pain; chest pain
+			{"back rash", nil},
+			{"zzz", nil},
+		} {
+			var q directory.Query
+			q.ParseWords(tc.text)
+			same(t, fmt.Sprintf("Search(%q)", tc.text), search(t, s, q), tc.want...)
+		}
+		same(t, "specialty filter", search(t, s, directory.Query{Specialties: []string{cardio, derm}}), "Hart", "Skinner")
+		same(t, "words and specialty", search(t, s, directory.Query{Words: []string{"pain"}, Specialties: []string{cardio}}), "Hart")
+	})
+
+	t.Run("near a point: within the radius, nearest first, each provider once", func(t *testing.T) {
+		s := open(t)
+		far := Provider(1, "Far", []string{ortho}, Location("far", Offset(Brooklyn, 30, 90)))
+		two := Provider(2, "Two", []string{ortho}, Location("away", Offset(Brooklyn, 20, 0)), Location("near", Offset(Brooklyn, 5, 180)))
+		mid := Provider(3, "Mid", []string{ortho}, Location("mid", Offset(Brooklyn, 10, 270)))
+		edge := Provider(4, "Edge", []string{ortho}, Location("edge", Offset(Brooklyn, 24.9, 45)))
+		put(t, s, Listing("P", far, two, mid, edge))
+		hits := search(t, s, directory.Query{Near: &Brooklyn, RadiusKm: 25})
+		same(t, "within 25 km", hits, "Two", "Mid", "Edge")
+		for i, want := range []float64{5, 10, 24.9} {
+			if i < len(hits) && math.Abs(hits[i].DistanceKm-want) > 0.01 {
+				t.Errorf("%s at %.3f km, want %.1f", hits[i].Provider.FamilyName, hits[i].DistanceKm, want)
+			}
+		}
+		if len(hits) > 0 && hits[0].Location.Name != "near" {
+			t.Errorf("Two's location = %q, want its nearest, near", hits[0].Location.Name)
+		}
+		same(t, "within 7 km", search(t, s, directory.Query{Near: &Brooklyn, RadiusKm: 7}), "Two")
+		same(t, "limit 2", search(t, s, directory.Query{Near: &Brooklyn, RadiusKm: 50, Limit: 2}), "Two", "Mid")
+		same(t, "within 50 km", search(t, s, directory.Query{Near: &Brooklyn, RadiusKm: 50}), "Two", "Mid", "Edge", "Far")
+		// Across the antimeridian and at a pole the box widens to every longitude.
+		fiji := directory.Point{Lat: -17, Lon: 179.99}
+		put(t, s, Listing("Q", Provider(5, "West", []string{ortho}, Location("w", Offset(fiji, 5, 90)))))
+		same(t, "across the antimeridian", search(t, s, directory.Query{Near: &fiji, RadiusKm: 10}), "West")
+	})
+
+	t.Run("filters: accepting new patients, language", func(t *testing.T) {
+		s := open(t)
+		closed := Provider(1, "Closed", []string{ortho}, Location("A", Brooklyn))
+		closed.AcceptingNew = false
+		spanish := Provider(2, "Spanish", []string{ortho}, Location("A", Offset(Brooklyn, 1, 0)))
+		spanish.Languages = []string{"es"}
+		none := Provider(3, "Silent", []string{ortho}, Location("A", Offset(Brooklyn, 2, 0)))
+		none.Languages = nil
+		put(t, s, Listing("P", closed, spanish, none))
+		same(t, "accepting", search(t, s, directory.Query{AcceptingNew: true}), "Silent", "Spanish")
+		same(t, "es", search(t, s, directory.Query{Language: "es"}), "Spanish")
+		same(t, "en", search(t, s, directory.Query{Language: "en", Near: &Brooklyn, RadiusKm: 5}), "Closed")
+		same(t, "zh", search(t, s, directory.Query{Language: "zh"}))
+	})
+
+	t.Run("bad input names its field and writes nothing", func(t *testing.T) {
+		s := open(t)
+		ok := Provider(1, "Fine", []string{ortho}, Location("A", Brooklyn))
+		for _, tc := range []struct {
+			field string
+			edit  func(l *directory.Listing)
+		}{
+			{"practice_id", func(l *directory.Listing) { l.PracticeID = uuid.Nil }},
+			{"practice_name", func(l *directory.Listing) { l.PracticeName = " " }},
+			{"providers.npi", func(l *directory.Listing) { l.Providers[1].NPI = "1234567890" }},
+			{"providers.specialties", func(l *directory.Listing) { l.Providers[1].Specialties = []string{"207x00000X"} }},
+			{"providers.languages", func(l *directory.Listing) { l.Providers[1].Languages = []string{"EN"} }},
+			{"providers.family_name", func(l *directory.Listing) { l.Providers[1].FamilyName = "a\x00b" }},
+			{"providers.locations.geo.lat", func(l *directory.Listing) { l.Providers[1].Locations[0].Geo.Lat = math.NaN() }},
+			{"providers.locations.address.country", func(l *directory.Listing) { l.Providers[1].Locations[0].Address.Country = "usa" }},
+			{"providers", func(l *directory.Listing) { l.Providers[1].ID = l.Providers[0].ID }},
+		} {
+			p := Provider(2, "Broken", []string{ortho}, Location("B", Brooklyn))
+			l := Listing("P", ok, p)
+			tc.edit(l)
+			err := s.PutListing(ctx, l)
+			if !errs.Is(err, errs.KindInvalid) || errs.FieldOf(err) != tc.field {
+				t.Errorf("PutListing with a bad %s = %v, want KindInvalid naming it", tc.field, err)
+			}
+		}
+		same(t, "after the refusals", search(t, s, directory.Query{}))
+		for _, tc := range []struct {
+			field string
+			q     directory.Query
+		}{
+			{"q", directory.Query{Words: []string{"Back"}}},
+			{"q", directory.Query{Words: []string{"a b"}}},
+			{"q", directory.Query{Words: []string{`"*`}}},
+			{"specialty", directory.Query{Specialties: []string{"cardiology"}}},
+			{"radius", directory.Query{Near: &Brooklyn}},
+			{"radius", directory.Query{Near: &Brooklyn, RadiusKm: 501}},
+			{"radius", directory.Query{RadiusKm: 5}},
+			{"near.lon", directory.Query{Near: &directory.Point{Lat: 0, Lon: 181}, RadiusKm: 5}},
+			{"language", directory.Query{Language: "en'--"}},
+			{"language", directory.Query{Language: "e"}},
+			{"limit", directory.Query{Limit: 101}},
+		} {
+			_, err := s.Search(ctx, tc.q)
+			if !errs.Is(err, errs.KindInvalid) || errs.FieldOf(err) != tc.field {
+				t.Errorf("Search(%+v) = %v, want KindInvalid naming %s", tc.q, err, tc.field)
+			}
+		}
+	})
+
+	t.Run("any words a patient types are searched safely", func(t *testing.T) {
+		s := open(t)
+		put(t, s, Listing("P", Provider(1, "Bones", []string{ortho}, Location("A", Brooklyn))))
+		for _, text := range []string{`back" OR "*`, "NEAR(back pain)", "back AND NOT pain", "O'Brien", "pain:* | !x", "ünïcödé 東京", "-", "a & b"} {
+			var q directory.Query
+			q.ParseWords(text)
+			if _, err := s.Search(ctx, q); err != nil {
+				t.Errorf("Search(%q): %v", text, err)
+			}
+		}
+	})
+
+	t.Run("concurrent replacements of one listing leave one of them whole", func(t *testing.T) {
+		s := open(t)
+		base := Listing("P")
+		const writers = 8
+		lists := make([]*directory.Listing, writers)
+		for i := range lists {
+			l := *base
+			l.Providers = []directory.Provider{
+				Provider(2*i, fmt.Sprintf("W%dA", i), []string{ortho}, Location("A", Brooklyn)),
+				Provider(2*i+1, fmt.Sprintf("W%dB", i), []string{ortho}, Location("B", Brooklyn)),
+			}
+			lists[i] = &l
+		}
+		errc := make(chan error, writers)
+		for _, l := range lists {
+			go func() { errc <- s.PutListing(ctx, l) }()
+		}
+		for range writers {
+			if err := <-errc; err != nil {
+				t.Errorf("PutListing: %v", err)
+			}
+		}
+		got := names(search(t, s, directory.Query{Limit: 100}))
+		if len(got) != 2 || got[0][:2] != got[1][:2] {
+			t.Errorf("after %d concurrent replacements: %v, want both providers of one of them", writers, got)
+		}
+	})
+
+	t.Run("a generated directory", func(t *testing.T) {
+		s := open(t)
+		for _, l := range Generate(300, 1) {
+			put(t, s, l)
+		}
+		hits := search(t, s, directory.Query{Specialties: []string{"207Q00000X"}, Near: &Brooklyn, RadiusKm: 25, Limit: 20})
+		if len(hits) == 0 {
+			t.Fatal("no family doctor within 25 km of Brooklyn")
+		}
+		for i, h := range hits {
+			if h.DistanceKm > 25 || (i > 0 && h.DistanceKm < hits[i-1].DistanceKm) {
+				t.Errorf("hit %d at %.2f km after %.2f", i, h.DistanceKm, hits[max(i-1, 0)].DistanceKm)
+			}
+		}
+	})
+}

@@ -1,0 +1,2 @@
+DROP TABLE directory_locations;
+DROP TABLE directory_providers;
