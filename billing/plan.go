@@ -160,18 +160,29 @@ type Subscription struct {
 }
 
 // Period returns the billing period [start, end) holding t: whole months
-// counted from the subscription's PeriodStart (before it, the first).
+// counted from the subscription's PeriodStart (before it, the first). A
+// period starts on PeriodStart's day of the month, or on the month's last
+// day when it has fewer days (a subscription of January 31 renews on
+// February 28, then March 31), so periods tile time with no gap or overlap.
 func (s *Subscription) Period(t time.Time) (start, end time.Time) {
-	start = s.PeriodStart.UTC()
+	first := s.PeriodStart.UTC()
 	t = t.UTC()
-	months := (t.Year()-start.Year())*12 + int(t.Month()-start.Month())
+	months := (t.Year()-first.Year())*12 + int(t.Month()-first.Month())
 	if months < 0 {
 		months = 0
 	}
-	p := start.AddDate(0, months, 0)
-	if p.After(t) && months > 0 {
+	if months > 0 && monthsAfter(first, months).After(t) {
 		months--
-		p = start.AddDate(0, months, 0)
 	}
-	return p, start.AddDate(0, months+1, 0)
+	return monthsAfter(first, months), monthsAfter(first, months+1)
+}
+
+// monthsAfter is first moved n calendar months on, its day of the month
+// kept, or clamped to the last day of a shorter month (time.AddDate would
+// roll January 31 over into March).
+func monthsAfter(first time.Time, n int) time.Time {
+	y, m := first.Year(), first.Month()+time.Month(n)
+	last := time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	d := min(first.Day(), last)
+	return time.Date(y, m, d, first.Hour(), first.Minute(), first.Second(), first.Nanosecond(), time.UTC)
 }

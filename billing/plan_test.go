@@ -106,3 +106,38 @@ func TestSubscriptionPeriod(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscriptionPeriodsTile walks three years hour by hour from
+// subscriptions started late in a month: every instant falls in the period
+// Period gives, each period starts where the one before it ended, and a
+// period starts on the start's day or on its month's last day.
+func TestSubscriptionPeriodsTile(t *testing.T) {
+	for _, start := range []time.Time{
+		time.Date(2026, 1, 31, 9, 30, 0, 0, time.UTC),
+		time.Date(2027, 8, 30, 0, 0, 0, 0, time.UTC),
+		time.Date(2028, 2, 29, 23, 0, 0, 0, time.UTC),
+		time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		s := billing.Subscription{PeriodStart: start}
+		prevFrom, prevTo := s.Period(start)
+		if !prevFrom.Equal(start) {
+			t.Fatalf("start %v: first period starts %v", start, prevFrom)
+		}
+		for at := start; at.Before(start.AddDate(3, 0, 0)); at = at.Add(time.Hour) {
+			from, to := s.Period(at)
+			if at.Before(from) || !at.Before(to) {
+				t.Fatalf("start %v: Period(%v) = %v..%v does not hold it", start, at, from, to)
+			}
+			if !from.Equal(prevFrom) {
+				if !from.Equal(prevTo) {
+					t.Fatalf("start %v: period %v..%v follows %v..%v with a gap or overlap", start, from, to, prevFrom, prevTo)
+				}
+				lastDay := time.Date(from.Year(), from.Month()+1, 0, 0, 0, 0, 0, time.UTC).Day()
+				if from.Day() != start.Day() && from.Day() != lastDay {
+					t.Fatalf("start %v: a period starts on %v", start, from)
+				}
+				prevFrom, prevTo = from, to
+			}
+		}
+	}
+}
