@@ -179,6 +179,7 @@ var authzMatrix = map[string]matrixRow{
 	"PUT p/payment-policies":              {"AAFFF", "ANNN"},
 	"GET p/verification":                  {"AAAAA", "ANNN"},
 	"POST p/verification":                 {"AAFFF", "ANNN"},
+	"GET p/usage":                         {"AAFFF", "ANNN"},
 	"POST /webhooks/payments/{provider}":  {"NNNNN", "NNNN"},
 	// Signed routes ignore sessions: without a provider's signature or a
 	// valid link token every role is refused alike.

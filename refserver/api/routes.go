@@ -46,6 +46,7 @@ func (s *server) routes() []refserver.Route {
 		route("PUT", p+"/policy", s.setPolicy, "Replace a practice's booking policy", refserver.Needs(rbac.PolicyManage)),
 		route("GET", p+"/verification", s.getVerification, "The practice's verification (its organisation NPI), or verified false", refserver.Guarded()),
 		route("POST", p+"/verification", s.verifyPractice, "Verify the practice's organisation NPI (NPI-2, active) in the NPI registry", refserver.Guarded()),
+		route("GET", p+"/usage", s.getUsage, "The practice's metered usage per UTC day and meter, and its totals, over a range", refserver.Guarded()),
 
 		route("POST", p+"/locations", s.createLocation, "Add a location", refserver.Needs(rbac.PracticeManage)),
 		route("GET", p+"/locations", s.listLocations, "List locations", refserver.Member()),
