@@ -8,9 +8,12 @@ import (
 	"time"
 
 	"github.com/carebook/carebook"
+	"github.com/carebook/carebook/actor"
+	"github.com/carebook/carebook/billing/billingtest"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/ratelimit"
+	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/carebook/carebook/tenant"
 	"github.com/go-co-op/gocron/v2"
@@ -113,4 +116,52 @@ func TestRegisterJobsSweepsRateLimits(t *testing.T) {
 	var left []string
 	require.NoError(t, st.DB().NewRaw(`SELECT key FROM rate_limits`).Scan(ctx, &left))
 	assert.Equal(t, []string{"signin:account:ada"}, left)
+}
+
+// TestWithPlanLimits: a practice on no plan gets the default rate; once on
+// a plan with its own rate it gets the plan's, after the cached default
+// has lived PlanLimitsTTL of the engine's clock; a plan without a rate
+// leaves the default; a bad default makes New fail naming it.
+func TestWithPlanLimits(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := actor.With(context.Background(), actor.Actor{Kind: actor.System, ID: "test"})
+		clk := clock.NewFixed(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
+		e := carebook.NewWithStore(st, carebook.WithClock(clk), carebook.WithPlanLimits(ratelimit.PerMinute(600)))
+		g, err := e.Tenants.CreateGroup(ctx, "Harbor Health")
+		require.NoError(t, err)
+		practice := func(name string) tenant.PracticeID {
+			p, err := e.Tenants.CreatePractice(ctx, tenant.NewPractice{GroupID: g.ID, Name: name})
+			require.NoError(t, err)
+			return p.ID
+		}
+		small, plain := practice("Harbor Pediatrics"), practice("Harbor Dental")
+		limit := func(p tenant.PracticeID) ratelimit.Limit {
+			d, err := e.AllowAPIRequest(ctx, p)
+			require.NoError(t, err)
+			return d.Limit
+		}
+		assert.Equal(t, ratelimit.PerMinute(600), limit(small), "no plan: the default")
+
+		starter := billingtest.SamplePlan("starter")
+		starter.APIRate = ratelimit.Limit{Rate: 5, Period: time.Second, Burst: 10}
+		require.NoError(t, e.PutPlan(ctx, starter))
+		require.NoError(t, e.PutPlan(ctx, billingtest.SamplePlan("basic")))
+		_, err = e.Subscribe(ctx, small, "starter")
+		require.NoError(t, err)
+		_, err = e.Subscribe(ctx, plain, "basic")
+		require.NoError(t, err)
+
+		assert.Equal(t, ratelimit.PerMinute(600), limit(small), "cached for PlanLimitsTTL")
+		clk.Advance(carebook.PlanLimitsTTL)
+		assert.Equal(t, starter.APIRate, limit(small), "the plan's rate once the cache is stale")
+		assert.Equal(t, ratelimit.PerMinute(600), limit(plain), "a plan without a rate: the default")
+
+		starter.APIRate = ratelimit.Limit{Rate: 5, Period: time.Second + time.Microsecond}
+		assert.Equal(t, "api_rate.period", errs.FieldOf(e.PutPlan(ctx, starter)))
+		starter.APIRate = ratelimit.Limit{Rate: -1, Period: time.Second}
+		assert.Equal(t, "api_rate.rate", errs.FieldOf(e.PutPlan(ctx, starter)))
+	})
+	_, err := carebook.New(context.Background(), carebook.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "c.db"),
+		MasterKey: sqltest.MasterKey()}, carebook.WithPlanLimits(ratelimit.Limit{Rate: 10}))
+	assert.Equal(t, "api_rate_limit.period", errs.FieldOf(err))
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/ratelimit"
 	"github.com/carebook/carebook/tenant"
 )
 
@@ -28,6 +29,9 @@ type Plan struct {
 	BaseFee   int64 // per period, in minor units of Currency
 	TrialDays int   // 0..366: a new subscription is trialing that long
 	Meters    []MeterRate
+	// APIRate is the rate of API requests each practice on the plan may
+	// make; Off (the zero Limit) leaves the server's default rate.
+	APIRate ratelimit.Limit
 }
 
 // MeterRate is how a plan prices one meter.
@@ -67,6 +71,12 @@ func (p *Plan) Validate() error {
 		return errs.Invalid(op, "trial_days", "is 0 to 366")
 	case len(p.Meters) > 50:
 		return errs.Invalid(op, "meters", "at most 50")
+	}
+	if err := p.APIRate.Validate(op, "api_rate"); err != nil {
+		return err
+	}
+	if p.APIRate.Period%time.Millisecond != 0 {
+		return errs.Invalid(op, "api_rate.period", "is a whole number of milliseconds")
 	}
 	seen := map[Meter]bool{}
 	for i, r := range p.Meters {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/ratelimit"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -30,6 +31,9 @@ type planRow struct {
 	BaseFee   int64   `bun:"base_fee"`
 	TrialDays int     `bun:"trial_days"`
 	Meters    string  `bun:"meters"`
+	APIRate   int     `bun:"api_rate"`
+	APIPeriod int64   `bun:"api_period_ms"`
+	APIBurst  int     `bun:"api_burst"`
 	UpdatedAt utcTime `bun:"updated_at"`
 }
 
@@ -74,11 +78,13 @@ func (s *Billing) PutPlan(ctx context.Context, p *billing.Plan) error {
 		return errs.Wrap(errs.KindInternal, op, "encoding the meters", err)
 	}
 	row := &planRow{ID: string(p.ID), Name: p.Name, Currency: string(p.Currency), BaseFee: p.BaseFee,
-		TrialDays: p.TrialDays, Meters: string(b), UpdatedAt: utc(time.Now())}
+		TrialDays: p.TrialDays, Meters: string(b), APIRate: p.APIRate.Rate, APIPeriod: p.APIRate.Period.Milliseconds(),
+		APIBurst: p.APIRate.Burst, UpdatedAt: utc(time.Now())}
 	_, err = s.idb(ctx).NewInsert().Model(row).
 		On("CONFLICT (id) DO UPDATE").
 		Set("name = EXCLUDED.name, currency = EXCLUDED.currency, base_fee = EXCLUDED.base_fee").
 		Set("trial_days = EXCLUDED.trial_days, meters = EXCLUDED.meters, updated_at = EXCLUDED.updated_at").
+		Set("api_rate = EXCLUDED.api_rate, api_period_ms = EXCLUDED.api_period_ms, api_burst = EXCLUDED.api_burst").
 		Exec(ctx)
 	return failure(op, "plan", err)
 }
@@ -88,7 +94,8 @@ func (r *planRow) plan() (*billing.Plan, error) {
 	if err := json.Unmarshal([]byte(r.Meters), &ms); err != nil {
 		return nil, errs.Wrap(errs.KindInternal, "sqlstore.plan", "a stored plan's meters do not decode", err)
 	}
-	p := &billing.Plan{ID: billing.PlanID(r.ID), Name: r.Name, Currency: billing.Currency(r.Currency), BaseFee: r.BaseFee, TrialDays: r.TrialDays}
+	p := &billing.Plan{ID: billing.PlanID(r.ID), Name: r.Name, Currency: billing.Currency(r.Currency), BaseFee: r.BaseFee, TrialDays: r.TrialDays,
+		APIRate: ratelimit.Limit{Rate: r.APIRate, Period: time.Duration(r.APIPeriod) * time.Millisecond, Burst: r.APIBurst}}
 	for _, m := range ms {
 		p.Meters = append(p.Meters, billing.MeterRate{Meter: billing.Meter(m.Meter), Included: m.Included, UnitPrice: m.UnitPrice, Quota: m.Quota})
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/internal/patienttest"
+	"github.com/carebook/carebook/ratelimit"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
 )
@@ -60,6 +61,7 @@ func RunUsage(t *testing.T, open func(t *testing.T) UsageStores) {
 			}
 		}
 		b.Name, b.BaseFee, b.Meters = "Basic", 1900, b.Meters[:1]
+		b.APIRate = ratelimit.Limit{Rate: 20, Period: 1500 * time.Millisecond, Burst: 40}
 		if err := s.Usage.PutPlan(ctx, b); err != nil {
 			t.Fatal(err)
 		}
@@ -67,14 +69,14 @@ func RunUsage(t *testing.T, open func(t *testing.T) UsageStores) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Name != "Basic" || got.BaseFee != 1900 || got.Currency != "USD" || got.TrialDays != 14 || !slices.Equal(got.Meters, b.Meters) {
+		if got.Name != "Basic" || got.BaseFee != 1900 || got.Currency != "USD" || got.TrialDays != 14 || !slices.Equal(got.Meters, b.Meters) || got.APIRate != b.APIRate {
 			t.Fatalf("replaced plan read back %+v, wrote %+v", got, b)
 		}
 		all, err := s.Usage.Plans(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(all) != 2 || all[0].ID != "advanced" || all[1].ID != "basic" || !slices.Equal(all[0].Meters, a.Meters) {
+		if len(all) != 2 || all[0].ID != "advanced" || all[1].ID != "basic" || !slices.Equal(all[0].Meters, a.Meters) || !all[0].APIRate.Off() {
 			t.Fatalf("plans %+v, want advanced then basic", all)
 		}
 	})

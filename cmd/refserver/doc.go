@@ -30,7 +30,8 @@
 // Each practice may make -api-rate-limit (CAREBOOK_API_RATE_LIMIT,
 // 1200/1m,200: 20 a second, bursts of 200) API requests, counted in the
 // database so that the limit holds across replicas; past it the API
-// answers 429 with Retry-After.
+// answers 429 with Retry-After. A practice whose billing plan sets its own
+// rate (billing.Plan.APIRate) gets the plan's instead.
 //
 // Who may sign a clinic up is -signup (CAREBOOK_SIGNUP): open, or invite,
 // with a code refserver signup-code prints. Practices are verified (their

@@ -400,7 +400,7 @@ func (m *Main) Run(ctx context.Context) error {
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	m.logger = logger
 	migrate := cfg.Migrate || cfg.Command == cmdMigrate
-	engineOpts := []carebook.Option{carebook.WithLogger(logger), carebook.WithPracticeLimits(carebook.FixedLimits{API: cfg.APIRateLimit}),
+	engineOpts := []carebook.Option{carebook.WithLogger(logger), carebook.WithPlanLimits(cfg.APIRateLimit),
 		carebook.WithSignUp(carebook.SignUpMode(cfg.SignUp))}
 	if cfg.NPPESURL != "" {
 		reg, err := nppes.New(nppes.Config{BaseURL: cfg.NPPESURL})

@@ -55,7 +55,7 @@ func options(cfg *Config) []option {
 				"(default: PATH.files/ beside a SQLite database; off for PostgreSQL)",
 			value: stringVar(&cfg.FilesURL), emptySets: true},
 		{flag: "api-rate-limit", env: "CAREBOOK_API_RATE_LIMIT",
-			help:  "API requests each practice may make, across replicas: RATE/PERIOD[,BURST] (such as 600/1m or 1200/1m,200), or off (serve)",
+			help:  "API requests each practice may make, across replicas: RATE/PERIOD[,BURST] (such as 600/1m or 1200/1m,200), or off; a practice's plan with its own rate overrides it (serve)",
 			value: limitVar(&cfg.APIRateLimit)},
 		{flag: "signup", env: "CAREBOOK_SIGNUP", help: "who may sign a clinic up: open, or invite (with a code from refserver signup-code)",
 			value: stringVar(&cfg.SignUp)},

@@ -1,0 +1,3 @@
+ALTER TABLE billing_plans DROP COLUMN api_burst;
+ALTER TABLE billing_plans DROP COLUMN api_period_ms;
+ALTER TABLE billing_plans DROP COLUMN api_rate;
