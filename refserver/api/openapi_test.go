@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,4 +98,41 @@ func TestValidatorCatchesDrift(t *testing.T) {
 			t.Errorf("%s: err = %v, want ok=%v", c.name, err, c.ok)
 		}
 	}
+}
+
+// TestDocumentHasNoDuplicateKeys: no object of the document names a key
+// twice (a decoder keeps the last, so a second schema of the same name
+// silently replaces the first).
+func TestDocumentHasNoDuplicateKeys(t *testing.T) {
+	dec := json.NewDecoder(bytes.NewReader(openAPIDocument()))
+	var walk func(path string)
+	walk = func(path string) {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := k.(string)
+				if seen[key] {
+					t.Errorf("%s names %q twice", path, key)
+				}
+				seen[key] = true
+				walk(path + "/" + key)
+			}
+			dec.Token()
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				walk(path + "/" + strconv.Itoa(i))
+			}
+			dec.Token()
+		}
+	}
+	walk("#")
 }
