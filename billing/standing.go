@@ -17,6 +17,12 @@ const (
 	StandingRefunded       Standing = "refunded"        // everything taken was given back
 )
 
+// AllStandings lists the standings a visit may show (all but
+// StandingNone), from the one that most needs the desk's attention.
+func AllStandings() []Standing {
+	return []Standing{StandingOwed, StandingHeld, StandingPartlyRefunded, StandingPaid, StandingRefunded}
+}
+
 // Owed reports whether p is owed: nothing was ever recorded on it (a
 // payment whose entries were all reversed was a mistake, not a debt).
 func (p *Payment) Owed() bool { return len(p.Ledger) == 0 }

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"slices"
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/tenant"
@@ -29,19 +28,18 @@ func WithQuota(q Quota) Option { return func(s *Service) { s.quota = q } }
 // own), their SMS counted against the quota first. strict refuses them all
 // with the quota's error; otherwise the SMS are left out.
 func (s *Service) enqueue(ctx context.Context, practice tenant.PracticeID, strict bool, msgs ...*Message) (int, error) {
-	if s.quota == nil {
-		return s.store.Enqueue(ctx, msgs...)
-	}
-	if !slices.ContainsFunc(msgs, func(m *Message) bool { return m.Channel == SMS }) {
-		return s.store.Enqueue(ctx, msgs...)
-	}
-	sms, rest := make([]*Message, 0, len(msgs)), make([]*Message, 0, len(msgs))
-	for _, m := range msgs {
-		if m.Channel == SMS {
-			sms = append(sms, m)
-		} else {
-			rest = append(rest, m)
+	var sms, rest []*Message
+	if s.quota != nil {
+		for _, m := range msgs {
+			if m.Channel == SMS {
+				sms = append(sms, m)
+			} else {
+				rest = append(rest, m)
+			}
 		}
+	}
+	if len(sms) == 0 {
+		return s.store.Enqueue(ctx, msgs...)
 	}
 	var n int
 	err := s.store.InTx(ctx, func(ctx context.Context) error {

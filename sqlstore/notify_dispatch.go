@@ -3,12 +3,12 @@ package sqlstore
 import (
 	"bytes"
 	"context"
-	"github.com/carebook/carebook/billing"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/notify"
 	"github.com/google/uuid"

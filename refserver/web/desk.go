@@ -293,10 +293,6 @@ func (s *pages) calendarPayments(r *http.Request, v *view, pid tenant.PracticeID
 	return billing.Standings(list)
 }
 
-// standings are the payment standings a calendar card names.
-var standings = []billing.Standing{billing.StandingOwed, billing.StandingHeld, billing.StandingPartlyRefunded,
-	billing.StandingPaid, billing.StandingRefunded}
-
 // today is local midnight of now in zone.
 func today(now time.Time, zone *time.Location) time.Time {
 	l := now.In(zone)
@@ -503,7 +499,7 @@ func newCardRenderer(v *view, f *practiceFacts, base string, zone *time.Location
 	cr := &cardRenderer{base: escape(base), zone: zone, f: f, newPatient: escape(v.T("desk.new_patient")), empty: escape(v.T("desk.no_appointments")),
 		status: map[scheduling.Status]string{}, patients: map[uuid.UUID]string{}, visits: map[uuid.UUID]string{},
 		pay: pay, payLabel: map[billing.Standing]string{}}
-	for _, st := range standings {
+	for _, st := range billing.AllStandings() {
 		cr.payLabel[st] = escape(v.tf("desk.pay.", string(st)))
 	}
 	for _, st := range []scheduling.Status{scheduling.StatusNew, scheduling.StatusConfirmed, scheduling.StatusArrived,
