@@ -3,6 +3,7 @@ package carebook_test
 import (
 	"context"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,4 +200,174 @@ func TestTrialEndWalk(t *testing.T) {
 		require.Greater(t, leave.Seq, enter.Seq)
 		require.Equal(t, "trial_ended", leave.ResourceID)
 	})
+}
+
+// TestReadOnlyReasons: each reason is entered and left once, logged once;
+// a practice read-only for two is restored only when both are lifted, each
+// by its own remedy; bad reasons and practices are refused naming them.
+func TestReadOnlyReasons(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newTrialClinic(t, st)
+		ctx := context.Background()
+		write := func() error {
+			_, err := c.e.PutPaymentPolicy(c.admin, &billing.Policy{Practice: c.practice, Collect: billing.CollectAtDesk})
+			return err
+		}
+		err := carebook.EnterReadOnly(c.e, ctx, c.practice, "overdue")
+		require.True(t, errs.Is(err, errs.KindInvalid) && errs.FieldOf(err) == "reason", "%v", err)
+		err = carebook.EnterReadOnly(c.e, ctx, newClinic(t, st).practice, "trial_ended")
+		require.NoError(t, err, "a practice on no plan may be read-only too")
+		err = carebook.EnterReadOnly(c.e, ctx, c.appt.ID, "trial_ended")
+		require.True(t, errs.Is(err, errs.KindNotFound) && errs.FieldOf(err) == "practice_id", "%v", err)
+
+		for range 2 {
+			require.NoError(t, carebook.EnterReadOnly(c.e, ctx, c.practice, "payment_failed"))
+		}
+		c.clk.Advance(time.Hour)
+		require.NoError(t, carebook.EnterReadOnly(c.e, ctx, c.practice, "trial_ended"))
+		require.Len(t, entries(t, c.clinic, carebook.ActionReadOnlyEnter), 2, "entered once per reason")
+		requireReadOnly(t, write(), billing.ReadOnlyPaymentFailed, billing.ReadOnlyTrialEnded)
+
+		// A card lifts the trial's end, not the failed payment.
+		_, err = c.e.AttachPaymentMethod(c.admin, c.practice, carebook.PaymentMethodInput{Provider: "stripe", Token: "pm_card_visa", Label: "Visa"})
+		require.NoError(t, err)
+		requireReadOnly(t, write(), billing.ReadOnlyPaymentFailed)
+		sub, err := c.e.Subscription(c.admin, c.practice)
+		require.NoError(t, err)
+		require.Equal(t, billing.SubscriptionReadOnly, sub.Status)
+		for range 2 {
+			require.NoError(t, carebook.LeaveReadOnly(c.e, ctx, c.practice, "payment_failed"))
+		}
+		require.NoError(t, write())
+		require.Len(t, entries(t, c.clinic, carebook.ActionReadOnlyLeave), 2, "left once per reason")
+		sub, err = c.e.Subscription(c.admin, c.practice)
+		require.NoError(t, err)
+		require.Equal(t, billing.SubscriptionActive, sub.Status)
+
+		// The operator lifts every reason at once.
+		require.NoError(t, carebook.EnterReadOnly(c.e, ctx, c.practice, "payment_failed"))
+		require.NoError(t, carebook.EnterReadOnly(c.e, ctx, c.practice, "trial_ended"))
+		requireReadOnly(t, write(), billing.ReadOnlyPaymentFailed, billing.ReadOnlyTrialEnded)
+		require.NoError(t, c.e.LiftReadOnly(ctx, c.practice))
+		require.NoError(t, write())
+		require.Len(t, entries(t, c.clinic, carebook.ActionReadOnlyLeave), 4)
+	})
+}
+
+// TestPaymentMethodInput: bad input names its field, and is told only to
+// whoever may attach a card; the front desk may not, read-only or not.
+func TestPaymentMethodInput(t *testing.T) {
+	st := sqltest.SQLite(t)
+	c := newTrialClinic(t, st)
+	long := string(make([]byte, 201))
+	for _, tc := range []struct {
+		in    carebook.PaymentMethodInput
+		field string
+	}{
+		{carebook.PaymentMethodInput{Provider: "stripe"}, "token"},
+		{carebook.PaymentMethodInput{Provider: "stripe", Token: "  "}, "token"},
+		{carebook.PaymentMethodInput{Provider: "stripe", Token: "pm_1\n"}, "token"},
+		{carebook.PaymentMethodInput{Provider: "stripe", Token: "pm_1", Label: long}, "label"},
+		{carebook.PaymentMethodInput{Provider: "stripe", Token: "pm_1", SetupRef: "\xff"}, "setup_ref"},
+		{carebook.PaymentMethodInput{Provider: "adyen", Token: "pm_1"}, "provider"},
+		{carebook.PaymentMethodInput{Provider: "desk", Token: "pm_1"}, "provider"},
+	} {
+		_, err := c.e.AttachPaymentMethod(c.admin, c.practice, tc.in)
+		require.Truef(t, errs.Is(err, errs.KindInvalid) && errs.FieldOf(err) == tc.field, "%+v: %v, want invalid naming %s", tc.in, err, tc.field)
+		_, err = c.e.AttachPaymentMethod(c.desk, c.practice, tc.in)
+		require.Truef(t, errs.Is(err, errs.KindForbidden), "the desk's %+v: %v, want forbidden", tc.in, err)
+	}
+	_, err := c.e.SetupPaymentMethod(c.admin, c.practice, "adyen")
+	require.True(t, errs.Is(err, errs.KindInvalid) && errs.FieldOf(err) == "provider", "%v", err)
+	_, err = c.e.PracticePaymentMethod(c.admin, c.practice)
+	require.True(t, errs.Is(err, errs.KindNotFound) && errs.FieldOf(err) == "payment_method", "%v", err)
+	require.NoError(t, carebook.EnterReadOnly(c.e, context.Background(), c.practice, "trial_ended"))
+	_, err = c.e.AttachPaymentMethod(c.desk, c.practice, carebook.PaymentMethodInput{Provider: "stripe", Token: "pm_1"})
+	require.True(t, errs.Is(err, errs.KindForbidden), "%v", err)
+	_, err = c.e.SetupPaymentMethod(c.desk, c.practice, "stripe")
+	require.True(t, errs.Is(err, errs.KindForbidden), "%v", err)
+}
+
+// TestTrialWithCard: a practice that saved a card during its trial becomes
+// active when the trial ends, never read-only; so does one that saves it
+// after the trial ran out and before the job saw it.
+func TestTrialWithCard(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newTrialClinic(t, st)
+		late := newTrialClinic(t, st)
+		late.clk = c.clk
+		late.e = carebook.NewWithStore(st, carebook.WithClock(c.clk), carebook.WithPaymentAdapter("stripe", stripeFor(t, late.fake)))
+		_, err := c.e.AttachPaymentMethod(c.admin, c.practice, carebook.PaymentMethodInput{Provider: "stripe", Token: "pm_card_visa"})
+		require.NoError(t, err)
+		c.clk.Set(c.at(3, 17, 9, 0))
+		_, err = late.e.AttachPaymentMethod(late.admin, late.practice, carebook.PaymentMethodInput{Provider: "stripe", Token: "pm_card_visa"})
+		require.NoError(t, err)
+		n, err := c.e.EndTrials(context.Background())
+		require.NoError(t, err)
+		require.Zero(t, n)
+		for _, tc := range []*trialClinic{c, late} {
+			sub, err := tc.e.Subscription(tc.admin, tc.practice)
+			require.NoError(t, err)
+			require.Equal(t, billing.SubscriptionActive, sub.Status)
+			require.Len(t, entries(t, tc.clinic, carebook.ActionTrialConverted), 1)
+			require.Empty(t, entries(t, tc.clinic, carebook.ActionReadOnlyEnter))
+		}
+	})
+}
+
+// stripeFor is a Stripe adapter over fake.
+func stripeFor(t *testing.T, fake *stripetest.Fake) *stripe.Adapter {
+	t.Helper()
+	sa, err := stripe.New(stripe.Config{SecretKey: "sk_test_trials", WebhookSecret: "whsec_trials", BackendURL: fake.URL(), Clock: clock.System{}, Retries: -1})
+	require.NoError(t, err)
+	return sa
+}
+
+// TestEndTrialsConcurrent: replicas running the trial job at once make the
+// practice read-only once, with one entry.
+func TestEndTrialsConcurrent(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c := newTrialClinic(t, st)
+		c.clk.Set(c.at(3, 17, 9, 0))
+		var mu sync.Mutex
+		total := 0
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				replica := carebook.NewWithStore(st, carebook.WithClock(c.clk))
+				n, err := replica.EndTrials(context.Background())
+				require.NoError(t, err)
+				mu.Lock()
+				total += n
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		require.Equal(t, 1, total)
+		require.Len(t, entries(t, c.clinic, carebook.ActionReadOnlyEnter), 1)
+	})
+}
+
+// TestReadOnlyAcrossReplicas: a replica that found the practice writable
+// trusts it for ReadOnlyTTL of its clock, then sees it read-only; leaving
+// read-only on another replica takes effect on its next write.
+func TestReadOnlyAcrossReplicas(t *testing.T) {
+	st := sqltest.SQLite(t)
+	c := newTrialClinic(t, st)
+	other := carebook.NewWithStore(st, carebook.WithClock(c.clk))
+	write := func() error {
+		_, err := c.e.PutPaymentPolicy(c.admin, &billing.Policy{Practice: c.practice, Collect: billing.CollectAtDesk})
+		return err
+	}
+	require.NoError(t, write())
+	require.NoError(t, carebook.EnterReadOnly(other, context.Background(), c.practice, "payment_failed"))
+	c.clk.Advance(carebook.ReadOnlyTTL - time.Second)
+	require.NoError(t, write(), "within the TTL the replica trusts what it read")
+	c.clk.Advance(time.Second)
+	requireReadOnly(t, write(), billing.ReadOnlyPaymentFailed)
+	require.NoError(t, carebook.LeaveReadOnly(other, context.Background(), c.practice, "payment_failed"))
+	require.NoError(t, write(), "leaving takes effect on the next write")
+	// On the replica that enters, at once.
+	require.NoError(t, carebook.EnterReadOnly(c.e, context.Background(), c.practice, "payment_failed"))
+	requireReadOnly(t, write(), billing.ReadOnlyPaymentFailed)
 }
