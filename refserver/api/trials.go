@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/refserver"
+	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 )
 
@@ -117,18 +119,26 @@ func (s *server) putPaymentMethod(w http.ResponseWriter, r *http.Request) error 
 // getReadOnly lists why the practice is read-only (billing.read); an
 // empty list when it writes.
 func (s *server) getReadOnly(w http.ResponseWriter, r *http.Request) error {
+	return practiceList(s, w, r, s.engine.ReadOnlyState, func(ro billing.ReadOnly) readOnlyOut {
+		return readOnlyOut{Reason: string(ro.Reason), Since: ro.Since.UTC(), Restore: ro.Reason.Restore()}
+	})
+}
+
+// practiceList answers the list read returns of the path's practice, each
+// item as conv makes it.
+func practiceList[T, U any](s *server, w http.ResponseWriter, r *http.Request, read func(context.Context, tenant.PracticeID) ([]T, error), conv func(T) U) error {
 	req := s.srv.Request(w, r)
 	pid := req.Practice()
 	if req.Err != nil {
 		return req.Err
 	}
-	ros, err := s.engine.ReadOnlyState(r.Context(), pid)
+	list, err := read(r.Context(), pid)
 	if err != nil {
 		return err
 	}
-	out := make([]readOnlyOut, len(ros))
-	for i, ro := range ros {
-		out[i] = readOnlyOut{Reason: string(ro.Reason), Since: ro.Since.UTC(), Restore: ro.Reason.Restore()}
+	out := make([]U, len(list))
+	for i, v := range list {
+		out[i] = conv(v)
 	}
 	return refserver.Reply(w, http.StatusOK, listOf(out))
 }
