@@ -2,7 +2,6 @@ package carebook_test
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -45,27 +44,6 @@ func newTrialClinic(t *testing.T, st *sqlstore.Store) *trialClinic {
 	require.Equal(t, billing.SubscriptionTrialing, sub.Status)
 	require.Equal(t, c.clk.Now().UTC().AddDate(0, 0, 14), sub.TrialEnd)
 	return c
-}
-
-// rowCounts counts the rows of every table of the database, as its catalog
-// lists them.
-func rowCounts(t *testing.T, st *sqlstore.Store) map[string]int64 {
-	t.Helper()
-	ctx := context.Background()
-	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
-	if st.Dialect() == sqlstore.Postgres {
-		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
-	}
-	var names []string
-	require.NoError(t, st.DB().NewRaw(q).Scan(ctx, &names))
-	require.Greater(t, len(names), 30, "the catalog lists the tables")
-	out := make(map[string]int64, len(names))
-	for _, n := range names {
-		var c int64
-		require.NoError(t, st.DB().NewRaw(`SELECT count(*) FROM `+strconv.Quote(n)).Scan(ctx, &c), n)
-		out[n] = c
-	}
-	return out
 }
 
 // requireReadOnly checks that err is the refusal of a write of a practice
@@ -132,7 +110,8 @@ func TestTrialEndWalk(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, billing.SubscriptionReadOnly, sub.Status)
 
-		before := rowCounts(t, st)
+		before := sqltest.RowCounts(t, st)
+		require.Greater(t, len(before), 30, "the catalog lists every table")
 		_, err = book(c.desk, c.at(3, 18, 9, 0))
 		requireReadOnly(t, err, billing.ReadOnlyTrialEnded)
 		_, err = book(c.self, c.at(3, 18, 10, 0))
@@ -152,7 +131,7 @@ func TestTrialEndWalk(t *testing.T) {
 			})
 		}
 		requireReadOnly(t, cancel(c.desk), billing.ReadOnlyTrialEnded)
-		require.Equal(t, before, rowCounts(t, st), "a refused write changes no table's row count")
+		require.Equal(t, before, sqltest.RowCounts(t, st), "a refused write changes no table's row count")
 
 		// Reads go on, and so does the patient's own cancellation.
 		_, err = c.e.Patient(c.desk, c.practice, c.patient.ID)

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,7 @@ func TestReadOnlyAPI(t *testing.T) {
 				t.Fatalf("details = %+v, %v: %s", d.Details, err, res.body)
 			}
 		}
+		before := sqltest.RowCounts(t, st)
 		refused(m.do("POST", base+"/appointments", map[string]any{"patient_id": m.a.patient, "provider_id": m.a.provider,
 			"visit_type_id": m.a.visitType, "start": "2030-03-07T10:00:00-05:00"}, desk))
 		refused(m.do("POST", base+"/patients", map[string]any{"given_name": "Ada", "family_name": "Byron", "birth_date": "1985-12-10", "phone": "+12025550145"}, desk))
@@ -76,6 +78,9 @@ func TestReadOnlyAPI(t *testing.T) {
 			"address": map[string]any{"line1": "2 Main St", "city": "New York", "region": "NY", "country": "US"}}, admin))
 		refused(m.do("PUT", base+"/payment-policies", map[string]any{"collect": "desk"}, admin))
 		refused(m.do("POST", base+"/appointments/"+visit+"/status", map[string]any{"status": "canceled"}, desk))
+		if after := sqltest.RowCounts(t, st); !maps.Equal(before, after) {
+			t.Fatalf("the refused requests changed row counts: before %v, after %v", before, after)
+		}
 
 		// Reads go on, and the patient cancels their own visit.
 		m.ok(m.do("GET", base+"/patients", nil, desk), 200)
