@@ -37,4 +37,9 @@
 // with a code refserver signup-code prints. Practices are verified (their
 // organisation NPI, needed for online payments) against -nppes-url
 // (CAREBOOK_NPPES_URL, CMS's NPPES API unless set; empty for none).
+//
+// Specialties are named by a curated table of common physician specialties;
+// -nucc-csv (CAREBOOK_NUCC_CSV) loads the NUCC's full taxonomy CSV, obtained
+// from nucc.org, to extend it. A bad row stops the start, naming its line
+// and column.
 package main
