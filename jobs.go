@@ -60,6 +60,16 @@ type JobsConfig struct {
 	// RateLimitSweepEvery is how often the sweep runs; 0 is
 	// DefaultRateLimitSweepEvery.
 	RateLimitSweepEvery time.Duration
+	// ActiveProviders turns on the roll-up of the "active_providers"
+	// meter (ActiveProvidersJobName): every ActiveProvidersEvery it
+	// records, for every practice, the providers active the day before
+	// and the day of the run (UTC, by the Engine's clock; see
+	// RollUpActiveProviders). Any number of replicas may run it: its
+	// events are idempotent.
+	ActiveProviders bool
+	// ActiveProvidersEvery is how often the roll-up runs; 0 is
+	// DefaultActiveProvidersEvery.
+	ActiveProvidersEvery time.Duration
 	// Logger logs each failed run at level Error (the next run tries
 	// again); nil is the Engine's logger.
 	Logger *slog.Logger
@@ -78,13 +88,14 @@ type Jobs struct {
 	// Exporter is the export job's worker, nil when the job is off.
 	Exporter *audit.Exporter
 	// Scheduled are the jobs registered: the dispatch, the export of the
-	// activity log, the FHIR bulk export, then the rate limits' sweep.
+	// activity log, the FHIR bulk export, the rate limits' sweep, then the
+	// active providers roll-up.
 	Scheduled []gocron.Job
 }
 
 // RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
 // the outbox dispatch, the activity log export, the FHIR bulk
-// exports and the sweep of the rate limits. The caller starts s
+// exports, the sweep of the rate limits and the active providers roll-up. The caller starts s
 // (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
 // it down before closing the Engine. Every replica may run the same jobs:
 // rows are claimed in the database, so nothing is sent or exported twice.
@@ -103,6 +114,9 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}
 	if cfg.RateLimitSweepEvery < 0 {
 		return nil, errs.Invalid(op, "rate_limit_sweep_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.ActiveProvidersEvery < 0 {
+		return nil, errs.Invalid(op, "active_providers_every", "want a positive interval, or 0 for the default")
 	}
 	if cfg.FHIRExports && e.Files == nil {
 		return nil, errs.Invalid(op, "fhir_exports", "the bulk exports keep their files in the files bucket: open the Engine WithFiles")
@@ -149,6 +163,23 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 		j, err := s.NewJob(gocron.DurationJob(interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery)),
 			gocron.NewTask(func(ctx context.Context) error {
 				_, err := e.RateLimits.Sweep(ctx)
+				return err
+			}), opts...)
+		if err != nil {
+			return nil, jobs.remove(s, fmt.Errorf("%s: %w", op, err))
+		}
+		jobs.Scheduled = append(jobs.Scheduled, j)
+	}
+	if cfg.ActiveProviders {
+		opts := append([]gocron.JobOption{gocron.WithName(ActiveProvidersJobName), gocron.WithSingletonMode(gocron.LimitModeReschedule)},
+			jobOptions(cfg, logger, "the active providers roll-up failed; the next run tries again")...)
+		j, err := s.NewJob(gocron.DurationJob(interval(cfg.ActiveProvidersEvery, DefaultActiveProvidersEvery)),
+			gocron.NewTask(func(ctx context.Context) error {
+				now := e.Clock.Now()
+				if _, err := e.RollUpActiveProviders(ctx, now.AddDate(0, 0, -1)); err != nil {
+					return err
+				}
+				_, err := e.RollUpActiveProviders(ctx, now)
 				return err
 			}), opts...)
 		if err != nil {
