@@ -87,11 +87,18 @@ func (e *Engine) RollUpPracticeActiveProviders(ctx context.Context, practice ten
 			windows = [][2]time.Time{{from, end}, {end, to}}
 		}
 		for _, w := range windows {
+			// Before a subscription's first period nothing is counted.
+			ps, _ := period(w[0])
+			if ps.After(w[0]) {
+				w[0] = ps
+			}
+			if !w[0].Before(w[1]) {
+				continue
+			}
 			first, err := e.activeSince(ctx, practice, w[0], w[1])
 			if err != nil {
 				return err
 			}
-			ps, _ := period(w[0])
 			for provider, at := range first {
 				ok, err := e.store.Billing.RecordUsage(ctx, billing.UsageEvent{Practice: practice, Meter: billing.MeterActiveProviders,
 					Key: "provider:" + provider.String() + ":period:" + ps.UTC().Format(time.RFC3339), Units: 1, At: at})
