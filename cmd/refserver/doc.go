@@ -24,8 +24,10 @@
 // -audit-archive (CAREBOOK_AUDIT_ARCHIVE; audit-archive beside a SQLite
 // database unless set, "" for none) every -audit-export-every
 // (CAREBOOK_AUDIT_EXPORT_EVERY, 15m), and the FHIR bulk exports of
-// practices (GET .../$export) every 30s, and the sweep of the rate limits'
-// full buckets every 10m. Close stops them after the runs in progress.
+// practices (GET .../$export) every 30s, the sweep of the rate limits'
+// full buckets every 10m, and the roll-up of each practice's active
+// providers (the "active_providers" meter) every hour. Close stops them
+// after the runs in progress.
 //
 // Each practice may make -api-rate-limit (CAREBOOK_API_RATE_LIMIT,
 // 1200/1m,200: 20 a second, bursts of 200) API requests, counted in the

@@ -612,7 +612,7 @@ func (m *Main) startJobs() error {
 	}
 	jobs := carebook.JobsConfig{Senders: senders, Dispatcher: notify.DispatcherConfig{Lease: cfg.Notify.DispatchLease},
 		DispatchEvery: cfg.Notify.DispatchEvery, AuditExportEvery: cfg.AuditExportEvery, Logger: m.logger,
-		FHIRExports: m.engine.Files != nil, SweepRateLimits: true}
+		FHIRExports: m.engine.Files != nil, SweepRateLimits: true, ActiveProviders: true}
 	if cfg.AuditArchive == "" {
 		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
 	} else {
