@@ -154,12 +154,16 @@ func (s *Billing) Subscription(ctx context.Context, practice tenant.PracticeID) 
 	if err := s.idb(ctx).NewSelect().Model(&row).Where("bsu.practice_id = ?", practice).Scan(ctx); err != nil {
 		return nil, failure("sqlstore.Subscription", "subscription", err)
 	}
+	return row.subscription(), nil
+}
+
+func (row *subscriptionRow) subscription() *billing.Subscription {
 	sub := &billing.Subscription{Practice: row.PracticeID, Plan: billing.PlanID(row.PlanID), Status: billing.SubscriptionStatus(row.Status),
 		PeriodStart: row.PeriodStart.Time(), UpdatedAt: row.UpdatedAt.Time()}
 	if row.TrialEnd != nil {
 		sub.TrialEnd = row.TrialEnd.Time()
 	}
-	return sub, nil
+	return sub
 }
 
 // RecordUsage writes ev once per practice, meter and key

@@ -1,0 +1,3 @@
+DROP TABLE billing_practice_cards;
+DROP TABLE billing_plan_changes;
+DROP TABLE billing_invoices;
