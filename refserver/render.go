@@ -178,6 +178,9 @@ func answerProblem(w http.ResponseWriter, r *http.Request, k routeKind, p Proble
 		// curious, under the words for people.
 		page.Text, page.Detail = words, p.Detail
 	}
+	if p.Kind == errs.KindReadOnly.String() {
+		page.Title = "This practice is read-only"
+	}
 	if pe != nil && pe.Title != "" {
 		page.Title, page.Text, page.Detail = pe.Title, pe.Text, ""
 	}
