@@ -244,21 +244,10 @@ func InvoiceKey(id InvoiceID, attempt int) Key {
 	return Key("carebook-invoice-" + id.String() + "-" + string(OpPurchase) + "-" + strconv.Itoa(attempt))
 }
 
-// PracticeCard is the card on file a practice pays the operator's invoices
-// with, saved at the operator's provider: the provider's token, never a
-// card number.
-type PracticeCard struct {
-	Practice tenant.PracticeID
-	Provider string
-	Token    string
-	Label    string // what the practice sees: "Visa ending 4242"
-	SavedAt  time.Time
-}
-
-// InvoiceStore keeps the invoices of the practices' periods, their plan
-// changes and the cards they pay with. Every method is scoped to a
-// practice except Subscriptions and DueInvoices, which the billing job
-// runs across practices. Implementations run on the transaction InTx puts
+// InvoiceStore keeps the invoices of the practices' periods and the plan
+// changes within them. Every method is scoped to a practice except
+// Subscriptions and DueInvoices, which the billing job runs across
+// practices. Implementations run on the transaction InTx puts
 // in the context, and pass billingtest.RunInvoices.
 type InvoiceStore interface {
 	// InTx runs fn in a transaction carried by the context it is given.
@@ -293,10 +282,4 @@ type InvoiceStore interface {
 	// PlanChanges lists the practice's plan changes in the period starting
 	// at periodStart, in the order made.
 	PlanChanges(ctx context.Context, practice tenant.PracticeID, periodStart time.Time) ([]PlanChange, error)
-
-	// SavePracticeCard records the practice's card, replacing an earlier
-	// one.
-	SavePracticeCard(ctx context.Context, c PracticeCard) error
-	// PracticeCard reads the practice's card, or errs.KindNotFound.
-	PracticeCard(ctx context.Context, practice tenant.PracticeID) (*PracticeCard, error)
 }

@@ -20,8 +20,7 @@ var _ billing.InvoiceStore = (*Billing)(nil)
 // many replicas close it at once (INSERT … ON CONFLICT DO NOTHING).
 // LockInvoice holds the row (FOR UPDATE on PostgreSQL; SQLite's one
 // writer) while a charge's outcome is recorded. billing_plan_changes keeps
-// the plan changes within a period with their proration, and
-// billing_practice_cards the card each practice pays with.
+// the plan changes within a period with their proration.
 
 type invoiceRow struct {
 	bun.BaseModel `bun:"table:billing_invoices,alias:bi"`
@@ -56,16 +55,6 @@ type planChangeRow struct {
 	PeriodDays  int64     `bun:"period_days"`
 	Credit      int64     `bun:"credit"`
 	Charge      int64     `bun:"charge"`
-}
-
-type practiceCardRow struct {
-	bun.BaseModel `bun:"table:billing_practice_cards,alias:bpk"`
-
-	PracticeID uuid.UUID `bun:"practice_id,pk"`
-	Provider   string    `bun:"provider"`
-	Token      string    `bun:"token"`
-	Label      string    `bun:"label"`
-	SavedAt    utcTime   `bun:"saved_at"`
 }
 
 // unlessZero converts an instant whose zero means none for storage.
@@ -270,21 +259,4 @@ func (s *Billing) PlanChanges(ctx context.Context, practice tenant.PracticeID, p
 			PeriodDays: r.PeriodDays, Credit: r.Credit, Charge: r.Charge}
 	}
 	return out, nil
-}
-
-// SavePracticeCard records the practice's card (billing.InvoiceStore).
-func (s *Billing) SavePracticeCard(ctx context.Context, c billing.PracticeCard) error {
-	row := &practiceCardRow{PracticeID: c.Practice, Provider: c.Provider, Token: c.Token, Label: c.Label, SavedAt: utc(c.SavedAt)}
-	_, err := s.idb(ctx).NewInsert().Model(row).On("CONFLICT (practice_id) DO UPDATE").
-		Set("provider = EXCLUDED.provider, token = EXCLUDED.token, label = EXCLUDED.label, saved_at = EXCLUDED.saved_at").Exec(ctx)
-	return failure("sqlstore.SavePracticeCard", "card", err)
-}
-
-// PracticeCard reads the practice's card (billing.InvoiceStore).
-func (s *Billing) PracticeCard(ctx context.Context, practice tenant.PracticeID) (*billing.PracticeCard, error) {
-	var row practiceCardRow
-	if err := s.idb(ctx).NewSelect().Model(&row).Where("bpk.practice_id = ?", practice).Scan(ctx); err != nil {
-		return nil, failure("sqlstore.PracticeCard", "card", err)
-	}
-	return &billing.PracticeCard{Practice: row.PracticeID, Provider: row.Provider, Token: row.Token, Label: row.Label, SavedAt: row.SavedAt.Time()}, nil
 }

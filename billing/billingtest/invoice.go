@@ -36,7 +36,7 @@ func sampleInvoice(practice tenant.PracticeID, start time.Time) *billing.Invoice
 // RunInvoices checks a billing.InvoiceStore: one invoice per practice and
 // period however many writers race, invoices read back as written and
 // scoped to their practice, updates of their charges, the scan of the
-// invoices due, plan changes per period, and the practices' cards.
+// invoices due, and plan changes per period.
 func RunInvoices(t *testing.T, open func(t *testing.T) InvoiceStores) {
 	ctx := context.Background()
 	practice := func(t *testing.T, s InvoiceStores) tenant.PracticeID {
@@ -153,7 +153,7 @@ func RunInvoices(t *testing.T, open func(t *testing.T) InvoiceStores) {
 		}
 	})
 
-	t.Run("PlanChangesAndCards", func(t *testing.T) {
+	t.Run("PlanChanges", func(t *testing.T) {
 		s := open(t)
 		p, other := practice(t, s), practice(t, s)
 		c := billing.PlanChange{Practice: p, PeriodStart: start, At: start.AddDate(0, 0, 10), From: "basic", To: "pro", FromFee: 3100,
@@ -174,23 +174,6 @@ func RunInvoices(t *testing.T, open func(t *testing.T) InvoiceStores) {
 		}
 		if none, err := s.Invoices.PlanChanges(ctx, other, start); err != nil || len(none) != 0 {
 			t.Fatalf("another practice's changes: %+v, %v", none, err)
-		}
-		if _, err := s.Invoices.PracticeCard(ctx, p); !errs.Is(err, errs.KindNotFound) {
-			t.Fatalf("no card: %v", err)
-		}
-		card := billing.PracticeCard{Practice: p, Provider: "stripe", Token: "pm_1", Label: "Visa 4242", SavedAt: start}
-		if err := s.Invoices.SavePracticeCard(ctx, card); err != nil {
-			t.Fatal(err)
-		}
-		card.Token, card.Label = "pm_2", "Mastercard 4444"
-		if err := s.Invoices.SavePracticeCard(ctx, card); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := s.Invoices.PracticeCard(ctx, p); err != nil || *got != card {
-			t.Fatalf("card %+v, %v, want %+v", got, err, card)
-		}
-		if _, err := s.Invoices.PracticeCard(ctx, other); !errs.Is(err, errs.KindNotFound) {
-			t.Fatalf("another practice's card: %v", err)
 		}
 	})
 

@@ -1,8 +1,7 @@
 -- The invoices of the practices' billing periods, one per practice and
 -- period (the unique key makes two replicas closing one period write one),
 -- with their lines and charge attempts as JSON; the plan changes made
--- within a period, with their proration; and the card each practice pays
--- the operator with (package billing).
+-- within a period, with their proration (package billing).
 CREATE TABLE billing_invoices (
 	practice_id  uuid NOT NULL REFERENCES practices (id),
 	id           uuid NOT NULL,
@@ -37,12 +36,4 @@ CREATE TABLE billing_plan_changes (
 	credit       bigint NOT NULL CHECK (credit >= 0),
 	charge       bigint NOT NULL CHECK (charge >= 0),
 	PRIMARY KEY (practice_id, period_start, at)
-);
-
-CREATE TABLE billing_practice_cards (
-	practice_id uuid PRIMARY KEY REFERENCES practices (id),
-	provider    text NOT NULL,
-	token       text NOT NULL,
-	label       text NOT NULL,
-	saved_at    timestamptz NOT NULL
 );

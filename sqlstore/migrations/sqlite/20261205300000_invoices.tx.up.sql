@@ -1,7 +1,7 @@
 -- SQLite twin of the PostgreSQL migration: the invoices of the practices'
 -- billing periods, one per practice and period, with their lines and
 -- charge attempts as JSON; the plan changes made within a period, with
--- their proration; and the card each practice pays the operator with.
+-- their proration.
 CREATE TABLE billing_invoices (
 	practice_id  TEXT NOT NULL REFERENCES practices (id),
 	id           TEXT NOT NULL,
@@ -36,11 +36,3 @@ CREATE TABLE billing_plan_changes (
 	charge       INTEGER NOT NULL CHECK (charge >= 0),
 	PRIMARY KEY (practice_id, period_start, at)
 ) STRICT, WITHOUT ROWID;
-
-CREATE TABLE billing_practice_cards (
-	practice_id TEXT PRIMARY KEY REFERENCES practices (id),
-	provider    TEXT NOT NULL,
-	token       TEXT NOT NULL,
-	label       TEXT NOT NULL,
-	saved_at    TEXT NOT NULL
-) STRICT;
