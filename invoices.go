@@ -294,6 +294,7 @@ func (e *Engine) recordAttempt(ctx context.Context, inv *billing.Invoice, attemp
 		if len(cur.Attempts) != attempt-1 || cur.Status == billing.InvoicePaid {
 			return nil // recorded by a twin
 		}
+		spent := cur.Status == billing.InvoiceFailed && cur.NextAttempt.IsZero() // exhausted before
 		step := e.dunningOf().Record(cur, a)
 		if err := st.UpdateInvoice(ctx, cur); err != nil {
 			return err
@@ -310,6 +311,9 @@ func (e *Engine) recordAttempt(ctx context.Context, inv *billing.Invoice, attemp
 		case billing.StepPaid:
 			return e.leaveReadOnly(ctx, cur.Practice, string(billing.ReadOnlyPaymentFailed))
 		case billing.StepExhausted:
+			if spent {
+				return nil // a payment asked for failed again: read-only already
+			}
 			if err := e.Log(ctx, Entry(ctx, cur.Practice, who, ActionInvoiceExhausted, "invoice", cur.ID.String(), audit.Failed)); err != nil {
 				return err
 			}
@@ -347,4 +351,36 @@ func (e *Engine) Invoice(ctx context.Context, practice tenant.PracticeID, id bil
 		return "", err
 	})
 	return out, err
+}
+
+// PayInvoice charges the practice's invoice id now, to its payment method
+// on file, for its staff holding billing.read (its administrators): an
+// invoice whose retries are spent, once the practice attached a card that
+// pays, is paid this way, and a paid invoice restores a practice made
+// read-only by it. It goes on while the practice is read-only. An invoice
+// paid already is KindConflict; a charge the provider did not answer is
+// its error, and the next try sends the same key. A declined charge
+// counts as one of the invoice's failed attempts.
+func (e *Engine) PayInvoice(ctx context.Context, practice tenant.PracticeID, id billing.InvoiceID) (*billing.Invoice, error) {
+	pm, err := e.Authorize(ctx, Access{Permission: rbac.BillingRead, PracticeID: practice, Effect: EffectRestore,
+		Action: "invoice.pay", ResourceType: "invoice", ResourceID: id.String()})
+	if err != nil {
+		return nil, err
+	}
+	inv, err := e.store.Billing.Invoice(ctx, practice, id)
+	if err == nil && inv.Status == billing.InvoicePaid {
+		err = errs.Conflict("carebook.PayInvoice", "the invoice is paid")
+	}
+	if err == nil {
+		err = e.chargeInvoice(ctx, inv)
+	}
+	if err != nil {
+		pm.Fail(ctx)
+		return nil, err
+	}
+	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
+		inv, err = e.store.Billing.Invoice(ctx, practice, id)
+		return id.String(), err
+	})
+	return inv, err
 }
