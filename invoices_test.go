@@ -16,6 +16,7 @@ import (
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
+	"github.com/go-co-op/gocron/v2"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
@@ -352,4 +353,34 @@ func countsOfTables(t *testing.T, st *sqlstore.Store) map[string]int {
 		out[name] = n
 	}
 	return out
+}
+
+// TestRegisterJobsBills: the billing job, run by the scheduler, closes the
+// period that ended; a negative interval is refused naming it.
+func TestRegisterJobsBills(t *testing.T) {
+	c := newClinic(t, sqltest.SQLite(t))
+	admin, sub := billedClinic(t, c)
+	_, end := sub.Period(c.clk.Now())
+	c.clk.Set(end.Add(time.Second))
+	s, _ := fakeScheduler(t)
+	_, err := c.e.RegisterJobs(s, carebook.JobsConfig{Billing: true, BillingEvery: -time.Second})
+	require.Equal(t, "billing_every", errs.FieldOf(err))
+	ran := make(chan string, 1)
+	jobs, err := c.e.RegisterJobs(s, carebook.JobsConfig{Billing: true,
+		JobOptions: []gocron.JobOption{gocron.WithEventListeners(gocron.AfterJobRuns(func(_ uuid.UUID, name string) { ran <- name }))}})
+	require.NoError(t, err)
+	require.Len(t, jobs.Scheduled, 1)
+	s.Start()
+	require.NoError(t, jobs.Scheduled[0].RunNow())
+	select {
+	case name := <-ran:
+		require.Equal(t, carebook.BillingJobName, name)
+	case <-time.After(time.Minute):
+		t.Fatal("the billing job did not run")
+	}
+	invs, err := c.e.Invoices(admin, c.practice)
+	require.NoError(t, err)
+	require.Len(t, invs, 1)
+	require.Equal(t, billing.InvoiceFailed, invs[0].Status, "no payment method on file: a failed attempt")
+	require.Equal(t, "the practice has no payment method on file", invs[0].Attempts[0].Error)
 }
