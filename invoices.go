@@ -28,7 +28,9 @@ import (
 // A declined charge is a failed attempt: the invoice is tried again on the
 // days of the engine's Dunning after the first failure (WithDunning;
 // billing.DefaultRetryDays), and once the last retry fails the practice
-// becomes read-only for "payment_failed"; a paid invoice restores it.
+// becomes read-only for "payment_failed"; a paid invoice restores it. A
+// payment method attached makes the invoices whose retries are spent due
+// again.
 // Every step (an invoice closed, each charge, dunning spent) is in the
 // practice's activity log, by the system actor "system:billing".
 
@@ -79,10 +81,11 @@ func (e *Engine) now() time.Time { return e.Clock.Now().UTC().Truncate(time.Micr
 
 // RunBilling closes the periods that ended (CloseInvoices), then charges
 // the invoices due (ChargeInvoices, at most 500): the billing job's run.
-func (e *Engine) RunBilling(ctx context.Context) error {
-	_, cerr := e.CloseInvoices(ctx)
-	_, perr := e.ChargeInvoices(ctx, 500)
-	return errors.Join(cerr, perr)
+// It returns how many invoices it wrote and charged.
+func (e *Engine) RunBilling(ctx context.Context) (int, error) {
+	closed, cerr := e.CloseInvoices(ctx)
+	charged, perr := e.ChargeInvoices(ctx, 500)
+	return closed + charged, errors.Join(cerr, perr)
 }
 
 // CloseInvoices writes the invoice of every period of every subscription
@@ -321,6 +324,25 @@ func (e *Engine) recordAttempt(ctx context.Context, inv *billing.Invoice, attemp
 		}
 		return nil
 	})
+}
+
+// invoicesDueAgain makes the practice's failed invoices whose retries are
+// spent due at now, in the transaction of a payment method attached: the
+// billing job's next run charges them to it.
+func (e *Engine) invoicesDueAgain(ctx context.Context, practice tenant.PracticeID, now time.Time) error {
+	invs, err := e.store.Billing.Invoices(ctx, practice, 0)
+	if err != nil {
+		return err
+	}
+	for _, inv := range invs {
+		if inv.Status == billing.InvoiceFailed && inv.NextAttempt.IsZero() {
+			inv.NextAttempt = now
+			if err := e.store.Billing.UpdateInvoice(ctx, inv); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Invoices lists the practice's invoices, the latest period first, for

@@ -60,6 +60,14 @@ type JobsConfig struct {
 	// RateLimitSweepEvery is how often the sweep runs; 0 is
 	// DefaultRateLimitSweepEvery.
 	RateLimitSweepEvery time.Duration
+	// EndTrials turns on the trial job (TrialJobName): every TrialsEvery
+	// it ends the trials that ran out (Engine.EndTrials), making a
+	// practice without a payment method read-only. Any number of replicas
+	// may run it.
+	EndTrials bool
+	// TrialsEvery is how often the trial job runs; 0 is
+	// DefaultTrialsEvery.
+	TrialsEvery time.Duration
 	// Billing turns on the billing job (BillingJobName): every
 	// BillingEvery it closes the periods that ended and charges the
 	// invoices due (Engine.RunBilling). Any number of replicas may run it:
@@ -87,14 +95,15 @@ type Jobs struct {
 	// Exporter is the export job's worker, nil when the job is off.
 	Exporter *audit.Exporter
 	// Scheduled are the jobs registered: the dispatch, the export of the
-	// activity log, the FHIR bulk export, the rate limits' sweep, then
-	// the billing.
+	// activity log, the FHIR bulk export, the rate limits' sweep, the
+	// trials' end, then the billing.
 	Scheduled []gocron.Job
 }
 
 // RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
 // the outbox dispatch, the activity log export, the FHIR bulk
-// exports, the sweep of the rate limits and the billing. The caller starts s
+// exports, the sweep of the rate limits, the end of the trials and the
+// billing. The caller starts s
 // (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
 // it down before closing the Engine. Every replica may run the same jobs:
 // rows are claimed in the database, so nothing is sent or exported twice.
@@ -116,6 +125,9 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}
 	if cfg.BillingEvery < 0 {
 		return nil, errs.Invalid(op, "billing_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.TrialsEvery < 0 {
+		return nil, errs.Invalid(op, "trials_every", "want a positive interval, or 0 for the default")
 	}
 	if cfg.FHIRExports && e.Files == nil {
 		return nil, errs.Invalid(op, "fhir_exports", "the bulk exports keep their files in the files bucket: open the Engine WithFiles")
@@ -143,29 +155,35 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 		}
 		jobs.Exporter, jobs.Scheduled = x, append(jobs.Scheduled, j)
 	}
-	if cfg.FHIRExports {
-		if err := jobs.add(s, cfg, logger, ExportJobName, interval(cfg.FHIRExportEvery, DefaultFHIRExportEvery),
-			"the FHIR bulk exports failed; the next run tries again", func(ctx context.Context) error {
-				_, err := e.RunExports(ctx)
-				return err
-			}); err != nil {
-			return nil, err
+	for _, d := range []struct {
+		on    bool
+		name  string
+		every time.Duration
+		msg   string
+		run   func(ctx context.Context) (int, error)
+	}{
+		{cfg.FHIRExports, ExportJobName, interval(cfg.FHIRExportEvery, DefaultFHIRExportEvery),
+			"the FHIR bulk exports failed; the next run tries again", e.RunExports},
+		{cfg.SweepRateLimits, RateLimitSweepJobName, interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery),
+			"the sweep of the rate limits failed; the next run tries again", e.RateLimits.Sweep},
+		{cfg.EndTrials, TrialJobName, interval(cfg.TrialsEvery, DefaultTrialsEvery),
+			"ending the trials that ran out failed; the next run tries again", e.EndTrials},
+		{cfg.Billing, BillingJobName, interval(cfg.BillingEvery, DefaultBillingEvery),
+			"billing failed; the next run tries again", e.RunBilling},
+	} {
+		if !d.on {
+			continue
 		}
-	}
-	if cfg.SweepRateLimits {
-		if err := jobs.add(s, cfg, logger, RateLimitSweepJobName, interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery),
-			"the sweep of the rate limits failed; the next run tries again", func(ctx context.Context) error {
-				_, err := e.RateLimits.Sweep(ctx)
-				return err
-			}); err != nil {
-			return nil, err
+		opts := append([]gocron.JobOption{gocron.WithName(d.name), gocron.WithSingletonMode(gocron.LimitModeReschedule)},
+			jobOptions(cfg, logger, d.msg)...)
+		j, err := s.NewJob(gocron.DurationJob(d.every), gocron.NewTask(func(ctx context.Context) error {
+			_, err := d.run(ctx)
+			return err
+		}), opts...)
+		if err != nil {
+			return nil, jobs.remove(s, fmt.Errorf("%s: %w", op, err))
 		}
-	}
-	if cfg.Billing {
-		if err := jobs.add(s, cfg, logger, BillingJobName, interval(cfg.BillingEvery, DefaultBillingEvery),
-			"billing failed; the next run tries again", e.RunBilling); err != nil {
-			return nil, err
-		}
+		jobs.Scheduled = append(jobs.Scheduled, j)
 	}
 	return jobs, nil
 }
@@ -185,18 +203,6 @@ func jobOptions(cfg JobsConfig, logger *slog.Logger, msg string) []gocron.JobOpt
 		logger.Error(msg, "job", name, "error", err)
 	})
 	return append([]gocron.JobOption{gocron.WithEventListeners(logFailure)}, cfg.JobOptions...)
-}
-
-// add puts fn on s as the job called name, every every, one run at a
-// time, its failures logged as msg; on an error it takes j's jobs off s.
-func (j *Jobs) add(s gocron.Scheduler, cfg JobsConfig, logger *slog.Logger, name string, every time.Duration, msg string, fn func(ctx context.Context) error) error {
-	opts := append([]gocron.JobOption{gocron.WithName(name), gocron.WithSingletonMode(gocron.LimitModeReschedule)}, jobOptions(cfg, logger, msg)...)
-	job, err := s.NewJob(gocron.DurationJob(every), gocron.NewTask(fn), opts...)
-	if err != nil {
-		return j.remove(s, fmt.Errorf("carebook.RegisterJobs: %w", err))
-	}
-	j.Scheduled = append(j.Scheduled, job)
-	return nil
 }
 
 // remove takes j's jobs off s, and returns err.

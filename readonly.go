@@ -129,7 +129,7 @@ func readOnlyError(ros []billing.ReadOnly) error {
 		why = append(why, ro.Reason.Why())
 	}
 	return &errs.Error{Kind: errs.KindReadOnly, Op: "carebook.Authorize", Details: d,
-		Msg: "the practice is read-only since " + d.Since.UTC().Format(time.RFC3339) + " because " +
+		Msg: "the practice is read-only since " + d.Since.UTC().Format("2006-01-02 15:04 UTC") + " because " +
 			strings.Join(why, " and ") + "; it reads and exports as before, and writes again once you " +
 			strings.Join(d.Restore, " and ")}
 }
