@@ -357,6 +357,7 @@ func TestPlanChangeProrated(t *testing.T) {
 		require.Equal(t, int64(4900-3161+6000+150), invs[0].Total.Amount)
 	})
 }
+
 // TestRegisterJobsBills: the billing job, run by the scheduler, closes the
 // period that ended; a negative interval is refused naming it.
 func TestRegisterJobsBills(t *testing.T) {
