@@ -60,6 +60,16 @@ type JobsConfig struct {
 	// RateLimitSweepEvery is how often the sweep runs; 0 is
 	// DefaultRateLimitSweepEvery.
 	RateLimitSweepEvery time.Duration
+	// ActiveProviders turns on the roll-up of the "active_providers"
+	// meter (ActiveProvidersJobName): every ActiveProvidersEvery it
+	// records, for every practice, the providers active the day before
+	// and the day of the run (UTC, by the Engine's clock; see
+	// RollUpActiveProviders). Any number of replicas may run it: its
+	// events are idempotent.
+	ActiveProviders bool
+	// ActiveProvidersEvery is how often the roll-up runs; 0 is
+	// DefaultActiveProvidersEvery.
+	ActiveProvidersEvery time.Duration
 	// EndTrials turns on the trial job (TrialJobName): every TrialsEvery
 	// it ends the trials that ran out (Engine.EndTrials), making a
 	// practice without a payment method read-only. Any number of replicas
@@ -96,14 +106,14 @@ type Jobs struct {
 	Exporter *audit.Exporter
 	// Scheduled are the jobs registered: the dispatch, the export of the
 	// activity log, the FHIR bulk export, the rate limits' sweep, the
-	// trials' end, then the billing.
+	// active providers roll-up, the trials' end, then the billing.
 	Scheduled []gocron.Job
 }
 
 // RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
 // the outbox dispatch, the activity log export, the FHIR bulk
-// exports, the sweep of the rate limits, the end of the trials and the
-// billing. The caller starts s
+// exports, the sweep of the rate limits, the active providers roll-up, the
+// end of the trials and the billing. The caller starts s
 // (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
 // it down before closing the Engine. Every replica may run the same jobs:
 // rows are claimed in the database, so nothing is sent or exported twice.
@@ -122,6 +132,9 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}
 	if cfg.RateLimitSweepEvery < 0 {
 		return nil, errs.Invalid(op, "rate_limit_sweep_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.ActiveProvidersEvery < 0 {
+		return nil, errs.Invalid(op, "active_providers_every", "want a positive interval, or 0 for the default")
 	}
 	if cfg.BillingEvery < 0 {
 		return nil, errs.Invalid(op, "billing_every", "want a positive interval, or 0 for the default")
@@ -166,6 +179,8 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 			"the FHIR bulk exports failed; the next run tries again", e.RunExports},
 		{cfg.SweepRateLimits, RateLimitSweepJobName, interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery),
 			"the sweep of the rate limits failed; the next run tries again", e.RateLimits.Sweep},
+		{cfg.ActiveProviders, ActiveProvidersJobName, interval(cfg.ActiveProvidersEvery, DefaultActiveProvidersEvery),
+			"the active providers roll-up failed; the next run tries again", e.rollUpActiveProvidersNow},
 		{cfg.EndTrials, TrialJobName, interval(cfg.TrialsEvery, DefaultTrialsEvery),
 			"ending the trials that ran out failed; the next run tries again", e.EndTrials},
 		{cfg.Billing, BillingJobName, interval(cfg.BillingEvery, DefaultBillingEvery),
@@ -186,6 +201,18 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 		jobs.Scheduled = append(jobs.Scheduled, j)
 	}
 	return jobs, nil
+}
+
+// rollUpActiveProvidersNow rolls up the active providers of the day
+// before and of today (RollUpActiveProviders), the roll-up job's run.
+func (e *Engine) rollUpActiveProvidersNow(ctx context.Context) (int, error) {
+	now := e.Clock.Now()
+	n, err := e.RollUpActiveProviders(ctx, now.AddDate(0, 0, -1))
+	if err != nil {
+		return n, err
+	}
+	m, err := e.RollUpActiveProviders(ctx, now)
+	return n + m, err
 }
 
 // interval is every, or def when every is 0.
