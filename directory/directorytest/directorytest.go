@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook/directory"
 	"github.com/carebook/carebook/errs"
@@ -58,9 +59,12 @@ func Provider(n int, family string, specialties []string, locs ...directory.Loca
 		Specialties: specialties, Languages: []string{"en"}, AcceptingNew: true, Locations: locs}
 }
 
+// Epoch is the Updated time of the listings Listing returns.
+var Epoch = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
 // Listing returns a published listing of a new practice named name.
 func Listing(name string, providers ...directory.Provider) *directory.Listing {
-	return &directory.Listing{PracticeID: newID(), PracticeName: name, Published: true, Providers: providers}
+	return &directory.Listing{PracticeID: newID(), PracticeName: name, Published: true, Providers: providers, Updated: Epoch}
 }
 
 // Generate returns listings of n providers in practices of 50, drawn by
