@@ -68,6 +68,16 @@ type JobsConfig struct {
 	// RateLimitSweepEvery is how often the sweep runs; 0 is
 	// DefaultRateLimitSweepEvery.
 	RateLimitSweepEvery time.Duration
+	// ActiveProviders turns on the roll-up of the "active_providers"
+	// meter (ActiveProvidersJobName): every ActiveProvidersEvery it
+	// records, for every practice, the providers active the day before
+	// and the day of the run (UTC, by the Engine's clock; see
+	// RollUpActiveProviders). Any number of replicas may run it: its
+	// events are idempotent.
+	ActiveProviders bool
+	// ActiveProvidersEvery is how often the roll-up runs; 0 is
+	// DefaultActiveProvidersEvery.
+	ActiveProvidersEvery time.Duration
 	// RefreshDirectory turns on the job (DirectoryRefreshJobName) that
 	// rebuilds every published practice's directory listing with its next
 	// open times, every DirectoryRefreshEvery. Any number of replicas may
@@ -95,13 +105,14 @@ type Jobs struct {
 	Exporter *audit.Exporter
 	// Scheduled are the jobs registered: the dispatch, the export of the
 	// activity log, the FHIR bulk export, the rate limits' sweep, then the
-	// directory's refresh.
+	// active providers roll-up, then the directory's refresh.
 	Scheduled []gocron.Job
 }
 
 // RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
 // the outbox dispatch, the activity log export, the FHIR bulk
-// exports, the sweep of the rate limits and the directory's refresh. The caller starts s
+// exports, the sweep of the rate limits, the active providers roll-up and
+// the directory's refresh. The caller starts s
 // (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
 // it down before closing the Engine. Every replica may run the same jobs:
 // rows are claimed in the database, so nothing is sent or exported twice.
@@ -120,6 +131,9 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}
 	if cfg.RateLimitSweepEvery < 0 {
 		return nil, errs.Invalid(op, "rate_limit_sweep_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.ActiveProvidersEvery < 0 {
+		return nil, errs.Invalid(op, "active_providers_every", "want a positive interval, or 0 for the default")
 	}
 	if cfg.DirectoryRefreshEvery < 0 {
 		return nil, errs.Invalid(op, "directory_refresh_every", "want a positive interval, or 0 for the default")
@@ -172,6 +186,8 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}{
 		{cfg.SweepRateLimits, RateLimitSweepJobName, interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery),
 			"the sweep of the rate limits failed; the next run tries again", e.RateLimits.Sweep},
+		{cfg.ActiveProviders, ActiveProvidersJobName, interval(cfg.ActiveProvidersEvery, DefaultActiveProvidersEvery),
+			"the active providers roll-up failed; the next run tries again", e.rollUpRecentProviders},
 		{cfg.RefreshDirectory, DirectoryRefreshJobName, interval(cfg.DirectoryRefreshEvery, DefaultDirectoryRefreshEvery),
 			"the refresh of the directory failed; the next run tries again", e.RefreshDirectories},
 	} {
@@ -190,6 +206,18 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 		jobs.Scheduled = append(jobs.Scheduled, j)
 	}
 	return jobs, nil
+}
+
+// rollUpRecentProviders rolls up the active providers of the day before
+// and of the day of the Engine's clock (RollUpActiveProviders).
+func (e *Engine) rollUpRecentProviders(ctx context.Context) (int, error) {
+	now := e.Clock.Now()
+	n, err := e.RollUpActiveProviders(ctx, now.AddDate(0, 0, -1))
+	if err != nil {
+		return n, err
+	}
+	m, err := e.RollUpActiveProviders(ctx, now)
+	return n + m, err
 }
 
 // interval is every, or def when every is 0.
