@@ -18,7 +18,15 @@ const (
 	DefaultDispatchEvery    = 5 * time.Second
 	DefaultAuditExportEvery = 15 * time.Minute
 	DefaultFHIRExportEvery  = 30 * time.Second
+	// DefaultDirectoryRefreshEvery is how often the directory's listings
+	// and next open times are rebuilt: next open times move with the
+	// clock (minimum notice) and with blocks, which no observer hears of.
+	DefaultDirectoryRefreshEvery = 10 * time.Minute
 )
+
+// DirectoryRefreshJobName names the job that refreshes the public
+// directory (Engine.RefreshDirectories).
+const DirectoryRefreshJobName = "directory.refresh"
 
 // JobsConfig says which periodic jobs RegisterJobs puts on a scheduler and
 // how they run. A job is on when what it works with is given, so the zero
@@ -87,6 +95,14 @@ type JobsConfig struct {
 	// BillingEvery is how often the billing job runs; 0 is
 	// DefaultBillingEvery.
 	BillingEvery time.Duration
+	// RefreshDirectory turns on the job (DirectoryRefreshJobName) that
+	// rebuilds every published practice's directory listing with its next
+	// open times, every DirectoryRefreshEvery. Any number of replicas may
+	// run it: each listing is replaced whole in one transaction.
+	RefreshDirectory bool
+	// DirectoryRefreshEvery is how often the refresh runs; 0 is
+	// DefaultDirectoryRefreshEvery.
+	DirectoryRefreshEvery time.Duration
 	// Logger logs each failed run at level Error (the next run tries
 	// again); nil is the Engine's logger.
 	Logger *slog.Logger
@@ -106,14 +122,15 @@ type Jobs struct {
 	Exporter *audit.Exporter
 	// Scheduled are the jobs registered: the dispatch, the export of the
 	// activity log, the FHIR bulk export, the rate limits' sweep, the
-	// active providers roll-up, the trials' end, then the billing.
+	// active providers roll-up, the trials' end, the billing, then the
+	// directory's refresh.
 	Scheduled []gocron.Job
 }
 
 // RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
 // the outbox dispatch, the activity log export, the FHIR bulk
 // exports, the sweep of the rate limits, the active providers roll-up, the
-// end of the trials and the billing. The caller starts s
+// end of the trials, the billing and the directory's refresh. The caller starts s
 // (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
 // it down before closing the Engine. Every replica may run the same jobs:
 // rows are claimed in the database, so nothing is sent or exported twice.
@@ -138,6 +155,9 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}
 	if cfg.BillingEvery < 0 {
 		return nil, errs.Invalid(op, "billing_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.DirectoryRefreshEvery < 0 {
+		return nil, errs.Invalid(op, "directory_refresh_every", "want a positive interval, or 0 for the default")
 	}
 	if cfg.TrialsEvery < 0 {
 		return nil, errs.Invalid(op, "trials_every", "want a positive interval, or 0 for the default")
@@ -185,6 +205,8 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 			"ending the trials that ran out failed; the next run tries again", e.EndTrials},
 		{cfg.Billing, BillingJobName, interval(cfg.BillingEvery, DefaultBillingEvery),
 			"billing failed; the next run tries again", e.RunBilling},
+		{cfg.RefreshDirectory, DirectoryRefreshJobName, interval(cfg.DirectoryRefreshEvery, DefaultDirectoryRefreshEvery),
+			"the refresh of the directory failed; the next run tries again", e.RefreshDirectories},
 	} {
 		if !d.on {
 			continue
