@@ -33,12 +33,16 @@ type pages struct {
 	srv    *refserver.Server
 	log    *slog.Logger
 	opts   refserver.Options
+	// index reads the directory's index for the sitemaps; a test puts a
+	// generated one in its place.
+	index indexPage
 }
 
 // Module adds the pages to the Server being built.
 func Module(rt *refserver.Router) {
 	srv := rt.Server()
 	s := &pages{engine: srv.Engine(), srv: srv, log: srv.Logger(), opts: srv.Options()}
+	s.index = s.directoryIndex
 	rt.Pages(s.routes()...)
 }
 
@@ -47,7 +51,7 @@ func (s *pages) routes() []refserver.Route {
 	var out []refserver.Route
 	for _, area := range [][]refserver.Route{
 		s.linkRoutes(), s.signInRoutes(), s.accountRoutes(), s.patientRoutes(), s.deskRoutes(), s.adminRoutes(), s.staffRoutes(), s.chartRoutes(), s.breakGlassRoutes(), s.paymentRoutes(),
-		s.portalRoutes(), s.portalPaymentRoutes(), s.rightsRoutes(),
+		s.portalRoutes(), s.portalPaymentRoutes(), s.rightsRoutes(), s.sitemapRoutes(),
 	} {
 		out = append(out, area...)
 	}
