@@ -64,6 +64,7 @@ lint: check-go
 fuzz: check-go
 	$(GO) test -run='^$$' -fuzz=FuzzExpandRRule -fuzztime=30s ./scheduling/
 	$(GO) test -run='^$$' -fuzz=FuzzParseDSN -fuzztime=30s ./sqlstore/
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./directory/zipcode/
 	$(GO) test -run='^$$' -fuzz=FuzzParseWebhook -fuzztime=30s ./billing/stripe/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeBookRequest -fuzztime=30s ./refserver/api/
 	$(GO) test -run='^$$' -fuzz='^FuzzOpenAPIWalk$$' -fuzztime=60s ./refserver/api/
