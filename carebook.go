@@ -166,7 +166,7 @@ func wire(st *sqlstore.Store, opts ...Option) *Engine {
 	e.Notify = e.newNotify(st)
 	e.Billing = billing.NewService(st.Billing, e.Clock, e.IDs, e.paymentAdapter, billing.WithRecorder(e.paymentRecorded))
 	observers := []scheduling.Option{scheduling.WithObserver(notifyObserver{e.Notify}), scheduling.WithObserver(feeObserver{e}), scheduling.WithObserver(usageObserver{e}),
-		scheduling.WithLateCancel(e.lateCancel)}
+		scheduling.WithObserver(directoryObserver{e}), scheduling.WithLateCancel(e.lateCancel)}
 	for _, o := range e.observers {
 		observers = append(observers, scheduling.WithObserver(o))
 	}

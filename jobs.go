@@ -18,7 +18,15 @@ const (
 	DefaultDispatchEvery    = 5 * time.Second
 	DefaultAuditExportEvery = 15 * time.Minute
 	DefaultFHIRExportEvery  = 30 * time.Second
+	// DefaultDirectoryRefreshEvery is how often the directory's listings
+	// and next open times are rebuilt: next open times move with the
+	// clock (minimum notice) and with blocks, which no observer hears of.
+	DefaultDirectoryRefreshEvery = 10 * time.Minute
 )
+
+// DirectoryRefreshJobName names the job that refreshes the public
+// directory (Engine.RefreshDirectories).
+const DirectoryRefreshJobName = "directory.refresh"
 
 // JobsConfig says which periodic jobs RegisterJobs puts on a scheduler and
 // how they run. A job is on when what it works with is given, so the zero
@@ -60,6 +68,14 @@ type JobsConfig struct {
 	// RateLimitSweepEvery is how often the sweep runs; 0 is
 	// DefaultRateLimitSweepEvery.
 	RateLimitSweepEvery time.Duration
+	// RefreshDirectory turns on the job (DirectoryRefreshJobName) that
+	// rebuilds every published practice's directory listing with its next
+	// open times, every DirectoryRefreshEvery. Any number of replicas may
+	// run it: each listing is replaced whole in one transaction.
+	RefreshDirectory bool
+	// DirectoryRefreshEvery is how often the refresh runs; 0 is
+	// DefaultDirectoryRefreshEvery.
+	DirectoryRefreshEvery time.Duration
 	// Logger logs each failed run at level Error (the next run tries
 	// again); nil is the Engine's logger.
 	Logger *slog.Logger
@@ -78,13 +94,14 @@ type Jobs struct {
 	// Exporter is the export job's worker, nil when the job is off.
 	Exporter *audit.Exporter
 	// Scheduled are the jobs registered: the dispatch, the export of the
-	// activity log, the FHIR bulk export, then the rate limits' sweep.
+	// activity log, the FHIR bulk export, the rate limits' sweep, then the
+	// directory's refresh.
 	Scheduled []gocron.Job
 }
 
 // RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
 // the outbox dispatch, the activity log export, the FHIR bulk
-// exports and the sweep of the rate limits. The caller starts s
+// exports, the sweep of the rate limits and the directory's refresh. The caller starts s
 // (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
 // it down before closing the Engine. Every replica may run the same jobs:
 // rows are claimed in the database, so nothing is sent or exported twice.
@@ -103,6 +120,9 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}
 	if cfg.RateLimitSweepEvery < 0 {
 		return nil, errs.Invalid(op, "rate_limit_sweep_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.DirectoryRefreshEvery < 0 {
+		return nil, errs.Invalid(op, "directory_refresh_every", "want a positive interval, or 0 for the default")
 	}
 	if cfg.FHIRExports && e.Files == nil {
 		return nil, errs.Invalid(op, "fhir_exports", "the bulk exports keep their files in the files bucket: open the Engine WithFiles")
@@ -143,14 +163,27 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 		}
 		jobs.Scheduled = append(jobs.Scheduled, j)
 	}
-	if cfg.SweepRateLimits {
-		opts := append([]gocron.JobOption{gocron.WithName(RateLimitSweepJobName), gocron.WithSingletonMode(gocron.LimitModeReschedule)},
-			jobOptions(cfg, logger, "the sweep of the rate limits failed; the next run tries again")...)
-		j, err := s.NewJob(gocron.DurationJob(interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery)),
-			gocron.NewTask(func(ctx context.Context) error {
-				_, err := e.RateLimits.Sweep(ctx)
-				return err
-			}), opts...)
+	for _, t := range []struct {
+		on    bool
+		name  string
+		every time.Duration
+		msg   string
+		run   func(ctx context.Context) (int, error)
+	}{
+		{cfg.SweepRateLimits, RateLimitSweepJobName, interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery),
+			"the sweep of the rate limits failed; the next run tries again", e.RateLimits.Sweep},
+		{cfg.RefreshDirectory, DirectoryRefreshJobName, interval(cfg.DirectoryRefreshEvery, DefaultDirectoryRefreshEvery),
+			"the refresh of the directory failed; the next run tries again", e.RefreshDirectories},
+	} {
+		if !t.on {
+			continue
+		}
+		opts := append([]gocron.JobOption{gocron.WithName(t.name), gocron.WithSingletonMode(gocron.LimitModeReschedule)},
+			jobOptions(cfg, logger, t.msg)...)
+		j, err := s.NewJob(gocron.DurationJob(t.every), gocron.NewTask(func(ctx context.Context) error {
+			_, err := t.run(ctx)
+			return err
+		}), opts...)
 		if err != nil {
 			return nil, jobs.remove(s, fmt.Errorf("%s: %w", op, err))
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/carebook/carebook/errs"
@@ -45,6 +47,23 @@ type Location struct {
 	Address    Address           `json:"address"`
 	Geo        Point             `json:"geo"`
 	VisitTypes []VisitType       `json:"visit_types"`
+	// NextOpen is the soonest start a patient can book with the provider
+	// here within Horizon, of visit type NextOpenVisitType (one of
+	// VisitTypes), computed with scheduling's OpenSlots under the
+	// practice's booking policy; nil when there is none. Stores keep it
+	// beside the published record and update it alone (PutNextOpen).
+	NextOpen          *time.Time             `json:"next_open,omitempty"`
+	NextOpenVisitType scheduling.VisitTypeID `json:"next_open_visit_type"`
+}
+
+// Offers reports whether one of l's visit types is of kind k.
+func (l *Location) Offers(k VisitKind) bool {
+	for _, v := range l.VisitTypes {
+		if v.Kind == k {
+			return true
+		}
+	}
+	return false
 }
 
 // Provider is a listed provider.
@@ -70,6 +89,10 @@ type Listing struct {
 	PracticeName string
 	Published    bool
 	Providers    []Provider
+	// Updated is when the listing was built. A store keeps the earlier
+	// time of a provider (and of the practice) whose published record did
+	// not change, so that a sitemap's dates move only with what pages show.
+	Updated time.Time
 }
 
 // Limits of a listing and of a query.
@@ -96,6 +119,9 @@ func (l *Listing) Validate() error {
 	}
 	if err := text(op, "practice_name", l.PracticeName, true); err != nil {
 		return err
+	}
+	if l.Updated.IsZero() {
+		return errs.Invalid(op, "updated", "is required")
 	}
 	if len(l.Providers) > MaxProviders {
 		return errs.Invalid(op, "providers", "more than 5000 providers")
@@ -157,6 +183,9 @@ func (p *Provider) validate(op string) error {
 	return nil
 }
 
+// Validate checks l as a listing's location, naming the field at fault.
+func (l *Location) Validate() error { return l.validate("directory.Location") }
+
 func (l *Location) validate(op string) error {
 	if err := l.Geo.validate(op, "providers.locations.geo"); err != nil {
 		return err
@@ -182,6 +211,9 @@ func (l *Location) validate(op string) error {
 	}
 	if len(l.VisitTypes) > MaxVisitTypes {
 		return errs.Invalid(op, "providers.locations.visit_types", "more than 50 visit types")
+	}
+	if l.NextOpen != nil && !slices.ContainsFunc(l.VisitTypes, func(v VisitType) bool { return v.ID == l.NextOpenVisitType }) {
+		return errs.Invalid(op, "providers.locations.next_open_visit_type", "is not one of the location's visit types")
 	}
 	for _, v := range l.VisitTypes {
 		switch {
@@ -290,6 +322,20 @@ type Query struct {
 	AcceptingNew bool
 	// Language, if set, keeps only providers who speak it.
 	Language string
+	// VisitKind, if set, keeps only locations offering a visit type of
+	// that kind.
+	VisitKind VisitKind
+	// WithinDays, if not 0, keeps only locations whose next open time is
+	// within that many days (1 to 90) of At.
+	WithinDays int
+	// OrderBySoonest orders results by the next open time (none last),
+	// then by distance (with Near) or name, and picks each provider's
+	// soonest matching location.
+	OrderBySoonest bool
+	// At is the time now, from which WithinDays counts; next open times
+	// before it are stale and count as none. The Engine sets it from its
+	// clock; it is required with WithinDays.
+	At time.Time
 	// Limit is the most results; 0 means DefaultLimit.
 	Limit int
 }
@@ -335,6 +381,15 @@ func (q Query) Normalize() (Query, error) {
 	if q.Language != "" && !language.MatchString(q.Language) {
 		return q, errs.Invalid(op, "language", "is not a lower-case ISO 639 code")
 	}
+	if q.VisitKind != "" && !q.VisitKind.valid() {
+		return q, errs.Invalid(op, "visit_kind", "is not a visit kind (new-patient, problem, preventive or follow-up)")
+	}
+	switch {
+	case q.WithinDays < 0 || q.WithinDays > int(Horizon/(24*time.Hour)):
+		return q, errs.Invalid(op, "within_days", "must be 0 to 90")
+	case q.WithinDays > 0 && q.At.IsZero():
+		return q, errs.Invalid(op, "within_days", "needs the time it counts from (Query.At)")
+	}
 	switch {
 	case q.Limit < 0 || q.Limit > MaxLimit:
 		return q, errs.Invalid(op, "limit", "must be 0 to 100")
@@ -366,6 +421,25 @@ type Store interface {
 	// RemoveListing removes every provider practice listed; none is no error.
 	RemoveListing(ctx context.Context, practice tenant.PracticeID) error
 	// Search returns the providers matching q (normalized, see
-	// Query.Normalize), at most q.Limit of them.
+	// Query.Normalize), at most q.Limit of them, each location of each
+	// hit's provider with its next open time.
 	Search(ctx context.Context, q Query) ([]Hit, error)
+	// Provider returns a listed provider with every listed location (and
+	// its next open time), Location its first; KindNotFound when no
+	// published practice lists it.
+	Provider(ctx context.Context, id scheduling.ProviderID) (*Hit, error)
+	// Practice returns practice's published listing, its providers by
+	// name with their next open times; KindNotFound when it is not
+	// published.
+	Practice(ctx context.Context, id tenant.PracticeID) (*Listing, error)
+	// Index returns the listed practices (by ID), then the listed
+	// providers (by ID), after the cursor after (see IndexEntry.Cursor;
+	// "" is the start), at most limit (1 to MaxIndexLimit) of them. A bad
+	// cursor or limit is KindInvalid naming it.
+	Index(ctx context.Context, after string, limit int) ([]IndexEntry, error)
+	// PutNextOpen sets the next open times of provider's listed locations
+	// that opens name, as given (the caller computed them for the visit
+	// types it listed); locations not listed are passed over, and a
+	// provider not listed is no error.
+	PutNextOpen(ctx context.Context, practice tenant.PracticeID, provider scheduling.ProviderID, opens []NextOpen) error
 }

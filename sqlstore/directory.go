@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/carebook/carebook/directory"
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/tenant"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -29,7 +32,9 @@ var _ directory.Store = (*Directory)(nil)
 const earthRadiusKm = 6378.168
 
 // PutListing replaces practice l.PracticeID's listing with l; see
-// directory.Store.
+// directory.Store. A provider whose published record is unchanged keeps
+// its earlier updated_at, and so does the practice when its name and
+// providers are.
 func (s *Directory) PutListing(ctx context.Context, l *directory.Listing) error {
 	const op = "sqlstore.PutListing"
 	if err := l.Validate(); err != nil {
@@ -39,21 +44,113 @@ func (s *Directory) PutListing(ctx context.Context, l *directory.Listing) error 
 		if err := s.Lock(ctx, l.PracticeID); err != nil {
 			return err
 		}
+		before, err := s.listed(ctx, op, l.PracticeID)
+		if err != nil {
+			return err
+		}
 		if err := s.remove(ctx, op, l.PracticeID); err != nil {
 			return err
 		}
 		if !l.Published {
 			return nil
 		}
+		changed := before.name != l.PracticeName
+		shown := 0
 		for i := range l.Providers {
-			if p := &l.Providers[i]; !p.Hidden {
-				if err := s.insert(ctx, op, l, p); err != nil {
-					return err
-				}
+			p := &l.Providers[i]
+			if p.Hidden {
+				continue
+			}
+			shown++
+			doc, err := publishedDoc(op, p)
+			if err != nil {
+				return err
+			}
+			at := utc(l.Updated)
+			if old, ok := before.providers[p.ID]; ok && old.doc == string(doc) {
+				at = old.updated
+			} else {
+				changed = true
+			}
+			if err := s.insert(ctx, op, l, p, doc, at); err != nil {
+				return err
 			}
 		}
-		return nil
+		at := utc(l.Updated)
+		if !changed && shown == len(before.providers) && before.name != "" {
+			at = before.updated
+		}
+		_, err = s.idb(ctx).ExecContext(ctx, `INSERT INTO directory_practices (practice_id, practice_name, updated_at) VALUES (?, ?, ?)`,
+			l.PracticeID, l.PracticeName, at)
+		return failure(op, "practice", err)
 	})
+}
+
+// listedBefore is what a practice's listing held before its replacement:
+// its name ("" when it was not listed) and each provider's published record.
+type listedBefore struct {
+	name      string
+	updated   utcTime
+	providers map[uuid.UUID]listedProvider
+}
+
+type listedProvider struct {
+	doc     string // as publishedDoc encodes it
+	updated utcTime
+}
+
+// listed reads practice's listing as it stands, for PutListing to tell
+// what changed.
+func (s *Directory) listed(ctx context.Context, op string, practice tenant.PracticeID) (*listedBefore, error) {
+	out := &listedBefore{providers: map[uuid.UUID]listedProvider{}}
+	var prs []struct {
+		Name    string  `bun:"practice_name"`
+		Updated utcTime `bun:"updated_at"`
+	}
+	db := s.idb(ctx)
+	if err := db.NewRaw(`SELECT practice_name, updated_at FROM directory_practices WHERE practice_id = ?`, practice).Scan(ctx, &prs); err != nil {
+		return nil, failure(op, "practice", err)
+	}
+	if len(prs) == 1 {
+		out.name, out.updated = prs[0].Name, prs[0].Updated
+	}
+	var rows []struct {
+		ID      uuid.UUID `bun:"provider_id"`
+		Doc     []byte    `bun:"doc"`
+		Updated utcTime   `bun:"updated_at"`
+	}
+	if err := db.NewRaw(`SELECT provider_id, doc, updated_at FROM directory_providers WHERE practice_id = ?`, practice).Scan(ctx, &rows); err != nil {
+		return nil, failure(op, "providers", err)
+	}
+	for _, r := range rows {
+		var p directory.Provider
+		if err := json.Unmarshal(r.Doc, &p); err != nil {
+			return nil, errs.Wrap(errs.KindInternal, op, "decode a provider", err)
+		}
+		doc, err := publishedDoc(op, &p)
+		if err != nil {
+			return nil, err
+		}
+		out.providers[r.ID] = listedProvider{doc: string(doc), updated: r.Updated}
+	}
+	return out, nil
+}
+
+// publishedDoc encodes p as stored: without Hidden or the locations' next
+// open times, which are kept in their own columns.
+func publishedDoc(op string, p *directory.Provider) ([]byte, error) {
+	pub := *p
+	pub.Hidden = false
+	pub.Locations = make([]directory.Location, len(p.Locations))
+	for i, l := range p.Locations {
+		l.NextOpen, l.NextOpenVisitType = nil, uuid.Nil
+		pub.Locations[i] = l
+	}
+	doc, err := json.Marshal(&pub)
+	if err != nil {
+		return nil, errs.Wrap(errs.KindInternal, op, "encode the provider", err)
+	}
+	return doc, nil
 }
 
 // RemoveListing removes practice's listing; see directory.Store.
@@ -78,7 +175,7 @@ func (s *Directory) remove(ctx context.Context, op string, practice tenant.Pract
 			`DELETE FROM directory_geo WHERE id IN (SELECT id FROM directory_locations WHERE practice_id = ?)`)
 	}
 	// The locations go with their providers (ON DELETE CASCADE).
-	stmts = append(stmts, `DELETE FROM directory_providers WHERE practice_id = ?`)
+	stmts = append(stmts, `DELETE FROM directory_providers WHERE practice_id = ?`, `DELETE FROM directory_practices WHERE practice_id = ?`)
 	for _, q := range stmts {
 		if _, err := db.ExecContext(ctx, q, practice); err != nil {
 			return failure(op, "listing", err)
@@ -90,30 +187,49 @@ func (s *Directory) remove(ctx context.Context, op string, practice tenant.Pract
 // padded joins codes with a space around each, for SQLite's instr filters.
 func padded(codes []string) string { return " " + strings.Join(codes, " ") + " " }
 
-// insert writes provider p of listing l with its locations.
-func (s *Directory) insert(ctx context.Context, op string, l *directory.Listing, p *directory.Provider) error {
-	db := s.idb(ctx)
-	pub := *p
-	pub.Hidden = false
-	doc, err := json.Marshal(&pub)
-	if err != nil {
-		return errs.Wrap(errs.KindInternal, op, "encode the provider", err)
+// kinds returns the kinds of loc's visit types, each once, sorted.
+func kinds(loc *directory.Location) []string {
+	out := []string{}
+	for _, v := range loc.VisitTypes {
+		if !slices.Contains(out, string(v.Kind)) {
+			out = append(out, string(v.Kind))
+		}
 	}
+	slices.Sort(out)
+	return out
+}
+
+// nextOpen returns a location's next open time and its visit type for
+// storage, both NULL when it has none.
+func nextOpen(at *time.Time, vt uuid.UUID) (any, any) {
+	if at == nil {
+		return nil, nil
+	}
+	return utc(*at), vt
+}
+
+// insert writes provider p of listing l, encoded as doc, with its
+// locations.
+func (s *Directory) insert(ctx context.Context, op string, l *directory.Listing, p *directory.Provider, doc []byte, at utcTime) error {
+	db := s.idb(ctx)
 	search := p.SearchDocument()
 	sortName := strings.ToLower(p.FamilyName + " " + p.GivenName)
 	langs := p.Languages
 	if langs == nil {
 		langs = []string{}
 	}
-	var rowID int64
+	var (
+		rowID int64
+		err   error
+	)
 	if s.dialect == Postgres {
 		_, err = db.ExecContext(ctx, `INSERT INTO directory_providers (practice_id, provider_id, practice_name, sort_name,
-			search, doc) VALUES (?, ?, ?, ?, to_tsvector('simple', ?), ?)`,
-			l.PracticeID, p.ID, l.PracticeName, sortName, search, string(doc))
+			search, doc, updated_at) VALUES (?, ?, ?, ?, to_tsvector('simple', ?), ?, ?)`,
+			l.PracticeID, p.ID, l.PracticeName, sortName, search, string(doc), at)
 	} else {
 		err = db.QueryRowContext(ctx, `INSERT INTO directory_providers (practice_id, provider_id, practice_name, sort_name,
-			doc) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-			l.PracticeID, p.ID, l.PracticeName, sortName, string(doc)).Scan(&rowID)
+			doc, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			l.PracticeID, p.ID, l.PracticeName, sortName, string(doc), at).Scan(&rowID)
 		if err == nil {
 			_, err = db.ExecContext(ctx, `INSERT INTO directory_fts (rowid, doc) VALUES (?, ?)`, rowID, search)
 		}
@@ -123,16 +239,19 @@ func (s *Directory) insert(ctx context.Context, op string, l *directory.Listing,
 	}
 	for i := range p.Locations {
 		loc := &p.Locations[i]
+		next, nextVT := nextOpen(loc.NextOpen, loc.NextOpenVisitType)
 		if s.dialect == Postgres {
 			_, err = db.ExecContext(ctx, `INSERT INTO directory_locations (practice_id, provider_id, location_id, lat, lon,
-				accepting_new, languages, specialties) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, l.PracticeID, p.ID, loc.ID,
-				loc.Geo.Lat, loc.Geo.Lon, p.AcceptingNew, pgdialect.Array(langs), pgdialect.Array(p.Specialties))
+				accepting_new, languages, specialties, kinds, next_open, next_open_visit_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				l.PracticeID, p.ID, loc.ID, loc.Geo.Lat, loc.Geo.Lon, p.AcceptingNew, pgdialect.Array(langs), pgdialect.Array(p.Specialties),
+				pgdialect.Array(kinds(loc)), next, nextVT)
 		} else {
 			var locID int64
 			x, y, z := earthXYZ(loc.Geo)
 			err = db.QueryRowContext(ctx, `INSERT INTO directory_locations (provider, practice_id, location_id, lat, lon, x, y, z,
-				accepting_new, languages, specialties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, rowID, l.PracticeID,
-				loc.ID, loc.Geo.Lat, loc.Geo.Lon, x, y, z, p.AcceptingNew, padded(langs), padded(p.Specialties)).Scan(&locID)
+				accepting_new, languages, specialties, kinds, next_open, next_open_visit_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				RETURNING id`, rowID, l.PracticeID, loc.ID, loc.Geo.Lat, loc.Geo.Lon, x, y, z, p.AcceptingNew, padded(langs),
+				padded(p.Specialties), padded(kinds(loc)), next, nextVT).Scan(&locID)
 			if err == nil {
 				_, err = db.ExecContext(ctx, `INSERT INTO directory_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?, ?, ?, ?, ?)`,
 					locID, loc.Geo.Lat, loc.Geo.Lat, loc.Geo.Lon, loc.Geo.Lon)
@@ -153,6 +272,7 @@ type hitRow struct {
 	PDoc         []byte    `bun:"pdoc"`
 	LocationID   uuid.UUID `bun:"location_id"`
 	Dist         float64   `bun:"dist"`
+	Soon         *utcTime  `bun:"soon"` // ordered by; read from fillOpens
 }
 
 // Search returns the providers matching q; see directory.Store.
@@ -170,7 +290,11 @@ func (s *Directory) Search(ctx context.Context, q directory.Query) ([]directory.
 	if err := s.idb(ctx).NewRaw(query, args...).Scan(ctx, &rows); err != nil {
 		return nil, failure(op, "directory", err)
 	}
-	return decodeHits(op, rows, q.Limit)
+	hits, err := decodeHits(op, rows, q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return hits, s.fillOpens(ctx, op, hits)
 }
 
 // searchNear answers q, which has a point: it searches within a radius
@@ -181,9 +305,13 @@ func (s *Directory) Search(ctx context.Context, q directory.Query) ([]directory.
 // fewer rows wherever providers are dense. At each radius it reads the
 // nearest matching locations, at most cap of them (and then again with
 // twice as many, should providers with several locations leave fewer
-// than q.Limit among them).
+// than q.Limit among them). Ordered by the soonest next open time, it
+// searches q's radius at once: the soonest may be the farthest.
 func (s *Directory) searchNear(ctx context.Context, op string, q directory.Query) ([]directory.Hit, error) {
 	r := q.RadiusKm / 8
+	if q.OrderBySoonest {
+		r = q.RadiusKm
+	}
 	capRows := 2 * q.Limit
 	for {
 		r = math.Min(r, q.RadiusKm)
@@ -200,7 +328,11 @@ func (s *Directory) searchNear(ctx context.Context, op string, q directory.Query
 		case len(seen) < q.Limit && len(rows) == capRows:
 			capRows *= 2 // some providers took several of the rows: read on
 		case len(seen) >= q.Limit || r >= q.RadiusKm:
-			return decodeHits(op, rows, q.Limit)
+			hits, err := decodeHits(op, rows, q.Limit)
+			if err != nil {
+				return nil, err
+			}
+			return hits, s.fillOpens(ctx, op, hits)
 		default:
 			r *= 2
 		}
@@ -314,6 +446,28 @@ func (s *Directory) searchSQL(q directory.Query, radius float64, capRows int) (s
 			args = append(args, " "+q.Language+" ")
 		}
 	}
+	if q.VisitKind != "" {
+		if pg {
+			conds = append(conds, "? = ANY (l.kinds)")
+			args = append(args, string(q.VisitKind))
+		} else {
+			conds = append(conds, "instr(l.kinds, ?) > 0")
+			args = append(args, " "+string(q.VisitKind)+" ")
+		}
+	}
+	if q.WithinDays > 0 {
+		conds = append(conds, "l.next_open >= "+s.timeLit(q.At)+" AND l.next_open < "+s.timeLit(q.At.AddDate(0, 0, q.WithinDays)))
+	}
+	// soon is a location's next open time, NULL when it has none or it is
+	// stale (before q.At).
+	soon := "l.next_open"
+	if !q.At.IsZero() {
+		soon = "CASE WHEN l.next_open >= " + s.timeLit(q.At) + " THEN l.next_open END"
+	}
+	order, first := "dist, p.sort_name", "l.location_id"
+	if q.OrderBySoonest {
+		order, first = "soon NULLS LAST, dist, p.sort_name", soon+" NULLS LAST, l.location_id"
+	}
 	join := "p.practice_id = l.practice_id AND p.provider_id = l.provider_id"
 	if !pg {
 		join = "p.id = l.provider"
@@ -323,17 +477,30 @@ func (s *Directory) searchSQL(q directory.Query, radius float64, capRows int) (s
 		where = "WHERE " + strings.Join(conds, " AND ")
 	}
 	if q.Near != nil {
-		return `SELECT p.practice_id, p.provider_id, p.practice_name, p.doc AS pdoc, l.location_id, ` + dist + ` AS dist
+		return `SELECT p.practice_id, p.provider_id, p.practice_name, p.doc AS pdoc, l.location_id, ` + dist + ` AS dist, ` + soon + ` AS soon
 		FROM directory_locations l JOIN directory_providers p ON ` + join + `
 		` + where + `
-		ORDER BY dist, p.sort_name, p.practice_id, p.provider_id, l.location_id LIMIT ` + strconv.Itoa(capRows), args
+		ORDER BY ` + order + `, p.practice_id, p.provider_id, l.location_id LIMIT ` + strconv.Itoa(capRows), args
+	}
+	outer := "h.sort_name"
+	if q.OrderBySoonest {
+		outer = "h.soon NULLS LAST, h.sort_name"
 	}
 	return `SELECT h.practice_id, h.provider_id, h.practice_name, h.pdoc, h.location_id, h.dist FROM (
-		SELECT p.practice_id, p.provider_id, p.practice_name, p.sort_name, p.doc AS pdoc, l.location_id, 0.0 AS dist,
-			row_number() OVER (PARTITION BY l.practice_id, p.provider_id ORDER BY l.location_id) AS rn
+		SELECT p.practice_id, p.provider_id, p.practice_name, p.sort_name, p.doc AS pdoc, l.location_id, 0.0 AS dist, ` + soon + ` AS soon,
+			row_number() OVER (PARTITION BY l.practice_id, p.provider_id ORDER BY ` + first + `) AS rn
 		FROM directory_locations l JOIN directory_providers p ON ` + join + `
 		` + where + `
-	) h WHERE h.rn = 1 ORDER BY h.sort_name, h.practice_id, h.provider_id LIMIT ` + strconv.Itoa(q.Limit), args
+	) h WHERE h.rn = 1 ORDER BY ` + outer + `, h.practice_id, h.provider_id LIMIT ` + strconv.Itoa(q.Limit), args
+}
+
+// timeLit is t as a literal of the dialect's stored times.
+func (s *Directory) timeLit(t time.Time) string {
+	lit := "'" + utc(t).text() + "'"
+	if s.dialect == Postgres {
+		lit += "::timestamptz"
+	}
+	return lit
 }
 
 // earthXYZ returns p on earthdistance's sphere, in km from its centre, as
@@ -378,4 +545,185 @@ func box(lat, lon, r float64) (minLat, maxLat, minLon, maxLon float64) {
 		}
 	}
 	return minLat, maxLat, minLon, maxLon
+}
+
+// openRow is a listed location's next open time.
+type openRow struct {
+	PracticeID uuid.UUID  `bun:"practice_id"`
+	ProviderID uuid.UUID  `bun:"provider_id"`
+	LocationID uuid.UUID  `bun:"location_id"`
+	NextOpen   *utcTime   `bun:"next_open"`
+	VisitType  *uuid.UUID `bun:"next_open_visit_type"`
+}
+
+// fillOpens sets the next open time of every location of hits' providers
+// (and of each hit's Location), in one query.
+func (s *Directory) fillOpens(ctx context.Context, op string, hits []directory.Hit) error {
+	if len(hits) == 0 {
+		return nil
+	}
+	ids := make([]uuid.UUID, len(hits))
+	for i, h := range hits {
+		ids[i] = h.Provider.ID
+	}
+	query := `SELECT l.practice_id, l.provider_id, l.location_id, l.next_open, l.next_open_visit_type FROM directory_locations l
+		WHERE l.provider_id IN (?) AND l.next_open IS NOT NULL`
+	if s.dialect == SQLite {
+		query = `SELECT p.practice_id, p.provider_id, l.location_id, l.next_open, l.next_open_visit_type
+		FROM directory_providers p JOIN directory_locations l ON l.provider = p.id
+		WHERE p.provider_id IN (?) AND l.next_open IS NOT NULL`
+	}
+	var rows []openRow
+	if err := s.idb(ctx).NewRaw(query, bun.List(ids)).Scan(ctx, &rows); err != nil {
+		return failure(op, "next open times", err)
+	}
+	type key [3]uuid.UUID
+	opens := make(map[key]openRow, len(rows))
+	for _, r := range rows {
+		opens[key{r.PracticeID, r.ProviderID, r.LocationID}] = r
+	}
+	set := func(practice, provider uuid.UUID, l *directory.Location) {
+		if r, ok := opens[key{practice, provider, l.ID}]; ok && r.VisitType != nil {
+			l.NextOpen, l.NextOpenVisitType = r.NextOpen.timePtr(), *r.VisitType
+		}
+	}
+	for i := range hits {
+		h := &hits[i]
+		for j := range h.Provider.Locations {
+			set(h.PracticeID, h.Provider.ID, &h.Provider.Locations[j])
+		}
+		set(h.PracticeID, h.Provider.ID, &h.Location)
+	}
+	return nil
+}
+
+// Provider returns a listed provider with all its locations; see
+// directory.Store.
+func (s *Directory) Provider(ctx context.Context, id scheduling.ProviderID) (*directory.Hit, error) {
+	const op = "sqlstore.DirectoryProvider"
+	var rows []hitRow
+	err := s.idb(ctx).NewRaw(`SELECT p.practice_id, p.provider_id, p.practice_name, p.doc AS pdoc FROM directory_providers p
+		WHERE p.provider_id = ? ORDER BY p.practice_id LIMIT 1`, id).Scan(ctx, &rows)
+	if err != nil {
+		return nil, failure(op, "provider", err)
+	}
+	if len(rows) == 0 {
+		return nil, errs.NotFound(op, "provider")
+	}
+	h := directory.Hit{PracticeID: rows[0].PracticeID, PracticeName: rows[0].PracticeName}
+	if err := json.Unmarshal(rows[0].PDoc, &h.Provider); err != nil {
+		return nil, errs.Wrap(errs.KindInternal, op, "decode a provider", err)
+	}
+	if len(h.Provider.Locations) > 0 {
+		h.Location = h.Provider.Locations[0]
+	}
+	hits := []directory.Hit{h}
+	if err := s.fillOpens(ctx, op, hits); err != nil {
+		return nil, err
+	}
+	return &hits[0], nil
+}
+
+// Practice returns practice's published listing; see directory.Store.
+func (s *Directory) Practice(ctx context.Context, id tenant.PracticeID) (*directory.Listing, error) {
+	const op = "sqlstore.DirectoryPractice"
+	var prs []struct {
+		Name    string  `bun:"practice_name"`
+		Updated utcTime `bun:"updated_at"`
+	}
+	db := s.idb(ctx)
+	if err := db.NewRaw(`SELECT practice_name, updated_at FROM directory_practices WHERE practice_id = ?`, id).Scan(ctx, &prs); err != nil {
+		return nil, failure(op, "practice", err)
+	}
+	if len(prs) == 0 {
+		return nil, errs.NotFound(op, "practice")
+	}
+	var rows []hitRow
+	if err := db.NewRaw(`SELECT p.practice_id, p.provider_id, p.practice_name, p.doc AS pdoc FROM directory_providers p
+		WHERE p.practice_id = ? ORDER BY p.sort_name, p.provider_id`, id).Scan(ctx, &rows); err != nil {
+		return nil, failure(op, "providers", err)
+	}
+	hits := make([]directory.Hit, len(rows))
+	for i, r := range rows {
+		hits[i].PracticeID = r.PracticeID
+		if err := json.Unmarshal(r.PDoc, &hits[i].Provider); err != nil {
+			return nil, errs.Wrap(errs.KindInternal, op, "decode a provider", err)
+		}
+	}
+	if err := s.fillOpens(ctx, op, hits); err != nil {
+		return nil, err
+	}
+	l := &directory.Listing{PracticeID: id, PracticeName: prs[0].Name, Published: true, Updated: prs[0].Updated.Time(),
+		Providers: make([]directory.Provider, len(hits))}
+	for i := range hits {
+		l.Providers[i] = hits[i].Provider
+	}
+	return l, nil
+}
+
+// Index returns the listed practices, then providers, after the cursor
+// after; see directory.Store.
+func (s *Directory) Index(ctx context.Context, after string, limit int) ([]directory.IndexEntry, error) {
+	const op = "sqlstore.DirectoryIndex"
+	kind, id, err := directory.ParseCursor(after)
+	if err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > directory.MaxIndexLimit {
+		return nil, errs.Invalid(op, "limit", "must be 1 to 50000")
+	}
+	var out []directory.IndexEntry
+	read := func(k, query string, from uuid.UUID, n int) error {
+		var rows []struct {
+			ID      uuid.UUID `bun:"id"`
+			Updated utcTime   `bun:"updated_at"`
+		}
+		if err := s.idb(ctx).NewRaw(query+" LIMIT "+strconv.Itoa(n), from).Scan(ctx, &rows); err != nil {
+			return failure(op, "index", err)
+		}
+		for _, r := range rows {
+			out = append(out, directory.IndexEntry{Kind: k, ID: r.ID, Updated: r.Updated.Time()})
+		}
+		return nil
+	}
+	if kind != directory.IndexProvider {
+		if err := read(directory.IndexPractice, `SELECT practice_id AS id, updated_at FROM directory_practices
+			WHERE practice_id > ? ORDER BY practice_id`, id, limit); err != nil {
+			return nil, err
+		}
+		id = uuid.Nil
+	}
+	if len(out) < limit {
+		if err := read(directory.IndexProvider, `SELECT provider_id AS id, updated_at FROM directory_providers
+			WHERE provider_id > ? ORDER BY provider_id, practice_id`, id, limit-len(out)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// PutNextOpen sets the next open times of provider's listed locations; see
+// directory.Store.
+func (s *Directory) PutNextOpen(ctx context.Context, practice tenant.PracticeID, provider scheduling.ProviderID, opens []directory.NextOpen) error {
+	const op = "sqlstore.PutNextOpen"
+	query := `UPDATE directory_locations SET next_open = ?, next_open_visit_type = ?
+		WHERE practice_id = ? AND provider_id = ? AND location_id = ?`
+	if s.dialect == SQLite {
+		query = `UPDATE directory_locations SET next_open = ?, next_open_visit_type = ?
+		WHERE practice_id = ? AND provider = (SELECT id FROM directory_providers WHERE practice_id = ? AND provider_id = ?)
+		AND location_id = ?`
+	}
+	return s.InTx(ctx, func(ctx context.Context) error {
+		for _, o := range opens {
+			next, vt := nextOpen(o.At, o.VisitTypeID)
+			args := []any{next, vt, practice, provider, o.LocationID}
+			if s.dialect == SQLite {
+				args = []any{next, vt, practice, practice, provider, o.LocationID}
+			}
+			if _, err := s.idb(ctx).ExecContext(ctx, query, args...); err != nil {
+				return failure(op, "next open time", err)
+			}
+		}
+		return nil
+	})
 }

@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook/directory"
 	"github.com/carebook/carebook/errs"
@@ -58,9 +61,12 @@ func Provider(n int, family string, specialties []string, locs ...directory.Loca
 		Specialties: specialties, Languages: []string{"en"}, AcceptingNew: true, Locations: locs}
 }
 
+// Epoch is the Updated time of the listings Listing returns.
+var Epoch = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
 // Listing returns a published listing of a new practice named name.
 func Listing(name string, providers ...directory.Provider) *directory.Listing {
-	return &directory.Listing{PracticeID: newID(), PracticeName: name, Published: true, Providers: providers}
+	return &directory.Listing{PracticeID: newID(), PracticeName: name, Published: true, Providers: providers, Updated: Epoch}
 }
 
 // Generate returns listings of n providers in practices of 50, drawn by
@@ -367,6 +373,217 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		got := names(search(t, s, directory.Query{Limit: 100}))
 		if len(got) != 2 || got[0][:2] != got[1][:2] {
 			t.Errorf("after %d concurrent replacements: %v, want both providers of one of them", writers, got)
+		}
+	})
+
+	t.Run("a provider, a practice and the index show only what is published and visible", func(t *testing.T) {
+		s := open(t)
+		hidden := Provider(1, "Hidden", []string{ortho}, Location("A", Brooklyn))
+		hidden.Hidden = true
+		two := Provider(2, "Two", []string{ortho}, Location("A", Brooklyn), Location("B", Offset(Brooklyn, 3, 0)))
+		a := Listing("Published", two, hidden, Provider(3, "Alpha", []string{derm}, Location("C", Brooklyn)))
+		b := Listing("Not opted in", Provider(4, "Unlisted", []string{ortho}, Location("B", Brooklyn)))
+		b.Published = false
+		put(t, s, a)
+		put(t, s, b)
+		h, err := s.Provider(ctx, two.ID)
+		if err != nil {
+			t.Fatalf("Provider: %v", err)
+		}
+		if h.PracticeID != a.PracticeID || h.PracticeName != "Published" || len(h.Provider.Locations) != 2 || h.Location.ID != two.Locations[0].ID {
+			t.Errorf("Provider = %+v", h)
+		}
+		for _, id := range []uuid.UUID{hidden.ID, b.Providers[0].ID, newID()} {
+			if _, err := s.Provider(ctx, id); !errs.Is(err, errs.KindNotFound) {
+				t.Errorf("Provider(%s) = %v, want KindNotFound", id, err)
+			}
+		}
+		l, err := s.Practice(ctx, a.PracticeID)
+		if err != nil {
+			t.Fatalf("Practice: %v", err)
+		}
+		if got := fmt.Sprint(l.PracticeName, " ", l.Published, " ", len(l.Providers)); got != "Published true 2" {
+			t.Errorf("Practice = %s", got)
+		} else if l.Providers[0].FamilyName != "Alpha" || l.Providers[1].FamilyName != "Two" {
+			t.Errorf("Practice's providers = %s, %s, want by name", l.Providers[0].FamilyName, l.Providers[1].FamilyName)
+		}
+		if _, err := s.Practice(ctx, b.PracticeID); !errs.Is(err, errs.KindNotFound) {
+			t.Errorf("Practice(not opted in) = %v, want KindNotFound", err)
+		}
+		// The index: the practice, then its two visible providers by ID,
+		// in pages of one.
+		want := []string{directory.IndexEntry{Kind: directory.IndexPractice, ID: a.PracticeID}.Cursor()}
+		ids := []uuid.UUID{two.ID, a.Providers[2].ID}
+		slices.SortFunc(ids, func(x, y uuid.UUID) int { return strings.Compare(x.String(), y.String()) })
+		for _, id := range ids {
+			want = append(want, directory.IndexEntry{Kind: directory.IndexProvider, ID: id}.Cursor())
+		}
+		var got []string
+		after := ""
+		for range 10 {
+			page, err := s.Index(ctx, after, 1)
+			if err != nil {
+				t.Fatalf("Index(%q): %v", after, err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			if !page[0].Updated.Equal(Epoch) {
+				t.Errorf("%s updated %v, want %v", page[0].Cursor(), page[0].Updated, Epoch)
+			}
+			after = page[0].Cursor()
+			got = append(got, after)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("index = %v\nwant %v", got, want)
+		}
+		all, err := s.Index(ctx, "", directory.MaxIndexLimit)
+		if err != nil || len(all) != 3 {
+			t.Errorf("Index in one page = %v, %v", all, err)
+		}
+		for _, tc := range []struct {
+			field, after string
+			limit        int
+		}{{"after", "nope", 1}, {"after", "provider:" + strings.Repeat("z", 36), 1}, {"after", "clinic:" + newID().String(), 1},
+			{"limit", "", 0}, {"limit", "", directory.MaxIndexLimit + 1}} {
+			if _, err := s.Index(ctx, tc.after, tc.limit); !errs.Is(err, errs.KindInvalid) || errs.FieldOf(err) != tc.field {
+				t.Errorf("Index(%q, %d) = %v, want KindInvalid naming %s", tc.after, tc.limit, err, tc.field)
+			}
+		}
+		b.Published = true
+		put(t, s, b)
+		a.Published = false
+		put(t, s, a)
+		all, _ = s.Index(ctx, "", 100)
+		if len(all) != 2 || all[0].ID != b.PracticeID || all[1].ID != b.Providers[0].ID {
+			t.Errorf("index after a opts out and b in = %+v", all)
+		}
+	})
+
+	t.Run("a listing replaced unchanged keeps its times; a change moves them", func(t *testing.T) {
+		s := open(t)
+		p1 := Provider(1, "Same", []string{ortho}, Location("A", Brooklyn))
+		p2 := Provider(2, "Moves", []string{ortho}, Location("B", Brooklyn))
+		l := Listing("P", p1, p2)
+		put(t, s, l)
+		later := Epoch.Add(time.Hour)
+		l.Updated = later
+		soon := later.Add(3 * time.Hour)
+		l.Providers[0].Locations[0].NextOpen = &soon // next open times are no change
+		l.Providers[0].Locations[0].NextOpenVisitType = l.Providers[0].Locations[0].VisitTypes[0].ID
+		put(t, s, l)
+		times := func() map[uuid.UUID]time.Time {
+			out := map[uuid.UUID]time.Time{}
+			entries, err := s.Index(ctx, "", 10)
+			if err != nil {
+				t.Fatalf("Index: %v", err)
+			}
+			for _, e := range entries {
+				out[e.ID] = e.Updated
+			}
+			return out
+		}
+		if m := times(); !m[l.PracticeID].Equal(Epoch) || !m[p1.ID].Equal(Epoch) || !m[p2.ID].Equal(Epoch) {
+			t.Errorf("after an unchanged replacement: %v, want all %v", m, Epoch)
+		}
+		l.Providers[1].Languages = []string{"en", "fr"}
+		put(t, s, l)
+		if m := times(); !m[l.PracticeID].Equal(later) || !m[p1.ID].Equal(Epoch) || !m[p2.ID].Equal(later) {
+			t.Errorf("after Moves changed: %v, want the practice and Moves at %v", m, later)
+		}
+	})
+
+	t.Run("next open times: stored with the listing, updated alone, filtered and ordered by", func(t *testing.T) {
+		s := open(t)
+		now := Epoch
+		at := func(h int) *time.Time {
+			v := now.Add(time.Duration(h) * time.Hour)
+			return &v
+		}
+		withOpen := func(p directory.Provider, h int) directory.Provider {
+			if h >= 0 {
+				p.Locations[0].NextOpen, p.Locations[0].NextOpenVisitType = at(h), p.Locations[0].VisitTypes[0].ID
+			}
+			return p
+		}
+		soon := withOpen(Provider(1, "Soon", []string{ortho}, Location("far", Offset(Brooklyn, 8, 0))), 2)
+		week := withOpen(Provider(2, "Week", []string{ortho}, Location("mid", Offset(Brooklyn, 4, 0))), 24*6)
+		none := withOpen(Provider(3, "None", []string{ortho}, Location("near", Offset(Brooklyn, 1, 0))), -1)
+		stale := withOpen(Provider(4, "Stale", []string{ortho}, Location("nearer", Offset(Brooklyn, 0.5, 0))), -3)
+		stale.Locations[0].NextOpen, stale.Locations[0].NextOpenVisitType = at(-3), stale.Locations[0].VisitTypes[0].ID
+		prev := Location("prev", Offset(Brooklyn, 2, 90))
+		prev.VisitTypes[0].Kind = directory.VisitPreventive
+		two := Provider(5, "Two", []string{ortho}, Location("problem", Offset(Brooklyn, 0.2, 0)), prev)
+		two.Locations[0].VisitTypes[0].Kind = directory.VisitProblem
+		two.Locations[1].NextOpen, two.Locations[1].NextOpenVisitType = at(30), prev.VisitTypes[0].ID
+		l := Listing("P", soon, week, none, stale, two)
+		put(t, s, l)
+		near := func(q directory.Query) directory.Query {
+			q.Near, q.RadiusKm, q.At = &Brooklyn, 25, now
+			return q
+		}
+		same(t, "nearest", search(t, s, near(directory.Query{})), "Two", "Stale", "None", "Week", "Soon")
+		hits := search(t, s, near(directory.Query{OrderBySoonest: true}))
+		same(t, "soonest near", hits, "Soon", "Two", "Week", "Stale", "None")
+		if len(hits) == 5 && (hits[1].Location.Name != "prev" || hits[1].Location.NextOpen == nil || !hits[1].Location.NextOpen.Equal(*at(30))) {
+			t.Errorf("Two's hit = %+v, want its location prev with its next open time", hits[1].Location)
+		}
+		same(t, "soonest anywhere", search(t, s, directory.Query{OrderBySoonest: true, At: now}), "Soon", "Two", "Week", "None", "Stale")
+		same(t, "within 1 day", search(t, s, near(directory.Query{WithinDays: 1})), "Soon")
+		hits = search(t, s, near(directory.Query{WithinDays: 2}))
+		same(t, "within 2 days", hits, "Two", "Soon")
+		if len(hits) == 2 {
+			if hits[0].Location.Name != "prev" {
+				t.Errorf("Two's location within 2 days = %s, want prev", hits[0].Location.Name)
+			}
+			if o := hits[0].Provider.Locations[1].NextOpen; o == nil || !o.Equal(*at(30)) {
+				t.Errorf("Two's locations carry next open %v, want %v", o, at(30))
+			}
+		}
+		same(t, "within 7 days", search(t, s, near(directory.Query{WithinDays: 7})), "Two", "Week", "Soon")
+		same(t, "preventive", search(t, s, near(directory.Query{VisitKind: directory.VisitPreventive})), "Two")
+		same(t, "new-patient", search(t, s, near(directory.Query{VisitKind: directory.VisitNewPatient})), "Stale", "None", "Week", "Soon")
+		if h, err := s.Provider(ctx, stale.ID); err != nil || h.Location.NextOpen == nil || !h.Location.NextOpen.Equal(*at(-3)) {
+			t.Errorf("Provider(Stale) = %+v, %v: the store keeps the time as written", h, err)
+		}
+
+		// PutNextOpen updates the times alone.
+		for _, u := range []struct {
+			p     directory.Provider
+			opens []directory.NextOpen
+		}{
+			{none, []directory.NextOpen{{LocationID: none.Locations[0].ID, At: at(1), VisitTypeID: none.Locations[0].VisitTypes[0].ID}, {LocationID: newID(), At: at(1)}}},
+			{soon, []directory.NextOpen{{LocationID: soon.Locations[0].ID}}},
+			{Provider(9, "Unlisted", []string{ortho}, Location("x", Brooklyn)), []directory.NextOpen{{LocationID: newID(), At: at(1)}}},
+		} {
+			if err := s.PutNextOpen(ctx, l.PracticeID, u.p.ID, u.opens); err != nil {
+				t.Errorf("PutNextOpen(%s): %v", u.p.FamilyName, err)
+			}
+		}
+		same(t, "soonest after PutNextOpen", search(t, s, near(directory.Query{OrderBySoonest: true})), "None", "Two", "Week", "Stale", "Soon")
+		same(t, "within 1 day after PutNextOpen", search(t, s, near(directory.Query{WithinDays: 1})), "None")
+		if err := s.PutNextOpen(ctx, newID(), none.ID, []directory.NextOpen{{LocationID: none.Locations[0].ID}}); err != nil {
+			t.Errorf("PutNextOpen of another practice: %v", err)
+		}
+		same(t, "another practice's PutNextOpen changes nothing", search(t, s, near(directory.Query{WithinDays: 1})), "None")
+
+		bad := Listing("Q", withOpen(Provider(10, "Bad", []string{ortho}, Location("y", Brooklyn)), 1))
+		bad.Providers[0].Locations[0].NextOpenVisitType = newID()
+		if err := s.PutListing(ctx, bad); !errs.Is(err, errs.KindInvalid) || errs.FieldOf(err) != "providers.locations.next_open_visit_type" {
+			t.Errorf("PutListing with a next open of no listed visit type = %v", err)
+		}
+		for _, tc := range []struct {
+			field string
+			q     directory.Query
+		}{
+			{"within_days", directory.Query{WithinDays: 1}},
+			{"within_days", directory.Query{WithinDays: 91, At: now}},
+			{"within_days", directory.Query{WithinDays: -1, At: now}},
+			{"visit_kind", directory.Query{VisitKind: "urgent"}},
+		} {
+			if _, err := s.Search(ctx, tc.q); !errs.Is(err, errs.KindInvalid) || errs.FieldOf(err) != tc.field {
+				t.Errorf("Search(%+v) = %v, want KindInvalid naming %s", tc.q, err, tc.field)
+			}
 		}
 	})
 
