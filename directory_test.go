@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/directory"
 	"github.com/carebook/carebook/directory/directorytest"
@@ -16,6 +17,7 @@ import (
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
 	"github.com/carebook/carebook/tenant"
+	"github.com/go-co-op/gocron/v2"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
@@ -326,4 +328,34 @@ func TestDirectoryConcurrentBookings(t *testing.T) {
 		require.False(t, slices.ContainsFunc(slots[:n], func(s scheduling.Slot) bool { return s.Start.Equal(*hits[0].Location.NextOpen) }))
 		l.bookable(t, hits)
 	})
+}
+
+// TestDirectoryRefreshJob: the periodic refresh (RegisterJobs) brings a
+// next open time that the clock has passed up to date.
+func TestDirectoryRefreshJob(t *testing.T) {
+	l := newListed(t, sqltest.SQLite(t))
+	l.publish(t)
+	l.clk.Set(l.at(3, 2, 16, 0))
+	s, clk := fakeScheduler(t)
+	ran := make(chan string, 4)
+	jobs, err := l.e.RegisterJobs(s, carebook.JobsConfig{RefreshDirectory: true, DirectoryRefreshEvery: time.Minute,
+		JobOptions: []gocron.JobOption{gocron.WithEventListeners(gocron.AfterJobRuns(func(_ uuid.UUID, name string) { ran <- name }))}})
+	require.NoError(t, err)
+	require.Equal(t, []string{carebook.DirectoryRefreshJobName}, jobNames(s))
+	require.Len(t, jobs.Scheduled, 1)
+	s.Start()
+	wait, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, clk.BlockUntilContext(wait, 1))
+	clk.Advance(time.Minute)
+	select {
+	case name := <-ran:
+		require.Equal(t, carebook.DirectoryRefreshJobName, name)
+	case <-wait.Done():
+		t.Fatal("the refresh did not run")
+	}
+	hits := l.backPain(t)
+	require.Len(t, hits, 1)
+	require.NotNil(t, hits[0].Location.NextOpen)
+	require.Equal(t, l.at(3, 3, 9, 0), hits[0].Location.NextOpen.In(l.loc))
 }

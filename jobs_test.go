@@ -58,8 +58,9 @@ func TestRegisterJobsZeroConfig(t *testing.T) {
 	archive, err := audit.NewDirArchive(t.TempDir())
 	require.NoError(t, err)
 	for field, cfg := range map[string]carebook.JobsConfig{
-		"dispatch_every":     {Senders: []notify.Sender{newRecorder(notify.SMS)}, DispatchEvery: -time.Second},
-		"audit_export_every": {Senders: []notify.Sender{newRecorder(notify.SMS)}, AuditArchive: archive, AuditExportEvery: -time.Second},
+		"dispatch_every":          {Senders: []notify.Sender{newRecorder(notify.SMS)}, DispatchEvery: -time.Second},
+		"audit_export_every":      {Senders: []notify.Sender{newRecorder(notify.SMS)}, AuditArchive: archive, AuditExportEvery: -time.Second},
+		"directory_refresh_every": {RefreshDirectory: true, DirectoryRefreshEvery: -time.Second},
 	} {
 		_, err := e.RegisterJobs(s, cfg)
 		assert.True(t, errs.Is(err, errs.KindInvalid), "%s: %v", field, err)

@@ -1,7 +1,9 @@
 // Package demo seeds a believable demo clinic, so that a fresh reference
 // server has something to show: a practice with two locations in New York,
 // three doctors with weekly schedules, rooms, an ECG machine, patients, and a
-// week of appointments in every status the front desk deals with. All dates
+// week of appointments in every status the front desk deals with. The
+// practice is published in the public directory: a search for "back pain"
+// near ZIP 11201 finds Dr. Chen at the Brooklyn Heights location. All dates
 // are relative to the engine's clock, so the demo always looks current.
 package demo
 
@@ -16,6 +18,7 @@ import (
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/directory"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/rbac"
@@ -92,6 +95,8 @@ func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 		if err != nil || p != nil {
 			if p != nil {
 				out.PracticeID = p.ID
+				// A demo seeded before the directory is published once.
+				return publishOnce(ctx, e, p.ID)
 			}
 			return err
 		}
@@ -113,7 +118,10 @@ func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 		if out.PatientPassword, err = patientAccount(ctx, e, id); err != nil {
 			return err
 		}
-		return charts(ctx, e, id, clinician)
+		if err := charts(ctx, e, id, clinician); err != nil {
+			return err
+		}
+		return publish(ctx, e, id)
 	})
 	if errs.Is(err, errs.KindConflict) {
 		// Another process may have seeded at the same time and won the race.
@@ -126,6 +134,63 @@ func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 	}
 	return out, nil
 }
+
+// profiles are what the demo clinic publishes of its doctors, by NPI:
+// NUCC taxonomy codes (Dr. Chen's family medicine treats back pain, among
+// others) and languages.
+var profiles = map[string]directory.Profile{
+	"1047293588": {Taxonomies: []string{"207Q00000X", "207QS0010X"}, Languages: []string{"en", "zh"}, AcceptingNew: true},
+	"1650382744": {Taxonomies: []string{"208000000X"}, Languages: []string{"en", "yo"}, AcceptingNew: true},
+	"1982736450": {Taxonomies: []string{"207RC0000X", "207R00000X"}, Languages: []string{"en", "ru"}, AcceptingNew: true},
+}
+
+// publish publishes practice in the public directory with its doctors'
+// profiles, hiding the diabetes group class (not a visit a patient finds a
+// doctor for), and builds its listing; in ctx's transaction.
+func publish(ctx context.Context, e *carebook.Engine, practice tenant.PracticeID) error {
+	st, now := e.Store().Directory, e.Clock.Now()
+	provs, err := e.Scheduling.Providers(ctx, practice, scheduling.ProviderFilter{})
+	if err != nil {
+		return err
+	}
+	for _, p := range provs {
+		if pr, ok := profiles[p.NPI]; ok {
+			pr.ProviderID = p.ID
+			if err := st.PutProfile(ctx, practice, &pr, now); err != nil {
+				return err
+			}
+		}
+	}
+	vts, err := e.Scheduling.VisitTypes(ctx, practice)
+	if err != nil {
+		return err
+	}
+	for _, vt := range vts {
+		if vt.Name == classVisit {
+			v := directory.VisitSetting{VisitTypeID: vt.ID, Kind: directory.VisitFollowUp, Hidden: true}
+			if err := st.PutVisitSetting(ctx, practice, &v, now); err != nil {
+				return err
+			}
+		}
+	}
+	if err := st.PutPublished(ctx, practice, true, now); err != nil {
+		return err
+	}
+	return e.RefreshDirectory(ctx, practice)
+}
+
+// publishOnce publishes practice unless it has directory profiles already
+// (it was published, or its administrator chose otherwise since).
+func publishOnce(ctx context.Context, e *carebook.Engine, practice tenant.PracticeID) error {
+	ps, err := e.Store().Directory.Profiles(ctx, practice)
+	if err != nil || len(ps) > 0 {
+		return err
+	}
+	return publish(ctx, e, practice)
+}
+
+// classVisit is the name of the demo's group class visit type.
+const classVisit = "Diabetes group class"
 
 // password is a fresh random password of 24 characters (crypto/rand).
 func password() (string, error) {
@@ -359,7 +424,7 @@ func (s *seeder) clinic(ctx context.Context) error {
 		return err
 	}
 	// The class's seats share the community room.
-	class, err := sc.CreateVisitType(ctx, pr, scheduling.NewVisitType{Name: "Diabetes group class", Duration: 60 * time.Minute,
+	class, err := sc.CreateVisitType(ctx, pr, scheduling.NewVisitType{Name: classVisit, Duration: 60 * time.Minute,
 		ResourceIDs: []scheduling.ResourceID{community.ID}})
 	if err != nil {
 		return err

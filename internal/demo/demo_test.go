@@ -11,6 +11,7 @@ import (
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/directory"
 	"github.com/carebook/carebook/ehr"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/internal/demo"
@@ -365,5 +366,54 @@ func TestSeedCharts(t *testing.T) {
 	}
 	if got := kinds(admin, grace)[ehr.KindProblem]; got != 2 {
 		t.Errorf("the administrator sees %d of Grace's problems, want 2", got)
+	}
+}
+
+// TestSeedPublishes: the demo practice is in the public directory, so that
+// "back pain" near ZIP 11201's centroid finds Dr. Chen with a next open
+// time a patient may book, and its group class is not listed.
+func TestSeedPublishes(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	e := mustEngine(t, time.Date(2026, 12, 3, 10, 0, 0, 0, ny))
+	ctx := context.Background()
+	p, err := demo.Seed(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := directory.Query{Near: &directory.Point{Lat: 40.6937, Lon: -73.9897}, RadiusKm: 10}
+	q.ParseWords("back pain")
+	hits, err := e.SearchDirectory(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || hits[0].Provider.FamilyName != "Chen" || hits[0].PracticeID != p || hits[0].Location.Name != "Brooklyn Heights" {
+		t.Fatalf("back pain near 11201 = %+v, want Dr. Chen in Brooklyn Heights", hits)
+	}
+	loc := hits[0].Location
+	if loc.NextOpen == nil || hits[0].DistanceKm > 1 {
+		t.Fatalf("Dr. Chen at %.2f km, next open %v", hits[0].DistanceKm, loc.NextOpen)
+	}
+	pc := actor.With(ctx, actor.Actor{Kind: actor.Patient, ID: "someone"})
+	slots, err := e.Scheduling.OpenSlots(pc, p, scheduling.SlotQuery{ProviderIDs: []scheduling.ProviderID{hits[0].Provider.ID},
+		VisitTypeID: loc.NextOpenVisitType, LocationID: &loc.ID, From: *loc.NextOpen, To: loc.NextOpen.Add(time.Minute)})
+	if err != nil || len(slots) != 1 {
+		t.Fatalf("next open %v is not offered to a patient: %v, %v", loc.NextOpen, slots, err)
+	}
+	for _, v := range loc.VisitTypes {
+		if v.Name == "Diabetes group class" || v.Name == "Follow-up" {
+			t.Errorf("listed %s", v.Name)
+		}
+	}
+	l, err := e.DirectoryPractice(ctx, p)
+	if err != nil || len(l.Providers) != 3 {
+		t.Fatalf("DirectoryPractice = %+v, %v, want the three doctors", l, err)
+	}
+	// Seeding again finds the clinic and publishes nothing twice.
+	if _, err := demo.Seed(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := e.DirectoryIndex(ctx, "", 0)
+	if err != nil || len(idx) != 4 {
+		t.Fatalf("index = %v, %v, want the practice and its three doctors", idx, err)
 	}
 }
