@@ -196,6 +196,10 @@ var languages = []option{{Value: "en", Label: "English"}, {Value: "es", Label: "
 // visitKinds are the kinds of visit a search may ask for.
 var visitKinds = []directory.VisitKind{directory.VisitNewPatient, directory.VisitProblem, directory.VisitPreventive, directory.VisitFollowUp}
 
+// visitKindKeys are the catalog's keys of the kinds of visit.
+var visitKindKeys = map[directory.VisitKind]string{directory.VisitNewPatient: "find.visit.new-patient",
+	directory.VisitProblem: "find.visit.problem", directory.VisitPreventive: "find.visit.preventive", directory.VisitFollowUp: "find.visit.follow-up"}
+
 // searchForm fills the form's fields and choices from q.
 func (s *pages) searchForm(v *view, q url.Values) searchForm {
 	f := searchForm{Lat: q.Get("lat"), Lon: q.Get("lon"), AcceptingNew: q.Get("new") == "1",
@@ -224,7 +228,7 @@ func (s *pages) searchForm(v *view, q url.Values) searchForm {
 	sel("lang", "find.language", q.Get("lang"), append([]option{{Value: "", Label: v.T("find.any_language")}}, languages...))
 	opts = []option{{Value: "", Label: v.T("find.any_visit")}}
 	for _, k := range visitKinds {
-		opts = append(opts, option{Value: string(k), Label: v.T("find.visit." + string(k))})
+		opts = append(opts, option{Value: string(k), Label: v.T(visitKindKeys[k])})
 	}
 	sel("visit", "find.visit", q.Get("visit"), opts)
 	opts = []option{{Value: "", Label: v.T("find.any_time")}}

@@ -23,6 +23,18 @@ import (
 // their titles, descriptions and canonical URLs, their cache headers, and
 // that nothing a practice did not publish is shown.
 
+// findMatrix are the rows of the public pages: anyone may see them; a
+// practice that is not published (practice B) is not found, nor is a
+// sitemap file of a made-up cursor.
+var findMatrix = map[string]string{
+	"GET /find":                 "yyyyyy",
+	"GET /doctors/{provider}":   "yyyyyy",
+	"GET /practices/{practice}": "yyyyny",
+	"GET /robots.txt":           "yyyyyy",
+	"GET /sitemap.xml":          "yyyyyy",
+	"GET /sitemaps/{file}":      "nnnnnn",
+}
+
 // publicSearches are the results pages the checks visit besides the
 // sitemap's pages: by concern and ZIP, by specialty, by place alone.
 var publicSearches = []string{"/find?q=back+pain&zip=11201", "/find?q=pediatrics&zip=11201&radius=10",

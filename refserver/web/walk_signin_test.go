@@ -18,7 +18,7 @@ func TestBrowserSignIn(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a := newSQLiteApp(t)
 			b := a.newBrowser(js)
-			b.open("/")
+			b.open("/signin")
 			b.sees("Sign in")
 			b.screenshot("signin")
 			b.fill("email", demo.FrontDeskEmail)

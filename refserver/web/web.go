@@ -39,10 +39,16 @@ type pages struct {
 }
 
 // Module adds the pages to the Server being built.
-func Module(rt *refserver.Router) {
+func Module(rt *refserver.Router) { module(rt, nil) }
+
+// module adds the pages, whose sitemaps read index (nil: the engine's
+// directory).
+func module(rt *refserver.Router, index indexPage) {
 	srv := rt.Server()
-	s := &pages{engine: srv.Engine(), srv: srv, log: srv.Logger(), opts: srv.Options()}
-	s.index = s.directoryIndex
+	s := &pages{engine: srv.Engine(), srv: srv, log: srv.Logger(), opts: srv.Options(), index: index}
+	if s.index == nil {
+		s.index = s.directoryIndex
+	}
 	rt.Pages(s.routes()...)
 }
 
