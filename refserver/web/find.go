@@ -319,6 +319,8 @@ func parseSearch(v *view, q url.Values) (directory.Query, error) {
 type resultsPage struct {
 	*publicPage
 	Searched bool
+	// Filtered: a filter or an order was chosen (the filters show open).
+	Filtered bool
 	Hits     []doctorCard
 	// Concerns are links to common searches (the home page).
 	Concerns []option
@@ -386,7 +388,8 @@ func (s *pages) find(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPublicPage(r, v, v.T("find.results.desc", v.Title), "/find?"+canonicalQuery(q), v.Title, "/find")
 	p.Robots = "noindex, follow"
 	p.Search = s.searchForm(v, q)
-	pg := &resultsPage{publicPage: p, Searched: true}
+	pg := &resultsPage{publicPage: p, Searched: true, Filtered: slices.ContainsFunc([]string{"specialty", "lang", "visit", "within", "new"},
+		func(k string) bool { return q.Get(k) != "" }) || q.Get("sort") == "soonest" || (q.Get("radius") != "" && q.Get("radius") != "25")}
 	if err != nil {
 		if e, ok := errs.As(err); ok {
 			p.Search.setError(e.Field, e.Msg)

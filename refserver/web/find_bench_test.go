@@ -100,7 +100,9 @@ func BenchmarkFindResultsPage(b *testing.B) {
 // reportQuantiles reports the p50 and p95 of times, in ms.
 func reportQuantiles(b *testing.B, times []time.Duration) {
 	slices.Sort(times)
-	at := func(q float64) float64 { return float64(times[int(q*float64(len(times)-1))]) / float64(time.Millisecond) }
+	at := func(q float64) float64 {
+		return float64(times[int(q*float64(len(times)-1))]) / float64(time.Millisecond)
+	}
 	b.ReportMetric(at(0.5), "p50-ms")
 	b.ReportMetric(at(0.95), "p95-ms")
 }

@@ -19,7 +19,7 @@ func TestFindAndBookInThreePageLoads(t *testing.T) {
 	c := a.client()
 	c.get("/").want(t, http.StatusOK, `action="/find"`)
 	loads := 0
-	results := c.get("/find?" + url.Values{"q": {"back pain"}, "zip": {"11201"}}.Encode()).want(t, http.StatusOK, "Maya Chen", "Next open time:")
+	results := c.get("/find?"+url.Values{"q": {"back pain"}, "zip": {"11201"}}.Encode()).want(t, http.StatusOK, "Maya Chen", "Next open time:")
 	loads++
 	next := regexp.MustCompile(`<a class="button" href="(/p/[^"]+/book\?[^"]+)">Book `).FindStringSubmatch(results.body)
 	if next == nil {
