@@ -57,38 +57,32 @@ func TestFindAndBookInThreePageLoads(t *testing.T) {
 // JavaScript off and on: the root, a search by a concern and a ZIP code,
 // a provider's page, one of their open times, signing in, and booking.
 func TestBrowserFindAndBook(t *testing.T) {
-	for _, js := range []bool{false, true} {
-		name := "js-off"
-		if js {
-			name = "js-on"
+	eachJS(t, func(t *testing.T, js bool) {
+		a := newSQLiteApp(t)
+		b := a.newBrowser(js)
+		b.open("/")
+		b.sees("Find a doctor", "Common searches")
+		b.screenshot("home")
+		b.fill("q", "back pain")
+		b.fill("zip", "11201")
+		b.button("Search")
+		b.sees("Doctors for back pain near 11201", "Maya Chen", "Next open time:", "Brooklyn Heights")
+		b.screenshot("results")
+		b.click(`article.doctor h2 a`)
+		b.sees("Maya Chen", "Open times this week", "135 Remsen Street")
+		b.screenshot("provider")
+		b.click(`ul.slots a.button`)
+		b.sees("Sign in")
+		b.fill("email", demo.PatientEmail)
+		b.fill("password", a.demo.PatientPassword)
+		b.button("Sign in")
+		b.sees("Maya Chen")
+		b.screenshot("confirm")
+		b.click(`form[action$="/book"] button[type="submit"]`)
+		b.sees("Maya Chen")
+		if p := b.path(); !strings.Contains(p, "/visits/") || !strings.Contains(p, "booked=1") {
+			t.Fatalf("after booking at %s", p)
 		}
-		t.Run(name, func(t *testing.T) {
-			a := newSQLiteApp(t)
-			b := a.newBrowser(js)
-			b.open("/")
-			b.sees("Find a doctor", "Common searches")
-			b.screenshot("home")
-			b.fill("q", "back pain")
-			b.fill("zip", "11201")
-			b.button("Search")
-			b.sees("Doctors for back pain near 11201", "Maya Chen", "Next open time:", "Brooklyn Heights")
-			b.screenshot("results")
-			b.click(`article.doctor h2 a`)
-			b.sees("Maya Chen", "Open times this week", "135 Remsen Street")
-			b.screenshot("provider")
-			b.click(`ul.slots a.button`)
-			b.sees("Sign in")
-			b.fill("email", demo.PatientEmail)
-			b.fill("password", a.demo.PatientPassword)
-			b.button("Sign in")
-			b.sees("Maya Chen")
-			b.screenshot("confirm")
-			b.click(`form[action$="/book"] button[type="submit"]`)
-			b.sees("Maya Chen")
-			if p := b.path(); !strings.Contains(p, "/visits/") || !strings.Contains(p, "booked=1") {
-				t.Fatalf("after booking at %s", p)
-			}
-			b.screenshot("booked")
-		})
-	}
+		b.screenshot("booked")
+	})
 }

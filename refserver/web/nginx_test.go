@@ -25,16 +25,7 @@ const envRequireNginx = "CAREBOOK_REQUIRE_NGINX"
 // nginxPath is nginx on PATH, else Debian's /usr/sbin/nginx.
 func nginxPath(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"nginx", "/usr/sbin/nginx"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv(envRequireNginx) == "1" {
-		t.Fatalf("no nginx: install Debian's nginx (apt-get install nginx), or unset %s", envRequireNginx)
-	}
-	t.Skip("no nginx on this machine: the configuration check is skipped (set " + envRequireNginx + "=1 to fail instead)")
-	return ""
+	return lookTool(t, envRequireNginx, "nginx", "nginx", "nginx", "/usr/sbin/nginx")
 }
 
 // TestNginxConfig checks the sample configuration with nginx -t, in a
