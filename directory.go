@@ -46,16 +46,10 @@ func directoryAccess(practice tenant.PracticeID, action, resourceType, resourceI
 // out of it, for its staff holding practice.manage, and refreshes its
 // listing in the same transaction.
 func (e *Engine) PublishDirectory(ctx context.Context, practice tenant.PracticeID, published bool) error {
-	pm, err := e.Authorize(ctx, directoryAccess(practice, "directory.publish", "practice", practice.String()))
-	if err != nil {
-		return err
-	}
-	return pm.Do(ctx, func(ctx context.Context) (string, error) {
-		if err := e.store.Directory.PutPublished(ctx, practice, published, e.Clock.Now()); err != nil {
-			return "", err
-		}
-		return "", e.RefreshDirectory(ctx, practice)
-	})
+	return e.writeDirectory(ctx, directoryAccess(practice, "directory.publish", "practice", practice.String()), nil,
+		func(ctx context.Context) error {
+			return e.store.Directory.PutPublished(ctx, practice, published, e.Clock.Now())
+		})
 }
 
 // PutDirectoryProfile writes what practice publishes of provider
@@ -65,23 +59,13 @@ func (e *Engine) PublishDirectory(ctx context.Context, practice tenant.PracticeI
 // languages); a provider unknown to the practice is KindNotFound naming
 // provider_id.
 func (e *Engine) PutDirectoryProfile(ctx context.Context, practice tenant.PracticeID, p DirectoryProfile) error {
-	pm, err := e.Authorize(ctx, directoryAccess(practice, "directory.profile.write", "provider", p.ProviderID.String()))
-	if err != nil {
-		return err
-	}
-	if err := p.Validate(); err != nil {
-		pm.Fail(ctx)
-		return err
-	}
-	return pm.Do(ctx, func(ctx context.Context) (string, error) {
-		if _, err := e.Scheduling.Provider(ctx, practice, p.ProviderID); err != nil {
-			return "", errs.WithField(err, "provider_id")
-		}
-		if err := e.store.Directory.PutProfile(ctx, practice, &p, e.Clock.Now()); err != nil {
-			return "", err
-		}
-		return "", e.RefreshDirectory(ctx, practice)
-	})
+	return e.writeDirectory(ctx, directoryAccess(practice, "directory.profile.write", "provider", p.ProviderID.String()), p.Validate,
+		func(ctx context.Context) error {
+			if _, err := e.Scheduling.Provider(ctx, practice, p.ProviderID); err != nil {
+				return errs.WithField(err, "provider_id")
+			}
+			return e.store.Directory.PutProfile(ctx, practice, &p, e.Clock.Now())
+		})
 }
 
 // PutDirectoryVisitType sets how practice lists visit type v.VisitTypeID
@@ -92,22 +76,35 @@ func (e *Engine) PutDirectoryProfile(ctx context.Context, practice tenant.Practi
 // naming the field; an unknown visit type is KindNotFound naming
 // visit_type_id.
 func (e *Engine) PutDirectoryVisitType(ctx context.Context, practice tenant.PracticeID, v directory.VisitSetting) error {
-	pm, err := e.Authorize(ctx, directoryAccess(practice, "directory.visittype.write", "visit_type", v.VisitTypeID.String()))
+	return e.writeDirectory(ctx, directoryAccess(practice, "directory.visittype.write", "visit_type", v.VisitTypeID.String()), v.Validate,
+		func(ctx context.Context) error {
+			if _, err := e.Scheduling.VisitType(ctx, practice, v.VisitTypeID); err != nil {
+				return errs.WithField(err, "visit_type_id")
+			}
+			return e.store.Directory.PutVisitSetting(ctx, practice, &v, e.Clock.Now())
+		})
+}
+
+// writeDirectory is a guarded change of a's practice's directory settings:
+// authorized, then validate (if any) refusing bad input as a failed
+// attempt, then write and the refresh of the practice's listing in one
+// transaction with the activity-log entry.
+func (e *Engine) writeDirectory(ctx context.Context, a Access, validate func() error, write func(ctx context.Context) error) error {
+	pm, err := e.Authorize(ctx, a)
 	if err != nil {
 		return err
 	}
-	if err := v.Validate(); err != nil {
-		pm.Fail(ctx)
-		return err
+	if validate != nil {
+		if err := validate(); err != nil {
+			pm.Fail(ctx)
+			return err
+		}
 	}
 	return pm.Do(ctx, func(ctx context.Context) (string, error) {
-		if _, err := e.Scheduling.VisitType(ctx, practice, v.VisitTypeID); err != nil {
-			return "", errs.WithField(err, "visit_type_id")
-		}
-		if err := e.store.Directory.PutVisitSetting(ctx, practice, &v, e.Clock.Now()); err != nil {
+		if err := write(ctx); err != nil {
 			return "", err
 		}
-		return "", e.RefreshDirectory(ctx, practice)
+		return "", e.RefreshDirectory(ctx, a.PracticeID)
 	})
 }
 
@@ -385,18 +382,19 @@ func (o directoryObserver) AppointmentChanged(ctx context.Context, a *scheduling
 }
 
 // refreshNextOpen recomputes and writes provider's next open times, if
-// practice lists it, under the provider's directory lock (taken first,
-// so that what is computed sees every change committed before).
+// practice lists it, under the provider's directory lock (taken before
+// the times are computed, so that they see every change committed
+// before; an unlisted provider's booking takes none).
 func (e *Engine) refreshNextOpen(ctx context.Context, practice tenant.PracticeID, provider scheduling.ProviderID) error {
 	return e.InTx(ctx, func(ctx context.Context) error {
-		if err := e.store.Directory.Lock(ctx, directoryLockKey(provider)); err != nil {
-			return err
-		}
 		h, err := e.store.Directory.Provider(ctx, provider)
 		if errs.Is(err, errs.KindNotFound) || err == nil && h.PracticeID != practice {
 			return nil
 		}
 		if err != nil {
+			return err
+		}
+		if err := e.store.Directory.Lock(ctx, directoryLockKey(provider)); err != nil {
 			return err
 		}
 		opens, err := e.nextOpens(ctx, practice, provider, h.Provider.Locations)

@@ -35,7 +35,7 @@ type listed struct {
 
 const ortho = "207X00000X"
 
-func newListed(t *testing.T, st *sqlstore.Store) *listed {
+func newListed(t testing.TB, st *sqlstore.Store) *listed {
 	t.Helper()
 	c := newClinic(t, st)
 	l := &listed{clinic: c}
@@ -60,7 +60,7 @@ func newListed(t *testing.T, st *sqlstore.Store) *listed {
 }
 
 // publish publishes the practice with Bones's profile.
-func (l *listed) publish(t *testing.T) {
+func (l *listed) publish(t testing.TB) {
 	t.Helper()
 	require.NoError(t, l.e.PutDirectoryProfile(l.admin, l.practice, directory.Profile{ProviderID: l.bones,
 		Taxonomies: []string{ortho}, Languages: []string{"en", "es"}, AcceptingNew: true}))
@@ -358,4 +358,35 @@ func TestDirectoryRefreshJob(t *testing.T) {
 	require.Len(t, hits, 1)
 	require.NotNil(t, hits[0].Location.NextOpen)
 	require.Equal(t, l.at(3, 3, 9, 0), hits[0].Location.NextOpen.In(l.loc))
+}
+
+// BenchmarkDirectoryBooking measures a patient's booking and its
+// cancellation with a provider that the directory lists (each change
+// recomputes the provider's next open times in its transaction) beside the
+// same with one it does not list, in the same run, on both databases.
+func BenchmarkDirectoryBooking(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		open func(testing.TB) *sqlstore.Store
+	}{{"sqlite", func(tb testing.TB) *sqlstore.Store { return sqltest.SQLite(tb) }}, {"postgres", func(tb testing.TB) *sqlstore.Store { return sqltest.Postgres(tb) }}} {
+		for _, published := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/listed=%v", db.name, published), func(b *testing.B) {
+				l := newListed(b, db.open(b))
+				if published {
+					l.publish(b)
+				}
+				start := l.at(3, 3, 9, 0)
+				for b.Loop() {
+					a, err := l.e.Scheduling.Book(l.patientCtx, l.practice, scheduling.BookRequest{PatientID: l.patient.ID, ProviderID: l.bones,
+						VisitTypeID: l.vt, Start: start})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := l.e.Scheduling.Cancel(l.staff, l.practice, a.ID, "bench"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }

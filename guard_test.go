@@ -20,7 +20,7 @@ import (
 
 // callerWith returns a context carrying a Caller whose account holds role
 // at scope, as an embedder builds it from its own sign-in.
-func callerWith(t *testing.T, c *clinic, role rbac.RoleID, scope rbac.Scope) context.Context {
+func callerWith(t testing.TB, c *clinic, role rbac.RoleID, scope rbac.Scope) context.Context {
 	t.Helper()
 	account := uuid.New()
 	_, err := c.e.RBAC.GrantAsSystem(c.staff, rbac.NewGrant{AccountID: account, RoleID: role, Scope: scope})

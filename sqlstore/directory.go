@@ -103,17 +103,14 @@ type listedProvider struct {
 // what changed.
 func (s *Directory) listed(ctx context.Context, op string, practice tenant.PracticeID) (*listedBefore, error) {
 	out := &listedBefore{providers: map[uuid.UUID]listedProvider{}}
-	var prs []struct {
-		Name    string  `bun:"practice_name"`
-		Updated utcTime `bun:"updated_at"`
+	pr, err := s.listedPractice(ctx, op, practice)
+	if err != nil {
+		return nil, err
+	}
+	if pr != nil {
+		out.name, out.updated = pr.Name, pr.Updated
 	}
 	db := s.idb(ctx)
-	if err := db.NewRaw(`SELECT practice_name, updated_at FROM directory_practices WHERE practice_id = ?`, practice).Scan(ctx, &prs); err != nil {
-		return nil, failure(op, "practice", err)
-	}
-	if len(prs) == 1 {
-		out.name, out.updated = prs[0].Name, prs[0].Updated
-	}
 	var rows []struct {
 		ID      uuid.UUID `bun:"provider_id"`
 		Doc     []byte    `bun:"doc"`
@@ -134,6 +131,24 @@ func (s *Directory) listed(ctx context.Context, op string, practice tenant.Pract
 		out.providers[r.ID] = listedProvider{doc: string(doc), updated: r.Updated}
 	}
 	return out, nil
+}
+
+// listedPracticeRow is a listed practice's row.
+type listedPracticeRow struct {
+	Name    string  `bun:"practice_name"`
+	Updated utcTime `bun:"updated_at"`
+}
+
+// listedPractice returns practice's row, nil when it is not listed.
+func (s *Directory) listedPractice(ctx context.Context, op string, practice tenant.PracticeID) (*listedPracticeRow, error) {
+	var rows []listedPracticeRow
+	if err := s.idb(ctx).NewRaw(`SELECT practice_name, updated_at FROM directory_practices WHERE practice_id = ?`, practice).Scan(ctx, &rows); err != nil {
+		return nil, failure(op, "practice", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return &rows[0], nil
 }
 
 // publishedDoc encodes p as stored: without Hidden or the locations' next
@@ -627,17 +642,14 @@ func (s *Directory) Provider(ctx context.Context, id scheduling.ProviderID) (*di
 // Practice returns practice's published listing; see directory.Store.
 func (s *Directory) Practice(ctx context.Context, id tenant.PracticeID) (*directory.Listing, error) {
 	const op = "sqlstore.DirectoryPractice"
-	var prs []struct {
-		Name    string  `bun:"practice_name"`
-		Updated utcTime `bun:"updated_at"`
+	pr, err := s.listedPractice(ctx, op, id)
+	if err != nil {
+		return nil, err
 	}
-	db := s.idb(ctx)
-	if err := db.NewRaw(`SELECT practice_name, updated_at FROM directory_practices WHERE practice_id = ?`, id).Scan(ctx, &prs); err != nil {
-		return nil, failure(op, "practice", err)
-	}
-	if len(prs) == 0 {
+	if pr == nil {
 		return nil, errs.NotFound(op, "practice")
 	}
+	db := s.idb(ctx)
 	var rows []hitRow
 	if err := db.NewRaw(`SELECT p.practice_id, p.provider_id, p.practice_name, p.doc AS pdoc FROM directory_providers p
 		WHERE p.practice_id = ? ORDER BY p.sort_name, p.provider_id`, id).Scan(ctx, &rows); err != nil {
@@ -653,7 +665,7 @@ func (s *Directory) Practice(ctx context.Context, id tenant.PracticeID) (*direct
 	if err := s.fillOpens(ctx, op, hits); err != nil {
 		return nil, err
 	}
-	l := &directory.Listing{PracticeID: id, PracticeName: prs[0].Name, Published: true, Updated: prs[0].Updated.Time(),
+	l := &directory.Listing{PracticeID: id, PracticeName: pr.Name, Published: true, Updated: pr.Updated.Time(),
 		Providers: make([]directory.Provider, len(hits))}
 	for i := range hits {
 		l.Providers[i] = hits[i].Provider

@@ -40,9 +40,9 @@ func TestServeExportsTheActivityLog(t *testing.T) {
 	if m.scheduler == nil || m.exporter == nil {
 		t.Fatal("serve started no export scheduler")
 	}
-	if names := jobNames(m); len(names) != 4 || !names[audit.JobName] || !names[notify.JobName] || !names[carebook.ExportJobName] ||
-		!names[carebook.RateLimitSweepJobName] {
-		t.Fatalf("jobs = %v, want the export, the dispatch, the FHIR bulk exports and the rate limits' sweep", names)
+	if names := jobNames(m); len(names) != 5 || !names[audit.JobName] || !names[notify.JobName] || !names[carebook.ExportJobName] ||
+		!names[carebook.RateLimitSweepJobName] || !names[carebook.DirectoryRefreshJobName] {
+		t.Fatalf("jobs = %v, want the export, the dispatch, the FHIR bulk exports, the rate limits' sweep and the directory's refresh", names)
 	}
 
 	// An entry of two days ago, stored as the engine's Record would.

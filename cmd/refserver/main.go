@@ -588,7 +588,8 @@ func closeListener(ln net.Listener) {
 // startJobs starts the scheduler of serve's jobs (Engine.RegisterJobs):
 // the outbox dispatch, the activity log export into Config.AuditArchive
 // unless that is "", and the FHIR bulk exports when there is a files
-// bucket (they keep their files there). A run's failure is logged; the
+// bucket (they keep their files there), the sweep of the rate limits and
+// the refresh of the public directory. A run's failure is logged; the
 // next run tries again.
 func (m *Main) startJobs() error {
 	cfg := m.Config
@@ -598,7 +599,7 @@ func (m *Main) startJobs() error {
 	}
 	jobs := carebook.JobsConfig{Senders: senders, Dispatcher: notify.DispatcherConfig{Lease: cfg.Notify.DispatchLease},
 		DispatchEvery: cfg.Notify.DispatchEvery, AuditExportEvery: cfg.AuditExportEvery, Logger: m.logger,
-		FHIRExports: m.engine.Files != nil, SweepRateLimits: true}
+		FHIRExports: m.engine.Files != nil, SweepRateLimits: true, RefreshDirectory: true}
 	if cfg.AuditArchive == "" {
 		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
 	} else {
