@@ -5,7 +5,9 @@
 // patients' booking and visits, their own health record and their
 // requests to correct it or for a copy of it, the front desk's calendar
 // and queue, the administrators' setup pages, the chart and the patient's
-// rights, and the pages behind the signed links of emails (/l/{token}).
+// rights, the pages behind the signed links of emails (/l/{token}), and
+// the public "find a doctor" pages of the directory with robots.txt and
+// the sitemaps (find.go, sitemap.go), the only pages any cache may keep.
 //
 // Pages are html/template files embedded in the package (templates/), each
 // on the core's shared layout with this package's header and navigation
