@@ -12,6 +12,7 @@ import (
 
 	"github.com/carebook/carebook/audit"
 	"github.com/carebook/carebook/clock"
+	"github.com/carebook/carebook/directory"
 	"github.com/carebook/carebook/files"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/keys"
@@ -72,9 +73,13 @@ type Engine struct {
 	// RateLimits decides rate-limited events across replicas, on the
 	// database's counts (see AllowAPIRequest).
 	RateLimits *ratelimit.Limiter
-	Clock      clock.Clock
-	IDs        clock.IDSource
-	Logger     *slog.Logger
+	// Taxonomy names providers' specialties (NUCC taxonomy codes): the
+	// curated table unless WithTaxonomy gave the operator's NUCC file. It
+	// never changes, so it is safe to share.
+	Taxonomy *directory.Taxonomy
+	Clock    clock.Clock
+	IDs      clock.IDSource
+	Logger   *slog.Logger
 
 	identityConfig identity.Config
 	observers      []scheduling.Observer
@@ -153,7 +158,8 @@ func NewWithStore(st *sqlstore.Store, opts ...Option) *Engine {
 
 // wire builds an Engine over st; an option's error is left in optErr.
 func wire(st *sqlstore.Store, opts ...Option) *Engine {
-	e := &Engine{Clock: clock.System{}, IDs: clock.UUIDv7{}, Logger: slog.New(slog.DiscardHandler), store: st, Keys: st.Sealer()}
+	e := &Engine{Clock: clock.System{}, IDs: clock.UUIDv7{}, Logger: slog.New(slog.DiscardHandler), store: st, Keys: st.Sealer(),
+		Taxonomy: directory.DefaultTaxonomy()}
 	for _, o := range opts {
 		o(e)
 	}

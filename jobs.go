@@ -76,6 +76,16 @@ type JobsConfig struct {
 	// DirectoryRefreshEvery is how often the refresh runs; 0 is
 	// DefaultDirectoryRefreshEvery.
 	DirectoryRefreshEvery time.Duration
+	// ActiveProviders turns on the roll-up of the "active_providers"
+	// meter (ActiveProvidersJobName): every ActiveProvidersEvery it
+	// records, for every practice, the providers active the day before
+	// and the day of the run (UTC, by the Engine's clock; see
+	// RollUpActiveProviders). Any number of replicas may run it: its
+	// events are idempotent.
+	ActiveProviders bool
+	// ActiveProvidersEvery is how often the roll-up runs; 0 is
+	// DefaultActiveProvidersEvery.
+	ActiveProvidersEvery time.Duration
 	// Logger logs each failed run at level Error (the next run tries
 	// again); nil is the Engine's logger.
 	Logger *slog.Logger
@@ -95,13 +105,14 @@ type Jobs struct {
 	Exporter *audit.Exporter
 	// Scheduled are the jobs registered: the dispatch, the export of the
 	// activity log, the FHIR bulk export, the rate limits' sweep, then the
-	// directory's refresh.
+	// directory's refresh and the active providers roll-up.
 	Scheduled []gocron.Job
 }
 
 // RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
 // the outbox dispatch, the activity log export, the FHIR bulk
-// exports, the sweep of the rate limits and the directory's refresh. The caller starts s
+// exports, the sweep of the rate limits, the directory's refresh and the
+// active providers roll-up. The caller starts s
 // (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
 // it down before closing the Engine. Every replica may run the same jobs:
 // rows are claimed in the database, so nothing is sent or exported twice.
@@ -123,6 +134,9 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}
 	if cfg.DirectoryRefreshEvery < 0 {
 		return nil, errs.Invalid(op, "directory_refresh_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.ActiveProvidersEvery < 0 {
+		return nil, errs.Invalid(op, "active_providers_every", "want a positive interval, or 0 for the default")
 	}
 	if cfg.FHIRExports && e.Files == nil {
 		return nil, errs.Invalid(op, "fhir_exports", "the bulk exports keep their files in the files bucket: open the Engine WithFiles")
@@ -184,6 +198,23 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 			_, err := t.run(ctx)
 			return err
 		}), opts...)
+		if err != nil {
+			return nil, jobs.remove(s, fmt.Errorf("%s: %w", op, err))
+		}
+		jobs.Scheduled = append(jobs.Scheduled, j)
+	}
+	if cfg.ActiveProviders {
+		opts := append([]gocron.JobOption{gocron.WithName(ActiveProvidersJobName), gocron.WithSingletonMode(gocron.LimitModeReschedule)},
+			jobOptions(cfg, logger, "the active providers roll-up failed; the next run tries again")...)
+		j, err := s.NewJob(gocron.DurationJob(interval(cfg.ActiveProvidersEvery, DefaultActiveProvidersEvery)),
+			gocron.NewTask(func(ctx context.Context) error {
+				now := e.Clock.Now()
+				if _, err := e.RollUpActiveProviders(ctx, now.AddDate(0, 0, -1)); err != nil {
+					return err
+				}
+				_, err := e.RollUpActiveProviders(ctx, now)
+				return err
+			}), opts...)
 		if err != nil {
 			return nil, jobs.remove(s, fmt.Errorf("%s: %w", op, err))
 		}

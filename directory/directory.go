@@ -280,9 +280,14 @@ func Words(s string) []string {
 }
 
 // SearchDocument returns the words a provider is found by: its names, its
-// specialties' display names, and the names and synonyms of the concerns
-// those specialties treat, each word once.
-func (p *Provider) SearchDocument() string {
+// specialties' display names (from the curated table), and the names and
+// synonyms of the concerns those specialties treat, each word once.
+func (p *Provider) SearchDocument() string { return p.SearchDocumentIn(nil) }
+
+// SearchDocumentIn is SearchDocument with the display names of taxonomy t
+// (nil: the curated table), so that a specialty only a loaded NUCC file
+// names is found by its name too.
+func (p *Provider) SearchDocumentIn(t *Taxonomy) string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(s string) {
@@ -296,7 +301,7 @@ func (p *Provider) SearchDocument() string {
 	add(p.GivenName)
 	add(p.FamilyName)
 	for _, c := range p.Specialties {
-		if s, ok := LookupSpecialty(c); ok {
+		if s, ok := t.Lookup(c); ok {
 			add(s.Name)
 		}
 		for _, t := range concernTerms[c] {

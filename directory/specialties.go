@@ -1,9 +1,6 @@
 package directory
 
-import (
-	"regexp"
-	"sort"
-)
+import "regexp"
 
 // Attribution is the notice carried wherever the specialty names are shown,
 // as the NUCC asks of users of its code set.
@@ -69,14 +66,8 @@ var byCode = func() map[string]Specialty {
 }()
 
 // Specialties returns the curated specialties, sorted by name.
-func Specialties() []Specialty {
-	out := append([]Specialty(nil), specialties...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+func Specialties() []Specialty { return defaultTaxonomy.Specialties() }
 
-// LookupSpecialty returns the curated specialty of code, if it is one.
-func LookupSpecialty(code string) (Specialty, bool) {
-	s, ok := byCode[code]
-	return s, ok
-}
+// LookupSpecialty returns the curated specialty of code, if it is one; a
+// Taxonomy (the Engine's) also knows the codes of a loaded NUCC file.
+func LookupSpecialty(code string) (Specialty, bool) { return defaultTaxonomy.Lookup(code) }

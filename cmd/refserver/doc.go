@@ -24,8 +24,10 @@
 // -audit-archive (CAREBOOK_AUDIT_ARCHIVE; audit-archive beside a SQLite
 // database unless set, "" for none) every -audit-export-every
 // (CAREBOOK_AUDIT_EXPORT_EVERY, 15m), and the FHIR bulk exports of
-// practices (GET .../$export) every 30s, and the sweep of the rate limits'
-// full buckets every 10m. Close stops them after the runs in progress.
+// practices (GET .../$export) every 30s, the sweep of the rate limits'
+// full buckets every 10m, and the roll-up of each practice's active
+// providers (the "active_providers" meter) every hour. Close stops them
+// after the runs in progress.
 //
 // Each practice may make -api-rate-limit (CAREBOOK_API_RATE_LIMIT,
 // 1200/1m,200: 20 a second, bursts of 200) API requests, counted in the
@@ -37,4 +39,9 @@
 // with a code refserver signup-code prints. Practices are verified (their
 // organisation NPI, needed for online payments) against -nppes-url
 // (CAREBOOK_NPPES_URL, CMS's NPPES API unless set; empty for none).
+//
+// Specialties are named by a curated table of common physician specialties;
+// -nucc-csv (CAREBOOK_NUCC_CSV) loads the NUCC's full taxonomy CSV, obtained
+// from nucc.org, to extend it. A bad row stops the start, naming its line
+// and column.
 package main

@@ -124,6 +124,12 @@ type Config struct {
 	// "" turns verification off, and then no practice can become
 	// verified for online payments.
 	NPPESURL string
+	// NUCCCSV (CAREBOOK_NUCC_CSV) is the NUCC's Health Care Provider
+	// Taxonomy CSV the operator obtained (nucc_taxonomy_NNN.csv), whose
+	// codes extend the curated table of specialties (carebook.WithTaxonomy);
+	// "" keeps the curated table alone. A file with a bad row stops the
+	// start, naming its line and column.
+	NUCCCSV string
 	// note is signup-code's note: its arguments.
 	note string
 }
@@ -402,6 +408,14 @@ func (m *Main) Run(ctx context.Context) error {
 	migrate := cfg.Migrate || cfg.Command == cmdMigrate
 	engineOpts := []carebook.Option{carebook.WithLogger(logger), carebook.WithPlanLimits(cfg.APIRateLimit),
 		carebook.WithSignUp(carebook.SignUpMode(cfg.SignUp))}
+	if cfg.NUCCCSV != "" {
+		tx, err := carebook.LoadTaxonomyFile(cfg.NUCCCSV)
+		if err != nil {
+			return fmt.Errorf("-nucc-csv / CAREBOOK_NUCC_CSV: %w", err)
+		}
+		logger.Info("provider taxonomy loaded", "nucc_csv", cfg.NUCCCSV, "codes", tx.Len())
+		engineOpts = append(engineOpts, carebook.WithTaxonomy(tx))
+	}
 	if cfg.NPPESURL != "" {
 		reg, err := nppes.New(nppes.Config{BaseURL: cfg.NPPESURL})
 		if err != nil {
@@ -599,7 +613,7 @@ func (m *Main) startJobs() error {
 	}
 	jobs := carebook.JobsConfig{Senders: senders, Dispatcher: notify.DispatcherConfig{Lease: cfg.Notify.DispatchLease},
 		DispatchEvery: cfg.Notify.DispatchEvery, AuditExportEvery: cfg.AuditExportEvery, Logger: m.logger,
-		FHIRExports: m.engine.Files != nil, SweepRateLimits: true, RefreshDirectory: true}
+		FHIRExports: m.engine.Files != nil, SweepRateLimits: true, RefreshDirectory: true, ActiveProviders: true}
 	if cfg.AuditArchive == "" {
 		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
 	} else {

@@ -45,7 +45,7 @@ var english = merge(
 		"signin.new_clinic":        "A new clinic?",
 		"signin.new_clinic_link":   "Set up your practice",
 	},
-	enPatient, enDesk, enAdmin, enStaff, enChart, enGlass, enPortal, enFind,
+	enPatient, enDesk, enAdmin, enStaff, enChart, enGlass, enPortal, enFind, enPlan,
 )
 
 // enPatient is the English of the patients' pages.
@@ -1099,4 +1099,33 @@ var enGlass = catalog{
 	"glass.col.chart":    "Chart",
 	"glass.open_chart":   "Open the chart",
 	"nav.glass":          "Break-glass",
+}
+
+// enPlan is the plan and usage page (plan.go).
+var enPlan = catalog{
+	"nav.billing":                 "Plan and usage",
+	"plan.title":                  "Plan and usage",
+	"plan.none":                   "The practice is on no plan yet. The operator of this service puts it on one.",
+	"plan.status":                 "Status",
+	"plan.status.trialing":        "Trial",
+	"plan.status.active":          "Active",
+	"plan.status.past_due":        "Payment due",
+	"plan.status.read_only":       "Read-only: unpaid",
+	"plan.status.canceled":        "Canceled",
+	"plan.trial_ends":             "the trial ends on %s",
+	"plan.base_fee":               "Base fee",
+	"plan.period":                 "Current period",
+	"plan.period_range":           "%s to %s",
+	"plan.usage":                  "Usage this period",
+	"plan.usage_hint":             "Each chart has a bar a day: what was used from the start of the period to that day. The dashed line is what the plan includes.",
+	"plan.used":                   "%d used of %d included",
+	"plan.quota":                  "Limit: %d a period",
+	"plan.over":                   "%d beyond what is included: %s so far",
+	"plan.chart":                  "%s this period, day by day, against %d included",
+	"plan.key_included":           "included in the plan",
+	"plan.key_quota":              "the plan's limit",
+	"plan.meter.bookings":         "Bookings",
+	"plan.meter.sms_sent":         "Text messages sent",
+	"plan.meter.emails_sent":      "Emails sent",
+	"plan.meter.active_providers": "Active providers",
 }

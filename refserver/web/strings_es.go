@@ -44,7 +44,7 @@ var spanish = merge(
 		"signin.new_clinic":        "¿Una clínica nueva?",
 		"signin.new_clinic_link":   "Configure su consultorio",
 	},
-	esPatient, esDesk, esAdmin, esStaff, esChart, esGlass, esPortal, esFind,
+	esPatient, esDesk, esAdmin, esStaff, esChart, esGlass, esPortal, esFind, esPlan,
 )
 
 // esPatient is the Spanish of the patients' pages.
@@ -1083,4 +1083,33 @@ var esGlass = catalog{
 	"glass.col.chart":    "Historia",
 	"glass.open_chart":   "Abrir la historia",
 	"nav.glass":          "Acceso de emergencia",
+}
+
+// esPlan is the plan and usage page (plan.go).
+var esPlan = catalog{
+	"nav.billing":                 "Plan y consumo",
+	"plan.title":                  "Plan y consumo",
+	"plan.none":                   "El consultorio aún no tiene plan. El operador de este servicio se lo asigna.",
+	"plan.status":                 "Estado",
+	"plan.status.trialing":        "Prueba",
+	"plan.status.active":          "Activo",
+	"plan.status.past_due":        "Pago pendiente",
+	"plan.status.read_only":       "Solo lectura: impago",
+	"plan.status.canceled":        "Cancelado",
+	"plan.trial_ends":             "la prueba termina el %s",
+	"plan.base_fee":               "Cuota base",
+	"plan.period":                 "Periodo actual",
+	"plan.period_range":           "del %s al %s",
+	"plan.usage":                  "Consumo en este periodo",
+	"plan.usage_hint":             "Cada gráfico tiene una barra por día: lo consumido desde el inicio del periodo hasta ese día. La línea discontinua es lo que incluye el plan.",
+	"plan.used":                   "%d consumidos de %d incluidos",
+	"plan.quota":                  "Límite: %d por periodo",
+	"plan.over":                   "%d por encima de lo incluido: %s hasta ahora",
+	"plan.chart":                  "%s en este periodo, día a día, frente a %d incluidos",
+	"plan.key_included":           "incluido en el plan",
+	"plan.key_quota":              "el límite del plan",
+	"plan.meter.bookings":         "Citas reservadas",
+	"plan.meter.sms_sent":         "Mensajes de texto enviados",
+	"plan.meter.emails_sent":      "Correos enviados",
+	"plan.meter.active_providers": "Profesionales activos",
 }

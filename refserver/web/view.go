@@ -168,6 +168,7 @@ var navLinks = []navLink{
 	{label: "nav.charts", path: "/charts", perm: rbac.PatientClinicalRead},
 	{label: "nav.rights", path: "/rights/overdue", perm: rbac.PatientRightsManage},
 	{label: "nav.setup", path: "/setup", perm: rbac.PracticeManage},
+	{label: "nav.billing", path: "/billing", perm: rbac.BillingRead},
 	{label: "nav.staff", path: "/staff", perm: rbac.StaffManage},
 	{label: "nav.notifications", path: "/notifications", perm: rbac.NotifyManage},
 	{label: "nav.activity", path: "/activity", perm: rbac.AuditRead},
