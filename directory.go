@@ -174,7 +174,7 @@ func (e *Engine) RefreshDirectory(ctx context.Context, practice tenant.PracticeI
 				return err
 			}
 			for j, o := range opens {
-				p.Locations[j].NextOpen, p.Locations[j].NextOpenVisitType = o.At, o.VisitTypeID
+				p.Locations[j].NextOpen, p.Locations[j].NextOpenVisitType, p.Locations[j].NextOpenUntil = o.At, o.VisitTypeID, o.Until
 			}
 		}
 		return e.store.Directory.PutListing(ctx, l)
@@ -286,8 +286,14 @@ var directoryWindows = []time.Duration{14 * 24 * time.Hour, 62 * 24 * time.Hour,
 // directory.Horizon, with the visit type it is for: the soonest start
 // scheduling's OpenSlots offers a patient (with the practice's minimum
 // notice and maximum advance) among the location's visit types, so that
-// the directory offers no time booking would refuse.
+// the directory offers no time booking would refuse; and until when it
+// may be booked (the time less the minimum notice), after which the
+// directory shows it no more.
 func (e *Engine) nextOpens(ctx context.Context, practice tenant.PracticeID, provider scheduling.ProviderID, locs []directory.Location) ([]directory.NextOpen, error) {
+	p, err := e.Tenants.Practice(ctx, practice)
+	if err != nil {
+		return nil, err
+	}
 	pctx := actor.With(ctx, actor.Actor{Kind: actor.Patient, ID: "directory"})
 	out := make([]directory.NextOpen, len(locs))
 	var vts []scheduling.VisitTypeID
@@ -324,7 +330,8 @@ func (e *Engine) nextOpens(ctx context.Context, practice tenant.PracticeID, prov
 				// soonest; a later window's never beats an earlier's.
 				if j := slices.IndexFunc(slots, func(s scheduling.Slot) bool { return s.LocationID == l.ID }); j >= 0 {
 					if t := slots[j].Start; out[i].At == nil || t.Before(*out[i].At) {
-						out[i].At, out[i].VisitTypeID = &t, vt
+						until := t.Add(-p.Policy.MinNotice)
+						out[i].At, out[i].VisitTypeID, out[i].Until = &t, vt, &until
 					}
 				}
 			}
@@ -407,8 +414,9 @@ func (e *Engine) refreshNextOpen(ctx context.Context, practice tenant.PracticeID
 
 // SearchDirectory searches the public directory: see directory.Query. It
 // needs no caller. q.At is set to the engine's clock's now when zero; next
-// open times before q.At (stale, until the next refresh) are shown as
-// none. Bad input is KindInvalid naming the field.
+// open times stale by q.At (past their NextOpenUntil: booking would refuse
+// them, until the next refresh) are shown as none. Bad input is
+// KindInvalid naming the field.
 func (e *Engine) SearchDirectory(ctx context.Context, q directory.Query) ([]directory.Hit, error) {
 	if q.At.IsZero() {
 		q.At = e.Clock.Now().UTC()
@@ -470,17 +478,17 @@ func (e *Engine) DirectoryIndex(ctx context.Context, after string, limit int) ([
 	return e.store.Directory.Index(ctx, after, limit)
 }
 
-// freshOpens drops p's locations' next open times that are before now.
+// freshOpens drops p's locations' next open times that are stale by now.
 func freshOpens(now time.Time, p *directory.Provider) {
 	for i := range p.Locations {
 		freshOpen(now, &p.Locations[i])
 	}
 }
 
-// freshOpen drops l's next open time if it is before now: stale until the
-// next refresh, and no longer bookable.
+// freshOpen drops l's next open time if it is stale by now (see
+// directory.Location.OpenAt): no longer bookable, until the next refresh.
 func freshOpen(now time.Time, l *directory.Location) {
-	if l.NextOpen != nil && l.NextOpen.Before(now) {
-		l.NextOpen, l.NextOpenVisitType = nil, uuid.Nil
+	if l.OpenAt(now) == nil {
+		l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = nil, uuid.Nil, nil
 	}
 }

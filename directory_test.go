@@ -126,6 +126,18 @@ func TestDirectoryNextOpenFollowsBookings(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, l.at(3, 2, 14, 0), next())
 
+		// A minute later 14:00 is inside the two hours' notice: booking
+		// refuses it, and the directory no longer shows it.
+		l.clk.Set(l.at(3, 2, 12, 1))
+		_, err = l.e.Scheduling.Book(l.patientCtx, l.practice, scheduling.BookRequest{PatientID: l.patient.ID, ProviderID: l.bones,
+			VisitTypeID: l.vt, Start: l.at(3, 2, 14, 0)})
+		require.True(t, errs.Is(err, errs.KindPreconditionFailed), "%v", err)
+		hits := l.backPain(t)
+		require.Len(t, hits, 1)
+		require.Nil(t, hits[0].Location.NextOpen, "a next open time inside the notice is not shown")
+		require.NoError(t, l.e.RefreshDirectory(context.Background(), l.practice))
+		require.Equal(t, l.at(3, 2, 14, 30), next())
+
 		// The clock moves past 14:00: the stale time is not shown, and the
 		// refresh computes the next.
 		l.clk.Set(l.at(3, 2, 13, 0))
@@ -134,7 +146,7 @@ func TestDirectoryNextOpenFollowsBookings(t *testing.T) {
 			return next()
 		}())
 		l.clk.Set(l.at(3, 2, 16, 0))
-		hits := l.backPain(t)
+		hits = l.backPain(t)
 		require.Len(t, hits, 1)
 		require.Nil(t, hits[0].Location.NextOpen, "a next open time in the past is not shown")
 		n, err := l.e.RefreshDirectories(context.Background())

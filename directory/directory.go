@@ -54,6 +54,27 @@ type Location struct {
 	// beside the published record and update it alone (PutNextOpen).
 	NextOpen          *time.Time             `json:"next_open,omitempty"`
 	NextOpenVisitType scheduling.VisitTypeID `json:"next_open_visit_type"`
+	// NextOpenUntil is the last instant NextOpen may still be booked:
+	// NextOpen less the practice's minimum notice. After it NextOpen is
+	// stale, and searches and the Engine count it as none; nil is NextOpen
+	// itself.
+	NextOpenUntil *time.Time `json:"next_open_until,omitempty"`
+}
+
+// OpenAt returns l's next open time as of now: nil when it has none or
+// it is stale (after NextOpenUntil).
+func (l *Location) OpenAt(now time.Time) *time.Time {
+	if l.NextOpen == nil {
+		return nil
+	}
+	until := l.NextOpen
+	if l.NextOpenUntil != nil {
+		until = l.NextOpenUntil
+	}
+	if now.After(*until) {
+		return nil
+	}
+	return l.NextOpen
 }
 
 // Offers reports whether one of l's visit types is of kind k.
@@ -338,7 +359,7 @@ type Query struct {
 	// soonest matching location.
 	OrderBySoonest bool
 	// At is the time now, from which WithinDays counts; next open times
-	// before it are stale and count as none. The Engine sets it from its
+	// stale by then (see Location.NextOpenUntil) count as none. The Engine sets it from its
 	// clock; it is required with WithinDays.
 	At time.Time
 	// Limit is the most results; 0 means DefaultLimit.

@@ -141,6 +141,9 @@ type NextOpen struct {
 	LocationID  tenant.LocationID
 	At          *time.Time
 	VisitTypeID scheduling.VisitTypeID
+	// Until is the last instant At may be booked (see
+	// Location.NextOpenUntil); nil is At itself.
+	Until *time.Time
 }
 
 // Horizon is how far ahead next open times are looked for.

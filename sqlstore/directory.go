@@ -158,7 +158,7 @@ func publishedDoc(op string, p *directory.Provider) ([]byte, error) {
 	pub.Hidden = false
 	pub.Locations = make([]directory.Location, len(p.Locations))
 	for i, l := range p.Locations {
-		l.NextOpen, l.NextOpenVisitType = nil, uuid.Nil
+		l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = nil, uuid.Nil, nil
 		pub.Locations[i] = l
 	}
 	doc, err := json.Marshal(&pub)
@@ -214,13 +214,17 @@ func kinds(loc *directory.Location) []string {
 	return out
 }
 
-// nextOpen returns a location's next open time and its visit type for
-// storage, both NULL when it has none.
-func nextOpen(at *time.Time, vt uuid.UUID) (any, any) {
+// nextOpen returns a location's next open time, its visit type and until
+// when it may be booked (at itself when until is nil) for storage, all
+// NULL when it has none.
+func nextOpen(at *time.Time, vt uuid.UUID, until *time.Time) (any, any, any) {
 	if at == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return utc(*at), vt
+	if until == nil {
+		until = at
+	}
+	return utc(*at), vt, utc(*until)
 }
 
 // insert writes provider p of listing l, encoded as doc, with its
@@ -254,19 +258,20 @@ func (s *Directory) insert(ctx context.Context, op string, l *directory.Listing,
 	}
 	for i := range p.Locations {
 		loc := &p.Locations[i]
-		next, nextVT := nextOpen(loc.NextOpen, loc.NextOpenVisitType)
+		next, nextVT, until := nextOpen(loc.NextOpen, loc.NextOpenVisitType, loc.NextOpenUntil)
 		if s.dialect == Postgres {
 			_, err = db.ExecContext(ctx, `INSERT INTO directory_locations (practice_id, provider_id, location_id, lat, lon,
-				accepting_new, languages, specialties, kinds, next_open, next_open_visit_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				accepting_new, languages, specialties, kinds, next_open, next_open_visit_type, next_open_until)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				l.PracticeID, p.ID, loc.ID, loc.Geo.Lat, loc.Geo.Lon, p.AcceptingNew, pgdialect.Array(langs), pgdialect.Array(p.Specialties),
-				pgdialect.Array(kinds(loc)), next, nextVT)
+				pgdialect.Array(kinds(loc)), next, nextVT, until)
 		} else {
 			var locID int64
 			x, y, z := earthXYZ(loc.Geo)
 			err = db.QueryRowContext(ctx, `INSERT INTO directory_locations (provider, practice_id, location_id, lat, lon, x, y, z,
-				accepting_new, languages, specialties, kinds, next_open, next_open_visit_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				RETURNING id`, rowID, l.PracticeID, loc.ID, loc.Geo.Lat, loc.Geo.Lon, x, y, z, p.AcceptingNew, padded(langs),
-				padded(p.Specialties), padded(kinds(loc)), next, nextVT).Scan(&locID)
+				accepting_new, languages, specialties, kinds, next_open, next_open_visit_type, next_open_until)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, rowID, l.PracticeID, loc.ID, loc.Geo.Lat, loc.Geo.Lon,
+				x, y, z, p.AcceptingNew, padded(langs), padded(p.Specialties), padded(kinds(loc)), next, nextVT, until).Scan(&locID)
 			if err == nil {
 				_, err = db.ExecContext(ctx, `INSERT INTO directory_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?, ?, ?, ?, ?)`,
 					locID, loc.Geo.Lat, loc.Geo.Lat, loc.Geo.Lon, loc.Geo.Lon)
@@ -471,13 +476,13 @@ func (s *Directory) searchSQL(q directory.Query, radius float64, capRows int) (s
 		}
 	}
 	if q.WithinDays > 0 {
-		conds = append(conds, "l.next_open >= "+s.timeLit(q.At)+" AND l.next_open < "+s.timeLit(q.At.AddDate(0, 0, q.WithinDays)))
+		conds = append(conds, "l.next_open_until >= "+s.timeLit(q.At)+" AND l.next_open < "+s.timeLit(q.At.AddDate(0, 0, q.WithinDays)))
 	}
 	// soon is a location's next open time, NULL when it has none or it is
-	// stale (before q.At).
+	// stale (its next_open_until before q.At).
 	soon := "l.next_open"
 	if !q.At.IsZero() {
-		soon = "CASE WHEN l.next_open >= " + s.timeLit(q.At) + " THEN l.next_open END"
+		soon = "CASE WHEN l.next_open_until >= " + s.timeLit(q.At) + " THEN l.next_open END"
 	}
 	order, first := "dist, p.sort_name", "l.location_id"
 	if q.OrderBySoonest {
@@ -569,6 +574,7 @@ type openRow struct {
 	LocationID uuid.UUID  `bun:"location_id"`
 	NextOpen   *utcTime   `bun:"next_open"`
 	VisitType  *uuid.UUID `bun:"next_open_visit_type"`
+	Until      *utcTime   `bun:"next_open_until"`
 }
 
 // fillOpens sets the next open time of every location of hits' providers
@@ -581,10 +587,10 @@ func (s *Directory) fillOpens(ctx context.Context, op string, hits []directory.H
 	for i, h := range hits {
 		ids[i] = h.Provider.ID
 	}
-	query := `SELECT l.practice_id, l.provider_id, l.location_id, l.next_open, l.next_open_visit_type FROM directory_locations l
+	query := `SELECT l.practice_id, l.provider_id, l.location_id, l.next_open, l.next_open_visit_type, l.next_open_until FROM directory_locations l
 		WHERE l.provider_id IN (?) AND l.next_open IS NOT NULL`
 	if s.dialect == SQLite {
-		query = `SELECT p.practice_id, p.provider_id, l.location_id, l.next_open, l.next_open_visit_type
+		query = `SELECT p.practice_id, p.provider_id, l.location_id, l.next_open, l.next_open_visit_type, l.next_open_until
 		FROM directory_providers p JOIN directory_locations l ON l.provider = p.id
 		WHERE p.provider_id IN (?) AND l.next_open IS NOT NULL`
 	}
@@ -599,7 +605,7 @@ func (s *Directory) fillOpens(ctx context.Context, op string, hits []directory.H
 	}
 	set := func(practice, provider uuid.UUID, l *directory.Location) {
 		if r, ok := opens[key{practice, provider, l.ID}]; ok && r.VisitType != nil {
-			l.NextOpen, l.NextOpenVisitType = r.NextOpen.timePtr(), *r.VisitType
+			l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = r.NextOpen.timePtr(), *r.VisitType, r.Until.timePtr()
 		}
 	}
 	for i := range hits {
@@ -718,19 +724,19 @@ func (s *Directory) Index(ctx context.Context, after string, limit int) ([]direc
 // directory.Store.
 func (s *Directory) PutNextOpen(ctx context.Context, practice tenant.PracticeID, provider scheduling.ProviderID, opens []directory.NextOpen) error {
 	const op = "sqlstore.PutNextOpen"
-	query := `UPDATE directory_locations SET next_open = ?, next_open_visit_type = ?
+	query := `UPDATE directory_locations SET next_open = ?, next_open_visit_type = ?, next_open_until = ?
 		WHERE practice_id = ? AND provider_id = ? AND location_id = ?`
 	if s.dialect == SQLite {
-		query = `UPDATE directory_locations SET next_open = ?, next_open_visit_type = ?
+		query = `UPDATE directory_locations SET next_open = ?, next_open_visit_type = ?, next_open_until = ?
 		WHERE practice_id = ? AND provider = (SELECT id FROM directory_providers WHERE practice_id = ? AND provider_id = ?)
 		AND location_id = ?`
 	}
 	return s.InTx(ctx, func(ctx context.Context) error {
 		for _, o := range opens {
-			next, vt := nextOpen(o.At, o.VisitTypeID)
-			args := []any{next, vt, practice, provider, o.LocationID}
+			next, vt, until := nextOpen(o.At, o.VisitTypeID, o.Until)
+			args := []any{next, vt, until, practice, provider, o.LocationID}
 			if s.dialect == SQLite {
-				args = []any{next, vt, practice, practice, provider, o.LocationID}
+				args = []any{next, vt, until, practice, practice, provider, o.LocationID}
 			}
 			if _, err := s.idb(ctx).ExecContext(ctx, query, args...); err != nil {
 				return failure(op, "next open time", err)

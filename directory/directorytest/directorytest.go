@@ -503,6 +503,7 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		withOpen := func(p directory.Provider, h int) directory.Provider {
 			if h >= 0 {
 				p.Locations[0].NextOpen, p.Locations[0].NextOpenVisitType = at(h), p.Locations[0].VisitTypes[0].ID
+				p.Locations[0].NextOpenUntil = at(h - 1)
 			}
 			return p
 		}
@@ -510,7 +511,10 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		week := withOpen(Provider(2, "Week", []string{ortho}, Location("mid", Offset(Brooklyn, 4, 0))), 24*6)
 		none := withOpen(Provider(3, "None", []string{ortho}, Location("near", Offset(Brooklyn, 1, 0))), -1)
 		stale := withOpen(Provider(4, "Stale", []string{ortho}, Location("nearer", Offset(Brooklyn, 0.5, 0))), -3)
-		stale.Locations[0].NextOpen, stale.Locations[0].NextOpenVisitType = at(-3), stale.Locations[0].VisitTypes[0].ID
+		// Stale's next open time is to come, but past its last bookable
+		// instant (the practice's notice).
+		stale.Locations[0].NextOpen, stale.Locations[0].NextOpenVisitType = at(1), stale.Locations[0].VisitTypes[0].ID
+		stale.Locations[0].NextOpenUntil = at(-1)
 		prev := Location("prev", Offset(Brooklyn, 2, 90))
 		prev.VisitTypes[0].Kind = directory.VisitPreventive
 		two := Provider(5, "Two", []string{ortho}, Location("problem", Offset(Brooklyn, 0.2, 0)), prev)
@@ -543,8 +547,9 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		same(t, "within 7 days", search(t, s, near(directory.Query{WithinDays: 7})), "Two", "Week", "Soon")
 		same(t, "preventive", search(t, s, near(directory.Query{VisitKind: directory.VisitPreventive})), "Two")
 		same(t, "new-patient", search(t, s, near(directory.Query{VisitKind: directory.VisitNewPatient})), "Stale", "None", "Week", "Soon")
-		if h, err := s.Provider(ctx, stale.ID); err != nil || h.Location.NextOpen == nil || !h.Location.NextOpen.Equal(*at(-3)) {
-			t.Errorf("Provider(Stale) = %+v, %v: the store keeps the time as written", h, err)
+		if h, err := s.Provider(ctx, stale.ID); err != nil || h.Location.NextOpen == nil || !h.Location.NextOpen.Equal(*at(1)) ||
+			h.Location.NextOpenUntil == nil || !h.Location.NextOpenUntil.Equal(*at(-1)) || h.Location.OpenAt(now) != nil {
+			t.Errorf("Provider(Stale) = %+v, %v: the store keeps the times as written, stale by now", h, err)
 		}
 
 		// PutNextOpen updates the times alone.
