@@ -40,10 +40,10 @@ func TestServeExportsTheActivityLog(t *testing.T) {
 	if m.scheduler == nil || m.exporter == nil {
 		t.Fatal("serve started no export scheduler")
 	}
-	if names := jobNames(m); len(names) != 5 || !names[audit.JobName] || !names[notify.JobName] || !names[carebook.ExportJobName] ||
+	if names := jobNames(m); len(names) != 6 || !names[audit.JobName] || !names[notify.JobName] || !names[carebook.ExportJobName] ||
 		!names[carebook.RateLimitSweepJobName] || !names[carebook.DirectoryRefreshJobName] ||
 		!names[carebook.ActiveProvidersJobName] {
-		t.Fatalf("jobs = %v, want the export, the dispatch, the FHIR bulk exports, the rate limits' sweep the directory's refresh and the active providers roll-up", names)
+		t.Fatalf("jobs = %v, want the export, the dispatch, the FHIR bulk exports, the rate limits' sweep, the directory's refresh and the active providers roll-up", names)
 	}
 
 	// An entry of two days ago, stored as the engine's Record would.
