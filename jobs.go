@@ -186,17 +186,10 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 			"the FHIR bulk exports failed; the next run tries again", e.RunExports},
 		{cfg.SweepRateLimits, RateLimitSweepJobName, interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery),
 			"the sweep of the rate limits failed; the next run tries again", e.RateLimits.Sweep},
+		{cfg.ActiveProviders, ActiveProvidersJobName, interval(cfg.ActiveProvidersEvery, DefaultActiveProvidersEvery),
+			"the active providers roll-up failed; the next run tries again", e.rollUpRecentProviders},
 		{cfg.RefreshDirectory, DirectoryRefreshJobName, interval(cfg.DirectoryRefreshEvery, DefaultDirectoryRefreshEvery),
 			"the refresh of the directory failed; the next run tries again", e.RefreshDirectories},
-		{cfg.ActiveProviders, ActiveProvidersJobName, interval(cfg.ActiveProvidersEvery, DefaultActiveProvidersEvery),
-			"the active providers roll-up failed; the next run tries again", func(ctx context.Context) (int, error) {
-				now := e.Clock.Now()
-				if _, err := e.RollUpActiveProviders(ctx, now.AddDate(0, 0, -1)); err != nil {
-					return 0, err
-				}
-				_, err := e.RollUpActiveProviders(ctx, now)
-				return 0, err
-			}},
 		{cfg.EndTrials, TrialJobName, interval(cfg.TrialsEvery, DefaultTrialsEvery),
 			"ending the trials that ran out failed; the next run tries again", e.EndTrials},
 	} {
@@ -215,6 +208,18 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 		jobs.Scheduled = append(jobs.Scheduled, j)
 	}
 	return jobs, nil
+}
+
+// rollUpRecentProviders rolls up the active providers of the day before
+// and of the day of the Engine's clock (RollUpActiveProviders).
+func (e *Engine) rollUpRecentProviders(ctx context.Context) (int, error) {
+	now := e.Clock.Now()
+	n, err := e.RollUpActiveProviders(ctx, now.AddDate(0, 0, -1))
+	if err != nil {
+		return n, err
+	}
+	m, err := e.RollUpActiveProviders(ctx, now)
+	return n + m, err
 }
 
 // interval is every, or def when every is 0.

@@ -602,8 +602,8 @@ func closeListener(ln net.Listener) {
 // startJobs starts the scheduler of serve's jobs (Engine.RegisterJobs):
 // the outbox dispatch, the activity log export into Config.AuditArchive
 // unless that is "", and the FHIR bulk exports when there is a files
-// bucket (they keep their files there), the sweep of the rate limits and
-// the refresh of the public directory. A run's failure is logged; the
+// bucket (they keep their files there), the sweep of the rate limits, the
+// active providers roll-up and the refresh of the public directory. A run's failure is logged; the
 // next run tries again.
 func (m *Main) startJobs() error {
 	cfg := m.Config
