@@ -32,6 +32,8 @@ require (
 )
 
 require (
+	github.com/astappiev/fixjson v1.0.1 // indirect
+	github.com/astappiev/microdata v1.0.2 // indirect
 	github.com/aws/aws-sdk-go-v2 v1.46.0 // indirect
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.20 // indirect
 	github.com/aws/aws-sdk-go-v2/config v1.33.3 // indirect

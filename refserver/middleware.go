@@ -147,7 +147,10 @@ func securityHeaders(next http.Handler) http.Handler {
 			csp = PageCSP
 		}
 		h.Set("Content-Security-Policy", csp)
-		h.Set("Cache-Control", "no-store")
+		// Deny by default: no shared cache keeps an answer, and no search
+		// engine indexes it. A public page says otherwise (PublicAnswer).
+		h.Set("Cache-Control", PrivateCache)
+		h.Set("X-Robots-Tag", "noindex")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		if r.TLS != nil {
 			// One year; only over TLS, as RFC 6797 says.

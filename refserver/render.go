@@ -117,18 +117,27 @@ var corePages = func() Pages {
 // The page is rendered before anything is written, so that a failure can
 // still be answered (the error is KindInternal).
 func RenderPage(w http.ResponseWriter, status int, ps Pages, name string, data any) error {
-	t, ok := ps[name]
-	if !ok {
-		return errs.E(errs.KindInternal, "refserver.renderPage", "no page "+name)
-	}
-	var b bytes.Buffer
-	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
-		return errs.Wrap(errs.KindInternal, "refserver.renderPage", "cannot render the page "+name, err)
+	b, err := execPage(ps, name, data)
+	if err != nil {
+		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(b.Bytes())
+	w.Write(b)
 	return nil
+}
+
+// execPage renders the page name of ps filled with data.
+func execPage(ps Pages, name string, data any) ([]byte, error) {
+	t, ok := ps[name]
+	if !ok {
+		return nil, errs.E(errs.KindInternal, "refserver.renderPage", "no page "+name)
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
+		return nil, errs.Wrap(errs.KindInternal, "refserver.renderPage", "cannot render the page "+name, err)
+	}
+	return b.Bytes(), nil
 }
 
 // errorPage is what the error page shows: the title and words for people,

@@ -41,8 +41,9 @@ func TestServeExportsTheActivityLog(t *testing.T) {
 		t.Fatal("serve started no export scheduler")
 	}
 	if names := jobNames(m); len(names) != 6 || !names[audit.JobName] || !names[notify.JobName] || !names[carebook.ExportJobName] ||
-		!names[carebook.RateLimitSweepJobName] || !names[carebook.ActiveProvidersJobName] || !names[carebook.DirectoryRefreshJobName] {
-		t.Fatalf("jobs = %v, want the export, the dispatch, the FHIR bulk exports, the rate limits' sweep, the active providers roll-up and the directory's refresh", names)
+		!names[carebook.RateLimitSweepJobName] || !names[carebook.DirectoryRefreshJobName] ||
+		!names[carebook.ActiveProvidersJobName] {
+		t.Fatalf("jobs = %v, want the export, the dispatch, the FHIR bulk exports, the rate limits' sweep, the directory's refresh and the active providers roll-up", names)
 	}
 
 	// An entry of two days ago, stored as the engine's Record would.

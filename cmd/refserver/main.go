@@ -613,7 +613,7 @@ func (m *Main) startJobs() error {
 	}
 	jobs := carebook.JobsConfig{Senders: senders, Dispatcher: notify.DispatcherConfig{Lease: cfg.Notify.DispatchLease},
 		DispatchEvery: cfg.Notify.DispatchEvery, AuditExportEvery: cfg.AuditExportEvery, Logger: m.logger,
-		FHIRExports: m.engine.Files != nil, SweepRateLimits: true, ActiveProviders: true, RefreshDirectory: true}
+		FHIRExports: m.engine.Files != nil, SweepRateLimits: true, RefreshDirectory: true, ActiveProviders: true}
 	if cfg.AuditArchive == "" {
 		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
 	} else {

@@ -69,7 +69,7 @@ func options(cfg *Config) []option {
 			help:  "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For names the client (serve)",
 			value: stringVar(&cfg.TrustedProxies)},
 
-		{flag: "public-url", env: "CAREBOOK_PUBLIC_URL", help: "public base URL: email links and Twilio signatures (default: the address served)",
+		{flag: "public-url", env: "CAREBOOK_PUBLIC_URL", help: "public base URL: email links, Twilio signatures, and the canonical URLs and sitemap of the public directory pages (default: the address served)",
 			value: stringVar(&n.PublicURL)},
 		{flag: "twilio-account-sid", env: "TWILIO_ACCOUNT_SID", help: "Twilio account SID: send SMS through Twilio (else they are logged)",
 			value: stringVar(&n.TwilioAccountSID)},

@@ -70,6 +70,21 @@
 		ev.preventDefault();
 		load(a.href, { method: "GET" }, true);
 	});
+	// "Use my location" of the directory's search: the browser's position
+	// fills the form's lat and lon (the ZIP code is then left out).
+	document.addEventListener("click", function (ev) {
+		var b = ev.target.closest && ev.target.closest("button[data-near-me]");
+		if (!b || !navigator.geolocation) {
+			return;
+		}
+		navigator.geolocation.getCurrentPosition(function (pos) {
+			var f = b.form;
+			f.elements.lat.value = pos.coords.latitude.toFixed(4);
+			f.elements.lon.value = pos.coords.longitude.toFixed(4);
+			f.elements.zip.value = "";
+			b.textContent = b.getAttribute("data-located");
+		});
+	});
 	window.addEventListener("popstate", function () {
 		load(window.location.href, { method: "GET" }, false);
 	});

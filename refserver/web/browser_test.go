@@ -32,16 +32,36 @@ func chromium(t *testing.T) string {
 	if p := os.Getenv("CAREBOOK_CHROMIUM"); p != "" {
 		return p
 	}
-	for _, name := range []string{"chromium", "/usr/bin/chromium", "chromium-browser"} {
+	return lookTool(t, envRequireBrowser, "Chromium", "chromium", "chromium", "/usr/bin/chromium", "chromium-browser")
+}
+
+// lookTool is the path of the first of names found (on PATH, or a path):
+// a tool a test runs, named what and installed by Debian's package pkg.
+// Without it the test skips, unless the environment variable require is
+// 1 (CI), which makes it fail instead.
+func lookTool(t *testing.T, require, what, pkg string, names ...string) string {
+	t.Helper()
+	for _, name := range names {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
 	}
-	if os.Getenv(envRequireBrowser) == "1" {
-		t.Fatalf("no Chromium: install Debian's chromium (apt-get install chromium), or unset %s", envRequireBrowser)
+	if os.Getenv(require) == "1" {
+		t.Fatalf("no %s: install Debian's %s (apt-get install %s), or unset %s", what, pkg, pkg, require)
 	}
-	t.Skip("no Chromium on this machine: browser tests skipped (set " + envRequireBrowser + "=1 to fail instead)")
+	t.Skipf("no %s on this machine: its tests are skipped (set %s=1 to fail instead)", what, require)
 	return ""
+}
+
+// eachJS runs walk as two subtests: with JavaScript off, then on.
+func eachJS(t *testing.T, walk func(t *testing.T, js bool)) {
+	for _, js := range []bool{false, true} {
+		name := "js-off"
+		if js {
+			name = "js-on"
+		}
+		t.Run(name, func(t *testing.T) { walk(t, js) })
+	}
 }
 
 // browser is one headless Chromium tab on the app, with JavaScript on or

@@ -32,7 +32,10 @@ var chartMatrix = map[string]string{
 // downloads are the GET page routes that answer a file, not a page.
 var downloads = map[string]bool{"GET /p/{practice}/patients/{patient}/chart/files/{file}": true,
 	"GET /p/{practice}/record/fhir": true, "GET /p/{practice}/record/files/{file}": true,
-	"GET /p/{practice}/patients/{patient}/rights/fhir": true}
+	"GET /p/{practice}/patients/{patient}/rights/fhir": true,
+	// robots.txt and the sitemaps are text and XML (find_test.go and
+	// sitemap_test.go check them).
+	"GET /robots.txt": true, "GET /sitemap.xml": true, "GET /sitemaps/{file}": true}
 
 // adminCtx is a context whose caller is the demo administrator.
 func (a *app) adminCtx() context.Context {

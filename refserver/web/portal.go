@@ -164,14 +164,7 @@ func (s *pages) downloadRecord(w http.ResponseWriter, r *http.Request) error {
 // (each logged), into one Bundle answered as a download: released limits
 // a staff export to the patient's copy.
 func (s *pages) sendBundle(w http.ResponseWriter, r *http.Request, cr *chartReq, released bool) error {
-	origin := s.opts.PublicURL
-	if origin == "" {
-		origin = "https://" + r.Host
-		if r.TLS == nil {
-			origin = "http://" + r.Host
-		}
-	}
-	api := strings.TrimSuffix(origin, "/") + "/api/v1/practices/" + cr.pid.String()
+	api := publicBase(r, s.opts) + "/api/v1/practices/" + cr.pid.String()
 	q := carebook.EverythingQuery{Base: api + "/fhir", Self: api + "/patients/" + cr.patient.String() + "/$everything",
 		FileURL: func(f uuid.UUID) string { return api + "/files/" + f.String() }, Limit: carebook.MaxEverythingPage, Released: released}
 	var bundle fhir.Resource

@@ -16,7 +16,7 @@ import (
 // signInRoutes are the pages before and around a session.
 func (s *pages) signInRoutes() []refserver.Route {
 	return []refserver.Route{
-		route("GET", "/{$}", s.root, "The root: the sign-in page, or the signed-in account's home", refserver.Public()),
+		route("GET", "/{$}", s.root, "The root: the search of the directory (find a doctor), or the signed-in account's home", refserver.Public()),
 		route("GET", "/signin", s.showSignIn, "The sign-in page", refserver.Public()),
 		route("POST", "/signin", s.signIn, "Sign in with email, password and a TOTP code when enrolled", refserver.Public()),
 		route("POST", "/signout", s.signOut, "Sign out", refserver.SignedInOnly()),
@@ -32,13 +32,13 @@ type signInPage struct {
 	AskCode bool
 }
 
-// root shows the sign-in page to a visitor, and sends a signed-in account
-// to its home.
+// root shows a visitor the search of the directory (find.go), a public
+// page, and sends a signed-in account to its home.
 func (s *pages) root(w http.ResponseWriter, r *http.Request) error {
 	if c := refserver.CredentialsFrom(r.Context()); c != nil && c.Session != nil {
 		return see(w, r, s.home(r, c))
 	}
-	return s.showSignIn(w, r)
+	return s.homeFind(w, r)
 }
 
 // home is where a signed-in account starts: a patient's visits, the front

@@ -13,7 +13,8 @@ import (
 	"github.com/carebook/carebook/sqlstore/sqltest"
 )
 
-// TestSignIn: the root is the sign-in page; each demo account signs in to
+// TestSignIn: the root is the search of the directory for a visitor (with
+// a link to sign in), the sign-in page its own; each demo account signs in to
 // its home; a wrong password re-renders the form with the message next to
 // the password and the email kept; a form without its CSRF token is
 // refused; signing out ends the session.
@@ -21,7 +22,8 @@ func TestSignIn(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		a := newApp(t, st)
 		c := a.client()
-		c.get("/").want(t, http.StatusOK, "<h1>Sign in</h1>", `name="csrf_token"`)
+		c.get("/").want(t, http.StatusOK, "<h1>Find a doctor</h1>", `<a href="/signin">`)
+		c.get("/signin").want(t, http.StatusOK, "<h1>Sign in</h1>", `name="csrf_token"`)
 
 		bad := c.post("/signin", url.Values{"email": {demo.AdminEmail}, "password": {"not-it"}})
 		bad.want(t, http.StatusUnprocessableEntity, "The email or the password is not right.", `value="`+demo.AdminEmail+`"`, `id="password-error"`)
@@ -52,7 +54,7 @@ func TestSignIn(t *testing.T) {
 			if out.status != http.StatusSeeOther || out.location() != refserver.SignInPath {
 				t.Fatalf("%s: sign out: %d to %q", tc.email, out.status, out.location())
 			}
-			c.get("/").want(t, http.StatusOK, "<h1>Sign in</h1>")
+			c.get("/").want(t, http.StatusOK, "<h1>Find a doctor</h1>")
 		}
 	})
 }

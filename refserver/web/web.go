@@ -5,7 +5,9 @@
 // patients' booking and visits, their own health record and their
 // requests to correct it or for a copy of it, the front desk's calendar
 // and queue, the administrators' setup pages, the chart and the patient's
-// rights, and the pages behind the signed links of emails (/l/{token}).
+// rights, the pages behind the signed links of emails (/l/{token}), and
+// the public "find a doctor" pages of the directory with robots.txt and
+// the sitemaps (find.go, sitemap.go), the only pages any cache may keep.
 //
 // Pages are html/template files embedded in the package (templates/), each
 // on the core's shared layout with this package's header and navigation
@@ -33,12 +35,22 @@ type pages struct {
 	srv    *refserver.Server
 	log    *slog.Logger
 	opts   refserver.Options
+	// index reads the directory's index for the sitemaps; a test puts a
+	// generated one in its place.
+	index indexPage
 }
 
 // Module adds the pages to the Server being built.
-func Module(rt *refserver.Router) {
+func Module(rt *refserver.Router) { module(rt, nil) }
+
+// module adds the pages, whose sitemaps read index (nil: the engine's
+// directory).
+func module(rt *refserver.Router, index indexPage) {
 	srv := rt.Server()
-	s := &pages{engine: srv.Engine(), srv: srv, log: srv.Logger(), opts: srv.Options()}
+	s := &pages{engine: srv.Engine(), srv: srv, log: srv.Logger(), opts: srv.Options(), index: index}
+	if s.index == nil {
+		s.index = s.directoryIndex
+	}
 	rt.Pages(s.routes()...)
 }
 
@@ -47,7 +59,7 @@ func (s *pages) routes() []refserver.Route {
 	var out []refserver.Route
 	for _, area := range [][]refserver.Route{
 		s.linkRoutes(), s.signInRoutes(), s.accountRoutes(), s.patientRoutes(), s.deskRoutes(), s.adminRoutes(), s.staffRoutes(), s.chartRoutes(), s.breakGlassRoutes(), s.paymentRoutes(),
-		s.portalRoutes(), s.portalPaymentRoutes(), s.rightsRoutes(), s.planRoutes(),
+		s.portalRoutes(), s.portalPaymentRoutes(), s.rightsRoutes(), s.sitemapRoutes(), s.findRoutes(), s.planRoutes(),
 	} {
 		out = append(out, area...)
 	}
