@@ -28,8 +28,8 @@ const (
 	ActionSupportLiftReadOnly = "support.read_only.lift"
 )
 
-// supportPage is how many practices SupportTenants returns at most.
-const supportPage = 100
+// SupportPage is how many practices SupportTenants returns at most.
+const SupportPage = 100
 
 // SupportTenant is one practice as the support panel shows it: its
 // account and billing, nothing of its patients.
@@ -42,6 +42,8 @@ type SupportTenant struct {
 	// on no plan), whose usage per meter Usage holds.
 	PeriodStart, PeriodEnd time.Time
 	Usage                  []billing.UsageTotal
+	// InvoicesOpen and InvoicesPaid count the practice's invoices.
+	InvoicesOpen, InvoicesPaid int
 }
 
 // SupportPracticeView is a practice's page of the support panel: its
@@ -58,7 +60,7 @@ func (e *Engine) SupportTenants(ctx context.Context, after tenant.PracticeID) ([
 	if _, err := requireOperator(ctx, "carebook.SupportTenants"); err != nil {
 		return nil, err
 	}
-	ids, err := e.store.Tenants.PracticeIDs(ctx, after, supportPage)
+	ids, err := e.store.Tenants.PracticeIDs(ctx, after, SupportPage)
 	if err != nil {
 		return nil, err
 	}
