@@ -7,10 +7,11 @@ package carebook
 import (
 	"context"
 	"errors"
-	"github.com/carebook/carebook/billing"
 	"log/slog"
+	"sync"
 
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/clock"
 	"github.com/carebook/carebook/directory"
 	"github.com/carebook/carebook/files"
@@ -92,6 +93,10 @@ type Engine struct {
 	filesOpts      files.Options
 	exportOpts     ExportOptions
 	practiceLimits PracticeLimits
+	// writableAt holds, per practice (tenant.PracticeID), when the guard
+	// last found it writable (time.Time of the engine's clock; see
+	// readOnlyState).
+	writableAt sync.Map
 	// deriveLinks, set by WithLinks(nil, linksURL), signs links with a key
 	// derived from the master key.
 	deriveLinks bool

@@ -109,6 +109,9 @@ type Access struct {
 	// Action (such as "patient.read"), ResourceType and ResourceID name the
 	// operation in the activity log; an empty Action logs nothing.
 	Action, ResourceType, ResourceID string
+	// Effect says whether the operation writes, for a read-only practice
+	// (see readonly.go): the zero value decides by Permission.
+	Effect Effect
 }
 
 // Permit is an access the guard allowed and has not logged yet: Do runs
@@ -143,7 +146,8 @@ func (pm *Permit) holds(perm rbac.Permission) bool {
 }
 
 // Authorize decides a for the caller in ctx. Without a caller it is
-// KindUnauthenticated. A practice that is unknown, or that the caller is
+// KindUnauthenticated. A write of a read-only practice is KindReadOnly
+// (see readonly.go), decided once the caller is known to hold the access. A practice that is unknown, or that the caller is
 // no member of (and not at home in), is KindNotFound, so that another
 // tenant's IDs do not leak; a permission the caller lacks is
 // KindForbidden. Both denials are logged (when a has an Action) before
@@ -218,6 +222,12 @@ func (e *Engine) Authorize(ctx context.Context, a Access) (*Permit, error) {
 	}
 	if pm.glass {
 		pm.entry.Role = glassRole(pm.entry.Role)
+	}
+	if err := e.writable(ctx, c, &a, p.ID); err != nil {
+		// Not a denial of the caller: the practice's state refuses the
+		// write, which writes nothing, not even an entry.
+		pm.logged = true
+		return nil, err
 	}
 	return pm, nil
 }

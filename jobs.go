@@ -70,6 +70,14 @@ type JobsConfig struct {
 	// ActiveProvidersEvery is how often the roll-up runs; 0 is
 	// DefaultActiveProvidersEvery.
 	ActiveProvidersEvery time.Duration
+	// EndTrials turns on the trial job (TrialJobName): every TrialsEvery
+	// it ends the trials that ran out (Engine.EndTrials), making a
+	// practice without a payment method read-only. Any number of replicas
+	// may run it.
+	EndTrials bool
+	// TrialsEvery is how often the trial job runs; 0 is
+	// DefaultTrialsEvery.
+	TrialsEvery time.Duration
 	// Logger logs each failed run at level Error (the next run tries
 	// again); nil is the Engine's logger.
 	Logger *slog.Logger
@@ -88,14 +96,15 @@ type Jobs struct {
 	// Exporter is the export job's worker, nil when the job is off.
 	Exporter *audit.Exporter
 	// Scheduled are the jobs registered: the dispatch, the export of the
-	// activity log, the FHIR bulk export, the rate limits' sweep, then the
-	// active providers roll-up.
+	// activity log, the FHIR bulk export, the rate limits' sweep, the
+	// active providers roll-up, then the trials' end.
 	Scheduled []gocron.Job
 }
 
 // RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
 // the outbox dispatch, the activity log export, the FHIR bulk
-// exports, the sweep of the rate limits and the active providers roll-up. The caller starts s
+// exports, the sweep of the rate limits, the active providers roll-up
+// and the end of the trials. The caller starts s
 // (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
 // it down before closing the Engine. Every replica may run the same jobs:
 // rows are claimed in the database, so nothing is sent or exported twice.
@@ -117,6 +126,9 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}
 	if cfg.ActiveProvidersEvery < 0 {
 		return nil, errs.Invalid(op, "active_providers_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.TrialsEvery < 0 {
+		return nil, errs.Invalid(op, "trials_every", "want a positive interval, or 0 for the default")
 	}
 	if cfg.FHIRExports && e.Files == nil {
 		return nil, errs.Invalid(op, "fhir_exports", "the bulk exports keep their files in the files bucket: open the Engine WithFiles")
@@ -144,44 +156,38 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 		}
 		jobs.Exporter, jobs.Scheduled = x, append(jobs.Scheduled, j)
 	}
-	if cfg.FHIRExports {
-		opts := append([]gocron.JobOption{gocron.WithName(ExportJobName), gocron.WithSingletonMode(gocron.LimitModeReschedule)},
-			jobOptions(cfg, logger, "the FHIR bulk exports failed; the next run tries again")...)
-		j, err := s.NewJob(gocron.DurationJob(interval(cfg.FHIRExportEvery, DefaultFHIRExportEvery)),
-			gocron.NewTask(func(ctx context.Context) error {
-				_, err := e.RunExports(ctx)
-				return err
-			}), opts...)
-		if err != nil {
-			return nil, jobs.remove(s, fmt.Errorf("%s: %w", op, err))
-		}
-		jobs.Scheduled = append(jobs.Scheduled, j)
-	}
-	if cfg.SweepRateLimits {
-		opts := append([]gocron.JobOption{gocron.WithName(RateLimitSweepJobName), gocron.WithSingletonMode(gocron.LimitModeReschedule)},
-			jobOptions(cfg, logger, "the sweep of the rate limits failed; the next run tries again")...)
-		j, err := s.NewJob(gocron.DurationJob(interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery)),
-			gocron.NewTask(func(ctx context.Context) error {
-				_, err := e.RateLimits.Sweep(ctx)
-				return err
-			}), opts...)
-		if err != nil {
-			return nil, jobs.remove(s, fmt.Errorf("%s: %w", op, err))
-		}
-		jobs.Scheduled = append(jobs.Scheduled, j)
-	}
-	if cfg.ActiveProviders {
-		opts := append([]gocron.JobOption{gocron.WithName(ActiveProvidersJobName), gocron.WithSingletonMode(gocron.LimitModeReschedule)},
-			jobOptions(cfg, logger, "the active providers roll-up failed; the next run tries again")...)
-		j, err := s.NewJob(gocron.DurationJob(interval(cfg.ActiveProvidersEvery, DefaultActiveProvidersEvery)),
-			gocron.NewTask(func(ctx context.Context) error {
+	for _, d := range []struct {
+		on    bool
+		name  string
+		every time.Duration
+		msg   string
+		run   func(ctx context.Context) (int, error)
+	}{
+		{cfg.FHIRExports, ExportJobName, interval(cfg.FHIRExportEvery, DefaultFHIRExportEvery),
+			"the FHIR bulk exports failed; the next run tries again", e.RunExports},
+		{cfg.SweepRateLimits, RateLimitSweepJobName, interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery),
+			"the sweep of the rate limits failed; the next run tries again", e.RateLimits.Sweep},
+		{cfg.ActiveProviders, ActiveProvidersJobName, interval(cfg.ActiveProvidersEvery, DefaultActiveProvidersEvery),
+			"the active providers roll-up failed; the next run tries again", func(ctx context.Context) (int, error) {
 				now := e.Clock.Now()
 				if _, err := e.RollUpActiveProviders(ctx, now.AddDate(0, 0, -1)); err != nil {
-					return err
+					return 0, err
 				}
 				_, err := e.RollUpActiveProviders(ctx, now)
-				return err
-			}), opts...)
+				return 0, err
+			}},
+		{cfg.EndTrials, TrialJobName, interval(cfg.TrialsEvery, DefaultTrialsEvery),
+			"ending the trials that ran out failed; the next run tries again", e.EndTrials},
+	} {
+		if !d.on {
+			continue
+		}
+		opts := append([]gocron.JobOption{gocron.WithName(d.name), gocron.WithSingletonMode(gocron.LimitModeReschedule)},
+			jobOptions(cfg, logger, d.msg)...)
+		j, err := s.NewJob(gocron.DurationJob(d.every), gocron.NewTask(func(ctx context.Context) error {
+			_, err := d.run(ctx)
+			return err
+		}), opts...)
 		if err != nil {
 			return nil, jobs.remove(s, fmt.Errorf("%s: %w", op, err))
 		}

@@ -154,7 +154,7 @@ const maxBookingProviders = 200
 // not logged, as nothing of the record is shown but which visit types are
 // offered.
 func (e *Engine) PatientBookingChoices(ctx context.Context, practice tenant.PracticeID, patient scheduling.PatientID) (*BookingChoices, error) {
-	if _, err := e.Authorize(ctx, Access{Permission: rbac.AppointmentBook, PracticeID: practice, PatientID: &patient}); err != nil {
+	if _, err := e.Authorize(ctx, Access{Permission: rbac.AppointmentBook, PracticeID: practice, PatientID: &patient, Effect: EffectRead}); err != nil {
 		return nil, err
 	}
 	vts, err := e.Scheduling.VisitTypes(ctx, practice)

@@ -355,7 +355,7 @@ func (e *Engine) appointmentZone(ctx context.Context, practice tenant.PracticeID
 // its default first.
 func (e *Engine) PaymentPolicies(ctx context.Context, practice tenant.PracticeID) ([]*billing.Policy, error) {
 	var out []*billing.Policy
-	err := e.Guard(ctx, Access{Permission: rbac.PolicyManage, PracticeID: practice}, func(ctx context.Context) (string, error) {
+	err := e.Guard(ctx, Access{Permission: rbac.PolicyManage, PracticeID: practice, Effect: EffectRead}, func(ctx context.Context) (string, error) {
 		var err error
 		out, err = e.store.Billing.Policies(ctx, practice)
 		return "", err

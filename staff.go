@@ -50,7 +50,12 @@ func (e *Engine) staffIn(ctx context.Context, op string, practice tenant.Practic
 		return nil, err
 	}
 	sc := &staffCaller{Caller: c, practice: p, target: rbac.Target{GroupID: p.GroupID, PracticeID: p.ID}}
-	return sc, e.RBAC.Authorize(ctx, c.Principal, perm, sc.target)
+	if err := e.RBAC.Authorize(ctx, c.Principal, perm, sc.target); err != nil {
+		return sc, err
+	}
+	// Every change of the staff is a write, refused while the practice
+	// is read-only.
+	return sc, e.writable(ctx, c, &Access{Permission: perm, Effect: EffectWrite}, p.ID)
 }
 
 // entry is the activity-log entry of a change the caller makes in the

@@ -63,6 +63,35 @@ type UsageStore interface {
 	// Subscription reads the practice's subscription, or
 	// errs.KindNotFound.
 	Subscription(ctx context.Context, practice tenant.PracticeID) (*Subscription, error)
+	// LockSubscription is Subscription, holding the row until the
+	// transaction in ctx ends, so that a trial's end and a payment method
+	// attached at that moment are decided one after the other.
+	LockSubscription(ctx context.Context, practice tenant.PracticeID) (*Subscription, error)
+	// SetSubscriptionStatus changes the practice's subscription's status;
+	// a practice on no plan is left so (false).
+	SetSubscriptionStatus(ctx context.Context, practice tenant.PracticeID, status SubscriptionStatus, at time.Time) (bool, error)
+	// TrialsEnded lists, across practices, the subscriptions still
+	// trialing whose trial ended at or before now, the earliest first, at
+	// most limit.
+	TrialsEnded(ctx context.Context, now time.Time, limit int) ([]*Subscription, error)
+
+	// PutPaymentMethod writes the practice's payment method on file,
+	// replacing an earlier one.
+	PutPaymentMethod(ctx context.Context, m *PaymentMethod) error
+	// PaymentMethod reads the practice's payment method, or
+	// errs.KindNotFound.
+	PaymentMethod(ctx context.Context, practice tenant.PracticeID) (*PaymentMethod, error)
+
+	// EnterReadOnly records that ro.Practice is read-only for ro.Reason
+	// since ro.Since and reports true, or false (writing nothing) when it
+	// already is for that reason.
+	EnterReadOnly(ctx context.Context, ro ReadOnly) (bool, error)
+	// LeaveReadOnly removes the practice's read-only state for reason and
+	// reports whether it was in force.
+	LeaveReadOnly(ctx context.Context, practice tenant.PracticeID, reason ReadOnlyReason) (bool, error)
+	// ReadOnly lists the reasons the practice is read-only, the oldest
+	// first; none when it is not.
+	ReadOnly(ctx context.Context, practice tenant.PracticeID) ([]ReadOnly, error)
 
 	// RecordUsage writes ev and reports true, or false (writing nothing)
 	// when the practice already has an event of that meter and key.

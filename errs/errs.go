@@ -25,6 +25,7 @@ const (
 	KindRateLimited                    // too many requests
 	KindTooLarge                       // the request body is too big
 	KindUnsupportedMedia               // the request body is in a format the operation does not take
+	KindReadOnly                       // the practice is read-only (unpaid): it reads but does not write
 )
 
 var kindNames = [...]string{
@@ -38,6 +39,7 @@ var kindNames = [...]string{
 	KindRateLimited:        "rate_limited",
 	KindTooLarge:           "too_large",
 	KindUnsupportedMedia:   "unsupported_media_type",
+	KindReadOnly:           "practice_read_only",
 }
 
 // String returns the kind's stable snake_case name, used in API answers.

@@ -365,7 +365,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a Access, c *
 		return r.Context(), nil, err
 	}
 	body := s.peekBody(w, r, a)
-	acc := carebook.Access{Permission: a.perm, Action: a.action, ResourceType: a.resourceType}
+	acc := carebook.Access{Permission: a.perm, Action: a.action, ResourceType: a.resourceType, Effect: carebook.EffectWrite}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		// A read of a read-only practice goes on, whatever it needs.
+		acc.Effect = carebook.EffectRead
+	}
 	if a.kind == accessMember {
 		acc.Permission, acc.Action = "", ""
 	}

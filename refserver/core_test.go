@@ -15,7 +15,7 @@ func TestKindTable(t *testing.T) {
 	want := map[errs.Kind]int{
 		errs.KindInvalid: 400, errs.KindUnauthenticated: 401, errs.KindForbidden: 403, errs.KindNotFound: 404,
 		errs.KindConflict: 409, errs.KindTooLarge: 413, errs.KindUnsupportedMedia: 415, errs.KindPreconditionFailed: 422,
-		errs.KindRateLimited: 429, errs.KindInternal: 500,
+		errs.KindRateLimited: 429, errs.KindReadOnly: 402, errs.KindInternal: 500,
 	}
 	for k, st := range want {
 		if got := HTTPStatus(k); got != st {

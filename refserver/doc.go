@@ -24,7 +24,8 @@
 // a client that prefers text/html to JSON). One table maps each errs.Kind
 // to its HTTP status:
 //
-//	invalid 400, unauthenticated 401, forbidden 403, not_found 404,
+//	invalid 400, unauthenticated 401, practice_read_only 402,
+//	forbidden 403, not_found 404,
 //	conflict 409, too_large 413, unsupported_media_type 415,
 //	precondition_failed 422, rate_limited 429, internal 500
 //

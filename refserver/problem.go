@@ -19,6 +19,7 @@ var statusOf = map[errs.Kind]int{
 	errs.KindUnsupportedMedia:   http.StatusUnsupportedMediaType,
 	errs.KindPreconditionFailed: http.StatusUnprocessableEntity,
 	errs.KindRateLimited:        http.StatusTooManyRequests,
+	errs.KindReadOnly:           http.StatusPaymentRequired,
 	errs.KindInternal:           http.StatusInternalServerError,
 }
 

@@ -141,9 +141,10 @@ type errorPage struct {
 
 // statusWords say, for people, what an error page's status means.
 var statusWords = map[int]string{
-	http.StatusForbidden: "Your role here does not include this page or action. A practice administrator can grant it if you need it.",
-	http.StatusNotFound:  "There is no such page, or it belongs to a practice you are not part of.",
-	http.StatusConflict:  "This changed since the page was shown. Go back, reload the page and try again.",
+	http.StatusPaymentRequired: "Everything the practice holds is kept, and can be read and exported; changes wait until its administrator restores the account.",
+	http.StatusForbidden:       "Your role here does not include this page or action. A practice administrator can grant it if you need it.",
+	http.StatusNotFound:        "There is no such page, or it belongs to a practice you are not part of.",
+	http.StatusConflict:        "This changed since the page was shown. Go back, reload the page and try again.",
 }
 
 // fail answers err for r, as problem+json or as an HTML page (see above).
@@ -177,6 +178,9 @@ func answerProblem(w http.ResponseWriter, r *http.Request, k routeKind, p Proble
 		// The error's own message (a permission's name, say) is for the
 		// curious, under the words for people.
 		page.Text, page.Detail = words, p.Detail
+	}
+	if p.Kind == errs.KindReadOnly.String() {
+		page.Title = "This practice is read-only"
 	}
 	if pe != nil && pe.Title != "" {
 		page.Title, page.Text, page.Detail = pe.Title, pe.Text, ""

@@ -150,16 +150,31 @@ func (s *Billing) PutSubscription(ctx context.Context, sub *billing.Subscription
 
 // Subscription reads the practice's subscription (billing.UsageStore).
 func (s *Billing) Subscription(ctx context.Context, practice tenant.PracticeID) (*billing.Subscription, error) {
+	return s.readSubscription(ctx, "sqlstore.Subscription", practice, false)
+}
+
+// readSubscription reads the practice's subscription, holding its row on
+// PostgreSQL when lock is set.
+func (s *Billing) readSubscription(ctx context.Context, op string, practice tenant.PracticeID, lock bool) (*billing.Subscription, error) {
 	var row subscriptionRow
-	if err := s.idb(ctx).NewSelect().Model(&row).Where("bsu.practice_id = ?", practice).Scan(ctx); err != nil {
-		return nil, failure("sqlstore.Subscription", "subscription", err)
+	q := s.idb(ctx).NewSelect().Model(&row).Where("bsu.practice_id = ?", practice)
+	if lock && s.dialect == Postgres {
+		q = q.For("UPDATE")
 	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, failure(op, "subscription", err)
+	}
+	return row.subscription(), nil
+}
+
+// subscription is the row's subscription.
+func (row *subscriptionRow) subscription() *billing.Subscription {
 	sub := &billing.Subscription{Practice: row.PracticeID, Plan: billing.PlanID(row.PlanID), Status: billing.SubscriptionStatus(row.Status),
 		PeriodStart: row.PeriodStart.Time(), UpdatedAt: row.UpdatedAt.Time()}
 	if row.TrialEnd != nil {
 		sub.TrialEnd = row.TrialEnd.Time()
 	}
-	return sub, nil
+	return sub
 }
 
 // RecordUsage writes ev once per practice, meter and key

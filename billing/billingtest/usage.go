@@ -117,6 +117,100 @@ func RunUsage(t *testing.T, open func(t *testing.T) UsageStores) {
 		}
 	})
 
+	t.Run("TrialsAndReadOnly", func(t *testing.T) {
+		s := open(t)
+		p, other := practice(t, s), practice(t, s)
+		if err := s.Usage.PutPlan(ctx, SamplePlan("basic")); err != nil {
+			t.Fatal(err)
+		}
+		end := epoch.AddDate(0, 0, 14)
+		for _, pr := range []tenant.PracticeID{p, other} {
+			sub := &billing.Subscription{Practice: pr, Plan: "basic", Status: billing.SubscriptionTrialing, TrialEnd: end, PeriodStart: epoch, UpdatedAt: epoch}
+			if err := s.Usage.PutSubscription(ctx, sub); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := s.Usage.TrialsEnded(ctx, end.Add(-time.Microsecond), 10); err != nil || len(got) != 0 {
+			t.Fatalf("trials ended before their end: %v, %v", got, err)
+		}
+		if _, err := s.Usage.TrialsEnded(ctx, end, 0); !errs.Is(err, errs.KindInvalid) || errs.FieldOf(err) != "limit" {
+			t.Fatalf("limit 0: %v, want invalid naming limit", err)
+		}
+		if ok, err := s.Usage.SetSubscriptionStatus(ctx, other, billing.SubscriptionActive, end); err != nil || !ok {
+			t.Fatalf("SetSubscriptionStatus: %v, %v", ok, err)
+		}
+		got, err := s.Usage.TrialsEnded(ctx, end, 10)
+		if err != nil || len(got) != 1 || got[0].Practice != p || !got[0].TrialEnd.Equal(end) {
+			t.Fatalf("trials ended at their end: %+v, %v, want only the one still trialing", got, err)
+		}
+		if ok, err := s.Usage.SetSubscriptionStatus(ctx, practice(t, s), billing.SubscriptionActive, end); err != nil || ok {
+			t.Fatalf("status of a practice on no plan: %v, %v, want false", ok, err)
+		}
+
+		if _, err := s.Usage.PaymentMethod(ctx, p); !errs.Is(err, errs.KindNotFound) {
+			t.Fatalf("no payment method: %v, want not found", err)
+		}
+		m := &billing.PaymentMethod{Practice: p, Provider: "stripe", SetupRef: "seti_1", Token: "pm_1", Label: "Visa 4242", SavedAt: epoch, SavedBy: "staff:a"}
+		m2 := *m
+		m2.Token, m2.Label = "pm_2", "Visa 1881"
+		for _, w := range []*billing.PaymentMethod{m, &m2} {
+			if err := s.Usage.PutPaymentMethod(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if pm, err := s.Usage.PaymentMethod(ctx, p); err != nil || pm.Practice != p || pm.Provider != "stripe" || pm.SetupRef != "seti_1" ||
+			pm.Token != "pm_2" || pm.Label != "Visa 1881" || pm.SavedBy != "staff:a" || !pm.SavedAt.Equal(epoch) {
+			t.Fatalf("payment method read back %+v, %v, wrote %+v", pm, err, m2)
+		}
+		if _, err := s.Usage.PaymentMethod(ctx, other); !errs.Is(err, errs.KindNotFound) {
+			t.Fatalf("another practice's payment method: %v, want not found", err)
+		}
+
+		var entered atomic.Int32
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				ok, err := s.Usage.EnterReadOnly(ctx, billing.ReadOnly{Practice: p, Reason: billing.ReadOnlyTrialEnded, Since: end})
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					entered.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if entered.Load() != 1 {
+			t.Fatalf("read-only entered %d times by 20 at once, want 1", entered.Load())
+		}
+		if _, err := s.Usage.EnterReadOnly(ctx, billing.ReadOnly{Practice: p, Reason: "overdue", Since: end}); !errs.Is(err, errs.KindInvalid) || errs.FieldOf(err) != "reason" {
+			t.Fatalf("unknown reason: %v, want invalid naming reason", err)
+		}
+		later := end.AddDate(0, 1, 0)
+		if ok, err := s.Usage.EnterReadOnly(ctx, billing.ReadOnly{Practice: p, Reason: billing.ReadOnlyPaymentFailed, Since: later}); err != nil || !ok {
+			t.Fatalf("a second reason: %v, %v", ok, err)
+		}
+		want := []billing.ReadOnly{{Practice: p, Reason: billing.ReadOnlyTrialEnded, Since: end}, {Practice: p, Reason: billing.ReadOnlyPaymentFailed, Since: later}}
+		ros, err := s.Usage.ReadOnly(ctx, p)
+		if err != nil || len(ros) != 2 || ros[0].Reason != want[0].Reason || !ros[0].Since.Equal(end) || ros[1].Reason != want[1].Reason || !ros[1].Since.Equal(later) {
+			t.Fatalf("read-only %+v, %v, want %+v", ros, err, want)
+		}
+		if ros, err := s.Usage.ReadOnly(ctx, other); err != nil || len(ros) != 0 {
+			t.Fatalf("another practice read-only: %+v, %v", ros, err)
+		}
+		if ok, err := s.Usage.LeaveReadOnly(ctx, other, billing.ReadOnlyTrialEnded); err != nil || ok {
+			t.Fatalf("another practice left: %v, %v, want false", ok, err)
+		}
+		for i, wantOK := range []bool{true, false} {
+			if ok, err := s.Usage.LeaveReadOnly(ctx, p, billing.ReadOnlyTrialEnded); err != nil || ok != wantOK {
+				t.Fatalf("leave #%d: %v, %v, want %v", i+1, ok, err, wantOK)
+			}
+		}
+		if ros, err := s.Usage.ReadOnly(ctx, p); err != nil || len(ros) != 1 || ros[0].Reason != billing.ReadOnlyPaymentFailed {
+			t.Fatalf("after leaving trial_ended: %+v, %v, want payment_failed alone", ros, err)
+		}
+	})
+
 	t.Run("RecordOnce", func(t *testing.T) {
 		s := open(t)
 		p, other := practice(t, s), practice(t, s)

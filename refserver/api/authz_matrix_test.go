@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/carebook/carebook"
 	"net/http"
 	"net/url"
 	"path"
@@ -180,6 +181,10 @@ var authzMatrix = map[string]matrixRow{
 	"GET p/verification":                  {"AAAAA", "ANNN"},
 	"POST p/verification":                 {"AAFFF", "ANNN"},
 	"GET p/usage":                         {"AAFFF", "ANNN"},
+	"GET p/billing/payment-method":        {"AAFFF", "ANNN"},
+	"PUT p/billing/payment-method":        {"AAFFF", "ANNN"},
+	"POST p/billing/payment-method/setup": {"AAFFF", "ANNN"},
+	"GET p/billing/read-only":             {"AAFFF", "ANNN"},
 	"POST /webhooks/payments/{provider}":  {"NNNNN", "NNNN"},
 	// Signed routes ignore sessions: without a provider's signature or a
 	// valid link token every role is refused alike.
@@ -264,11 +269,11 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 	return newMatrixEnvOn(t, sqltest.SQLite(t))
 }
 
-// newMatrixEnvOn is newMatrixEnv on st.
-func newMatrixEnvOn(t *testing.T, st *sqlstore.Store) *matrixEnv {
+// newMatrixEnvOn is newMatrixEnv on st, its engine opened with opts.
+func newMatrixEnvOn(t *testing.T, st *sqlstore.Store, opts ...carebook.Option) *matrixEnv {
 	t.Helper()
 	ctx := context.Background()
-	m := &matrixEnv{authEnv: newAuthEnv(t, st), st: st, emails: map[string]string{}, sessions: map[string]signedIn{}}
+	m := &matrixEnv{authEnv: newAuthEnvWith(t, st, testBucket(t), opts...), st: st, emails: map[string]string{}, sessions: map[string]signedIn{}}
 	pb, err := m.engine.Tenants.CreatePractice(ctx, tenant.NewPractice{GroupID: m.group, Name: "Harbor Cardiology"})
 	if err != nil {
 		t.Fatal(err)

@@ -305,20 +305,7 @@ type paymentPolicyRequest struct {
 }
 
 func (s *server) listPaymentPolicies(w http.ResponseWriter, r *http.Request) error {
-	req := s.srv.Request(w, r)
-	pid := req.Practice()
-	if req.Err != nil {
-		return req.Err
-	}
-	list, err := s.engine.PaymentPolicies(r.Context(), pid)
-	if err != nil {
-		return err
-	}
-	out := make([]paymentPolicyJSON, len(list))
-	for i, p := range list {
-		out[i] = paymentPolicyOf(p)
-	}
-	return refserver.Reply(w, http.StatusOK, listOf(out))
+	return practiceList(s, w, r, s.engine.PaymentPolicies, paymentPolicyOf)
 }
 
 func (s *server) putPaymentPolicy(w http.ResponseWriter, r *http.Request) error {

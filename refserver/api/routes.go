@@ -47,6 +47,13 @@ func (s *server) routes() []refserver.Route {
 		route("GET", p+"/verification", s.getVerification, "The practice's verification (its organisation NPI), or verified false", refserver.Guarded()),
 		route("POST", p+"/verification", s.verifyPractice, "Verify the practice's organisation NPI (NPI-2, active) in the NPI registry", refserver.Guarded()),
 		route("GET", p+"/usage", s.getUsage, "The practice's metered usage per UTC day and meter, and its totals, over a range", refserver.Guarded()),
+		// Trials and the read-only state (trials.go), decided by the
+		// Engine's guard: the payment method's routes go on while the
+		// practice is read-only.
+		route("GET", p+"/billing/payment-method", s.getPaymentMethod, "The practice's payment method on file for its invoices", refserver.Guarded()),
+		route("PUT", p+"/billing/payment-method", s.putPaymentMethod, "Attach the card a provider's setup saved; lifts a read-only state of a trial's end", refserver.Guarded()),
+		route("POST", p+"/billing/payment-method/setup", s.setupPaymentMethod, "Start saving a card at a provider, for the browser to complete", refserver.Guarded()),
+		route("GET", p+"/billing/read-only", s.getReadOnly, "Why the practice is read-only, since when and what restores it (empty when it writes)", refserver.Guarded()),
 
 		route("POST", p+"/locations", s.createLocation, "Add a location", refserver.Needs(rbac.PracticeManage)),
 		route("GET", p+"/locations", s.listLocations, "List locations", refserver.Member()),

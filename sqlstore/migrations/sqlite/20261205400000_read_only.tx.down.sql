@@ -1,0 +1,2 @@
+DROP TABLE practice_read_only;
+DROP TABLE billing_payment_methods;
