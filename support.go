@@ -42,6 +42,9 @@ type SupportTenant struct {
 	// on no plan), whose usage per meter Usage holds.
 	PeriodStart, PeriodEnd time.Time
 	Usage                  []billing.UsageTotal
+	// ReadOnly are the reasons the practice is read-only, the oldest
+	// first; none when it writes.
+	ReadOnly []billing.ReadOnly
 	// InvoicesOpen and InvoicesPaid count the practice's invoices.
 	InvoicesOpen, InvoicesPaid int
 }
@@ -117,6 +120,9 @@ func (e *Engine) supportTenant(ctx context.Context, id tenant.PracticeID) (*Supp
 	if t.Usage, err = e.store.Billing.UsageTotals(ctx, &id, t.PeriodStart, t.PeriodEnd); err != nil {
 		return nil, err
 	}
+	if t.ReadOnly, err = e.store.Billing.ReadOnly(ctx, id); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -154,27 +160,43 @@ func (e *Engine) supportAct(ctx context.Context, op, action string, practice ten
 // ExtendTrial moves the trial end of practice's subscription to until,
 // for the support staff in ctx, with reason. until must be after now and
 // after the current trial end (KindInvalid naming "until"); a practice on
-// no plan is KindNotFound naming "subscription".
+// no plan is KindNotFound naming "subscription". A practice made
+// read-only by its trial's end (billing.ReadOnlyTrialEnded) leaves that
+// state and is trialing again until then; any other subscription but a
+// trialing one is KindInvalid naming "until".
 func (e *Engine) ExtendTrial(ctx context.Context, practice tenant.PracticeID, until time.Time, reason string) error {
 	const op = "carebook.ExtendTrial"
 	return e.supportAct(ctx, op, ActionSupportExtendTrial, practice, reason, func(ctx context.Context) (string, error) {
-		now := e.Clock.Now().UTC()
+		now := e.Clock.Now().UTC().Truncate(time.Microsecond)
 		until = until.UTC().Truncate(time.Microsecond)
 		if !until.After(now) {
 			return "", errs.Invalid(op, "until", "must be in the future")
 		}
-		sub, err := e.store.Billing.Subscription(ctx, practice)
+		sub, err := e.store.Billing.LockSubscription(ctx, practice)
 		if err != nil {
 			return "", errs.WithField(err, "subscription")
 		}
 		if !until.After(sub.TrialEnd) {
 			return "", errs.Invalid(op, "until", "must be after the current trial end")
 		}
-		if sub.Status != billing.SubscriptionTrialing {
-			return "", errs.Invalid(op, "until", "only a trialing subscription's trial can be extended (this one is "+string(sub.Status)+")")
+		switch sub.Status {
+		case billing.SubscriptionTrialing:
+		case billing.SubscriptionReadOnly:
+			ros, err := e.store.Billing.ReadOnly(ctx, practice)
+			if err != nil {
+				return "", err
+			}
+			if len(ros) != 1 || ros[0].Reason != billing.ReadOnlyTrialEnded {
+				return "", errs.Invalid(op, "until", "the practice is read-only for an unpaid invoice, which a longer trial does not lift")
+			}
+			if err := e.leaveReadOnly(ctx, practice, string(billing.ReadOnlyTrialEnded)); err != nil {
+				return "", err
+			}
+		default:
+			return "", errs.Invalid(op, "until", "only a trial can be extended (this subscription is "+string(sub.Status)+")")
 		}
 		next := *sub
-		next.TrialEnd, next.UpdatedAt = until, now.Truncate(time.Microsecond)
+		next.Status, next.TrialEnd, next.UpdatedAt = billing.SubscriptionTrialing, until, now
 		if err := e.store.Billing.PutSubscription(ctx, &next); err != nil {
 			return "", err
 		}

@@ -204,3 +204,44 @@ func TestExtendTrialParallel(t *testing.T) {
 		require.Len(t, v.Actions, ok)
 	})
 }
+
+// TestSupportLiftsTrialEnd: a practice made read-only by its trial's end
+// is shown read-only on the panel; extending its trial makes it trialing
+// and writable again, and a practice read-only for an unpaid invoice is
+// lifted only by LiftReadOnly, each with its entries.
+func TestSupportLiftsTrialEnd(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c, _, _, sub := subscribed(t, st, 500)
+		op, _, err := c.e.AddOperator(context.Background(), "help@carebook.example")
+		require.NoError(t, err)
+		ops := carebook.WithOperator(context.Background(), *op)
+		c.clk.Set(sub.TrialEnd.Add(time.Hour))
+		n, err := c.e.EndTrials(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		v, err := c.e.SupportPractice(ops, c.practice)
+		require.NoError(t, err)
+		require.Equal(t, billing.SubscriptionReadOnly, v.Subscription.Status)
+		require.Len(t, v.ReadOnly, 1)
+
+		until := c.clk.Now().AddDate(0, 0, 7)
+		require.NoError(t, c.e.ExtendTrial(ops, c.practice, until, "card on its way"))
+		v, err = c.e.SupportPractice(ops, c.practice)
+		require.NoError(t, err)
+		require.Equal(t, billing.SubscriptionTrialing, v.Subscription.Status)
+		require.Empty(t, v.ReadOnly)
+		leaves := entries(t, c, carebook.ActionReadOnlyLeave)
+		require.Len(t, leaves, 1)
+		require.Equal(t, op.Actor(), leaves[0].Actor)
+
+		require.NoError(t, carebook.EnterReadOnly(c.e, context.Background(), c.practice, "payment_failed"))
+		err = c.e.ExtendTrial(ops, c.practice, until.AddDate(0, 0, 7), "again")
+		require.Equal(t, "until", field(t, err))
+		require.NoError(t, c.e.LiftReadOnly(ops, c.practice, "paid by wire"))
+		v, err = c.e.SupportPractice(ops, c.practice)
+		require.NoError(t, err)
+		require.Empty(t, v.ReadOnly)
+		require.Len(t, entries(t, c, carebook.ActionSupportLiftReadOnly), 1)
+		require.Len(t, entries(t, c, carebook.ActionSupportExtendTrial), 1)
+	})
+}
