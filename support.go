@@ -45,16 +45,22 @@ type SupportTenant struct {
 	// ReadOnly are the reasons the practice is read-only, the oldest
 	// first; none when it writes.
 	ReadOnly []billing.ReadOnly
-	// InvoicesOpen and InvoicesPaid count the practice's invoices.
+	// InvoicesOpen (not paid: open or failed) and InvoicesPaid count the
+	// practice's invoices.
 	InvoicesOpen, InvoicesPaid int
 }
 
 // SupportPracticeView is a practice's page of the support panel: its
-// SupportTenant and the latest support actions on it.
+// SupportTenant, its latest invoices and the latest support actions on it.
 type SupportPracticeView struct {
 	SupportTenant
-	Actions []sqlstore.SupportAction
+	Invoices []*billing.Invoice
+	Actions  []sqlstore.SupportAction
 }
+
+// supportInvoices is how many of a practice's latest invoices its support
+// page shows.
+const supportInvoices = 12
 
 // SupportTenants lists the practices by ID after the practice after (the
 // nil ID: from the first), at most a page of them, for the support staff
@@ -92,7 +98,11 @@ func (e *Engine) SupportPractice(ctx context.Context, practice tenant.PracticeID
 	if err != nil {
 		return nil, err
 	}
-	return &SupportPracticeView{SupportTenant: *t, Actions: acts}, nil
+	v := &SupportPracticeView{SupportTenant: *t, Actions: acts}
+	if v.Invoices, err = e.store.Billing.Invoices(ctx, practice, supportInvoices); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // supportTenant reads one practice's account and billing.
@@ -122,6 +132,17 @@ func (e *Engine) supportTenant(ctx context.Context, id tenant.PracticeID) (*Supp
 	}
 	if t.ReadOnly, err = e.store.Billing.ReadOnly(ctx, id); err != nil {
 		return nil, err
+	}
+	invs, err := e.store.Billing.Invoices(ctx, id, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, inv := range invs {
+		if inv.Status == billing.InvoicePaid {
+			t.InvoicesPaid++
+		} else {
+			t.InvoicesOpen++
+		}
 	}
 	return t, nil
 }

@@ -33,6 +33,7 @@ func (s *pages) opsRoutes() []refserver.Route {
 		route("GET", base+"/practices/{id}", s.showOpsPractice, "A practice's account and billing, and the support actions", refserver.Operator()),
 		route("POST", base+"/practices/{id}/trial", s.opsExtendTrial, "Extend a practice's trial, with a reason", refserver.Operator()),
 		route("POST", base+"/practices/{id}/plan", s.opsChangePlan, "Change a practice's plan, with a reason", refserver.Operator()),
+		route("POST", base+"/practices/{id}/read-only", s.opsLiftReadOnly, "Lift a practice's read-only state, with a reason", refserver.Operator()),
 	}
 }
 
@@ -150,6 +151,8 @@ func (s *pages) showTenants(w http.ResponseWriter, r *http.Request) error {
 // tenantFacts are a practice's plan, status, usage and invoices in words.
 type tenantFacts struct {
 	Plan, Status, Usage, Invoices, Period string
+	// ReadOnly says why the practice is read-only; "" when it writes.
+	ReadOnly string
 }
 
 func (s *pages) tenantFacts(v *view, t *carebook.SupportTenant) tenantFacts {
@@ -169,6 +172,11 @@ func (s *pages) tenantFacts(v *view, t *carebook.SupportTenant) tenantFacts {
 		f.Usage = strings.Join(used, ", ")
 	}
 	f.Invoices = v.T("ops.invoices", t.InvoicesOpen, t.InvoicesPaid)
+	var why []string
+	for _, ro := range t.ReadOnly {
+		why = append(why, v.tf("ops.ro.reason.", string(ro.Reason))+" ("+v.date(ro.Since)+")")
+	}
+	f.ReadOnly = strings.Join(why, "; ")
 	return f
 }
 
@@ -185,7 +193,13 @@ type opsPracticePage struct {
 	// TrialEnd is the current trial end as YYYY-MM-DD; "" without a trial.
 	TrialEnd string
 	Plans    []option
+	Invoices []opsInvoice
 	Actions  []opsAction
+}
+
+// opsInvoice is one invoice of the practice's page.
+type opsInvoice struct {
+	Period, Total, Status string
 }
 
 // opsAction is one support action of the practice's history.
@@ -226,6 +240,10 @@ func (s *pages) renderOpsPractice(w http.ResponseWriter, r *http.Request, status
 	for _, pl := range plans {
 		p.Plans = append(p.Plans, option{Value: string(pl.ID), Label: pl.Name + " (" + string(pl.ID) + ")", Selected: pl.ID == current})
 	}
+	for _, inv := range t.Invoices {
+		p.Invoices = append(p.Invoices, opsInvoice{Period: v.T("plan.period_range", v.date(inv.PeriodStart), v.date(inv.PeriodEnd)),
+			Total: inv.Total.String(), Status: v.tf("ops.invoice.", string(inv.Status))})
+	}
 	for _, a := range t.Actions {
 		p.Actions = append(p.Actions, opsAction{At: a.At.UTC().Format("2006-01-02 15:04 UTC"), Staff: a.StaffEmail,
 			Action: a.Action, Detail: a.Detail, Reason: a.Reason})
@@ -251,9 +269,15 @@ func (s *pages) opsAct(w http.ResponseWriter, r *http.Request, prefix string, ac
 	if err == nil {
 		return see(w, r, opsPracticePath(id)+"?done=1")
 	}
-	if e, ok := errs.As(err); ok && e.Field == "reason" {
+	if e, ok := errs.As(err); ok && e.Field != "" {
 		c := *e
-		c.Field = prefix + "reason" // the reason field of the form posted
+		switch e.Field {
+		case "reason":
+			c.Field = prefix + "reason" // the reason field of the form posted
+		case "until", "plan":
+		default:
+			c.Field = "" // no field of the form: the page's notice says it
+		}
 		err = &c
 	}
 	return s.renderOpsPractice(w, r, http.StatusUnprocessableEntity, err)
@@ -272,5 +296,11 @@ func (s *pages) opsExtendTrial(w http.ResponseWriter, r *http.Request) error {
 func (s *pages) opsChangePlan(w http.ResponseWriter, r *http.Request) error {
 	return s.opsAct(w, r, "plan_", func(id tenant.PracticeID, reason string) error {
 		return s.engine.ChangePlan(r.Context(), id, billing.PlanID(strings.TrimSpace(r.PostFormValue("plan"))), reason)
+	})
+}
+
+func (s *pages) opsLiftReadOnly(w http.ResponseWriter, r *http.Request) error {
+	return s.opsAct(w, r, "ro_", func(id tenant.PracticeID, reason string) error {
+		return s.engine.LiftReadOnly(r.Context(), id, reason)
 	})
 }

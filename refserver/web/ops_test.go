@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/audit"
@@ -17,13 +18,14 @@ import (
 // opsMatrix are the rows of the support panel: no practice's session opens
 // it (each is sent to the panel's own sign-in).
 var opsMatrix = map[string]string{
-	"GET /ops/signin":                "yyyyyy",
-	"POST /ops/signin":               "yyyyyy",
-	"POST /ops/signout":              "oooooo",
-	"GET /ops/{$}":                   "oooooo",
-	"GET /ops/practices/{id}":        "oooooo",
-	"POST /ops/practices/{id}/trial": "oooooo",
-	"POST /ops/practices/{id}/plan":  "oooooo",
+	"GET /ops/signin":                    "yyyyyy",
+	"POST /ops/signin":                   "yyyyyy",
+	"POST /ops/signout":                  "oooooo",
+	"GET /ops/{$}":                       "oooooo",
+	"GET /ops/practices/{id}":            "oooooo",
+	"POST /ops/practices/{id}/trial":     "oooooo",
+	"POST /ops/practices/{id}/plan":      "oooooo",
+	"POST /ops/practices/{id}/read-only": "oooooo",
 }
 
 // opsCookie is the client's cookie name on the support panel's path.
@@ -121,12 +123,32 @@ func TestOpsPanel(t *testing.T) {
 		}
 	}
 
+	// The trial runs out without a card: the practice is read-only, and
+	// the support staff lift it.
+	a.clock.Set(time.Date(2030, 5, 1, 12, 0, 0, 0, time.UTC))
+	if _, err := a.engine.EndTrials(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if loc := ops.get(base).location(); loc != refserver.OperatorSignInPath+"?ended=1" {
+		t.Errorf("a support session idle for weeks goes to %q", loc)
+	}
+	ops = a.opsSignedIn(t)
+	ops.get(base).want(t, http.StatusOK, en("ops.ro.reason.trial_ended"), `action="`+base+`/read-only"`)
+	ops.opsPost(base+"/read-only", url.Values{"ro_reason": {""}}).want(t, http.StatusUnprocessableEntity, `id="ro_reason-error"`)
+	ops.opsPost(base+"/read-only", url.Values{"ro_reason": {"card on file by phone"}}).want(t, http.StatusSeeOther)
+	ops.get(base).want(t, http.StatusOK, `<dd id="ops-read-only">`+en("ops.read_only.no")+`</dd>`, "card on file by phone")
+	if got := a.supportEntries(t, carebook.ActionSupportLiftReadOnly); len(got) != 1 || got[0].Role != carebook.OperatorRole {
+		t.Errorf("lift entries: %+v", got)
+	}
+	ops.opsPost(base+"/read-only", url.Values{"ro_reason": {"again"}}).want(t, http.StatusUnprocessableEntity, "not read-only")
+
 	// Spanish too.
 	es := a.opsSignedIn(t)
 	es.get("/lang/es")
 	es.get("/ops/").want(t, http.StatusOK, catalogs["es"]["ops.tenants.title"])
 
 	// Signed out, the session no longer opens the panel.
+	ops.get("/ops/").want(t, http.StatusOK)
 	ops.opsPost("/ops/signout", url.Values{}).want(t, http.StatusSeeOther)
 	if loc := ops.get("/ops/").location(); !strings.HasPrefix(loc, refserver.OperatorSignInPath) {
 		t.Errorf("after sign-out /ops/ goes to %q", loc)
