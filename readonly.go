@@ -202,13 +202,18 @@ func (e *Engine) leaveReadOnly(ctx context.Context, practice tenant.PracticeID, 
 }
 
 // readOnlyEntry is the activity-log entry of a step of the practice's
-// read-only state for r, by the caller in ctx or else the billing system.
+// read-only state for r, by the caller in ctx, the support staff in ctx,
+// or else the billing system.
 func readOnlyEntry(ctx context.Context, practice tenant.PracticeID, action string, r billing.ReadOnlyReason) audit.Entry {
-	who := audit.SystemActor("billing")
+	who, role := audit.SystemActor("billing"), ""
 	if c, ok := CallerFrom(ctx); ok {
 		who = c.Actor.ID
+	} else if o, ok := OperatorFrom(ctx); ok {
+		who, role = o.Actor(), OperatorRole
 	}
-	return Entry(ctx, practice, who, action, "practice", string(r), audit.Allowed)
+	en := Entry(ctx, practice, who, action, "practice", string(r), audit.Allowed)
+	en.Role = role
+	return en
 }
 
 // ReadOnlyState returns the reasons the practice is read-only, the oldest
@@ -226,22 +231,28 @@ func (e *Engine) ReadOnlyState(ctx context.Context, practice tenant.PracticeID) 
 	return out, err
 }
 
-// LiftReadOnly is the operator lifting every reason the practice is
-// read-only (the support panel's action), each step logged. Like
-// Subscribe it is the operator's, not a practice member's: it asks for no
-// caller, and whoever calls it decides who may (carebook has no operator
-// principal yet).
-func (e *Engine) LiftReadOnly(ctx context.Context, practice tenant.PracticeID) error {
-	return e.InTx(ctx, func(ctx context.Context) error {
+// LiftReadOnly is the support staff in ctx lifting every reason the
+// practice is read-only (the support panel's action), with reason: each
+// step logged, with the support action's own entry, in one transaction.
+// A practice that is not read-only is KindPreconditionFailed naming
+// "practice_id", and nothing is written.
+func (e *Engine) LiftReadOnly(ctx context.Context, practice tenant.PracticeID, reason string) error {
+	const op = "carebook.LiftReadOnly"
+	return e.supportAct(ctx, op, ActionSupportLiftReadOnly, practice, reason, func(ctx context.Context) (string, error) {
 		ros, err := e.store.Billing.ReadOnly(ctx, practice)
 		if err != nil {
-			return err
+			return "", err
 		}
+		if len(ros) == 0 {
+			return "", &errs.Error{Kind: errs.KindPreconditionFailed, Op: op, Field: "practice_id", Msg: "the practice is not read-only"}
+		}
+		lifted := make([]string, 0, len(ros))
 		for _, ro := range ros {
 			if err := e.leaveReadOnly(ctx, practice, string(ro.Reason)); err != nil {
-				return err
+				return "", err
 			}
+			lifted = append(lifted, string(ro.Reason))
 		}
-		return nil
+		return "lifted " + strings.Join(lifted, ", "), nil
 	})
 }

@@ -64,7 +64,7 @@ func (s *Service) PrepareRegistration(ctx context.Context, r Registration) (*Pen
 // email verification, in one transaction (the caller's, on a bound Service),
 // and returns the account and the verification token. See Register.
 func (s *Service) FinishRegistration(ctx context.Context, p *PendingAccount) (*Account, string, error) {
-	tok, hash, err := newToken()
+	tok, hash, err := NewToken()
 	if err != nil {
 		return nil, "", err
 	}
@@ -127,7 +127,7 @@ func (s *Service) CreateInvitation(ctx context.Context, practice tenant.Practice
 	if role == "" || len(role) > 100 {
 		return "", nil, errs.Invalid(op, "role", "is required, at most 100 characters")
 	}
-	tok, hash, err := newToken()
+	tok, hash, err := NewToken()
 	if err != nil {
 		return "", nil, err
 	}

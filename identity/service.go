@@ -282,7 +282,7 @@ func (s *Service) openSession(ctx context.Context, tx Store, acct *Account, req 
 			return "", nil, nil, err
 		}
 	}
-	tok, hash, err := newToken()
+	tok, hash, err := NewToken()
 	if err != nil {
 		return "", nil, nil, err
 	}

@@ -10,8 +10,10 @@ import (
 // tokenBytes is the entropy of session, invitation and verification tokens.
 const tokenBytes = 32
 
-// newToken returns a random URL-safe token and its SHA-256 hash.
-func newToken() (string, []byte, error) {
+// NewToken returns a random URL-safe token and its SHA-256 hash, as the
+// identity package makes session tokens (the operator's support sessions
+// are made the same way).
+func NewToken() (string, []byte, error) {
 	b := make([]byte, tokenBytes)
 	if _, err := rand.Read(b); err != nil {
 		return "", nil, fmt.Errorf("identity: token: %w", err)

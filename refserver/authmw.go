@@ -184,7 +184,7 @@ func routeOpen(r *http.Request) (open, enrolling bool) {
 		return false, false
 	}
 	k := i.access.kind
-	return k == accessPublic || k == accessSigned, k == accessSignedIn
+	return k == accessPublic || k == accessSigned || k == accessOperator, k == accessSignedIn
 }
 
 // SessionAuth returns a middleware for Options.Authenticate that

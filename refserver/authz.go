@@ -58,6 +58,10 @@ const (
 	// their handler calls a guarded Engine operation (carebook.Engine.Guard),
 	// which decides the access in the route's {practice} and logs it.
 	accessGuarded
+	// accessOperator routes are the operator's support panel (/ops/): an
+	// account's session grants nothing there, and the support staff
+	// member's own session (OperatorCookie) is required (see operator.go).
+	accessOperator
 )
 
 // PatientSource tells where a route names the patient it acts on, which
@@ -125,6 +129,10 @@ func Signed() Access { return Access{kind: accessSigned} }
 // that the access is decided and logged once.
 func Guarded() Access { return Access{kind: accessGuarded} }
 
+// Operator routes are the support panel's: they need a support staff
+// member's session (OperatorCookie), never an account's.
+func Operator() Access { return Access{kind: accessOperator} }
+
 // Needs is a route that needs perm over its practice (or group).
 func Needs(perm rbac.Permission) Access { return Access{kind: accessPermission, perm: perm} }
 
@@ -166,6 +174,8 @@ func (a Access) String() string {
 		return "signed"
 	case accessGuarded:
 		return "guarded"
+	case accessOperator:
+		return "operator"
 	}
 	return "unset"
 }
@@ -197,6 +207,9 @@ func (s *Server) authorized(rt Route) func(http.ResponseWriter, *http.Request) e
 	a.writes = a.action != "" && rt.Method != http.MethodGet
 	if a.kind == accessPublic || a.kind == accessSigned {
 		return next
+	}
+	if a.kind == accessOperator {
+		return s.operatorOnly(next)
 	}
 	return func(w http.ResponseWriter, r *http.Request) error {
 		const op = "refserver.authorize"

@@ -34,6 +34,8 @@ var notDistributed = map[string]string{
 	"billing_events":           "payment providers' webhook events, keyed by the provider's event ID, which names no practice (an event may name no payment of ours)",
 	"signup_codes":             "the operator's invitations to sign a clinic up, found by the code alone before any practice exists",
 	"billing_plans":            "the operator's plans, shared by every practice; reference table",
+	"operator_staff":           "the operator's support staff, outside every practice: one login across all tenants, found by email alone",
+	"operator_sessions":        "an operator staff member's sessions, found by the token alone on every request; they belong to no practice",
 	"rate_limits":              "the rate limiter's TAT per key, which names a practice, a client address or an account; UNLOGGED, written on every request: distributed on its own key",
 }
 

@@ -50,6 +50,7 @@ type Store struct {
 	Billing    *Billing    // billing.Store: visit payments, policies and cards
 	RateLimits *RateLimits // ratelimit.Store: the TAT of every rate-limited key
 	Directory  *Directory  // directory.Store: the public directory, across practices
+	Operators  *Operators  // the operator's support staff and their sessions, outside every practice
 }
 
 // conn is what every domain store shares: the pool, its dialect, and on
@@ -118,7 +119,7 @@ func newStore(db *bun.DB, d Dialect, opts []Option) *Store {
 	}
 	s := &Store{conn: c, Tenants: &Tenants{c}, Scheduling: &Scheduling{c}, Identity: &Identity{c},
 		RBAC: &RBAC{c}, Audit: &Audit{c}, Notify: &Notify{c}, Outbox: &Outbox{c}, Files: &Files{c}, Keys: &Keys{c},
-		EHR: &EHR{c}, Billing: &Billing{c}, RateLimits: &RateLimits{c}, Directory: &Directory{c}}
+		EHR: &EHR{c}, Billing: &Billing{c}, RateLimits: &RateLimits{c}, Directory: &Directory{c}, Operators: &Operators{c}}
 	if o.master != nil {
 		c.sealer = keys.New(s.Keys, o.master, o.keyOpts...)
 	}

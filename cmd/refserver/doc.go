@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	refserver [serve|migrate|demo|signup-code] [flags]
+//	refserver [serve|migrate|demo|signup-code|operator-add] [flags]
 //
 //	serve    serve the API until SIGINT or SIGTERM (the default)
 //	migrate  run the database migrations and exit
@@ -11,6 +11,9 @@
 //	signup-code [note]
 //	         issue the operator's invitation to sign one clinic up (for
 //	         -signup invite), print it once, and exit
+//	operator-add -email EMAIL
+//	         add a member of the operator's support staff (the /ops/ panel)
+//	         and print their one-time password once
 //
 // Every flag falls back to an environment variable; run refserver -h for the
 // list. Configuration is read here and nowhere else. With -tls-cert and

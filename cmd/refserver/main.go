@@ -73,11 +73,14 @@ const (
 	// cmdSignUpCode issues the operator's invitation to sign a clinic
 	// up (for -signup invite) and prints it; its arguments are the note.
 	cmdSignUpCode = "signup-code"
+	// cmdOperatorAdd adds a member of the operator's support staff (-email)
+	// and prints their one-time password.
+	cmdOperatorAdd = "operator-add"
 )
 
 // Config is the whole configuration of the binary, as plain data.
 type Config struct {
-	Command  string     // serve, migrate, demo or signup-code
+	Command  string     // serve, migrate, demo, signup-code or operator-add
 	Addr     string     // CAREBOOK_ADDR: where serve listens
 	DSN      string     // CAREBOOK_DSN: the database
 	Migrate  bool       // CAREBOOK_MIGRATE: migrate on start (serve, demo)
@@ -132,6 +135,9 @@ type Config struct {
 	NUCCCSV string
 	// note is signup-code's note: its arguments.
 	note string
+	// OperatorEmail (CAREBOOK_OPERATOR_EMAIL) is the email of the support
+	// staff member operator-add adds.
+	OperatorEmail string
 }
 
 // Authentication modes of serve.
@@ -201,10 +207,10 @@ func (m *Main) ParseFlags(args []string) error {
 	cfg := DefaultConfig()
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		switch args[0] {
-		case cmdServe, cmdMigrate, cmdDemo, cmdSignUpCode:
+		case cmdServe, cmdMigrate, cmdDemo, cmdSignUpCode, cmdOperatorAdd:
 			cfg.Command, args = args[0], args[1:]
 		default:
-			return fmt.Errorf("unknown command %q; want serve, migrate, demo or signup-code", args[0])
+			return fmt.Errorf("unknown command %q; want serve, migrate, demo, signup-code or operator-add", args[0])
 		}
 	}
 	opts := options(&cfg)
@@ -219,6 +225,9 @@ func (m *Main) ParseFlags(args []string) error {
 		cfg.note = strings.Join(fs.Args(), " ")
 	} else if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if cfg.Command == cmdOperatorAdd && strings.TrimSpace(cfg.OperatorEmail) == "" {
+		return errors.New("operator-add needs -email (or CAREBOOK_OPERATOR_EMAIL)")
 	}
 	if cfg.DSN == "" {
 		return errors.New("the DSN is empty; set -dsn or CAREBOOK_DSN")
@@ -384,7 +393,7 @@ func (m *Main) lookupEnv() func(string) (string, bool) {
 // usage prints -h: the commands, and the options' table.
 func usage(fs *flag.FlagSet, opts []option) {
 	w := fs.Output()
-	fmt.Fprint(w, `Usage: refserver [serve|migrate|demo|signup-code] [flags]
+	fmt.Fprint(w, `Usage: refserver [serve|migrate|demo|signup-code|operator-add] [flags]
 
 Commands:
   serve    serve the API until SIGINT or SIGTERM (default)
@@ -392,6 +401,9 @@ Commands:
   demo     migrate, seed the demo clinic unless it exists, and exit
   signup-code [note]
            issue an invitation to sign one clinic up (-signup invite), print it, and exit
+  operator-add -email EMAIL
+           add a member of the operator's support staff (the /ops/ panel), print their
+           one-time password, and exit
 
 Flags (each falls back to its environment variable):
 `)
@@ -480,6 +492,14 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		// Shown once: the database keeps only its hash.
 		fmt.Fprintf(m.Stdout, "carebook sign-up invitation: %s\n", code)
+		return nil
+	case cmdOperatorAdd:
+		op, pw, err := e.AddOperator(ctx, cfg.OperatorEmail)
+		if err != nil {
+			return err
+		}
+		// Shown once: the database keeps only its argon2id hash.
+		fmt.Fprintf(m.Stdout, "carebook support staff %s, password: %s\n", op.Email, pw)
 		return nil
 	}
 	if cfg.Demo {
@@ -649,6 +669,7 @@ func (m *Main) seed(ctx context.Context) error {
 		{"demo front desk", demo.FrontDeskEmail, res.FrontDeskPassword},
 		{"demo clinician", demo.ClinicianEmail, res.ClinicianPassword},
 		{"demo patient", demo.PatientEmail, res.PatientPassword},
+		{"demo support staff (/ops/)", demo.OperatorEmail, res.OperatorPassword},
 	}
 	for _, a := range accounts {
 		if a.password != "" {

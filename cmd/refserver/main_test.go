@@ -344,3 +344,33 @@ func TestSignUpCodeCommand(t *testing.T) {
 		t.Fatalf("a second sign-up with the code: %v", err)
 	}
 }
+
+// TestOperatorAddCommand: refserver operator-add -email prints a one-time
+// password with which the support staff member signs in; without -email it
+// refuses to start.
+func TestOperatorAddCommand(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "carebook.db")
+	m := NewMain()
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	m.Getenv = env(map[string]string{"CAREBOOK_DSN": dsn})
+	if err := m.ParseFlags([]string{"operator-add"}); err == nil || !strings.Contains(err.Error(), "-email") {
+		t.Fatalf("operator-add without -email: %v", err)
+	}
+	var out bytes.Buffer
+	m.Stdout = &out
+	if err := m.ParseFlags([]string{"operator-add", "-email", "Help@Carebook.Example"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	pw, ok := strings.CutPrefix(strings.TrimSpace(out.String()), "carebook support staff help@carebook.example, password: ")
+	if !ok || pw == "" {
+		t.Fatalf("stdout = %q", out.String())
+	}
+	if _, _, err := m.engine.OperatorSignIn(ctx, "help@carebook.example", pw); err != nil {
+		t.Fatal(err)
+	}
+}

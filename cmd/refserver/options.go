@@ -59,6 +59,8 @@ func options(cfg *Config) []option {
 			value: limitVar(&cfg.APIRateLimit)},
 		{flag: "signup", env: "CAREBOOK_SIGNUP", help: "who may sign a clinic up: open, or invite (with a code from refserver signup-code)",
 			value: stringVar(&cfg.SignUp)},
+		{flag: "email", env: "CAREBOOK_OPERATOR_EMAIL", help: "the support staff member's email (operator-add)",
+			value: stringVar(&cfg.OperatorEmail)},
 		{flag: "nppes-url", env: "CAREBOOK_NPPES_URL",
 			help:  "NPI registry API that practices are verified against (NPPES); empty turns verification off",
 			value: stringVar(&cfg.NPPESURL), emptySets: true},

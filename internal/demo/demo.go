@@ -70,6 +70,9 @@ const (
 	FrontDeskEmail = "desk@riverside.example"
 	ClinicianEmail = "maya.chen@riverside.example"
 	PatientEmail   = "olivia.bennett@example.com"
+	// OperatorEmail is the operator's support staff member (the /ops/
+	// panel), outside every practice.
+	OperatorEmail = "support@carebook.example"
 )
 
 // Result is what SeedWithAdmin did.
@@ -82,11 +85,15 @@ type Result struct {
 	// FrontDeskPassword, ClinicianPassword and PatientPassword are those of
 	// FrontDeskEmail, ClinicianEmail and PatientEmail, likewise.
 	FrontDeskPassword, ClinicianPassword, PatientPassword string
+	// OperatorPassword is OperatorEmail's one-time password, likewise.
+	OperatorPassword string
 }
 
 // SeedWithAdmin is Seed that also creates, with the clinic and in the same
 // transaction, a staff account AdminEmail holding practice_admin over the
-// demo practice, with a random password generated with crypto/rand.
+// demo practice, with a random password generated with crypto/rand, the
+// other demo accounts, and the operator's support staff member
+// OperatorEmail.
 func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 	st := e.Store()
 	var out Result
@@ -116,6 +123,9 @@ func SeedWithAdmin(ctx context.Context, e *carebook.Engine) (Result, error) {
 			return err
 		}
 		if out.PatientPassword, err = patientAccount(ctx, e, id); err != nil {
+			return err
+		}
+		if _, out.OperatorPassword, err = e.AddOperator(ctx, OperatorEmail); err != nil {
 			return err
 		}
 		if err := charts(ctx, e, id, clinician); err != nil {

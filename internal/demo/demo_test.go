@@ -288,6 +288,9 @@ func TestSeedCreatesTheAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := e.OperatorSignIn(ctx, demo.OperatorEmail, r.OperatorPassword); err != nil {
+		t.Fatalf("the demo support staff member signs in: %v", err)
+	}
 	pr, err := e.RBAC.Principal(ctx, sess.AccountID)
 	if err != nil {
 		t.Fatal(err)

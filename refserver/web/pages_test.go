@@ -139,6 +139,7 @@ const (
 	forbidden = 'f' // 403, as a page
 	notFound  = 'n' // 404, as a page
 	toSignIn  = 's' // 303 to the sign-in page
+	toOpsIn   = 'o' // the support panel's refusal: 303 to its sign-in page, or 401 for a form
 )
 
 // pageMatrix is who may reach each page route, as (in order) the demo
@@ -146,7 +147,7 @@ const (
 // another patient's records of A; A's administrator on practice B (which
 // must read as not found); and a visitor who is signed out.
 // Each area of pages keeps its rows in its own map (its test file).
-var pageMatrix = mergeRows(coreMatrix, patientMatrix, deskMatrix, adminMatrix, staffMatrix, chartMatrix, glassMatrix, portalMatrix, rightsMatrix, paymentMatrix, portalPaymentMatrix, findMatrix, planMatrix)
+var pageMatrix = mergeRows(coreMatrix, patientMatrix, deskMatrix, adminMatrix, staffMatrix, chartMatrix, glassMatrix, portalMatrix, rightsMatrix, paymentMatrix, portalPaymentMatrix, findMatrix, planMatrix, opsMatrix)
 
 // coreMatrix are the rows of sign-in and the account's pages.
 var coreMatrix = map[string]string{
@@ -297,6 +298,9 @@ func holds(v rune, res page) bool {
 		return res.status == http.StatusNotFound
 	case toSignIn:
 		return signIn
+	case toOpsIn:
+		return res.status == http.StatusUnauthorized ||
+			res.status == http.StatusSeeOther && strings.HasPrefix(res.location(), refserver.OperatorSignInPath)
 	}
 	return res.status < 500 && res.status != http.StatusUnauthorized && res.status != http.StatusForbidden &&
 		res.status != http.StatusNotFound && (!signIn || res.location() == refserver.SignInPath)
@@ -338,7 +342,8 @@ func TestPagesAreWellFormed(t *testing.T) {
 		}
 		checked := map[string]bool{}
 		clients := []*client{a.client(), a.signedIn(demo.AdminEmail, a.demo.AdminPassword),
-			a.signedIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword), a.signedIn(demo.PatientEmail, a.demo.PatientPassword)}
+			a.signedIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword), a.signedIn(demo.PatientEmail, a.demo.PatientPassword),
+			a.opsSignedIn(t)}
 		for _, c := range clients {
 			queue := []string{"/"}
 			for _, rt := range a.pageRoutes() {
