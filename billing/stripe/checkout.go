@@ -72,8 +72,9 @@ func (a *Adapter) StartCheckout(ctx context.Context, r billing.CheckoutRequest) 
 }
 
 // checkoutEvent reads a Checkout Session's event: completed and paid is
-// the charge of its PaymentIntent (charged, the session's total), expired
-// names the payment alone, as does one completed but not yet paid.
+// the charge of its PaymentIntent (charged, the session's total); expired
+// names the payment alone (its attempt is over, unpaid); completed but not
+// paid yet names only the PaymentIntent.
 func (a *Adapter) checkoutEvent(op string, out billing.Event, typ string, raw []byte, at time.Time) (billing.Event, error) {
 	var cs stripego.CheckoutSession
 	if err := object(op, raw, &cs); err != nil {
@@ -96,7 +97,14 @@ func (a *Adapter) checkoutEvent(op string, out billing.Event, typ string, raw []
 	if cs.PaymentIntent != nil {
 		out.Ref = billing.Ref(cs.PaymentIntent.ID)
 	}
-	if typ != "checkout.session.completed" || cs.PaymentStatus != stripego.CheckoutSessionPaymentStatusPaid {
+	if typ == "checkout.session.expired" {
+		out.Ref = ""
+		return out, nil
+	}
+	if cs.PaymentStatus != stripego.CheckoutSessionPaymentStatusPaid {
+		// Completed, paid later (a method that settles days after):
+		// neither paid nor over, so the payment is named by Ref only.
+		out.Practice, out.Payment = uuid.Nil, uuid.Nil
 		return out, nil
 	}
 	if out.Ref == "" {
