@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"sort"
 
-	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/rbac"
@@ -20,7 +19,8 @@ type CheckoutURLs struct {
 
 // PayOnline starts paying payment id, still owed, on a page hosted by an
 // online provider (billing.HostedCheckout): the caller in ctx is the
-// payment's patient (payment.read over themselves, as a patient), and gets
+// payment's patient (payment.read over themselves, through their own
+// patient grant: OwnPatient), and gets
 // the session whose URL their browser goes to. The payment is recorded
 // paid when the provider's webhook tells of it (PaymentWebhook).
 //
@@ -37,7 +37,7 @@ func (e *Engine) PayOnline(ctx context.Context, practice tenant.PracticeID, id b
 	if err != nil {
 		return billing.CheckoutSession{}, err
 	}
-	if by, _ := actor.From(ctx); by.Kind != actor.Patient || p.Patient == nil || by.ID != p.Patient.String() {
+	if me, err := e.OwnPatient(ctx, practice); err != nil || p.Patient == nil || *p.Patient != me {
 		pm.Fail(ctx)
 		return billing.CheckoutSession{}, errs.E(errs.KindForbidden, op, "only the payment's patient pays it online")
 	}
@@ -107,4 +107,14 @@ func (e *Engine) checkoutAdapter(p *billing.Payment) (string, billing.HostedChec
 		}
 	}
 	return "", nil
+}
+
+// TakesOnlinePayments reports whether practice can be paid online on a
+// hosted checkout: it is verified and an adapter of this server hosts
+// one. It reads no patient data; pages use it to offer "Pay online".
+func (e *Engine) TakesOnlinePayments(ctx context.Context, practice tenant.PracticeID) bool {
+	if _, hc := e.checkoutAdapter(&billing.Payment{Provider: billing.ProviderDesk}); hc == nil {
+		return false
+	}
+	return e.verified(ctx, "carebook.TakesOnlinePayments", practice) == nil
 }
