@@ -85,6 +85,7 @@ type Engine struct {
 	identityConfig identity.Config
 	observers      []scheduling.Observer
 	payAdapters    map[string]billing.Adapter
+	dunning        billing.Dunning
 	registry       kyc.Registry
 	signUp         SignUpMode
 	store          *sqlstore.Store

@@ -78,6 +78,15 @@ type JobsConfig struct {
 	// TrialsEvery is how often the trial job runs; 0 is
 	// DefaultTrialsEvery.
 	TrialsEvery time.Duration
+	// Billing turns on the billing job (BillingJobName): every
+	// BillingEvery it closes the periods that ended and charges the
+	// invoices due (Engine.RunBilling). Any number of replicas may run it:
+	// a period gets one invoice, and a charge's key comes from its
+	// invoice.
+	Billing bool
+	// BillingEvery is how often the billing job runs; 0 is
+	// DefaultBillingEvery.
+	BillingEvery time.Duration
 	// Logger logs each failed run at level Error (the next run tries
 	// again); nil is the Engine's logger.
 	Logger *slog.Logger
@@ -97,14 +106,14 @@ type Jobs struct {
 	Exporter *audit.Exporter
 	// Scheduled are the jobs registered: the dispatch, the export of the
 	// activity log, the FHIR bulk export, the rate limits' sweep, the
-	// active providers roll-up, then the trials' end.
+	// active providers roll-up, the trials' end, then the billing.
 	Scheduled []gocron.Job
 }
 
 // RegisterJobs puts the engine's periodic jobs that cfg turns on onto s:
 // the outbox dispatch, the activity log export, the FHIR bulk
-// exports, the sweep of the rate limits, the active providers roll-up
-// and the end of the trials. The caller starts s
+// exports, the sweep of the rate limits, the active providers roll-up, the
+// end of the trials and the billing. The caller starts s
 // (use gocron.WithLocation(time.UTC); tests add gocron.WithClock) and shuts
 // it down before closing the Engine. Every replica may run the same jobs:
 // rows are claimed in the database, so nothing is sent or exported twice.
@@ -126,6 +135,9 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 	}
 	if cfg.ActiveProvidersEvery < 0 {
 		return nil, errs.Invalid(op, "active_providers_every", "want a positive interval, or 0 for the default")
+	}
+	if cfg.BillingEvery < 0 {
+		return nil, errs.Invalid(op, "billing_every", "want a positive interval, or 0 for the default")
 	}
 	if cfg.TrialsEvery < 0 {
 		return nil, errs.Invalid(op, "trials_every", "want a positive interval, or 0 for the default")
@@ -168,16 +180,11 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 		{cfg.SweepRateLimits, RateLimitSweepJobName, interval(cfg.RateLimitSweepEvery, DefaultRateLimitSweepEvery),
 			"the sweep of the rate limits failed; the next run tries again", e.RateLimits.Sweep},
 		{cfg.ActiveProviders, ActiveProvidersJobName, interval(cfg.ActiveProvidersEvery, DefaultActiveProvidersEvery),
-			"the active providers roll-up failed; the next run tries again", func(ctx context.Context) (int, error) {
-				now := e.Clock.Now()
-				if _, err := e.RollUpActiveProviders(ctx, now.AddDate(0, 0, -1)); err != nil {
-					return 0, err
-				}
-				_, err := e.RollUpActiveProviders(ctx, now)
-				return 0, err
-			}},
+			"the active providers roll-up failed; the next run tries again", e.rollUpActiveProvidersNow},
 		{cfg.EndTrials, TrialJobName, interval(cfg.TrialsEvery, DefaultTrialsEvery),
 			"ending the trials that ran out failed; the next run tries again", e.EndTrials},
+		{cfg.Billing, BillingJobName, interval(cfg.BillingEvery, DefaultBillingEvery),
+			"billing failed; the next run tries again", e.RunBilling},
 	} {
 		if !d.on {
 			continue
@@ -194,6 +201,18 @@ func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error)
 		jobs.Scheduled = append(jobs.Scheduled, j)
 	}
 	return jobs, nil
+}
+
+// rollUpActiveProvidersNow rolls up the active providers of the day
+// before and of today (RollUpActiveProviders), the roll-up job's run.
+func (e *Engine) rollUpActiveProvidersNow(ctx context.Context) (int, error) {
+	now := e.Clock.Now()
+	n, err := e.RollUpActiveProviders(ctx, now.AddDate(0, 0, -1))
+	if err != nil {
+		return n, err
+	}
+	m, err := e.RollUpActiveProviders(ctx, now)
+	return n + m, err
 }
 
 // interval is every, or def when every is 0.

@@ -145,6 +145,9 @@ func (e *Engine) AttachPaymentMethod(ctx context.Context, practice tenant.Practi
 		if err := e.store.Billing.PutPaymentMethod(ctx, m); err != nil {
 			return "", err
 		}
+		if err := e.invoicesDueAgain(ctx, practice, now); err != nil {
+			return "", err
+		}
 		if sub != nil && sub.Status == billing.SubscriptionTrialing && !now.Before(sub.TrialEnd) {
 			if err := e.convertTrial(ctx, practice, now); err != nil {
 				return "", err

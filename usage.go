@@ -46,29 +46,80 @@ func (e *Engine) Plans(ctx context.Context) ([]*billing.Plan, error) {
 }
 
 // Subscribe puts practice on plan from now: trialing for the plan's trial
-// days (active at once without one), its periods counted from now. An
-// unknown practice or plan is KindNotFound naming it.
+// days (active at once without one), its periods counted from now. A
+// practice already subscribed (and not canceled) changes plan instead,
+// keeping its periods and trial: after its trial, the change is prorated
+// on the period's invoice (a credit of the old base fee for the whole days
+// left, a charge of the new one for them; see billing.NewPlanChange), in
+// the transaction of the change. Subscribing to the plan it is on changes
+// nothing. An unknown practice or plan is KindNotFound naming it; a plan
+// in another currency than the current one's mid-period KindInvalid
+// naming "plan".
 func (e *Engine) Subscribe(ctx context.Context, practice tenant.PracticeID, plan billing.PlanID) (*billing.Subscription, error) {
 	const op = "carebook.Subscribe"
 	if _, err := e.store.Tenants.GetPractice(ctx, practice); err != nil {
 		return nil, errs.WithField(err, "practice_id")
 	}
-	p, err := e.store.Billing.Plan(ctx, plan)
+	st := e.store.Billing
+	p, err := st.Plan(ctx, plan)
 	if err != nil {
 		if errs.Is(err, errs.KindNotFound) {
 			return nil, &errs.Error{Kind: errs.KindNotFound, Op: op, Field: "plan", Msg: "no such plan", Err: err}
 		}
 		return nil, err
 	}
-	now := e.Clock.Now().UTC().Truncate(time.Microsecond)
-	s := &billing.Subscription{Practice: practice, Plan: p.ID, Status: billing.SubscriptionActive, PeriodStart: now, UpdatedAt: now}
-	if p.TrialDays > 0 {
-		s.Status, s.TrialEnd = billing.SubscriptionTrialing, now.AddDate(0, 0, p.TrialDays)
-	}
-	if err := e.store.Billing.PutSubscription(ctx, s); err != nil {
+	now := e.now()
+	var out *billing.Subscription
+	err = e.InTx(ctx, func(ctx context.Context) error {
+		cur, err := st.LockSubscription(ctx, practice)
+		switch {
+		case errs.Is(err, errs.KindNotFound):
+		case err != nil:
+			return err
+		case cur.Status != billing.SubscriptionCanceled:
+			out, err = e.changePlan(ctx, cur, p, now)
+			return err
+		}
+		s := &billing.Subscription{Practice: practice, Plan: p.ID, Status: billing.SubscriptionActive, PeriodStart: now, UpdatedAt: now}
+		if p.TrialDays > 0 {
+			s.Status, s.TrialEnd = billing.SubscriptionTrialing, now.AddDate(0, 0, p.TrialDays)
+		}
+		out = s
+		return st.PutSubscription(ctx, s)
+	})
+	if err != nil {
 		return nil, err
 	}
-	return s, nil
+	return out, nil
+}
+
+// changePlan moves cur to plan to at now, prorating the change on the
+// current period's invoice once the trial is over.
+func (e *Engine) changePlan(ctx context.Context, cur *billing.Subscription, to *billing.Plan, now time.Time) (*billing.Subscription, error) {
+	st := e.store.Billing
+	if cur.Plan == to.ID {
+		return cur, nil
+	}
+	if !now.Before(cur.TrialEnd) {
+		from, err := st.Plan(ctx, cur.Plan)
+		if err != nil {
+			return nil, err
+		}
+		start, end := cur.Period(now)
+		c, err := billing.NewPlanChange(cur.Practice, from, to, start, end, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := st.AddPlanChange(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	next := *cur
+	next.Plan, next.UpdatedAt = to.ID, now
+	if err := st.PutSubscription(ctx, &next); err != nil {
+		return nil, err
+	}
+	return &next, nil
 }
 
 // Subscription returns the practice's subscription, for its staff holding

@@ -33,3 +33,16 @@ func TestUsageConformancePostgres(t *testing.T) {
 	sqltest.PostgresDSN(t)
 	billingtest.RunUsage(t, func(t *testing.T) billingtest.UsageStores { return usageStores(sqltest.Postgres(t)) })
 }
+
+func invoiceStores(s *sqlstore.Store) billingtest.InvoiceStores {
+	return billingtest.InvoiceStores{Invoices: s.Billing, UsageStores: usageStores(s)}
+}
+
+func TestInvoiceConformanceSQLite(t *testing.T) {
+	billingtest.RunInvoices(t, func(t *testing.T) billingtest.InvoiceStores { return invoiceStores(sqltest.SQLite(t)) })
+}
+
+func TestInvoiceConformancePostgres(t *testing.T) {
+	sqltest.PostgresDSN(t)
+	billingtest.RunInvoices(t, func(t *testing.T) billingtest.InvoiceStores { return invoiceStores(sqltest.Postgres(t)) })
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/carebook/carebook/audit"
+	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/rbac"
@@ -181,6 +182,8 @@ var authzMatrix = map[string]matrixRow{
 	"GET p/verification":                  {"AAAAA", "ANNN"},
 	"POST p/verification":                 {"AAFFF", "ANNN"},
 	"GET p/usage":                         {"AAFFF", "ANNN"},
+	"GET p/invoices":                      {"AAFFF", "ANNN"},
+	"GET p/invoices/{invoice}":            {"AAFFF", "ANNN"},
 	"GET p/billing/payment-method":        {"AAFFF", "ANNN"},
 	"PUT p/billing/payment-method":        {"AAFFF", "ANNN"},
 	"POST p/billing/payment-method/setup": {"AAFFF", "ANNN"},
@@ -215,6 +218,8 @@ type practiceIDs struct {
 	// payment is a desk payment of the patient, otherPayment one of the
 	// other patient.
 	payment, otherPayment string
+	// invoice is an invoice of the practice's first billing period.
+	invoice string
 }
 
 // matrixEnv is an authEnv with practices A and B in one group, an account
@@ -390,6 +395,13 @@ func (m *matrixEnv) fixture(practice string, who reqOpt, two bool) practiceIDs {
 	if two {
 		f.otherPayment = pay(f.otherPatient)
 	}
+	inv := &billing.Invoice{ID: uuid.New(), Practice: uuid.MustParse(practice), Plan: "basic", PeriodStart: testNow, PeriodEnd: testNow.AddDate(0, 1, 0),
+		Lines: []billing.InvoiceLine{{Kind: billing.LineBase, Plan: "basic", Quantity: 31, Of: 31, Unit: 4900, Amount: 4900}},
+		Total: billing.Money{Amount: 4900, Currency: "USD"}, Status: billing.InvoiceOpen, CreatedAt: testNow}
+	if _, err := m.st.Billing.CreateInvoice(context.Background(), inv); err != nil {
+		m.t.Fatal(err)
+	}
+	f.invoice = inv.ID.String()
 	msgs, err := m.engine.Notify.Messages(context.Background(), uuid.MustParse(practice), notify.MessageFilter{Limit: 1})
 	if err != nil || len(msgs) == 0 {
 		m.t.Fatalf("no message in the fixture's outbox: %v", err)
@@ -480,7 +492,7 @@ func (m *matrixEnv) cell(rt refserver.Route, role string, f practiceIDs, other b
 		}
 		path = strings.NewReplacer("{export}", strings.TrimPrefix(x.status[strings.LastIndex(x.status, "/"):], "/"), "{output}", x.output).Replace(path)
 	}
-	path = strings.NewReplacer("{file}", file, "{payment}", payment, "{practice}", f.practice, "{location}", f.location, "{provider}", f.provider,
+	path = strings.NewReplacer("{file}", file, "{payment}", payment, "{invoice}", f.invoice, "{practice}", f.practice, "{location}", f.location, "{provider}", f.provider,
 		"{visit_type}", f.visitType, "{block}", f.block, "{patient}", patient, "{appointment}", appointment,
 		"{message}", f.message, "{amendment}", uuid.NewString(), "{record_request}", uuid.NewString(), "{kind}", "reminder", "{channel}", "sms", "{language}", "en", "{token}", "not-a-link").Replace(path)
 	// Bodies carry what authorization reads and one unknown member, so that

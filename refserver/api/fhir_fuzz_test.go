@@ -60,7 +60,7 @@ func newEverythingEnv(t *testing.T, st *sqlstore.Store, b filesBucket) *everythi
 	opts.RateLimit = refserver.RateLimit{PerIP: -1, PerAccount: -1}
 	a.srv = newServer(a.engine, opts)
 	env := &everythingEnv{a: a, token: a.login("admin@example.com", password).token}
-	ids := (&matrixEnv{authEnv: a}).fixture(a.practice.String(), bearer(env.token), false)
+	ids := (&matrixEnv{authEnv: a, st: st}).fixture(a.practice.String(), bearer(env.token), false)
 	env.path = a.base + "/patients/" + ids.patient + "/$everything"
 	res := a.do("GET", env.path, nil, bearer(env.token))
 	var bundle struct{ Total int }

@@ -47,6 +47,8 @@ func (s *server) routes() []refserver.Route {
 		route("GET", p+"/verification", s.getVerification, "The practice's verification (its organisation NPI), or verified false", refserver.Guarded()),
 		route("POST", p+"/verification", s.verifyPractice, "Verify the practice's organisation NPI (NPI-2, active) in the NPI registry", refserver.Guarded()),
 		route("GET", p+"/usage", s.getUsage, "The practice's metered usage per UTC day and meter, and its totals, over a range", refserver.Guarded()),
+		route("GET", p+"/invoices", s.listInvoices, "The practice's invoices, one per billing period, the latest first", refserver.Guarded()),
+		route("GET", p+"/invoices/{invoice}", s.getInvoice, "One invoice of the practice, with its lines and charge attempts", refserver.Guarded()),
 		// Trials and the read-only state (trials.go), decided by the
 		// Engine's guard: the payment method's routes go on while the
 		// practice is read-only.

@@ -101,7 +101,7 @@ func TestTextInputsRefused(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
 		a := newAuthEnv(t, st)
 		admin := bearer(a.login("admin@example.com", password).token)
-		f := (&matrixEnv{authEnv: a}).fixture(a.practice.String(), admin, false)
+		f := (&matrixEnv{authEnv: a, st: st}).fixture(a.practice.String(), admin, false)
 		p := a.base
 		const nul = `\u0000`
 		cases := []badInput{

@@ -79,7 +79,7 @@ func newWalkerWith(t *testing.T, st *sqlstore.Store, b filesBucket) *walker {
 	a.srv = newServer(a.engine, opts)
 	w := &walker{a: a, fail: t.Errorf, full: os.Getenv("CAREBOOK_WALK") == "full"}
 	w.token = a.login("admin@example.com", password).token
-	f := (&matrixEnv{authEnv: a}).fixture(a.practice.String(), bearer(w.token), false)
+	f := (&matrixEnv{authEnv: a, st: st}).fixture(a.practice.String(), bearer(w.token), false)
 	_, key, err := a.engine.Identity.CreateAPIKey(ctx, a.practice, "walk", nil, a.admin)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func newWalkerWith(t *testing.T, st *sqlstore.Store, b filesBucket) *walker {
 		"group_id": a.group.String(), "patient_id": f.patient, "provider_id": f.provider, "location_id": f.location,
 		"visit_type_id": f.visitType, "to_block_id": f.block, "appointment_id": f.appointment, "account_id": a.admin.String(),
 		"role_id": role.ID.String(), "file": f.file, "amendment": uuid.NewString(), "record_request": uuid.NewString(),
-		"payment": f.payment,
+		"payment": f.payment, "invoice": f.invoice,
 	}
 
 	res := a.do("GET", "/api/openapi.json", nil, as(""))

@@ -1,0 +1,2 @@
+DROP TABLE billing_plan_changes;
+DROP TABLE billing_invoices;
