@@ -2,11 +2,14 @@ package billing
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/carebook/carebook/actor"
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/tenant"
+	"github.com/google/uuid"
 )
 
 // Ref is an adapter's reference of one payment at its provider (a Stripe
@@ -190,6 +193,80 @@ type CardSaver interface {
 	SetupCard(ctx context.Context, s CardSetup) (SavedCard, error)
 }
 
+// OpCheckout is the operation of a HostedCheckout's session; its keys are
+// DeriveKey(payment, OpCheckout, attempt).
+const OpCheckout Operation = "checkout"
+
+// CheckoutRequest asks a HostedCheckout for a page at the provider where
+// the patient pays Amount of a carebook payment.
+type CheckoutRequest struct {
+	Practice tenant.PracticeID // the payment's practice, named in the provider's metadata
+	Payment  PaymentID         // the payment, named in the provider's metadata
+	Amount   Money             // more than zero
+	// Key is DeriveKey(Payment, OpCheckout, attempt): the same attempt
+	// retried gets the same session.
+	Key Key
+	// SuccessURL and CancelURL are the absolute http or https pages of
+	// carebook the provider sends the patient back to.
+	SuccessURL, CancelURL string
+	// Description is what the patient reads on the provider's page; it
+	// holds no clinical detail.
+	Description string
+}
+
+// Validate checks r for operation op: the practice, the payment, the
+// amount, the key and both return URLs. Errors are of errs.KindInvalid and
+// name the field ("practice", "payment", "amount", "key", "success_url",
+// "cancel_url").
+func (r CheckoutRequest) Validate(op string) error {
+	if r.Practice == uuid.Nil {
+		return errs.Invalid(op, "practice", "the payment's practice is required")
+	}
+	if r.Payment == uuid.Nil {
+		return errs.Invalid(op, "payment", "a payment ID is required")
+	}
+	if err := positive(op, "amount", r.Amount); err != nil {
+		return err
+	}
+	if err := r.Key.Validate(op); err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, v string }{{"success_url", r.SuccessURL}, {"cancel_url", r.CancelURL}} {
+		u, err := url.Parse(f.v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errs.Invalid(op, f.name, "an absolute http or https URL is required")
+		}
+	}
+	return nil
+}
+
+// CheckoutSession is a page at the provider where the patient pays.
+type CheckoutSession struct {
+	ID  string // the provider's ID of the session
+	URL string // where to send the patient's browser
+	// ExpiresAt is when the page stops taking the payment; zero if the
+	// provider does not say.
+	ExpiresAt time.Time
+}
+
+// HostedCheckout is an optional capability of an Adapter: a page hosted by
+// the provider where the patient types their card (no card number ever
+// reaches carebook). Find it with a type assertion.
+//
+// The contract: StartCheckout moves no money; the payment is taken when
+// the patient pays on the page, and the provider's webhook (through the
+// adapter's WebhookVerifier, which a HostedCheckout also implements) tells
+// of it as an Event naming Practice and Payment, with an EntryCharged
+// Result whose Ref is the payment at the provider; a page that expires
+// unpaid is an Event naming the payment with no Result. The same key
+// returns the same session, also when calls race; a key reused with
+// another request is errs.KindConflict naming "key". Bad requests are
+// refused as CheckoutRequest.Validate does, before asking the provider.
+type HostedCheckout interface {
+	WebhookVerifier
+	StartCheckout(ctx context.Context, r CheckoutRequest) (CheckoutSession, error)
+}
+
 // Header reads one header of a provider's webhook request; http.Header
 // satisfies it, and so does MapHeader.
 type Header interface {
@@ -219,6 +296,11 @@ type Event struct {
 	Type   string // the provider's event type, such as "payment_intent.succeeded"
 	Ref    Ref    // the payment it is about, "" if none
 	Result Result // the ledger effect it reports, zero Kind if none
+	// Practice and Payment are the carebook payment the event names in
+	// the provider's metadata (a hosted checkout's, whose Ref is known
+	// only once it is paid); zero if none.
+	Practice tenant.PracticeID
+	Payment  PaymentID
 }
 
 // WebhookVerifier is an optional capability of an Adapter: verifying and

@@ -315,6 +315,18 @@ func (s *Service) ApplyEvent(ctx context.Context, provider string, ev Event) (ap
 				st.Practice, st.Payment = p.Practice, &p.ID
 			}
 		}
+		if p == nil && ev.Payment != uuid.Nil {
+			found, err := s.store.LockPayment(ctx, ev.Practice, ev.Payment)
+			switch {
+			case errs.Is(err, errs.KindNotFound):
+			case err != nil:
+				return err
+			default:
+				p = found
+				st.Practice, st.Payment = p.Practice, &p.ID
+				return s.applyCheckout(ctx, provider, p, st, &applied)
+			}
+		}
 		if p == nil || ev.Result.Kind == "" {
 			applied, err = s.store.RememberEvent(ctx, st)
 			return err
@@ -326,6 +338,39 @@ func (s *Service) ApplyEvent(ctx context.Context, provider string, ev Event) (ap
 		return s.settle(ctx, p, provider)
 	})
 	return applied, err
+}
+
+// applyCheckout applies the event of a hosted checkout (HostedCheckout)
+// of p, found by the payment it names, locked in the transaction in ctx.
+// One with no Result ended unpaid: counted as a decline, so the next
+// attempt gets a new key. One that reports the charge turns an owed
+// payment into provider's card payment and records it; a payment that was
+// taken otherwise meanwhile keeps its ledger (the money taken twice is
+// given back by a refund at the provider).
+func (s *Service) applyCheckout(ctx context.Context, provider string, p *Payment, st StoredEvent, applied *bool) error {
+	var err error
+	if len(p.Ledger) > 0 && (p.Provider != provider || st.Event.Result.Kind == "") {
+		*applied, err = s.store.RememberEvent(ctx, st)
+		return err
+	}
+	if st.Event.Result.Kind == "" {
+		if *applied, err = s.store.RememberEvent(ctx, st); err != nil || !*applied {
+			return err
+		}
+		return s.store.SetDeclines(ctx, p.Practice, p.ID, p.Declines+1)
+	}
+	st.State = EventWaiting
+	if *applied, err = s.store.RememberEvent(ctx, st); err != nil || !*applied {
+		return err
+	}
+	if p.Provider != provider {
+		m := Method{Kind: MethodCardOnline}
+		if err := s.store.SetMethod(ctx, p.Practice, p.ID, provider, m); err != nil {
+			return err
+		}
+		p.Provider, p.Method = provider, m
+	}
+	return s.settle(ctx, p, provider)
 }
 
 // settle applies p's waiting events, in the order they came, until none

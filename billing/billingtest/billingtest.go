@@ -322,11 +322,12 @@ func purchase2(t testing.TB, a billing.Adapter, ch billing.Charge) billing.Resul
 
 // race runs call from Racers goroutines at once and returns their results
 // and errors; no goroutine touches t.
-func race(call func() (billing.Result, error)) ([]billing.Result, []error) {
+// race calls call from Racers goroutines at once.
+func race[T any](call func() (T, error)) ([]T, []error) {
 	var (
 		wg      sync.WaitGroup
 		start   = make(chan struct{})
-		results = make([]billing.Result, Racers)
+		results = make([]T, Racers)
 		errors  = make([]error, Racers)
 	)
 	for i := range Racers {

@@ -94,6 +94,8 @@ func TestRequestShapesOnStripeMock(t *testing.T) {
 	follow := func(amount billing.Money) billing.FollowUp {
 		return billing.FollowUp{Ref: "pi_123", Amount: amount, Key: key, By: patient, Reason: "visit moved"}
 	}
+	checkout := billing.CheckoutRequest{Practice: uuid.New(), Payment: pay, Amount: usd(5000), Key: key, Description: "Visit deposit",
+		SuccessURL: "https://carebook.example/p/x/checkout/done", CancelURL: "https://carebook.example/p/x/checkout/canceled"}
 	held := map[string]any{"status": "requires_capture", "amount": 5000, "amount_capturable": 5000, "currency": "usd", "capture_method": "manual"}
 	paid := map[string]any{"status": "succeeded", "amount": 5000, "amount_received": 5000, "currency": "usd", "latest_charge": map[string]any{"id": "ch_123", "object": "charge"}}
 	for _, tt := range []struct {
@@ -120,6 +122,13 @@ func TestRequestShapesOnStripeMock(t *testing.T) {
 		{"Refund", paid, func(a *stripe.Adapter) error { _, err := a.Refund(ctx, follow(usd(1200))); return err },
 			[]string{"GET /v1/payment_intents/pi_123", "POST /v1/refunds"},
 			map[string]string{"charge": "ch_123", "amount": "1200", "metadata[carebook_reason]": "visit moved"}},
+		{"StartCheckout", nil, func(a *stripe.Adapter) error { _, err := a.StartCheckout(ctx, checkout); return err },
+			[]string{"POST /v1/checkout/sessions"},
+			map[string]string{"mode": "payment", "payment_method_types[0]": "card", "line_items[0][quantity]": "1",
+				"line_items[0][price_data][currency]": "usd", "line_items[0][price_data][unit_amount]": "5000",
+				"line_items[0][price_data][product_data][name]": "Visit deposit", "success_url": checkout.SuccessURL, "cancel_url": checkout.CancelURL,
+				"client_reference_id": pay.String(), "metadata[carebook_payment]": pay.String(), "metadata[carebook_practice]": checkout.Practice.String(),
+				"payment_intent_data[metadata][carebook_payment]": pay.String(), "payment_intent_data[description]": "Visit deposit"}},
 		{"SetupCard", nil, func(a *stripe.Adapter) error { _, err := a.SetupCard(ctx, billing.CardSetup{Key: key}); return err },
 			[]string{"POST /v1/customers", "POST /v1/setup_intents"},
 			map[string]string{"usage": "off_session", "payment_method_types[0]": "card"}},

@@ -376,3 +376,10 @@ func TestConcurrentSetupCardMakesOneSetup(t *testing.T) {
 		t.Fatalf("setups for %d customers, want one: %v", len(customers), customers)
 	}
 }
+
+func TestCheckoutConformance(t *testing.T) {
+	billingtest.RunCheckout(t, func(t testing.TB) billing.HostedCheckout {
+		_, a := onFake(t, clock.NewFixed(t0))
+		return a
+	})
+}

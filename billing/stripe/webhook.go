@@ -45,7 +45,13 @@ const SignatureHeader = "Stripe-Signature"
 //     payment's Ref without a Result. charge.refunded tells only the
 //     charge's total refunded, not which refund: the refund itself comes as
 //     refund.created. A refund.failed means an entry of that ProviderTx
-//     recorded earlier must be reversed.
+//     recorded earlier must be reversed;
+//   - checkout.session.completed: a StartCheckout page paid (charged, the
+//     session's total, with no ProviderTx: the PaymentIntent's own
+//     payment_intent.succeeded is the same charge), naming the payment and
+//     its practice from the session's metadata, with the PaymentIntent as
+//     Ref; checkout.session.expired: the payment named, no Result (it is
+//     still owed). A session without carebook's metadata names nothing.
 //
 // Other event types come back with their ID and Type alone.
 func (a *Adapter) ParseWebhook(body []byte, h billing.Header) (billing.Event, error) {
@@ -129,6 +135,8 @@ func (a *Adapter) ParseWebhook(body []byte, h billing.Header) (billing.Event, er
 			return billing.Event{}, err
 		}
 		out.Result = billing.Result{Ref: out.Ref, Kind: billing.EntryRefunded, Amount: amount, ProviderTx: re.ID, At: at}
+	case "checkout.session.completed", "checkout.session.expired":
+		return a.checkoutEvent(op, out, string(ev.Type), raw, at)
 	case "charge.refunded":
 		var ch stripego.Charge
 		if err := object(op, raw, &ch); err != nil {

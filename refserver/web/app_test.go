@@ -72,7 +72,7 @@ func newApp(t *testing.T, st *sqlstore.Store) *app {
 // newSQLiteApp is newApp on a SQLite database of its own, a copy of the
 // demo clinic seeded once per test process (seededDemo): the seeding, its
 // password hashes above all, is the slow part of a page test.
-func newSQLiteApp(t *testing.T) *app {
+func newSQLiteApp(t *testing.T, opts ...carebook.Option) *app {
 	t.Helper()
 	d, err := seededDemo()
 	if err != nil {
@@ -87,7 +87,7 @@ func newSQLiteApp(t *testing.T) *app {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return serveApp(t, st, &d.res)
+	return serveApp(t, st, &d.res, opts...)
 }
 
 // seeded is a SQLite database of the demo clinic, as bytes, with what its

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/billing"
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/refserver"
@@ -25,6 +26,8 @@ func (s *pages) portalPaymentRoutes() []refserver.Route {
 	return []refserver.Route{
 		route("GET", p, s.showOwnPayments, "The patient's payments for their visits, each with its receipt, and what is owed", m),
 		route("GET", p+"/{payment}", s.showOwnReceipt, "The receipt of one of the patient's own payments, to print", m),
+		route("POST", p+"/{payment}/pay", s.payOnline, "Pay one's own owed payment on the provider's hosted checkout page (a 303 there)", m),
+		route("GET", p+"/{payment}/checkout", s.showCheckoutReturn, "Where the provider's checkout sends the patient back: the payment's state", m),
 	}
 }
 
@@ -35,6 +38,9 @@ type ownPaymentRow struct {
 	Visit, VisitHref string
 	ReceiptHref      string
 	Owed             bool
+	// PayHref is where the "Pay online" form posts ("" when the practice
+	// takes no online payment).
+	PayHref string
 }
 
 // ownPaymentsPage is the patient's payments.
@@ -80,6 +86,8 @@ func (s *pages) showOwnPayments(w http.ResponseWriter, r *http.Request) error {
 			Amount: p.Amount.String(), Status: pc.v.tf("pay.status.", string(st)), StatusKey: string(st), Net: t.Net.String(), Owed: p.Owed()}
 		if !p.Owed() {
 			row.ReceiptHref = pc.base + "/receipts/" + p.ID.String()
+		} else if s.engine.TakesOnlinePayments(ctx, pid) {
+			row.PayHref = pc.base + "/receipts/" + p.ID.String() + "/pay"
 		}
 		if p.Appointment != nil {
 			if f, ok := visits[p.Appointment.String()]; ok {
@@ -144,4 +152,68 @@ func (s *pages) owedByVisit(r *http.Request, pc *patientCtx) (map[string][]owedL
 		}
 	}
 	return out, nil
+}
+
+// payOnline starts paying one of the caller's own owed payments on the
+// provider's hosted page and sends the browser there (303); the provider
+// sends it back to showCheckoutReturn.
+func (s *pages) payOnline(w http.ResponseWriter, r *http.Request) error {
+	pc, err := s.patientView(r, "portal.pay.title")
+	if err != nil {
+		return err
+	}
+	id, err := refserver.ParseID("payment", r.PathValue("payment"))
+	if err != nil {
+		return err
+	}
+	back := publicBase(r, s.opts) + pc.base + "/receipts/" + id.String() + "/checkout?result="
+	cs, err := s.engine.PayOnline(r.Context(), pc.practice.ID, id, carebook.CheckoutURLs{Success: back + "done", Cancel: back + "canceled"})
+	if errs.Is(err, errs.KindForbidden) {
+		return errs.NotFound("web.payOnline", "payment")
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, cs.URL, http.StatusSeeOther)
+	return nil
+}
+
+// checkoutPage is the page the provider's checkout returns to.
+type checkoutPage struct {
+	*view
+	Canceled, Paid    bool
+	Amount, Purpose   string
+	ReceiptHref, Back string
+	PayHref           string
+}
+
+// showCheckoutReturn shows where one of the caller's own payments stands
+// after the provider's checkout: pending until the provider's webhook
+// lands, then paid with its receipt; canceled, with the form to try
+// again.
+func (s *pages) showCheckoutReturn(w http.ResponseWriter, r *http.Request) error {
+	pc, err := s.patientView(r, "portal.checkout.title")
+	if err != nil {
+		return err
+	}
+	id, err := refserver.ParseID("payment", r.PathValue("payment"))
+	if err != nil {
+		return err
+	}
+	p, err := s.engine.Payment(r.Context(), pc.practice.ID, id)
+	if errs.Is(err, errs.KindForbidden) {
+		return errs.NotFound("web.showCheckoutReturn", "payment")
+	}
+	if err != nil {
+		return err
+	}
+	href := pc.base + "/receipts/" + id.String()
+	pg := &checkoutPage{view: pc.v, Canceled: r.URL.Query().Get("result") == "canceled", Paid: !p.Owed(),
+		Amount: p.Amount.String(), Purpose: pc.v.tf("pay.purpose.", string(p.Purpose)), Back: pc.base + "/receipts"}
+	if pg.Paid {
+		pg.ReceiptHref = href
+	} else if pg.Canceled {
+		pg.PayHref = href + "/pay"
+	}
+	return s.render(w, http.StatusOK, "portal_checkout.html", pg)
 }

@@ -21,8 +21,10 @@ import (
 // patients only (staff hold no self grant: 403), each their own payments
 // (another patient's receipt reads as not found).
 var portalPaymentMatrix = map[string]string{
-	"GET /p/{practice}/receipts":           "ffyyns",
-	"GET /p/{practice}/receipts/{payment}": "ffynns",
+	"GET /p/{practice}/receipts":                    "ffyyns",
+	"GET /p/{practice}/receipts/{payment}":          "ffynns",
+	"POST /p/{practice}/receipts/{payment}/pay":     "ffynns",
+	"GET /p/{practice}/receipts/{payment}/checkout": "ffynns",
 }
 
 // owedFee writes a no-show fee of 25.00 USD owed on appointment e, as the

@@ -40,7 +40,8 @@ type Request struct {
 	Form           url.Values // the form body, or the query of a GET
 }
 
-// Fake is a stateful Stripe for tests: PaymentIntents that hold, capture,
+// Fake is a stateful Stripe for tests: Checkout Sessions paid on a hosted
+// page of the fake (PayCheckout), PaymentIntents that hold, capture,
 // cancel and take at once; refunds within what was captured; declines by
 // the test cards above; Customers, SetupIntents and saved cards; and
 // idempotency keys remembered as Stripe does (the same key with the same
@@ -60,6 +61,7 @@ type Fake struct {
 	customers map[string]bool
 	setups    map[string]*setup
 	saved     map[string]savedCard // a saved card's payment method → its customer and test card
+	sessions  map[string]*session
 	keys      map[string]answer
 	requests  []Request
 	events    [][]byte
@@ -107,6 +109,7 @@ func NewFake(c clock.Clock) *Fake {
 		customers: map[string]bool{},
 		setups:    map[string]*setup{},
 		saved:     map[string]savedCard{},
+		sessions:  map[string]*session{},
 		keys:      map[string]answer{},
 	}
 	f.srv = httptest.NewServer(f)
@@ -155,6 +158,10 @@ func (f *Fake) CompleteSetup(setupID, card string) (string, error) {
 
 // ServeHTTP serves one request of the Stripe API.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, checkoutPath) {
+		f.hostedPage(w, r) // the patient's browser, not the API
+		return
+	}
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer sk_") {
 		write(w, http.StatusUnauthorized, apiError("invalid_request_error", "", "", "Invalid API Key provided"))
 		return
@@ -219,6 +226,8 @@ func (f *Fake) route(method, path string, form url.Values) (int, any, bool) {
 		id := f.id("cus")
 		f.customers[id] = true
 		return http.StatusOK, map[string]any{"id": id, "object": "customer", "created": f.now()}, true
+	case method == http.MethodPost && path == "/v1/checkout/sessions":
+		return f.createSession(form)
 	case method == http.MethodPost && path == "/v1/setup_intents":
 		return f.createSetup(form)
 	case method == http.MethodGet && len(parts) == 3 && parts[1] == "payment_methods":
@@ -513,10 +522,13 @@ func list(form url.Values, name string) []string {
 	return out
 }
 
-func metadata(form url.Values) map[string]string {
+func metadata(form url.Values) map[string]string { return metadataAt(form, "metadata") }
+
+// metadataAt collects the map parameter prefix[key].
+func metadataAt(form url.Values, prefix string) map[string]string {
 	m := map[string]string{}
 	for k, v := range form {
-		if name, ok := strings.CutPrefix(k, "metadata["); ok && strings.HasSuffix(name, "]") && len(v) > 0 {
+		if name, ok := strings.CutPrefix(k, prefix+"["); ok && strings.HasSuffix(name, "]") && !strings.Contains(name, "[") && len(v) > 0 {
 			m[strings.TrimSuffix(name, "]")] = v[0]
 		}
 	}
