@@ -138,29 +138,22 @@ type Jobs struct {
 // error the jobs already added are removed from s.
 func (e *Engine) RegisterJobs(s gocron.Scheduler, cfg JobsConfig) (*Jobs, error) {
 	const op = "carebook.RegisterJobs"
-	if cfg.DispatchEvery < 0 {
-		return nil, errs.Invalid(op, "dispatch_every", "want a positive interval, or 0 for the default")
-	}
-	if cfg.AuditExportEvery < 0 {
-		return nil, errs.Invalid(op, "audit_export_every", "want a positive interval, or 0 for the default")
-	}
-	if cfg.FHIRExportEvery < 0 {
-		return nil, errs.Invalid(op, "fhir_export_every", "want a positive interval, or 0 for the default")
-	}
-	if cfg.RateLimitSweepEvery < 0 {
-		return nil, errs.Invalid(op, "rate_limit_sweep_every", "want a positive interval, or 0 for the default")
-	}
-	if cfg.ActiveProvidersEvery < 0 {
-		return nil, errs.Invalid(op, "active_providers_every", "want a positive interval, or 0 for the default")
-	}
-	if cfg.BillingEvery < 0 {
-		return nil, errs.Invalid(op, "billing_every", "want a positive interval, or 0 for the default")
-	}
-	if cfg.DirectoryRefreshEvery < 0 {
-		return nil, errs.Invalid(op, "directory_refresh_every", "want a positive interval, or 0 for the default")
-	}
-	if cfg.TrialsEvery < 0 {
-		return nil, errs.Invalid(op, "trials_every", "want a positive interval, or 0 for the default")
+	for _, iv := range []struct {
+		every time.Duration
+		field string
+	}{
+		{cfg.DispatchEvery, "dispatch_every"},
+		{cfg.AuditExportEvery, "audit_export_every"},
+		{cfg.FHIRExportEvery, "fhir_export_every"},
+		{cfg.RateLimitSweepEvery, "rate_limit_sweep_every"},
+		{cfg.ActiveProvidersEvery, "active_providers_every"},
+		{cfg.BillingEvery, "billing_every"},
+		{cfg.DirectoryRefreshEvery, "directory_refresh_every"},
+		{cfg.TrialsEvery, "trials_every"},
+	} {
+		if iv.every < 0 {
+			return nil, errs.Invalid(op, iv.field, "want a positive interval, or 0 for the default")
+		}
 	}
 	if cfg.FHIRExports && e.Files == nil {
 		return nil, errs.Invalid(op, "fhir_exports", "the bulk exports keep their files in the files bucket: open the Engine WithFiles")
