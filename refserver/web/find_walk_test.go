@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/carebook/carebook/internal/demo"
+	"github.com/google/uuid"
 )
 
 // TestFindAndBookInThreePageLoads: without JavaScript, a visitor at the
@@ -85,4 +87,54 @@ func TestBrowserFindAndBook(t *testing.T) {
 		}
 		b.screenshot("booked")
 	})
+}
+
+// TestNewPatientSignsUpOnTheWayToBooking: a visitor with no account
+// follows a directory result's Book button to the sign-in page, which
+// offers the practice's sign-up carrying the booking along; signing up
+// there signs them in and lands on the booking's confirmation. A next
+// page of another practice, or of no practice, is dropped.
+func TestNewPatientSignsUpOnTheWayToBooking(t *testing.T) {
+	a := newSQLiteApp(t)
+	c := a.client()
+	results := c.get("/find?"+url.Values{"q": {"back pain"}, "zip": {"11201"}}.Encode()).want(t, http.StatusOK, "Maya Chen")
+	next := regexp.MustCompile(`<a class="button" href="(/p/[^"]+/book\?[^"]+)">Book `).FindStringSubmatch(results.body)
+	if next == nil {
+		t.Fatalf("no Book button:\n%s", results.body)
+	}
+	book := strings.ReplaceAll(next[1], "&amp;", "&")
+	signIn := c.get(c.get(book).location()).want(t, http.StatusOK, "New patient here?")
+	link := regexp.MustCompile(`<a href="(/p/[^"]+/register\?next=[^"]+)">Create your account</a>`).FindStringSubmatch(signIn.body)
+	if link == nil {
+		t.Fatalf("the sign-in page offers no sign-up on the way:\n%s", signIn.body)
+	}
+	register := strings.ReplaceAll(link[1], "&amp;", "&")
+	if !strings.HasPrefix(register, a.base()+"/register?") {
+		t.Fatalf("sign-up at %s, want the practice's (%s)", register, a.base())
+	}
+	form := c.get(register).want(t, http.StatusOK, `name="next"`)
+	if !strings.Contains(form.body, `value="`+strings.ReplaceAll(book, "&", "&amp;")+`"`) {
+		t.Fatalf("the sign-up form does not carry the booking along:\n%s", form.body)
+	}
+	up := c.post(a.base()+"/register", url.Values{"given_name": {"Nora"}, "family_name": {"Fischer"}, "birth_date": {"1990-05-17"},
+		"email": {"nora@example.org"}, "password": {"a long enough passphrase"}, "next": {book}})
+	if up.status != http.StatusSeeOther || up.location() != book {
+		t.Fatalf("signed up to %d %s, want on to %s", up.status, up.location(), book)
+	}
+	c.get(book).want(t, http.StatusOK, "Maya Chen", `name="start"`)
+
+	// Elsewhere than a page of this practice, next is dropped.
+	for _, bad := range []string{"/p/" + uuid.NewString() + "/book", "/account", "//evil.example/p/x", "https://evil.example/"} {
+		c2 := a.client()
+		c2.get(a.base() + "/register?" + url.Values{"next": {bad}}.Encode()).want(t, http.StatusOK)
+		res := c2.post(a.base()+"/register", url.Values{"given_name": {"Ida"}, "family_name": {"Lind"}, "birth_date": {"1990-05-17"},
+			"email": {"ida" + strconv.Itoa(len(bad)) + "@example.org"}, "password": {"a long enough passphrase"}, "next": {bad}})
+		if res.status != http.StatusSeeOther || res.location() != a.base()+"/register/sent" {
+			t.Errorf("next %q: signed up to %d %s, want the sent page", bad, res.status, res.location())
+		}
+	}
+	c.get("/signin?next=/account").want(t, http.StatusOK)
+	if p := c.get("/signin?next=/account"); strings.Contains(p.body, "New patient here?") {
+		t.Error("the sign-in page offers a practice's sign-up with no practice on the way")
+	}
 }

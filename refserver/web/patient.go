@@ -11,6 +11,7 @@ import (
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/errs"
+	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/notify"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/refserver"
@@ -60,6 +61,26 @@ func (s *pages) patientRoutes() []refserver.Route {
 type registerPage struct {
 	*view
 	Base string
+	// Next is the page of the practice the visitor was on the way to (a
+	// booking from the directory), where signing up leads them, signed in.
+	Next string
+}
+
+// SignIn is the sign-in page leading on to Next (else the booking page).
+func (p *registerPage) SignIn() string {
+	next := p.Next
+	if next == "" {
+		next = p.Base + "/book"
+	}
+	return "/signin?" + url.Values{"next": {next}}.Encode()
+}
+
+// nextIn is next when it is a page of the practice at base, else "".
+func nextIn(base, next string) string {
+	if practiceOfPath(localPath(next)) != base {
+		return ""
+	}
+	return next
 }
 
 // publicPractice is the view of a public page of the {practice} of r,
@@ -86,7 +107,8 @@ func (s *pages) showRegister(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, "patient_register.html", &registerPage{view: v, Base: practicePath(v.Practice.ID)})
+	base := practicePath(v.Practice.ID)
+	return s.render(w, http.StatusOK, "patient_register.html", &registerPage{view: v, Base: base, Next: nextIn(base, r.URL.Query().Get("next"))})
 }
 
 func (s *pages) register(w http.ResponseWriter, r *http.Request) error {
@@ -96,6 +118,7 @@ func (s *pages) register(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pg := &registerPage{view: v, Base: practicePath(v.Practice.ID)}
+	pg.Next = nextIn(pg.Base, r.PostFormValue("next"))
 	if err := checkFormCSRF(r); err != nil {
 		return s.invalid(w, r, v, "patient_register.html", pg, err)
 	}
@@ -123,7 +146,19 @@ func (s *pages) register(w http.ResponseWriter, r *http.Request) error {
 	if err := s.deliver(r.Context(), m); err != nil {
 		return errs.Wrap(errs.KindInternal, op, "cannot send the verification", err)
 	}
-	return see(w, r, pg.Base+"/register/sent")
+	if pg.Next == "" {
+		return see(w, r, pg.Base+"/register/sent")
+	}
+	// On the way to a booking: signed in at once, and on to it (the email
+	// link only confirms that messages reach them, as the sent page says).
+	tok, sess, err := s.engine.Login(r.Context(), identity.LoginRequest{Identifier: in.Email, Password: in.Password, Device: "browser",
+		IP: refserver.ClientIP(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		s.log.WarnContext(r.Context(), "cannot sign in a patient who just signed up", "err", err)
+		return see(w, r, pg.Base+"/register/sent?"+url.Values{"next": {pg.Next}}.Encode())
+	}
+	refserver.SetSessionCookies(w, r, tok, sess.ExpiresAt)
+	return see(w, r, pg.Next)
 }
 
 // deliver hands a token to Options.DeliverToken, or logs it when there is
@@ -141,7 +176,8 @@ func (s *pages) registerSent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, "patient_sent.html", &registerPage{view: v, Base: practicePath(v.Practice.ID)})
+	base := practicePath(v.Practice.ID)
+	return s.render(w, http.StatusOK, "patient_sent.html", &registerPage{view: v, Base: base, Next: nextIn(base, r.URL.Query().Get("next"))})
 }
 
 // verifyPage is the page of a verification link: a button, or a field for

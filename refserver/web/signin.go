@@ -3,12 +3,14 @@ package web
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
 	"github.com/carebook/carebook/rbac"
 	"github.com/carebook/carebook/refserver"
+	"github.com/google/uuid"
 )
 
 // Signing in and out, the root page and the language switch.
@@ -30,6 +32,31 @@ type signInPage struct {
 	Next    string
 	Ended   bool
 	AskCode bool
+}
+
+// Register is where a visitor without an account signs up on the way to
+// Next: the registration of the practice Next is a page of, carrying Next
+// along; "" when Next is no practice's page.
+func (p *signInPage) Register() string {
+	base := practiceOfPath(p.Next)
+	if base == "" {
+		return ""
+	}
+	return base + "/register?" + url.Values{"next": {p.Next}}.Encode()
+}
+
+// practiceOfPath is "/p/{practice}" when path is a page of that practice
+// (under "/p/{practice}/"), else "".
+func practiceOfPath(path string) string {
+	rest, ok := strings.CutPrefix(path, "/p/")
+	if !ok {
+		return ""
+	}
+	id, _, ok := strings.Cut(rest, "/")
+	if _, err := uuid.Parse(id); !ok || err != nil || len(id) != 36 {
+		return ""
+	}
+	return "/p/" + id
 }
 
 // root shows a visitor the search of the directory (find.go), a public

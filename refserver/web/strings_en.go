@@ -43,6 +43,8 @@ var english = merge(
 		"signin.email_required":    "Enter your email.",
 		"signin.password_required": "Enter your password.",
 		"signin.new_clinic":        "A new clinic?",
+		"signin.new_patient":       "New patient here?",
+		"signin.new_patient_link":  "Create your account",
 		"signin.new_clinic_link":   "Set up your practice",
 	},
 	enPatient, enDesk, enAdmin, enStaff, enChart, enGlass, enPortal, enFind, enPlan, enOps,

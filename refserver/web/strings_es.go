@@ -42,6 +42,8 @@ var spanish = merge(
 		"signin.email_required":    "Escriba su correo electrónico.",
 		"signin.password_required": "Escriba su contraseña.",
 		"signin.new_clinic":        "¿Una clínica nueva?",
+		"signin.new_patient":       "¿Paciente nuevo?",
+		"signin.new_patient_link":  "Cree su cuenta",
 		"signin.new_clinic_link":   "Configure su consultorio",
 	},
 	esPatient, esDesk, esAdmin, esStaff, esChart, esGlass, esPortal, esFind, esPlan, esOps,
