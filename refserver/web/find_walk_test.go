@@ -126,7 +126,7 @@ func TestNewPatientSignsUpOnTheWayToBooking(t *testing.T) {
 	// Elsewhere than a page of this practice, next is dropped.
 	for _, bad := range []string{"/p/" + uuid.NewString() + "/book", "/account", "//evil.example/p/x", "https://evil.example/"} {
 		c2 := a.client()
-		c2.get(a.base() + "/register?" + url.Values{"next": {bad}}.Encode()).want(t, http.StatusOK)
+		c2.get(a.base()+"/register?"+url.Values{"next": {bad}}.Encode()).want(t, http.StatusOK)
 		res := c2.post(a.base()+"/register", url.Values{"given_name": {"Ida"}, "family_name": {"Lind"}, "birth_date": {"1990-05-17"},
 			"email": {"ida" + strconv.Itoa(len(bad)) + "@example.org"}, "password": {"a long enough passphrase"}, "next": {bad}})
 		if res.status != http.StatusSeeOther || res.location() != a.base()+"/register/sent" {

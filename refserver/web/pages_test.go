@@ -147,7 +147,7 @@ const (
 // another patient's records of A; A's administrator on practice B (which
 // must read as not found); and a visitor who is signed out.
 // Each area of pages keeps its rows in its own map (its test file).
-var pageMatrix = mergeRows(coreMatrix, patientMatrix, deskMatrix, adminMatrix, staffMatrix, chartMatrix, glassMatrix, portalMatrix, rightsMatrix, paymentMatrix, portalPaymentMatrix, findMatrix, planMatrix, opsMatrix)
+var pageMatrix = mergeRows(coreMatrix, patientMatrix, deskMatrix, adminMatrix, staffMatrix, chartMatrix, glassMatrix, portalMatrix, rightsMatrix, paymentMatrix, portalPaymentMatrix, findMatrix, planMatrix, opsMatrix, policiesMatrix)
 
 // coreMatrix are the rows of sign-in and the account's pages.
 var coreMatrix = map[string]string{
