@@ -158,3 +158,29 @@ func TestSupportSignInIsRateLimited(t *testing.T) {
 	a.clock.Advance(20 * time.Second)
 	a.ok(login(pw), http.StatusCreated)
 }
+
+// TestSupportSignInLocksOut: with the rate limits off, 5 wrong passwords
+// in a row lock the support staff member out as they lock an account: the
+// right password is a 429 with Retry-After until the lock ends.
+func TestSupportSignInLocksOut(t *testing.T) {
+	a := newAuthEnv(t, sqltest.SQLite(t))
+	a.srv = newServer(a.engine, refserver.Options{Authenticate: refserver.SessionAuth(a.engine.Identity),
+		RateLimit: refserver.RateLimit{PerIP: -1, PerAccount: -1}})
+	staff, pw, err := a.engine.AddOperator(context.Background(), "support@operator.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func(password string) resp {
+		return a.do("POST", refserver.OperatorAPILoginPath, map[string]any{"email": staff.Email, "password": password}, as(""))
+	}
+	for range 5 {
+		a.problem(login("guess"), http.StatusUnauthorized, "password")
+	}
+	res := login(pw)
+	a.problem(res, http.StatusTooManyRequests, "")
+	if got := res.header.Get("Retry-After"); got != "900" {
+		t.Fatalf("Retry-After = %q, want 900", got)
+	}
+	a.clock.Advance(15 * time.Minute)
+	a.ok(login(pw), http.StatusCreated)
+}
