@@ -35,4 +35,6 @@ func (p Purpose) Fee() bool { return p == PurposeNoShowFee || p == PurposeLateCa
 
 // Visit reports whether p is of the visit's own money, which a Balance
 // sums: the visit, its deposit, or what was taken twice for it.
-func (p Purpose) Visit() bool { return p == PurposeVisit || p == PurposeDeposit || p == PurposeOverpaid }
+func (p Purpose) Visit() bool {
+	return p == PurposeVisit || p == PurposeDeposit || p == PurposeOverpaid
+}
