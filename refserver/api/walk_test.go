@@ -48,8 +48,8 @@ type walker struct {
 	// routes (refserver.OperatorAPIPrefix) are walked with its token.
 	opsLogin func() string
 	opsToken string
-	n     int               // requests sent, for their client addresses
-	full  bool              // every mutation at every slot (see pick)
+	n        int  // requests sent, for their client addresses
+	full     bool // every mutation at every slot (see pick)
 	// fail reports an answer that breaks the rules; the test's t.Errorf.
 	fail func(format string, args ...any)
 }
