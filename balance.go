@@ -67,13 +67,14 @@ func (e *Engine) visitBalance(ctx context.Context, a *scheduling.Appointment) (b
 	return billing.BalanceOf(pol.Price, ps)
 }
 
-// checkOwed refuses a desk payment of amount for a's visit above what is
-// left to pay on it: KindConflict naming "amount", saying what was paid
+// checkOwed refuses a desk payment of amount for a's visit (a new one, or
+// owed, an owed payment of the visit being paid) above what is left to pay
+// on it: KindConflict naming "amount", saying what was paid
 // already, how and when (in the visit's time zone), and what is owed,
 // with the figures in its Details. It runs under a's lock, in the
 // transaction that takes the payment. A visit whose policy names no price
 // (a deposit whose rest the desk says) takes what the desk says.
-func (e *Engine) checkOwed(ctx context.Context, op string, a *scheduling.Appointment, amount billing.Money) error {
+func (e *Engine) checkOwed(ctx context.Context, op string, a *scheduling.Appointment, amount billing.Money, owed *billing.Payment) error {
 	if err := e.store.Scheduling.Lock(ctx, a.ID); err != nil {
 		return err
 	}
@@ -83,6 +84,12 @@ func (e *Engine) checkOwed(ctx context.Context, op string, a *scheduling.Appoint
 	}
 	if b.Known() && amount.Currency != b.Due.Currency {
 		return errs.Invalid(op, "amount.currency", "the visit is priced in "+string(b.Due.Currency))
+	}
+	if owed != nil && b.Known() {
+		// Paying an owed payment of the visit: what it asks is counted
+		// as pending already.
+		b.Pending.Amount -= owed.Amount.Amount
+		b.Owed.Amount = max(0, b.Due.Amount-b.Taken.Amount-b.Pending.Amount)
 	}
 	if !b.Known() || amount.Amount <= b.Owed.Amount {
 		return nil

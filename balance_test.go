@@ -99,6 +99,26 @@ func TestDeskTakesOnlyWhatIsOwed(t *testing.T) {
 	})
 }
 
+// TestPayOwedBeyondThePrice: the desk took 75.00 of a visit of 100.00
+// whose 25.00 deposit is owed, then the price went down to 80.00: taking
+// the deposit at the desk would pay 100.00, and is refused naming amount.
+func TestPayOwedBeyondThePrice(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		c, _, _, owed := checkoutClinic(t, st)
+		pricedVisit(t, c)
+		_, err := c.e.TakeDeskPayment(c.desk, c.practice, cash(c, 7500))
+		require.NoError(t, err)
+		_, err = c.e.Billing.PutPolicy(c.desk, &billing.Policy{Practice: c.practice, Collect: billing.CollectDeposit, Price: usd(8000),
+			Deposit: usd(2500)}, actor.Actor{Kind: actor.System, ID: "test"})
+		require.NoError(t, err)
+		_, err = c.e.PayOwed(c.desk, c.practice, owed.ID, billing.Method{Kind: billing.MethodCash})
+		wantOverOwed(t, err, "25.00 USD is more than the 5.00 USD owed on this visit of 80.00 USD", "75.00 USD paid at the desk (cash)")
+		got, err := c.e.Payment(c.desk, c.practice, owed.ID)
+		require.NoError(t, err)
+		require.Empty(t, got.Ledger)
+	})
+}
+
 // TestDeskPaidWhileOnline: the desk takes the owed deposit, then the
 // provider tells of the patient's online payment of it: the deposit keeps
 // the desk's cash, and the 25.00 the provider took is a payment of its own

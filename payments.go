@@ -137,7 +137,7 @@ func (e *Engine) TakeDeskPayment(ctx context.Context, practice tenant.PracticeID
 			return "", err
 		}
 		if a != nil && in.Purpose.Visit() {
-			if err := e.checkOwed(ctx, op, a, in.Amount); err != nil {
+			if err := e.checkOwed(ctx, op, a, in.Amount, nil); err != nil {
 				return "", err
 			}
 		}
@@ -274,8 +274,10 @@ func (e *Engine) ReversePayment(ctx context.Context, practice tenant.PracticeID,
 	return out, err
 }
 
-// PayOwed takes payment id, a fee still owed, at the desk by method
-// (payment.offline over its patient).
+// PayOwed takes payment id, a fee or a visit's payment still owed, at the
+// desk by method (payment.offline over its patient). One paid meanwhile
+// (online) is KindConflict; a visit's payment beyond what is left to pay
+// on the visit, as TakeDeskPayment refuses it.
 func (e *Engine) PayOwed(ctx context.Context, practice tenant.PracticeID, id billing.PaymentID, method billing.Method) (*billing.Payment, error) {
 	const op = "carebook.PayOwed"
 	p, pm, err := e.paymentAccess(ctx, practice, id, rbac.PaymentOffline, "payment.take")
@@ -301,6 +303,15 @@ func (e *Engine) PayOwed(ctx context.Context, practice tenant.PracticeID, id bil
 		}
 		if len(cur.Ledger) > 0 {
 			return "", errs.Conflict(op, "this payment is not owed any more: it was paid meanwhile")
+		}
+		if cur.Appointment != nil && cur.Purpose.Visit() {
+			a, err := e.store.Scheduling.GetAppointment(ctx, practice, *cur.Appointment)
+			if err != nil {
+				return "", err
+			}
+			if err := e.checkOwed(ctx, op, a, cur.Amount, cur); err != nil {
+				return "", err
+			}
 		}
 		if err := e.store.Billing.SetMethod(ctx, practice, id, billing.ProviderDesk, method); err != nil {
 			return "", err
