@@ -102,7 +102,11 @@ func (e *Engine) AddOperator(ctx context.Context, email string) (*Operator, stri
 // OperatorSignIn checks a support staff member's email and password and
 // opens a session: the token, given once (only its hash is kept). A wrong
 // email or password, or a disabled member, is KindUnauthenticated naming
-// "password", the same for each so that emails do not leak.
+// "password", the same for each so that emails do not leak. Failures in a
+// row lock the member out as they lock an account (the identity
+// service's MaxFailedLogins and lockouts, WithIdentityConfig): while
+// locked, KindRateLimited with the seconds to wait, even for the right
+// password; a success resets the count.
 func (e *Engine) OperatorSignIn(ctx context.Context, email, password string) (string, *Operator, error) {
 	const op = "carebook.OperatorSignIn"
 	bad := &errs.Error{Kind: errs.KindUnauthenticated, Op: op, Field: "password", Msg: "wrong email or password"}
@@ -119,21 +123,53 @@ func (e *Engine) OperatorSignIn(ctx context.Context, email, password string) (st
 	if err != nil {
 		return "", nil, err
 	}
+	now := e.Clock.Now().UTC()
+	if err := identity.LockedOut(op, m.Login, now); err != nil {
+		return "", nil, err
+	}
 	ok, err := identity.VerifyPassword(password, m.PasswordHash)
 	if err != nil || !ok || m.DisabledAt != nil {
-		return "", nil, bad
+		return "", nil, cmpOr(e.operatorFailed(ctx, m.ID, now), bad)
 	}
 	tok, hash, err := identity.NewToken()
 	if err != nil {
 		return "", nil, errs.Wrap(errs.KindInternal, op, "cannot make a session token", err)
 	}
-	now := e.Clock.Now().UTC()
 	s := &identity.OperatorSession{ID: e.IDs.New(), StaffID: m.ID, TokenHash: hash, CreatedAt: now, LastUsedAt: now,
 		IdleExpiresAt: now.Add(OperatorIdleTimeout), ExpiresAt: now.Add(OperatorSessionMax)}
-	if err := e.store.Operators.CreateSession(ctx, s); err != nil {
+	err = e.InTx(ctx, func(ctx context.Context) error {
+		cur, err := e.store.Operators.LockStaff(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		// A lock taken by a racing sign-in meanwhile holds.
+		if err := identity.LockedOut(op, cur.Login, now); err != nil {
+			return err
+		}
+		if cur.Login != (identity.LoginState{}) {
+			if err := e.store.Operators.SetStaffLogin(ctx, m.ID, identity.LoginState{}); err != nil {
+				return err
+			}
+		}
+		return e.store.Operators.CreateSession(ctx, s)
+	})
+	if err != nil {
 		return "", nil, err
 	}
 	return tok, &Operator{ID: m.ID, Email: m.Email}, nil
+}
+
+// operatorFailed counts a failed sign-in of support staff member id at
+// now, under the member's lock, by the accounts' rule (identity's
+// Service.Failed: locked after MaxFailedLogins in a row).
+func (e *Engine) operatorFailed(ctx context.Context, id uuid.UUID, now time.Time) error {
+	return e.InTx(ctx, func(ctx context.Context) error {
+		cur, err := e.store.Operators.LockStaff(ctx, id)
+		if err != nil {
+			return err
+		}
+		return e.store.Operators.SetStaffLogin(ctx, id, e.Identity.Failed(cur.Login, now))
+	})
 }
 
 // OperatorAuthenticate returns the support staff member of a live session

@@ -102,7 +102,10 @@ type DeskPayment struct {
 // (payment.offline over the patient), with its "payment.take" entry and
 // the patient's receipt, in one transaction. Bad input is KindInvalid
 // naming the field; an appointment of another patient is KindInvalid
-// naming "appointment_id".
+// naming "appointment_id". A visit's money (billing.Purpose.Visit) above
+// what is left to pay on it, online payments and holds counted, is
+// KindConflict naming "amount" and saying what was paid and how, and
+// nothing is written (see VisitBalance).
 func (e *Engine) TakeDeskPayment(ctx context.Context, practice tenant.PracticeID, in DeskPayment) (*billing.Payment, error) {
 	const op = "carebook.TakeDeskPayment"
 	pid := in.Patient
@@ -122,11 +125,21 @@ func (e *Engine) TakeDeskPayment(ctx context.Context, practice tenant.PracticeID
 		pm.Fail(ctx)
 		return nil, errs.Invalid(op, "purpose", "a fee is charged by the practice's policy; take an owed fee with PayOwed")
 	}
+	if in.Purpose == billing.PurposeOverpaid {
+		pm.Fail(ctx)
+		return nil, errs.Invalid(op, "purpose", "money taken twice is recorded by the provider's webhook, not at the desk")
+	}
 	by, _ := actor.From(ctx)
 	var out *billing.Payment
 	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
-		if err := e.checkVisitOf(ctx, op, practice, in.Patient, in.Appointment); err != nil {
+		a, err := e.checkVisitOf(ctx, op, practice, in.Patient, in.Appointment)
+		if err != nil {
 			return "", err
+		}
+		if a != nil && in.Purpose.Visit() {
+			if err := e.checkOwed(ctx, op, a, in.Amount, nil); err != nil {
+				return "", err
+			}
 		}
 		p, err := e.Billing.Open(ctx, billing.Open{Practice: practice, Provider: billing.ProviderDesk, Amount: in.Amount, Method: in.Method,
 			Purpose: in.Purpose, Patient: &pid, Appointment: in.Appointment, By: by})
@@ -139,22 +152,23 @@ func (e *Engine) TakeDeskPayment(ctx context.Context, practice tenant.PracticeID
 	return out, err
 }
 
-// checkVisitOf refuses an appointment that is not patient's.
-func (e *Engine) checkVisitOf(ctx context.Context, op string, practice tenant.PracticeID, patient uuid.UUID, appt *uuid.UUID) error {
+// checkVisitOf returns appointment appt (nil for none), refusing one that
+// is not patient's.
+func (e *Engine) checkVisitOf(ctx context.Context, op string, practice tenant.PracticeID, patient uuid.UUID, appt *uuid.UUID) (*scheduling.Appointment, error) {
 	if appt == nil {
-		return nil
+		return nil, nil
 	}
 	a, err := e.store.Scheduling.GetAppointment(ctx, practice, *appt)
 	if errs.Is(err, errs.KindNotFound) {
-		return errs.Invalid(op, "appointment_id", "no such appointment in this practice")
+		return nil, errs.Invalid(op, "appointment_id", "no such appointment in this practice")
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if a.PatientID != patient {
-		return errs.Invalid(op, "appointment_id", "the appointment is another patient's")
+		return nil, errs.Invalid(op, "appointment_id", "the appointment is another patient's")
 	}
-	return nil
+	return a, nil
 }
 
 // payment reads payment id for an access over its patient, and
@@ -260,8 +274,10 @@ func (e *Engine) ReversePayment(ctx context.Context, practice tenant.PracticeID,
 	return out, err
 }
 
-// PayOwed takes payment id, a fee still owed, at the desk by method
-// (payment.offline over its patient).
+// PayOwed takes payment id, a fee or a visit's payment still owed, at the
+// desk by method (payment.offline over its patient). One paid meanwhile
+// (online) is KindConflict; a visit's payment beyond what is left to pay
+// on the visit, as TakeDeskPayment refuses it.
 func (e *Engine) PayOwed(ctx context.Context, practice tenant.PracticeID, id billing.PaymentID, method billing.Method) (*billing.Payment, error) {
 	const op = "carebook.PayOwed"
 	p, pm, err := e.paymentAccess(ctx, practice, id, rbac.PaymentOffline, "payment.take")
@@ -279,10 +295,27 @@ func (e *Engine) PayOwed(ctx context.Context, practice tenant.PracticeID, id bil
 	by, _ := actor.From(ctx)
 	var out *billing.Payment
 	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
+		// Locked, it is read again: an online provider's webhook may have
+		// recorded it since (the patient paid it online meanwhile).
+		cur, err := e.store.Billing.LockPayment(ctx, practice, id)
+		if err != nil {
+			return "", err
+		}
+		if len(cur.Ledger) > 0 {
+			return "", errs.Conflict(op, "this payment is not owed any more: it was paid meanwhile")
+		}
+		if cur.Appointment != nil && cur.Purpose.Visit() {
+			a, err := e.store.Scheduling.GetAppointment(ctx, practice, *cur.Appointment)
+			if err != nil {
+				return "", err
+			}
+			if err := e.checkOwed(ctx, op, a, cur.Amount, cur); err != nil {
+				return "", err
+			}
+		}
 		if err := e.store.Billing.SetMethod(ctx, practice, id, billing.ProviderDesk, method); err != nil {
 			return "", err
 		}
-		var err error
 		out, _, err = e.Billing.Do(ctx, billing.Step{Practice: practice, Payment: id, Op: billing.OpPurchase, By: by})
 		return id.String(), err
 	})

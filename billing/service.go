@@ -345,13 +345,19 @@ func (s *Service) ApplyEvent(ctx context.Context, provider string, ev Event) (ap
 // One with no Result ended unpaid: counted as a decline, so the next
 // attempt gets a new key. One that reports the charge turns an owed
 // payment into provider's card payment and records it; a payment that was
-// taken otherwise meanwhile keeps its ledger (the money taken twice is
-// given back by a refund at the provider).
+// taken otherwise meanwhile (at the desk) keeps its ledger, and the money
+// the provider took all the same is recorded on a payment of its own,
+// PurposeOverpaid, for the desk to give back (overpaid).
 func (s *Service) applyCheckout(ctx context.Context, provider string, p *Payment, st StoredEvent, applied *bool) error {
 	var err error
 	if len(p.Ledger) > 0 && (p.Provider != provider || st.Event.Result.Kind == "") {
-		*applied, err = s.store.RememberEvent(ctx, st)
-		return err
+		if *applied, err = s.store.RememberEvent(ctx, st); err != nil || !*applied {
+			return err
+		}
+		if k := st.Event.Result.Kind; p.Provider != provider && (k == EntryCharged || k == EntryAuthorized) {
+			return s.overpaid(ctx, provider, p, st.Event.Result)
+		}
+		return nil
 	}
 	if st.Event.Result.Kind == "" {
 		if *applied, err = s.store.RememberEvent(ctx, st); err != nil || !*applied {
@@ -371,6 +377,32 @@ func (s *Service) applyCheckout(ctx context.Context, provider string, p *Payment
 		p.Provider, p.Method = provider, m
 	}
 	return s.settle(ctx, p, provider)
+}
+
+// overpaid records r, money provider took for p after p was taken
+// otherwise, on a new payment of p's patient and appointment
+// (PurposeOverpaid) known to the provider by r's Ref: the receipt the
+// patient gets for it and the visit's Balance tell of it, and its refund
+// gives it back. The provider's later events about r's Ref find it.
+func (s *Service) overpaid(ctx context.Context, provider string, p *Payment, r Result) error {
+	o, err := NewPayment(s.ids.New(), p.Practice, r.Amount, Method{Kind: MethodCardOnline})
+	if err != nil {
+		return err
+	}
+	by := webhookActor(provider)
+	o.Provider, o.Purpose, o.Patient, o.Appointment = provider, PurposeOverpaid, p.Patient, p.Appointment
+	o.CreatedAt, o.CreatedBy = s.now(), by
+	if err := s.store.CreatePayment(ctx, o); err != nil {
+		return err
+	}
+	if r.At.IsZero() {
+		r.At = s.now()
+	}
+	e, err := o.Record(r, "", by, "taken online after payment "+p.ID.String()+" was paid otherwise: to refund")
+	if err != nil {
+		return err
+	}
+	return s.append(ctx, o, e)
 }
 
 // settle applies p's waiting events, in the order they came, until none

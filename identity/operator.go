@@ -16,6 +16,9 @@ type OperatorStaff struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	DisabledAt   *time.Time // set: the member may no longer sign in
+	// Login counts the failed sign-ins in a row and the lock they led to,
+	// as an Account's (Service.Failed).
+	Login LoginState
 }
 
 // OperatorSession is a signed-in support session. Only the SHA-256 hash of

@@ -324,12 +324,32 @@ func (s *Service) lookup(ctx context.Context, op, id string) (*Account, error) {
 // fail counts a failed login of a, read under its lock in tx, and locks
 // the account when the count reaches MaxFailedLogins.
 func (s *Service) fail(ctx context.Context, tx Store, a *Account, now time.Time) error {
-	st := LoginState{FailedLogins: a.FailedLogins + 1, Lockouts: a.Lockouts, LockedUntil: a.LockedUntil}
-	if st.FailedLogins >= s.cfg.MaxFailedLogins {
-		until := now.Add(s.lockout(a.Lockouts))
-		st = LoginState{Lockouts: a.Lockouts + 1, LockedUntil: &until}
-	}
+	st := s.Failed(LoginState{FailedLogins: a.FailedLogins, Lockouts: a.Lockouts, LockedUntil: a.LockedUntil}, now)
 	return tx.SetLoginState(ctx, a.ID, st, now)
+}
+
+// Failed returns the login state after one more failed sign-in at now
+// from st: the count goes up, and at MaxFailedLogins it is reset and the
+// principal is locked for LockoutBase, doubling with each lock before a
+// success, up to LockoutMax. Accounts keep this rule, and so do the
+// operator's support staff (carebook.Engine.OperatorSignIn).
+func (s *Service) Failed(st LoginState, now time.Time) LoginState {
+	next := LoginState{FailedLogins: st.FailedLogins + 1, Lockouts: st.Lockouts, LockedUntil: st.LockedUntil}
+	if next.FailedLogins >= s.cfg.MaxFailedLogins {
+		until := now.Add(s.lockout(st.Lockouts))
+		next = LoginState{Lockouts: st.Lockouts + 1, LockedUntil: &until}
+	}
+	return next
+}
+
+// LockedOut is the refusal of a sign-in at now of a principal in state
+// st while it is locked (KindRateLimited with the seconds to wait in
+// Details["retry_after_seconds"]), or nil.
+func LockedOut(op string, st LoginState, now time.Time) error {
+	if st.LockedUntil == nil || !now.Before(*st.LockedUntil) {
+		return nil
+	}
+	return locked(op, *st.LockedUntil, now)
 }
 
 // lockout is how long the lock after n earlier locks lasts.

@@ -3,6 +3,7 @@ package refserver
 import (
 	"crypto/subtle"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/carebook/carebook"
@@ -28,15 +29,26 @@ const (
 	// OperatorCSRFCookie carries the panel's CSRF token, echoed by every
 	// form in CSRFField (double submit).
 	OperatorCSRFCookie = "carebook_ops_csrf"
+	// OperatorAPIPrefix is the prefix of the support staff's JSON API,
+	// whose routes take a support session's token as a bearer token.
+	OperatorAPIPrefix = "/api/v1/ops"
+	// OperatorAPILoginPath is where the support staff sign in to the
+	// JSON API, for a token.
+	OperatorAPILoginPath = OperatorAPIPrefix + "/login"
 )
 
 // operatorOnly wraps next, a route of the panel, with the support
 // session's check: a page visited without a live one goes to the panel's
 // sign-in page; a form whose CSRFField does not echo OperatorCSRFCookie is
-// KindForbidden. next runs with the Operator in its context.
+// KindForbidden. An API route takes the session's token in
+// "Authorization: Bearer" instead (operatorAPI). next runs with the
+// Operator in its context.
 func (s *Server) operatorOnly(next func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		const op = "refserver.operatorOnly"
+		if !onPage(r) {
+			return s.operatorAPI(w, r, next)
+		}
 		c, err := r.Cookie(OperatorCookie)
 		if err != nil || c.Value == "" {
 			return s.toOperatorSignIn(w, r, false)
@@ -54,6 +66,30 @@ func (s *Server) operatorOnly(next func(http.ResponseWriter, *http.Request) erro
 		}
 		return next(w, r.WithContext(carebook.WithOperator(r.Context(), *o)))
 	}
+}
+
+// operatorAPI runs next, an API route of the support staff, with the
+// Operator of the support session whose token r carries in
+// "Authorization: Bearer" (from POST OperatorAPILoginPath). An account's
+// valid credentials (a practice's staff, a patient, an API key) are
+// KindForbidden: they never reach the support routes, whatever their
+// grants. No token, or one that is not a live support session's, is
+// KindUnauthenticated. A bearer token needs no CSRF token: a browser
+// never sends it on its own.
+func (s *Server) operatorAPI(w http.ResponseWriter, r *http.Request, next func(http.ResponseWriter, *http.Request) error) error {
+	const op = "refserver.operatorAPI"
+	if CredentialsFrom(r.Context()) != nil {
+		return errs.E(errs.KindForbidden, op, "only the operator's support staff may do this; sign in at "+OperatorAPILoginPath)
+	}
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return errs.E(errs.KindUnauthenticated, op, "send a support session's token (POST "+OperatorAPILoginPath+") in Authorization: Bearer")
+	}
+	o, err := s.engine.OperatorAuthenticate(r.Context(), strings.TrimSpace(tok))
+	if err != nil {
+		return err
+	}
+	return next(w, r.WithContext(carebook.WithOperator(r.Context(), *o)))
 }
 
 // toOperatorSignIn sends a visitor of the panel without a live support

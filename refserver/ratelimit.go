@@ -175,8 +175,25 @@ func (s *Server) countsAgainst(r *http.Request, practice tenant.PracticeID) bool
 // retryAfter sets the Retry-After header of a 429 answer from the seconds
 // p's details name, when they do.
 func retryAfter(w http.ResponseWriter, p Problem) {
-	d, ok := p.Details.(map[string]any)
-	if p.Status != http.StatusTooManyRequests || !ok {
+	if p.Status == http.StatusTooManyRequests {
+		setRetryAfter(w, p.Details)
+	}
+}
+
+// SetRetryAfter sets the Retry-After header of an answer refusing err
+// when err is a rate limit's refusal (errs.KindRateLimited) naming the
+// seconds to wait: a page says what a problem document does.
+func SetRetryAfter(w http.ResponseWriter, err error) {
+	if e, ok := errs.As(err); ok && e.Kind == errs.KindRateLimited {
+		setRetryAfter(w, e.Details)
+	}
+}
+
+// setRetryAfter sets Retry-After from the retry_after_seconds of details,
+// when they name it.
+func setRetryAfter(w http.ResponseWriter, details any) {
+	d, ok := details.(map[string]any)
+	if !ok {
 		return
 	}
 	if secs, ok := d["retry_after_seconds"].(int64); ok {

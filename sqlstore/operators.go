@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/carebook/carebook/errs"
 	"github.com/carebook/carebook/identity"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -22,11 +23,15 @@ type operatorStaffRow struct {
 	PasswordHash string    `bun:"password_hash"`
 	CreatedAt    utcTime   `bun:"created_at"`
 	DisabledAt   *utcTime  `bun:"disabled_at"`
+	FailedLogins int       `bun:"failed_logins"`
+	Lockouts     int       `bun:"lockouts"`
+	LockedUntil  *utcTime  `bun:"locked_until"`
 }
 
 func (r *operatorStaffRow) staff() *identity.OperatorStaff {
 	return &identity.OperatorStaff{ID: r.ID, Email: r.Email, PasswordHash: r.PasswordHash,
-		CreatedAt: r.CreatedAt.Time(), DisabledAt: r.DisabledAt.timePtr()}
+		CreatedAt: r.CreatedAt.Time(), DisabledAt: r.DisabledAt.timePtr(),
+		Login: identity.LoginState{FailedLogins: r.FailedLogins, Lockouts: r.Lockouts, LockedUntil: r.LockedUntil.timePtr()}}
 }
 
 type operatorSessionRow struct {
@@ -54,20 +59,42 @@ func (s *Operators) CreateStaff(ctx context.Context, m *identity.OperatorStaff) 
 // StaffByEmail returns the support staff member of a lower-case email, or
 // KindNotFound.
 func (s *Operators) StaffByEmail(ctx context.Context, email string) (*identity.OperatorStaff, error) {
-	return s.staffWhere(ctx, "ops.email = ?", email)
+	return s.staffWhere(ctx, "ops.email = ?", email, false)
 }
 
 // Staff returns the support staff member of id, or KindNotFound.
 func (s *Operators) Staff(ctx context.Context, id uuid.UUID) (*identity.OperatorStaff, error) {
-	return s.staffWhere(ctx, "ops.id = ?", id)
+	return s.staffWhere(ctx, "ops.id = ?", id, false)
 }
 
-func (s *Operators) staffWhere(ctx context.Context, where string, arg any) (*identity.OperatorStaff, error) {
+// LockStaff is Staff, holding the member's row until the transaction in
+// ctx ends, so that sign-ins of one member count their failures one after
+// the other.
+func (s *Operators) LockStaff(ctx context.Context, id uuid.UUID) (*identity.OperatorStaff, error) {
+	if !s.HasTx(ctx) {
+		return nil, errs.E(errs.KindInternal, "sqlstore.LockStaff", "LockStaff called outside InTx")
+	}
+	return s.staffWhere(ctx, "ops.id = ?", id, true)
+}
+
+func (s *Operators) staffWhere(ctx context.Context, where string, arg any, lock bool) (*identity.OperatorStaff, error) {
 	var row operatorStaffRow
-	if err := s.idb(ctx).NewSelect().Model(&row).Where(where, arg).Scan(ctx); err != nil {
+	q := s.idb(ctx).NewSelect().Model(&row).Where(where, arg)
+	if lock && s.dialect == Postgres {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
 		return nil, failure("sqlstore.Staff", "operator staff", err)
 	}
 	return row.staff(), nil
+}
+
+// SetStaffLogin records a support staff member's login state: its failed
+// sign-ins in a row and its lock.
+func (s *Operators) SetStaffLogin(ctx context.Context, id uuid.UUID, st identity.LoginState) error {
+	row := &operatorStaffRow{ID: id, FailedLogins: st.FailedLogins, Lockouts: st.Lockouts, LockedUntil: optTime(st.LockedUntil)}
+	_, err := s.idb(ctx).NewUpdate().Model(row).Column("failed_logins", "lockouts", "locked_until").WherePK().Exec(ctx)
+	return failure("sqlstore.SetStaffLogin", "operator staff", err)
 }
 
 // CreateSession adds a support session.

@@ -28,9 +28,13 @@
 // database unless set, "" for none) every -audit-export-every
 // (CAREBOOK_AUDIT_EXPORT_EVERY, 15m), and the FHIR bulk exports of
 // practices (GET .../$export) every 30s, the sweep of the rate limits'
-// full buckets every 10m, and the roll-up of each practice's active
-// providers (the "active_providers" meter) every hour. Close stops them
-// after the runs in progress.
+// full buckets every 10m, the roll-up of each practice's active
+// providers (the "active_providers" meter) every hour, the refresh of the
+// public directory every 10m, the end of the trials that ran out every
+// -trials-every (CAREBOOK_TRIALS_EVERY, 5m), and the billing every
+// -billing-every (CAREBOOK_BILLING_EVERY, 15m): ended periods closed into
+// invoices, invoices due charged and failed ones retried (dunning). Close
+// stops them after the runs in progress.
 //
 // Each practice may make -api-rate-limit (CAREBOOK_API_RATE_LIMIT,
 // 1200/1m,200: 20 a second, bursts of 200) API requests, counted in the

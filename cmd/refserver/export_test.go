@@ -25,11 +25,12 @@ func TestServeExportsTheActivityLog(t *testing.T) {
 	m := NewMain()
 	m.Stdout, m.Stderr = io.Discard, io.Discard
 	m.Getenv = env(map[string]string{"CAREBOOK_DSN": "sqlite:" + filepath.Join(dir, "carebook.db")})
-	if err := m.ParseFlags([]string{"-addr", "127.0.0.1:0", "-audit-export-every", "1h"}); err != nil {
+	if err := m.ParseFlags([]string{"-addr", "127.0.0.1:0", "-audit-export-every", "1h", "-trials-every", "2m", "-billing-every", "3h"}); err != nil {
 		t.Fatal(err)
 	}
 	archive := filepath.Join(dir, "audit-archive")
-	if m.Config.AuditArchive != archive || m.Config.AuditExportEvery != time.Hour {
+	if m.Config.AuditArchive != archive || m.Config.AuditExportEvery != time.Hour || m.Config.TrialsEvery != 2*time.Minute ||
+		m.Config.BillingEvery != 3*time.Hour {
 		t.Fatalf("config = %+v", m.Config)
 	}
 	ctx := context.Background()
@@ -40,10 +41,11 @@ func TestServeExportsTheActivityLog(t *testing.T) {
 	if m.scheduler == nil || m.exporter == nil {
 		t.Fatal("serve started no export scheduler")
 	}
-	if names := jobNames(m); len(names) != 6 || !names[audit.JobName] || !names[notify.JobName] || !names[carebook.ExportJobName] ||
+	if names := jobNames(m); len(names) != 8 || !names[audit.JobName] || !names[notify.JobName] || !names[carebook.ExportJobName] ||
 		!names[carebook.RateLimitSweepJobName] || !names[carebook.DirectoryRefreshJobName] ||
-		!names[carebook.ActiveProvidersJobName] {
-		t.Fatalf("jobs = %v, want the export, the dispatch, the FHIR bulk exports, the rate limits' sweep, the directory's refresh and the active providers roll-up", names)
+		!names[carebook.ActiveProvidersJobName] || !names[carebook.TrialJobName] || !names[carebook.BillingJobName] {
+		t.Fatalf("jobs = %v, want the export, the dispatch, the FHIR bulk exports, the rate limits' sweep, the directory's refresh, "+
+			"the active providers roll-up, the trials' end and the billing", names)
 	}
 
 	// An entry of two days ago, stored as the engine's Record would.
@@ -99,6 +101,8 @@ func TestAuditArchiveConfig(t *testing.T) {
 		{name: "flag over env", env: map[string]string{"CAREBOOK_AUDIT_ARCHIVE": "/env"}, args: []string{"-audit-archive", "/flag"}, want: "/flag"},
 		{name: "bad interval", args: []string{"-audit-export-every", "0s"}, err: "positive duration"},
 		{name: "bad env interval", env: map[string]string{"CAREBOOK_AUDIT_EXPORT_EVERY": "often"}, err: "not a duration"},
+		{name: "bad trials interval", args: []string{"-trials-every", "-1m"}, err: "-trials-every / CAREBOOK_TRIALS_EVERY = -1m0s; want a positive duration"},
+		{name: "bad billing interval", env: map[string]string{"CAREBOOK_BILLING_EVERY": "0s"}, err: "-billing-every / CAREBOOK_BILLING_EVERY = 0s; want a positive duration"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := NewMain()

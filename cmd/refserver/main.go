@@ -96,6 +96,13 @@ type Config struct {
 	// AuditExportEvery (CAREBOOK_AUDIT_EXPORT_EVERY) is how often the export
 	// job runs.
 	AuditExportEvery time.Duration
+	// TrialsEvery (CAREBOOK_TRIALS_EVERY) is how often the trial job ends
+	// the trials that ran out (carebook.TrialJobName).
+	TrialsEvery time.Duration
+	// BillingEvery (CAREBOOK_BILLING_EVERY) is how often the billing job
+	// closes the ended periods into invoices and charges those due, dunning
+	// included (carebook.BillingJobName).
+	BillingEvery time.Duration
 	// Notify is how messages are sent and the providers' webhooks checked.
 	Notify NotifyConfig
 	// APIRateLimit (CAREBOOK_API_RATE_LIMIT) is how many API requests
@@ -157,7 +164,8 @@ var DefaultAPIRateLimit = ratelimit.Limit{Rate: 1200, Period: time.Minute, Burst
 // otherwise.
 func DefaultConfig() Config {
 	return Config{Command: cmdServe, SignUp: string(carebook.SignUpOpen), NPPESURL: nppes.DefaultBaseURL, Addr: "127.0.0.1:8080", DSN: "sqlite:carebook.db", Migrate: true, LogLevel: slog.LevelInfo, Auth: authSession,
-		APIRateLimit: DefaultAPIRateLimit, AuditArchive: "audit-archive", AuditExportEvery: carebook.DefaultAuditExportEvery, Notify: NotifyConfig{DispatchEvery: carebook.DefaultDispatchEvery, DispatchLease: 2 * time.Minute,
+		APIRateLimit: DefaultAPIRateLimit, AuditArchive: "audit-archive", AuditExportEvery: carebook.DefaultAuditExportEvery,
+		TrialsEvery: carebook.DefaultTrialsEvery, BillingEvery: carebook.DefaultBillingEvery, Notify: NotifyConfig{DispatchEvery: carebook.DefaultDispatchEvery, DispatchLease: 2 * time.Minute,
 			SendGridActivityLag: sendgrid.DefaultActivityLag}}
 }
 
@@ -247,8 +255,17 @@ func (m *Main) ParseFlags(args []string) error {
 	if _, err := refserver.ParseTrustedProxies("trusted_proxies", cfg.TrustedProxies); err != nil {
 		return fmt.Errorf("-trusted-proxies / CAREBOOK_TRUSTED_PROXIES: %w", err)
 	}
-	if cfg.AuditExportEvery <= 0 {
-		return fmt.Errorf("-audit-export-every / CAREBOOK_AUDIT_EXPORT_EVERY = %v; want a positive duration", cfg.AuditExportEvery)
+	for _, iv := range []struct {
+		every     time.Duration
+		flag, env string
+	}{
+		{cfg.AuditExportEvery, "audit-export-every", "CAREBOOK_AUDIT_EXPORT_EVERY"},
+		{cfg.TrialsEvery, "trials-every", "CAREBOOK_TRIALS_EVERY"},
+		{cfg.BillingEvery, "billing-every", "CAREBOOK_BILLING_EVERY"},
+	} {
+		if iv.every <= 0 {
+			return fmt.Errorf("-%s / %s = %v; want a positive duration", iv.flag, iv.env, iv.every)
+		}
 	}
 	if err := cfg.Notify.check(); err != nil {
 		return err
@@ -534,7 +551,8 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() { m.served <- srv.Serve(sctx, ln) }()
 	logger.Info("serving", "url", m.url, "public_url", publicURL, "migrated", migrate, "auth", cfg.Auth, "tls", tlsOn,
 		"audit_archive", cfg.AuditArchive, "audit_export_every", cfg.AuditExportEvery.String(), "files", filesWhere(cfg.FilesURL),
-		"dispatch_every", cfg.Notify.DispatchEvery.String())
+		"dispatch_every", cfg.Notify.DispatchEvery.String(),
+		"trials_every", cfg.TrialsEvery.String(), "billing_every", cfg.BillingEvery.String())
 	fmt.Fprintf(m.Stdout, "carebook listening on %s\n", m.url)
 	return nil
 }
@@ -623,8 +641,10 @@ func closeListener(ln net.Listener) {
 // the outbox dispatch, the activity log export into Config.AuditArchive
 // unless that is "", and the FHIR bulk exports when there is a files
 // bucket (they keep their files there), the sweep of the rate limits, the
-// active providers roll-up and the refresh of the public directory. A run's failure is logged; the
-// next run tries again.
+// active providers roll-up, the end of the trials every
+// Config.TrialsEvery, the billing (invoices, their charges and dunning)
+// every Config.BillingEvery and the refresh of the public directory. A
+// run's failure is logged; the next run tries again.
 func (m *Main) startJobs() error {
 	cfg := m.Config
 	senders, err := m.senders()
@@ -633,7 +653,8 @@ func (m *Main) startJobs() error {
 	}
 	jobs := carebook.JobsConfig{Senders: senders, Dispatcher: notify.DispatcherConfig{Lease: cfg.Notify.DispatchLease},
 		DispatchEvery: cfg.Notify.DispatchEvery, AuditExportEvery: cfg.AuditExportEvery, Logger: m.logger,
-		FHIRExports: m.engine.Files != nil, SweepRateLimits: true, RefreshDirectory: true, ActiveProviders: true}
+		FHIRExports: m.engine.Files != nil, SweepRateLimits: true, RefreshDirectory: true, ActiveProviders: true,
+		EndTrials: true, TrialsEvery: cfg.TrialsEvery, Billing: true, BillingEvery: cfg.BillingEvery}
 	if cfg.AuditArchive == "" {
 		m.logger.Warn("the activity log is not exported to cold storage; set -audit-archive")
 	} else {

@@ -21,4 +21,9 @@
 // cannot be appended, nothing changes. Creating a group is a bootstrap:
 // any signed-in staff account may, and becomes the group's administrator
 // in the same transaction.
+//
+// The operator's support staff have routes of their own under
+// /api/v1/ops (ops.go): a support session's token, from POST
+// /api/v1/ops/login, as the bearer token; an account's credentials are
+// refused there, whatever their grants.
 package api

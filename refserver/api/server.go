@@ -29,7 +29,7 @@ func Module(rt *refserver.Router) {
 		v := twilio.NewValidator(s.opts.TwilioAuthToken)
 		s.twilio = &v
 	}
-	rt.API(s.routes()...)
+	rt.API(append(s.routes(), s.opsRoutes()...)...)
 }
 
 func (s *server) serveOpenAPI(w http.ResponseWriter, r *http.Request) error {

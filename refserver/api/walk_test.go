@@ -44,8 +44,12 @@ type walker struct {
 	ops   []walkOp
 	ids   map[string]string // path parameter or body member => a valid value
 	token string            // the administrator's session
-	n     int               // requests sent, for their client addresses
-	full  bool              // every mutation at every slot (see pick)
+	// opsLogin signs the walk's support staff member in: the support
+	// routes (refserver.OperatorAPIPrefix) are walked with its token.
+	opsLogin func() string
+	opsToken string
+	n        int  // requests sent, for their client addresses
+	full     bool // every mutation at every slot (see pick)
 	// fail reports an answer that breaks the rules; the test's t.Errorf.
 	fail func(format string, args ...any)
 }
@@ -98,8 +102,16 @@ func newWalkerWith(t *testing.T, st *sqlstore.Store, b filesBucket) *walker {
 		Channel: notify.SMS, Language: "en", Text: "See you {{.When}}"}); err != nil {
 		t.Fatal(err)
 	}
+	staff, opsPassword, err := a.engine.AddOperator(ctx, "walk@operator.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.opsLogin = func() string {
+		return str(a.ok(a.do("POST", refserver.OperatorAPILoginPath, map[string]any{"email": staff.Email, "password": opsPassword}, as("")), 201), "token")
+	}
+	w.opsToken = w.opsLogin()
 	w.ids = map[string]string{
-		"practice": f.practice, "location": f.location, "provider": f.provider, "visit_type": f.visitType,
+		"id": f.practice, "practice": f.practice, "location": f.location, "provider": f.provider, "visit_type": f.visitType,
 		"block": f.block, "patient": f.patient, "appointment": f.appointment, "message": f.message,
 		"key": key.ID.String(), "role": role.ID.String(), "grant": grant.ID.String(),
 		"kind": "reminder", "channel": "sms", "language": "en", "token": "not-a-link",
@@ -177,6 +189,12 @@ func (w *walker) send(op walkOp, req walkReq) resp {
 		s := w.a.login("admin@example.com", password)
 		token, vals["session"] = s.token, str(s.session, "id")
 		defer func() { w.token = w.a.login("admin@example.com", password).token }()
+	}
+	if strings.HasPrefix(op.path, refserver.OperatorAPIPrefix+"/") {
+		token = w.opsToken
+		if key == "POST "+refserver.OperatorAPIPrefix+"/logout" {
+			token = w.opsLogin()
+		}
 	}
 	for k, v := range req.path {
 		vals[k] = v

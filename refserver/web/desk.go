@@ -763,7 +763,7 @@ func (s *pages) appointmentPage(r *http.Request) (*appointmentPage, error) {
 		}
 		p.History = append(p.History, h)
 	}
-	if p.Pay, err = s.payments(r, v, a); err != nil {
+	if p.Pay, err = s.payments(r, v, a, z); err != nil {
 		return nil, err
 	}
 	return p, nil

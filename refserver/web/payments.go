@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/carebook/carebook"
 	"github.com/carebook/carebook/billing"
@@ -54,6 +55,10 @@ type paymentSection struct {
 	TakeAction string
 	Methods    []option
 	Currency   string
+	// Balance words where the visit's money stands (billing.Balance):
+	// each amount paid or held and how and when, then what is owed or to
+	// refund; none when nothing was paid and the visit has no price.
+	Balance []string
 }
 
 // holds reports whether r's caller holds perm over practice (asking
@@ -77,8 +82,8 @@ func (s *pages) practiceCurrency(ctx context.Context, pid tenant.PracticeID) bil
 }
 
 // payments fills the payment section of appointment a's page for r's
-// caller: nothing for one who may not read payments.
-func (s *pages) payments(r *http.Request, v *view, a *scheduling.Appointment) (paymentSection, error) {
+// caller, its times in zone: nothing for one who may not read payments.
+func (s *pages) payments(r *http.Request, v *view, a *scheduling.Appointment, zone *time.Location) (paymentSection, error) {
 	var sec paymentSection
 	if !s.holds(r, v.Practice, rbac.PaymentRead) {
 		return sec, nil
@@ -119,7 +124,44 @@ func (s *pages) payments(r *http.Request, v *view, a *scheduling.Appointment) (p
 		}
 		sec.Rows = append(sec.Rows, row)
 	}
+	vt := a.VisitTypeID
+	pol, err := s.engine.Billing.Policy(ctx, pid, &vt)
+	if err != nil {
+		return sec, err
+	}
+	b, err := billing.BalanceOf(pol.Price, list)
+	if err != nil {
+		return sec, err
+	}
+	sec.Balance = balanceLines(v, b, zone)
 	return sec, nil
+}
+
+// balanceLines words b for the desk: "Paid online 25.00 USD on Monday 2
+// March 2026", then what is owed of the price, and what is to refund.
+func balanceLines(v *view, b billing.Balance, zone *time.Location) []string {
+	var out []string
+	for _, p := range b.Parts {
+		key := "pay.balance.paid"
+		switch {
+		case p.Purpose == billing.PurposeOverpaid:
+			key = "pay.balance.twice"
+		case p.Held:
+			key = "pay.balance.held"
+		}
+		where := v.T("pay.balance.at_desk")
+		if p.Online() {
+			where = v.T("pay.balance.online")
+		}
+		out = append(out, v.T(key, where, p.Amount.String(), v.tf("pay.method.", string(p.Method)), v.date(p.At.In(zone))))
+	}
+	if b.Known() {
+		out = append(out, v.T("pay.balance.owed", b.Owed.String(), b.Due.String()))
+	}
+	if !b.Overpaid.IsZero() {
+		out = append(out, v.T("pay.balance.refund", b.Overpaid.String()))
+	}
+	return out
 }
 
 // takePayment records a payment taken at the desk for the appointment of

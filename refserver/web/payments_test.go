@@ -50,6 +50,24 @@ func (a *app) paymentSamples(patients sample) map[string]sample {
 	return map[string]sample{"payment": {pay(patients.own), pay(patients.other)}}
 }
 
+// demoVisit is the demo patient and one of their visits within 15 days
+// of testNow.
+func (a *app) demoVisit() (scheduling.PatientID, string) {
+	a.t.Helper()
+	pt := a.patientByEmail(demo.PatientEmail)
+	entries, err := a.engine.Scheduling.Calendar(context.Background(), a.demo.PracticeID, scheduling.CalendarQuery{From: testNow.AddDate(0, 0, -15), To: testNow.AddDate(0, 0, 15)})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	for _, en := range entries {
+		if en.Appointment.PatientID == pt {
+			return pt, en.Appointment.ID.String()
+		}
+	}
+	a.t.Fatal("the demo patient has no visit")
+	return pt, ""
+}
+
 // TestDeskTakesPaymentAndRefunds: on an appointment's page the desk takes
 // cash (a bad amount is shown next to its field and writes nothing), the
 // payment shows paid with its receipt, the receipt prints the same twice,
@@ -58,21 +76,7 @@ func (a *app) paymentSamples(patients sample) map[string]sample {
 func TestDeskTakesPaymentAndRefunds(t *testing.T) {
 	a := newSQLiteApp(t)
 	desk := a.signedIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
-	pt := a.patientByEmail(demo.PatientEmail)
-	entries, err := a.engine.Scheduling.Calendar(context.Background(), a.demo.PracticeID, scheduling.CalendarQuery{From: testNow.AddDate(0, 0, -15), To: testNow.AddDate(0, 0, 15)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var appt string
-	for _, en := range entries {
-		if en.Appointment.PatientID == pt {
-			appt = en.Appointment.ID.String()
-			break
-		}
-	}
-	if appt == "" {
-		t.Fatal("the demo patient has no visit")
-	}
+	pt, appt := a.demoVisit()
 	href := "/p/" + a.practice + "/appointments/" + appt
 	res := desk.get(href)
 	if res.status != http.StatusOK || !strings.Contains(res.body, "Take a payment at the desk") {

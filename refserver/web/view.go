@@ -250,6 +250,7 @@ func (s *pages) invalid(w http.ResponseWriter, r *http.Request, v *view, name st
 	if status == http.StatusBadRequest {
 		status = http.StatusUnprocessableEntity
 	}
+	refserver.SetRetryAfter(w, err)
 	return s.render(w, status, name, data)
 }
 
