@@ -105,16 +105,17 @@ func (a *Adapter) SetupOutcome(ctx context.Context, id string) (billing.SetupOut
 	if err != nil {
 		return billing.SetupOutcome{}, errs.WithField(stripeError(op, err, false), billing.SessionParam)
 	}
-	return setupOutcome(op, s)
+	return setupOutcome(op, "", s)
 }
 
 // setupOutcome reads a setup session, as retrieved or as a webhook's
-// object (whose SetupIntent is its ID alone: not done).
-func setupOutcome(op string, s *stripego.CheckoutSession) (billing.SetupOutcome, error) {
+// object (whose SetupIntent is its ID alone: not done); an error names
+// the field after prefix.
+func setupOutcome(op, prefix string, s *stripego.CheckoutSession) (billing.SetupOutcome, error) {
 	out := billing.SetupOutcome{Session: s.ID, Created: time.Unix(s.Created, 0).UTC()}
 	if prac := s.Metadata[MetadataPractice]; prac != "" && s.Metadata[MetadataPurpose] == PurposePaymentMethod {
 		var err error
-		if out.Practice, err = parseID(op, "metadata."+MetadataPractice, prac); err != nil {
+		if out.Practice, err = parseID(op, prefix+"metadata."+MetadataPractice, prac); err != nil {
 			return billing.SetupOutcome{}, err
 		}
 	}
@@ -151,9 +152,9 @@ func cardLabel(pm *stripego.PaymentMethod) string {
 // setupEvent reads checkout.session.completed of a setup session: the
 // session as Event.Setup with its practice, when carebook made it.
 func setupEvent(op string, out billing.Event, cs *stripego.CheckoutSession) (billing.Event, error) {
-	o, err := setupOutcome(op, cs)
+	o, err := setupOutcome(op, "data.object.", cs)
 	if err != nil {
-		return billing.Event{}, errs.WithField(err, "data.object.metadata."+MetadataPractice)
+		return billing.Event{}, err
 	}
 	if o.Practice == uuid.Nil || cs.Status != stripego.CheckoutSessionStatusComplete {
 		return out, nil
