@@ -45,7 +45,7 @@ var english = merge(
 		"signin.new_clinic":        "A new clinic?",
 		"signin.new_clinic_link":   "Set up your practice",
 	},
-	enPatient, enDesk, enAdmin, enStaff, enChart, enGlass, enPortal, enFind, enPlan, enOps,
+	enPatient, enDesk, enAdmin, enStaff, enChart, enGlass, enPortal, enFind, enPlan, enOps, enBilling,
 )
 
 // enPatient is the English of the patients' pages.

@@ -44,7 +44,7 @@ var spanish = merge(
 		"signin.new_clinic":        "¿Una clínica nueva?",
 		"signin.new_clinic_link":   "Configure su consultorio",
 	},
-	esPatient, esDesk, esAdmin, esStaff, esChart, esGlass, esPortal, esFind, esPlan, esOps,
+	esPatient, esDesk, esAdmin, esStaff, esChart, esGlass, esPortal, esFind, esPlan, esOps, esBilling,
 )
 
 // esPatient is the Spanish of the patients' pages.
