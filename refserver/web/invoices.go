@@ -189,6 +189,11 @@ func (s *pages) invoicePage(r *http.Request, pid tenant.PracticeID, inv *billing
 	return pg, nil
 }
 
+// lineKeys are the catalog's words of the fee lines, by kind.
+var lineKeys = map[billing.LineKind]string{
+	billing.LineBase: "inv.line.base", billing.LineProrationCredit: "inv.line.proration_credit", billing.LineProrationCharge: "inv.line.proration_charge",
+}
+
 // lineRow words one line of an invoice in currency cur.
 func lineRow(v *view, l billing.InvoiceLine, cur billing.Currency, planName func(billing.PlanID) string) invoiceLineRow {
 	money := func(n int64) string { return billing.Money{Amount: n, Currency: cur}.String() }
@@ -203,7 +208,7 @@ func lineRow(v *view, l billing.InvoiceLine, cur billing.Currency, planName func
 		out.Unit = v.T("inv.unit.each", money(l.Unit))
 		return out
 	}
-	out.What = v.T("inv.line."+string(l.Kind), planName(l.Plan))
+	out.What = v.T(lineKeys[l.Kind], planName(l.Plan))
 	out.Quantity = v.T("inv.qty.days", l.Quantity, l.Of)
 	out.Unit = v.T("inv.unit.period", money(l.Unit))
 	return out
