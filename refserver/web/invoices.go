@@ -28,7 +28,9 @@ func (s *pages) invoiceRoutes() []refserver.Route {
 	return []refserver.Route{
 		route("GET", p, s.showInvoices, "The practice's invoices from the operator: period, status, total, when due, charges tried", read),
 		route("GET", p+"/{invoice}", s.showInvoice, "One invoice: its lines with quantities and unit prices, its total, its charges", read),
-		route("POST", p+"/{invoice}/pay", s.payInvoice, "Charge the invoice now to the payment method on file", read),
+		// Guarded: the Engine decides (billing.read), and lets it go on
+		// while the practice is read-only, which paying restores.
+		route("POST", p+"/{invoice}/pay", s.payInvoice, "Charge the invoice now to the payment method on file", refserver.Guarded()),
 	}
 }
 

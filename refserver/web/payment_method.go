@@ -26,8 +26,9 @@ func (s *pages) paymentMethodRoutes() []refserver.Route {
 	return []refserver.Route{
 		route("GET", p, s.showPaymentMethod, "The practice's card on file for the operator's invoices; the provider's page sends the browser back here",
 			refserver.Needs(rbac.BillingRead)),
-		route("POST", p, s.startPaymentMethod, "Add or replace the card on file on the provider's hosted page",
-			refserver.Needs(rbac.PracticeManage)),
+		// Guarded: the Engine decides (practice.manage), and lets it go on
+		// while the practice is read-only, which the card may restore.
+		route("POST", p, s.startPaymentMethod, "Add or replace the card on file on the provider's hosted page", refserver.Guarded()),
 	}
 }
 
