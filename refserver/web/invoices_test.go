@@ -127,3 +127,56 @@ func TestPaymentMethodPageWithoutProvider(t *testing.T) {
 	}
 	admin.post(page, url.Values{}).want(t, http.StatusBadRequest)
 }
+
+// TestPaymentMethodPage: in a trial without a card the page says when the
+// trial ends and offers to add one; the form's answer goes on to the
+// provider's page; back from it (the session's ID on the URL) the card is
+// on file, once however often the page is reloaded; a session not
+// finished, or unknown, is refused on the page; canceling says nothing
+// changed; the front desk cannot start one.
+func TestPaymentMethodPage(t *testing.T) {
+	a, fake := stripeApp(t)
+	a.subscribeDemo(t)
+	admin := a.signedIn(demo.AdminEmail, a.demo.AdminPassword)
+	page := a.base() + "/billing/payment-method"
+	admin.get(page).want(t, http.StatusOK, "The trial ends on", en("billing.trial_add_card"), en("pm.none"), `action="`+page+`"`, en("pm.add"))
+
+	start := func() string {
+		t.Helper()
+		res := admin.post(page, url.Values{})
+		to := providerLink(res)
+		if res.status != http.StatusOK || !strings.HasPrefix(to, fake.URL()+"/checkout/pay/cs_") {
+			t.Fatalf("starting: %d to %q\n%.600s", res.status, to, res.body)
+		}
+		return strings.TrimPrefix(to, fake.URL()+"/checkout/pay/")
+	}
+	unfinished := start()
+	back := page + "?" + url.Values{"setup": {"done"}, "provider": {"stripe"}, "session_id": {unfinished}}.Encode()
+	admin.get(back).want(t, http.StatusUnprocessableEntity, en("pm.not_saved"), en("pm.none"))
+
+	id := start()
+	to, err := fake.CompleteSetupCheckout(id, "pm_card_mastercard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(to)
+	if err != nil || u.Query().Get("session_id") != id || u.Query().Get("provider") != "stripe" {
+		t.Fatalf("the success URL is %q", to)
+	}
+	for range 2 {
+		admin.get(u.RequestURI()).want(t, http.StatusOK, en("pm.saved_ok"), "Mastercard ending 4444", "stripe", en("pm.replace"))
+	}
+	if got := a.entries("billing.payment_method.attach"); len(got) != 3 {
+		t.Errorf("%d attach entries, want the unfinished try's and the two loads'", len(got))
+	}
+	m, err := a.engine.PracticePaymentMethod(a.adminCtx(), a.demo.PracticeID)
+	if err != nil || m.Label != "Mastercard ending 4444" {
+		t.Fatalf("the card on file: %+v, %v", m, err)
+	}
+	admin.get(page+"?setup=done&provider=stripe&session_id=cs_unknown").want(t, http.StatusNotFound)
+	admin.get(page+"?setup=canceled").want(t, http.StatusOK, en("pm.canceled"), "Mastercard ending 4444")
+	desk := a.signedIn(demo.FrontDeskEmail, a.demo.FrontDeskPassword)
+	desk.post(page, url.Values{}).want(t, http.StatusForbidden)
+	admin.get("/lang/es")
+	admin.get(page).want(t, http.StatusOK, "Método de pago", "Cambiar el método de pago")
+}
