@@ -423,7 +423,9 @@ func (e *Engine) PutPaymentPolicy(ctx context.Context, p *billing.Policy) (*bill
 // provider registered as name, from its body and headers: each event once,
 // in any order. A provider unknown, or whose adapter verifies no
 // webhooks, is KindNotFound; a bad signature KindUnauthenticated.
-// applied is false for an event seen before.
+// applied is false for an event seen before. A setup session's event
+// (billing.Event.Setup) attaches the card it saved as the practice's
+// payment method (see CompletePaymentMethodCheckout).
 func (e *Engine) PaymentWebhook(ctx context.Context, name string, body []byte, h billing.Header) (applied bool, err error) {
 	const op = "carebook.PaymentWebhook"
 	a, ok := e.payAdapters[name]
@@ -434,6 +436,9 @@ func (e *Engine) PaymentWebhook(ctx context.Context, name string, body []byte, h
 	ev, err := v.ParseWebhook(body, h)
 	if err != nil {
 		return false, err
+	}
+	if sc, ok := a.(billing.SetupCheckout); ok && ev.Setup != "" {
+		return e.setupWebhook(ctx, name, sc, ev)
 	}
 	return e.Billing.ApplyEvent(ctx, name, ev)
 }

@@ -30,11 +30,26 @@ type trialClinic struct {
 
 func newTrialClinic(t *testing.T, st *sqlstore.Store) *trialClinic {
 	t.Helper()
-	fake := stripetest.NewFake(clock.System{})
+	return newTrialClinicOn(t, st, nil)
+}
+
+// newTrialClinicOn is newTrialClinic with its fake Stripe telling the
+// time of the clinic's clock when fakeClock is set (set to it once the
+// clinic is made), else the system's.
+func newTrialClinicOn(t *testing.T, st *sqlstore.Store, fakeClock *followClock) *trialClinic {
+	t.Helper()
+	var fc clock.Clock = clock.System{}
+	if fakeClock != nil {
+		fc = fakeClock
+	}
+	fake := stripetest.NewFake(fc)
 	t.Cleanup(fake.Close)
 	sa, err := stripe.New(stripe.Config{SecretKey: "sk_test_trials", WebhookSecret: "whsec_trials", BackendURL: fake.URL(), Clock: clock.System{}, Retries: -1})
 	require.NoError(t, err)
 	c := &trialClinic{payClinic: newPayClinic(t, st, carebook.WithPaymentAdapter("stripe", sa)), fake: fake}
+	if fakeClock != nil {
+		fakeClock.follow(c.clk)
+	}
 	p, err := c.e.Tenants.Practice(c.staff, c.practice)
 	require.NoError(t, err)
 	c.admin = callerWith(t, c.clinic, rbac.PracticeAdminID, rbac.PracticeScope(p.GroupID, p.ID))

@@ -132,33 +132,43 @@ func (e *Engine) AttachPaymentMethod(ctx context.Context, practice tenant.Practi
 		return nil, err
 	}
 	c, _ := CallerFrom(ctx)
-	now := e.Clock.Now().UTC().Truncate(time.Microsecond)
-	m := &billing.PaymentMethod{Practice: practice, Provider: in.Provider, SetupRef: in.SetupRef, Token: in.Token,
-		Label: strings.TrimSpace(in.Label), SavedAt: now, SavedBy: c.Actor.String()}
-	err = pm.Do(ctx, func(ctx context.Context) (string, error) {
-		// The subscription's row orders this against the trial job's
-		// decision on the same practice.
-		sub, err := e.store.Billing.LockSubscription(ctx, practice)
-		if err != nil && !errs.Is(err, errs.KindNotFound) {
-			return "", err
-		}
-		if err := e.store.Billing.PutPaymentMethod(ctx, m); err != nil {
-			return "", err
-		}
-		if err := e.invoicesDueAgain(ctx, practice, now); err != nil {
-			return "", err
-		}
-		if sub != nil && sub.Status == billing.SubscriptionTrialing && !now.Before(sub.TrialEnd) {
-			if err := e.convertTrial(ctx, practice, now); err != nil {
-				return "", err
-			}
-		}
-		return "", e.leaveReadOnly(ctx, practice, string(billing.ReadOnlyTrialEnded))
-	})
-	if err != nil {
+	m := e.paymentMethodOf(practice, in, c.Actor.String())
+	if err := pm.Do(ctx, func(ctx context.Context) (string, error) { return "", e.putPaymentMethod(ctx, m) }); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// paymentMethodOf is the payment method in, saved now by who.
+func (e *Engine) paymentMethodOf(practice tenant.PracticeID, in PaymentMethodInput, who string) *billing.PaymentMethod {
+	return &billing.PaymentMethod{Practice: practice, Provider: in.Provider, SetupRef: in.SetupRef, Token: in.Token,
+		Label: strings.TrimSpace(in.Label), SavedAt: e.now(), SavedBy: who}
+}
+
+// putPaymentMethod records m as its practice's payment method, in the
+// transaction in ctx, with what it restores: the invoices whose retries
+// are spent due again, a trial that ran out converted, the trial's
+// read-only state lifted.
+func (e *Engine) putPaymentMethod(ctx context.Context, m *billing.PaymentMethod) error {
+	practice, now := m.Practice, m.SavedAt
+	// The subscription's row orders this against the trial job's
+	// decision on the same practice.
+	sub, err := e.store.Billing.LockSubscription(ctx, practice)
+	if err != nil && !errs.Is(err, errs.KindNotFound) {
+		return err
+	}
+	if err := e.store.Billing.PutPaymentMethod(ctx, m); err != nil {
+		return err
+	}
+	if err := e.invoicesDueAgain(ctx, practice, now); err != nil {
+		return err
+	}
+	if sub != nil && sub.Status == billing.SubscriptionTrialing && !now.Before(sub.TrialEnd) {
+		if err := e.convertTrial(ctx, practice, now); err != nil {
+			return err
+		}
+	}
+	return e.leaveReadOnly(ctx, practice, string(billing.ReadOnlyTrialEnded))
 }
 
 // PracticePaymentMethod returns the practice's payment method on file, for

@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"time"
 
@@ -231,13 +230,7 @@ func (r CheckoutRequest) Validate(op string) error {
 	if err := r.Key.Validate(op); err != nil {
 		return err
 	}
-	for _, f := range []struct{ name, v string }{{"success_url", r.SuccessURL}, {"cancel_url", r.CancelURL}} {
-		u, err := url.Parse(f.v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return errs.Invalid(op, f.name, "an absolute http or https URL is required")
-		}
-	}
-	return nil
+	return returnURLs(op, r.SuccessURL, r.CancelURL)
 }
 
 // CheckoutSession is a page at the provider where the patient pays.
@@ -301,6 +294,9 @@ type Event struct {
 	// only once it is paid); zero if none.
 	Practice tenant.PracticeID
 	Payment  PaymentID
+	// Setup is the ID of a SetupCheckout's session that saved a card for
+	// Practice (Ref and Payment are then empty); "" if none.
+	Setup string
 }
 
 // WebhookVerifier is an optional capability of an Adapter: verifying and

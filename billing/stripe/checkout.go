@@ -61,14 +61,7 @@ func (a *Adapter) StartCheckout(ctx context.Context, r billing.CheckoutRequest) 
 	if err != nil {
 		return billing.CheckoutSession{}, stripeError(op, err, false)
 	}
-	out := billing.CheckoutSession{ID: s.ID, URL: s.URL}
-	if s.ExpiresAt > 0 {
-		out.ExpiresAt = time.Unix(s.ExpiresAt, 0).UTC()
-	}
-	if out.ID == "" || out.URL == "" {
-		return billing.CheckoutSession{}, errs.E(errs.KindInternal, op, "Stripe answered a checkout session without its ID or URL")
-	}
-	return out, nil
+	return session(op, s)
 }
 
 // checkoutEvent reads a Checkout Session's event: completed and paid is
@@ -82,6 +75,12 @@ func (a *Adapter) checkoutEvent(op string, out billing.Event, typ string, raw []
 	}
 	if cs.ID == "" {
 		return billing.Event{}, errs.Invalid(op, "data.object.id", "the checkout session has no ID")
+	}
+	if cs.Mode == stripego.CheckoutSessionModeSetup {
+		if typ != "checkout.session.completed" {
+			return out, nil
+		}
+		return setupEvent(op, out, &cs)
 	}
 	pay, prac := cs.Metadata[MetadataPayment], cs.Metadata[MetadataPractice]
 	if pay == "" || prac == "" {

@@ -96,6 +96,8 @@ func TestRequestShapesOnStripeMock(t *testing.T) {
 	}
 	checkout := billing.CheckoutRequest{Practice: uuid.New(), Payment: pay, Amount: usd(5000), Key: key, Description: "Visit deposit",
 		SuccessURL: "https://carebook.example/p/x/checkout/done", CancelURL: "https://carebook.example/p/x/checkout/canceled"}
+	setup := billing.SetupCheckoutRequest{Practice: uuid.New(), Key: key, Description: "carebook subscription",
+		SuccessURL: "https://carebook.example/p/x/billing/payment-method", CancelURL: "https://carebook.example/p/x/billing/payment-method?setup=canceled"}
 	held := map[string]any{"status": "requires_capture", "amount": 5000, "amount_capturable": 5000, "currency": "usd", "capture_method": "manual"}
 	paid := map[string]any{"status": "succeeded", "amount": 5000, "amount_received": 5000, "currency": "usd", "latest_charge": map[string]any{"id": "ch_123", "object": "charge"}}
 	for _, tt := range []struct {
@@ -129,6 +131,14 @@ func TestRequestShapesOnStripeMock(t *testing.T) {
 				"line_items[0][price_data][product_data][name]": "Visit deposit", "success_url": checkout.SuccessURL, "cancel_url": checkout.CancelURL,
 				"client_reference_id": pay.String(), "metadata[carebook_payment]": pay.String(), "metadata[carebook_practice]": checkout.Practice.String(),
 				"payment_intent_data[metadata][carebook_payment]": pay.String(), "payment_intent_data[description]": "Visit deposit"}},
+		{"StartSetupCheckout", nil, func(a *stripe.Adapter) error { _, err := a.StartSetupCheckout(ctx, setup); return err },
+			[]string{"POST /v1/customers", "POST /v1/checkout/sessions"},
+			map[string]string{"mode": "setup", "payment_method_types[0]": "card", "success_url": setup.SuccessURL + "?session_id={CHECKOUT_SESSION_ID}",
+				"cancel_url": setup.CancelURL, "client_reference_id": setup.Practice.String(), "metadata[carebook_practice]": setup.Practice.String(),
+				"metadata[carebook_purpose]": "payment_method", "setup_intent_data[metadata][carebook_practice]": setup.Practice.String(),
+				"setup_intent_data[description]": "carebook subscription"}},
+		{"SetupOutcome", nil, func(a *stripe.Adapter) error { _, err := a.SetupOutcome(ctx, "cs_test_123"); return err },
+			[]string{"GET /v1/checkout/sessions/cs_test_123"}, map[string]string{"expand[0]": "setup_intent.payment_method"}},
 		{"SetupCard", nil, func(a *stripe.Adapter) error { _, err := a.SetupCard(ctx, billing.CardSetup{Key: key}); return err },
 			[]string{"POST /v1/customers", "POST /v1/setup_intents"},
 			map[string]string{"usage": "off_session", "payment_method_types[0]": "card"}},

@@ -52,6 +52,9 @@ const SignatureHeader = "Stripe-Signature"
 //     its practice from the session's metadata, with the PaymentIntent as
 //     Ref; checkout.session.expired: the payment named, no Result (it is
 //     still owed). A session without carebook's metadata names nothing.
+//     A setup session's (StartSetupCheckout) checkout.session.completed
+//     is Event.Setup, the session's ID, with the practice of its
+//     metadata: SetupOutcome reads the card it saved.
 //
 // Other event types come back with their ID and Type alone.
 func (a *Adapter) ParseWebhook(body []byte, h billing.Header) (billing.Event, error) {

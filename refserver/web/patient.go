@@ -303,7 +303,8 @@ type visitFacts struct {
 	Status, StatusLabel                                          string
 	Start, LocationID, ProviderID, VisitTypeID                   string
 	Upcoming, Closed                                             bool
-	// Owed are the payments still owed on the visit ("my visits").
+	// Owed are the payments still owed on the visit ("my visits", the
+	// visit's page).
 	Owed []owedLine
 }
 
@@ -659,6 +660,9 @@ func (s *pages) showVisit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pg := &visitPage{view: pc.v, Base: pc.base, Visit: s.visitFacts(pc.v, *pv), Closed: pc.v.closedWords(pc.practice.Policy.CancelCutoff)}
+	if pg.Visit.Owed, err = s.owedOnVisit(r, pc, pv.Appointment.ID); err != nil {
+		return err
+	}
 	q := r.URL.Query()
 	switch st := pv.Appointment.Status; {
 	case q.Get("booked") == "1" && st == scheduling.StatusNew:

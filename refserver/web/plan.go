@@ -29,6 +29,8 @@ func (s *pages) planRoutes() []refserver.Route {
 // planPage is the plan and usage page.
 type planPage struct {
 	*view
+	// Base is the billing pages' root.
+	Base string
 	// NoPlan: the practice is on no plan, and nothing else is shown.
 	NoPlan bool
 	Plan   string
@@ -80,7 +82,7 @@ func (s *pages) showPlan(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	v := s.newView(r, "plan.title")
-	page := &planPage{view: v}
+	page := &planPage{view: v, Base: "/p/" + pid.String() + "/billing"}
 	sub, err := s.engine.Subscription(ctx, pid)
 	if errs.Is(err, errs.KindNotFound) {
 		page.NoPlan = true

@@ -133,8 +133,38 @@ func (s *pages) receipt(r *http.Request, v *view, pid tenant.PracticeID, id uuid
 	return &receiptPage{view: v, Text: rc.Text()}, nil
 }
 
-// owedLine is a payment still owed on a visit, as "my visits" shows it.
-type owedLine struct{ Amount, Purpose string }
+// owedLine is a payment still owed on a visit, as "my visits" and the
+// visit's page show it; PayHref, on the visit's page, is where its "Pay
+// online" form posts ("" when the practice takes no online payment).
+type owedLine struct{ Amount, Purpose, PayHref string }
+
+// owedOnVisit reads the caller's own payments of visit appt (the Engine's
+// Payments, logged) and words those still owed, each with its "Pay
+// online" form when the practice takes online payments.
+func (s *pages) owedOnVisit(r *http.Request, pc *patientCtx, appt uuid.UUID) ([]owedLine, error) {
+	ctx := r.Context()
+	me := pc.patient
+	list, err := s.engine.Payments(ctx, pc.practice.ID, billing.PaymentFilter{Patient: &me, Appointment: &appt})
+	if err != nil {
+		return nil, err
+	}
+	var out []owedLine
+	online := false
+	for _, p := range list {
+		if !p.Owed() {
+			continue
+		}
+		if len(out) == 0 { // asked once, and only when something is owed
+			online = s.engine.TakesOnlinePayments(ctx, pc.practice.ID)
+		}
+		l := owedLine{Amount: p.Amount.String(), Purpose: pc.v.tf("pay.purpose.", string(p.Purpose))}
+		if online {
+			l.PayHref = pc.base + "/receipts/" + p.ID.String() + "/pay"
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
 
 // owedByVisit reads the caller's own payments (the Engine's Payments,
 // logged) and words those still owed, by appointment ID.
@@ -155,8 +185,8 @@ func (s *pages) owedByVisit(r *http.Request, pc *patientCtx) (map[string][]owedL
 }
 
 // payOnline starts paying one of the caller's own owed payments on the
-// provider's hosted page and sends the browser there (303); the provider
-// sends it back to showCheckoutReturn.
+// provider's hosted page and sends the browser there (toProvider); the
+// provider sends it back to showCheckoutReturn.
 func (s *pages) payOnline(w http.ResponseWriter, r *http.Request) error {
 	pc, err := s.patientView(r, "portal.pay.title")
 	if err != nil {
@@ -174,8 +204,7 @@ func (s *pages) payOnline(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, cs.URL, http.StatusSeeOther)
-	return nil
+	return s.toProvider(w, r, cs.URL)
 }
 
 // checkoutPage is the page the provider's checkout returns to.

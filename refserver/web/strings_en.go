@@ -47,7 +47,7 @@ var english = merge(
 		"signin.new_patient_link":  "Create your account",
 		"signin.new_clinic_link":   "Set up your practice",
 	},
-	enPatient, enDesk, enAdmin, enStaff, enChart, enGlass, enPortal, enFind, enPlan, enOps, enPolicies,
+	enPatient, enDesk, enAdmin, enStaff, enChart, enGlass, enPortal, enFind, enPlan, enOps, enPolicies, enBilling,
 )
 
 // enPatient is the English of the patients' pages.

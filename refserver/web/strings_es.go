@@ -46,7 +46,7 @@ var spanish = merge(
 		"signin.new_patient_link":  "Cree su cuenta",
 		"signin.new_clinic_link":   "Configure su consultorio",
 	},
-	esPatient, esDesk, esAdmin, esStaff, esChart, esGlass, esPortal, esFind, esPlan, esOps, esPolicies,
+	esPatient, esDesk, esAdmin, esStaff, esChart, esGlass, esPortal, esFind, esPlan, esOps, esPolicies, esBilling,
 )
 
 // esPatient is the Spanish of the patients' pages.

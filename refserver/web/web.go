@@ -60,6 +60,7 @@ func (s *pages) routes() []refserver.Route {
 	for _, area := range [][]refserver.Route{
 		s.linkRoutes(), s.signInRoutes(), s.accountRoutes(), s.patientRoutes(), s.deskRoutes(), s.adminRoutes(), s.staffRoutes(), s.chartRoutes(), s.breakGlassRoutes(), s.paymentRoutes(),
 		s.portalRoutes(), s.portalPaymentRoutes(), s.rightsRoutes(), s.sitemapRoutes(), s.findRoutes(), s.planRoutes(), s.opsRoutes(), s.paymentPolicyRoutes(),
+		s.invoiceRoutes(), s.paymentMethodRoutes(),
 	} {
 		out = append(out, area...)
 	}

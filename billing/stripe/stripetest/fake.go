@@ -65,6 +65,9 @@ type Fake struct {
 	keys      map[string]answer
 	requests  []Request
 	events    [][]byte
+	delivered int // events[:delivered] were delivered (DeliverWebhooks)
+
+	hookURL, hookSecret string
 }
 
 type intent struct {
@@ -89,6 +92,7 @@ type refund struct {
 
 type setup struct {
 	id, customer, secret, status, method string
+	metadata                             map[string]string
 }
 
 type savedCard struct{ customer, card string }
@@ -228,6 +232,8 @@ func (f *Fake) route(method, path string, form url.Values) (int, any, bool) {
 		return http.StatusOK, map[string]any{"id": id, "object": "customer", "created": f.now()}, true
 	case method == http.MethodPost && path == "/v1/checkout/sessions":
 		return f.createSession(form)
+	case method == http.MethodGet && len(parts) == 4 && parts[1] == "checkout" && parts[2] == "sessions":
+		return f.retrieveSession(parts[3], form)
 	case method == http.MethodPost && path == "/v1/setup_intents":
 		return f.createSetup(form)
 	case method == http.MethodGet && len(parts) == 3 && parts[1] == "payment_methods":
@@ -235,7 +241,7 @@ func (f *Fake) route(method, path string, form url.Values) (int, any, bool) {
 		if !ok {
 			return missing("payment_method", "payment_method", parts[2])
 		}
-		return http.StatusOK, map[string]any{"id": parts[2], "object": "payment_method", "type": "card", "customer": nullable(cus)}, false
+		return http.StatusOK, f.renderMethod(parts[2], cus), false
 	}
 	return http.StatusNotFound, apiError("invalid_request_error", "", "", "Unrecognized request URL ("+method+": "+path+")"), false
 }
@@ -402,10 +408,36 @@ func (f *Fake) createSetup(form url.Values) (int, any, bool) {
 	s := &setup{id: f.id("seti"), customer: cus, status: "requires_payment_method"}
 	s.secret = s.id + "_secret_" + strconv.Itoa(f.n)
 	f.setups[s.id] = s
-	return http.StatusOK, map[string]any{
-		"id": s.id, "object": "setup_intent", "customer": nullable(cus), "client_secret": s.secret,
-		"status": s.status, "usage": form.Get("usage"), "payment_method": nullable(s.method),
-	}, true
+	return http.StatusOK, f.renderSetup(s, false), true
+}
+
+func (f *Fake) renderSetup(s *setup, expandMethod bool) map[string]any {
+	var pm any = nullable(s.method)
+	if expandMethod && s.method != "" {
+		pm = f.renderMethod(s.method, s.customer)
+	}
+	return map[string]any{
+		"id": s.id, "object": "setup_intent", "customer": nullable(s.customer), "client_secret": s.secret,
+		"status": s.status, "usage": "off_session", "payment_method": pm, "metadata": s.metadata, "livemode": false,
+	}
+}
+
+// cardDetails are the brand and last four digits of the test cards.
+var cardDetails = map[string][2]string{
+	CardVisa: {"visa", "4242"}, CardMastercard: {"mastercard", "4444"}, CardDeclined: {"visa", "0002"},
+	CardInsufficientFund: {"visa", "9995"}, CardAuthRequired: {"visa", "3184"},
+}
+
+// renderMethod renders payment method pm, of customer cus if saved, with
+// its test card's brand and last four digits.
+func (f *Fake) renderMethod(pm, cus string) map[string]any {
+	card := pm
+	if s, ok := f.saved[pm]; ok {
+		card = s.card
+	}
+	d := cardDetails[card]
+	return map[string]any{"id": pm, "object": "payment_method", "type": "card", "customer": nullable(cus),
+		"card": map[string]any{"brand": d[0], "last4": d[1], "exp_month": 12, "exp_year": 2034}, "livemode": false}
 }
 
 // method reports whether the fake knows payment method pm, and its
