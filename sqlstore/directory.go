@@ -366,7 +366,7 @@ func (s *Directory) Search(ctx context.Context, q directory.Query) ([]directory.
 }
 
 // searchNear answers q, which has a point: it searches within a radius
-// growing from an eighth of q's to q's, doubling, and stops at the first
+// growing from an eighth of q's to q's (see widen), and stops at the first
 // within which q.Limit providers are found (or at q's radius). What lies
 // within a smaller radius is nearer than what lies outside it, so the
 // first providers found are the nearest; and the smaller radius reads far
@@ -402,9 +402,20 @@ func (s *Directory) searchNear(ctx context.Context, op string, q directory.Query
 			}
 			return hits, s.fillOpens(ctx, op, hits)
 		default:
-			r *= 2
+			r *= widen(len(seen), q.Limit)
 		}
 	}
+}
+
+// widen is the factor by which searchNear widens its radius when found
+// providers of the limit are within it: by the square root of what is
+// missing (the area grows as the square of the radius), with a margin, at
+// least doubling and at most eightfold; fourfold when none was found.
+func widen(found, limit int) float64 {
+	if found == 0 {
+		return 4
+	}
+	return math.Min(8, math.Max(2, 1.25*math.Sqrt(float64(limit)/float64(found))))
 }
 
 // decodeHits decodes rows, keeping each provider's first, and at most limit.
