@@ -216,7 +216,7 @@ func (e *Engine) buildListing(ctx context.Context, practice tenant.PracticeID, s
 	// when it cannot be (no geo point, an incomplete address).
 	locs := make(map[tenant.LocationID]*directory.Location, len(tlocs))
 	for _, tl := range tlocs {
-		l := &directory.Location{ID: tl.ID, Name: tl.Name, Geo: directory.Point{Lat: tl.Geo.Lat, Lon: tl.Geo.Lng},
+		l := &directory.Location{ID: tl.ID, Name: tl.Name, Geo: directory.Point{Lat: tl.Geo.Lat, Lon: tl.Geo.Lng}, TimeZone: tl.TimeZone,
 			Address: directory.Address{Line1: tl.Address.Line1, Line2: tl.Address.Line2, City: tl.Address.City,
 				Region: tl.Address.Region, PostalCode: tl.Address.PostalCode, Country: tl.Address.Country},
 			VisitTypes: []directory.VisitType{}}
@@ -235,7 +235,7 @@ func (e *Engine) buildListing(ctx context.Context, practice tenant.PracticeID, s
 			locs[tl.ID] = l
 		}
 	}
-	out := &directory.Listing{PracticeID: practice, PracticeName: p.Name, Published: true, Updated: e.Clock.Now().UTC()}
+	out := &directory.Listing{PracticeID: practice, PracticeName: p.Name, Published: true, Updated: e.Clock.Now().UTC(), Taxonomy: e.Taxonomy}
 	var after *scheduling.ProviderID
 	for len(out.Providers) < directory.MaxProviders {
 		provs, err := e.Scheduling.Providers(ctx, practice, scheduling.ProviderFilter{After: after, Limit: 500})
@@ -415,11 +415,15 @@ func (e *Engine) refreshNextOpen(ctx context.Context, practice tenant.PracticeID
 // SearchDirectory searches the public directory: see directory.Query. It
 // needs no caller. q.At is set to the engine's clock's now when zero; next
 // open times stale by q.At (past their NextOpenUntil: booking would refuse
-// them, until the next refresh) are shown as none. Bad input is
+// them, until the next refresh) are shown as none. q.Taxonomy is set to the
+// engine's (the one its listings are built with) when nil. Bad input is
 // KindInvalid naming the field.
 func (e *Engine) SearchDirectory(ctx context.Context, q directory.Query) ([]directory.Hit, error) {
 	if q.At.IsZero() {
 		q.At = e.Clock.Now().UTC()
+	}
+	if q.Taxonomy == nil {
+		q.Taxonomy = e.Taxonomy
 	}
 	hits, err := e.store.Directory.Search(ctx, q)
 	if err != nil {

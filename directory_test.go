@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,6 +115,7 @@ func TestDirectoryNextOpenFollowsBookings(t *testing.T) {
 			require.Equal(t, "Bones", hits[0].Provider.FamilyName)
 			require.NotNil(t, hits[0].Location.NextOpen)
 			require.Equal(t, l.vt, hits[0].Location.NextOpenVisitType)
+			require.Equal(t, "America/New_York", hits[0].Location.TimeZone, "the listed location carries its zone")
 			l.bookable(t, hits)
 			return hits[0].Location.NextOpen.In(l.loc)
 		}
@@ -401,4 +403,32 @@ func BenchmarkDirectoryBooking(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestDirectorySearchesByTheEngineTaxonomy: with a loaded NUCC file, a
+// provider of a code only the file has is found by the words of its name,
+// near a point and not, as the Engine builds listings and resolves
+// searches by its own taxonomy.
+func TestDirectorySearchesByTheEngineTaxonomy(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, st *sqlstore.Store) {
+		tx, err := directory.LoadTaxonomy(strings.NewReader("Code,Classification,Specialization,Display Name\n" +
+			"363LF0000X,Nurse Practitioner,Family,Family Nurse Practitioner\n"))
+		require.NoError(t, err)
+		l := newListed(t, st)
+		l.e.Taxonomy = tx
+		require.NoError(t, l.e.PutDirectoryProfile(l.admin, l.practice, directory.Profile{ProviderID: l.bones,
+			Taxonomies: []string{"363LF0000X"}, Languages: []string{"en"}, AcceptingNew: true}))
+		require.NoError(t, l.e.PublishDirectory(l.admin, l.practice, true))
+		require.Empty(t, l.backPain(t), "a nurse practitioner treats no back pain here")
+		for _, near := range []bool{true, false} {
+			hits := l.backPain(t, func(q *directory.Query) {
+				q.ParseWords("nurse pract")
+				if !near {
+					q.Near, q.RadiusKm = nil, 0
+				}
+			})
+			require.Len(t, hits, 1, "near a point: %v", near)
+			require.Equal(t, "Bones", hits[0].Provider.FamilyName)
+		}
+	})
 }

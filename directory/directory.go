@@ -42,11 +42,14 @@ type VisitType struct {
 // Location is a place a provider works at, with the visit types offered
 // there.
 type Location struct {
-	ID         tenant.LocationID `json:"id"`
-	Name       string            `json:"name"`
-	Address    Address           `json:"address"`
-	Geo        Point             `json:"geo"`
-	VisitTypes []VisitType       `json:"visit_types"`
+	ID      tenant.LocationID `json:"id"`
+	Name    string            `json:"name"`
+	Address Address           `json:"address"`
+	Geo     Point             `json:"geo"`
+	// TimeZone is the location's IANA time zone ("America/New_York"), in
+	// which pages show its open times; "" when the practice set none.
+	TimeZone   string      `json:"time_zone,omitempty"`
+	VisitTypes []VisitType `json:"visit_types"`
 	// NextOpen is the soonest start a patient can book with the provider
 	// here within Horizon, of visit type NextOpenVisitType (one of
 	// VisitTypes), computed with scheduling's OpenSlots under the
@@ -114,6 +117,10 @@ type Listing struct {
 	// time of a provider (and of the practice) whose published record did
 	// not change, so that a sitemap's dates move only with what pages show.
 	Updated time.Time
+	// Taxonomy names the providers' specialties in their search documents
+	// (SearchDocumentIn; nil: the curated table). The Engine sets its own,
+	// the one its searches resolve words by (Query.Taxonomy).
+	Taxonomy *Taxonomy
 }
 
 // Limits of a listing and of a query.
@@ -229,6 +236,11 @@ func (l *Location) validate(op string) error {
 	if len(l.Address.Country) != 2 || strings.ToUpper(l.Address.Country) != l.Address.Country ||
 		strings.IndexFunc(l.Address.Country, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
 		return errs.Invalid(op, "providers.locations.address.country", "is not an ISO 3166-1 alpha-2 code")
+	}
+	if l.TimeZone != "" {
+		if _, err := LoadZone(l.TimeZone); err != nil {
+			return errs.Invalid(op, "providers.locations.time_zone", "is not an IANA time zone")
+		}
 	}
 	if len(l.VisitTypes) > MaxVisitTypes {
 		return errs.Invalid(op, "providers.locations.visit_types", "more than 50 visit types")
@@ -364,6 +376,10 @@ type Query struct {
 	At time.Time
 	// Limit is the most results; 0 means DefaultLimit.
 	Limit int
+	// Taxonomy resolves Words to specialties (see Taxonomy.Terms; nil: the
+	// curated table): it must be the one the listings' search documents
+	// were built with (Listing.Taxonomy). The Engine sets its own.
+	Taxonomy *Taxonomy
 }
 
 // ParseWords sets q.Words from what a patient typed.

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/carebook/carebook/errs"
@@ -29,6 +30,9 @@ const (
 type Taxonomy struct {
 	byCode map[string]Specialty
 	byName []Specialty // sorted by name, then code
+
+	indexOnce sync.Once
+	index     []codeWord // see wordIndex
 }
 
 // defaultTaxonomy is the curated table as a Taxonomy.

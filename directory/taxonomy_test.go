@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -188,4 +189,67 @@ func FuzzLoadTaxonomy(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTerms checks Terms against SearchDocumentIn: a provider's search
+// document holds a word beginning with w exactly when one of its
+// specialties is among the Term's codes or a word of its names begins
+// with w, for every prefix of every word of the documents, over the
+// curated table and a loaded one.
+func TestTerms(t *testing.T) {
+	loaded, err := directory.LoadTaxonomy(strings.NewReader(nuccSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var provs []directory.Provider
+	for i, s := range append(directory.Specialties(), directory.Specialty{Code: "363LF0000X"}, directory.Specialty{Code: "999999999X"}) {
+		provs = append(provs, directory.Provider{GivenName: "Ana-Sofía", FamilyName: fmt.Sprintf("O'Brien%d", i), Specialties: []string{s.Code}})
+	}
+	provs = append(provs, directory.Provider{FamilyName: "Lee", Specialties: []string{"207X00000X", "207RC0000X"}})
+	for _, tx := range []*directory.Taxonomy{nil, loaded} {
+		prefixes := map[string]bool{"zzz": true, "backx": true}
+		docs := make([][]string, len(provs))
+		for i, p := range provs {
+			docs[i] = strings.Fields(p.SearchDocumentIn(tx))
+			for _, w := range docs[i] {
+				for n := 1; n <= len(w); n++ {
+					prefixes[w[:n]] = true
+				}
+			}
+		}
+		checked := 0
+		for w := range prefixes {
+			terms, ok := tx.Terms([]string{w})
+			if !ok {
+				continue
+			}
+			checked++
+			term := terms[0]
+			if term.Word != w || len(term.Codes) > directory.MaxTermCodes {
+				t.Fatalf("Terms(%q) = %+v", w, term)
+			}
+			for i, p := range provs {
+				inDoc := false
+				for _, dw := range docs[i] {
+					inDoc = inDoc || strings.HasPrefix(dw, w)
+				}
+				byTerm := false
+				for _, c := range p.Specialties {
+					byTerm = byTerm || slices.Contains(term.Codes, c)
+				}
+				for _, nw := range p.NameWords() {
+					byTerm = byTerm || strings.HasPrefix(nw, w)
+				}
+				if inDoc != byTerm {
+					t.Errorf("word %q, provider %q %v: in the document %v, by the term %v (codes %v)", w, p.FamilyName, p.Specialties, inDoc, byTerm, term.Codes)
+				}
+			}
+		}
+		if checked < len(prefixes)/2 {
+			t.Errorf("only %d of %d prefixes resolved", checked, len(prefixes))
+		}
+	}
+	if terms, ok := loaded.Terms([]string{"nurse", "fam"}); !ok || !slices.Contains(terms[0].Codes, "363LF0000X") || !slices.Contains(terms[1].Codes, "207Q00000X") {
+		t.Errorf("Terms(nurse fam) over the loaded table = %+v, %v", terms, ok)
+	}
 }

@@ -55,13 +55,12 @@ func (s *Directory) PutListing(ctx context.Context, l *directory.Listing) error 
 			return nil
 		}
 		changed := before.name != l.PracticeName
-		shown := 0
+		var rows []insertRow
 		for i := range l.Providers {
 			p := &l.Providers[i]
 			if p.Hidden {
 				continue
 			}
-			shown++
 			doc, err := publishedDoc(op, p)
 			if err != nil {
 				return err
@@ -72,12 +71,13 @@ func (s *Directory) PutListing(ctx context.Context, l *directory.Listing) error 
 			} else {
 				changed = true
 			}
-			if err := s.insert(ctx, op, l, p, doc, at); err != nil {
-				return err
-			}
+			rows = append(rows, insertRow{p: p, doc: doc, at: at})
+		}
+		if err := s.insertAll(ctx, op, l, rows); err != nil {
+			return err
 		}
 		at := utc(l.Updated)
-		if !changed && shown == len(before.providers) && before.name != "" {
+		if !changed && len(rows) == len(before.providers) && before.name != "" {
 			at = before.updated
 		}
 		_, err = s.idb(ctx).ExecContext(ctx, `INSERT INTO directory_practices (practice_id, practice_name, updated_at) VALUES (?, ?, ?)`,
@@ -227,59 +227,107 @@ func nextOpen(at *time.Time, vt uuid.UUID, until *time.Time) (any, any, any) {
 	return utc(*at), vt, utc(*until)
 }
 
-// insert writes provider p of listing l, encoded as doc, with its
-// locations.
-func (s *Directory) insert(ctx context.Context, op string, l *directory.Listing, p *directory.Provider, doc []byte, at utcTime) error {
+// insertChunk is the most rows one INSERT of PutListing writes.
+const insertChunk = 500
+
+// insertRow is a provider PutListing writes: encoded as doc, changed at at.
+type insertRow struct {
+	p   *directory.Provider
+	doc []byte
+	at  utcTime
+}
+
+// insertAll writes the providers of listing l with their locations, a few
+// statements for each insertChunk of rows (on SQLite with their FTS5 and
+// R*Tree entries), each provider's search document named by l.Taxonomy.
+func (s *Directory) insertAll(ctx context.Context, op string, l *directory.Listing, rows []insertRow) error {
 	db := s.idb(ctx)
-	search := p.SearchDocument()
-	sortName := strings.ToLower(p.FamilyName + " " + p.GivenName)
-	langs := p.Languages
-	if langs == nil {
-		langs = []string{}
-	}
-	var (
-		rowID int64
-		err   error
-	)
-	if s.dialect == Postgres {
-		_, err = db.ExecContext(ctx, `INSERT INTO directory_providers (practice_id, provider_id, practice_name, sort_name,
-			search, doc, updated_at) VALUES (?, ?, ?, ?, to_tsvector('simple', ?), ?, ?)`,
-			l.PracticeID, p.ID, l.PracticeName, sortName, search, string(doc), at)
-	} else {
-		err = db.QueryRowContext(ctx, `INSERT INTO directory_providers (practice_id, provider_id, practice_name, sort_name,
-			doc, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			l.PracticeID, p.ID, l.PracticeName, sortName, string(doc), at).Scan(&rowID)
-		if err == nil {
-			_, err = db.ExecContext(ctx, `INSERT INTO directory_fts (rowid, doc) VALUES (?, ?)`, rowID, search)
+	exec := func(what, head, tuple string, n int, args []any) error {
+		if n == 0 {
+			return nil
 		}
+		_, err := db.ExecContext(ctx, head+strings.Repeat(tuple+", ", n-1)+tuple, args...)
+		return failure(op, what, err)
 	}
-	if err != nil {
-		return failure(op, "provider", err)
-	}
-	for i := range p.Locations {
-		loc := &p.Locations[i]
-		next, nextVT, until := nextOpen(loc.NextOpen, loc.NextOpenVisitType, loc.NextOpenUntil)
-		if s.dialect == Postgres {
-			_, err = db.ExecContext(ctx, `INSERT INTO directory_locations (practice_id, provider_id, location_id, lat, lon,
-				accepting_new, languages, specialties, kinds, next_open, next_open_visit_type, next_open_until)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				l.PracticeID, p.ID, loc.ID, loc.Geo.Lat, loc.Geo.Lon, p.AcceptingNew, pgdialect.Array(langs), pgdialect.Array(p.Specialties),
-				pgdialect.Array(kinds(loc)), next, nextVT, until)
+	pg := s.dialect == Postgres
+	// The SQLite row of a provider, by its key.
+	const rowOf = "(SELECT id FROM directory_providers WHERE practice_id = ? AND provider_id = ?)"
+	for from := 0; from < len(rows); from += insertChunk {
+		chunk := rows[from:min(from+insertChunk, len(rows))]
+		var provs, docs []any
+		for _, r := range chunk {
+			search := r.p.SearchDocumentIn(l.Taxonomy)
+			sortName := strings.ToLower(r.p.FamilyName + " " + r.p.GivenName)
+			if pg {
+				provs = append(provs, l.PracticeID, r.p.ID, l.PracticeName, sortName, search, string(r.doc), r.at)
+			} else {
+				provs = append(provs, l.PracticeID, r.p.ID, l.PracticeName, sortName, string(r.doc), r.at)
+				docs = append(docs, l.PracticeID, r.p.ID, search)
+			}
+		}
+		var err error
+		if pg {
+			err = exec("provider", `INSERT INTO directory_providers (practice_id, provider_id, practice_name, sort_name, search, doc, updated_at) VALUES `,
+				"(?, ?, ?, ?, to_tsvector('simple', ?), ?, ?)", len(chunk), provs)
 		} else {
-			var locID int64
-			x, y, z := earthXYZ(loc.Geo)
-			err = db.QueryRowContext(ctx, `INSERT INTO directory_locations (provider, practice_id, location_id, lat, lon, x, y, z,
-				accepting_new, languages, specialties, kinds, next_open, next_open_visit_type, next_open_until)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, rowID, l.PracticeID, loc.ID, loc.Geo.Lat, loc.Geo.Lon,
-				x, y, z, p.AcceptingNew, padded(langs), padded(p.Specialties), padded(kinds(loc)), next, nextVT, until).Scan(&locID)
+			err = exec("provider", `INSERT INTO directory_providers (practice_id, provider_id, practice_name, sort_name, doc, updated_at) VALUES `,
+				"(?, ?, ?, ?, ?, ?)", len(chunk), provs)
 			if err == nil {
-				_, err = db.ExecContext(ctx, `INSERT INTO directory_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?, ?, ?, ?, ?)`,
-					locID, loc.Geo.Lat, loc.Geo.Lat, loc.Geo.Lon, loc.Geo.Lon)
+				err = exec("provider", `INSERT INTO directory_fts (rowid, doc) VALUES `, "("+rowOf+", ?)", len(chunk), docs)
 			}
 		}
 		if err != nil {
-			return failure(op, "location", err)
+			return err
 		}
+	}
+	var locs []any
+	n := 0
+	flush := func() error {
+		var err error
+		if pg {
+			err = exec("location", `INSERT INTO directory_locations (practice_id, provider_id, location_id, lat, lon, accepting_new, languages,
+				specialties, kinds, names, next_open, next_open_visit_type, next_open_until) VALUES `,
+				"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n, locs)
+		} else {
+			err = exec("location", `INSERT INTO directory_locations (provider, practice_id, location_id, lat, lon, x, y, z, accepting_new,
+				languages, specialties, kinds, names, next_open, next_open_visit_type, next_open_until) VALUES `,
+				"("+rowOf+", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n, locs)
+		}
+		locs, n = locs[:0], 0
+		return err
+	}
+	for _, r := range rows {
+		p := r.p
+		langs := p.Languages
+		if langs == nil {
+			langs = []string{}
+		}
+		names := padded(p.NameWords())
+		for i := range p.Locations {
+			loc := &p.Locations[i]
+			next, nextVT, until := nextOpen(loc.NextOpen, loc.NextOpenVisitType, loc.NextOpenUntil)
+			if pg {
+				locs = append(locs, l.PracticeID, p.ID, loc.ID, loc.Geo.Lat, loc.Geo.Lon, p.AcceptingNew, pgdialect.Array(langs),
+					pgdialect.Array(p.Specialties), pgdialect.Array(kinds(loc)), names, next, nextVT, until)
+			} else {
+				x, y, z := earthXYZ(loc.Geo)
+				locs = append(locs, l.PracticeID, p.ID, l.PracticeID, loc.ID, loc.Geo.Lat, loc.Geo.Lon, x, y, z, p.AcceptingNew,
+					padded(langs), padded(p.Specialties), padded(kinds(loc)), names, next, nextVT, until)
+			}
+			if n++; n == insertChunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if !pg {
+		_, err := db.ExecContext(ctx, `INSERT INTO directory_geo (id, min_lat, max_lat, min_lon, max_lon)
+			SELECT id, lat, lat, lon, lon FROM directory_locations WHERE practice_id = ?`, l.PracticeID)
+		return failure(op, "location", err)
 	}
 	return nil
 }
@@ -318,7 +366,7 @@ func (s *Directory) Search(ctx context.Context, q directory.Query) ([]directory.
 }
 
 // searchNear answers q, which has a point: it searches within a radius
-// growing from an eighth of q's to q's, doubling, and stops at the first
+// growing from an eighth of q's to q's (see widen), and stops at the first
 // within which q.Limit providers are found (or at q's radius). What lies
 // within a smaller radius is nearer than what lies outside it, so the
 // first providers found are the nearest; and the smaller radius reads far
@@ -354,9 +402,20 @@ func (s *Directory) searchNear(ctx context.Context, op string, q directory.Query
 			}
 			return hits, s.fillOpens(ctx, op, hits)
 		default:
-			r *= 2
+			r *= widen(len(seen), q.Limit)
 		}
 	}
+}
+
+// widen is the factor by which searchNear widens its radius when found
+// providers of the limit are within it: by the square root of what is
+// missing (the area grows as the square of the radius), with a margin, at
+// least doubling and at most eightfold; fourfold when none was found.
+func widen(found, limit int) float64 {
+	if found == 0 {
+		return 4
+	}
+	return math.Min(8, math.Max(2, 1.25*math.Sqrt(float64(limit)/float64(found))))
 }
 
 // decodeHits decodes rows, keeping each provider's first, and at most limit.
@@ -424,35 +483,42 @@ func (s *Directory) searchSQL(q directory.Query, radius float64, capRows int) (s
 				" AND max_lon >= "+ftoa(minLon)+" AND min_lon <= "+ftoa(maxLon)+")", sq+" <= "+ftoa(c*c))
 		}
 	}
-	if len(q.Words) > 0 {
-		if pg {
-			terms := make([]string, len(q.Words))
-			for i, w := range q.Words {
-				terms[i] = w + ":*"
-			}
-			conds = append(conds, "p.search @@ to_tsquery('simple', ?)")
-			args = append(args, strings.Join(terms, " & "))
-		} else {
-			terms := make([]string, len(q.Words))
-			for i, w := range q.Words {
-				terms[i] = `"` + w + `"*`
-			}
-			conds = append(conds, "p.id IN (SELECT rowid FROM directory_fts WHERE directory_fts MATCH ?)")
-			args = append(args, strings.Join(terms, " "))
+	var (
+		terms   []directory.Term
+		byTerms bool
+	)
+	if q.Near != nil && len(q.Words) > 0 {
+		terms, byTerms = q.Taxonomy.Terms(q.Words)
+	}
+	switch {
+	case len(q.Words) == 0:
+	case byTerms:
+		// Near a point, by the specialties each word names and the names'
+		// words on the location rows the geo search finds, as a search by
+		// specialty: the full-text index would be read whole at each
+		// radius, for the few rows near the point.
+		for _, t := range terms {
+			cond, targs := s.termSQL(t)
+			conds, args = append(conds, cond), append(args, targs...)
 		}
+	default:
+		fts := make([]string, len(q.Words))
+		for i, w := range q.Words {
+			fts[i] = `"` + w + `"*`
+		}
+		cond, join := "p.id IN (SELECT rowid FROM directory_fts WHERE directory_fts MATCH ?)", " "
+		if pg {
+			for i, w := range q.Words {
+				fts[i] = w + ":*"
+			}
+			cond, join = "p.search @@ to_tsquery('simple', ?)", " & "
+		}
+		conds = append(conds, cond)
+		args = append(args, strings.Join(fts, join))
 	}
 	if len(q.Specialties) > 0 {
-		if pg {
-			conds = append(conds, "l.specialties && ARRAY[?]::text[]")
-			args = append(args, bun.List(q.Specialties))
-		} else {
-			or := make([]string, len(q.Specialties))
-			for i, c := range q.Specialties {
-				or[i] = "instr(l.specialties, ?) > 0"
-				args = append(args, " "+c+" ")
-			}
-			conds = append(conds, "("+strings.Join(or, " OR ")+")")
-		}
+		cond, sargs := s.specialtiesSQL(q.Specialties)
+		conds, args = append(conds, cond), append(args, sargs...)
 	}
 	if q.AcceptingNew {
 		conds = append(conds, "l.accepting_new")
@@ -512,6 +578,36 @@ func (s *Directory) searchSQL(q directory.Query, radius float64, capRows int) (s
 		FROM directory_locations l JOIN directory_providers p ON ` + join + `
 		` + where + `
 	) h WHERE h.rn = 1 ORDER BY ` + outer + `, h.practice_id, h.provider_id LIMIT ` + strconv.Itoa(q.Limit), args
+}
+
+// specialtiesSQL is the condition that a location's provider has one of
+// codes (at least one), and its arguments.
+func (s *Directory) specialtiesSQL(codes []string) (string, []any) {
+	if s.dialect == Postgres {
+		return "l.specialties && ARRAY[?]::text[]", []any{bun.List(codes)}
+	}
+	or := make([]string, len(codes))
+	args := make([]any, len(codes))
+	for i, c := range codes {
+		or[i] = "instr(l.specialties, ?) > 0"
+		args[i] = " " + c + " "
+	}
+	return "(" + strings.Join(or, " OR ") + ")", args
+}
+
+// termSQL is the condition that a word of a location's provider's search
+// document begins with t.Word: one of its specialties is one of t's, or a
+// word of its names begins with it.
+func (s *Directory) termSQL(t directory.Term) (string, []any) {
+	name, args := "instr(l.names, ?) > 0", []any{" " + t.Word}
+	if s.dialect == Postgres {
+		name = "strpos(l.names, ?) > 0"
+	}
+	if len(t.Codes) == 0 {
+		return name, args
+	}
+	spec, sargs := s.specialtiesSQL(t.Codes)
+	return "(" + spec + " OR " + name + ")", append(sargs, args...)
 }
 
 // timeLit is t as a literal of the dialect's stored times.

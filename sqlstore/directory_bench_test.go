@@ -14,41 +14,54 @@ import (
 	"github.com/carebook/carebook/sqlstore/sqltest"
 )
 
-// directoryBenchProviders is the size of the benchmarks' directory.
-const directoryBenchProviders = 10_000
-
-// seedDirectory publishes the generated directory of the benchmarks.
-func seedDirectory(ctx context.Context, s *sqlstore.Store) error {
-	for _, l := range directorytest.Generate(directoryBenchProviders, 14) {
-		if err := s.Directory.PutListing(ctx, l); err != nil {
+// seedDirectory returns the seed of a generated directory of n providers
+// for the benchmarks: one transaction, each practice's listing written in
+// a few statements (PutListing's chunks), then ANALYZE.
+func seedDirectory(n int) func(ctx context.Context, s *sqlstore.Store) error {
+	return func(ctx context.Context, s *sqlstore.Store) error {
+		err := s.InTx(ctx, func(ctx context.Context) error {
+			for _, l := range directorytest.Generate(n, 14) {
+				if err := s.Directory.PutListing(ctx, l); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-	}
-	if s.Dialect() == sqlstore.Postgres {
-		_, err := s.DB().ExecContext(ctx, `ANALYZE directory_providers; ANALYZE directory_locations`)
+		if s.Dialect() == sqlstore.Postgres {
+			_, err := s.DB().ExecContext(ctx, `ANALYZE directory_providers; ANALYZE directory_locations`)
+			return err
+		}
+		_, err = s.DB().ExecContext(ctx, `ANALYZE`)
 		return err
 	}
-	_, err := s.DB().ExecContext(ctx, `ANALYZE`)
-	return err
 }
 
 // BenchmarkDirectorySearch searches a directory of 10,000 generated
 // providers (directorytest.Generate: 60% within 50 km of Brooklyn) on
-// SQLite and PostgreSQL, from points drawn within 20 km of Brooklyn, top
-// 20 within 25 km. bare is the baseline: the bare geo-and-specialty query
-// in SQL, the nearest 20 locations' provider IDs, nothing decoded;
-// specialty is Directory.Search with a specialty and the point (each
-// provider once, at its nearest location, decoded); concern is Search by
-// the words "back pain" with the filters accepting new patients and
-// English. Each reports p50-ms and p95-ms, and the searches their medians
-// as multiples of bare's (x-bare-p50). Issue 14 asks for a p50 under 5 ms.
+// SQLite and PostgreSQL, and one of 100,000 (sqlite-100k, postgres-100k;
+// not with -short), from points drawn within 20 km of Brooklyn, top 20
+// within 25 km. bare is the baseline: the bare geo-and-specialty query in
+// SQL, the nearest 20 locations' provider IDs, nothing decoded; specialty
+// is Directory.Search with a specialty and the point (each provider once,
+// at its nearest location, decoded, with next open times); concern is
+// Search by the words "back pain" with the filters accepting new patients
+// and English. Each reports p50-ms and p95-ms, and the searches their
+// medians as multiples of bare's (x-bare-p50). Issue 14 asks for a p50
+// under 5 ms and a p95 under 15 ms at 10,000, a p95 under 25 ms at
+// 100,000, and at most twice the bare query.
 func BenchmarkDirectorySearch(b *testing.B) {
-	for _, d := range []struct {
-		name string
+	type db struct {
+		name string // the sub-benchmark's
 		open func(b *testing.B) *sqlstore.Store
-	}{
-		{"sqlite", func(b *testing.B) *sqlstore.Store {
-			path, err := sqltest.KeptSQLite(context.Background(), "bench-directory", 1, seedDirectory)
+	}
+	// The fixtures are kept between runs (see sqltest.KeptSQLite, Seeded),
+	// named by fixture.
+	sqlite := func(name, fixture string, n int) db {
+		return db{name, func(b *testing.B) *sqlstore.Store {
+			path, err := sqltest.KeptSQLite(context.Background(), "bench-"+fixture, 2, seedDirectory(n))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -58,11 +71,18 @@ func BenchmarkDirectorySearch(b *testing.B) {
 			}
 			b.Cleanup(func() { s.Close() })
 			return s
-		}},
-		{"postgres", func(b *testing.B) *sqlstore.Store {
-			return sqltest.Seeded(b, "directory", 1, seedDirectory)
-		}},
-	} {
+		}}
+	}
+	postgres := func(name, fixture string, n int) db {
+		return db{name, func(b *testing.B) *sqlstore.Store {
+			return sqltest.Seeded(b, fixture, 2, seedDirectory(n))
+		}}
+	}
+	dbs := []db{sqlite("sqlite", "directory", 10_000), postgres("postgres", "directory", 10_000)}
+	if !testing.Short() {
+		dbs = append(dbs, sqlite("sqlite-100k", "directory-100k", 100_000), postgres("postgres-100k", "directory_100k", 100_000))
+	}
+	for _, d := range dbs {
 		b.Run(d.name, func(b *testing.B) {
 			s := d.open(b)
 			ctx := context.Background()

@@ -47,9 +47,10 @@ func Offset(p directory.Point, km, bearing float64) directory.Point {
 	return directory.Point{Lat: φ2 * 180 / math.Pi, Lon: lon}
 }
 
-// Location returns a location at p with one new-patient visit type.
+// Location returns a location at p, in New York's time zone, with one
+// new-patient visit type.
 func Location(name string, p directory.Point) directory.Location {
-	return directory.Location{ID: newID(), Name: name, Geo: p,
+	return directory.Location{ID: newID(), Name: name, Geo: p, TimeZone: "America/New_York",
 		Address:    directory.Address{Line1: "1 Main St", City: "Brooklyn", Region: "NY", PostalCode: "11201", Country: "US"},
 		VisitTypes: []directory.VisitType{{ID: newID(), Name: "New patient visit", Kind: directory.VisitNewPatient, Minutes: 30}}}
 }
@@ -234,6 +235,9 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 			{"rash", []string{"Skinner"}},
 			{"ecz", []string{"Skinner"}},
 			{"hart", []string{"Hart"}},
+			{"an", []string{"Bones", "Hart", "Skinner"}}, // Ana
+			{"ana sk", []string{"Skinner"}},
+			{"ana cardio", []string{"Hart"}},
 			{"pain", []string{"Bones", "Hart"}}, // back pain; chest pain
 			{"back rash", nil},
 			{"zzz", nil},
@@ -241,9 +245,33 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 			var q directory.Query
 			q.ParseWords(tc.text)
 			same(t, fmt.Sprintf("Search(%q)", tc.text), search(t, s, q), tc.want...)
+			// Near a point, the words are resolved to specialties and
+			// names (directory.Terms): the same providers are found.
+			q.Near, q.RadiusKm = &Brooklyn, 10
+			same(t, fmt.Sprintf("Search(%q) near a point", tc.text), search(t, s, q), tc.want...)
 		}
 		same(t, "specialty filter", search(t, s, directory.Query{Specialties: []string{cardio, derm}}), "Hart", "Skinner")
 		same(t, "words and specialty", search(t, s, directory.Query{Words: []string{"pain"}, Specialties: []string{cardio}}), "Hart")
+	})
+
+	t.Run("words name the specialties of the listing's taxonomy", func(t *testing.T) {
+		s := open(t)
+		tx, err := directory.LoadTaxonomy(strings.NewReader("Code,Classification,Specialization,Display Name\n" +
+			"363LF0000X,Nurse Practitioner,Family,Family Nurse Practitioner\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := Listing("P", Provider(1, "Ruiz", []string{"363LF0000X"}, Location("A", Brooklyn)),
+			Provider(2, "Bones", []string{ortho}, Location("A", Brooklyn)))
+		l.Taxonomy = tx
+		put(t, s, l)
+		for _, near := range []*directory.Point{nil, &Brooklyn} {
+			q := directory.Query{Words: []string{"nurse", "pract"}, Taxonomy: tx}
+			if near != nil {
+				q.Near, q.RadiusKm = near, 10
+			}
+			same(t, fmt.Sprintf("Search(nurse pract, near %v)", near), search(t, s, q), "Ruiz")
+		}
 	})
 
 	t.Run("near a point: within the radius, nearest first, each provider once", func(t *testing.T) {

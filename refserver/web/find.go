@@ -91,6 +91,12 @@ func (s *pages) publicView(r *http.Request, title string, args ...any) *view {
 // the canonical path canon, with the breadcrumbs after "Find a doctor"
 // (name, path pairs; the last one's path is the page's own).
 func (s *pages) newPublicPage(r *http.Request, v *view, desc, canon string, trail ...string) *publicPage {
+	return s.newPublicPageWith(r, v, url.Values{}, desc, canon, trail...)
+}
+
+// newPublicPageWith is newPublicPage with its search form filled from the
+// query q.
+func (s *pages) newPublicPageWith(r *http.Request, v *view, q url.Values, desc, canon string, trail ...string) *publicPage {
 	v.Title = fitText(v.Title, minTitle, maxTitle, v.T("find.title_pad"))
 	p := &publicPage{view: v, Description: fitText(desc, minDesc, maxDesc, v.T("find.desc_pad")), Canonical: s.absolute(r, canon),
 		Robots: "index, follow", Attribution: directory.Attribution}
@@ -102,7 +108,7 @@ func (s *pages) newPublicPage(r *http.Request, v *view, desc, canon string, trai
 		p.Crumbs[i].Pos = i + 1
 	}
 	p.Crumbs[len(p.Crumbs)-1].URL = ""
-	p.Search = s.searchForm(v, url.Values{})
+	p.Search = s.searchForm(v, q)
 	return p
 }
 
@@ -385,9 +391,8 @@ func (s *pages) find(w http.ResponseWriter, r *http.Request) error {
 	case place != "":
 		v.Title = v.T("find.results.title_place", place)
 	}
-	p := s.newPublicPage(r, v, v.T("find.results.desc", v.Title), "/find?"+canonicalQuery(q), v.Title, "/find")
+	p := s.newPublicPageWith(r, v, q, v.T("find.results.desc", v.Title), "/find?"+canonicalQuery(q), v.Title, "/find")
 	p.Robots = "noindex, follow"
-	p.Search = s.searchForm(v, q)
 	pg := &resultsPage{publicPage: p, Searched: true, Filtered: slices.ContainsFunc([]string{"specialty", "lang", "visit", "within", "new"},
 		func(k string) bool { return q.Get(k) != "" }) || q.Get("sort") == "soonest" || (q.Get("radius") != "" && q.Get("radius") != "25")}
 	if err != nil {
@@ -489,7 +494,7 @@ func (s *pages) place(r *http.Request, v *view, practice tenant.PracticeID, p *d
 	if l.NextOpen != nil && zones != nil {
 		// The next open time is of the visit type it was computed for,
 		// so booking it books what the directory offered.
-		z := zones(practice, l.ID)
+		z := zoneAt(practice, l, zones)
 		t := l.NextOpen.In(z)
 		pc.Next = &timeLink{Day: v.date(t), Time: t.Format("15:04"), Href: bookPath(practice, p.ID, l.ID, l.NextOpenVisitType, l.NextOpen)}
 		pc.Next.Label = v.T("find.book_at", pc.Next.Day, pc.Next.Time)
@@ -498,8 +503,18 @@ func (s *pages) place(r *http.Request, v *view, practice tenant.PracticeID, p *d
 	return pc
 }
 
+// zoneAt is the time zone of practice's listed location l: the one its
+// listing carries, else (a listing written before locations carried theirs,
+// until its next refresh) the practice's location's, from zones.
+func zoneAt(practice tenant.PracticeID, l *directory.Location, zones func(tenant.PracticeID, tenant.LocationID) *time.Location) *time.Location {
+	if l.TimeZone != "" {
+		return l.Zone()
+	}
+	return zones(practice, l.ID)
+}
+
 // zoneCache returns the time zone of a practice's location, reading each
-// practice's locations once.
+// practice's locations once, on the first call for that practice.
 func (s *pages) zoneCache(ctx context.Context) func(tenant.PracticeID, tenant.LocationID) *time.Location {
 	byPractice := map[tenant.PracticeID][]*tenant.Location{}
 	return func(practice tenant.PracticeID, id tenant.LocationID) *time.Location {
@@ -562,7 +577,7 @@ func (s *pages) showDoctor(w http.ResponseWriter, r *http.Request) error {
 	for i := range p.Locations {
 		l := &p.Locations[i]
 		pc := s.place(r, v, h.PracticeID, p, l, zones)
-		s.doctorTimes(r, v, h.PracticeID, p, l, &pc, zones(h.PracticeID, l.ID))
+		s.doctorTimes(r, v, h.PracticeID, p, l, &pc, zoneAt(h.PracticeID, l, zones))
 		c.Places = append(c.Places, pc)
 	}
 	pg.Doctor = c

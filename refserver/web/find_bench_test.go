@@ -44,17 +44,21 @@ func BenchmarkFindResultsPage(b *testing.B) {
 				b.Fatal(err)
 			}
 			at := testNow.Add(26 * time.Hour)
-			for _, l := range directorytest.Generate(findBenchProviders, 14) {
-				if err := st.Directory.PutListing(ctx, l); err != nil {
-					b.Fatal(err)
-				}
-				for i, p := range l.Providers {
-					loc := p.Locations[0]
-					t := at.Add(time.Duration(i) * time.Hour)
-					if err := st.Directory.PutNextOpen(ctx, l.PracticeID, p.ID, []directory.NextOpen{{LocationID: loc.ID, At: &t, VisitTypeID: loc.VisitTypes[0].ID}}); err != nil {
-						b.Fatal(err)
+			err := st.InTx(ctx, func(ctx context.Context) error {
+				for _, l := range directorytest.Generate(findBenchProviders, 14) {
+					for i := range l.Providers {
+						loc := &l.Providers[i].Locations[0]
+						t := at.Add(time.Duration(i) * time.Hour)
+						loc.NextOpen, loc.NextOpenVisitType = &t, loc.VisitTypes[0].ID
+					}
+					if err := st.Directory.PutListing(ctx, l); err != nil {
+						return err
 					}
 				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
 			}
 			srv := refserver.New(e, refserver.Options{Authenticate: refserver.SessionAuth(e.Identity)}, api.Module, Module)
 			const page = "/find?q=back+pain&zip=11201&radius=25"

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/astappiev/microdata"
@@ -440,5 +441,24 @@ func TestCacheHeadersOfEveryRoute(t *testing.T) {
 				t.Errorf("%s (%s): a private page without meta robots noindex", key, path)
 			}
 		}
+	}
+}
+
+// TestResultsShowTheListedZone checks that the results show a next open
+// time in the time zone its listed location carries, which no practice of
+// the tenants' has here: the page reads it from the listing alone.
+func TestResultsShowTheListedZone(t *testing.T) {
+	a := newSQLiteApp(t)
+	ctx := context.Background()
+	loc := directorytest.Location("Coast office", directorytest.Brooklyn)
+	loc.TimeZone = "America/Los_Angeles"
+	at := time.Date(testNow.Year(), testNow.Month(), testNow.Day()+2, 17, 30, 0, 0, time.UTC)
+	loc.NextOpen, loc.NextOpenVisitType = &at, loc.VisitTypes[0].ID
+	if err := a.engine.Store().Directory.PutListing(ctx, directorytest.Listing("Coastal", directorytest.Provider(7, "Zonewright", []string{"207Q00000X"}, loc))); err != nil {
+		t.Fatal(err)
+	}
+	res := a.client().get("/find?q=zonewright&zip=11201").want(t, http.StatusOK, "Zonewright")
+	if want := at.In(loc.Zone()).Format("15:04"); !strings.Contains(res.body, want) || !strings.Contains(res.body, "Los Angeles") {
+		t.Errorf("the results do not show %s in Los Angeles' time:\n%s", want, res.body)
 	}
 }

@@ -1,0 +1,1 @@
+ALTER TABLE directory_locations DROP COLUMN names;
