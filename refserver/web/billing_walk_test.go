@@ -58,7 +58,7 @@ func (b *browser) waitFor(prefix string) {
 	expr := `location.href.startsWith(` + jsString(prefix) + `) && document.readyState === "complete" && document.getElementById("main") !== null`
 	var err error
 	for range 8 {
-		if err = chromedp.Do(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(20*time.Second))); err == nil {
+		if err = b.poll(expr); err == nil {
 			return
 		}
 	}

@@ -154,11 +154,22 @@ func (b *browser) settle() {
 	b.t.Helper()
 	var err error
 	for range 5 {
-		if err = chromedp.Do(b.ctx, chromedp.Poll[chromedp.Void](settled, chromedp.WithPollingTimeout(20*time.Second))); err == nil {
+		if err = b.poll(settled); err == nil {
 			return
 		}
 	}
 	b.t.Fatalf("the page did not settle after the click: %v", err)
+}
+
+// poll waits until expr is true in the tab's page, for at most 15
+// seconds. The wait is bounded here as well as in the page: a poll whose
+// page a navigation replaced may never answer (Chromium can keep the old
+// execution context without saying it was destroyed), and would hold the
+// test to its deadline.
+func (b *browser) poll(expr string) error {
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	return chromedp.Do(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(15*time.Second)))
 }
 
 // text is the visible text of the page's main part, read in one
