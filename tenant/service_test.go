@@ -22,6 +22,9 @@ func newMem() *memStore {
 	return &memStore{map[tenant.GroupID]*tenant.Group{}, map[tenant.PracticeID]*tenant.Practice{}, map[tenant.LocationID]*tenant.Location{}}
 }
 
+func (m *memStore) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return fn(ctx)
+}
 func (m *memStore) CreateGroup(_ context.Context, g *tenant.Group) error {
 	m.groups[g.ID] = g
 	return nil
