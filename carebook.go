@@ -178,12 +178,13 @@ func wire(st *sqlstore.Store, opts ...Option) *Engine {
 	e.Notify = e.newNotify(st)
 	e.Billing = billing.NewService(st.Billing, e.Clock, e.IDs, e.paymentAdapter, billing.WithRecorder(e.paymentRecorded))
 	observers := []scheduling.Option{scheduling.WithObserver(notifyObserver{e.Notify}), scheduling.WithObserver(feeObserver{e}), scheduling.WithObserver(usageObserver{e}),
-		scheduling.WithObserver(directoryObserver{e}), scheduling.WithLateCancel(e.lateCancel)}
+		scheduling.WithObserver(directoryObserver{e}), scheduling.WithBlockObserver(directoryObserver{e}), scheduling.WithLateCancel(e.lateCancel)}
 	for _, o := range e.observers {
 		observers = append(observers, scheduling.WithObserver(o))
 	}
 	e.Scheduling = scheduling.NewService(st.Scheduling, st.Tenants, e.Clock, e.IDs, observers...)
-	e.Tenants = tenant.NewService(st.Tenants, e.Clock, e.IDs, tenant.OnPolicyChange(e.Scheduling.ForgetPolicy))
+	e.Tenants = tenant.NewService(st.Tenants, e.Clock, e.IDs, tenant.OnPolicyChange(e.Scheduling.ForgetPolicy),
+		tenant.WithPolicyObserver(directoryObserver{e}))
 	e.Identity = identity.NewService(st.Identity, e.Clock, e.IDs, e.identityConfig)
 	e.RBAC = rbac.NewService(st.RBAC, st.Tenants, e.Clock, e.IDs)
 	e.Audit = audit.NewService(st.Audit, e.Clock, e.IDs)

@@ -24,10 +24,13 @@ import (
 // the tenant (name, locations), scheduling (providers, visit types) and
 // those settings, with each provider's next open time at each location,
 // and writes it to the directory's store; an unpublished practice's
-// listing is removed. The next open times are kept fresh by an observer of
-// appointment changes (in the change's transaction) and by the periodic
-// refresh (RegisterJobs with JobsConfig.RefreshDirectory), which also
-// picks up changes of availability blocks, providers and locations.
+// listing is removed. The next open times are kept fresh by observers of
+// appointment changes, of availability block changes (scheduling's
+// CreateBlock, UpdateBlock and DeleteBlock: the block's provider) and of
+// booking policy changes (tenant's SetPolicy: the practice's listing), each
+// in the change's transaction, and by the periodic refresh (RegisterJobs
+// with JobsConfig.RefreshDirectory), which also picks up changes of
+// providers, visit types and locations.
 //
 // The reads (SearchDirectory, DirectoryProvider, DirectoryPractice,
 // DirectoryIndex) are public: they need no caller, and the store holds
@@ -155,30 +158,36 @@ func (e *Engine) RefreshDirectory(ctx context.Context, practice tenant.PracticeI
 		if !set.Published {
 			return e.store.Directory.RemoveListing(ctx, practice)
 		}
-		l, err := e.buildListing(ctx, practice, set)
+		return e.putListing(ctx, practice, set)
+	})
+}
+
+// putListing builds published practice's listing under its settings set,
+// with the next open times, and writes it, in ctx's transaction.
+func (e *Engine) putListing(ctx context.Context, practice tenant.PracticeID, set *directory.Settings) error {
+	l, err := e.buildListing(ctx, practice, set)
+	if err != nil {
+		return err
+	}
+	ids := make([]uuid.UUID, len(l.Providers))
+	for i, p := range l.Providers {
+		ids[i] = directoryLockKey(p.ID)
+	}
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	if err := e.store.Directory.Lock(ctx, ids...); err != nil {
+		return err
+	}
+	for i := range l.Providers {
+		p := &l.Providers[i]
+		opens, err := e.nextOpens(ctx, practice, p.ID, p.Locations)
 		if err != nil {
 			return err
 		}
-		ids := make([]uuid.UUID, len(l.Providers))
-		for i, p := range l.Providers {
-			ids[i] = directoryLockKey(p.ID)
+		for j, o := range opens {
+			p.Locations[j].NextOpen, p.Locations[j].NextOpenVisitType, p.Locations[j].NextOpenUntil = o.At, o.VisitTypeID, o.Until
 		}
-		slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
-		if err := e.store.Directory.Lock(ctx, ids...); err != nil {
-			return err
-		}
-		for i := range l.Providers {
-			p := &l.Providers[i]
-			opens, err := e.nextOpens(ctx, practice, p.ID, p.Locations)
-			if err != nil {
-				return err
-			}
-			for j, o := range opens {
-				p.Locations[j].NextOpen, p.Locations[j].NextOpenVisitType, p.Locations[j].NextOpenUntil = o.At, o.VisitTypeID, o.Until
-			}
-		}
-		return e.store.Directory.PutListing(ctx, l)
-	})
+	}
+	return e.store.Directory.PutListing(ctx, l)
 }
 
 // buildListing builds practice's listing under its settings set, without
@@ -374,9 +383,32 @@ func (e *Engine) RefreshDirectories(ctx context.Context) (int, error) {
 	}
 }
 
-// directoryObserver keeps the next open times of an appointment's provider
-// fresh, in the change's transaction.
+// directoryObserver keeps the next open times the directory shows fresh,
+// in the transaction of each change that moves them: of an appointment
+// (its provider), of an availability block (its provider) and of a
+// practice's booking policy (the practice's listing).
 type directoryObserver struct{ e *Engine }
+
+// BlockChanged recomputes the next open times of the block's provider, if
+// the provider is listed.
+func (o directoryObserver) BlockChanged(ctx context.Context, before, after *scheduling.Block) error {
+	b := cmp.Or(after, before)
+	return o.e.refreshNextOpen(ctx, b.PracticeID, b.ProviderID)
+}
+
+// PolicyChanged refreshes practice's listing under its new booking policy
+// (its minimum notice and maximum advance bound every next open time), if
+// the practice is published; an unpublished practice's change costs one
+// read of its settings and writes nothing.
+func (o directoryObserver) PolicyChanged(ctx context.Context, practice tenant.PracticeID, _ tenant.BookingPolicy) error {
+	set, err := o.e.store.Directory.Settings(ctx, practice)
+	if err != nil || !set.Published {
+		return err
+	}
+	// The slots are searched under the policy just written, never the
+	// cache's.
+	return o.e.putListing(scheduling.NoCacheInTx(ctx), practice, set)
+}
 
 // AppointmentChanged recomputes the next open times of a's provider when c
 // took or freed time (a booking, a move, a cancellation), if the provider

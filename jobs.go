@@ -20,7 +20,9 @@ const (
 	DefaultFHIRExportEvery  = 30 * time.Second
 	// DefaultDirectoryRefreshEvery is how often the directory's listings
 	// and next open times are rebuilt: next open times move with the
-	// clock (minimum notice) and with blocks, which no observer hears of.
+	// clock (minimum notice) and with changes of providers, visit types
+	// and locations, which no observer hears of (appointment, block and
+	// booking policy changes refresh them in their transaction).
 	DefaultDirectoryRefreshEvery = 10 * time.Minute
 )
 

@@ -61,7 +61,10 @@ func (s *Service) CreateBlock(ctx context.Context, practice tenant.PracticeID, i
 		if err := s.checkNoOverlap(ctx, s.store, op, b, rec); err != nil {
 			return err
 		}
-		return s.store.CreateBlock(ctx, b)
+		if err := s.store.CreateBlock(ctx, b); err != nil {
+			return err
+		}
+		return s.observeBlock(ctx, nil, b)
 	})
 	if err != nil {
 		return nil, err
@@ -208,6 +211,9 @@ func (s *Service) UpdateBlock(ctx context.Context, practice tenant.PracticeID, i
 		if err := s.store.UpdateBlock(ctx, &b); err != nil {
 			return err
 		}
+		if err := s.observeBlock(ctx, old, &b); err != nil {
+			return err
+		}
 		out = &b
 		return nil
 	})
@@ -265,7 +271,10 @@ func (s *Service) DeleteBlock(ctx context.Context, practice tenant.PracticeID, i
 			}
 			return blockHolds(op, "the block still holds appointments; move them first", d)
 		}
-		return s.store.DeleteBlock(ctx, practice, id)
+		if err := s.store.DeleteBlock(ctx, practice, id); err != nil {
+			return err
+		}
+		return s.observeBlock(ctx, b, nil)
 	})
 }
 

@@ -157,3 +157,15 @@ type cacheInTxKey struct{}
 func CacheInTx(ctx context.Context) context.Context {
 	return context.WithValue(ctx, cacheInTxKey{}, true)
 }
+
+// NoCacheInTx undoes CacheInTx for ctx and the contexts derived from it:
+// inside a transaction, searches and bookings made with it pass the cache
+// by again. It is for a step that reads what its transaction wrote (the
+// directory's refresh after a policy change) under a caller that may have
+// marked the context.
+func NoCacheInTx(ctx context.Context) context.Context {
+	if ctx.Value(cacheInTxKey{}) == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, cacheInTxKey{}, nil)
+}

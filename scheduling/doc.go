@@ -8,6 +8,7 @@
 //
 // Service enforces the rules over a Store (package sqlstore implements it
 // on PostgreSQL and SQLite; scheduling/schedtest is the conformance suite
-// every Store runs). Observers hear of every appointment change, in the
-// transaction of the change.
+// every Store runs). Observers hear of every appointment change, and block
+// observers of every availability block change, in the transaction of the
+// change.
 package scheduling

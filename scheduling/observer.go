@@ -40,6 +40,37 @@ func (s *Service) observe(ctx context.Context, a *Appointment, c *Change) error 
 	return nil
 }
 
+// BlockObserver hears of every change to an availability block (its
+// creation, a change of its times, recurrence, exceptions or one-day
+// overrides, its deletion) inside the transaction that makes it, after
+// the change is written and under the provider's lock: as with Observer,
+// what it writes with ctx commits or rolls back with the change, and an
+// error it returns undoes the change. before is the block as it was (nil
+// for a new block), after as it is now (nil for a deleted one); they are
+// the Service's, not to be changed. The directory uses it to keep the next
+// open times it shows fresh.
+type BlockObserver interface {
+	BlockChanged(ctx context.Context, before, after *Block) error
+}
+
+// WithBlockObserver adds o to the observers the Service tells of every
+// block it creates, changes or deletes, in the order they were added; the
+// first to fail undoes the change and the later ones are not told.
+func WithBlockObserver(o BlockObserver) Option {
+	return func(s *Service) { s.blockObservers = append(s.blockObservers, o) }
+}
+
+// observeBlock tells the block observers of a change written in ctx's
+// transaction.
+func (s *Service) observeBlock(ctx context.Context, before, after *Block) error {
+	for _, o := range s.blockObservers {
+		if err := o.BlockChanged(ctx, before, after); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // LateCancel tells whether a patient may still cancel appointment a once
 // the practice's cancellation cut-off has begun: true when the practice
 // charges a late-cancellation fee for it (billing), so that the patient

@@ -39,6 +39,8 @@ type Service struct {
 	cache   refCache
 	// observers hear of appointment changes in their transaction.
 	observers []Observer
+	// blockObservers hear of block changes in their transaction.
+	blockObservers []BlockObserver
 	// lateCancel, when set, may allow a patient's cancellation inside the
 	// cut-off.
 	lateCancel LateCancel

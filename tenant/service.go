@@ -15,6 +15,7 @@ type Service struct {
 	clock         clock.Clock
 	ids           clock.IDSource
 	policyChanged []func(PracticeID)
+	observers     []PolicyObserver
 }
 
 // Option changes how NewService builds a Service.
@@ -25,6 +26,22 @@ type Option func(*Service)
 // service's) forget it at once.
 func OnPolicyChange(fn func(PracticeID)) Option {
 	return func(s *Service) { s.policyChanged = append(s.policyChanged, fn) }
+}
+
+// PolicyObserver hears of every change of a practice's booking policy
+// inside the transaction that makes it, after the policy is written: what
+// it writes with ctx commits or rolls back with the change, and an error it
+// returns undoes the change. The directory uses it to recompute the next
+// open times it shows under the new policy.
+type PolicyObserver interface {
+	PolicyChanged(ctx context.Context, practice PracticeID, p BookingPolicy) error
+}
+
+// WithPolicyObserver adds o to the observers SetPolicy tells, in the order
+// they were added; the first to fail undoes the change and the later ones
+// are not told.
+func WithPolicyObserver(o PolicyObserver) Option {
+	return func(s *Service) { s.observers = append(s.observers, o) }
 }
 
 // NewService returns a Service over store.
@@ -94,13 +111,26 @@ func (s *Service) Practices(ctx context.Context, group GroupID) ([]*Practice, er
 	return s.store.ListPractices(ctx, group)
 }
 
-// SetPolicy replaces a practice's booking policy.
+// SetPolicy replaces a practice's booking policy and tells the policy
+// observers (WithPolicyObserver), in one transaction; then, once it has
+// committed, the OnPolicyChange functions.
 func (s *Service) SetPolicy(ctx context.Context, id PracticeID, p BookingPolicy) error {
 	const op = "tenant.SetPolicy"
 	if err := p.Validate(op); err != nil {
 		return err
 	}
-	if err := s.store.UpdatePolicy(ctx, id, p); err != nil {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.UpdatePolicy(ctx, id, p); err != nil {
+			return err
+		}
+		for _, o := range s.observers {
+			if err := o.PolicyChanged(ctx, id, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	for _, fn := range s.policyChanged {

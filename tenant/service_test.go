@@ -22,6 +22,9 @@ func newMem() *memStore {
 	return &memStore{map[tenant.GroupID]*tenant.Group{}, map[tenant.PracticeID]*tenant.Practice{}, map[tenant.LocationID]*tenant.Location{}}
 }
 
+func (m *memStore) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return fn(ctx)
+}
 func (m *memStore) CreateGroup(_ context.Context, g *tenant.Group) error {
 	m.groups[g.ID] = g
 	return nil
@@ -158,5 +161,44 @@ func TestPolicyChangeHook(t *testing.T) {
 	}
 	if _, err := svc.CreatePractice(ctx, tenant.NewPractice{GroupID: uuid.New(), Name: "Orphan"}); errs.FieldOf(err) != "group_id" {
 		t.Errorf("practice in an unknown group: %v", err)
+	}
+}
+
+// policyObserver records the policies it is told of and fails with err
+// when set.
+type policyObserver struct {
+	told []tenant.BookingPolicy
+	err  error
+}
+
+func (o *policyObserver) PolicyChanged(_ context.Context, _ tenant.PracticeID, p tenant.BookingPolicy) error {
+	o.told = append(o.told, p)
+	return o.err
+}
+
+// TestPolicyObserver: SetPolicy tells its observers of the new policy; a
+// refused policy tells none, and an observer's error is SetPolicy's, with
+// the OnPolicyChange functions not called.
+func TestPolicyObserver(t *testing.T) {
+	ctx := context.Background()
+	obs := &policyObserver{}
+	var forgot int
+	svc := tenant.NewService(newMem(), clock.NewFixed(time.Now()), clock.UUIDv7{}, tenant.WithPolicyObserver(obs),
+		tenant.OnPolicyChange(func(tenant.PracticeID) { forgot++ }))
+	g, _ := svc.CreateGroup(ctx, "G")
+	p, err := svc.CreatePractice(ctx, tenant.NewPractice{GroupID: g.ID, Name: "P"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetPolicy(ctx, p.ID, tenant.BookingPolicy{MinNotice: -1}); err == nil || len(obs.told) != 0 {
+		t.Fatalf("a refused policy: err %v, observer told %d times", err, len(obs.told))
+	}
+	pol := tenant.BookingPolicy{MinNotice: time.Hour}
+	if err := svc.SetPolicy(ctx, p.ID, pol); err != nil || len(obs.told) != 1 || obs.told[0] != pol || forgot != 1 {
+		t.Fatalf("SetPolicy: %v, observer told %v, forgotten %d times", err, obs.told, forgot)
+	}
+	obs.err = errs.Invalid("test", "x", "no")
+	if err := svc.SetPolicy(ctx, p.ID, pol); errs.FieldOf(err) != "x" || forgot != 1 {
+		t.Fatalf("SetPolicy with a failing observer: %v, forgotten %d times", err, forgot)
 	}
 }

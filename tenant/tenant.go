@@ -105,6 +105,11 @@ type Location struct {
 // when it belongs to another practice. Create methods store the value as given,
 // ID and timestamps included; validation is the Service's job.
 type Store interface {
+	// InTx runs fn in one transaction, carried in the context fn receives:
+	// every method called with that context runs in it; it commits if fn
+	// returns nil and rolls back otherwise. Called with a context that
+	// already carries a transaction, it runs fn in that one.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	CreateGroup(ctx context.Context, g *Group) error
 	GetGroup(ctx context.Context, id GroupID) (*Group, error)
 	CreatePractice(ctx context.Context, p *Practice) error

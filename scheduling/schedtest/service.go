@@ -30,6 +30,7 @@ func RunService(t *testing.T, open func(t *testing.T) Stores) {
 		{"CancelFreesTheSlot", testCancelFrees},
 		{"RescheduleIsAtomic", testReschedule},
 		{"BlockRules", testBlockRules},
+		{"BlockObserver", testBlockObserver},
 		{"MoveAppointmentsThenDelete", testMoveThenDelete},
 		{"PatientKindAndAudience", testPatientKind},
 		{"CalendarAndRequests", testCalendar},
