@@ -59,6 +59,8 @@ func (s *Store) migrator() (*migrate.Migrator, error) {
 // retry bun's migration lock for up to a minute.
 func (s *Store) Migrate(ctx context.Context) (err error) {
 	const op = "sqlstore.Migrate"
+	// The migrator runs transactions of its own, outside the writers' turn.
+	ctx = withoutTurn(ctx)
 	m, err := s.migrator()
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)

@@ -58,7 +58,7 @@ RETURNING tat, allowed`
 // ratelimit.Store), in one statement on the pool.
 func (s *RateLimits) Take(ctx context.Context, key string, l ratelimit.Limit, now time.Time, cost int) (ratelimit.Decision, error) {
 	const op = "sqlstore.RateLimits.Take"
-	release, err := s.writeTurn(ctx, op)
+	ctx, release, err := s.writeTurn(ctx, op)
 	if err != nil {
 		return ratelimit.Decision{}, err
 	}
@@ -86,7 +86,7 @@ func (s *RateLimits) Take(ctx context.Context, key string, l ratelimit.Limit, no
 // which a later Take decides the same without their row.
 func (s *RateLimits) Sweep(ctx context.Context, now time.Time) (int, error) {
 	const op = "sqlstore.RateLimits.Sweep"
-	release, err := s.writeTurn(ctx, op)
+	ctx, release, err := s.writeTurn(ctx, op)
 	if err != nil {
 		return 0, err
 	}
@@ -103,10 +103,12 @@ func (s *RateLimits) Sweep(ctx context.Context, now time.Time) (int, error) {
 }
 
 // writeTurn is, on SQLite, the writers' turn for one statement outside any
-// transaction (see RateLimits); on PostgreSQL nothing to wait for.
-func (s *RateLimits) writeTurn(ctx context.Context, op string) (func(), error) {
+// transaction (see RateLimits), with ctx marked as holding it for the
+// statement (see turnHook); on PostgreSQL nothing to wait for.
+func (s *RateLimits) writeTurn(ctx context.Context, op string) (context.Context, func(), error) {
 	if s.c.dialect == SQLite && s.c.HasTx(ctx) {
-		return nil, errs.E(errs.KindInternal, op, "the rate limiter writes outside transactions, and on SQLite this one holds the only writer: call it before InTx")
+		return ctx, nil, errs.E(errs.KindInternal, op, "the rate limiter writes outside transactions, and on SQLite this one holds the only writer: call it before InTx")
 	}
-	return s.c.turn(ctx, op)
+	release, err := s.c.turn(ctx, op)
+	return withoutTurn(ctx), release, err
 }

@@ -71,8 +71,9 @@ type conn struct {
 	// writer, on SQLite, admits one transaction of the process at a time:
 	// writers wait their turn here, in order, rather than poll SQLite's
 	// write lock under its busy timeout, where an unlucky one can wait
-	// past the timeout while others keep taking the lock. nil on
-	// PostgreSQL.
+	// past the timeout while others keep taking the lock. A write run
+	// outside any transaction queues here too, for its one statement
+	// (turnHook). nil on PostgreSQL.
 	writer chan struct{}
 }
 
@@ -116,6 +117,7 @@ func newStore(db *bun.DB, d Dialect, opts []Option) *Store {
 	c := &conn{db: db, dialect: d}
 	if d == SQLite {
 		c.writer = make(chan struct{}, 1)
+		c.db = db.WithQueryHook(turnHook{c})
 	}
 	s := &Store{conn: c, Tenants: &Tenants{c}, Scheduling: &Scheduling{c}, Identity: &Identity{c},
 		RBAC: &RBAC{c}, Audit: &Audit{c}, Notify: &Notify{c}, Outbox: &Outbox{c}, Files: &Files{c}, Keys: &Keys{c},
@@ -265,10 +267,15 @@ func (c *conn) runTx(ctx context.Context, st *txState, fn func(ctx context.Conte
 // turn waits for the SQLite writers' turn (see conn.writer) and returns
 // what gives it back; on PostgreSQL it returns at once.
 func (c *conn) turn(ctx context.Context, op string) (release func(), err error) {
+	return c.turnWithin(ctx, writerWait, op)
+}
+
+// turnWithin is turn waiting at most wait.
+func (c *conn) turnWithin(ctx context.Context, wait time.Duration, op string) (release func(), err error) {
 	if c.writer == nil {
 		return func() {}, nil
 	}
-	t := time.NewTimer(writerWait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case c.writer <- struct{}{}:
@@ -276,7 +283,7 @@ func (c *conn) turn(ctx context.Context, op string) (release func(), err error) 
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-t.C:
-		return nil, errs.E(errs.KindInternal, op, "the database is busy: no turn to write within "+writerWait.String())
+		return nil, errs.E(errs.KindInternal, op, "the database is busy: no turn to write within "+wait.String())
 	}
 }
 

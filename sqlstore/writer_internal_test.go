@@ -105,3 +105,62 @@ func TestSQLiteWriterWaitEndsWithContext(t *testing.T) {
 		t.Errorf("after both: %v", err)
 	}
 }
+
+// TestSQLiteWritesOutsideTxTakeTurns: on the same 1 ms busy timeout,
+// writes that commit on their own (as the outbox's claim marks do) take
+// turns with the transactions, so none of them fails for the lock either.
+func TestSQLiteWritesOutsideTxTakeTurns(t *testing.T) {
+	ctx := context.Background()
+	sqldb, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "w.db")+
+		"?_pragma=busy_timeout(1)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenDB(bun.NewDB(sqldb, sqlitedialect.New()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.DB().ExecContext(ctx, "CREATE TABLE counter (n INTEGER NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, "INSERT INTO counter (n) VALUES (0)"); err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 16, 40
+	var wg sync.WaitGroup
+	errc := make(chan error, 2*writers*each)
+	for range writers {
+		wg.Go(func() {
+			for range each {
+				errc <- s.InTx(ctx, func(ctx context.Context) error {
+					for range 20 {
+						if _, err := s.IDB(ctx).ExecContext(ctx, "UPDATE counter SET n = n + 1"); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				_, err := s.DB().ExecContext(ctx, "UPDATE counter SET n = n + 1")
+				errc <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	failed := 0
+	for err := range errc {
+		if err != nil {
+			if failed++; failed == 1 {
+				t.Errorf("a write failed: %v", err)
+			}
+		}
+	}
+	var n int
+	if err := s.DB().QueryRowContext(ctx, "SELECT n FROM counter").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if want := writers * each * 21; n != want || failed > 0 {
+		t.Errorf("counter = %d with %d failed writes, want %d and none", n, failed, want)
+	}
+}
