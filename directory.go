@@ -408,8 +408,9 @@ func (e *Engine) nextOpens(ctx context.Context, practice tenant.PracticeID, prov
 	return out, nil
 }
 
-// directoryKinds are the visit kinds in the order NextOpen.Kinds holds them.
-var directoryKinds = []directory.VisitKind{directory.VisitNewPatient, directory.VisitProblem, directory.VisitPreventive, directory.VisitFollowUp}
+// directoryKinds are the visit kinds in the order NextOpen.Kinds holds
+// them: by name.
+var directoryKinds = []directory.VisitKind{directory.VisitFollowUp, directory.VisitNewPatient, directory.VisitPreventive, directory.VisitProblem}
 
 // RefreshDirectories refreshes the listing of every published practice
 // (RefreshDirectory), each in its own transaction, and returns how many it

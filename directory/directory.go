@@ -63,7 +63,7 @@ type Location struct {
 	// itself.
 	NextOpenUntil *time.Time `json:"next_open_until,omitempty"`
 	// KindOpens are the location's next open times per visit kind, one for
-	// each kind of VisitTypes that has one within Horizon, by kind: what a
+	// each kind of VisitTypes that has one within Horizon, by kind name: what a
 	// search by kind filters and orders by. Stores keep them beside the
 	// published record, as NextOpen; Search fills them in no hit (it sets
 	// NextOpen to Query.VisitKind's instead), Provider and Practice do.

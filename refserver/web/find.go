@@ -555,6 +555,13 @@ func (s *pages) showDoctor(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := &h.Provider
 	kind := directory.VisitKind(r.URL.Query().Get("visit"))
+	if kind.Valid() {
+		// Asked for a kind, each location shows that kind's next open
+		// time, the one booking offers for it.
+		for i := range p.Locations {
+			p.Locations[i].UseKind(kind)
+		}
+	}
 	c := s.card(r, h.PracticeID, h.PracticeName, p, kind)
 	spec := ""
 	if len(c.Specialties) > 0 {
