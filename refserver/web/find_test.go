@@ -465,17 +465,17 @@ func TestResultsShowTheListedZone(t *testing.T) {
 	}
 }
 
-// TestPagesShowTheKindsTime checks that a search by visit kind and a
-// provider's page asked for a kind show that kind's next open time, and
-// that "within N days" counts it: a follow-up tomorrow is no new-patient
-// time within a week.
-func TestPagesShowTheKindsTime(t *testing.T) {
+// TestFindPagesShowTheKindsTime checks that a search by visit kind shows
+// that kind's next open time, and that "within N days" counts it (a
+// follow-up tomorrow is no new-patient time within a week); and that a
+// provider's page asked for a kind shows the times of its visit type.
+func TestFindPagesShowTheKindsTime(t *testing.T) {
 	a := newSQLiteApp(t)
 	ctx := context.Background()
 	loc := directorytest.Location("Kind office", directorytest.Brooklyn)
 	np := loc.VisitTypes[0]
 	fu := directory.VisitType{ID: uuid.Must(uuid.NewV7()), Name: "Follow-up", Kind: directory.VisitFollowUp, Minutes: 15}
-	loc.VisitTypes = append(loc.VisitTypes, fu)
+	loc.VisitTypes = []directory.VisitType{fu, np}
 	day := func(d, h, m int) time.Time {
 		return time.Date(testNow.Year(), testNow.Month(), testNow.Day()+d, h, m, 0, 0, time.UTC)
 	}
@@ -496,8 +496,9 @@ func TestPagesShowTheKindsTime(t *testing.T) {
 		{"/find?q=kindwright&zip=11201&within=7", hhmm(soon), hhmm(late)},
 		{"/find?q=kindwright&zip=11201&visit=new-patient", hhmm(late), hhmm(soon)},
 		{"/find?q=kindwright&zip=11201&visit=new-patient&within=30&sort=soonest", hhmm(late), hhmm(soon)},
-		{"/doctors/" + p.ID.String() + "?visit=new-patient", hhmm(late), hhmm(soon)},
-		{"/doctors/" + p.ID.String(), hhmm(soon), hhmm(late)},
+		// A provider's page shows the week of the kind's visit type.
+		{"/doctors/" + p.ID.String() + "?visit=new-patient", `value="` + np.ID.String() + `" selected`, `value="` + fu.ID.String() + `" selected`},
+		{"/doctors/" + p.ID.String(), `value="` + fu.ID.String() + `" selected`, `value="` + np.ID.String() + `" selected`},
 	} {
 		res := c.get(tc.path).want(t, http.StatusOK, "Kindwright")
 		if !strings.Contains(res.body, tc.show) || strings.Contains(res.body, tc.hide) {
