@@ -407,7 +407,7 @@ func (s *Directory) Search(ctx context.Context, q directory.Query) ([]directory.
 	if err != nil {
 		return nil, err
 	}
-	return hits, s.fillOpens(ctx, op, hits, q.VisitKind)
+	return hits, s.searchOpens(ctx, op, hits, q.VisitKind)
 }
 
 // searchNear answers q, which has a point: it searches within a radius
@@ -445,7 +445,7 @@ func (s *Directory) searchNear(ctx context.Context, op string, q directory.Query
 			if err != nil {
 				return nil, err
 			}
-			return hits, s.fillOpens(ctx, op, hits, q.VisitKind)
+			return hits, s.searchOpens(ctx, op, hits, q.VisitKind)
 		default:
 			r *= widen(len(seen), q.Limit)
 		}
@@ -721,19 +721,39 @@ func box(lat, lon, r float64) (minLat, maxLat, minLon, maxLon float64) {
 	return minLat, maxLat, minLon, maxLon
 }
 
-// openRow is a listed location's next open time.
+// searchOpens fills the next open times of a search's hits: of kind,
+// when set, else of any kind.
+func (s *Directory) searchOpens(ctx context.Context, op string, hits []directory.Hit, kind directory.VisitKind) error {
+	if kind != "" {
+		return s.fillOpens(ctx, op, hits, opensKind, kind)
+	}
+	return s.fillOpens(ctx, op, hits, opensAny, "")
+}
+
+// openRow is a listed location's next open time: of any kind (Kind nil),
+// or of Kind.
 type openRow struct {
 	PracticeID uuid.UUID  `bun:"practice_id"`
 	ProviderID uuid.UUID  `bun:"provider_id"`
 	LocationID uuid.UUID  `bun:"location_id"`
+	Kind       *string    `bun:"kind"`
 	NextOpen   *utcTime   `bun:"next_open"`
 	VisitType  *uuid.UUID `bun:"next_open_visit_type"`
 	Until      *utcTime   `bun:"next_open_until"`
 }
 
+// The kinds of next open times fillOpens sets.
+const (
+	opensAny   = iota // NextOpen: of any kind
+	opensKind         // NextOpen: of the kind given
+	opensKinds        // NextOpen of any kind, and KindOpens
+)
+
 // fillOpens sets the next open time of every location of hits' providers
-// (and of each hit's Location), in one query: with kind, that kind's.
-func (s *Directory) fillOpens(ctx context.Context, op string, hits []directory.Hit, kind directory.VisitKind) error {
+// (and of each hit's Location), in one query: of any kind (opensAny), of
+// kind (opensKind), or of any kind and each kind's (KindOpens,
+// opensKinds).
+func (s *Directory) fillOpens(ctx context.Context, op string, hits []directory.Hit, what int, kind directory.VisitKind) error {
 	if len(hits) == 0 {
 		return nil
 	}
@@ -741,22 +761,31 @@ func (s *Directory) fillOpens(ctx context.Context, op string, hits []directory.H
 	for i, h := range hits {
 		ids[i] = h.Provider.ID
 	}
-	query := `SELECT l.practice_id, l.provider_id, l.location_id, l.next_open, l.next_open_visit_type, l.next_open_until FROM directory_locations l
-		WHERE l.provider_id IN (?) AND l.next_open IS NOT NULL`
-	if s.dialect == SQLite {
-		query = `SELECT p.practice_id, p.provider_id, l.location_id, l.next_open, l.next_open_visit_type, l.next_open_until
+	pg := s.dialect == Postgres
+	anyKind := `SELECT l.practice_id, l.provider_id, l.location_id, NULL AS kind, l.next_open, l.next_open_visit_type, l.next_open_until
+		FROM directory_locations l WHERE l.provider_id IN (?) AND l.next_open IS NOT NULL`
+	byKind := `SELECT k.practice_id, k.provider_id, k.location_id, k.kind, k.next_open, k.visit_type_id AS next_open_visit_type, k.next_open_until
+		FROM directory_next_opens k WHERE k.provider_id IN (?)`
+	if !pg {
+		anyKind = `SELECT p.practice_id, p.provider_id, l.location_id, NULL AS kind, l.next_open, l.next_open_visit_type, l.next_open_until
 		FROM directory_providers p JOIN directory_locations l ON l.provider = p.id
 		WHERE p.provider_id IN (?) AND l.next_open IS NOT NULL`
+		byKind = `SELECT p.practice_id, p.provider_id, k.location_id, k.kind, k.next_open, k.visit_type_id AS next_open_visit_type, k.next_open_until
+		FROM directory_providers p JOIN directory_next_opens k ON k.provider = p.id WHERE p.provider_id IN (?)`
 	}
-	args := []any{bun.List(ids)}
-	if kind != "" {
-		query = `SELECT k.practice_id, k.provider_id, k.location_id, k.next_open, k.visit_type_id AS next_open_visit_type, k.next_open_until
-		FROM directory_next_opens k WHERE k.provider_id IN (?) AND k.kind = ?`
-		if s.dialect == SQLite {
-			query = `SELECT p.practice_id, p.provider_id, k.location_id, k.next_open, k.visit_type_id AS next_open_visit_type, k.next_open_until
-			FROM directory_providers p JOIN directory_next_opens k ON k.provider = p.id WHERE p.provider_id IN (?) AND k.kind = ?`
-		}
+	var (
+		query string
+		args  = []any{bun.List(ids)}
+	)
+	switch what {
+	case opensAny:
+		query = anyKind
+	case opensKind:
+		query = byKind + " AND k.kind = ?"
 		args = append(args, string(kind))
+	default:
+		query = anyKind + " UNION ALL " + byKind + " ORDER BY kind"
+		args = append(args, bun.List(ids))
 	}
 	var rows []openRow
 	if err := s.idb(ctx).NewRaw(query, args...).Scan(ctx, &rows); err != nil {
@@ -764,13 +793,26 @@ func (s *Directory) fillOpens(ctx context.Context, op string, hits []directory.H
 	}
 	type key [3]uuid.UUID
 	opens := make(map[key]openRow, len(rows))
+	kinds := map[key][]directory.KindOpen{}
 	for _, r := range rows {
-		opens[key{r.PracticeID, r.ProviderID, r.LocationID}] = r
+		k := key{r.PracticeID, r.ProviderID, r.LocationID}
+		if what == opensKinds && r.Kind != nil {
+			if r.NextOpen != nil && r.VisitType != nil && r.Until != nil {
+				kinds[k] = append(kinds[k], directory.KindOpen{Kind: directory.VisitKind(*r.Kind), At: r.NextOpen.Time(),
+					VisitTypeID: *r.VisitType, Until: r.Until.Time()})
+			}
+			continue
+		}
+		opens[k] = r
 	}
 	set := func(practice, provider uuid.UUID, l *directory.Location) {
+		k := key{practice, provider, l.ID}
 		l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = nil, uuid.Nil, nil
-		if r, ok := opens[key{practice, provider, l.ID}]; ok && r.VisitType != nil {
+		if r, ok := opens[k]; ok && r.VisitType != nil {
 			l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = r.NextOpen.timePtr(), *r.VisitType, r.Until.timePtr()
+		}
+		if what == opensKinds {
+			l.KindOpens = kinds[k]
 		}
 	}
 	for i := range hits {
@@ -779,55 +821,6 @@ func (s *Directory) fillOpens(ctx context.Context, op string, hits []directory.H
 			set(h.PracticeID, h.Provider.ID, &h.Provider.Locations[j])
 		}
 		set(h.PracticeID, h.Provider.ID, &h.Location)
-	}
-	return nil
-}
-
-// kindOpenRow is a listed location's next open time of one kind.
-type kindOpenRow struct {
-	PracticeID uuid.UUID `bun:"practice_id"`
-	ProviderID uuid.UUID `bun:"provider_id"`
-	LocationID uuid.UUID `bun:"location_id"`
-	Kind       string    `bun:"kind"`
-	NextOpen   utcTime   `bun:"next_open"`
-	Until      utcTime   `bun:"next_open_until"`
-	VisitType  uuid.UUID `bun:"visit_type_id"`
-}
-
-// fillKindOpens sets the next open times per kind (KindOpens) of every
-// location of hits' providers (and of each hit's Location), in one query.
-func (s *Directory) fillKindOpens(ctx context.Context, op string, hits []directory.Hit) error {
-	if len(hits) == 0 {
-		return nil
-	}
-	ids := make([]uuid.UUID, len(hits))
-	for i, h := range hits {
-		ids[i] = h.Provider.ID
-	}
-	query := `SELECT k.practice_id, k.provider_id, k.location_id, k.kind, k.next_open, k.next_open_until, k.visit_type_id
-		FROM directory_next_opens k WHERE k.provider_id IN (?) ORDER BY k.kind`
-	if s.dialect == SQLite {
-		query = `SELECT p.practice_id, p.provider_id, k.location_id, k.kind, k.next_open, k.next_open_until, k.visit_type_id
-		FROM directory_providers p JOIN directory_next_opens k ON k.provider = p.id WHERE p.provider_id IN (?) ORDER BY k.kind`
-	}
-	var rows []kindOpenRow
-	if err := s.idb(ctx).NewRaw(query, bun.List(ids)).Scan(ctx, &rows); err != nil {
-		return failure(op, "next open times", err)
-	}
-	type key [3]uuid.UUID
-	opens := make(map[key][]directory.KindOpen, len(rows))
-	for _, r := range rows {
-		k := key{r.PracticeID, r.ProviderID, r.LocationID}
-		opens[k] = append(opens[k], directory.KindOpen{Kind: directory.VisitKind(r.Kind), At: r.NextOpen.Time(),
-			VisitTypeID: r.VisitType, Until: r.Until.Time()})
-	}
-	for i := range hits {
-		h := &hits[i]
-		for j := range h.Provider.Locations {
-			l := &h.Provider.Locations[j]
-			l.KindOpens = opens[key{h.PracticeID, h.Provider.ID, l.ID}]
-		}
-		h.Location.KindOpens = opens[key{h.PracticeID, h.Provider.ID, h.Location.ID}]
 	}
 	return nil
 }
@@ -853,10 +846,7 @@ func (s *Directory) Provider(ctx context.Context, id scheduling.ProviderID) (*di
 		h.Location = h.Provider.Locations[0]
 	}
 	hits := []directory.Hit{h}
-	if err := s.fillOpens(ctx, op, hits, ""); err != nil {
-		return nil, err
-	}
-	if err := s.fillKindOpens(ctx, op, hits); err != nil {
+	if err := s.fillOpens(ctx, op, hits, opensKinds, ""); err != nil {
 		return nil, err
 	}
 	return &hits[0], nil
@@ -885,10 +875,7 @@ func (s *Directory) Practice(ctx context.Context, id tenant.PracticeID) (*direct
 			return nil, errs.Wrap(errs.KindInternal, op, "decode a provider", err)
 		}
 	}
-	if err := s.fillOpens(ctx, op, hits, ""); err != nil {
-		return nil, err
-	}
-	if err := s.fillKindOpens(ctx, op, hits); err != nil {
+	if err := s.fillOpens(ctx, op, hits, opensKinds, ""); err != nil {
 		return nil, err
 	}
 	l := &directory.Listing{PracticeID: id, PracticeName: pr.Name, Published: true, Updated: pr.Updated.Time(),
