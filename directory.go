@@ -184,7 +184,8 @@ func (e *Engine) putListing(ctx context.Context, practice tenant.PracticeID, set
 			return err
 		}
 		for j, o := range opens {
-			p.Locations[j].NextOpen, p.Locations[j].NextOpenVisitType, p.Locations[j].NextOpenUntil = o.At, o.VisitTypeID, o.Until
+			l := &p.Locations[j]
+			l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil, l.KindOpens = o.At, o.VisitTypeID, o.Until, o.Kinds
 		}
 	}
 	return e.store.Directory.PutListing(ctx, l)
@@ -297,61 +298,119 @@ var directoryWindows = []time.Duration{14 * 24 * time.Hour, 62 * 24 * time.Hour,
 // notice and maximum advance) among the location's visit types, so that
 // the directory offers no time booking would refuse; and until when it
 // may be booked (the time less the minimum notice), after which the
-// directory shows it no more.
+// directory shows it no more. Each carries the same per visit kind
+// (NextOpen.Kinds, by kind): the soonest among the location's visit types
+// of that kind, which a search by kind filters and orders by.
+//
+// It searches directoryWindows one after the other, each visit type once
+// per window while a location offering it lacked its kind's time at the
+// window's start (up to the soonest of its kinds found in the window
+// meanwhile, when each was), and stops once every (location, kind) has
+// one.
 func (e *Engine) nextOpens(ctx context.Context, practice tenant.PracticeID, provider scheduling.ProviderID, locs []directory.Location) ([]directory.NextOpen, error) {
 	p, err := e.Tenants.Practice(ctx, practice)
 	if err != nil {
 		return nil, err
 	}
 	pctx := actor.With(ctx, actor.Actor{Kind: actor.Patient, ID: "directory"})
-	out := make([]directory.NextOpen, len(locs))
+	// found[i][k] is location i's soonest of kind k so far.
+	found := make([]map[directory.VisitKind]directory.KindOpen, len(locs))
 	var vts []scheduling.VisitTypeID
 	for i, l := range locs {
-		out[i].LocationID = l.ID
+		found[i] = map[directory.VisitKind]directory.KindOpen{}
 		for _, v := range l.VisitTypes {
 			if !slices.Contains(vts, v.ID) {
 				vts = append(vts, v.ID)
 			}
 		}
 	}
+	// kindAt is vt's kind at location i, "" when it is not offered there.
+	kindAt := func(i int, vt scheduling.VisitTypeID) directory.VisitKind {
+		if j := slices.IndexFunc(locs[i].VisitTypes, func(v directory.VisitType) bool { return v.ID == vt }); j >= 0 {
+			return locs[i].VisitTypes[j].Kind
+		}
+		return ""
+	}
 	now := e.Clock.Now().UTC()
 	from := now
 	for _, w := range directoryWindows {
 		to := now.Add(w)
+		// The visit types still wanted, as of the window's start: every
+		// one of a kind some location lacks is searched in this window,
+		// so that the kind's soonest is the soonest of its visit types.
+		var pending []scheduling.VisitTypeID
 		for _, vt := range vts {
-			pending := false
-			for i, l := range locs {
-				pending = pending || out[i].At == nil && slices.ContainsFunc(l.VisitTypes, func(v directory.VisitType) bool { return v.ID == vt })
+			for i := range locs {
+				if k := kindAt(i, vt); k != "" {
+					if _, ok := found[i][k]; !ok {
+						pending = append(pending, vt)
+						break
+					}
+				}
 			}
-			if !pending {
+		}
+		if len(pending) == 0 {
+			break
+		}
+		for _, vt := range pending {
+			// Once each kind vt serves was found in this window, only an
+			// earlier start of vt could beat it: the search ends there.
+			end := from
+			for i := range locs {
+				if k := kindAt(i, vt); k != "" {
+					if o, ok := found[i][k]; !ok {
+						end = to
+					} else if o.At.After(end) {
+						end = o.At
+					}
+				}
+			}
+			if !end.After(from) {
 				continue
 			}
 			slots, err := e.Scheduling.OpenSlots(pctx, practice, scheduling.SlotQuery{ProviderIDs: []scheduling.ProviderID{provider},
-				VisitTypeID: vt, From: from, To: to})
+				VisitTypeID: vt, From: from, To: end})
 			if err != nil {
 				return nil, err
 			}
 			for i, l := range locs {
-				if !slices.ContainsFunc(l.VisitTypes, func(v directory.VisitType) bool { return v.ID == vt }) {
+				k := kindAt(i, vt)
+				if k == "" {
 					continue
 				}
 				// Slots come by start: the first here is this visit type's
 				// soonest; a later window's never beats an earlier's.
 				if j := slices.IndexFunc(slots, func(s scheduling.Slot) bool { return s.LocationID == l.ID }); j >= 0 {
-					if t := slots[j].Start; out[i].At == nil || t.Before(*out[i].At) {
-						until := t.Add(-p.Policy.MinNotice)
-						out[i].At, out[i].VisitTypeID, out[i].Until = &t, vt, &until
+					t := slots[j].Start.UTC()
+					if o, ok := found[i][k]; !ok || t.Before(o.At) {
+						found[i][k] = directory.KindOpen{Kind: k, At: t, VisitTypeID: vt, Until: t.Add(-p.Policy.MinNotice)}
 					}
 				}
 			}
 		}
-		if !slices.ContainsFunc(out, func(o directory.NextOpen) bool { return o.At == nil }) {
-			break
-		}
 		from = to
+	}
+	out := make([]directory.NextOpen, len(locs))
+	for i, l := range locs {
+		out[i].LocationID = l.ID
+		for _, k := range directoryKinds {
+			o, ok := found[i][k]
+			if !ok {
+				continue
+			}
+			out[i].Kinds = append(out[i].Kinds, o)
+			if out[i].At == nil || o.At.Before(*out[i].At) {
+				at, until := o.At, o.Until
+				out[i].At, out[i].VisitTypeID, out[i].Until = &at, o.VisitTypeID, &until
+			}
+		}
 	}
 	return out, nil
 }
+
+// directoryKinds are the visit kinds in the order NextOpen.Kinds holds
+// them: by name.
+var directoryKinds = []directory.VisitKind{directory.VisitFollowUp, directory.VisitNewPatient, directory.VisitPreventive, directory.VisitProblem}
 
 // RefreshDirectories refreshes the listing of every published practice
 // (RefreshDirectory), each in its own transaction, and returns how many it
@@ -521,10 +580,14 @@ func freshOpens(now time.Time, p *directory.Provider) {
 	}
 }
 
-// freshOpen drops l's next open time if it is stale by now (see
-// directory.Location.OpenAt): no longer bookable, until the next refresh.
+// freshOpen drops l's next open times (its own and its kinds') that are
+// stale by now (see directory.Location.OpenAt): no longer bookable, until
+// the next refresh.
 func freshOpen(now time.Time, l *directory.Location) {
 	if l.OpenAt(now) == nil {
 		l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = nil, uuid.Nil, nil
+	}
+	if slices.ContainsFunc(l.KindOpens, func(o directory.KindOpen) bool { return !o.Fresh(now) }) {
+		l.KindOpens = slices.DeleteFunc(slices.Clone(l.KindOpens), func(o directory.KindOpen) bool { return !o.Fresh(now) })
 	}
 }

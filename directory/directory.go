@@ -62,6 +62,49 @@ type Location struct {
 	// stale, and searches and the Engine count it as none; nil is NextOpen
 	// itself.
 	NextOpenUntil *time.Time `json:"next_open_until,omitempty"`
+	// KindOpens are the location's next open times per visit kind, one for
+	// each kind of VisitTypes that has one within Horizon, by kind name: what a
+	// search by kind filters and orders by. Stores keep them beside the
+	// published record, as NextOpen; Search fills them in no hit (it sets
+	// NextOpen to Query.VisitKind's instead), Provider and Practice do.
+	KindOpens []KindOpen `json:"kind_opens,omitempty"`
+}
+
+// KindOpen is a location's next open time for one visit kind: the soonest
+// start a patient can book among the location's visit types of that kind,
+// of visit type VisitTypeID, and the last instant it may be booked (see
+// Location.NextOpenUntil; zero is At itself).
+type KindOpen struct {
+	Kind        VisitKind              `json:"kind"`
+	At          time.Time              `json:"at"`
+	VisitTypeID scheduling.VisitTypeID `json:"visit_type_id"`
+	Until       time.Time              `json:"until"`
+}
+
+// Fresh reports whether o may still be booked at now (not past Until).
+func (o KindOpen) Fresh(now time.Time) bool {
+	until := o.Until
+	if until.IsZero() {
+		until = o.At
+	}
+	return !now.After(until)
+}
+
+// UseKind sets l's next open time (NextOpen, NextOpenVisitType,
+// NextOpenUntil) to its kind k's, from KindOpens: none when k has none.
+// The pages of a search by kind show the kind's time, the one booking
+// takes for it.
+func (l *Location) UseKind(k VisitKind) {
+	l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = nil, uuid.Nil, nil
+	for _, o := range l.KindOpens {
+		if o.Kind == k {
+			at, until := o.At, o.Until
+			if until.IsZero() {
+				until = at
+			}
+			l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = &at, o.VisitTypeID, &until
+		}
+	}
 }
 
 // OpenAt returns l's next open time as of now: nil when it has none or
@@ -248,6 +291,18 @@ func (l *Location) validate(op string) error {
 	if l.NextOpen != nil && !slices.ContainsFunc(l.VisitTypes, func(v VisitType) bool { return v.ID == l.NextOpenVisitType }) {
 		return errs.Invalid(op, "providers.locations.next_open_visit_type", "is not one of the location's visit types")
 	}
+	seen := map[VisitKind]bool{}
+	for _, o := range l.KindOpens {
+		switch {
+		case !o.Kind.valid() || seen[o.Kind]:
+			return errs.Invalid(op, "providers.locations.kind_opens.kind", "is not a visit kind, or is given twice")
+		case o.At.IsZero():
+			return errs.Invalid(op, "providers.locations.kind_opens.at", "is required")
+		case !slices.ContainsFunc(l.VisitTypes, func(v VisitType) bool { return v.ID == o.VisitTypeID && v.Kind == o.Kind }):
+			return errs.Invalid(op, "providers.locations.kind_opens.visit_type_id", "is not one of the location's visit types of its kind")
+		}
+		seen[o.Kind] = true
+	}
 	for _, v := range l.VisitTypes {
 		switch {
 		case v.ID == uuid.Nil:
@@ -364,11 +419,12 @@ type Query struct {
 	// that kind.
 	VisitKind VisitKind
 	// WithinDays, if not 0, keeps only locations whose next open time is
-	// within that many days (1 to 90) of At.
+	// within that many days (1 to 90) of At: with VisitKind, the next open
+	// time of that kind (Location.KindOpens), else of any.
 	WithinDays int
-	// OrderBySoonest orders results by the next open time (none last),
-	// then by distance (with Near) or name, and picks each provider's
-	// soonest matching location.
+	// OrderBySoonest orders results by the next open time (none last;
+	// with VisitKind, that kind's), then by distance (with Near) or name,
+	// and picks each provider's soonest matching location.
 	OrderBySoonest bool
 	// At is the time now, from which WithinDays counts; next open times
 	// stale by then (see Location.NextOpenUntil) count as none. The Engine sets it from its
@@ -464,15 +520,16 @@ type Store interface {
 	RemoveListing(ctx context.Context, practice tenant.PracticeID) error
 	// Search returns the providers matching q (normalized, see
 	// Query.Normalize), at most q.Limit of them, each location of each
-	// hit's provider with its next open time.
+	// hit's provider with its next open time: with q.VisitKind, that
+	// kind's (none when it has none), and KindOpens left empty.
 	Search(ctx context.Context, q Query) ([]Hit, error)
 	// Provider returns a listed provider with every listed location (and
-	// its next open time), Location its first; KindNotFound when no
-	// published practice lists it.
+	// its next open times, NextOpen and KindOpens), Location its first;
+	// KindNotFound when no published practice lists it.
 	Provider(ctx context.Context, id scheduling.ProviderID) (*Hit, error)
 	// Practice returns practice's published listing, its providers by
-	// name with their next open times; KindNotFound when it is not
-	// published.
+	// name with their next open times (NextOpen and KindOpens);
+	// KindNotFound when it is not published.
 	Practice(ctx context.Context, id tenant.PracticeID) (*Listing, error)
 	// Index returns the listed practices (by ID), then the listed
 	// providers (by ID), after the cursor after (see IndexEntry.Cursor;
@@ -481,7 +538,8 @@ type Store interface {
 	Index(ctx context.Context, after string, limit int) ([]IndexEntry, error)
 	// PutNextOpen sets the next open times of provider's listed locations
 	// that opens name, as given (the caller computed them for the visit
-	// types it listed); locations not listed are passed over, and a
-	// provider not listed is no error.
+	// types it listed), each location's per-kind times (NextOpen.Kinds)
+	// replacing its earlier ones whole; locations not listed are passed
+	// over, and a provider not listed is no error.
 	PutNextOpen(ctx context.Context, practice tenant.PracticeID, provider scheduling.ProviderID, opens []NextOpen) error
 }

@@ -144,6 +144,9 @@ type NextOpen struct {
 	// Until is the last instant At may be booked (see
 	// Location.NextOpenUntil); nil is At itself.
 	Until *time.Time
+	// Kinds are the location's next open times per visit kind (see
+	// Location.KindOpens): one for each kind that has one, by kind.
+	Kinds []KindOpen
 }
 
 // Horizon is how far ahead next open times are looked for.

@@ -152,13 +152,13 @@ func (s *Directory) listedPractice(ctx context.Context, op string, practice tena
 }
 
 // publishedDoc encodes p as stored: without Hidden or the locations' next
-// open times, which are kept in their own columns.
+// open times, which are kept in their own columns and rows.
 func publishedDoc(op string, p *directory.Provider) ([]byte, error) {
 	pub := *p
 	pub.Hidden = false
 	pub.Locations = make([]directory.Location, len(p.Locations))
 	for i, l := range p.Locations {
-		l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = nil, uuid.Nil, nil
+		l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil, l.KindOpens = nil, uuid.Nil, nil, nil
 		pub.Locations[i] = l
 	}
 	doc, err := json.Marshal(&pub)
@@ -324,12 +324,57 @@ func (s *Directory) insertAll(ctx context.Context, op string, l *directory.Listi
 	if err := flush(); err != nil {
 		return err
 	}
+	var kindRows []any
+	n = 0
+	flushKinds := func() error {
+		var err error
+		if pg {
+			err = exec("next open time", `INSERT INTO directory_next_opens (practice_id, provider_id, location_id, kind, next_open,
+				next_open_until, visit_type_id) VALUES `, "(?, ?, ?, ?, ?, ?, ?)", n, kindRows)
+		} else {
+			err = exec("next open time", `INSERT INTO directory_next_opens (provider, practice_id, location_id, kind, next_open,
+				next_open_until, visit_type_id) VALUES `, "("+rowOf+", ?, ?, ?, ?, ?, ?)", n, kindRows)
+		}
+		kindRows, n = kindRows[:0], 0
+		return err
+	}
+	for _, r := range rows {
+		for i := range r.p.Locations {
+			loc := &r.p.Locations[i]
+			for _, o := range loc.KindOpens {
+				at, until := kindOpen(o)
+				if pg {
+					kindRows = append(kindRows, l.PracticeID, r.p.ID, loc.ID, string(o.Kind), at, until, o.VisitTypeID)
+				} else {
+					kindRows = append(kindRows, l.PracticeID, r.p.ID, l.PracticeID, loc.ID, string(o.Kind), at, until, o.VisitTypeID)
+				}
+				if n++; n == insertChunk {
+					if err := flushKinds(); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	if err := flushKinds(); err != nil {
+		return err
+	}
 	if !pg {
 		_, err := db.ExecContext(ctx, `INSERT INTO directory_geo (id, min_lat, max_lat, min_lon, max_lon)
 			SELECT id, lat, lat, lon, lon FROM directory_locations WHERE practice_id = ?`, l.PracticeID)
 		return failure(op, "location", err)
 	}
 	return nil
+}
+
+// kindOpen returns o's time and until when it may be booked (its time
+// when Until is zero), for storage.
+func kindOpen(o directory.KindOpen) (utcTime, utcTime) {
+	until := o.Until
+	if until.IsZero() {
+		until = o.At
+	}
+	return utc(o.At), utc(until)
 }
 
 // hitRow is one row of a search.
@@ -362,7 +407,7 @@ func (s *Directory) Search(ctx context.Context, q directory.Query) ([]directory.
 	if err != nil {
 		return nil, err
 	}
-	return hits, s.fillOpens(ctx, op, hits)
+	return hits, s.searchOpens(ctx, op, hits, q.VisitKind)
 }
 
 // searchNear answers q, which has a point: it searches within a radius
@@ -400,7 +445,7 @@ func (s *Directory) searchNear(ctx context.Context, op string, q directory.Query
 			if err != nil {
 				return nil, err
 			}
-			return hits, s.fillOpens(ctx, op, hits)
+			return hits, s.searchOpens(ctx, op, hits, q.VisitKind)
 		default:
 			r *= widen(len(seen), q.Limit)
 		}
@@ -541,22 +586,35 @@ func (s *Directory) searchSQL(q directory.Query, radius float64, capRows int) (s
 			args = append(args, " "+string(q.VisitKind)+" ")
 		}
 	}
+	// o holds the next open times filtered and ordered by: the location's
+	// (of any kind), or with a kind that kind's row (k, joined to the
+	// location only then: none when the kind has none).
+	o, kindJoin := "l", ""
+	if q.VisitKind != "" && (q.WithinDays > 0 || q.OrderBySoonest) {
+		// The kind is one of the four (Normalize), safe as a literal.
+		o, kindJoin = "k", " LEFT JOIN directory_next_opens k ON k.practice_id = l.practice_id AND k.provider_id = l.provider_id AND "+
+			"k.location_id = l.location_id AND k.kind = '"+string(q.VisitKind)+"'"
+		if !pg {
+			kindJoin = " LEFT JOIN directory_next_opens k ON k.provider = l.provider AND k.location_id = l.location_id AND " +
+				"k.kind = '" + string(q.VisitKind) + "'"
+		}
+	}
 	if q.WithinDays > 0 {
-		conds = append(conds, "l.next_open_until >= "+s.timeLit(q.At)+" AND l.next_open < "+s.timeLit(q.At.AddDate(0, 0, q.WithinDays)))
+		conds = append(conds, o+".next_open_until >= "+s.timeLit(q.At)+" AND "+o+".next_open < "+s.timeLit(q.At.AddDate(0, 0, q.WithinDays)))
 	}
 	// soon is a location's next open time, NULL when it has none or it is
 	// stale (its next_open_until before q.At).
-	soon := "l.next_open"
+	soon := o + ".next_open"
 	if !q.At.IsZero() {
-		soon = "CASE WHEN l.next_open_until >= " + s.timeLit(q.At) + " THEN l.next_open END"
+		soon = "CASE WHEN " + o + ".next_open_until >= " + s.timeLit(q.At) + " THEN " + o + ".next_open END"
 	}
 	order, first := "dist, p.sort_name", "l.location_id"
 	if q.OrderBySoonest {
 		order, first = "soon NULLS LAST, dist, p.sort_name", soon+" NULLS LAST, l.location_id"
 	}
-	join := "p.practice_id = l.practice_id AND p.provider_id = l.provider_id"
+	join := "p.practice_id = l.practice_id AND p.provider_id = l.provider_id" + kindJoin
 	if !pg {
-		join = "p.id = l.provider"
+		join = "p.id = l.provider" + kindJoin
 	}
 	where := ""
 	if len(conds) > 0 {
@@ -663,19 +721,39 @@ func box(lat, lon, r float64) (minLat, maxLat, minLon, maxLon float64) {
 	return minLat, maxLat, minLon, maxLon
 }
 
-// openRow is a listed location's next open time.
+// searchOpens fills the next open times of a search's hits: of kind,
+// when set, else of any kind.
+func (s *Directory) searchOpens(ctx context.Context, op string, hits []directory.Hit, kind directory.VisitKind) error {
+	if kind != "" {
+		return s.fillOpens(ctx, op, hits, opensKind, kind)
+	}
+	return s.fillOpens(ctx, op, hits, opensAny, "")
+}
+
+// openRow is a listed location's next open time: of any kind (Kind nil),
+// or of Kind.
 type openRow struct {
 	PracticeID uuid.UUID  `bun:"practice_id"`
 	ProviderID uuid.UUID  `bun:"provider_id"`
 	LocationID uuid.UUID  `bun:"location_id"`
+	Kind       *string    `bun:"kind"`
 	NextOpen   *utcTime   `bun:"next_open"`
 	VisitType  *uuid.UUID `bun:"next_open_visit_type"`
 	Until      *utcTime   `bun:"next_open_until"`
 }
 
+// The kinds of next open times fillOpens sets.
+const (
+	opensAny   = iota // NextOpen: of any kind
+	opensKind         // NextOpen: of the kind given
+	opensKinds        // NextOpen of any kind, and KindOpens
+)
+
 // fillOpens sets the next open time of every location of hits' providers
-// (and of each hit's Location), in one query.
-func (s *Directory) fillOpens(ctx context.Context, op string, hits []directory.Hit) error {
+// (and of each hit's Location), in one query: of any kind (opensAny), of
+// kind (opensKind), or of any kind and each kind's (KindOpens,
+// opensKinds).
+func (s *Directory) fillOpens(ctx context.Context, op string, hits []directory.Hit, what int, kind directory.VisitKind) error {
 	if len(hits) == 0 {
 		return nil
 	}
@@ -683,25 +761,58 @@ func (s *Directory) fillOpens(ctx context.Context, op string, hits []directory.H
 	for i, h := range hits {
 		ids[i] = h.Provider.ID
 	}
-	query := `SELECT l.practice_id, l.provider_id, l.location_id, l.next_open, l.next_open_visit_type, l.next_open_until FROM directory_locations l
-		WHERE l.provider_id IN (?) AND l.next_open IS NOT NULL`
-	if s.dialect == SQLite {
-		query = `SELECT p.practice_id, p.provider_id, l.location_id, l.next_open, l.next_open_visit_type, l.next_open_until
+	pg := s.dialect == Postgres
+	anyKind := `SELECT l.practice_id, l.provider_id, l.location_id, NULL AS kind, l.next_open, l.next_open_visit_type, l.next_open_until
+		FROM directory_locations l WHERE l.provider_id IN (?) AND l.next_open IS NOT NULL`
+	byKind := `SELECT k.practice_id, k.provider_id, k.location_id, k.kind, k.next_open, k.visit_type_id AS next_open_visit_type, k.next_open_until
+		FROM directory_next_opens k WHERE k.provider_id IN (?)`
+	if !pg {
+		anyKind = `SELECT p.practice_id, p.provider_id, l.location_id, NULL AS kind, l.next_open, l.next_open_visit_type, l.next_open_until
 		FROM directory_providers p JOIN directory_locations l ON l.provider = p.id
 		WHERE p.provider_id IN (?) AND l.next_open IS NOT NULL`
+		byKind = `SELECT p.practice_id, p.provider_id, k.location_id, k.kind, k.next_open, k.visit_type_id AS next_open_visit_type, k.next_open_until
+		FROM directory_providers p JOIN directory_next_opens k ON k.provider = p.id WHERE p.provider_id IN (?)`
+	}
+	var (
+		query string
+		args  = []any{bun.List(ids)}
+	)
+	switch what {
+	case opensAny:
+		query = anyKind
+	case opensKind:
+		query = byKind + " AND k.kind = ?"
+		args = append(args, string(kind))
+	default:
+		query = anyKind + " UNION ALL " + byKind + " ORDER BY kind"
+		args = append(args, bun.List(ids))
 	}
 	var rows []openRow
-	if err := s.idb(ctx).NewRaw(query, bun.List(ids)).Scan(ctx, &rows); err != nil {
+	if err := s.idb(ctx).NewRaw(query, args...).Scan(ctx, &rows); err != nil {
 		return failure(op, "next open times", err)
 	}
 	type key [3]uuid.UUID
 	opens := make(map[key]openRow, len(rows))
+	kinds := map[key][]directory.KindOpen{}
 	for _, r := range rows {
-		opens[key{r.PracticeID, r.ProviderID, r.LocationID}] = r
+		k := key{r.PracticeID, r.ProviderID, r.LocationID}
+		if what == opensKinds && r.Kind != nil {
+			if r.NextOpen != nil && r.VisitType != nil && r.Until != nil {
+				kinds[k] = append(kinds[k], directory.KindOpen{Kind: directory.VisitKind(*r.Kind), At: r.NextOpen.Time(),
+					VisitTypeID: *r.VisitType, Until: r.Until.Time()})
+			}
+			continue
+		}
+		opens[k] = r
 	}
 	set := func(practice, provider uuid.UUID, l *directory.Location) {
-		if r, ok := opens[key{practice, provider, l.ID}]; ok && r.VisitType != nil {
+		k := key{practice, provider, l.ID}
+		l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = nil, uuid.Nil, nil
+		if r, ok := opens[k]; ok && r.VisitType != nil {
 			l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = r.NextOpen.timePtr(), *r.VisitType, r.Until.timePtr()
+		}
+		if what == opensKinds {
+			l.KindOpens = kinds[k]
 		}
 	}
 	for i := range hits {
@@ -735,7 +846,7 @@ func (s *Directory) Provider(ctx context.Context, id scheduling.ProviderID) (*di
 		h.Location = h.Provider.Locations[0]
 	}
 	hits := []directory.Hit{h}
-	if err := s.fillOpens(ctx, op, hits); err != nil {
+	if err := s.fillOpens(ctx, op, hits, opensKinds, ""); err != nil {
 		return nil, err
 	}
 	return &hits[0], nil
@@ -764,7 +875,7 @@ func (s *Directory) Practice(ctx context.Context, id tenant.PracticeID) (*direct
 			return nil, errs.Wrap(errs.KindInternal, op, "decode a provider", err)
 		}
 	}
-	if err := s.fillOpens(ctx, op, hits); err != nil {
+	if err := s.fillOpens(ctx, op, hits, opensKinds, ""); err != nil {
 		return nil, err
 	}
 	l := &directory.Listing{PracticeID: id, PracticeName: pr.Name, Published: true, Updated: pr.Updated.Time(),
@@ -828,16 +939,69 @@ func (s *Directory) PutNextOpen(ctx context.Context, practice tenant.PracticeID,
 		AND location_id = ?`
 	}
 	return s.InTx(ctx, func(ctx context.Context) error {
+		db := s.idb(ctx)
+		locs := make([]uuid.UUID, 0, len(opens))
 		for _, o := range opens {
 			next, vt, until := nextOpen(o.At, o.VisitTypeID, o.Until)
 			args := []any{next, vt, until, practice, provider, o.LocationID}
 			if s.dialect == SQLite {
 				args = []any{next, vt, until, practice, practice, provider, o.LocationID}
 			}
-			if _, err := s.idb(ctx).ExecContext(ctx, query, args...); err != nil {
+			if _, err := db.ExecContext(ctx, query, args...); err != nil {
 				return failure(op, "next open time", err)
 			}
+			locs = append(locs, o.LocationID)
 		}
-		return nil
+		if len(locs) == 0 {
+			return nil
+		}
+		return s.putKindOpens(ctx, op, practice, provider, locs, opens)
 	})
+}
+
+// putKindOpens replaces the per-kind next open times of provider's listed
+// locations locs with those of opens, in two statements: the earlier rows
+// deleted, the new ones inserted for the locations listed.
+func (s *Directory) putKindOpens(ctx context.Context, op string, practice tenant.PracticeID, provider scheduling.ProviderID,
+	locs []uuid.UUID, opens []directory.NextOpen) error {
+	db := s.idb(ctx)
+	pg := s.dialect == Postgres
+	del := `DELETE FROM directory_next_opens WHERE practice_id = ? AND provider_id = ? AND location_id IN (?)`
+	args := []any{practice, provider, bun.List(locs)}
+	if !pg {
+		del = `DELETE FROM directory_next_opens WHERE provider = (SELECT id FROM directory_providers WHERE practice_id = ? AND provider_id = ?)
+		AND location_id IN (?)`
+	}
+	if _, err := db.ExecContext(ctx, del, args...); err != nil {
+		return failure(op, "next open time", err)
+	}
+	var vals []any
+	n := 0
+	for _, o := range opens {
+		for _, k := range o.Kinds {
+			at, until := kindOpen(k)
+			vals = append(vals, o.LocationID, string(k.Kind), at, until, k.VisitTypeID)
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	// The rows of the locations listed only: joined to their location rows.
+	var query string
+	if pg {
+		query = `INSERT INTO directory_next_opens (practice_id, provider_id, location_id, kind, next_open, next_open_until, visit_type_id)
+		SELECT l.practice_id, l.provider_id, l.location_id, v.kind, v.next_open, v.until, v.vt
+		FROM (VALUES ` + strings.Repeat("(?::uuid, ?::text, ?::timestamptz, ?::timestamptz, ?::uuid), ", n-1) +
+			`(?::uuid, ?::text, ?::timestamptz, ?::timestamptz, ?::uuid)) AS v (location_id, kind, next_open, until, vt)
+		JOIN directory_locations l ON l.practice_id = ? AND l.provider_id = ? AND l.location_id = v.location_id`
+	} else {
+		query = `INSERT INTO directory_next_opens (provider, practice_id, location_id, kind, next_open, next_open_until, visit_type_id)
+		SELECT l.provider, l.practice_id, l.location_id, v.column2, v.column3, v.column4, v.column5
+		FROM (VALUES ` + strings.Repeat("(?, ?, ?, ?, ?), ", n-1) + `(?, ?, ?, ?, ?)) AS v
+		JOIN directory_locations l ON l.provider = (SELECT id FROM directory_providers WHERE practice_id = ? AND provider_id = ?)
+		AND l.location_id = v.column1`
+	}
+	_, err := db.ExecContext(ctx, query, append(vals, practice, provider)...)
+	return failure(op, "next open time", err)
 }

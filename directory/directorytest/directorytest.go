@@ -620,6 +620,112 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		}
 	})
 
+	t.Run("next open times per kind: stored, replaced, filtered and ordered by, gone with the listing", func(t *testing.T) {
+		s := open(t)
+		now := Epoch
+		at := func(h int) time.Time { return now.Add(time.Duration(h) * time.Hour) }
+		// Both offers a new-patient visit in 20 days and a follow-up in 2
+		// hours; New a new-patient visit in 3 days; Stale one in 5 hours,
+		// no longer bookable (past its notice).
+		both := Provider(1, "Both", []string{ortho}, Location("A", Offset(Brooklyn, 1, 0)))
+		a := &both.Locations[0]
+		a.VisitTypes = append(a.VisitTypes, directory.VisitType{ID: newID(), Name: "Follow-up", Kind: directory.VisitFollowUp, Minutes: 15})
+		npVT, fuVT := a.VisitTypes[0].ID, a.VisitTypes[1].ID
+		soon := at(2)
+		a.NextOpen, a.NextOpenVisitType, a.NextOpenUntil = &soon, fuVT, &soon
+		a.KindOpens = []directory.KindOpen{{Kind: directory.VisitFollowUp, At: soon, VisitTypeID: fuVT, Until: soon},
+			{Kind: directory.VisitNewPatient, At: at(480), VisitTypeID: npVT, Until: at(479)}}
+		kindOnly := func(p directory.Provider, h, until int) directory.Provider {
+			l := &p.Locations[0]
+			v, u := at(h), at(until)
+			l.NextOpen, l.NextOpenVisitType, l.NextOpenUntil = &v, l.VisitTypes[0].ID, &u
+			l.KindOpens = []directory.KindOpen{{Kind: directory.VisitNewPatient, At: v, VisitTypeID: l.VisitTypes[0].ID, Until: u}}
+			return p
+		}
+		fresh := kindOnly(Provider(2, "New", []string{ortho}, Location("B", Offset(Brooklyn, 2, 0))), 72, 71)
+		stale := kindOnly(Provider(3, "Stale", []string{ortho}, Location("C", Offset(Brooklyn, 3, 0))), 5, -1)
+		l := Listing("P", both, fresh, stale)
+		put(t, s, l)
+		q := func(kind directory.VisitKind, within int, soonest bool) directory.Query {
+			return directory.Query{Near: &Brooklyn, RadiusKm: 25, At: now, VisitKind: kind, WithinDays: within, OrderBySoonest: soonest}
+		}
+		np := directory.VisitNewPatient
+		same(t, "new-patient within 7 days", search(t, s, q(np, 7, false)), "New")
+		same(t, "any kind within 7 days", search(t, s, q("", 7, false)), "Both", "New")
+		hits := search(t, s, q(np, 30, false))
+		same(t, "new-patient within 30 days", hits, "Both", "New")
+		if len(hits) == 2 {
+			if o := hits[0].Location.NextOpen; o == nil || !o.Equal(at(480)) || hits[0].Location.NextOpenVisitType != npVT ||
+				hits[0].Provider.Locations[0].NextOpen == nil || !hits[0].Provider.Locations[0].NextOpen.Equal(at(480)) {
+				t.Errorf("Both's new-patient hit shows %v of %v, want %v of the new-patient visit type", o, hits[0].Location.NextOpenVisitType, at(480))
+			}
+			if hits[0].Location.KindOpens != nil {
+				t.Errorf("a search's hit carries KindOpens %v, want none", hits[0].Location.KindOpens)
+			}
+		}
+		same(t, "soonest new-patient", search(t, s, q(np, 0, true)), "New", "Both", "Stale")
+		same(t, "soonest of any kind", search(t, s, q("", 0, true)), "Both", "New", "Stale")
+		hits = search(t, s, q(directory.VisitPreventive, 0, true))
+		same(t, "no preventive visits", hits)
+		if h, err := s.Provider(ctx, both.ID); err != nil || fmt.Sprint(h.Location.KindOpens) != fmt.Sprint(a.KindOpens) {
+			t.Errorf("Provider(Both) = %+v, %v: want its kinds' times %v", h, err, a.KindOpens)
+		}
+		if pr, err := s.Practice(ctx, l.PracticeID); err != nil || len(pr.Providers) != 3 || len(pr.Providers[0].Locations[0].KindOpens) != 2 {
+			t.Errorf("Practice = %+v, %v: want Both's two kinds' times", pr, err)
+		}
+
+		// PutNextOpen replaces a location's kinds whole; unlisted
+		// locations are passed over.
+		day := at(24)
+		if err := s.PutNextOpen(ctx, l.PracticeID, both.ID, []directory.NextOpen{
+			{LocationID: a.ID, At: &day, VisitTypeID: npVT, Kinds: []directory.KindOpen{{Kind: np, At: day, VisitTypeID: npVT}}},
+			{LocationID: newID(), At: &day, VisitTypeID: npVT, Kinds: []directory.KindOpen{{Kind: np, At: day, VisitTypeID: npVT}}},
+		}); err != nil {
+			t.Fatalf("PutNextOpen: %v", err)
+		}
+		same(t, "new-patient within 2 days after PutNextOpen", search(t, s, q(np, 2, false)), "Both")
+		same(t, "follow-up within 7 days after PutNextOpen", search(t, s, q(directory.VisitFollowUp, 7, false)))
+		if h, err := s.Provider(ctx, both.ID); err != nil || len(h.Location.KindOpens) != 1 || !h.Location.KindOpens[0].Until.Equal(day) {
+			t.Errorf("Provider(Both) after PutNextOpen = %+v, %v: want one kind's time, until itself", h, err)
+		}
+		if err := s.PutNextOpen(ctx, newID(), fresh.ID, []directory.NextOpen{{LocationID: fresh.Locations[0].ID}}); err != nil {
+			t.Errorf("PutNextOpen of another practice: %v", err)
+		}
+		same(t, "another practice's PutNextOpen changes nothing", search(t, s, q(np, 7, false)), "Both", "New")
+
+		// PutListing replaces them too; they go with the listing.
+		l.Providers[1].Locations[0].KindOpens = nil
+		put(t, s, l)
+		same(t, "new-patient within 30 days after the replacement", search(t, s, q(np, 30, false)), "Both")
+		if err := s.RemoveListing(ctx, l.PracticeID); err != nil {
+			t.Fatalf("RemoveListing: %v", err)
+		}
+		for i := range l.Providers {
+			l.Providers[i].Locations[0].KindOpens = nil
+		}
+		put(t, s, l)
+		same(t, "new-patient within 30 days after removal", search(t, s, q(np, 30, false)))
+		if h, err := s.Provider(ctx, both.ID); err != nil || len(h.Location.KindOpens) != 0 {
+			t.Errorf("Provider(Both) after removal = %+v, %v: want no kinds' times", h, err)
+		}
+
+		for _, tc := range []struct {
+			field string
+			o     directory.KindOpen
+		}{
+			{"providers.locations.kind_opens.visit_type_id", directory.KindOpen{Kind: directory.VisitFollowUp, At: day, VisitTypeID: npVT}},
+			{"providers.locations.kind_opens.kind", directory.KindOpen{Kind: "urgent", At: day, VisitTypeID: npVT}},
+			{"providers.locations.kind_opens.at", directory.KindOpen{Kind: np, VisitTypeID: npVT}},
+		} {
+			bad := Listing("Q", Provider(10, "Bad", []string{ortho}, Location("y", Brooklyn)))
+			tc.o.VisitTypeID = bad.Providers[0].Locations[0].VisitTypes[0].ID
+			bad.Providers[0].Locations[0].KindOpens = []directory.KindOpen{tc.o}
+			if err := s.PutListing(ctx, bad); !errs.Is(err, errs.KindInvalid) || errs.FieldOf(err) != tc.field {
+				t.Errorf("PutListing with a bad %s = %v", tc.field, err)
+			}
+		}
+	})
+
 	t.Run("a generated directory", func(t *testing.T) {
 		s := open(t)
 		for _, l := range Generate(300, 1) {

@@ -555,6 +555,13 @@ func (s *pages) showDoctor(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := &h.Provider
 	kind := directory.VisitKind(r.URL.Query().Get("visit"))
+	if kind.Valid() {
+		// Asked for a kind, each location has that kind's next open time
+		// (of the visit type whose times it shows first).
+		for i := range p.Locations {
+			p.Locations[i].UseKind(kind)
+		}
+	}
 	c := s.card(r, h.PracticeID, h.PracticeName, p, kind)
 	spec := ""
 	if len(c.Specialties) > 0 {
@@ -577,7 +584,7 @@ func (s *pages) showDoctor(w http.ResponseWriter, r *http.Request) error {
 	for i := range p.Locations {
 		l := &p.Locations[i]
 		pc := s.place(r, v, h.PracticeID, p, l, zones)
-		s.doctorTimes(r, v, h.PracticeID, p, l, &pc, zoneAt(h.PracticeID, l, zones))
+		s.doctorTimes(r, v, h.PracticeID, p, l, kind, &pc, zoneAt(h.PracticeID, l, zones))
 		c.Places = append(c.Places, pc)
 	}
 	pg.Doctor = c
@@ -586,13 +593,19 @@ func (s *pages) showDoctor(w http.ResponseWriter, r *http.Request) error {
 
 // doctorTimes puts on pc the open times of the next doctorDays days of the
 // provider p at l, for the visit type the query's "visit_type" names at
-// that location, else its first; each a link to book it.
-func (s *pages) doctorTimes(r *http.Request, v *view, practice tenant.PracticeID, p *directory.Provider, l *directory.Location, pc *placeCard, z *time.Location) {
+// that location, else (asked for a visit kind) the one of the kind's next
+// open time or the first of the kind, else its first; each a link to book
+// it.
+func (s *pages) doctorTimes(r *http.Request, v *view, practice tenant.PracticeID, p *directory.Provider, l *directory.Location,
+	kind directory.VisitKind, pc *placeCard, z *time.Location) {
 	if len(l.VisitTypes) == 0 {
 		pc.NoTimes = true
 		return
 	}
-	vt := l.VisitTypes[0]
+	vt := *visitTypeFor(l.VisitTypes, kind)
+	if i := slices.IndexFunc(l.VisitTypes, func(x directory.VisitType) bool { return x.ID == l.NextOpenVisitType }); kind.Valid() && i >= 0 {
+		vt = l.VisitTypes[i]
+	}
 	if want := r.URL.Query().Get("visit_type"); want != "" {
 		if i := slices.IndexFunc(l.VisitTypes, func(x directory.VisitType) bool { return x.ID.String() == want }); i >= 0 {
 			vt = l.VisitTypes[i]

@@ -14,9 +14,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/astappiev/microdata"
+	"github.com/carebook/carebook/directory"
 	"github.com/carebook/carebook/directory/directorytest"
 	"github.com/carebook/carebook/internal/demo"
 	"github.com/carebook/carebook/refserver"
+	"github.com/google/uuid"
 	"golang.org/x/net/html"
 )
 
@@ -460,5 +462,50 @@ func TestResultsShowTheListedZone(t *testing.T) {
 	res := a.client().get("/find?q=zonewright&zip=11201").want(t, http.StatusOK, "Zonewright")
 	if want := at.In(loc.Zone()).Format("15:04"); !strings.Contains(res.body, want) || !strings.Contains(res.body, "Los Angeles") {
 		t.Errorf("the results do not show %s in Los Angeles' time:\n%s", want, res.body)
+	}
+}
+
+// TestFindPagesShowTheKindsTime checks that a search by visit kind shows
+// that kind's next open time, and that "within N days" counts it (a
+// follow-up tomorrow is no new-patient time within a week); and that a
+// provider's page asked for a kind shows the times of its visit type.
+func TestFindPagesShowTheKindsTime(t *testing.T) {
+	a := newSQLiteApp(t)
+	ctx := context.Background()
+	loc := directorytest.Location("Kind office", directorytest.Brooklyn)
+	np := loc.VisitTypes[0]
+	fu := directory.VisitType{ID: uuid.Must(uuid.NewV7()), Name: "Follow-up", Kind: directory.VisitFollowUp, Minutes: 15}
+	loc.VisitTypes = []directory.VisitType{fu, np}
+	day := func(d, h, m int) time.Time {
+		return time.Date(testNow.Year(), testNow.Month(), testNow.Day()+d, h, m, 0, 0, time.UTC)
+	}
+	soon, late := day(1, 17, 10), day(20, 18, 50)
+	loc.NextOpen, loc.NextOpenVisitType = &soon, fu.ID
+	loc.KindOpens = []directory.KindOpen{{Kind: directory.VisitFollowUp, At: soon, VisitTypeID: fu.ID},
+		{Kind: directory.VisitNewPatient, At: late, VisitTypeID: np.ID}}
+	p := directorytest.Provider(7, "Kindwright", []string{"207Q00000X"}, loc)
+	if err := a.engine.Store().Directory.PutListing(ctx, directorytest.Listing("Kinds", p)); err != nil {
+		t.Fatal(err)
+	}
+	hhmm := func(at time.Time) string { return at.In(loc.Zone()).Format("15:04") }
+	c := a.client()
+	for _, tc := range []struct {
+		path       string
+		show, hide string
+	}{
+		{"/find?q=kindwright&zip=11201&within=7", hhmm(soon), hhmm(late)},
+		{"/find?q=kindwright&zip=11201&visit=new-patient", hhmm(late), hhmm(soon)},
+		{"/find?q=kindwright&zip=11201&visit=new-patient&within=30&sort=soonest", hhmm(late), hhmm(soon)},
+		// A provider's page shows the week of the kind's visit type.
+		{"/doctors/" + p.ID.String() + "?visit=new-patient", `value="` + np.ID.String() + `" selected`, `value="` + fu.ID.String() + `" selected`},
+		{"/doctors/" + p.ID.String(), `value="` + fu.ID.String() + `" selected`, `value="` + np.ID.String() + `" selected`},
+	} {
+		res := c.get(tc.path).want(t, http.StatusOK, "Kindwright")
+		if !strings.Contains(res.body, tc.show) || strings.Contains(res.body, tc.hide) {
+			t.Errorf("%s: want %s shown and not %s:\n%s", tc.path, tc.show, tc.hide, res.body)
+		}
+	}
+	if res := c.get("/find?q=kindwright&zip=11201&visit=new-patient&within=7").want(t, http.StatusOK); strings.Contains(res.body, "Kindwright") {
+		t.Errorf("a follow-up tomorrow passes new-patient within 7 days:\n%s", res.body)
 	}
 }
