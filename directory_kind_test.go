@@ -6,11 +6,9 @@ import (
 	"time"
 
 	"github.com/carebook/carebook/directory"
-	"github.com/carebook/carebook/directory/directorytest"
 	"github.com/carebook/carebook/scheduling"
 	"github.com/carebook/carebook/sqlstore"
 	"github.com/carebook/carebook/sqlstore/sqltest"
-	"github.com/carebook/carebook/tenant"
 	"github.com/stretchr/testify/require"
 )
 
@@ -32,19 +30,9 @@ func TestDirectoryNextOpenByKind(t *testing.T) {
 		np, err := l.e.Scheduling.CreateVisitType(l.staff, l.practice, scheduling.NewVisitType{Name: "New patient visit",
 			Duration: 8*time.Hour + 30*time.Minute, Step: 30 * time.Minute})
 		require.NoError(t, err)
-		near, err := l.e.Tenants.CreateLocation(l.staff, l.practice, tenant.NewLocation{Name: "Court Street", TimeZone: "America/New_York",
-			Address: tenant.Address{Line1: "200 Court Street", City: "Brooklyn", Region: "NY", PostalCode: "11201", Country: "US"},
-			Geo:     tenant.GeoPoint{Lat: 40.6937, Lng: -73.9898}})
-		require.NoError(t, err)
-		later, err := l.e.Scheduling.CreateProvider(l.staff, l.practice, scheduling.NewProvider{NPI: directorytest.NPI(8), GivenName: "Lee",
-			FamilyName: "Later", LocationIDs: []tenant.LocationID{near.ID}})
-		require.NoError(t, err)
-		_, err = l.e.Scheduling.CreateBlock(l.staff, l.practice, scheduling.NewBlock{ProviderID: later.ID, BlockInput: scheduling.BlockInput{
-			LocationID: near.ID, Start: l.at(3, 20, 8, 0), End: l.at(3, 20, 17, 0)}})
-		require.NoError(t, err)
+		l.addLater(t, scheduling.BlockInput{Start: l.at(3, 20, 8, 0), End: l.at(3, 20, 17, 0)})
 		require.NoError(t, l.e.PutDirectoryVisitType(l.admin, l.practice, directory.VisitSetting{VisitTypeID: l.vt, Kind: directory.VisitFollowUp}))
 		require.NoError(t, l.e.PutDirectoryVisitType(l.admin, l.practice, directory.VisitSetting{VisitTypeID: np.ID, Kind: directory.VisitNewPatient}))
-		require.NoError(t, l.e.PutDirectoryProfile(l.admin, l.practice, directory.Profile{ProviderID: later.ID, Taxonomies: []string{ortho}}))
 		l.publish(t)
 
 		search := func(kind directory.VisitKind, within int, soonest bool) []directory.Hit {

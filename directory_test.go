@@ -68,6 +68,24 @@ func (l *listed) publish(t testing.TB) {
 	require.NoError(t, l.e.PublishDirectory(l.admin, l.practice, true))
 }
 
+// addLater adds Lee Later, an orthopedist working at Court Street (nearer
+// ZIP 11201's centroid than Bones) in the hours of b, and returns him.
+func (l *listed) addLater(t testing.TB, b scheduling.BlockInput) scheduling.ProviderID {
+	t.Helper()
+	near, err := l.e.Tenants.CreateLocation(l.staff, l.practice, tenant.NewLocation{Name: "Court Street", TimeZone: "America/New_York",
+		Address: tenant.Address{Line1: "200 Court Street", City: "Brooklyn", Region: "NY", PostalCode: "11201", Country: "US"},
+		Geo:     tenant.GeoPoint{Lat: 40.6937, Lng: -73.9898}})
+	require.NoError(t, err)
+	later, err := l.e.Scheduling.CreateProvider(l.staff, l.practice, scheduling.NewProvider{NPI: directorytest.NPI(8), GivenName: "Lee",
+		FamilyName: "Later", LocationIDs: []tenant.LocationID{near.ID}})
+	require.NoError(t, err)
+	b.LocationID = near.ID
+	_, err = l.e.Scheduling.CreateBlock(l.staff, l.practice, scheduling.NewBlock{ProviderID: later.ID, BlockInput: b})
+	require.NoError(t, err)
+	require.NoError(t, l.e.PutDirectoryProfile(l.admin, l.practice, directory.Profile{ProviderID: later.ID, Taxonomies: []string{ortho}}))
+	return later.ID
+}
+
 // backPain searches "back pain" within 10 km of ZIP 11201's centroid.
 func (l *listed) backPain(t *testing.T, edit ...func(q *directory.Query)) []directory.Hit {
 	t.Helper()
@@ -273,17 +291,7 @@ func TestDirectoryFilters(t *testing.T) {
 		within := func(n int) func(q *directory.Query) { return func(q *directory.Query) { q.WithinDays = n } }
 		require.Len(t, l.backPain(t, within(1)), 1)
 		// Later sees patients from ten days on, nearer the point than Bones.
-		near, err := l.e.Tenants.CreateLocation(l.staff, l.practice, tenant.NewLocation{Name: "Court Street", TimeZone: "America/New_York",
-			Address: tenant.Address{Line1: "200 Court Street", City: "Brooklyn", Region: "NY", PostalCode: "11201", Country: "US"},
-			Geo:     tenant.GeoPoint{Lat: 40.6937, Lng: -73.9898}})
-		require.NoError(t, err)
-		later, err := l.e.Scheduling.CreateProvider(l.staff, l.practice, scheduling.NewProvider{NPI: directorytest.NPI(8), GivenName: "Lee",
-			FamilyName: "Later", LocationIDs: []tenant.LocationID{near.ID}})
-		require.NoError(t, err)
-		_, err = l.e.Scheduling.CreateBlock(l.staff, l.practice, scheduling.NewBlock{ProviderID: later.ID, BlockInput: scheduling.BlockInput{
-			LocationID: near.ID, Start: l.at(3, 12, 9, 0), End: l.at(3, 12, 17, 0), RRule: "FREQ=DAILY;COUNT=30"}})
-		require.NoError(t, err)
-		require.NoError(t, l.e.PutDirectoryProfile(l.admin, l.practice, directory.Profile{ProviderID: later.ID, Taxonomies: []string{ortho}}))
+		l.addLater(t, scheduling.BlockInput{Start: l.at(3, 12, 9, 0), End: l.at(3, 12, 17, 0), RRule: "FREQ=DAILY;COUNT=30"})
 		names := func(hits []directory.Hit) (out []string) {
 			for _, h := range hits {
 				out = append(out, h.Provider.FamilyName)

@@ -104,7 +104,9 @@ func (s *RateLimits) Sweep(ctx context.Context, now time.Time) (int, error) {
 
 // writeTurn is, on SQLite, the writers' turn for one statement outside any
 // transaction (see RateLimits), with ctx marked as holding it for the
-// statement (see turnHook); on PostgreSQL nothing to wait for.
+// statement; on PostgreSQL nothing to wait for. turnHook would give the
+// statement a turn too, but bun's QueryRowContext ends its hooks before the
+// row is scanned, and the turn must last until then.
 func (s *RateLimits) writeTurn(ctx context.Context, op string) (context.Context, func(), error) {
 	if s.c.dialect == SQLite && s.c.HasTx(ctx) {
 		return ctx, nil, errs.E(errs.KindInternal, op, "the rate limiter writes outside transactions, and on SQLite this one holds the only writer: call it before InTx")

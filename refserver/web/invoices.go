@@ -117,22 +117,24 @@ func invoiceRowOf(v *view, inv *billing.Invoice) invoiceRow {
 	return row
 }
 
-// invoiceOf reads the {invoice} of r in practice pid: an ID that is no
-// UUID reads as not found, as an unknown one does.
-func (s *pages) invoiceOf(r *http.Request, pid tenant.PracticeID) (*billing.Invoice, error) {
+// invoiceOf reads the {invoice} of r's {practice}, and returns the
+// practice's ID with it: an invoice ID that is no UUID reads as not found,
+// as an unknown one does.
+func (s *pages) invoiceOf(r *http.Request) (tenant.PracticeID, *billing.Invoice, error) {
+	pid, err := refserver.ParseID("practice", r.PathValue("practice"))
+	if err != nil {
+		return pid, nil, err
+	}
 	id, err := refserver.ParseID("invoice", r.PathValue("invoice"))
 	if err != nil {
-		return nil, errs.NotFound("web.invoice", "invoice")
+		return pid, nil, errs.NotFound("web.invoice", "invoice")
 	}
-	return s.engine.Invoice(r.Context(), pid, id)
+	inv, err := s.engine.Invoice(r.Context(), pid, id)
+	return pid, inv, err
 }
 
 func (s *pages) showInvoice(w http.ResponseWriter, r *http.Request) error {
-	pid, err := refserver.ParseID("practice", r.PathValue("practice"))
-	if err != nil {
-		return err
-	}
-	inv, err := s.invoiceOf(r, pid)
+	pid, inv, err := s.invoiceOf(r)
 	if err != nil {
 		return err
 	}
@@ -221,11 +223,7 @@ func lineRow(v *view, l billing.InvoiceLine, cur billing.Currency, planName func
 // (paid already, no payment method's provider here) is shown on the page
 // with its status, never a 5xx.
 func (s *pages) payInvoice(w http.ResponseWriter, r *http.Request) error {
-	pid, err := refserver.ParseID("practice", r.PathValue("practice"))
-	if err != nil {
-		return err
-	}
-	inv, err := s.invoiceOf(r, pid)
+	pid, inv, err := s.invoiceOf(r)
 	if err != nil {
 		return err
 	}
